@@ -1,0 +1,217 @@
+"""Compile speed: segc end-to-end vs sqlglot transpiling the equivalent hand-written SQL.
+
+    python benchmarks/compile_speed.py [--rounds 20] [--cold-runs 10] [--stages] [--profile N]
+
+(a) `project.compile_expression(text, dialect="postgres", pretty=False)`: parse + check +
+    lower + render of one segment expression of the retail example;
+(b) `sqlglot.transpile(hand_sql, read="duckdb", write="postgres")` of the same query
+    written by hand (benchmarks/compile_speed_cases.py).
+
+Both are measured in this one process, interleaved (each round times every case with
+both, alternating which goes first), after a warm-up. The headline is the ratio a/b of
+the median round totals (all cases, garbage collections included; target <= 1.0, goal
+0.8); the table shows each case's median over the rounds, and the ratio of the summed
+per-case medians is printed too (it leaves out the calls a collection lands in). Only
+ratios are meaningful: machines are noisy and differ.
+
+Cold start: `segc compile -e 'age > 30' -p examples/retail --dialect postgres` as a fresh
+process vs `python -c "import sqlglot"`, interleaved, median wall time of each.
+
+`--stages` also splits segc's time into parse / check / lower / render (medians), and
+`--profile N` prints cProfile's top functions over N passes of all cases.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PROJECT = ROOT / "examples" / "retail"
+sys.path.insert(0, str(HERE))
+
+import sqlglot  # noqa: E402
+
+import segc  # noqa: E402
+from compile_speed_cases import CASES  # noqa: E402
+
+DIALECT = "postgres"
+
+
+def segc_compile(project, text: str) -> str:
+    return project.compile_expression(text, dialect=DIALECT, pretty=False)
+
+
+def hand_transpile(sql: str) -> str:
+    return sqlglot.transpile(sql, read="duckdb", write=DIALECT)[0]
+
+
+def measure(project, rounds: int):
+    """Per case: (median s of segc, median s of transpile); per round the total of each
+    over all cases (medians skip the calls a garbage collection lands in, round totals
+    include them), as wall time and as CPU time of this process."""
+    a_times = [[] for _ in CASES]
+    b_times = [[] for _ in CASES]
+    totals = {"a": [], "b": [], "a_cpu": [], "b_cpu": []}
+    wall, cpu = time.perf_counter, time.process_time
+    for r in range(rounds):
+        gc.collect()
+        sums = dict.fromkeys(totals, 0.0)
+        for i, (text, sql) in enumerate(CASES):
+            for which in ("ab" if (r + i) % 2 == 0 else "ba"):
+                c0, t0 = cpu(), wall()
+                if which == "a":
+                    segc_compile(project, text)
+                else:
+                    hand_transpile(sql)
+                t1, c1 = wall(), cpu()
+                (a_times if which == "a" else b_times)[i].append(t1 - t0)
+                sums[which] += t1 - t0
+                sums[which + "_cpu"] += c1 - c0
+        for k, v in sums.items():
+            totals[k].append(v)
+    per_case = [(statistics.median(a), statistics.median(b)) for a, b in zip(a_times, b_times)]
+    return per_case, {k: statistics.median(v) for k, v in totals.items()}
+
+
+def measure_stages(project, rounds: int) -> dict[str, float]:
+    """segc's pipeline split into its stages (internal API, for diagnosis only)."""
+    from segc.checker import Checker
+    from segc.parser import parse_expression
+    from segc.render import render
+    from segc.source import Source
+
+    totals = {"parse": [], "check": [], "lower": [], "render": []}
+    clock = time.perf_counter
+    for _ in range(rounds):
+        gc.collect()
+        sums = dict.fromkeys(totals, 0.0)
+        for text, _sql in CASES:
+            t0 = clock()
+            expr = parse_expression(Source("<expression>", text))
+            t1 = clock()
+            pred, _used = Checker(project.schema, project.modules, project.params).check_expression(expr)
+            t2 = clock()
+            tree = project.query(pred, "select")
+            t3 = clock()
+            render(tree, DIALECT, pretty=False)
+            t4 = clock()
+            sums["parse"] += t1 - t0
+            sums["check"] += t2 - t1
+            sums["lower"] += t3 - t2
+            sums["render"] += t4 - t3
+        for k, v in sums.items():
+            totals[k].append(v)
+    return {k: statistics.median(v) for k, v in totals.items()}
+
+
+def profile(project, passes: int) -> None:
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(passes):
+        for text, _sql in CASES:
+            segc_compile(project, text)
+    prof.disable()
+    stats = pstats.Stats(prof).strip_dirs()
+    print(f"\ncProfile of segc over {passes} passes of {len(CASES)} cases (cumulative, top 30):")
+    stats.sort_stats("cumulative").print_stats(30)
+    print("cProfile (internal time, top 25):")
+    stats.sort_stats("tottime").print_stats(25)
+
+
+def cold_start(runs: int) -> tuple[float, float, float]:
+    """Median wall seconds: segc compile CLI, `python -c "import sqlglot"`, `python -c pass`."""
+    script = Path(sys.executable).with_name("segc")
+    segc_cmd = ([str(script)] if script.exists() else
+                [shutil.which("segc") or sys.executable, *([] if shutil.which("segc") else ["-m", "segc.cli.main"])])
+    commands = {
+        "segc": [*segc_cmd, "compile", "-e", "age > 30", "-p", str(PROJECT), "--dialect", DIALECT],
+        "sqlglot": [sys.executable, "-c", "import sqlglot"],
+        "python": [sys.executable, "-c", "pass"],
+    }
+    env = dict(os.environ)
+    times = {k: [] for k in commands}
+    for name, cmd in commands.items():  # warm-up: page cache, Lark's grammar cache
+        subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=ROOT)
+    for r in range(runs):
+        order = list(commands) if r % 2 == 0 else list(reversed(commands))
+        for name in order:
+            t0 = time.perf_counter()
+            subprocess.run(commands[name], check=True, capture_output=True, env=env, cwd=ROOT)
+            times[name].append(time.perf_counter() - t0)
+    return tuple(statistics.median(times[k]) for k in ("segc", "sqlglot", "python"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--cold-runs", type=int, default=10, help="0 skips the cold-start measurement")
+    ap.add_argument("--stages", action="store_true", help="also time parse/check/lower/render")
+    ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile N passes of segc")
+    ap.add_argument("--quiet", action="store_true", help="no per-case table")
+    args = ap.parse_args()
+
+    project = segc.load_project(PROJECT)
+    for text, sql in CASES:  # every case compiles, and the hand SQL parses
+        segc_compile(project, text)
+        hand_transpile(sql)
+    for _ in range(3):  # warm-up
+        for text, sql in CASES:
+            segc_compile(project, text)
+            hand_transpile(sql)
+
+    results, totals = measure(project, args.rounds)
+    total_a, total_b = totals["a"], totals["b"]
+    if not args.quiet:
+        print(f"{'#':>2}  {'expression':<52} {'segc us':>8} {'sqlglot us':>10} {'a/b':>5}")
+        for i, ((text, _), (a, b)) in enumerate(zip(CASES, results), 1):
+            short = text if len(text) <= 52 else text[:49] + "..."
+            print(f"{i:>2}  {short:<52} {a * 1e6:8.0f} {b * 1e6:10.0f} {a / b:5.2f}")
+    sum_a = sum(a for a, _ in results)
+    sum_b = sum(b for _, b in results)
+    ratios = [a / b for a, b in results]
+    print(f"\nsqlglot {sqlglot.__version__}, python {sys.version.split()[0]}, "
+          f"{len(CASES)} cases x {args.rounds} rounds (interleaved per case)")
+    print(f"(a) segc compile_expression -> {DIALECT}:   {total_a * 1e3:7.2f} ms per round of all cases "
+          f"(median), {total_a / len(CASES) * 1e6:.0f} us/case")
+    print(f"(b) sqlglot.transpile duckdb -> {DIALECT}: {total_b * 1e3:7.2f} ms per round of all cases "
+          f"(median), {total_b / len(CASES) * 1e6:.0f} us/case")
+    print(f"ratio a/b: {total_a / total_b:.2f} (round totals, GC included)   "
+          f"{sum_a / sum_b:.2f} (summed per-case medians)   "
+          f"per-case median {statistics.median(ratios):.2f}, range {min(ratios):.2f}..{max(ratios):.2f}"
+          "   (target <= 1.0, goal 0.8)")
+    print(f"CPU time of this process, round totals: a {totals['a_cpu'] * 1e3:.2f} ms, "
+          f"b {totals['b_cpu'] * 1e3:.2f} ms, ratio a/b {totals['a_cpu'] / totals['b_cpu']:.2f}")
+
+    if args.stages:
+        stages = measure_stages(project, max(5, args.rounds // 2))
+        total = sum(stages.values())
+        print("\nsegc stages (all cases, median of rounds):")
+        for k, v in stages.items():
+            print(f"  {k:<7} {v * 1e3:7.2f} ms  {v / total:5.1%}   ({v / total_b:.2f} x the transpile round)")
+
+    if args.profile:
+        profile(project, args.profile)
+
+    if args.cold_runs:
+        c_segc, c_sqlglot, c_python = cold_start(args.cold_runs)
+        print(f"\ncold start, median of {args.cold_runs} fresh processes (interleaved):")
+        print(f"  segc compile -e 'age > 30' -p examples/retail --dialect {DIALECT}: {c_segc * 1e3:6.0f} ms")
+        print(f"  python -c 'import sqlglot':                                       {c_sqlglot * 1e3:6.0f} ms")
+        print(f"  python -c 'pass' (interpreter alone):                             {c_python * 1e3:6.0f} ms")
+        print(f"  ratio segc/import sqlglot: {c_segc / c_sqlglot:.2f}   "
+              f"net of the interpreter: {(c_segc - c_python) / (c_sqlglot - c_python):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""Count speed on 1 million customers: `project.count()` (one scan) vs hand-written SQL.
+
+    python benchmarks/count_speed.py [--rounds 5] [--variants] [--data DIR] [--customers N] [--no-memory]
+
+Data: DIR/{customers,orders,carts}.parquet made by examples/retail/generate.py. By
+default /tmp/retail1m when it holds the three files, else ~/.cache/segc-bench/retail-1m/data
+(generated on first use with `generate.py --customers N --out DIR`, N = 1,000,000). The
+project is benchmarks/count_speed_project/ (segc.yml and segments/: a frozen copy of
+examples/retail as of 2026-11-23, 35 segments and branches, so that the hand-written
+query stays their exact equivalent when the example changes), copied to
+~/.cache/segc-bench/retail-1m with its `path:` entries pointing at the data.
+
+Measured in this one process on one DuckDB connection (`project.duckdb()`), interleaved
+(each round runs the three in a rotating order), median wall time and median process CPU
+time (all threads) of:
+
+  segc      project.count(): compile the counts query + run it (all 35, one scan)
+  hand      benchmarks/count_speed_hand.sql: the best single query written by hand
+  per-seg   one query per segment: project.compile(name, form="count") for each (compiled
+            before timing), each executed
+
+Targets: segc within 1.1x of hand, and at least 3x faster than per-seg. The counts of the
+three must agree. Peak memory: each method once more in a fresh child process (ru_maxrss
+of that process, and the peak of DuckDB's own accounting, duckdb_memory(), sampled every
+10 ms). `--variants` also times segc's own counts query executed directly, and with single
+hand optimisations applied to its text, to show which of them close the gap.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+EXAMPLE = ROOT / "examples" / "retail"
+FROZEN = HERE / "count_speed_project"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segc-bench" / "retail-1m"
+DEFAULT_DATA = Path("/tmp/retail1m")
+FILES = ("customers.parquet", "orders.parquet", "carts.parquet")
+HAND_SQL = HERE / "count_speed_hand.sql"
+
+# The hand-written query's columns after the population, in this order.
+EXPECTED_NAMES = [
+    "young_urban_fr", "dach_seniors", "new_signups", "age_unknown", "inactive_6m", "at_risk",
+    "engaged_30d", "cart_abandoners", "shoe_fans", "serial_returners", "never_ordered",
+    "winback_email", "cart_recovery", "big_spenders_fr_be", "shoe_launch_vip", "cross_sell",
+    "loyal_big_basket", "loyal_small_basket", "occasional_big_basket", "occasional_small_basket",
+    "quadrant.frequent_big", "quadrant.frequent_small", "quadrant.occasional_big",
+    "quadrant.occasional_small", "rfm.champions", "rfm.loyal", "rfm.promising", "rfm.at_risk",
+    "rfm.hibernating", "value_tier.very_good", "value_tier.good", "value_tier.average",
+    "value_tier.occasional", "top_revenue_10pct", "high_value_reachable",
+]
+
+
+def prepare(data: Path | None, customers: int) -> Path:
+    """The benchmark project folder (data generated if missing)."""
+    if data is None:
+        data = DEFAULT_DATA if all((DEFAULT_DATA / f).is_file() for f in FILES) else CACHE / "data"
+    data = data.resolve()
+    if not all((data / f).is_file() for f in FILES):
+        print(f"generating {customers:,} customers into {data} ...", file=sys.stderr)
+        subprocess.run([sys.executable, str(EXAMPLE / "generate.py"), "--customers", str(customers),
+                        "--out", str(data)], check=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    config = (FROZEN / "segc.yml").read_text(encoding="utf-8")
+    config = re.sub(r"path: data/(\w+\.parquet)", lambda m: f"path: {data / m.group(1)}", config)
+    (CACHE / "segc.yml").write_text(config, encoding="utf-8")
+    if (CACHE / "segments").exists():
+        shutil.rmtree(CACHE / "segments")
+    shutil.copytree(FROZEN / "segments", CACHE / "segments")
+    return CACHE
+
+
+class Bench:
+    def __init__(self, folder: Path):
+        import segc
+
+        self.project = segc.load_project(folder)
+        self.names = self.project.segment_names
+        if self.names != EXPECTED_NAMES:
+            sys.exit(f"{FROZEN.name}'s segments changed; update {HAND_SQL.name} and EXPECTED_NAMES:\n{self.names}")
+        self.con = self.project.duckdb()
+        self.con.execute("SET enable_progress_bar = false")
+        self.hand_sql = HAND_SQL.read_text(encoding="utf-8")
+        self.per_segment_sql = [self.project.compile(n, form="count", pretty=False) for n in self.names]
+
+    def segc(self) -> list[int]:
+        result = self.project.count()
+        return [result.population] + [s.count for s in result.segments]
+
+    def hand(self) -> list[int]:
+        return [int(v) for v in self.con.execute(self.hand_sql).fetchone()]
+
+    def per_segment(self) -> list[int]:
+        population = self.con.execute(
+            self.project.compile_expression("true", form="count", pretty=False)).fetchone()[0]
+        return [population] + [self.con.execute(sql).fetchone()[0] for sql in self.per_segment_sql]
+
+    def methods(self):
+        return {"segc": self.segc, "hand": self.hand, "per-seg": self.per_segment}
+
+    def variants(self) -> dict:
+        """segc's own counts query run directly, and with one hand optimisation applied to
+        its text (a rewrite whose pattern is not found is skipped)."""
+        from segc.render import render
+
+        base = render(self.project.counts_query(self.names), "duckdb", pretty=False)
+        out = {"segc-sql": base}
+        for label, rewrite in REWRITES.items():
+            sql = rewrite(base)
+            if sql is None or sql == base:
+                print(f"variant {label}: pattern not found in segc's SQL, skipped", file=sys.stderr)
+                continue
+            out[label] = sql
+        if len(out) > 2:
+            sql = base
+            for rewrite in REWRITES.values():
+                sql = rewrite(sql) or sql
+            out["segc-sql+all"] = sql
+        con = self.con
+        return {label: (lambda sql=sql: [int(v) for v in con.execute(sql).fetchone()]) for label, sql in out.items()}
+
+
+_AS_OF = "CAST('2024-07-01' AS DATE)"
+_Y = "CAST('2023-07-02' AS DATE)"
+
+
+def _carts_window(sql: str) -> str | None:
+    """Every carts aggregate has the 30-day window: push its lower bound into WHERE."""
+    old = f'FROM "shop"."carts" WHERE "created_at" < {_AS_OF}'
+    return sql.replace(old, f'FROM "shop"."carts" WHERE "created_at" >= CAST(\'2024-06-01\' AS DATE) '
+                            f'AND "created_at" < {_AS_OF}') if old in sql else None
+
+
+def _split_distinct(sql: str) -> str | None:
+    """The windowed COUNT(DISTINCT) in its own pre-filtered GROUP BY, joined like a source."""
+    agg = f', COUNT(DISTINCT CASE WHEN "ordered_at" >= {_Y} THEN "category" END) AS "categories_365d"'
+    use = 'COALESCE("segc_src_orders"."categories_365d", 0)'
+    join = 'FROM "shop"."customers" AS "segc_base" LEFT JOIN'
+    if agg not in sql or use not in sql or join not in sql:
+        return None
+    cte = ('"segc_cd" AS (SELECT "customer_id" AS "segc_key", COUNT(DISTINCT "category") AS "categories_365d" '
+           f'FROM "shop"."orders" WHERE "ordered_at" >= {_Y} AND "ordered_at" < {_AS_OF} GROUP BY "customer_id"), ')
+    sql = sql.replace(agg, "").replace(use, 'COALESCE("segc_cd"."categories_365d", 0)')
+    sql = sql.replace('"segc_features" AS (', cte + '"segc_features" AS (', 1)
+    return sql.replace(join, 'FROM "shop"."customers" AS "segc_base" LEFT JOIN "segc_cd" '
+                             'ON "segc_cd"."segc_key" = "segc_base"."customer_id" LEFT JOIN', 1)
+
+
+def _shared_sort(sql: str) -> str | None:
+    """`top` counts the values >= x: same ascending order as the quantile score's window,
+    with the frame reversed, so DuckDB sorts revenue once instead of twice."""
+    old = 'OVER (ORDER BY "revenue_365d" DESC)'
+    new = 'OVER (ORDER BY "revenue_365d" ASC NULLS FIRST RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)'
+    return sql.replace(old, new) if old in sql else None
+
+
+REWRITES = {"+carts-window": _carts_window, "+split-distinct": _split_distinct, "+shared-sort": _shared_sort}
+
+
+def child(folder: Path, method: str) -> None:
+    """Run one method once; print peak RSS and DuckDB's peak accounted memory as JSON."""
+    bench = Bench(folder)
+    bench.con.execute("SELECT 1").fetchall()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_duck, stop = [0], threading.Event()
+    sampler_con = bench.con.cursor()
+
+    def sample():
+        while not stop.is_set():
+            v = sampler_con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
+            peak_duck[0] = max(peak_duck[0], int(v or 0))
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    bench.methods()[method]()
+    stop.set()
+    thread.join()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rss_before_kib": before, "rss_peak_kib": after, "hwm_kib": _vm_hwm(),
+                      "duckdb_peak_bytes": peak_duck[0]}))
+
+
+def _vm_hwm() -> int | None:
+    """Peak RSS of this process from /proc (Linux), in KiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def memory(methods) -> list[str]:
+    """Each method once in a fresh child process. Run before this process grows: on
+    Linux a child's ru_maxrss starts from its parent's at fork."""
+    lines = []
+    for m in methods:
+        out = subprocess.run([sys.executable, __file__, "--child", m], check=True, capture_output=True,
+                             text=True).stdout
+        mem = json.loads(out.strip().splitlines()[-1])
+        lines.append(f"  {m:<9} peak RSS {mem['rss_peak_kib'] / 1024:6.0f} MiB "
+                     f"(+{(mem['rss_peak_kib'] - mem['rss_before_kib']) / 1024:4.0f} MiB over the loaded project)   "
+                     f"duckdb_memory() peak {mem['duckdb_peak_bytes'] / 2**20:6.0f} MiB")
+    return lines
+
+
+def compare(results: dict[str, list[list[int]]], names: list[str]) -> tuple[bool, list[str]]:
+    """Every method and round should give the same counts. Float sums (revenue, basket
+    average) are added in a thread-dependent order, so a customer sitting exactly on a
+    tier boundary can fall either side from one run to the next: report such drift, and
+    fail only on a difference larger than 0.01% of the population."""
+    rows = ["population", *names]
+    lines, ok = [], True
+    population = results["segc"][0][0]
+    for i, row in enumerate(rows):
+        seen = {m: sorted({r[i] for r in rs}) for m, rs in results.items()}
+        values = {v for vs in seen.values() for v in vs}
+        if len(values) > 1:
+            spread = max(values) - min(values)
+            if spread > max(1, population // 10_000):
+                ok = False
+            lines.append(f"  {row:<28} " + "  ".join(f"{m}={'/'.join(map(str, vs))}" for m, vs in seen.items()))
+    return ok, lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--data", type=Path, default=None, help="folder with the three parquet files")
+    ap.add_argument("--customers", type=int, default=1_000_000, help="when generating the data")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory child runs")
+    ap.add_argument("--variants", action="store_true", help="also time segc's SQL with hand optimisations")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.child:
+        child(CACHE, args.child)
+        return
+    folder = prepare(args.data, args.customers)
+    mem_lines = [] if args.no_memory else memory(("segc", "hand", "per-seg"))
+    bench = Bench(folder)
+    methods = bench.methods()
+    if args.variants:
+        methods.update(bench.variants())
+    import duckdb
+
+    print(f"project {folder}  data {bench.project.schema.sources['customers'].path.rsplit('/', 1)[0]}")
+    print(f"duckdb {duckdb.__version__}, threads {bench.con.execute('SELECT current_setting(%s)' % repr('threads')).fetchone()[0]}, "
+          f"{len(bench.names)} segments, {args.rounds} rounds (interleaved, after one warm-up round)")
+
+    results: dict[str, list[list[int]]] = {m: [] for m in methods}
+    for m, fn in methods.items():  # warm-up: parquet metadata, OS page cache
+        results[m].append(fn())
+    wall: dict[str, list[float]] = {m: [] for m in methods}
+    cpu: dict[str, list[float]] = {m: [] for m in methods}
+    order = list(methods)
+    for r in range(args.rounds):
+        for m in order[r % len(order):] + order[:r % len(order)]:
+            c0, t0 = time.process_time(), time.perf_counter()
+            counts = methods[m]()
+            wall[m].append(time.perf_counter() - t0)
+            cpu[m].append(time.process_time() - c0)
+            results[m].append(counts)
+
+    med = {m: statistics.median(v) for m, v in wall.items()}
+    med_cpu = {m: statistics.median(v) for m, v in cpu.items()}
+    print(f"\n{'method':<16} {'wall s':>7} {'cpu s':>7} {'/hand':>6}   all rounds (wall s)")
+    for m in methods:
+        print(f"{m:<16} {med[m]:7.3f} {med_cpu[m]:7.3f} {med[m] / med['hand']:6.2f}   "
+              + " ".join(f"{x:.2f}" for x in wall[m]))
+    print(f"\nsegc / hand:     {med['segc'] / med['hand']:.2f} wall, {med_cpu['segc'] / med_cpu['hand']:.2f} cpu"
+          "   (target <= 1.10)")
+    print(f"per-seg / segc:  {med['per-seg'] / med['segc']:.2f} wall, {med_cpu['per-seg'] / med_cpu['segc']:.2f} cpu"
+          "   (target >= 3)")
+
+    ok, drift = compare(results, bench.names)
+    population = results["segc"][0][0]
+    if not drift:
+        print(f"\ncounts: all three agree exactly in every round (population {population:,})")
+    else:
+        print(f"\ncounts: {'agree' if ok else 'DISAGREE'} (population {population:,}); "
+              "rows whose value varied (method=values seen over the rounds):")
+        print("\n".join(drift))
+
+    if mem_lines:
+        print("\npeak memory, each method once in a fresh process (ru_maxrss):")
+        print("\n".join(mem_lines))
+    if not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The segc command line (Typer): a thin layer over the segc API."""

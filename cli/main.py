@@ -1,0 +1,600 @@
+"""The `segc` command: argument parsing and printing over the segc API, nothing more."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from segc import __version__
+from segc.errors import SegcError
+
+app = typer.Typer(
+    name="segc",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", help="Project folder (default: the nearest folder upward holding segc.yml).")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Pin the as-of date (YYYY-MM-DD), or `today` for the engine's current date.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Where to run: duckdb (embedded, over the project's files), postgres or spark.")]
+DsnOpt = Annotated[Optional[str], typer.Option("--dsn", envvar="SEGC_DSN", show_default=False, show_envvar=True, help="PostgreSQL connection string (never printed).")]
+MasterOpt = Annotated[Optional[str], typer.Option("--master", help="Spark master URL (default: local[*]).")]
+ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Override a parameter: --param name=value (repeatable).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"segc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Compile customer-segment definitions to SQL for any warehouse, and preview them on DuckDB.
+
+    Examples:
+
+      segc check examples/retail
+
+      segc compile loyal_big_basket -p examples/retail --dialect snowflake
+
+      segc compile -e 'age >= 30 and not vip' --dialect postgres
+
+      segc count examples/retail
+    """
+
+
+def _fail(error: SegcError, fmt: str = "text") -> None:
+    from segc.errors import render_github, render_json, render_text
+
+    if fmt == "json":
+        typer.echo(render_json(error.diagnostics))
+    elif fmt == "github":
+        typer.echo(render_github(error.diagnostics))
+    else:
+        typer.echo(render_text(error.diagnostics), err=True)
+        n = sum(d.is_error for d in error.diagnostics)
+        typer.echo(f"\n{n} error{'s' if n != 1 else ''}", err=True)
+    raise typer.Exit(1)
+
+
+def _params(values: list[str] | None) -> dict[str, str]:
+    out = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            from segc.errors import Diagnostic
+
+            _fail(SegcError(Diagnostic("E010", f"--param `{item}` is not of the form name=value",
+                                       hints=("e.g. --param min_basket=100",))))
+        out[name.strip()] = value
+    return out
+
+
+def _targets(targets: list[str], project: Path | None) -> tuple[Path | None, list[str], list[str]]:
+    """Positional arguments: a folder or .seg file selects the project; any other word is a
+    segment name (as in pytest or ruff). Returns (project, names, words used as paths)."""
+    names, path_words = [], []
+    for t in targets:
+        p = Path(t)
+        if p.is_dir() or (p.suffix == ".seg" and p.is_file()):
+            project = p if p.is_dir() else p.parent
+            path_words.append(t)
+        else:
+            names.append(t)
+    return project, names, path_words
+
+
+def _ambiguous(p, path_words: list[str]) -> None:
+    from segc.errors import Diagnostic
+
+    for word in path_words:
+        if word in p.checked.segments:
+            _fail(SegcError(Diagnostic("E012", f"`{word}` is both a folder and a segment name",
+                                       hints=(f"write `./{word}` for the folder, or `--project DIR {word}` "
+                                              "for the segment",))))
+
+
+def _load(project: Path | None, params=None, as_of=None, fmt="text"):
+    from segc.project import load_project
+
+    try:
+        return load_project(project or Path("."), params=_params(params), as_of=as_of)
+    except SegcError as e:
+        _fail(e, fmt)
+
+
+@app.command()
+def check(
+    path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or github (Actions annotations).")] = "text",
+    data: Annotated[bool, typer.Option("--data", help="Also check the preview data files against segc.yml (columns, types, nullable, values).")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Check segc.yml and every segment: syntax, names, types, references, policy.
+
+    Exit code 0 when clean, 1 on any error. Warnings are shown but do not fail.
+
+    Examples:
+
+      segc check examples/retail --format json
+
+      segc check examples/retail --data     # also the data files: columns, types, nullable, values
+    """
+    from segc.errors import render_github, render_json, render_text
+
+    if format not in ("text", "json", "github"):
+        raise typer.BadParameter("choose text, json or github", param_hint="--format")
+    p = _load(project or path, fmt=format)
+    if data:
+        try:
+            problems = p.check_data()
+        except SegcError as e:
+            problems = e.diagnostics
+        if problems:
+            _fail(SegcError(p.warnings + problems), format)
+    segments = {name: {"file": d.file, "sensitive": d.sensitive} for name, d in p.checked.segments.items()}
+    if format == "json":
+        typer.echo(render_json(p.warnings, segments=segments))
+    elif format == "github":
+        if p.warnings:
+            typer.echo(render_github(p.warnings))
+    else:
+        if p.warnings:
+            typer.echo(render_text(p.warnings), err=True)
+        if data:
+            typer.echo("ok: the data files match segc.yml", err=True)
+        typer.echo(f"ok: {len(segments)} segment{'s' if len(segments) != 1 else ''} checked in {p.root}", err=True)
+
+
+@app.command()
+def compile(
+    name: Annotated[Optional[str], typer.Argument(help="A segment or segmentation defined in the project.")] = None,
+    expression: Annotated[Optional[str], typer.Option("--expression", "-e", help="Compile this expression instead of a named segment.")] = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="duckdb, sqlite, postgres, mysql, snowflake, bigquery, redshift, trino, databricks, spark, tsql (default: the project's).")] = None,
+    form: Annotated[str, typer.Option("--form", help="select (member keys), count, or label (key + branch of a segmentation).")] = "select",
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Print the SQL of a segment (or of -e EXPR) on stdout.
+
+    Examples:
+
+      segc compile loyal_big_basket --dialect snowflake
+
+      segc compile -e 'age >= 30 and country in ["FR", "BE"]' --form count
+
+      segc compile value_tier --form label --as-of 2024-07-01
+    """
+    if (name is None) == (expression is None):
+        raise typer.BadParameter("give a segment NAME or -e EXPRESSION (one of them)")
+    if form not in ("select", "count", "label"):
+        raise typer.BadParameter("choose select, count or label", param_hint="--form")
+    p = _load(project, param, as_of)
+    try:
+        if expression is not None:
+            sql = p.compile_expression(expression, dialect=dialect, form=form)
+        else:
+            sql = p.compile(name, dialect=dialect, form=form)
+    except SegcError as e:
+        _fail(e)
+    typer.echo(sql + ";")
+
+
+@app.command()
+def count(
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: every segment).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv. json/csv print only data.")] = "table",
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a segment is below its min_size.")] = False,
+) -> None:
+    """Count every segment (one scan on DuckDB): population, count, share.
+
+    Examples:
+
+      segc count examples/retail
+
+      segc count loyal_big_basket at_risk --format json
+    """
+    if format not in ("table", "json", "csv"):
+        raise typer.BadParameter("choose table, json or csv", param_hint="--format")
+    project, names, path_words = _targets(targets or [], project)
+    p = _load(project, param, as_of)
+    _ambiguous(p, path_words)
+    _use_engine(p, engine, dsn, master)
+    try:
+        with _progress(format == "table", "counting"):
+            result = p.count(names or None)
+    except SegcError as e:
+        _fail(e)
+    from segc.cli import output
+
+    output.print_counts(result, format)
+    small = [s for s in result.segments if s.too_small]
+    if format == "table":
+        for s in small:
+            typer.echo(f"warning: `{s.name}` has {s.count} members, below its min_size {s.min_size}", err=True)
+        for name in result.empty_branches:
+            typer.echo(f"warning: branch `{name}` is empty: no customer of the population is in it", err=True)
+        for f, share in result.missing.items():
+            typer.echo(f"warning: `{f}` is missing for {share:.0%} of the population: conditions on it "
+                       "exclude them (`not` includes them)", err=True)
+    if small and strict:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sample(
+    targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
+    n: Annotated[int, typer.Option("-n", min=1, help="How many members to show.")] = 20,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+) -> None:
+    """Show members of a segment with the features it uses (sensitive ones masked).
+
+    Example: segc sample at_risk -p examples/retail -n 5
+    """
+    p, names = _one_project(targets, project, param, as_of, format, engine, dsn, master)
+    if len(names) != 1:
+        raise typer.BadParameter("give exactly one segment name")
+    try:
+        result = p.sample(names[0], n)
+    except SegcError as e:
+        _fail(e)
+    from segc.cli import output
+
+    output.print_rows(result.columns, result.rows, format, title=f"{names[0]} (first {n} by key)")
+    if result.masked and format == "table":
+        typer.echo("masked (sensitive): " + ", ".join(result.masked), err=True)
+
+
+@app.command()
+def overlap(
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: all).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+) -> None:
+    """Pairwise overlap of segments (counts and Jaccard), in one query.
+
+    Example: segc overlap loyal_big_basket at_risk inactive_6m -p examples/retail
+    """
+    p, names = _one_project(targets or [], project, param, as_of, format, engine, dsn, master)
+    try:
+        result = p.overlap(names or None)
+    except SegcError as e:
+        _fail(e)
+    from segc.cli import output
+
+    output.print_overlap(result, format)
+
+
+@app.command()
+def profile(
+    targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+) -> None:
+    """Profile a segment against the population: mean, stddev, missing share; top values.
+
+    Example: segc profile loyal_big_basket -p examples/retail
+    """
+    p, names = _one_project(targets, project, param, as_of, format, engine, dsn, master)
+    if len(names) != 1:
+        raise typer.BadParameter("give exactly one segment name")
+    try:
+        result = p.profile(names[0])
+    except SegcError as e:
+        _fail(e)
+    from segc.cli import output
+
+    output.print_profile(result, format)
+
+
+@app.command()
+def transitions(
+    targets: Annotated[list[str], typer.Argument(help="A segmentation name (and optionally a project folder).")],
+    start: Annotated[str, typer.Option("--from", help="The earlier as-of date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="The later as-of date (YYYY-MM-DD).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+) -> None:
+    """The transition matrix: for each branch at --from, where its customers are at --to.
+
+    Example: segc transitions value_tier --from 2024-01-01 --to 2024-07-01 -p examples/retail
+    """
+    p, names = _one_project(targets, project, param, None, format, engine, dsn, master)
+    if len(names) != 1:
+        raise typer.BadParameter("give exactly one segmentation name")
+    try:
+        result = p.transitions(names[0], start, end)
+    except SegcError as e:
+        _fail(e)
+    from segc.cli import output
+
+    output.print_transitions(result, format)
+
+
+@app.command()
+def build(
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or names to build (default: every segment and segmentation).")] = None,
+    template: Annotated[str, typer.Option("--template", "-t", help="select, view, table, members or dbt.")] = "select",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder, replaced as a whole (default: build/<template> in the project).")] = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="Target dialect (default: the project's).")] = None,
+    schema: Annotated[Optional[str], typer.Option("--schema", help="Schema (or db.schema) of the views and tables the view/table templates create.")] = None,
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Write one SQL file per segment and segmentation, plus manifest.json.
+
+    Templates come with segc; a project's templates/ folder overrides them by file name.
+    The output folder is replaced atomically: on any error the previous one is kept.
+
+    Examples:
+
+      segc build --dialect snowflake --template view --out build/views
+
+      segc build -p examples/retail --template dbt --out build/dbt
+    """
+    project, names, path_words = _targets(targets or [], project)
+    p = _load(project, param, as_of)
+    _ambiguous(p, path_words)
+    from segc.build import build as build_segments
+
+    target = out if out is not None else p.root / "build" / template
+    try:
+        result = build_segments(p, template, target, dialect=dialect, schema=schema, names=names or None)
+    except SegcError as e:
+        _fail(e)
+    n = len(result.manifest["segments"])
+    typer.echo(f"built {n} definition{'s' if n != 1 else ''} ({template}, {result.manifest['dialect']}) "
+               f"in {target}", err=True)
+
+
+@app.command("test")
+def test_command(
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or test files (default: the project's tests/*.yml).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    project: ProjectOpt = None,
+) -> None:
+    """Run the segment unit tests: fixture rows -> the exact members of each segment,
+    on in-memory DuckDB and SQLite (no warehouse). Exit 1 on any difference.
+
+    A test file (tests/*.yml) holds `as_of`, `rows` per source, optional `defaults`, and
+    `expect: {segment: [keys]}` (segmentation branches as `name.branch`).
+
+    Example: segc test -p examples/retail
+    """
+    if format not in ("text", "json"):
+        raise typer.BadParameter("choose text or json", param_hint="--format")
+    files = []
+    for t in targets or []:
+        path = Path(t)
+        if path.is_dir():
+            project = path
+        elif path.suffix in (".yml", ".yaml") and path.is_file():
+            files.append(path)
+            project = project or path.parent
+        else:
+            raise typer.BadParameter(f"`{t}` is neither a project folder nor a test file (.yml)")
+    p = _load(project, fmt=format)
+    from segc.segtest import run_tests
+
+    try:
+        with _progress(format == "text", "testing"):
+            report = run_tests(p, files or None)
+    except SegcError as e:
+        _fail(e, format)
+    from segc.cli import reports
+
+    reports.print_test_report(report, format)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old version: a project folder, or a git revision (HEAD, main, a tag...).")],
+    new: Annotated[Optional[Path], typer.Argument(help="The new version: a project folder (default: found upward from here).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+) -> None:
+    """What changed between two versions of a project: segments added, removed and
+    changed (a diff of their definitions), and on the preview data of NEW, how many
+    customers entered, left or stayed in each changed segment.
+
+    Examples:
+
+      segc diff HEAD examples/retail
+
+      segc diff ../retail-v1 examples/retail --format json
+    """
+    if format not in ("text", "json"):
+        raise typer.BadParameter("choose text or json", param_hint="--format")
+    from segc.diff import diff_projects
+
+    try:
+        with _progress(format == "text", "comparing"):
+            result = diff_projects(old, new or Path("."), as_of=as_of, params=_params(param))
+    except SegcError as e:
+        _fail(e, format)
+    from segc.cli import reports
+
+    reports.print_diff(result, format)
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the catalogue to (replaced if it holds a previous one).")],
+    path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
+    counts: Annotated[bool, typer.Option("--counts/--no-counts", help="Show sizes from the preview data.")] = True,
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Write a static HTML catalogue of the segments: an index (searchable by name, tag and
+    owner) and a page per segment with its doc, definition, features, size and SQL in
+    every dialect. Self-contained pages: open OUT/index.html in a browser.
+
+    Example: segc docs --out site/segments -p examples/retail
+    """
+    p = _load(project or path, param, as_of)
+    from segc.catalog import build_catalog
+
+    try:
+        with _progress(True, "writing the catalogue"):
+            result = build_catalog(p, out, counts=counts)
+    except SegcError as e:
+        _fail(e)
+    typer.echo(f"wrote {len(result.pages)} pages to {result.out} (open {result.out / 'index.html'})", err=True)
+    if not result.counted and counts:
+        typer.echo(f"note: no sizes: {result.note}", err=True)
+
+
+@app.command("fmt")
+def fmt_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help=".seg files or folders (default: the project's segments/*.seg).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing: print a diff of each file that would change; exit 1 if any would.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Format .seg files in the canonical style; only files that change are rewritten.
+
+    The meaning never changes and comments are kept. A file with a syntax error is
+    reported and left untouched (exit 1).
+
+    Examples:
+
+      segc fmt -p examples/retail
+
+      segc fmt --check examples/retail/segments/rfm.seg
+    """
+    from segc import fmt as formatter
+    from segc.errors import Diagnostic, render_text
+    from segc.project import find_root
+
+    files: list[Path] = []
+    if paths:
+        for path in paths:
+            if path.is_dir():
+                files += formatter.seg_files(path)
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise typer.BadParameter(f"no such file or folder: {path}", param_hint="PATHS")
+    else:
+        root = project if project is not None and (project / "segc.yml").is_file() else (
+            find_root(project or Path(".")) if (project or Path(".")).exists() else None)
+        if root is None:
+            where = project or Path(".")
+            _fail(SegcError(Diagnostic("E008", f"no segc.yml found in `{where}` or any folder above it",
+                                       file=str(where), hints=("give the files or folders to format, "
+                                                               "or point at a project with --project DIR",))))
+        files = formatter.seg_files(root)
+    seen, changed, failed = set(), 0, 0
+    for file in files:
+        if file.resolve() in seen:
+            continue
+        seen.add(file.resolve())
+        try:
+            display = str(file.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            display = str(file)
+        try:
+            old, new = formatter.format_file(file, display)
+        except SegcError as e:
+            typer.echo(render_text(e.diagnostics), err=True)
+            failed += 1
+            continue
+        if old == new:
+            continue
+        changed += 1
+        if check:
+            typer.echo(formatter.unified_diff(old, new, display), nl=False)
+        else:
+            formatter.write_atomic(file, new)
+            typer.echo(f"reformatted {display}", err=True)
+    unchanged = len(seen) - changed - failed
+    files_word = lambda n: f"{n} file{'s' if n != 1 else ''}"  # noqa: E731
+    summary = (f"{files_word(changed)} would be reformatted" if check else f"{files_word(changed)} reformatted")
+    summary += f", {files_word(unchanged)} already formatted"
+    if failed:
+        summary += f", {files_word(failed)} with errors (left untouched)"
+    typer.echo(summary, err=True)
+    if failed or (check and changed):
+        raise typer.Exit(1)
+
+
+def _one_project(targets, project, param, as_of, format, engine="duckdb", dsn=None, master=None):
+    if format not in ("table", "json", "csv"):
+        raise typer.BadParameter("choose table, json or csv", param_hint="--format")
+    project, names, path_words = _targets(targets, project)
+    p = _load(project, param, as_of)
+    _ambiguous(p, path_words)
+    _use_engine(p, engine, dsn, master)
+    return p, names
+
+
+def _use_engine(p, engine: str, dsn: str | None, master: str | None) -> None:
+    if engine == "duckdb":
+        return
+    from segc.engine import open_engine
+
+    try:
+        p.use_engine(open_engine(engine, p.schema, p.root, dsn=dsn, master=master))
+    except SegcError as e:
+        _fail(e)
+
+
+def _progress(enabled: bool, what: str):
+    """A spinner on a terminal for queries that take a while; nothing in pipes."""
+    import contextlib
+
+    if not enabled or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(f"{what}...", spinner="dots")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Printing results: Rich tables for people, JSON and CSV (data only) for machines."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+
+def print_counts(result, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["name", "count", "share"])
+        writer.writerow(["(population)", result.population, "1.0"])
+        for s in result.segments:
+            writer.writerow([s.name, s.count, f"{s.share:.6f}"])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"as of {result.as_of} — population {result.population:,}", title_justify="left")
+    table.add_column("segment")
+    table.add_column("count", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("", min_width=20)
+    for s in result.segments:
+        bar = "█" * round(s.share * 20)
+        name = f"[yellow]{s.name} (< {s.min_size})[/]" if s.too_small else s.name
+        table.add_row(name, f"{s.count:,}", f"{s.share:.1%}", f"[cyan]{bar}[/]")
+    Console().print(table)
+
+
+def _plain(value):
+    import datetime as dt
+
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def print_rows(columns: list[str], rows: list[tuple], fmt: str, title: str = "") -> None:
+    if fmt == "json":
+        data = [dict(zip(columns, map(_plain, r))) for r in rows]
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_plain(v) for v in r] for r in rows])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(_plain(v)) for v in r])
+    Console().print(table)
+
+
+def print_overlap(result, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return
+    n = len(result.names)
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["a", "b", "both", "jaccard"])
+        for i in range(n):
+            for j in range(n):
+                writer.writerow([result.names[i], result.names[j], result.matrix[i][j], f"{result.jaccard(i, j):.6f}"])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="overlap: members in both (Jaccard)", title_justify="left")
+    table.add_column("")
+    for name in result.names:
+        table.add_column(name, justify="right")
+    for i, name in enumerate(result.names):
+        cells = [f"[bold]{result.matrix[i][i]:,}[/]" if i == j else
+                 f"{result.matrix[i][j]:,} ({result.jaccard(i, j):.2f})" for j in range(n)]
+        table.add_row(name, *cells)
+    Console().print(table)
+
+
+def print_profile(result, fmt: str) -> None:
+    if fmt in ("json", "csv"):
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    def num(v, pct=False):
+        return "—" if v is None else (f"{v:.0%}" if pct else f"{v:,.2f}")
+
+    console = Console()
+    table = Table(title=f"{result.name}: {result.size:,} of {result.population:,}", title_justify="left")
+    for c in ("feature", "mean", "stddev", "missing", "pop. mean", "pop. stddev", "pop. missing"):
+        table.add_column(c, justify="left" if c == "feature" else "right", no_wrap=c == "feature")
+    for p in result.numeric:
+        table.add_row(p.feature, num(p.mean), num(p.stddev), num(p.missing, True),
+                      num(p.population_mean), num(p.population_stddev), num(p.population_missing, True))
+    console.print(table)
+    for c in result.categorical:
+        t = Table(title=c.feature, title_justify="left")
+        for col in ("value", "in segment", "in population"):
+            t.add_column(col, justify="left" if col == "value" else "right")
+        for value, share_in, share_pop in c.values:
+            t.add_row("—" if value is None else str(value), f"{share_in:.1%}", f"{share_pop:.1%}")
+        console.print(t)
+
+
+def print_transitions(result, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["from", "to", "count", "row_share"])
+        for r in result.rows:
+            total = result.row_total(r)
+            for c in result.columns:
+                n = result.counts.get((r, c), 0)
+                writer.writerow([r, c, n, f"{n / total:.6f}" if total else ""])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result.segmentation}: from {result.start} (rows) to {result.end} (columns)",
+                  title_justify="left")
+    table.add_column("from \\ to", no_wrap=True)
+    for c in result.columns:
+        table.add_column(c, justify="right")
+    table.add_column("total", justify="right")
+    for r in result.rows:
+        total = result.row_total(r)
+        if not total:
+            continue
+        cells = []
+        for c in result.columns:
+            n = result.counts.get((r, c), 0)
+            cell = f"{n:,} ({n / total:.0%})"
+            cells.append(f"[bold]{cell}[/]" if r == c else cell)
+        table.add_row(r, *cells, f"{total:,}")
+    Console().print(table)

@@ -1,0 +1,91 @@
+"""Printing the results of `segc test` and `segc diff`: Rich text for people, JSON for
+machines (data only on stdout)."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def _keys(keys) -> str:
+    shown = ", ".join(str(k) for k in keys[:20])
+    return shown + (f", … ({len(keys)} in all)" if len(keys) > 20 else "")
+
+
+def print_test_report(report, fmt: str = "text") -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    engines = ", ".join(report.engines)
+    for f in report.files:
+        n = len(f.segments)
+        status = "[green]ok[/]" if not f.failures else f"[red]{len(f.failures)} failed[/]"
+        console.print(f"[bold]{escape(f.file)}[/] (as of {f.as_of}): {n} segment{'s' if n != 1 else ''} "
+                      f"on {engines} — {status}")
+        # the same difference on several engines is reported once
+        groups: dict[tuple, list[str]] = {}
+        for o in f.failures:
+            groups.setdefault((o.segment, o.missing, o.extra, o.error), []).append(o.engine)
+        for (segment, missing, extra, error), on in groups.items():
+            console.print(f"  [red]FAIL[/] [bold]{escape(segment)}[/] on {', '.join(on)}")
+            if error is not None:
+                console.print(f"       error: {escape(error)}")
+                continue
+            if missing:
+                console.print(f"       missing (expected, not selected): {escape(_keys(missing))}")
+            if extra:
+                console.print(f"       extra (selected, not expected):   {escape(_keys(extra))}")
+    passed = report.checks - report.failed
+    color = "green" if report.ok else "red"
+    console.print(f"[{color}]{passed} of {report.checks} checks passed[/] "
+                  f"({len(report.files)} file{'s' if len(report.files) != 1 else ''}, engines: {engines})")
+
+
+def print_diff(result, fmt: str = "text") -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"[bold]{escape(result.old_label)}[/] -> [bold]{escape(result.new_label)}[/]: "
+                  f"{len(result.changes)} definition{'s' if len(result.changes) != 1 else ''} changed, "
+                  f"{result.unchanged} unchanged")
+    if result.config_diff:
+        console.print("[yellow]~ changed[/] [bold]segc.yml[/]")
+        for line in result.config_diff.splitlines():
+            console.print(f"    [{_style(line)}]{escape(line)}[/]")
+    marks = {"added": "[green]+ added[/]  ", "removed": "[red]- removed[/]", "changed": "[yellow]~ changed[/]"}
+    for c in result.changes:
+        console.print(f"{marks[c.status]} [bold]{escape(c.name)}[/]")
+        if not c.text_diff:
+            console.print("    [dim](same text; its SQL changed: a referenced segment, feature, parameter or "
+                          "the population changed)[/]")
+        for line in c.text_diff.splitlines():
+            console.print(f"    [{_style(line)}]{escape(line)}[/]")
+    rows = [(c, m) for c in result.changes for m in c.members]
+    if rows:
+        table = Table(title=f"membership on the preview data (as of {result.as_of})", title_justify="left")
+        for col in ("segment", "status", "before", "after", "entered", "left", "unchanged"):
+            table.add_column(col, justify="left" if col in ("segment", "status") else "right")
+        for c, m in rows:
+            table.add_row(escape(m.name), c.status, f"{m.before:,}", f"{m.after:,}", f"[green]+{m.entered:,}[/]",
+                          f"[red]-{m.left:,}[/]", f"{m.unchanged:,}")
+        console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+def _style(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "bold"
+    if line.startswith("+"):
+        return "green"
+    if line.startswith("-"):
+        return "red"
+    return "cyan" if line.startswith("@@") else "dim"

@@ -1,0 +1,647 @@
+"""`segc build`: every segment and segmentation -> one file per definition, rendered with
+jinja2 templates (shipped in segc/templates, overridable by the project's own
+`templates/` folder), plus a manifest.json.
+
+The SQL always comes from segc's compiler (sqlglot trees rendered per dialect); the
+templates only wrap it (CREATE VIEW, CREATE TABLE, dbt config...). Output is
+deterministic (no timestamps, no absolute paths, sorted keys), and written atomically:
+everything is rendered in memory, written to a temporary folder next to `--out`, then
+swapped in, so a failure at any point leaves the previous output as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__, ast
+from .errors import Diagnostic, SegcError, suggest
+from .render import render
+from .schema import DIALECTS
+
+TEMPLATES = ("select", "view", "table", "members", "dbt")
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+MANIFEST = "manifest.json"
+DBT_DIR = "models/segments"
+# the templates each build uses (file names are the same in a project's templates/ folder)
+TEMPLATE_FILES = {
+    "select": ("select.sql.j2",),
+    "view": ("view.sql.j2",),
+    "table": ("table.sql.j2",),
+    "members": ("members.sql.j2",),
+    "dbt": ("dbt_model.sql.j2", "dbt_sources.yml.j2", "dbt_schema.yml.j2"),
+}
+SEGMENT_COLUMN = "segment"  # the label/segment-name column of segmentations and members
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: Path
+    files: dict[str, bytes]  # path relative to out -> content (manifest.json included)
+    manifest: dict
+
+
+# ---- the public entry points ---------------------------------------------------------
+
+def build(project, template: str, out: str | Path, dialect: str | None = None,
+          schema: str | None = None, names: list[str] | None = None) -> BuildResult:
+    """Render every definition (or `names`) with `template` and swap the result into `out`."""
+    out = Path(out)
+    _check_out(project.root, out)  # before the work: a wrong --out is reported at once
+    files, manifest = render_build(project, template, dialect, schema, names)
+    write_atomically(files, out, project.root)
+    return BuildResult(out, files, manifest)
+
+
+def render_build(project, template: str, dialect: str | None = None, schema: str | None = None,
+                 names: list[str] | None = None) -> tuple[dict[str, bytes], dict]:
+    """Every output file in memory (nothing written): {relative path: bytes}, manifest."""
+    if template not in TEMPLATES:
+        close = suggest(template, TEMPLATES)
+        raise SegcError(Diagnostic("E801", f"unknown template `{template}`",
+                                   hints=((f"did you mean `{close}`?",) if close else ())
+                                   + ("templates: " + ", ".join(TEMPLATES),)))
+    dialect = dialect or project.schema.dialect
+    if dialect not in DIALECTS:
+        close = suggest(dialect, DIALECTS)
+        raise SegcError(Diagnostic("E601", f"unknown dialect `{dialect}`",
+                                   hints=((f"did you mean `{close}`?",) if close else ())
+                                   + ("dialects: " + ", ".join(DIALECTS),)))
+    return _Builder(project, template, dialect, schema).run(names)
+
+
+# ---- rendering -----------------------------------------------------------------------
+
+class _Builder:
+    def __init__(self, project, template: str, dialect: str, schema: str | None):
+        self.project = project
+        self.template = template
+        self.dialect = dialect
+        self.target_schema = schema
+        self.as_of = project.as_of.isoformat() if project.as_of else None
+        self.env = _environment(project.root / "templates", dialect)
+
+    # which definitions, in file order: segments and whole segmentations (not branches)
+    def definitions(self, names: list[str] | None) -> list[tuple[str, str, object]]:
+        checked = self.project.checked
+        found = []
+        for module in self.project.modules:
+            for node in module.definitions:
+                if isinstance(node, ast.Segment) and node.name in checked.segments:
+                    found.append((node.name, "segment", node))
+                elif isinstance(node, ast.Segmentation) and node.name in checked.segmentations:
+                    found.append((node.name, "segmentation", node))
+        if names:
+            known = {n: (n, k, node) for n, k, node in found}
+            missing = [n for n in names if n not in known]
+            if missing:
+                diags = []
+                for n in missing:
+                    close = suggest(n, list(known))
+                    hint = f"did you mean `{close}`?" if close else "build takes segment and segmentation names"
+                    if "." in n:
+                        hint = "a branch is built with its segmentation: give `" + n.split(".")[0] + "`"
+                    diags.append(Diagnostic("E212", f"unknown segment `{n}`", hints=(hint,)))
+                raise SegcError(diags)
+            found = [known[n] for n in dict.fromkeys(names)]
+        return found
+
+    def run(self, names: list[str] | None) -> tuple[dict[str, bytes], dict]:
+        defs = self.definitions(names)
+        stems = _file_stems([n for n, _k, _node in defs])
+        files: dict[str, bytes] = {}
+        entries: dict[str, dict] = {}
+        contexts = []
+        diags: list[Diagnostic] = []
+        for name, kind, node in defs:
+            try:
+                ctx = self.context(name, kind, node, stems[name])
+            except SegcError as e:  # report every failing definition, not only the first
+                diags.extend(e.diagnostics)
+                continue
+            contexts.append(ctx)
+        if diags:
+            raise SegcError(diags)
+        for ctx in contexts:
+            path = self.output_path(ctx["file_name"])
+            files[path] = _text(self.render_template(self.model_template(), ctx))
+            entries[ctx["name"]] = self.manifest_entry(ctx, path)
+        if self.template == "dbt":
+            common = self.common_context(contexts)
+            files[f"{DBT_DIR}/sources.yml"] = _text(self.render_template("dbt_sources.yml.j2", common))
+            files[f"{DBT_DIR}/schema.yml"] = _text(self.render_template("dbt_schema.yml.j2", common))
+        manifest = self.manifest(entries)
+        files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        return dict(sorted(files.items())), manifest
+
+    def model_template(self) -> str:
+        return TEMPLATE_FILES[self.template][0]
+
+    def output_path(self, stem: str) -> str:
+        return f"{DBT_DIR}/{stem}.sql" if self.template == "dbt" else f"{stem}.sql"
+
+    def render_template(self, file: str, ctx: dict) -> str:
+        import jinja2
+
+        try:
+            return self.env.get_template(file).render(ctx)
+        except jinja2.TemplateSyntaxError as e:
+            where = e.filename or e.name or file
+            raise SegcError(Diagnostic("E803", f"template {_display_template(where, self.project.root)} "
+                                       f"line {e.lineno}: {e.message}", file=_display_template(where, self.project.root))) from None
+        except jinja2.TemplateError as e:
+            raise SegcError(Diagnostic("E803", f"template `{file}` failed: {e}",
+                                       file=self._template_display(file),
+                                       hints=(f"rendering `{ctx.get('name', '')}`" if ctx.get("name") else
+                                              "rendering the project files",))) from None
+        except SegcError:
+            raise
+        except Exception as e:  # a bug in a project template (e.g. a filter on a wrong type)
+            raise SegcError(Diagnostic("E803", f"template `{file}` failed: {type(e).__name__}: {e}",
+                                       file=self._template_display(file))) from None
+
+    def _template_display(self, file: str) -> str:
+        own = self.project.root / "templates" / file
+        return _display_template(str(own) if own.is_file() else f"segc/templates/{file}", self.project.root)
+
+    # ---- per definition ----
+    def context(self, name: str, kind: str, node, stem: str) -> dict:
+        project, checked = self.project, self.project.checked
+        key = project.schema.key
+        if kind == "segment":
+            d = checked.segments[name]
+            tree = project.query(d.pred)
+            features, sensitive = d.features, dict(d.sensitive)
+            branches = []
+            columns = [key]
+        else:
+            info = checked.segmentations[name]
+            tree = project.label_query(name)
+            features = info.features
+            sensitive = {}
+            for b, _pred in info.branches:
+                bd = checked.segments.get(f"{name}.{b}")
+                if bd is not None:
+                    sensitive.update(bd.sensitive)
+            branches = [{"name": b.name, "doc": b.doc, "is_else": b.expr is None} for b in node.branches]
+            columns = [key, SEGMENT_COLUMN]
+        sources = _sources_used(tree, project.schema)
+        ctx = {
+            "project": project.schema.name,
+            "entity": project.schema.entity,
+            "dialect": self.dialect,
+            "template": self.template,
+            "name": name,
+            "file_name": stem,
+            "kind": kind,
+            "file": _project_path(node.span.file if node.span else "", project.root),
+            "doc": node.doc,
+            "owner": _owner(node),
+            "tags": _tags(node),
+            "min_size": project.min_size(name) if kind == "segment" else _min_size(node, project),
+            "key": key,
+            "columns": columns,
+            "branches": branches,
+            "features": sorted(features),
+            "sources": sources,
+            "sensitive": dict(sorted(sensitive.items())),
+            "as_of": self.as_of,
+            "hash": _definition_hash(node),
+            "relation": _relation(name, self.target_schema, self.dialect),
+            "target_schema": self.target_schema,
+        }
+        if self.template == "members":
+            ctx["sql"] = render(_members(tree, name, kind), self.dialect)
+            ctx["columns"] = [key, SEGMENT_COLUMN]
+        elif self.template == "dbt":
+            ctx["sql"] = self.dbt_sql(tree)
+        else:
+            ctx["sql"] = render(tree, self.dialect)
+        if self.template == "table" and self.dialect == "tsql":
+            # T-SQL has no CREATE TABLE AS: SELECT ... INTO on the outer query
+            from sqlglot import exp
+
+            from .lower import table
+
+            into = tree.copy()
+            into.set("into", exp.Into(this=table(".".join(p for p in (self.target_schema, name) if p))))
+            ctx["select_into"] = render(into, self.dialect)
+        else:
+            ctx["select_into"] = None
+        return ctx
+
+    def dbt_sql(self, tree) -> str:
+        """The query with each source table replaced by `{{ source(project, name) }}`, done
+        on the tree (placeholder tables) and then substituted; the text around is
+        protected from dbt's jinja (a string literal may hold `{{`)."""
+        from sqlglot import exp
+
+        schema = self.project.schema
+        groups = _dbt_source_groups(schema)
+        for attempt in range(100):
+            marker = f"segc_dbt_source_{attempt}_"
+            t = tree.copy()
+            replaced = list(_source_tables(t, schema))
+            for i, node in enumerate(replaced):
+                new = exp.Table(this=exp.Var(this=f"{marker}{i}"))
+                if node.args.get("alias") is not None:
+                    new.set("alias", node.args["alias"].copy())
+                node.replace(new)
+            sql = render(t, self.dialect)
+            if sql.count(marker) == len(replaced):  # no string literal holds the marker
+                break
+        else:  # pragma: no cover - a literal would need to hold 100 different markers
+            raise SegcError(Diagnostic("E803", "cannot place dbt source() calls in the compiled SQL"))
+        parts, last = [], 0
+        for m in re.finditer(re.escape(marker) + r"(\d+)", sql):
+            src = replaced[int(m.group(1))].meta["segc_source"]
+            parts.append(dbt_escape(sql[last:m.start()]))
+            parts.append("{{ source(" + _jinja_str(groups[src]) + ", " + _jinja_str(src) + ") }}")
+            last = m.end()
+        parts.append(dbt_escape(sql[last:]))
+        return "".join(parts)
+
+    def manifest_entry(self, ctx: dict, path: str) -> dict:
+        entry = {k: ctx[k] for k in ("name", "kind", "file", "doc", "owner", "tags", "min_size", "hash",
+                                      "features", "sources", "sensitive", "dialect", "columns")}
+        entry["as_of"] = self.as_of_entry()
+        entry["output"] = path
+        if ctx["kind"] == "segmentation":
+            entry["branches"] = [b["name"] for b in ctx["branches"]]
+        return entry
+
+    def as_of_entry(self) -> dict:
+        return {"mode": "pinned", "date": self.as_of} if self.as_of else {"mode": "rolling"}
+
+    def manifest(self, entries: dict) -> dict:
+        schema = self.project.schema
+        params = {n: p.default for n, p in schema.params.items()}
+        params.update(self.project.params)
+        return {
+            "segc_version": __version__,
+            "project": schema.name,
+            "template": self.template,
+            "dialect": self.dialect,
+            "target_schema": self.target_schema,
+            "as_of": self.as_of_entry(),
+            "params": {n: _jsonable(v) for n, v in sorted(params.items())},
+            "population": schema.population.text if schema.population else None,
+            "segments": entries,
+        }
+
+    # ---- the dbt project files ----
+    def common_context(self, contexts: list[dict]) -> dict:
+        schema = self.project.schema
+        groups = _dbt_source_groups(schema)
+        used = sorted({s for c in contexts for s in c["sources"]})
+        by_group: dict[str, dict] = {}
+        for src_name in used:
+            src = schema.sources[src_name]
+            parts = src.table.split(".")
+            group = by_group.setdefault(groups[src_name], {
+                "name": groups[src_name],
+                "database": parts[-3] if len(parts) > 2 else None,
+                "schema": parts[-2] if len(parts) > 1 else None,
+                "tables": []})
+            group["tables"].append({"name": src_name, "identifier": parts[-1],
+                                    "description": _source_description(schema, src_name),
+                                    "columns": _source_columns(schema, src_name)})
+        return {"project": schema.name, "entity": schema.entity, "key": schema.key, "dialect": self.dialect,
+                "as_of": self.as_of, "sources": list(by_group.values()), "models": contexts}
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+def _environment(project_templates: Path, dialect: str):
+    """A sandboxed jinja2 environment: the project's templates/ first, then segc's."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(project_templates)),
+                                    jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES))]),
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True)
+    env.filters["comment"] = _comment
+    env.filters["yaml"] = _yaml_scalar
+    env.filters["dbt_escape"] = dbt_escape
+    env.globals["quote"] = env.filters["quote"] = lambda name: _quote(name, dialect)
+    env.globals["relation_of"] = lambda name, schema=None: _relation(name, schema, dialect)
+    return env
+
+
+def _text(s: str) -> bytes:
+    return (s.rstrip("\n") + "\n").encode("utf-8")
+
+
+def _comment(text: str, prefix: str = "-- ") -> str:
+    """Each line of `text` as an SQL line comment (nothing for an empty text)."""
+    if not text:
+        return ""
+    return "\n".join((prefix + line).rstrip() for line in str(text).splitlines())
+
+
+def _yaml_scalar(value) -> str:
+    """A value as a YAML flow scalar (JSON is YAML); strings are protected from dbt's jinja."""
+    def escape(v):
+        if isinstance(v, str):
+            return dbt_escape(v)
+        if isinstance(v, (list, tuple)):
+            return [escape(x) for x in v]
+        if isinstance(v, dict):
+            return {k: escape(x) for k, x in v.items()}
+        return v
+
+    return json.dumps(escape(value), ensure_ascii=False)
+
+
+def dbt_escape(text: str) -> str:
+    """Text that dbt's jinja renders back to itself: every `{` of a `{{`, `{%` or `{#`
+    becomes `{{ '{' }}`."""
+    if not re.search(r"\{[{%#]", text):
+        return text
+    return text.replace("{", "{{ '{' }}")
+
+
+def _jinja_str(value: str) -> str:
+    # a jinja string literal: JSON's escapes (ASCII only) are valid there
+    return json.dumps(value, ensure_ascii=True)
+
+
+def _quote(name: str, dialect: str) -> str:
+    from sqlglot import exp
+
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+
+def _relation(name: str, schema: str | None, dialect: str) -> str:
+    """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
+    from .lower import table
+
+    t = table(name)
+    if schema:
+        parts = schema.split(".")
+        from .lower import ident
+
+        t.set("db", ident(parts[-1]))
+        if len(parts) > 1:
+            t.set("catalog", ident(".".join(parts[:-1])))
+    return t.sql(dialect=dialect)
+
+
+def _file_stems(names: list[str]) -> dict[str, str]:
+    """A safe, stable file name per definition; two names that would share a file (also on
+    a case-insensitive file system) are an error."""
+    stems, seen, diags = {}, {}, []
+    for n in names:
+        stem = re.sub(r"[^A-Za-z0-9_-]", "_", n)
+        if not stem or stem[0] in "-":
+            stem = "_" + stem
+        other = seen.get(stem.casefold())
+        if other is not None:
+            diags.append(Diagnostic("E805", f"`{n}` and `{other}` would be written to the same file `{stem}.sql`",
+                                    hints=("rename one of them (file names ignore case on some systems)",)))
+        seen[stem.casefold()] = n
+        stems[n] = stem
+    if diags:
+        raise SegcError(diags)
+    return stems
+
+
+def _project_path(file: str, root: Path) -> str:
+    """A definition's file relative to the project root, with / separators."""
+    p = Path(file)
+    if not p.is_absolute():
+        p = Path.cwd() / p
+    try:
+        return p.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def _display_template(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix() if not str(path).startswith(str(PACKAGE_TEMPLATES)) else \
+            "segc/templates/" + Path(path).name
+
+
+def _definition_hash(node) -> str:
+    """sha256 of the definition's text as written (doc, annotations and body), newlines
+    normalised."""
+    text = node.span.text() if node.span is not None else repr(node)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _owner(node) -> str | None:
+    from .checker import annotation
+
+    a = annotation(node, "owner")
+    return str(a.args[0]) if a is not None and a.args else None
+
+
+def _tags(node) -> list[str]:
+    from .checker import annotation
+
+    a = annotation(node, "tags")
+    return [str(t) for t in a.args] if a is not None else []
+
+
+def _min_size(node, project) -> int | None:
+    from .checker import annotation
+
+    a = annotation(node, "min_size")
+    if a is not None and a.args and isinstance(a.args[0], int):
+        return a.args[0]
+    return project.schema.min_size
+
+
+def _jsonable(v):
+    import datetime as dt
+
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return v
+
+
+def _table_parts(name: str) -> tuple[str, str, str]:
+    parts = name.split(".")
+    return (parts[-3] if len(parts) > 2 else "", parts[-2] if len(parts) > 1 else "", parts[-1])
+
+
+def _source_tables(tree, schema):
+    """The exp.Table nodes of `tree` that read a source (CTE references excluded); each gets
+    meta['segc_source'] = the source's name."""
+    from sqlglot import exp
+
+    ctes = {c.alias for c in tree.find_all(exp.CTE)}
+    by_parts = {_table_parts(s.table): s.name for s in schema.sources.values()}
+    for t in list(tree.find_all(exp.Table)):
+        parts = (t.catalog, t.db, t.name)
+        if not t.db and t.name in ctes:
+            continue
+        src = by_parts.get(parts)
+        if src is not None:
+            t.meta["segc_source"] = src
+            yield t
+
+
+def _sources_used(tree, schema) -> list[str]:
+    return sorted({t.meta["segc_source"] for t in _source_tables(tree.copy(), schema)})
+
+
+def _dbt_source_groups(schema) -> dict[str, str]:
+    """The dbt source name of each segc source: the project name when every table lives in
+    the same schema (the usual case), else `<project>_<schema>` per schema."""
+    locations = {n: _table_parts(s.table)[:2] for n, s in schema.sources.items()}
+    if len(set(locations.values())) <= 1:
+        return {n: schema.name for n in schema.sources}
+    return {n: "_".join(p for p in (schema.name, *loc) if p) for n, loc in locations.items()}
+
+
+def _source_description(schema, name: str) -> str:
+    src = schema.sources[name]
+    if name == schema.base:
+        return f"One row per {schema.entity} (the base of segc project `{schema.name}`)."
+    return f"Events of segc project `{schema.name}`" + (f", time column `{src.time}`." if src.time else ".")
+
+
+def _source_columns(schema, name: str) -> list[dict]:
+    """Columns that segc.yml describes: the base's feature columns, an event source's key,
+    time and declared columns."""
+    src = schema.sources[name]
+    cols: dict[str, str] = {}
+    if name == schema.base:
+        cols[schema.key] = f"Key of a {schema.entity}."
+        for f in schema.features.values():
+            if f.kind == "column" and f.column:
+                cols.setdefault(f.column, f.description or f"Feature `{f.name}` ({f.type}).")
+    else:
+        if src.key:
+            cols[src.key] = f"Key of the {schema.entity}."
+        if src.time:
+            cols[src.time] = "Event time."
+        for c, t in src.columns.items():
+            cols.setdefault(c, f"{t}")
+    return [{"name": c, "description": d} for c, d in cols.items()]
+
+
+def _members(tree, name: str, kind: str):
+    """The query with the segment's name as a column: key + segment (for a segmentation,
+    `segmentation.branch`)."""
+    from sqlglot import exp
+
+    from .lower import ident
+
+    tree = tree.copy()
+    if kind == "segment":
+        tree.set("expressions", [*tree.expressions, exp.alias_(exp.Literal.string(name), ident(SEGMENT_COLUMN))])
+        return tree
+    label = tree.expressions[-1]  # the branch (alias `segment`) of label_query
+
+    def qualify(node):
+        if isinstance(node, exp.Literal) and node.is_string:
+            return exp.Literal.string(f"{name}.{node.name}")
+        return node
+
+    value = label.this
+    if isinstance(value, exp.Case):
+        for i in value.args.get("ifs") or []:
+            i.set("true", qualify(i.args["true"]))
+        if value.args.get("default") is not None:
+            value.set("default", qualify(value.args["default"]))
+    else:
+        label.set("this", qualify(value))
+    return tree
+
+
+# ---- writing -------------------------------------------------------------------------
+
+def _made_by_segc(folder: Path) -> bool:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "segc_version" in data
+
+
+def _check_out(root: Path, out: Path) -> None:
+    target = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise SegcError(Diagnostic("E802", f"--out `{out}` is a file, not a folder",
+                                   hints=("choose a folder for the build output",)))
+    guarded = [Path(root).resolve(), Path.cwd().resolve()]
+    for g in guarded:
+        if target == g or target in g.parents:
+            raise SegcError(Diagnostic("E802", f"--out `{out}` would replace "
+                                       + ("the project folder" if g == guarded[0] else "the current folder")
+                                       + " or a folder holding it",
+                                       hints=("build into a folder of its own, e.g. --out build/segments",)))
+    if out.is_dir() and any(out.iterdir()) and not _made_by_segc(out):
+        raise SegcError(Diagnostic("E802", f"--out `{out}` is a folder that `segc build` did not make "
+                                   f"(no {MANIFEST} from segc): it would be replaced",
+                                   hints=("build into a new or empty folder; segc replaces its own "
+                                          "output folders as a whole",)))
+
+
+def _fresh_dir(parent: Path, stem: str, create: bool = True) -> Path:
+    for _ in range(100):
+        path = parent / f".{stem}.{secrets.token_hex(4)}"
+        if create:
+            try:
+                os.mkdir(path)  # honours the umask, unlike mkdtemp
+            except FileExistsError:
+                continue
+            return path
+        if not path.exists():
+            return path
+    raise FileExistsError(f"no free temporary name in {parent}")
+
+
+def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = None) -> None:
+    """Write `files` into a temporary folder next to `out`, then swap it in: the previous
+    output stays as it was unless everything succeeded."""
+    out = Path(out)
+    if root is not None:  # checked again right before writing: the folder may have changed
+        _check_out(root, out)
+    out = out.resolve()
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = _fresh_dir(parent, f"{out.name}.segc-new")
+    except OSError as e:
+        raise SegcError(Diagnostic("E804", f"cannot create the build folder next to `{out}`: {e.strerror or e}")) from None
+    try:
+        for rel, data in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_file(path, data)
+        if out.exists():
+            old = _fresh_dir(parent, f"{out.name}.segc-old", create=False)
+            os.rename(out, old)
+            try:
+                os.rename(tmp, out)
+            except BaseException:
+                os.rename(old, out)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SegcError(Diagnostic("E804", f"cannot write the build output `{out}`: {e.strerror or e}",
+                                   hints=("the previous output (if any) is unchanged",))) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.write_bytes(data)

@@ -1,0 +1,96 @@
+"""`segc check --data`: the preview data against segc.yml — every column a feature or a
+source declares exists with a compatible type, and `nullable: false` and `values:` hold.
+Reports counts only, never the offending values (they may be personal data)."""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .errors import Diagnostic
+from .lower import col, table
+
+# segc type -> DuckDB column types it accepts
+_ACCEPTS = {
+    "int": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "UHUGEINT"),
+    "float": ("FLOAT", "DOUBLE", "DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+              "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"),
+    "string": ("VARCHAR",),
+    "bool": ("BOOLEAN",),
+    "date": ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+    "timestamp": ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"),
+}
+
+
+def _accepts(segc_type: str, duck_type: str) -> bool:
+    base = duck_type.split("(")[0].strip().upper()
+    return base in _ACCEPTS[segc_type]
+
+
+def check_data(project) -> list[Diagnostic]:
+    from .engine import run
+
+    schema = project.schema
+    con = project.duckdb()
+    columns: dict[str, dict[str, str]] = {}
+    for src in schema.sources.values():
+        q = exp.select(exp.Star()).from_(table(".".join(src.table.split(".")[-2:]))).limit(0)
+        desc = con.execute(q.sql(dialect="duckdb")).description
+        columns[src.name] = {d[0]: str(d[1]) for d in desc}
+    diags: list[Diagnostic] = []
+
+    def need(source: str, column: str, segc_type: str | None, path: tuple, what: str) -> bool:
+        src = schema.sources[source]
+        have = columns[source]
+        if column not in have:
+            from .errors import suggest
+
+            close = suggest(column, have)
+            diags.append(Diagnostic("E710", f"{what}: column `{column}` not found in {src.path}",
+                                    schema.key_span(*path),
+                                    hints=(f"did you mean `{close}`?" if close else
+                                           "columns: " + ", ".join(list(have)[:15]),)))
+            return False
+        if segc_type and not _accepts(segc_type, have[column]):
+            diags.append(Diagnostic("E711", f"{what}: column `{column}` of {src.path} is {have[column]}, "
+                                    f"not {segc_type}", schema.key_span(*path),
+                                    hints=(f"declare `type:` to match the data, or convert the column",)))
+            return False
+        return True
+
+    base = schema.base
+    need(base, schema.key, None, ("key",), "key")
+    for name, src in schema.sources.items():
+        if name == base:
+            continue
+        if src.key:
+            need(name, src.key, None, ("sources", name, "key"), f"source `{name}`")
+        if src.time:
+            need(name, src.time, "timestamp", ("sources", name, "time"), f"source `{name}` time")
+        for c, t in src.columns.items():
+            need(name, c, t, ("sources", name, "columns", c), f"source `{name}`")
+    checks = []
+    for name, f in schema.features.items():
+        if f.kind != "column":
+            continue
+        if not need(base, f.column, f.type, ("features", name), f"feature `{name}`"):
+            continue
+        if not f.nullable:
+            checks.append((name, "E712", exp.Is(this=col(f.column), expression=exp.Null()),
+                           "is declared `nullable: false` but is missing in {n} rows",
+                           "remove `nullable: false` (segc then guards it) or fill the column"))
+        if f.values is not None:
+            outside = exp.Not(this=exp.In(this=col(f.column), expressions=[
+                exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v) for v in f.values]))
+            checks.append((name, "E713", outside, "has {n} rows with a value outside its `values:`",
+                           "add the values to `values:` (conditions on them are compile errors)"))
+    if checks:
+        sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
+                                      default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
+        src = schema.sources[base]
+        q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
+        row = run(con, q.sql(dialect="duckdb"))[0]
+        for (name, code, _cond, message, hint), n in zip(checks, row):
+            if n:
+                diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),
+                                        schema.key_span("features", name), hints=(hint,)))
+    return diags

@@ -1,0 +1,127 @@
+"""One diagnostic type for every problem in the user's input, rendered once."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .source import Span
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    label: str = ""  # shown under the caret
+    hints: tuple[str, ...] = ()
+    severity: Severity = "error"
+    file: str | None = None  # when there is no span (e.g. a missing file)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    @property
+    def location(self) -> str:
+        if self.span is not None:
+            return f"{self.span.file}:{self.span.line}:{self.span.col}"
+        return self.file or ""
+
+    def to_dict(self) -> dict:
+        out: dict = {"code": self.code, "severity": self.severity, "message": self.message}
+        if self.span is not None:
+            end_line, end_col = self.span.source.line_col(self.span.end)
+            out.update(file=self.span.file, line=self.span.line, col=self.span.col,
+                       end_line=end_line, end_col=end_col)
+        elif self.file:
+            out["file"] = self.file
+        out["hints"] = list(self.hints) + ([self.label] if self.label else [])
+        return out
+
+
+class SegcError(Exception):
+    """Raised by every API call whose input has errors; carries all the diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic):
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics = list(diagnostics)
+        super().__init__(render_text(self.diagnostics))
+
+
+def sort_key(d: Diagnostic):
+    if d.span is not None:
+        return (d.span.file, d.span.start, d.code)
+    return (d.file or "", -1, d.code)
+
+
+def _render_one(d: Diagnostic) -> str:
+    head = f"{d.severity}[{d.code}]: {d.message}"
+    lines = [head]
+    if d.span is not None:
+        span = d.span
+        line, col = span.line, span.col
+        end_line, end_col = span.source.line_col(max(span.end, span.start))
+        gutter = " " * len(str(line))
+        text = span.source.line_text(line)
+        width = (end_col - col) if end_line == line else len(text) - col + 1
+        lines += [
+            f"{gutter}--> {span.file}:{line}:{col}",
+            f"{gutter} |",
+            f"{line} | {text}",
+            f"{gutter} | {_blank(text[:col - 1])}{'^' * max(width, 1)}" + (f" {d.label}" if d.label else ""),
+        ]
+    elif d.file:
+        lines.append(f" --> {d.file}")
+    lines += [f"  = hint: {h}" for h in d.hints]
+    return "\n".join(lines)
+
+
+def _blank(prefix: str) -> str:
+    """The indentation under `prefix` that keeps the caret aligned (tabs stay tabs)."""
+    return "".join("\t" if ch == "\t" else " " for ch in prefix)
+
+
+def render_text(diagnostics: list[Diagnostic]) -> str:
+    return "\n\n".join(_render_one(d) for d in sorted(diagnostics, key=sort_key))
+
+
+def render_json(diagnostics: list[Diagnostic], **extra) -> str:
+    body = {"diagnostics": [d.to_dict() for d in sorted(diagnostics, key=sort_key)],
+            "errors": sum(d.is_error for d in diagnostics),
+            "warnings": sum(not d.is_error for d in diagnostics)}
+    body.update(extra)
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def render_github(diagnostics: list[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: one annotation per diagnostic."""
+    def esc(s: str) -> str:
+        return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    out = []
+    for d in sorted(diagnostics, key=sort_key):
+        params = []
+        if d.span is not None:
+            params += [f"file={d.span.file}", f"line={d.span.line}", f"col={d.span.col}"]
+        elif d.file:
+            params.append(f"file={d.file}")
+        params.append(f"title={d.code}")
+        kind = "error" if d.is_error else "warning"
+        out.append(f"::{kind} {','.join(params)}::{esc(d.message)}")
+    return "\n".join(out)
+
+
+def suggest(name: str, candidates) -> str | None:
+    """The closest known name, for 'did you mean'."""
+    import difflib
+
+    candidates = list(candidates)
+    folded = [c for c in candidates if str(c).lower() == name.lower()]  # `fr` -> `FR`
+    if folded:
+        return folded[0]
+    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return found[0] if found else None

@@ -1,0 +1,509 @@
+"""Checked program -> sqlglot trees. Never SQL strings: identifiers are quoted, literals
+are sqlglot literals. Only the features and aggregates a query uses are computed, with
+one GROUP BY per event source.
+
+Shape:
+    WITH "segc_src_orders" AS (SELECT key AS segc_key, <conditional aggregates>
+                                FROM orders WHERE time < as_of GROUP BY key),
+         "segc_features"   AS (SELECT base key, used columns, COALESCE(aggregates)
+                                FROM base LEFT JOIN segc_src_... ),
+         "segc_ranked"     AS (SELECT *, <window counts> FROM segc_features WHERE population)
+    SELECT ... FROM segc_features|segc_ranked WHERE [population AND] <condition>
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlglot import exp
+
+from . import ir
+from .checker import shift_date
+from .schema import Schema
+
+KEY = "segc_key"
+FEATURES = "segc_features"
+RANKED = "segc_ranked"
+BASE = "segc_base"
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
+def table(name: str, alias: str | None = None) -> exp.Table:
+    parts = name.split(".")
+    t = exp.Table(this=ident(parts[-1]), db=ident(parts[-2]) if len(parts) > 1 else None,
+                  catalog=ident(parts[-3]) if len(parts) > 2 else None)
+    if alias:
+        t.set("alias", exp.TableAlias(this=ident(alias)))
+    return t
+
+
+def alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=ident(name))
+
+
+def make_select(projections, source: exp.Expression, where: exp.Expression | None = None,
+           group_by: list | None = None, joins: list | None = None) -> exp.Select:
+    """A SELECT built in place: sqlglot's chained builders copy the tree at every step
+    (and parse text for joins), which dominated compile time."""
+    q = exp.Select(expressions=list(projections), from_=exp.From(this=source))
+    if joins:
+        q.set("joins", joins)
+    if where is not None and not _is_true(where):
+        q.set("where", exp.Where(this=where))
+    if group_by:
+        q.set("group", exp.Group(expressions=group_by))
+    return q
+
+
+def with_ctes(q: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+    if ctes:
+        q.set("with_", exp.With(expressions=[exp.CTE(this=body, alias=exp.TableAlias(this=ident(name)))
+                                             for name, body in ctes]))
+    return q
+
+
+_TYPES: dict[str, exp.DataType] = {}
+
+
+def datatype(name: str) -> exp.DataType:
+    """A (copied) DataType; DataType.build parses its argument on every call."""
+    if name not in _TYPES:
+        _TYPES[name] = exp.DataType.build(name)
+    return _TYPES[name].copy()
+
+
+def paren(e: exp.Expression) -> exp.Expression:
+    """sqlglot builders do not add parentheses by precedence: wrap every compound operand."""
+    if isinstance(e, exp.Paren):
+        return e
+    if isinstance(e, (exp.Connector, exp.Binary, exp.Unary, exp.Predicate)):  # AND/OR are Funcs too
+        return exp.Paren(this=e)
+    if isinstance(e, (exp.Column, exp.Literal, exp.Paren, exp.Func, exp.Boolean, exp.Null)):
+        return e
+    return exp.Paren(this=e)
+
+
+def and_(parts: list[exp.Expression]) -> exp.Expression:
+    parts = _dedupe(parts)
+    if not parts:
+        return exp.true()
+    if any(isinstance(p, exp.Boolean) and p.this is False for p in parts):
+        return exp.false()
+    wrap = lambda p: exp.Paren(this=p) if isinstance(p, exp.Or) else p  # noqa: E731
+    out = wrap(parts[0])
+    for p in parts[1:]:
+        out = exp.And(this=out, expression=wrap(p))
+    return out
+
+
+def or_(parts: list[exp.Expression]) -> exp.Expression:
+    parts = [p for p in parts if not (isinstance(p, exp.Boolean) and p.this is False)]
+    if not parts:
+        return exp.false()
+    if any(isinstance(p, exp.Boolean) and p.this is True for p in parts):
+        return exp.true()
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.Or(this=out, expression=p)  # AND binds tighter: no parentheses needed
+    return out
+
+
+def not_(e: exp.Expression) -> exp.Expression:
+    if isinstance(e, exp.Boolean):
+        return exp.false() if e.this else exp.true()
+    return exp.Not(this=paren(e))
+
+
+def _dedupe(parts):
+    out = []
+    for p in parts:
+        if isinstance(p, exp.Boolean) and p.this is True:
+            continue
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def literal(value, type_: str) -> exp.Expression:
+    if type_ == "bool":
+        return exp.true() if value else exp.false()
+    if type_ == "string":
+        return exp.Literal.string(value)
+    if type_ == "date":
+        return exp.Cast(this=exp.Literal.string(value.isoformat()), to=datatype("DATE"))
+    if type_ == "timestamp":
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime.combine(value, dt.time())
+        return exp.Cast(this=exp.Literal.string(value.isoformat(sep=" ")), to=datatype("TIMESTAMP"))
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return exp.Literal.number(f"{value:.1f}")
+    return exp.Literal.number(repr(value) if isinstance(value, float) else str(value))
+
+
+_CMP = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+_ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
+
+
+@dataclass
+class _Source:
+    name: str
+    aggs: dict  # ir.Agg -> column name
+
+
+class Lowerer:
+    """Lowers conditions against one schema and as-of; remembers what they need."""
+
+    def __init__(self, schema: Schema, as_of: dt.date | None):
+        self.schema = schema
+        self.as_of = as_of
+        self.columns: list[str] = []  # features of the base, in order of first use
+        self.sources: dict[str, _Source] = {}
+        self.windows: dict[tuple, str] = {}  # (kind, by value, extra) -> column name
+        self.n_aggs = 0
+
+    # ---- values ----
+    def value(self, v: ir.Value) -> exp.Expression:
+        if isinstance(v, ir.Const):
+            return literal(v.value, v.type)
+        if isinstance(v, ir.Col):
+            if v.scope == "event":
+                return col(v.name)
+            if v.name not in self.columns:
+                self.columns.append(v.name)
+            return col(v.name)
+        if isinstance(v, ir.AsOf):
+            return literal(self.as_of, "date") if self.as_of else exp.CurrentDate()
+        if isinstance(v, ir.DateShift):
+            folded = self._fold_date(v)
+            if folded is not None:
+                return literal(folded, "date")
+            return exp.DateAdd(this=self.value(v.base), expression=exp.Literal.number(v.amount),
+                               unit=exp.var(v.unit.upper()))
+        if isinstance(v, ir.Arith):
+            left, right = paren(self.value(v.left)), paren(self.value(v.right))
+            safe_right = right if _nonzero_const(v.right) else exp.Nullif(this=right, expression=exp.Literal.number(0))
+            if v.op == "/":
+                return exp.Div(this=left, expression=safe_right, typed=False, safe=False)
+            if v.op == "%":
+                return exp.Mod(this=left, expression=safe_right)
+            return _ARITH[v.op](this=left, expression=right)
+        if isinstance(v, ir.Neg):
+            return exp.Neg(this=paren(self.value(v.operand)))
+        if isinstance(v, ir.Func):
+            return self._func(v)
+        if isinstance(v, ir.Agg):
+            return col(self._agg_column(v))
+        if isinstance(v, ir.Quantile):
+            total = col(self._window("total", v.by))
+            le = col(self._window("le", v.by))
+            n = exp.Literal.number(v.n)
+            # ceil(n * le / total) in integers: (n * le + total - 1) div total
+            num = exp.Sub(this=exp.Add(this=exp.Mul(this=n, expression=le), expression=total),
+                          expression=exp.Literal.number(1))
+            score = exp.IntDiv(this=exp.Paren(this=num), expression=total)
+            guards = self.guards(v.by)  # the window counts are never NULL: missing stays missing
+            return exp.Case(ifs=[exp.If(this=and_(guards), true=score)]) if guards else score
+        raise TypeError(f"cannot lower {v!r}")
+
+    def _fold_date(self, v: ir.Value) -> dt.date | None:
+        """With a pinned as-of, date arithmetic is done here and emitted as a literal."""
+        if isinstance(v, ir.AsOf):
+            return self.as_of
+        if isinstance(v, ir.Const) and v.type == "date":
+            return v.value
+        if isinstance(v, ir.DateShift):
+            base = self._fold_date(v.base)
+            return None if base is None else shift_date(base, v.amount, v.unit)
+        if isinstance(v, ir.Func) and v.name.startswith("trunc_"):
+            base = self._fold_date(v.args[0])
+            if base is None:
+                return None
+            unit = v.name[6:]
+            if unit == "month":
+                return base.replace(day=1)
+            if unit == "year":
+                return base.replace(month=1, day=1)
+            return base - dt.timedelta(days=base.weekday())  # ISO weeks start on Monday
+        return None
+
+    def _func(self, v: ir.Func) -> exp.Expression:
+        args = [self.value(a) for a in v.args]
+        name = v.name
+        if name.startswith("trunc_"):
+            folded = self._fold_date(v)
+            if folded is not None:
+                return literal(folded, "date")
+            return exp.DateTrunc(this=args[0], unit=exp.var(name[6:].upper()))
+        if name == "days_since":
+            asof = self.value(ir.AsOf())
+            return exp.DateDiff(this=asof, expression=exp.Cast(this=args[0], to=datatype("DATE")),
+                                unit=exp.var("DAY"))
+        simple = {"lower": exp.Lower, "upper": exp.Upper, "length": exp.Length, "abs": exp.Abs,
+                  "floor": exp.Floor, "ceil": exp.Ceil, "year_of": exp.Year, "month_of": exp.Month}
+        if name in ("floor", "ceil"):
+            # a whole number, as the checker types it (PostgreSQL's FLOOR of a double, or of
+            # a bigint, is a double, and `%` has no double precision operator there)
+            return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))
+        if name in simple:
+            return simple[name](this=args[0])
+        if name == "round":
+            return exp.Round(this=args[0], decimals=args[1] if len(args) > 1 else None)
+        if v.type == "timestamp" and name in ("coalesce", "least", "greatest"):
+            # dates among timestamps: their midnight (SQLite would compare the texts)
+            args = [self._as_timestamp(a, la) if getattr(a, "type", None) == "date" else la
+                    for a, la in zip(v.args, args)]
+        if name == "coalesce":
+            return exp.Coalesce(this=args[0], expressions=args[1:])
+        cls = exp.Least if name == "least" else exp.Greatest
+        out = cls(this=args[0], expressions=args[1:])
+        guards = self.guards(v)
+        # engines differ on NULL arguments (ignored or contagious): missing if any is missing
+        return exp.Case(ifs=[exp.If(this=and_(guards), true=out)]) if guards else out
+
+    # ---- guards: the conditions under which a value is present ----
+    def guards(self, v: ir.Value) -> list[exp.Expression]:
+        if isinstance(v, (ir.Const, ir.AsOf)):
+            return []
+        if isinstance(v, ir.Col):
+            return [_is_not_null(self.value(v))] if v.nullable else []
+        if isinstance(v, (ir.DateShift,)):
+            return self.guards(v.base)
+        if isinstance(v, ir.Neg):
+            return self.guards(v.operand)
+        if isinstance(v, ir.Arith):
+            out = self.guards(v.left) + self.guards(v.right)
+            if v.op in "/%" and not _nonzero_const(v.right):
+                out.append(exp.NEQ(this=paren(self.value(v.right)), expression=exp.Literal.number(0)))
+            return _dedupe(out)
+        if isinstance(v, ir.Func):
+            if v.name == "coalesce":
+                per_arg = [self.guards(a) for a in v.args]
+                if any(not g for g in per_arg):
+                    return []
+                return [or_([and_(g) for g in per_arg])]
+            return _dedupe([g for a in v.args for g in self.guards(a)])
+        if isinstance(v, ir.Quantile):
+            return self.guards(v.by)
+        if isinstance(v, ir.Agg):
+            if not v.nullable:
+                return []
+            return [_is_not_null(self.value(v))]
+        raise TypeError(f"cannot guard {v!r}")
+
+    # ---- conditions ----
+    def pred(self, p: ir.Pred, positive: bool = True) -> exp.Expression:
+        """A condition that is true exactly when the segment's condition holds.
+
+        Where it is not under a `not` (`positive`), an atomic condition on a missing value
+        is NULL, which WHERE and CASE already treat as false, so no guard is needed; under
+        a `not`, every nullable operand is guarded (`x IS NOT NULL AND ...`) so that NOT
+        gives the complement."""
+        if isinstance(p, ir.Bool):
+            return exp.true() if p.value else exp.false()
+        if isinstance(p, ir.And):
+            return and_([self.pred(i, positive) for i in p.items])
+        if isinstance(p, ir.Or):
+            return or_([self.pred(i, positive) for i in p.items])
+        if isinstance(p, ir.Not):
+            return not_(self.pred(p.operand, not positive))
+        if isinstance(p, ir.Cmp):
+            left, right = self._comparable(p.left, p.right)
+            core = _CMP[p.op](this=paren(left), expression=paren(right))
+            return self._guarded(positive, [p.left, p.right], core)
+        if isinstance(p, ir.IsTrue):
+            return self._guarded(positive, [p.value], exp.EQ(this=paren(self.value(p.value)), expression=exp.true()))
+        if isinstance(p, ir.InSet):
+            x = self.value(p.operand)
+            items = [self._comparable(p.operand, i)[1] for i in p.items]
+            core = exp.In(this=paren(x), expressions=items)
+            if p.negated:
+                core = exp.Not(this=core)
+            return self._guarded(positive, [p.operand], core)
+        if isinstance(p, ir.Missing):
+            present = and_(self.guards(p.operand))
+            if p.present:
+                return present
+            return not_(present)
+        if isinstance(p, ir.Match):
+            return self._match(p, positive)
+        if isinstance(p, ir.Top):
+            kind = "ge" if p.direction == "top" else "le"
+            count = col(self._window(kind, p.by))
+            total = col(self._window("total", p.by))
+            share = Fraction(str(p.percent)) / 100
+            # count / total <= share, in integers
+            core = exp.LTE(this=exp.Mul(this=count, expression=exp.Literal.number(share.denominator)),
+                           expression=exp.Mul(this=exp.Literal.number(share.numerator), expression=total))
+            return and_(self.guards(p.by) + [core])
+        raise TypeError(f"cannot lower {p!r}")
+
+    def _guarded(self, positive: bool, operands, core: exp.Expression) -> exp.Expression:
+        if positive:
+            return core
+        return and_([g for v in operands for g in self.guards(v)] + [core])
+
+    def _comparable(self, a: ir.Value, b: ir.Value):
+        """Dates compared with timestamps: the date side becomes a timestamp (its midnight),
+        a literal when its value is known here, else a cast. Never compare them as they are:
+        SQLite compares the ISO texts, where '2024-03-01' < '2024-03-01 00:00:00'."""
+        ta, tb = getattr(a, "type", None), getattr(b, "type", None)
+        va, vb = self.value(a), self.value(b)
+        if {ta, tb} == {"date", "timestamp"}:
+            if tb == "date":
+                vb = self._as_timestamp(b, vb)
+            else:
+                va = self._as_timestamp(a, va)
+        return va, vb
+
+    def _as_timestamp(self, v: ir.Value, lowered: exp.Expression) -> exp.Expression:
+        folded = v.value if isinstance(v, ir.Const) else self._fold_date(v)
+        if folded is not None:
+            return literal(folded, "timestamp")
+        return exp.Cast(this=lowered, to=datatype("TIMESTAMP"))
+
+    def _match(self, p: ir.Match, positive: bool) -> exp.Expression:
+        x = self.value(p.operand)
+        if p.pattern == "":
+            # every present string contains, starts and ends with ""
+            return and_(self.guards(p.operand))
+        pat = exp.Literal.string(p.pattern)
+        if p.kind == "contains":
+            core = exp.GT(this=exp.StrPosition(this=x, substr=pat), expression=exp.Literal.number(0))
+        else:
+            cls = exp.Left if p.kind == "starts" else exp.Right
+            # literal matching: no LIKE, so no wildcard or escape differences between engines
+            core = exp.EQ(this=cls(this=x, expression=exp.Length(this=pat.copy())), expression=pat)
+        return self._guarded(positive, [p.operand], core)
+
+    # ---- what the conditions need ----
+    def _agg_column(self, a: ir.Agg) -> str:
+        src = self.sources.setdefault(a.source, _Source(a.source, {}))
+        if a not in src.aggs:
+            if a.label and a.label not in [n for s in self.sources.values() for n in s.aggs.values()]:
+                name = a.label
+            else:
+                self.n_aggs += 1
+                name = f"segc_agg_{self.n_aggs}"
+            src.aggs[a] = name
+        return src.aggs[a]
+
+    def _window(self, kind: str, by: ir.Value) -> str:
+        key = (kind, by)
+        if key not in self.windows:
+            self.value(by)  # register the features/aggregates it ranks before the CTEs are built
+            self.windows[key] = f"segc_rank_{len(self.windows) + 1}"
+        return self.windows[key]
+
+    # ---- the query ----
+    def query(self, population: ir.Pred, select) -> exp.Select:
+        """`select(lowerer)` returns (projections, condition) over the final relation."""
+        pop = self.pred(population)
+        projections, where = select(self)
+        ctes = self._source_ctes()
+        ctes.append((FEATURES, self._features_select()))
+        if self.windows:
+            ctes.append((RANKED, make_select([exp.Star(), *self._window_columns()], table(FEATURES), pop)))
+            final_from, cond = RANKED, where
+        else:
+            final_from, cond = FEATURES, and_([pop, where]) if where is not None else pop
+        return with_ctes(make_select(projections, table(final_from), cond), ctes)
+
+    def _window_columns(self) -> list[exp.Expression]:
+        out = []
+        for (kind, by), name in self.windows.items():
+            value = self.value(by)
+            guards = self.guards(by)
+            if guards and not isinstance(by, ir.Col):
+                value = exp.Case(ifs=[exp.If(this=and_(guards), true=value)])
+            if kind == "total":
+                w = exp.Window(this=exp.Count(this=value))
+            else:
+                # COUNT ignores NULLs, so where they sort does not matter; this placement is
+                # the one every dialect can express (BigQuery cannot put NULLs last in ASC)
+                desc = kind == "ge"
+                order = exp.Ordered(this=value.copy(), desc=desc, nulls_first=not desc)
+                w = exp.Window(this=exp.Count(this=value), order=exp.Order(expressions=[order]))
+            out.append(alias(w, name))
+        return out
+
+    def _source_ctes(self) -> list[tuple[str, exp.Select]]:
+        out = []
+        for name in sorted(self.sources):
+            src = self.schema.sources[name]
+            projections = [alias(col(src.key), KEY)]
+            for agg, column in self.sources[name].aggs.items():
+                projections.append(alias(self._aggregate(agg), column))
+            point_in_time = exp.LT(this=col(src.time), expression=self._as_of_bound()) if src.time else None
+            out.append((f"segc_src_{name}", make_select(projections, table(src.table), point_in_time, [col(src.key)])))
+        return out
+
+    def _as_of_bound(self) -> exp.Expression:
+        return literal(self.as_of, "date") if self.as_of else exp.CurrentDate()
+
+    def _aggregate(self, a: ir.Agg) -> exp.Expression:
+        src = self.schema.sources[a.source]
+        conds = []
+        if a.window.lo is not None:
+            conds.append(exp.GTE(this=col(src.time), expression=self.value(a.window.lo)))
+        if a.window.hi is not None and not isinstance(a.window.hi, ir.AsOf):
+            conds.append(exp.LT(this=col(src.time), expression=self.value(a.window.hi)))
+        if a.where is not None:
+            conds.append(self.pred(a.where))
+        cond = and_(conds) if conds else None
+        if a.column is None:
+            target = exp.Literal.number(1)
+        else:
+            target = col(a.column.name)
+        value = exp.Case(ifs=[exp.If(this=cond, true=target)]) if cond is not None else target
+        if a.func == "count":
+            return exp.Count(this=value if cond is not None or a.column else exp.Star())
+        if a.func == "count_distinct":
+            return exp.Count(this=exp.Distinct(expressions=[value]))
+        cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[a.func]
+        return cls(this=value)
+
+    def _features_select(self) -> exp.Select:
+        schema = self.schema
+        base = schema.sources[schema.base]
+        projections = [alias(col(schema.key, BASE), KEY)]
+        for name in self.columns:
+            f = schema.features[name]
+            if f.kind == "sql":
+                expr = f.sql.copy()
+                for c in expr.find_all(exp.Column):
+                    c.set("table", ident(BASE))
+                    c.this.set("quoted", True)
+                projections.append(alias(expr, name))
+            else:
+                projections.append(alias(col(f.column, BASE), name))
+        joins = []
+        for name in sorted(self.sources):
+            cte = f"segc_src_{name}"
+            for agg, column in self.sources[name].aggs.items():
+                ref = col(column, cte)
+                if agg.func in ("count", "count_distinct", "sum"):
+                    ref = exp.Coalesce(this=ref, expressions=[exp.Literal.number(0)])
+                projections.append(alias(ref, column))
+            joins.append(exp.Join(this=table(cte, cte), side="LEFT",
+                                  on=exp.EQ(this=col(KEY, cte), expression=col(schema.key, BASE))))
+        return make_select(projections, table(base.table, BASE), joins=joins)
+
+
+def _is_not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=e, expression=exp.Null()))
+
+
+def _nonzero_const(v: ir.Value) -> bool:
+    return isinstance(v, ir.Const) and v.value != 0
+
+
+def _is_true(e) -> bool:
+    return isinstance(e, exp.Boolean) and e.this is True

@@ -1,0 +1,555 @@
+"""Segment unit tests: fixture rows -> the exact members each segment must select, on
+in-memory DuckDB and SQLite (no warehouse needed).
+
+A test file is `tests/*.yml` in the project:
+
+    as_of: 2024-07-01                  # optional when segc.yml pins one
+    defaults:                          # optional: values for columns a row leaves out
+      customers: {is_test: false, email_optin: true}
+    rows:                              # per source (its name in segc.yml, or its table)
+      customers:
+        - {customer_id: 1, country: FR, age: 34}
+      orders:
+        - {customer_id: 1, ordered_at: 2024-06-20, amount: 120.0, status: completed}
+    expect:                            # segment -> its exact members (keys)
+      loyal_big_basket: []
+      value_tier.average: [1]          # segmentation branches as name.branch
+
+Each source becomes a table under its warehouse name (`shop.orders`), typed from
+segc.yml: the key, base features' columns (a feature's name may stand for its column),
+the event sources' `time` and `columns`. SQLite stores dates and timestamps as ISO text
+and booleans as 0/1. A column a row leaves out is NULL (or its default).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Diagnostic, SegcError, suggest
+from .source import Span
+from .yamlpos import Located, load_yaml
+
+ENGINES = ("duckdb", "sqlite")
+TOP_KEYS = ("as_of", "description", "defaults", "rows", "expect")
+
+_NATIVE = {
+    "duckdb": {"int": "BIGINT", "float": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
+               "date": "DATE", "timestamp": "TIMESTAMP"},
+    "sqlite": {"int": "INTEGER", "float": "REAL", "string": "TEXT", "bool": "INTEGER",
+               "date": "TEXT", "timestamp": "TEXT"},
+}
+
+
+# ---- results ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    """One expected segment on one engine."""
+    segment: str
+    engine: str
+    expected: tuple
+    missing: tuple = ()  # expected members the engine did not select
+    extra: tuple = ()  # selected members that were not expected
+    error: str | None = None  # the SQL could not be compiled or failed on the engine
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.missing and not self.extra
+
+    def to_dict(self) -> dict:
+        out = {"segment": self.segment, "engine": self.engine, "ok": self.ok,
+               "missing": list(self.missing), "extra": list(self.extra)}
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str
+    as_of: str
+    outcomes: list[Outcome]
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def segments(self) -> list[str]:
+        return list(dict.fromkeys(o.segment for o in self.outcomes))
+
+
+@dataclass(frozen=True)
+class TestReport:
+    files: list[FileResult]
+    engines: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(not f.failures for f in self.files)
+
+    @property
+    def checks(self) -> int:
+        return sum(len(f.outcomes) for f in self.files)
+
+    @property
+    def failed(self) -> int:
+        return sum(len(f.failures) for f in self.files)
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "engines": list(self.engines), "checks": self.checks, "failed": self.failed,
+                "files": [{"file": f.file, "as_of": f.as_of, "segments": f.segments,
+                           "failures": [o.to_dict() for o in f.failures]} for f in self.files]}
+
+
+# ---- a parsed test file -------------------------------------------------------------
+
+@dataclass
+class _Table:
+    source: str
+    name: str  # warehouse name, e.g. shop.orders
+    columns: dict[str, str]  # column -> segc type, in creation order
+    rows: list[tuple] = field(default_factory=list)  # canonical Python values, in column order
+
+
+@dataclass
+class _TestFile:
+    file: str
+    as_of: dt.date
+    tables: list[_Table]
+    expect: dict[str, tuple]  # segment -> expected keys
+
+
+def find_tests(project) -> list[Path]:
+    folder = project.root / "tests"
+    return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
+
+
+def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str, ...] = ENGINES) -> TestReport:
+    """Run the project's test files (default: tests/*.yml) on every engine. Raises
+    SegcError with every problem of every malformed file before running any."""
+    paths = [Path(f) for f in files] if files else find_tests(project)
+    if not paths:
+        raise SegcError(Diagnostic("E806", f"no test files in {project._display(project.root / 'tests')}",
+                                   file=project._display(project.root / "tests"),
+                                   hints=("add tests/<name>.yml with `rows:` and `expect:` (see `segc test --help`)",)))
+    parsed, diags = [], []
+    for path in paths:
+        try:
+            parsed.append(parse_test_file(project, path))
+        except SegcError as e:
+            diags.extend(e.diagnostics)
+    if diags:
+        raise SegcError(diags)
+    return TestReport([_run_file(project, t, engines) for t in parsed], tuple(engines))
+
+
+# ---- parsing and validation ---------------------------------------------------------------
+
+def parse_test_file(project, path: Path) -> _TestFile:
+    from .project import _read
+
+    display = project._display(Path(path))
+    src = _read(Path(path), display)
+    loc = load_yaml(src)
+    schema = project.schema
+    diags: list[Diagnostic] = []
+
+    def err(p: tuple, message: str, *hints: str, code: str = "E801", value: bool = False):
+        span = loc.value_spans[p][0] if value and p in loc.value_spans else loc.span(p)
+        if span.start == span.end == 0 and not src.text:
+            span = None
+        diags.append(Diagnostic(code, message, span, hints=tuple(hints), file=display if span is None else None))
+
+    data = loc.data
+    if not isinstance(data, dict):
+        raise SegcError(Diagnostic("E801", "a test file is a mapping with `rows:` and `expect:`",
+                                   Span(src, 0, min(len(src.text), 1)) if src.text else None,
+                                   file=None if src.text else display,
+                                   hints=("see `segc test --help` for the format",)))
+    for key in data:
+        if key not in TOP_KEYS:
+            close = suggest(str(key), TOP_KEYS)
+            err((key,), f"unknown key `{key}` in a test file",
+                f"did you mean `{close}`?" if close else "keys: " + ", ".join(TOP_KEYS))
+
+    as_of = _as_of(data.get("as_of"), project, err)
+    tables = _tables(project, loc, data, err)
+    key_type = tables[schema.base].columns[schema.key] if tables else "int"
+    expect = _expect(project, loc, data, key_type, err)
+    if diags:
+        raise SegcError(diags)
+    order = [schema.base] + [s for s in schema.sources if s != schema.base]
+    return _TestFile(display, as_of, [tables[s] for s in order if s in tables], expect)
+
+
+def _as_of(value, project, err) -> dt.date | None:
+    if value is None:
+        if project.schema.as_of is None:
+            err((), "the test file needs `as_of:` (segc.yml pins none)",
+                "add e.g. `as_of: 2024-07-01` so the expected members do not change with the date")
+        return project.schema.as_of
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        err(("as_of",), f"`as_of`: `{value}` is not a date", "write YYYY-MM-DD", value=True)
+        return None
+
+
+def _columns(schema, base: bool, src) -> tuple[dict[str, str], dict[str, str]]:
+    """Declared column types of a source's table, and feature names standing for columns."""
+    cols: dict[str, str] = {}
+    aliases: dict[str, str] = {}
+    if base:
+        for f in schema.features.values():
+            if f.kind == "column":
+                cols.setdefault(f.column, f.type)
+                if f.column != f.name:
+                    aliases[f.name] = f.column
+    else:
+        if src.time:
+            cols[src.time] = src.columns.get(src.time, "timestamp")
+        for c, t in src.columns.items():
+            cols.setdefault(c, t)
+    return cols, aliases
+
+
+def _sql_columns(schema) -> set[str]:
+    """Base columns that `sql:` features read: their types come from the test rows."""
+    from sqlglot import exp
+
+    out = set()
+    for f in schema.features.values():
+        if f.kind == "sql" and f.sql is not None:
+            out.update(c.name for c in f.sql.find_all(exp.Column))
+    return out
+
+
+def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
+    schema = project.schema
+    rows_data = data.get("rows")
+    if rows_data is None:
+        err((), "the test file needs `rows:` (fixture rows per source)")
+        return {}
+    if not isinstance(rows_data, dict):
+        err(("rows",), "`rows:` maps each source to a list of rows", value=True)
+        return {}
+    defaults_data = data.get("defaults") or {}
+    if not isinstance(defaults_data, dict):
+        err(("defaults",), "`defaults:` maps a source to {column: value}", value=True)
+        defaults_data = {}
+
+    by_table = {s.table: name for name, s in schema.sources.items()}
+
+    def source_name(key, where: tuple) -> str | None:
+        if key in schema.sources:
+            return key
+        if key in by_table:
+            return by_table[key]
+        close = suggest(str(key), list(schema.sources))
+        err(where, f"unknown source `{key}`", code="E802",
+            *([f"did you mean `{close}`?"] if close else ["sources: " + ", ".join(schema.sources)]))
+        return None
+
+    given: dict[str, tuple] = {}  # source -> (yaml key, rows)
+    for key, rows in rows_data.items():
+        name = source_name(key, ("rows", key))
+        if name is None:
+            continue
+        if rows is None:
+            rows = []
+        if not isinstance(rows, list):
+            err(("rows", key), f"`rows.{key}` must be a list of rows ({{column: value}} mappings)")
+            continue
+        given[name] = (key, rows)
+    defaults: dict[str, tuple] = {}
+    for key, values in defaults_data.items():
+        name = source_name(key, ("defaults", key))
+        if name is None:
+            continue
+        if not isinstance(values, dict):
+            err(("defaults", key), f"`defaults.{key}` must map columns to values")
+            continue
+        defaults[name] = (key, values)
+
+    # the key's type: what the base rows use (int unless they are strings)
+    base_rows = given.get(schema.base, (None, []))[1]
+    keys = [r.get(schema.key) for r in base_rows if isinstance(r, dict) and r.get(schema.key) is not None]
+    key_type = "string" if keys and all(isinstance(k, str) for k in keys) else "int"
+    sql_cols = _sql_columns(schema)
+
+    tables: dict[str, _Table] = {}
+    for name, src in schema.sources.items():
+        base = name == schema.base
+        key_col = schema.key if base else src.key
+        if key_col is None:
+            continue  # not usable as an event source (the checker says so where it matters)
+        declared, aliases = _columns(schema, base, src)
+        columns = {key_col: key_type, **{c: t for c, t in declared.items() if c != key_col}}
+        yaml_key, rows = given.get(name, (name, []))
+        d_key, d_values = defaults.get(name, (name, {}))
+        if base:  # columns read by `sql:` features: typed by the values the tests give
+            for c in sorted(sql_cols - set(columns)):
+                values = [r.get(c) for r in rows if isinstance(r, dict)] + [d_values.get(c)]
+                columns[c] = _infer(values)
+
+        def resolve(column, where: tuple, what: str) -> str | None:
+            if column in columns:
+                return column
+            if column in aliases:
+                return aliases[column]
+            known = list(columns) + list(aliases)
+            close = suggest(str(column), known)
+            err(where, f"unknown column `{column}` in {what} of source `{name}` ({src.table})", code="E803",
+                *([f"did you mean `{close}`?"] if close else ["columns: " + ", ".join(known)]))
+            return None
+
+        fill: dict[str, object] = {}
+        for c, v in d_values.items():
+            real = resolve(c, ("defaults", d_key, c), "the defaults")
+            if real is not None:
+                fill[real] = _value(v, columns[real], ("defaults", d_key, c), err)
+        table = _Table(name, src.table, columns)
+        seen_keys: dict = {}
+        for i, row in enumerate(rows):
+            where = ("rows", yaml_key, i)
+            if not isinstance(row, dict):
+                err(where, f"row {i + 1} of `{yaml_key}` must be a mapping {{column: value}}")
+                continue
+            values = dict(fill)
+            for c, v in row.items():
+                real = resolve(c, where + (c,), "a row")
+                if real is not None:
+                    values[real] = _value(v, columns[real], where + (c,), err)
+            if values.get(key_col) is None:
+                err(where, f"row {i + 1} of `{yaml_key}` has no `{key_col}` (the key)")
+            elif base:
+                k = values[key_col]
+                if k in seen_keys:
+                    err(where + (schema.key,), f"duplicate key {k!r} in `{yaml_key}`",
+                        f"row {seen_keys[k] + 1} has the same key: a customer is one row of the base", value=True)
+                seen_keys.setdefault(k, i)
+            if base:
+                for f in schema.features.values():
+                    if f.kind == "column" and not f.nullable and values.get(f.column) is None:
+                        err(where, f"row {i + 1} of `{yaml_key}` has no `{f.column}`, declared `nullable: false`",
+                            f"give it a value, or one for every row under `defaults: {{{yaml_key}: ...}}`")
+            table.rows.append(tuple(values.get(c) for c in columns))
+        tables[name] = table
+    return tables
+
+
+def _infer(values) -> str:
+    present = [v for v in values if v is not None]
+    for t, ok in (("bool", lambda v: isinstance(v, bool)),
+                  ("int", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+                  ("float", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+                  ("timestamp", lambda v: isinstance(v, dt.datetime)),
+                  ("date", lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime))):
+        if present and all(ok(v) for v in present):
+            return t
+    return "string"
+
+
+def _value(value, type_: str, where: tuple, err):
+    """A YAML value as the canonical Python value of a segc type (or an error)."""
+    try:
+        return to_python(value, type_)
+    except ValueError as e:
+        err(where, f"`{where[-1]}`: {e}", code="E804", value=True)
+        return None
+
+
+def to_python(value, type_: str):
+    """Check a fixture value against a segc type. Nothing is guessed: YAML reads `NO` as
+    false, `1.0` is not a string."""
+    if value is None:
+        return None
+    bad = ValueError(f"{value!r} is not {'an' if type_ == 'int' else 'a'} {type_}")
+    if type_ == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise bad
+    if type_ == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        return float(value)
+    if type_ == "string":
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a string (quote it: \"{value}\")")
+        if "\x00" in value:
+            raise ValueError("strings may not contain NUL")
+        return value
+    if type_ == "bool":
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"{value!r} is not true or false")
+    if type_ == "date":
+        if isinstance(value, dt.datetime):
+            raise ValueError(f"{value!r} is a timestamp, not a date")
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise bad
+    if type_ == "timestamp":
+        if isinstance(value, dt.datetime):
+            result = value
+        elif isinstance(value, dt.date):
+            result = dt.datetime(value.year, value.month, value.day)
+        elif isinstance(value, str):
+            try:
+                result = dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a timestamp (YYYY-MM-DD HH:MM:SS)") from None
+        else:
+            raise bad
+        if result.tzinfo is not None:
+            raise ValueError(f"{value!r} has a time zone; segc timestamps are naive")
+        return result
+    raise bad
+
+
+def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, tuple]:
+    expect = data.get("expect")
+    if expect is None:
+        err((), "the test file needs `expect:` (segment -> its exact members)")
+        return {}
+    if not isinstance(expect, dict) or not expect:
+        err(("expect",), "`expect:` maps segment names to lists of member keys", value=True)
+        return {}
+    checked = project.checked
+    out = {}
+    for name, keys in expect.items():
+        name_s = str(name)
+        where = ("expect", name)
+        if name_s in checked.segmentations:
+            branches = ", ".join(f"`{name_s}.{b}`" for b, _p in checked.segmentations[name_s].branches)
+            err(where, f"`{name_s}` is a segmentation: expect its branches one by one", f"write {branches}",
+                code="E805")
+            continue
+        if name_s not in checked.segments:
+            close = suggest(name_s, list(checked.segments))
+            err(where, f"unknown segment `{name_s}`", code="E805",
+                *([f"did you mean `{close}`?"] if close else ["segments: " + ", ".join(list(checked.segments)[:20])]))
+            continue
+        if keys is None:
+            keys = []
+        if not isinstance(keys, list):
+            err(where, f"`expect.{name_s}` must be a list of keys (`[]` for none)", value=True)
+            continue
+        values = []
+        key = project.schema.key
+        for i, k in enumerate(keys):
+            try:
+                v = to_python(k, key_type)
+            except ValueError:
+                err(where + (i,), f"member {k!r} of `{name_s}` is not {'an' if key_type == 'int' else 'a'} "
+                    f"{key_type} like the keys (`{key}`) of the rows", code="E804", value=True)
+                continue
+            if v is None:
+                err(where + (i,), f"a member of `{name_s}` is null: list keys (`{key}`)", code="E804", value=True)
+                continue
+            values.append(v)
+        out[name_s] = tuple(sorted(set(values)))
+    return out
+
+
+# ---- running -----------------------------------------------------------------------------
+
+def _run_file(project, test: _TestFile, engines) -> FileResult:
+    outcomes = []
+    for engine in engines:
+        con = _load(engine, test.tables)
+        try:
+            for name, expected in test.expect.items():
+                outcomes.append(_check(project, con, engine, name, expected, test.as_of))
+        finally:
+            con.close()
+    outcomes.sort(key=lambda o: (list(test.expect).index(o.segment), engines.index(o.engine)))
+    return FileResult(test.file, test.as_of.isoformat(), outcomes)
+
+
+def _check(project, con, engine: str, name: str, expected: tuple, as_of: dt.date) -> Outcome:
+    try:
+        sql = project.compile(name, dialect=engine, as_of=as_of, pretty=False)
+    except SegcError as e:
+        return Outcome(name, engine, expected, error="; ".join(d.message for d in e.diagnostics))
+    try:
+        got = {row[0] for row in con.execute(sql).fetchall()}
+    except Exception as e:  # the engine's own error type; a segc bug or an unsupported construct
+        return Outcome(name, engine, expected, error=f"the query failed: {str(e).splitlines()[0][:300]}")
+    want = set(expected)
+    return Outcome(name, engine, expected, tuple(sorted(want - got, key=_order)), tuple(sorted(got - want, key=_order)))
+
+
+def _order(k):
+    return (isinstance(k, str), k)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _load(engine: str, tables: list[_Table]):
+    """A fresh in-memory connection of `engine` with the tables created and filled."""
+    if engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect(":memory:")
+    elif engine == "sqlite":
+        import sqlite3
+
+        con = sqlite3.connect(":memory:")
+    else:
+        raise SegcError(Diagnostic("E601", f"segc test runs on {', '.join(ENGINES)}, not `{engine}`"))
+    attached = set()
+    for t in tables:
+        parts = t.name.split(".")
+        if engine == "sqlite" and len(parts) > 2:
+            con.close()
+            raise SegcError(Diagnostic("E807", f"table `{t.name}` of source `{t.source}` has three parts; "
+                                       "SQLite tests support `schema.table` at most"))
+        if len(parts) == 3 and parts[0] not in attached:
+            con.execute(f"ATTACH ':memory:' AS {_quote(parts[0])}")
+            attached.add(parts[0])
+        if len(parts) >= 2:
+            qualifier = ".".join(_quote(p) for p in parts[:-1])
+            if engine == "sqlite" and parts[0] not in attached:
+                con.execute(f"ATTACH DATABASE ':memory:' AS {qualifier}")
+                attached.add(parts[0])
+            elif engine == "duckdb":
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualifier}")
+        qualified = ".".join(_quote(p) for p in parts)
+        ddl = ", ".join(f"{_quote(c)} {_NATIVE[engine][ty]}" for c, ty in t.columns.items())
+        con.execute(f"CREATE TABLE {qualified} ({ddl})")
+        if t.rows:
+            types = list(t.columns.values())
+            rows = [tuple(_store(v, ty, engine) for v, ty in zip(r, types)) for r in t.rows]
+            con.executemany(f"INSERT INTO {qualified} VALUES ({', '.join('?' * len(types))})", rows)
+    return con
+
+
+def _store(value, type_: str, engine: str):
+    if value is None or engine != "sqlite":
+        return value
+    if type_ == "bool":
+        return int(value)
+    if type_ == "date":
+        return value.isoformat()
+    if type_ == "timestamp":
+        return value.isoformat(sep=" ")
+    return value

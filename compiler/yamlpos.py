@@ -1,0 +1,85 @@
+"""YAML -> plain Python values, remembering where each key and value was written, so that
+every complaint about segc.yml can point at its line."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from .errors import Diagnostic, SegcError
+from .source import Source, Span
+
+Path = tuple  # a path of keys / indexes into the document
+
+
+@dataclass
+class Located:
+    """A loaded document and the span of every path in it."""
+
+    data: object
+    source: Source
+    spans: dict[Path, Span]
+    value_spans: dict[Path, tuple[Span, bool]]  # value span, and whether raw text == value
+
+    def span(self, path: Path) -> Span:
+        """The span of the longest existing prefix of `path` (the key, when it exists)."""
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.spans:
+                return self.spans[path[:n]]
+        return Span(self.source, 0, 0)
+
+
+def load_yaml(source: Source) -> Located:
+    loader = yaml.SafeLoader(source.text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        start = mark.index if mark else 0
+        raise SegcError(Diagnostic("E001", f"invalid YAML: {e.problem or e}",
+                                   Span(source, start, start + 1),
+                                   hints=("check indentation, colons and quotes",))) from None
+    finally:
+        loader.dispose()
+    spans: dict[Path, Span] = {}
+    value_spans: dict[Path, tuple[Span, bool]] = {}
+    diags: list[Diagnostic] = []
+
+    def span_of(n) -> Span:
+        return Span(source, n.start_mark.index, n.end_mark.index)
+
+    def build(n, path: Path):
+        if isinstance(n, yaml.MappingNode):
+            out = {}
+            for k, v in n.value:
+                key = loader.construct_object(k, deep=True)
+                if isinstance(key, (dict, list)):
+                    diags.append(Diagnostic("E001", "a key must be a plain word", span_of(k)))
+                    continue
+                key = str(key) if not isinstance(key, str) else key
+                if key in out:
+                    diags.append(Diagnostic("E002", f"duplicate key `{key}`", span_of(k),
+                                            hints=("a later value would silently replace the earlier one",)))
+                spans[path + (key,)] = span_of(k)
+                out[key] = build(v, path + (key,))
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            items = []
+            for i, v in enumerate(n.value):
+                spans[path + (i,)] = span_of(v)
+                items.append(build(v, path + (i,)))
+            return items
+        sp = span_of(n)
+        try:
+            value = loader.construct_object(n, deep=True)
+        except (ValueError, yaml.YAMLError) as e:  # e.g. a date such as 2024-13-01
+            hint = "write a real date, YYYY-MM-DD" if n.tag.endswith(":timestamp") else "quote it to make it a string"
+            diags.append(Diagnostic("E001", f"invalid value `{n.value}`: {e}", sp, hints=(hint,)))
+            return None
+        value_spans[path] = (sp, isinstance(value, str) and sp.text() == value)
+        return value
+
+    data = {} if node is None else build(node, ())
+    if diags:
+        raise SegcError(diags)
+    return Located(data, source, spans, value_spans)

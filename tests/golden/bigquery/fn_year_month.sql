@@ -1,0 +1,17 @@
+WITH `segc_features` AS (
+  SELECT
+    `segc_base`.`customer_id` AS `segc_key`,
+    `segc_base`.`is_test` AS `is_test`,
+    `segc_base`.`signup_date` AS `signup_date`,
+    `segc_base`.`last_login` AS `last_login`
+  FROM `shop`.`customers` AS `segc_base`
+)
+SELECT
+  `segc_key` AS `customer_id`
+FROM `segc_features`
+WHERE
+  NOT (
+    `is_test` = TRUE
+  )
+  AND EXTRACT(YEAR FROM `signup_date`) = 2023
+  AND EXTRACT(MONTH FROM `last_login`) = 6

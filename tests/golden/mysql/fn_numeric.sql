@@ -1,0 +1,19 @@
+WITH `segc_features` AS (
+  SELECT
+    `segc_base`.`customer_id` AS `segc_key`,
+    `segc_base`.`is_test` AS `is_test`,
+    `segc_base`.`score` AS `score`
+  FROM `shop`.`customers` AS `segc_base`
+)
+SELECT
+  `segc_key` AS `customer_id`
+FROM `segc_features`
+WHERE
+  NOT (
+    `is_test` = TRUE
+  )
+  AND ABS(`score`) > 1
+  AND ROUND(`score`, 1) = 2.5
+  AND ROUND(`score`) = 3
+  AND CAST(FLOOR(`score`) AS SIGNED) >= 1
+  AND CAST(CEIL(`score`) AS SIGNED) <= 3

@@ -1,0 +1,19 @@
+WITH "segc_features" AS (
+  SELECT
+    "segc_base"."customer_id" AS "segc_key",
+    "segc_base"."is_test" AS "is_test",
+    "segc_base"."last_login" AS "last_login",
+    "segc_base"."signup_date" AS "signup_date"
+  FROM "shop"."customers" AS "segc_base"
+)
+SELECT
+  "segc_key" AS "customer_id"
+FROM "segc_features"
+WHERE
+  NOT (
+    "is_test" = TRUE
+  )
+  AND "last_login" > CAST('2024-07-01 00:00:00' AS TIMESTAMP)
+  AND (
+    "signup_date" + INTERVAL '30 DAY'
+  ) > CAST('2024-07-15' AS DATE)

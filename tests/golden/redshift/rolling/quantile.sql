@@ -1,0 +1,53 @@
+WITH "segc_src_orders" AS (
+  SELECT
+    "customer_id" AS "segc_key",
+    SUM(CASE WHEN "ordered_at" >= DATEADD(DAY, -365, CURRENT_DATE) THEN "amount" END) AS "revenue_365d",
+    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg"
+  FROM "shop"."orders"
+  WHERE
+    "ordered_at" < CURRENT_DATE
+  GROUP BY
+    "customer_id"
+), "segc_features" AS (
+  SELECT
+    "segc_base"."customer_id" AS "segc_key",
+    "segc_base"."is_test" AS "is_test",
+    COALESCE("segc_src_orders"."revenue_365d", 0) AS "revenue_365d",
+    "segc_src_orders"."basket_avg" AS "basket_avg"
+  FROM "shop"."customers" AS "segc_base"
+  LEFT JOIN "segc_src_orders" AS "segc_src_orders"
+    ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
+), "segc_ranked" AS (
+  SELECT
+    *,
+    COUNT("revenue_365d") OVER () AS "segc_rank_1",
+    COUNT("revenue_365d") OVER (ORDER BY "revenue_365d" ASC NULLS FIRST) AS "segc_rank_2",
+    COUNT(CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END) OVER () AS "segc_rank_3",
+    COUNT(CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END) OVER (
+      ORDER BY CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END ASC NULLS FIRST
+    ) AS "segc_rank_4"
+  FROM "segc_features"
+  WHERE
+    NOT (
+      "is_test" = TRUE
+    )
+)
+SELECT
+  "segc_key" AS "customer_id"
+FROM "segc_ranked"
+WHERE
+  (
+    CAST(TRUNC(
+      CAST((
+        5 * "segc_rank_2" + "segc_rank_1" - 1
+      ) AS DOUBLE PRECISION) / "segc_rank_1"
+    ) AS BIGINT)
+  ) = 5
+  AND CASE
+    WHEN NOT "basket_avg" IS NULL
+    THEN CAST(TRUNC(
+      CAST((
+        4 * "segc_rank_4" + "segc_rank_3" - 1
+      ) AS DOUBLE PRECISION) / "segc_rank_3"
+    ) AS BIGINT)
+  END >= 3

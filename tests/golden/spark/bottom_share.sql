@@ -1,0 +1,36 @@
+WITH `segc_src_orders` AS (
+  SELECT
+    `customer_id` AS `segc_key`,
+    AVG(CASE WHEN `status` = 'completed' THEN `amount` END) AS `basket_avg`
+  FROM `shop`.`orders`
+  WHERE
+    `ordered_at` < CAST('2024-07-15' AS DATE)
+  GROUP BY
+    `customer_id`
+), `segc_features` AS (
+  SELECT
+    `segc_base`.`customer_id` AS `segc_key`,
+    `segc_base`.`is_test` AS `is_test`,
+    `segc_base`.`country` AS `country`,
+    `segc_src_orders`.`basket_avg` AS `basket_avg`
+  FROM `shop`.`customers` AS `segc_base`
+  LEFT JOIN `segc_src_orders` AS `segc_src_orders`
+    ON `segc_src_orders`.`segc_key` = `segc_base`.`customer_id`
+), `segc_ranked` AS (
+  SELECT
+    *,
+    COUNT(CASE WHEN NOT `basket_avg` IS NULL THEN `basket_avg` END) OVER (ORDER BY CASE WHEN NOT `basket_avg` IS NULL THEN `basket_avg` END ASC) AS `segc_rank_1`,
+    COUNT(CASE WHEN NOT `basket_avg` IS NULL THEN `basket_avg` END) OVER () AS `segc_rank_2`
+  FROM `segc_features`
+  WHERE
+    NOT (
+      `is_test` = TRUE
+    )
+)
+SELECT
+  `segc_key` AS `customer_id`
+FROM `segc_ranked`
+WHERE
+  NOT `basket_avg` IS NULL
+  AND `segc_rank_1` * 5 <= 1 * `segc_rank_2`
+  AND `country` = 'FR'

@@ -1,0 +1,33 @@
+WITH `segc_src_orders` AS (
+  SELECT
+    `customer_id` AS `segc_key`,
+    COUNT(CASE WHEN `ordered_at` >= CAST('2024-04-16' AS DATE) THEN 1 END) AS `purchases_90d`
+  FROM `shop`.`orders`
+  WHERE
+    `ordered_at` < CAST('2024-07-15' AS DATE)
+  GROUP BY
+    `customer_id`
+), `segc_features` AS (
+  SELECT
+    `segc_base`.`customer_id` AS `segc_key`,
+    `segc_base`.`is_test` AS `is_test`,
+    COALESCE(`segc_src_orders`.`purchases_90d`, 0) AS `purchases_90d`
+  FROM `shop`.`customers` AS `segc_base`
+  LEFT JOIN `segc_src_orders` AS `segc_src_orders`
+    ON `segc_src_orders`.`segc_key` = `segc_base`.`customer_id`
+)
+SELECT
+  `segc_key` AS `customer_id`,
+  CASE
+    WHEN `purchases_90d` >= 5
+    THEN 'frequent'
+    WHEN `purchases_90d` >= 1
+    THEN 'occasional'
+  END AS `segment`
+FROM `segc_features`
+WHERE
+  NOT (
+    `is_test` = TRUE
+  ) AND (
+    `purchases_90d` >= 5 OR `purchases_90d` >= 1
+  )

@@ -1,0 +1,31 @@
+WITH `segc_src_orders` AS (
+  SELECT
+    `customer_id` AS `segc_key`,
+    COUNT(
+      CASE
+        WHEN `ordered_at` >= CAST('2024-01-01' AS DATE)
+        AND `ordered_at` < CAST('2024-04-01' AS DATE)
+        THEN 1
+      END
+    ) AS `segc_agg_1`
+  FROM `shop`.`orders`
+  WHERE
+    `ordered_at` < CAST('2024-07-15' AS DATE)
+  GROUP BY
+    `customer_id`
+), `segc_features` AS (
+  SELECT
+    `segc_base`.`customer_id` AS `segc_key`,
+    `segc_base`.`is_test` AS `is_test`,
+    COALESCE(`segc_src_orders`.`segc_agg_1`, 0) AS `segc_agg_1`
+  FROM `shop`.`customers` AS `segc_base`
+  LEFT JOIN `segc_src_orders` AS `segc_src_orders`
+    ON `segc_src_orders`.`segc_key` = `segc_base`.`customer_id`
+)
+SELECT
+  `segc_key` AS `customer_id`
+FROM `segc_features`
+WHERE
+  NOT (
+    `is_test` = TRUE
+  ) AND `segc_agg_1` = 0

@@ -1,0 +1,20 @@
+WITH "segc_features" AS (
+  SELECT
+    "segc_base"."customer_id" AS "segc_key",
+    "segc_base"."is_test" AS "is_test",
+    "segc_base"."signup_date" AS "signup_date"
+  FROM "shop"."customers" AS "segc_base"
+)
+SELECT
+  "segc_key" AS "customer_id"
+FROM "segc_features"
+WHERE
+  NOT (
+    "is_test" = TRUE
+  )
+  AND (
+    "signup_date" >= DATE(DATE(CURRENT_DATE, 'start of month'), '-1 months')
+    AND "signup_date" < DATE(CURRENT_DATE, 'start of month')
+    OR "signup_date" >= DATE(CURRENT_DATE, 'start of year')
+    AND "signup_date" < DATE(DATE(CURRENT_DATE, 'start of year'), '+1 years')
+  )

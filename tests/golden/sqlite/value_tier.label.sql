@@ -1,0 +1,34 @@
+WITH "segc_src_orders" AS (
+  SELECT
+    "customer_id" AS "segc_key",
+    SUM(CASE WHEN "ordered_at" >= '2023-07-16' THEN "amount" END) AS "revenue_365d"
+  FROM "shop"."orders"
+  WHERE
+    "ordered_at" < '2024-07-15'
+  GROUP BY
+    "customer_id"
+), "segc_features" AS (
+  SELECT
+    "segc_base"."customer_id" AS "segc_key",
+    "segc_base"."is_test" AS "is_test",
+    COALESCE("segc_src_orders"."revenue_365d", 0) AS "revenue_365d"
+  FROM "shop"."customers" AS "segc_base"
+  LEFT JOIN "segc_src_orders" AS "segc_src_orders"
+    ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
+)
+SELECT
+  "segc_key" AS "customer_id",
+  CASE
+    WHEN "revenue_365d" >= 1000
+    THEN 'very_good'
+    WHEN "revenue_365d" >= 300
+    THEN 'good'
+    WHEN "revenue_365d" >= 50
+    THEN 'average'
+    ELSE 'occasional'
+  END AS "segment"
+FROM "segc_features"
+WHERE
+  NOT (
+    "is_test" = TRUE
+  )

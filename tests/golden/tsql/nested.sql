@@ -1,0 +1,27 @@
+WITH [segc_features] AS (
+  SELECT
+    [segc_base].[customer_id] AS [segc_key],
+    [segc_base].[is_test] AS [is_test],
+    [segc_base].[age] AS [age],
+    [segc_base].[country] AS [country],
+    [segc_base].[City Name] AS [city],
+    [segc_base].[score] AS [score],
+    [segc_base].[vip] AS [vip]
+  FROM [shop].[customers] AS [segc_base]
+)
+SELECT
+  [segc_key] AS [customer_id]
+FROM [segc_features]
+WHERE
+  NOT (
+    [is_test] = 1
+  )
+  AND (
+    [age] > 18
+    AND (
+      [country] = 'FR' OR [city] = 'Lyon'
+    )
+    OR NOT (
+      NOT [score] IS NULL AND [score] >= 3 AND NOT [vip] IS NULL AND [vip] = 1
+    )
+  )

@@ -1,0 +1,17 @@
+WITH [segc_features] AS (
+  SELECT
+    [segc_base].[customer_id] AS [segc_key],
+    [segc_base].[is_test] AS [is_test],
+    [segc_base].[country] AS [country],
+    [segc_base].[age] AS [age]
+  FROM [shop].[customers] AS [segc_base]
+)
+SELECT
+  [segc_key] AS [customer_id]
+FROM [segc_features]
+WHERE
+  NOT (
+    [is_test] = 1
+  )
+  AND NOT [country] IN ('DE', 'CH')
+  AND NOT [age] IN (1, 2, 3)

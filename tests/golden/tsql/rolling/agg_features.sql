@@ -1,0 +1,43 @@
+WITH [segc_src_orders] AS (
+  SELECT
+    [customer_id] AS [segc_key],
+    COUNT(CASE WHEN [ordered_at] >= DATEADD(DAY, -90, CAST(GETDATE() AS DATE)) THEN 1 END) AS [purchases_90d],
+    COUNT(
+      CASE
+        WHEN [ordered_at] >= DATEADD(DAY, -30, CAST(GETDATE() AS DATE))
+        AND [category] = 'shoes'
+        THEN 1
+      END
+    ) AS [shoes_30d],
+    COUNT(
+      DISTINCT CASE
+        WHEN [ordered_at] >= DATEADD(DAY, -365, CAST(GETDATE() AS DATE))
+        THEN [category]
+      END
+    ) AS [categories_365d]
+  FROM [shop].[orders]
+  WHERE
+    [ordered_at] < CAST(GETDATE() AS DATE)
+  GROUP BY
+    [customer_id]
+), [segc_features] AS (
+  SELECT
+    [segc_base].[customer_id] AS [segc_key],
+    [segc_base].[is_test] AS [is_test],
+    COALESCE([segc_src_orders].[purchases_90d], 0) AS [purchases_90d],
+    COALESCE([segc_src_orders].[shoes_30d], 0) AS [shoes_30d],
+    COALESCE([segc_src_orders].[categories_365d], 0) AS [categories_365d]
+  FROM [shop].[customers] AS [segc_base]
+  LEFT JOIN [segc_src_orders] AS [segc_src_orders]
+    ON [segc_src_orders].[segc_key] = [segc_base].[customer_id]
+)
+SELECT
+  [segc_key] AS [customer_id]
+FROM [segc_features]
+WHERE
+  NOT (
+    [is_test] = 1
+  )
+  AND [purchases_90d] >= 2
+  AND [shoes_30d] > 0
+  AND [categories_365d] >= 3

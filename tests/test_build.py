@@ -1,0 +1,492 @@
+"""`segc build`: templates -> one file per definition + manifest.json.
+
+Golden outputs for every template (examples/retail, duckdb) live in
+tests/golden_build/<template>/; regenerate them with SEGC_UPDATE_GOLDEN=1.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+from typer.testing import CliRunner
+
+import segc
+import segc.build as build_mod
+from segc.build import TEMPLATES, build, dbt_escape, render_build
+from segc.cli.main import app
+from segc.schema import DIALECTS
+from tests.conftest import EXAMPLE, ROOT
+
+GOLDEN = ROOT / "tests" / "golden_build"
+UPDATE = os.environ.get("SEGC_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="module")
+def project():
+    return segc.load_project(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def counts(project):
+    return {s.name: s.count for s in project.count().segments}
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    """A writable copy of the example project (data files linked, not copied)."""
+    root = tmp_path / "retail"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("data", "generate.py", "build"))
+    (root / "data").symlink_to(EXAMPLE / "data", target_is_directory=True)
+    return root
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return [p.name for p in parent.iterdir() if ".segc-" in p.name]
+
+
+def _statement(text: str) -> str:
+    """The SQL of a generated file without its comment lines and final semicolon."""
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("--"))
+    return body.strip().rstrip(";")
+
+
+def _definitions(project) -> tuple[list[str], list[str]]:
+    segments = [n for n, d in project.checked.segments.items() if "." not in n]
+    return segments, list(project.checked.segmentations)
+
+
+# ---- golden outputs ------------------------------------------------------------------
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_golden(project, template, tmp_path):
+    out = tmp_path / "out"
+    build(project, template, out, dialect="duckdb")
+    got = _tree(out)
+    golden = GOLDEN / template
+    if UPDATE:
+        shutil.rmtree(golden, ignore_errors=True)
+        for rel, data in got.items():
+            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden / rel).write_bytes(data)
+    assert golden.is_dir(), f"no golden output for {template}: run with SEGC_UPDATE_GOLDEN=1"
+    want = _tree(golden)
+    assert sorted(got) == sorted(want), "the set of files differs (SEGC_UPDATE_GOLDEN=1 to accept)"
+    for rel in want:
+        assert got[rel].decode() == want[rel].decode(), f"{template}/{rel} differs (SEGC_UPDATE_GOLDEN=1 to accept)"
+
+
+def test_one_file_per_definition(project, tmp_path):
+    segments, segmentations = _definitions(project)
+    result = build(project, "select", tmp_path / "out")
+    files = sorted(result.files)
+    assert files == sorted([f"{n}.sql" for n in segments + segmentations] + ["manifest.json"])
+    assert not any("." in Path(f).stem for f in files)  # branches are not files
+
+
+def test_byte_identical_across_runs_and_working_directories(tmp_path, monkeypatch):
+    for template in TEMPLATES:
+        a, b = tmp_path / f"{template}_a", tmp_path / f"{template}_b"
+        monkeypatch.chdir(ROOT)
+        build(segc.load_project(EXAMPLE), template, a)
+        monkeypatch.chdir(tmp_path)  # other cwd: file paths in the output must not change
+        build(segc.load_project(EXAMPLE), template, b)
+        assert _tree(a) == _tree(b), template
+        text = b"".join(_tree(b).values()).decode()
+        assert str(tmp_path) not in text and str(ROOT) not in text  # no absolute paths
+
+
+def test_file_names_are_sanitized():
+    assert build_mod._file_stems(["a_b", "x-y"]) == {"a_b": "a_b", "x-y": "x-y"}
+    assert build_mod._file_stems(["../etc/passwd"]) == {"../etc/passwd": "___etc_passwd"}
+    with pytest.raises(segc.SegcError) as e:
+        build_mod._file_stems(["Loyal", "loyal"])  # one file on case-insensitive systems
+    assert e.value.diagnostics[0].code == "E805"
+
+
+# ---- what the SQL does ---------------------------------------------------------------
+
+def _check_counts(con, project, counts, relation_of):
+    segments, segmentations = _definitions(project)
+    for name in segments:
+        (n,) = con.execute(f"SELECT COUNT(*) FROM {relation_of(name)}").fetchone()
+        assert n == counts[name], name
+    for name in segmentations:
+        rows = dict(con.execute(f'SELECT "segment", COUNT(*) FROM {relation_of(name)} GROUP BY 1').fetchall())
+        for branch, _pred in project.checked.segmentations[name].branches:
+            assert rows.get(branch, 0) == counts[f"{name}.{branch}"], f"{name}.{branch}"
+
+
+def test_select_files_count_like_segc_count(project, counts, tmp_path):
+    build(project, "select", tmp_path / "out", dialect="duckdb")
+    con = project.duckdb()
+    segments, segmentations = _definitions(project)
+    for name in segments:
+        sql = (tmp_path / "out" / f"{name}.sql").read_text()
+        (n,) = con.execute(f"SELECT COUNT(*) FROM ({_statement(sql)})").fetchone()
+        assert n == counts[name], name
+        con.execute(sql).fetchall()  # the file as it is (comments, semicolon) runs too
+    for name in segmentations:
+        sql = _statement((tmp_path / "out" / f"{name}.sql").read_text())
+        rows = dict(con.execute(f'SELECT "segment", COUNT(*) FROM ({sql}) GROUP BY 1').fetchall())
+        for branch, _pred in project.checked.segmentations[name].branches:
+            assert rows.get(branch, 0) == counts[f"{name}.{branch}"]
+
+
+@pytest.mark.parametrize("template", ["view", "table"])
+def test_view_and_table_files_run_on_duckdb(project, counts, template, tmp_path):
+    build(project, template, tmp_path / "out", dialect="duckdb", schema="segments")
+    con = duckdb.connect(":memory:")
+    for src in project.schema.sources.values():  # the warehouse: shop.customers, ...
+        con.execute('CREATE SCHEMA IF NOT EXISTS "shop"')
+        con.execute(f'CREATE TABLE "shop"."{src.table.split(".")[1]}" AS SELECT * FROM '
+                    f"read_parquet('{EXAMPLE / src.path}')")
+    con.execute('CREATE SCHEMA "segments"')
+    for f in sorted((tmp_path / "out").glob("*.sql")):
+        con.execute(f.read_text())
+        con.execute(f.read_text())  # re-running replaces
+    _check_counts(con, project, counts, lambda n: f'"segments"."{n}"')
+
+
+def test_members_files_run_on_duckdb(project, counts, tmp_path):
+    build(project, "members", tmp_path / "out", dialect="duckdb")
+    con = project.duckdb()
+    key = project.schema.key
+    con.execute(f'CREATE TEMP TABLE segc_members ("{key}" BIGINT, "segment" VARCHAR)')
+    for f in sorted((tmp_path / "out").glob("*.sql")):
+        con.execute(f'INSERT INTO segc_members ("{key}", "segment") {_statement(f.read_text())}')
+    got = dict(con.execute('SELECT "segment", COUNT(*) FROM segc_members GROUP BY 1').fetchall())
+    con.execute("DROP TABLE segc_members")
+    for name, n in counts.items():
+        assert got.get(name, 0) == n, name
+
+
+@pytest.mark.parametrize("template", ["select", "view", "table", "members"])
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_dialect_parses_back(project, template, dialect):
+    # the statements around the query are under test here (the queries have their own
+    # golden tests): a segment, a ranking, segmentations with and without `else`
+    names = ["at_risk", "big_spenders_fr_be", "quadrant", "value_tier"]
+    files, _manifest = render_build(project, template, dialect, schema="analytics", names=names)
+    for rel, data in files.items():
+        if rel.endswith(".sql"):
+            statements = [s for s in sqlglot.parse(data.decode(), read=dialect) if s is not None]
+            assert statements, rel
+
+
+def test_view_name_is_quoted_by_sqlglot(project):
+    files, _ = render_build(project, "view", "tsql", schema="mart.segments")
+    assert "CREATE OR ALTER VIEW [mart].[segments].[at_risk] AS" in files["at_risk.sql"].decode()
+    files, _ = render_build(project, "view", "bigquery", schema="segments")
+    assert "CREATE OR REPLACE VIEW `segments`.`at_risk` AS" in files["at_risk.sql"].decode()
+    files, _ = render_build(project, "table", "tsql")
+    text = files["at_risk.sql"].decode()
+    assert "DROP TABLE IF EXISTS [at_risk];" in text and "INTO [at_risk]" in text
+
+
+def test_dbt_models_render_to_the_compiled_sql(project):
+    """After dbt's jinja (source() -> the table name), each model is exactly segc's SQL."""
+    import jinja2
+
+    files, _ = render_build(project, "dbt", "duckdb")
+    tables = {s.name: s.table for s in project.schema.sources.values()}
+    env = jinja2.Environment()
+    source = lambda _group, name: ".".join(f'"{p}"' for p in tables[name].split("."))  # noqa: E731
+    segments, segmentations = _definitions(project)
+    for name in segments + segmentations:
+        text = files[f"models/segments/{name}.sql"].decode()
+        assert text.startswith("{{ config(materialized='view') }}\n")
+        assert "{{ source(\"retail\", \"customers\") }}" in text
+        rendered = env.from_string(text).render(source=source, config=lambda **kw: "")
+        assert _statement(rendered) == project.compile(name, dialect="duckdb")
+
+
+def test_dbt_escapes_jinja_in_literals_and_docs(example):
+    (example / "segments" / "zz.seg").write_text(
+        '## Docs with {{ braces }} and {% tags %}.\n'
+        'segment jinja_trap = city = "{{ evil }}" or city = "{% raw %}" or city = "segc_dbt_source_0_0"\n')
+    p = segc.load_project(example)
+    files, _ = render_build(p, "dbt", "duckdb", names=["jinja_trap"])
+    import jinja2
+    import yaml
+
+    env = jinja2.Environment()
+    text = files["models/segments/jinja_trap.sql"].decode()
+    rendered = env.from_string(text).render(source=lambda g, n: f'"shop"."{n}"', config=lambda **kw: "")
+    assert _statement(rendered) == p.compile("jinja_trap", dialect="duckdb")
+    schema_yml = env.from_string(files["models/segments/schema.yml"].decode()).render()
+    assert yaml.safe_load(schema_yml)["models"][0]["description"] == "Docs with {{ braces }} and {% tags %}."
+    assert dbt_escape("no braces") == "no braces"
+
+
+def test_dbt_sources_yml(project):
+    import yaml
+
+    files, _ = render_build(project, "dbt", "duckdb")
+    sources = yaml.safe_load(files["models/segments/sources.yml"])
+    assert sources["version"] == 2
+    (group,) = sources["sources"]
+    assert group["name"] == "retail" and group["schema"] == "shop"
+    assert [t["name"] for t in group["tables"]] == ["carts", "customers", "orders"]
+    customers = next(t for t in group["tables"] if t["name"] == "customers")
+    described = {c["name"]: c["description"] for c in customers["columns"]}
+    assert described["City Name"].startswith("City of the postal address")
+    models = yaml.safe_load(files["models/segments/schema.yml"])["models"]
+    loyal = next(m for m in models if m["name"] == "loyal_big_basket")
+    assert loyal["description"].startswith("Loyal customers with a big basket")
+    assert loyal["config"]["tags"] == ["segc", "rfm", "loyalty"]
+    assert loyal["config"]["meta"]["owner"] == "crm"
+    assert [c["name"] for c in loyal["columns"]] == ["customer_id"]
+    quadrant = next(m for m in models if m["name"] == "quadrant")
+    assert [c["name"] for c in quadrant["columns"]] == ["customer_id", "segment"]
+
+
+# ---- templates -----------------------------------------------------------------------
+
+def test_project_templates_override_by_file_name(example, tmp_path):
+    (example / "templates").mkdir()
+    (example / "templates" / "view.sql.j2").write_text(
+        "-- house style for {{ name }}\nCREATE VIEW {{ relation_of(name, 'mart') }} AS\n{{ sql }};\n")
+    p = segc.load_project(example)
+    build(p, "view", tmp_path / "views")
+    text = (tmp_path / "views" / "at_risk.sql").read_text()
+    assert text.startswith('-- house style for at_risk\nCREATE VIEW "mart"."at_risk" AS\nWITH ')
+    # templates the project does not override still come from segc, with its partials...
+    build(p, "table", tmp_path / "tables")
+    assert "CREATE OR REPLACE TABLE" in (tmp_path / "tables" / "at_risk.sql").read_text()
+    # ...and a project partial is used by segc's own templates
+    (example / "templates" / "_header.sql.j2").write_text("-- (c) the shop: {{ name }}\n")
+    build(segc.load_project(example), "table", tmp_path / "tables")
+    assert (tmp_path / "tables" / "at_risk.sql").read_text().startswith("-- (c) the shop: at_risk\nCREATE OR")
+
+
+@pytest.mark.parametrize("body, message", [
+    ("{% if %}", "line 1"),                       # syntax error
+    ("{{ not_a_variable }}", "not_a_variable"),    # undefined (StrictUndefined)
+    ("{{ name.__class__.__mro__ }}", "unsafe"),    # the sandbox
+])
+def test_template_errors_are_diagnostics(example, tmp_path, body, message):
+    (example / "templates").mkdir()
+    (example / "templates" / "select.sql.j2").write_text(body)
+    p = segc.load_project(example)
+    with pytest.raises(segc.SegcError) as e:
+        build(p, "select", tmp_path / "out")
+    d = e.value.diagnostics[0]
+    assert d.code == "E803" and message in (d.message + d.location), d
+    assert "select.sql.j2" in d.message + d.location
+    assert not (tmp_path / "out").exists()
+
+
+# ---- atomicity -----------------------------------------------------------------------
+
+@pytest.fixture
+def previous(example, tmp_path):
+    """A project and a good previous build in tmp/out."""
+    out = tmp_path / "out"
+    build(segc.load_project(example), "view", out, dialect="sqlite")
+    return example, out, _tree(out)
+
+
+def test_a_failing_segment_keeps_the_previous_output(previous):
+    example, out, before = previous
+    # months added to a column cannot be expressed on SQLite (E602): the last file fails
+    (example / "segments" / "zz_last.seg").write_text("segment zz_bad = signup_date + 6 months < today\n")
+    p = segc.load_project(example)
+    with pytest.raises(segc.SegcError) as e:
+        build(p, "view", out, dialect="sqlite")
+    assert [d.code for d in e.value.diagnostics] == ["E602"]
+    assert _tree(out) == before
+    assert not _leftovers(out.parent)
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failing_write_keeps_the_previous_output(previous, monkeypatch, error):
+    example, out, before = previous
+    written = []
+    real = build_mod._write_file
+
+    def flaky(path, data):
+        if len(written) == 5:
+            raise error
+        written.append(path)
+        real(path, data)
+
+    monkeypatch.setattr(build_mod, "_write_file", flaky)
+    p = segc.load_project(example)
+    with pytest.raises((segc.SegcError, KeyboardInterrupt)) as e:
+        build(p, "table", out, dialect="duckdb")
+    if isinstance(error, OSError):
+        assert e.value.diagnostics[0].code == "E804"
+    assert len(written) == 5
+    assert _tree(out) == before
+    assert not _leftovers(out.parent)
+
+
+def test_a_failing_swap_restores_the_previous_output(previous, monkeypatch):
+    example, out, before = previous
+    real = os.rename
+    calls = []
+
+    def rename(src, dst):
+        calls.append((Path(src).name, Path(dst).name))
+        if len(calls) == 2:  # the new folder into place
+            raise OSError(13, "Permission denied")
+        real(src, dst)
+
+    monkeypatch.setattr(build_mod.os, "rename", rename)
+    with pytest.raises(segc.SegcError):
+        build(segc.load_project(example), "table", out)
+    assert _tree(out) == before
+    assert not _leftovers(out.parent)
+
+
+def test_a_successful_build_replaces_everything(previous):
+    example, out, _before = previous
+    (out / "stale.sql").write_text("-- from an older build\n")
+    (example / "segments" / "audience.seg").unlink()
+    build(segc.load_project(example), "select", out)
+    assert not (out / "stale.sql").exists() and not (out / "young_urban_fr.sql").exists()
+    assert (out / "at_risk.sql").exists()
+    assert not _leftovers(out.parent)
+
+
+def test_out_must_be_segc_output(example, tmp_path):
+    p = segc.load_project(example)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    for out in (mine, example, example / "segments" / "..", tmp_path / "file"):
+        if out.name == "file":
+            out.write_text("x")
+        with pytest.raises(segc.SegcError) as e:
+            build(p, "select", out)
+        assert e.value.diagnostics[0].code == "E802"
+    assert (mine / "notes.txt").read_text() == "precious"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    build(p, "select", empty)  # an empty folder is fine
+    assert (empty / "manifest.json").is_file()
+
+
+# ---- manifest ------------------------------------------------------------------------
+
+def test_manifest(project, tmp_path):
+    result = build(project, "view", tmp_path / "out", dialect="snowflake")
+    m = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert m == result.manifest
+    assert m["segc_version"] == segc.__version__
+    assert m["project"] == "retail" and m["dialect"] == "snowflake" and m["template"] == "view"
+    assert m["as_of"] == {"mode": "pinned", "date": "2024-07-01"}
+    assert m["params"] == {"min_basket": 80.0}
+    segments, segmentations = _definitions(project)
+    assert sorted(m["segments"]) == sorted(segments + segmentations)
+    loyal = m["segments"]["loyal_big_basket"]
+    text = (EXAMPLE / "segments" / "rfm.seg").read_text()
+    start = text.index("## Loyal customers with a big basket")
+    end = text.index("\n", text.index("segment loyal_big_basket"))
+    assert loyal == {
+        "name": "loyal_big_basket", "kind": "segment", "file": "segments/rfm.seg",
+        "doc": project.checked.segments["loyal_big_basket"].node.doc,
+        "owner": "crm", "tags": ["rfm", "loyalty"], "min_size": 500,
+        "hash": hashlib.sha256(text[start:end].encode()).hexdigest(),
+        "features": ["basket_avg", "purchases_365d"], "sources": ["customers", "orders"],
+        "sensitive": {}, "dialect": "snowflake", "as_of": {"mode": "pinned", "date": "2024-07-01"},
+        "columns": ["customer_id"], "output": "loyal_big_basket.sql",
+    }
+    assert m["segments"]["shoe_fans"]["sources"] == ["customers", "orders"]  # inline count(orders ...)
+    assert m["segments"]["engaged_30d"]["sources"] == ["carts", "customers", "orders"]
+    assert m["segments"]["young_urban_fr"]["sources"] == ["customers"]
+    tier = m["segments"]["value_tier"]
+    assert tier["kind"] == "segmentation" and tier["branches"] == ["very_good", "good", "average", "occasional"]
+    assert tier["columns"] == ["customer_id", "segment"] and tier["features"] == ["revenue_365d"]
+    # keys sorted, no timestamps
+    raw = (tmp_path / "out" / "manifest.json").read_text()
+    assert raw == json.dumps(json.loads(raw), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert not re.search(r"\d{2}:\d{2}:\d{2}", raw)
+
+
+def test_manifest_rolling_params_sensitive_and_hash(example, tmp_path):
+    (example / "segments" / "zz.seg").write_text(
+        '## Uses a sensitive feature, with a reason.\n'
+        '@allow_sensitive("legal basis: explicit consent, art. 9(2)(a)")\n'
+        'segment zz_faith = religion = "none"\n')
+    p = segc.load_project(example, as_of="today", params={"min_basket": "100"})
+    m = build(p, "select", tmp_path / "a").manifest
+    assert m["as_of"] == {"mode": "rolling"} and m["params"] == {"min_basket": 100.0}
+    assert m["segments"]["at_risk"]["as_of"] == {"mode": "rolling"}
+    assert m["segments"]["zz_faith"]["sensitive"] == {"religion": "legal basis: explicit consent, art. 9(2)(a)"}
+    assert "100.0" in (tmp_path / "a" / "loyal_big_basket.sql").read_text()
+    # the hash follows the definition's text, not its position in the file
+    before = m["segments"]["zz_faith"]["hash"]
+    (example / "segments" / "zz.seg").write_text("\n\n" + (example / "segments" / "zz.seg").read_text())
+    assert build(segc.load_project(example), "select", tmp_path / "b").manifest["segments"]["zz_faith"]["hash"] == before
+    (example / "segments" / "zz.seg").write_text((example / "segments" / "zz.seg").read_text().replace('"none"', '"other"'))
+    assert build(segc.load_project(example), "select", tmp_path / "c").manifest["segments"]["zz_faith"]["hash"] != before
+
+
+def test_build_selected_names(project, tmp_path):
+    result = build(project, "select", tmp_path / "out", names=["quadrant", "at_risk"])
+    assert sorted(result.files) == ["at_risk.sql", "manifest.json", "quadrant.sql"]
+    with pytest.raises(segc.SegcError) as e:
+        build(project, "select", tmp_path / "out", names=["quadrant.frequent_big"])
+    assert e.value.diagnostics[0].code == "E212"
+
+
+# ---- command line --------------------------------------------------------------------
+
+def test_cli_build(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["build", "-p", str(EXAMPLE), "--dialect", "postgres", "--template", "view",
+                                      "--out", str(out), "--schema", "segments"])
+    assert result.exit_code == 0, result.output
+    assert 'CREATE OR REPLACE VIEW "segments"."at_risk" AS' in (out / "at_risk.sql").read_text()
+    assert json.loads((out / "manifest.json").read_text())["dialect"] == "postgres"
+    result = CliRunner().invoke(app, ["build", str(EXAMPLE), "quadrant", "--out", str(out), "--as-of", "today",
+                                      "--param", "min_basket=90"])
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out)) == ["manifest.json", "quadrant.sql"]
+    assert "90.0" in (out / "quadrant.sql").read_text() and "CURRENT_DATE" in (out / "quadrant.sql").read_text()
+
+
+@pytest.mark.parametrize("args, code", [
+    (["--template", "viewz"], "E801"),
+    (["--dialect", "snowflak"], "E601"),
+    (["--out", "FILE"], "E802"),
+    (["nope"], "E212"),
+])
+def test_cli_build_errors(tmp_path, args, code):
+    (tmp_path / "FILE").write_text("x")
+    args = [str(tmp_path / "FILE") if a == "FILE" else a for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, ["build", "-p", str(EXAMPLE), *args])
+    assert result.exit_code == 1, result.output
+    assert f"error[{code}]" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_readme_build_examples_run(tmp_path):
+    """Every `segc build` line of the README's "Shipping segments" section works."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Shipping segments"):]
+    lines = [ln[2:].split("#")[0] for ln in section.splitlines() if ln.startswith("$ segc build")]
+    assert len(lines) >= 5
+    for i, line in enumerate(lines):
+        args = shlex.split(line)[1:]
+        args = [str(EXAMPLE) if a == "examples/retail" else a for a in args]
+        args[args.index("--out") + 1] = str(tmp_path / f"out{i}")
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, (line, result.output)
+        assert (tmp_path / f"out{i}" / "manifest.json").is_file()

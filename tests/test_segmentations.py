@@ -1,0 +1,178 @@
+"""Segmentations (exclusive, exhaustive with `else`), ranking against plain Python with
+ties and missing values, the transition matrix, and min_size rules."""
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction
+
+import pytest
+from typer.testing import CliRunner
+
+import segc
+from segc.cli.main import app
+from tests.conftest import EXAMPLE, table_columns, write_project
+from tests.engines import ENGINES, open_engine
+
+rng = random.Random(7)
+ROWS = [{"id": i,
+         "score": rng.choice([None, None, 1, 2, 2, 3, 5, 5, 5, 8, 13, -1, 2.5]),
+         "age": rng.choice([None, 18, 25, 25, 40, 40, 40, 65]),
+         "test": rng.random() < 0.1}
+        for i in range(1, 201)]
+CONFIG = {
+    "name": "seg", "base": "customers", "key": "id", "as_of": "2024-06-01",
+    "population": "not test",
+    "sources": {"customers": {"table": "customers"}},
+    "features": {"score": {"type": "float"}, "age": {"type": "int"}, "test": {"type": "bool", "nullable": False}},
+}
+SEGMENTS = """
+segmentation tier {
+  high = score >= 5
+  mid  = score >= 2
+  low  = else
+}
+segmentation partial {
+  young = age < 30
+  old   = age >= 60
+}
+"""
+POP = [r for r in ROWS if not r["test"]]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, pg_dsn):
+    root = write_project(tmp_path_factory.mktemp("seg"), CONFIG, SEGMENTS)
+    project = segc.load_project(root)
+    engines = {}
+    for name in ENGINES:
+        e = open_engine(name, pg_dsn)
+        e.load({"customers": (table_columns(CONFIG)["customers"], ROWS)})
+        engines[name] = e
+    yield project, engines
+    for e in engines.values():
+        e.close()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_segmentation_exclusive_and_exhaustive(env, engine):
+    project, engines = env
+    rows = engines[engine].query(project.compile("tier", dialect=engine, form="label"))
+    keys = [k for k, _ in rows]
+    assert len(keys) == len(set(keys)) == len(POP)  # each member of the population once
+    expected = {r["id"]: "high" if r["score"] is not None and r["score"] >= 5 else
+                "mid" if r["score"] is not None and r["score"] >= 2 else "low" for r in POP}
+    assert dict(rows) == expected
+    counts = [engines[engine].query(project.compile(f"tier.{b}", dialect=engine, form="count"))[0][0]
+              for b in ("high", "mid", "low")]
+    assert sum(counts) == len(POP)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_segmentation_without_else_leaves_the_rest_out(env, engine):
+    project, engines = env
+    rows = dict(engines[engine].query(project.compile("partial", dialect=engine, form="label")))
+    expected = {r["id"]: "young" if r["age"] < 30 else "old" for r in POP
+                if r["age"] is not None and (r["age"] < 30 or r["age"] >= 60)}
+    assert rows == expected
+
+
+def _top(values: dict, pct: float, top: bool) -> set:
+    present = {k: v for k, v in values.items() if v is not None}
+    share = Fraction(str(pct)) / 100
+    out = set()
+    for k, v in present.items():
+        n = sum(1 for w in present.values() if (w >= v if top else w <= v))
+        if Fraction(n, len(present)) <= share:
+            out.add(k)
+    return out
+
+
+def _quantile(values: dict, n: int) -> dict:
+    present = [v for v in values.values() if v is not None]
+    return {k: math.ceil(Fraction(n * sum(1 for w in present if w <= v), len(present)))
+            for k, v in values.items() if v is not None}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("pct", [10, 25, 33.3, 50, 100])
+def test_top_and_bottom_match_python(env, engine, pct):
+    project, engines = env
+    scores = {r["id"]: r["score"] for r in POP}
+    for direction in ("top", "bottom"):
+        sql = project.compile_expression(f"{direction} {pct}% by score", dialect=engine)
+        got = {k for (k,) in engines[engine].query(sql)}
+        assert got == _top(scores, pct, direction == "top"), (direction, pct)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("n", [2, 4, 5, 10])
+def test_quantile_score_matches_python(env, engine, n):
+    project, engines = env
+    for feature in ("score", "age"):
+        expected = _quantile({r["id"]: r[feature] for r in POP}, n)
+        for q in range(1, n + 1):
+            sql = project.compile_expression(f"quantile_score({feature}, {n}) = {q}", dialect=engine)
+            got = {k for (k,) in engines[engine].query(sql)}
+            assert got == {k for k, v in expected.items() if v == q}, (feature, n, q)
+        missing = project.compile_expression(f"quantile_score({feature}, {n}) is missing", dialect=engine)
+        assert {k for (k,) in engines[engine].query(missing)} == {r["id"] for r in POP if r[feature] is None}
+
+
+def test_transitions_agree_with_each_side_joined_in_python():
+    project = segc.load_project(EXAMPLE)
+    start, end = "2024-01-01", "2024-07-01"
+    result = project.transitions("value_tier", start, end)
+    con = project.duckdb()
+    a = dict(con.execute(project.compile("value_tier", dialect="duckdb", as_of=start)).fetchall())
+    b = dict(con.execute(project.compile("value_tier", dialect="duckdb", as_of=end)).fetchall())
+    expected: dict = {}
+    for key in set(a) | set(b):
+        pair = (a.get(key, "(not in population)"), b.get(key, "(not in population)"))
+        expected[pair] = expected.get(pair, 0) + 1
+    assert {k: v for k, v in result.counts.items() if v} == expected
+    for branch in ("very_good", "good", "average", "occasional"):
+        size = project.count([f"value_tier.{branch}"], as_of=start).segments[0].count
+        assert result.row_total(branch) == size
+
+
+def test_transitions_cli_formats():
+    runner = CliRunner()
+    out = runner.invoke(app, ["transitions", "value_tier", "--from", "2024-01-01", "--to", "2024-07-01",
+                              "-p", str(EXAMPLE), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    import json
+
+    data = json.loads(out.stdout)
+    assert data["from"] == "2024-01-01" and [r["from"] for r in data["rows"]][:2] == ["very_good", "good"]
+    bad = runner.invoke(app, ["transitions", "value_tierr", "--from", "2024-01-01", "--to", "2024-07-01",
+                              "-p", str(EXAMPLE)])
+    assert bad.exit_code == 1 and "did you mean `value_tier`" in bad.output
+
+
+def test_min_size_warning_and_strict(tmp_path):
+    config = dict(CONFIG, min_size=50)
+    root = write_project(tmp_path / "p", {**config, "sources": {"customers": {"table": "customers", "path": "c.csv"}}},
+                         "segment rare = score = 13\n@min_size(1)\nsegment rare_ok = score = 13\n")
+    lines = ["id,score,age,test"] + [f"{r['id']},{'' if r['score'] is None else r['score']},"
+                                     f"{'' if r['age'] is None else r['age']},{str(r['test']).lower()}" for r in ROWS]
+    (root / "c.csv").write_text("\n".join(lines) + "\n")
+    project = segc.load_project(root)
+    result = project.count()
+    rare, rare_ok = result.segments
+    assert rare.count == sum(1 for r in POP if r["score"] == 13) and rare.too_small and not rare_ok.too_small
+    runner = CliRunner()
+    ok = runner.invoke(app, ["count", "-p", str(root)])
+    assert ok.exit_code == 0 and "below its min_size 50" in ok.output
+    strict = runner.invoke(app, ["count", "-p", str(root), "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_empty_branch_is_reported_at_preview_time(tmp_path):
+    root = write_project(tmp_path / "p", {**CONFIG, "sources": {"customers": {"table": "customers", "path": "c.csv"}}},
+                         "segmentation s {\n  big = score > 100\n  rest = else\n}\n")
+    (root / "c.csv").write_text("id,score,age,test\n1,5,30,false\n2,,40,false\n")
+    result = segc.load_project(root).count()
+    assert result.empty_branches == ["s.big"]
+    out = CliRunner().invoke(app, ["count", "-p", str(root)])
+    assert out.exit_code == 0 and "branch `s.big` is empty" in out.output
