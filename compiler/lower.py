@@ -7,8 +7,10 @@ Shape:
                                 FROM orders WHERE time < as_of GROUP BY key),
          "segc_features"   AS (SELECT base key, used columns, COALESCE(aggregates)
                                 FROM base LEFT JOIN segc_src_... ),
-         "segc_ranked"     AS (SELECT *, <window counts> FROM segc_features WHERE population)
-    SELECT ... FROM segc_features|segc_ranked WHERE [population AND] <condition>
+         "segc_ranked"     AS (SELECT key, <window counts> FROM segc_features WHERE population)
+    SELECT ... FROM segc_features [JOIN segc_ranked ON key] WHERE [population AND] <condition>
+A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"); conditions shared by all the
+aggregates of a GROUP BY (a common window, the `where`) filter its events in WHERE.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from .schema import Schema
 KEY = "segc_key"
 FEATURES = "segc_features"
 RANKED = "segc_ranked"
+RANK_KEY = "segc_rank_key"
 BASE = "segc_base"
 
 
@@ -246,6 +249,22 @@ class Lowerer:
             asof = self.value(ir.AsOf())
             return exp.DateDiff(this=asof, expression=exp.Cast(this=args[0], to=datatype("DATE")),
                                 unit=exp.var("DAY"))
+        if name == "to_float":  # a score's input (score_model.formula): double precision, bools 1/0
+            x = exp.Cast(this=args[0], to=datatype("INT")) if v.args[0].type == "bool" else args[0]
+            return exp.Cast(this=x, to=datatype("DOUBLE"))
+        if name == "logistic":  # a score: 1 / (1 + exp(-z)), z = the sum of the arguments
+            z = args[0]
+            for a, term in zip(v.args[1:], args[1:]):  # a negative term (Neg) is subtracted
+                z = exp.Sub(this=z, expression=paren(term.this)) if isinstance(a, ir.Neg) else \
+                    exp.Add(this=z, expression=paren(term))
+            # z clamped to [-40, 40]: PostgreSQL and MySQL raise on EXP overflow and underflow;
+            # EXP stays within 4e-18..3e17, and the score moves by at most 1 / (1 + e^40) =
+            # 4.2e-18, far below the 1e-9 the tests hold it to. z is never missing (inputs
+            # are imputed), so GREATEST/LEAST may ignore NULLs: the plain function everywhere
+            z = exp.Least(this=exp.Literal.number("40.0"), expressions=[z], ignore_nulls=True)
+            z = exp.Greatest(this=exp.Literal.number("-40.0"), expressions=[z], ignore_nulls=True)
+            denominator = exp.Paren(this=exp.Add(this=exp.Literal.number("1.0"), expression=exp.Exp(this=exp.Neg(this=z))))
+            return exp.Div(this=exp.Literal.number("1.0"), expression=denominator, typed=False, safe=False)
         simple = {"lower": exp.Lower, "upper": exp.Upper, "length": exp.Length, "abs": exp.Abs,
                   "floor": exp.Floor, "ceil": exp.Ceil, "year_of": exp.Year, "month_of": exp.Month}
         if name in ("floor", "ceil"):
@@ -407,14 +426,18 @@ class Lowerer:
         """`select(lowerer)` returns (projections, condition) over the final relation."""
         pop = self.pred(population)
         projections, where = select(self)
-        ctes = self._source_ctes()
-        ctes.append((FEATURES, self._features_select()))
-        if self.windows:
-            ctes.append((RANKED, make_select([exp.Star(), *self._window_columns()], table(FEATURES), pop)))
-            final_from, cond = RANKED, where
-        else:
-            final_from, cond = FEATURES, and_([pop, where]) if where is not None else pop
-        return with_ctes(make_select(projections, table(final_from), cond), ctes)
+        groups = self._event_groups()
+        ctes = [(name, self._event_cte(source, aggs)) for name, source, aggs in groups]
+        ctes.append((FEATURES, self._features_select(groups)))
+        if not self.windows:
+            cond = and_([pop, where]) if where is not None else pop
+            return with_ctes(make_select(projections, table(FEATURES), cond), ctes)
+        # The windows sort only (key, ranked values), joined back on the key: over
+        # `SELECT *` every feature column went through every sort (benchmarks/README.md §4).
+        ctes.append((RANKED, make_select([alias(col(KEY), RANK_KEY), *self._window_columns()],
+                                         table(FEATURES), pop)))
+        ranked = exp.Join(this=table(RANKED), on=exp.EQ(this=col(RANK_KEY, RANKED), expression=col(KEY, FEATURES)))
+        return with_ctes(make_select(projections, table(FEATURES), where, joins=[ranked]), ctes)
 
     def _window_columns(self) -> list[exp.Expression]:
         out = []
@@ -434,21 +457,45 @@ class Lowerer:
             out.append(alias(w, name))
         return out
 
-    def _source_ctes(self) -> list[tuple[str, exp.Select]]:
-        out = []
+    def _event_groups(self) -> list[tuple[str, str, dict]]:
+        """(CTE name, source, {aggregate: column}): one GROUP BY per event source, and one
+        per COUNT(DISTINCT), filtered before grouping: beside plain aggregates DuckDB
+        materializes the events to group them twice (benchmarks/README.md §4)."""
+        out, n = [], 0
         for name in sorted(self.sources):
-            src = self.schema.sources[name]
-            projections = [alias(col(src.key), KEY)]
-            for agg, column in self.sources[name].aggs.items():
-                projections.append(alias(self._aggregate(agg), column))
-            point_in_time = exp.LT(this=col(src.time), expression=self._as_of_bound()) if src.time else None
-            out.append((f"segc_src_{name}", make_select(projections, table(src.table), point_in_time, [col(src.key)])))
+            aggs = self.sources[name].aggs
+            plain = {a: c for a, c in aggs.items() if a.func != "count_distinct"}
+            if plain:
+                out.append((f"segc_src_{name}", name, plain))
+            for a, c in aggs.items():
+                if a.func == "count_distinct":
+                    n += 1
+                    out.append((f"segc_distinct_{n}", name, {a: c}))
         return out
+
+    def _event_cte(self, name: str, aggs: dict) -> exp.Select:
+        src = self.schema.sources[name]
+        conds = {a: self._agg_conds(a) for a in aggs}
+        first = next(iter(conds.values()))
+        # conditions every aggregate shares filter the events once, in WHERE
+        shared = [c for c in first if all(c in cs for cs in conds.values())]
+        where = list(shared)
+        if src.time:
+            lows = [self._fold_date(a.window.lo) if a.window.lo is not None else None for a in aggs]
+            if None not in lows and len(set(lows)) > 1:  # different windows: skip older events
+                where.insert(0, exp.GTE(this=col(src.time), expression=literal(min(lows), "date")))
+            point_in_time = exp.LT(this=col(src.time), expression=self._as_of_bound())
+            where.append(point_in_time)
+        projections = [alias(col(src.key), KEY)]
+        for agg, column in aggs.items():
+            own = [c for c in conds[agg] if c not in shared]
+            projections.append(alias(self._aggregate(agg, own), column))
+        return make_select(projections, table(src.table), and_(where) if where else None, [col(src.key)])
 
     def _as_of_bound(self) -> exp.Expression:
         return literal(self.as_of, "date") if self.as_of else exp.CurrentDate()
 
-    def _aggregate(self, a: ir.Agg) -> exp.Expression:
+    def _agg_conds(self, a: ir.Agg) -> list[exp.Expression]:
         src = self.schema.sources[a.source]
         conds = []
         if a.window.lo is not None:
@@ -457,11 +504,12 @@ class Lowerer:
             conds.append(exp.LT(this=col(src.time), expression=self.value(a.window.hi)))
         if a.where is not None:
             conds.append(self.pred(a.where))
+        return conds
+
+    @staticmethod
+    def _aggregate(a: ir.Agg, conds: list[exp.Expression]) -> exp.Expression:
         cond = and_(conds) if conds else None
-        if a.column is None:
-            target = exp.Literal.number(1)
-        else:
-            target = col(a.column.name)
+        target = exp.Literal.number(1) if a.column is None else col(a.column.name)
         value = exp.Case(ifs=[exp.If(this=cond, true=target)]) if cond is not None else target
         if a.func == "count":
             return exp.Count(this=value if cond is not None or a.column else exp.Star())
@@ -470,7 +518,7 @@ class Lowerer:
         cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[a.func]
         return cls(this=value)
 
-    def _features_select(self) -> exp.Select:
+    def _features_select(self, groups) -> exp.Select:
         schema = self.schema
         base = schema.sources[schema.base]
         projections = [alias(col(schema.key, BASE), KEY)]
@@ -485,9 +533,8 @@ class Lowerer:
             else:
                 projections.append(alias(col(f.column, BASE), name))
         joins = []
-        for name in sorted(self.sources):
-            cte = f"segc_src_{name}"
-            for agg, column in self.sources[name].aggs.items():
+        for cte, _source, aggs in groups:
+            for agg, column in aggs.items():
                 ref = col(column, cte)
                 if agg.func in ("count", "count_distinct", "sum"):
                     ref = exp.Coalesce(this=ref, expressions=[exp.Literal.number(0)])

@@ -5,7 +5,8 @@ WITH "segc_src_orders" AS (
     COUNT(CASE WHEN "ordered_at" >= CAST('2024-04-16' AS DATE) THEN 1 END) AS "purchases_90d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-15' AS DATE)
+    "ordered_at" >= CAST('2023-07-16' AS DATE)
+    AND "ordered_at" < CAST('2024-07-15' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (
@@ -19,7 +20,7 @@ WITH "segc_src_orders" AS (
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
 ), "segc_ranked" AS (
   SELECT
-    *,
+    "segc_key" AS "segc_rank_key",
     COUNT(
       CASE
         WHEN "purchases_90d" <> 0
@@ -45,6 +46,8 @@ WITH "segc_src_orders" AS (
 )
 SELECT
   "segc_key" AS "customer_id"
-FROM "segc_ranked"
+FROM "segc_features"
+JOIN "segc_ranked"
+  ON "segc_ranked"."segc_rank_key" = "segc_features"."segc_key"
 WHERE
   "purchases_90d" <> 0 AND "segc_rank_1" * 8 <= 1 * "segc_rank_2"

@@ -1,10 +1,11 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(CASE WHEN "ordered_at" >= CAST('2023-07-16' AS DATE) THEN "amount" END) AS "revenue_365d"
+    SUM("amount") AS "revenue_365d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-15' AS DATE)
+    "ordered_at" >= CAST('2023-07-16' AS DATE)
+    AND "ordered_at" < CAST('2024-07-15' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -1,10 +1,11 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(CASE WHEN "ordered_at" >= CAST('2023-07-16' AS DATE) THEN "amount" END) AS "revenue_365d"
+    SUM("amount") AS "revenue_365d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-15' AS DATE)
+    "ordered_at" >= CAST('2023-07-16' AS DATE)
+    AND "ordered_at" < CAST('2024-07-15' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (
@@ -17,7 +18,7 @@ WITH "segc_src_orders" AS (
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
 ), "segc_ranked" AS (
   SELECT
-    *,
+    "segc_key" AS "segc_rank_key",
     COUNT("revenue_365d") OVER (ORDER BY "revenue_365d" DESC NULLS LAST) AS "segc_rank_1",
     COUNT("revenue_365d") OVER () AS "segc_rank_2"
   FROM "segc_features"
@@ -28,6 +29,8 @@ WITH "segc_src_orders" AS (
 )
 SELECT
   COUNT(*) AS "count"
-FROM "segc_ranked"
+FROM "segc_features"
+JOIN "segc_ranked"
+  ON "segc_ranked"."segc_rank_key" = "segc_features"."segc_key"
 WHERE
   "segc_rank_1" * 10 <= 1 * "segc_rank_2"

@@ -1,10 +1,11 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    COUNT(CASE WHEN `ordered_at` >= CAST('2024-04-16' AS DATE) THEN 1 END) AS `purchases_90d`
+    COUNT(*) AS `purchases_90d`
   FROM `shop`.`orders`
   WHERE
-    `ordered_at` < CAST('2024-07-15' AS DATE)
+    `ordered_at` >= CAST('2024-04-16' AS DATE)
+    AND `ordered_at` < CAST('2024-07-15' AS DATE)
   GROUP BY
     `customer_id`
 ), `segc_features` AS (

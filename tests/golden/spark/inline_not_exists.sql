@@ -1,17 +1,13 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    COUNT(
-      CASE
-        WHEN `ordered_at` >= CAST('2024-06-01' AS DATE)
-        AND `ordered_at` < CAST('2024-07-01' AS DATE)
-        AND `status` = 'returned'
-        THEN 1
-      END
-    ) AS `segc_agg_1`
+    COUNT(*) AS `segc_agg_1`
   FROM `shop`.`orders`
   WHERE
-    `ordered_at` < CAST('2024-07-15' AS DATE)
+    `ordered_at` >= CAST('2024-06-01' AS DATE)
+    AND `ordered_at` < CAST('2024-07-01' AS DATE)
+    AND `status` = 'returned'
+    AND `ordered_at` < CAST('2024-07-15' AS DATE)
   GROUP BY
     `customer_id`
 ), `segc_features` AS (

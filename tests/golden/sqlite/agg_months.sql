@@ -1,10 +1,10 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(CASE WHEN "ordered_at" >= '2024-01-15' THEN "amount" END) AS "revenue_6m"
+    SUM("amount") AS "revenue_6m"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < '2024-07-15'
+    "ordered_at" >= '2024-01-15' AND "ordered_at" < '2024-07-15'
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

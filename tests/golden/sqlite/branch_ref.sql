@@ -5,7 +5,7 @@ WITH "segc_src_orders" AS (
     COUNT(CASE WHEN "ordered_at" >= '2024-04-16' THEN 1 END) AS "purchases_90d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < '2024-07-15'
+    "ordered_at" >= '2023-07-16' AND "ordered_at" < '2024-07-15'
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -1,10 +1,10 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg"
+    AVG("amount") AS "basket_avg"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < '2024-07-15'
+    "status" = 'completed' AND "ordered_at" < '2024-07-15'
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -1,10 +1,10 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    COUNT(CASE WHEN "ordered_at" >= '2024-04-16' THEN 1 END) AS "purchases_90d"
+    COUNT(*) AS "purchases_90d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < '2024-07-15'
+    "ordered_at" >= '2024-04-16' AND "ordered_at" < '2024-07-15'
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

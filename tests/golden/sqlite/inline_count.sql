@@ -1,10 +1,12 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    COUNT(CASE WHEN "ordered_at" >= '2024-04-16' AND "category" = 'shoes' THEN 1 END) AS "segc_agg_1"
+    COUNT(*) AS "segc_agg_1"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < '2024-07-15'
+    "ordered_at" >= '2024-04-16'
+    AND "category" = 'shoes'
+    AND "ordered_at" < '2024-07-15'
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

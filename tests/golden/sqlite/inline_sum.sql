@@ -1,12 +1,12 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(
-      CASE WHEN "ordered_at" >= '2023-07-16' AND "status" = 'completed' THEN "amount" END
-    ) AS "segc_agg_1"
+    SUM("amount") AS "segc_agg_1"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < '2024-07-15'
+    "ordered_at" >= '2023-07-16'
+    AND "status" = 'completed'
+    AND "ordered_at" < '2024-07-15'
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

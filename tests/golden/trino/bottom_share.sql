@@ -1,10 +1,10 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg"
+    AVG("amount") AS "basket_avg"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-15' AS DATE)
+    "status" = 'completed' AND "ordered_at" < CAST('2024-07-15' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (
@@ -18,7 +18,7 @@ WITH "segc_src_orders" AS (
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
 ), "segc_ranked" AS (
   SELECT
-    *,
+    "segc_key" AS "segc_rank_key",
     COUNT(CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END) OVER (
       ORDER BY CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END ASC NULLS FIRST
     ) AS "segc_rank_1",
@@ -31,7 +31,9 @@ WITH "segc_src_orders" AS (
 )
 SELECT
   "segc_key" AS "customer_id"
-FROM "segc_ranked"
+FROM "segc_features"
+JOIN "segc_ranked"
+  ON "segc_ranked"."segc_rank_key" = "segc_features"."segc_key"
 WHERE
   NOT "basket_avg" IS NULL
   AND "segc_rank_1" * 5 <= 1 * "segc_rank_2"

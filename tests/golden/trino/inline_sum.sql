@@ -1,15 +1,12 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(
-      CASE
-        WHEN "ordered_at" >= CAST('2023-07-16' AS DATE) AND "status" = 'completed'
-        THEN "amount"
-      END
-    ) AS "segc_agg_1"
+    SUM("amount") AS "segc_agg_1"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-15' AS DATE)
+    "ordered_at" >= CAST('2023-07-16' AS DATE)
+    AND "status" = 'completed'
+    AND "ordered_at" < CAST('2024-07-15' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -7,13 +7,21 @@ WITH [segc_src_orders] AS (
         WHEN [ordered_at] >= CAST('2024-06-15' AS DATE) AND [category] = 'shoes'
         THEN 1
       END
-    ) AS [shoes_30d],
-    COUNT(
-      DISTINCT CASE WHEN [ordered_at] >= CAST('2023-07-16' AS DATE) THEN [category] END
-    ) AS [categories_365d]
+    ) AS [shoes_30d]
   FROM [shop].[orders]
   WHERE
-    [ordered_at] < CAST('2024-07-15' AS DATE)
+    [ordered_at] >= CAST('2024-04-16' AS DATE)
+    AND [ordered_at] < CAST('2024-07-15' AS DATE)
+  GROUP BY
+    [customer_id]
+), [segc_distinct_1] AS (
+  SELECT
+    [customer_id] AS [segc_key],
+    COUNT(DISTINCT [category]) AS [categories_365d]
+  FROM [shop].[orders]
+  WHERE
+    [ordered_at] >= CAST('2023-07-16' AS DATE)
+    AND [ordered_at] < CAST('2024-07-15' AS DATE)
   GROUP BY
     [customer_id]
 ), [segc_features] AS (
@@ -22,10 +30,12 @@ WITH [segc_src_orders] AS (
     [segc_base].[is_test] AS [is_test],
     COALESCE([segc_src_orders].[purchases_90d], 0) AS [purchases_90d],
     COALESCE([segc_src_orders].[shoes_30d], 0) AS [shoes_30d],
-    COALESCE([segc_src_orders].[categories_365d], 0) AS [categories_365d]
+    COALESCE([segc_distinct_1].[categories_365d], 0) AS [categories_365d]
   FROM [shop].[customers] AS [segc_base]
   LEFT JOIN [segc_src_orders] AS [segc_src_orders]
     ON [segc_src_orders].[segc_key] = [segc_base].[customer_id]
+  LEFT JOIN [segc_distinct_1] AS [segc_distinct_1]
+    ON [segc_distinct_1].[segc_key] = [segc_base].[customer_id]
 )
 SELECT
   [segc_key] AS [customer_id]

@@ -8,17 +8,12 @@ CREATE OR REPLACE TABLE "bought_last_month" AS
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    COUNT(
-      CASE
-        WHEN "ordered_at" >= CAST('2024-06-01' AS DATE)
-        AND "ordered_at" < CAST('2024-07-01' AS DATE)
-        AND "status" = 'completed'
-        THEN 1
-      END
-    ) AS "segc_agg_1"
+    COUNT(*) AS "segc_agg_1"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "ordered_at" >= CAST('2024-06-01' AS DATE)
+    AND "ordered_at" < CAST('2024-07-01' AS DATE)
+    AND "status" = 'completed'
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -6,15 +6,12 @@ CREATE OR REPLACE TABLE "high_value_reachable" AS
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(
-      CASE
-        WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'completed'
-        THEN "amount"
-      END
-    ) AS "revenue_365d"
+    SUM("amount") AS "revenue_365d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "ordered_at" >= CAST('2023-07-02' AS DATE)
+    AND "status" = 'completed'
+    AND "ordered_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -17,7 +17,8 @@ WITH "segc_src_orders" AS (
     COUNT(CASE WHEN "ordered_at" >= CAST('2024-01-01' AS DATE) THEN 1 END) AS "segc_agg_2"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "ordered_at" >= CAST('2024-01-01' AS DATE)
+    AND "ordered_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -6,16 +6,11 @@ CREATE OR REPLACE TABLE "occasional_small_basket" AS
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    COUNT(
-      CASE
-        WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'completed'
-        THEN 1
-      END
-    ) AS "purchases_365d",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg"
+    COUNT(CASE WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) THEN 1 END) AS "purchases_365d",
+    AVG("amount") AS "basket_avg"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "status" = 'completed' AND "ordered_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -6,15 +6,12 @@ CREATE OR REPLACE VIEW "cart_abandoners" AS
 WITH "segc_src_carts" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(
-      CASE
-        WHEN "created_at" >= CAST('2024-06-01' AS DATE) AND "abandoned" = TRUE
-        THEN "value"
-      END
-    ) AS "abandoned_cart_value_30d"
+    SUM("value") AS "abandoned_cart_value_30d"
   FROM "shop"."carts"
   WHERE
-    "created_at" < CAST('2024-07-01' AS DATE)
+    "created_at" >= CAST('2024-06-01' AS DATE)
+    AND "abandoned" = TRUE
+    AND "created_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

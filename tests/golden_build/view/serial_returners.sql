@@ -6,21 +6,12 @@ CREATE OR REPLACE VIEW "serial_returners" AS
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    COUNT(
-      CASE
-        WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'returned'
-        THEN 1
-      END
-    ) AS "returns_365d",
-    COUNT(
-      CASE
-        WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'completed'
-        THEN 1
-      END
-    ) AS "purchases_365d"
+    COUNT(CASE WHEN "status" = 'returned' THEN 1 END) AS "returns_365d",
+    COUNT(CASE WHEN "status" = 'completed' THEN 1 END) AS "purchases_365d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "ordered_at" >= CAST('2023-07-02' AS DATE)
+    AND "ordered_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

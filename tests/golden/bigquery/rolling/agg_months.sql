@@ -1,15 +1,11 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    SUM(
-      CASE
-        WHEN `ordered_at` >= DATE_ADD(CURRENT_DATE, INTERVAL -6 MONTH)
-        THEN `amount`
-      END
-    ) AS `revenue_6m`
+    SUM(`amount`) AS `revenue_6m`
   FROM `shop`.`orders`
   WHERE
-    `ordered_at` < CURRENT_DATE
+    `ordered_at` >= DATE_ADD(CURRENT_DATE, INTERVAL -6 MONTH)
+    AND `ordered_at` < CURRENT_DATE
   GROUP BY
     `customer_id`
 ), `segc_features` AS (

@@ -1,19 +1,15 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    COUNT(
-      CASE
-        WHEN `ordered_at` >= STR_TO_DATE(CONCAT(YEAR(CURRENT_DATE), ' ', WEEK(CURRENT_DATE, 1), ' 1'), '%Y %u %w')
-        AND `ordered_at` < DATE_ADD(
-          STR_TO_DATE(CONCAT(YEAR(CURRENT_DATE), ' ', WEEK(CURRENT_DATE, 1), ' 1'), '%Y %u %w'),
-          INTERVAL 7 DAY
-        )
-        THEN 1
-      END
-    ) AS `segc_agg_1`
+    COUNT(*) AS `segc_agg_1`
   FROM `shop`.`orders`
   WHERE
-    `ordered_at` < CURRENT_DATE
+    `ordered_at` >= STR_TO_DATE(CONCAT(YEAR(CURRENT_DATE), ' ', WEEK(CURRENT_DATE, 1), ' 1'), '%Y %u %w')
+    AND `ordered_at` < DATE_ADD(
+      STR_TO_DATE(CONCAT(YEAR(CURRENT_DATE), ' ', WEEK(CURRENT_DATE, 1), ' 1'), '%Y %u %w'),
+      INTERVAL 7 DAY
+    )
+    AND `ordered_at` < CURRENT_DATE
   GROUP BY
     `customer_id`
 ), `segc_features` AS (

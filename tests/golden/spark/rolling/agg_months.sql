@@ -1,10 +1,10 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    SUM(CASE WHEN `ordered_at` >= ADD_MONTHS(CURRENT_DATE, -6) THEN `amount` END) AS `revenue_6m`
+    SUM(`amount`) AS `revenue_6m`
   FROM `shop`.`orders`
   WHERE
-    `ordered_at` < CURRENT_DATE
+    `ordered_at` >= ADD_MONTHS(CURRENT_DATE, -6) AND `ordered_at` < CURRENT_DATE
   GROUP BY
     `customer_id`
 ), `segc_features` AS (

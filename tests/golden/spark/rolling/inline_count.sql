@@ -1,15 +1,12 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    COUNT(
-      CASE
-        WHEN `ordered_at` >= DATE_ADD(CURRENT_DATE, -90) AND `category` = 'shoes'
-        THEN 1
-      END
-    ) AS `segc_agg_1`
+    COUNT(*) AS `segc_agg_1`
   FROM `shop`.`orders`
   WHERE
-    `ordered_at` < CURRENT_DATE
+    `ordered_at` >= DATE_ADD(CURRENT_DATE, -90)
+    AND `category` = 'shoes'
+    AND `ordered_at` < CURRENT_DATE
   GROUP BY
     `customer_id`
 ), `segc_features` AS (

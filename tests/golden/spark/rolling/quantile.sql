@@ -19,7 +19,7 @@ WITH `segc_src_orders` AS (
     ON `segc_src_orders`.`segc_key` = `segc_base`.`customer_id`
 ), `segc_ranked` AS (
   SELECT
-    *,
+    `segc_key` AS `segc_rank_key`,
     COUNT(`revenue_365d`) OVER () AS `segc_rank_1`,
     COUNT(`revenue_365d`) OVER (ORDER BY `revenue_365d` ASC) AS `segc_rank_2`,
     COUNT(CASE WHEN NOT `basket_avg` IS NULL THEN `basket_avg` END) OVER () AS `segc_rank_3`,
@@ -32,7 +32,9 @@ WITH `segc_src_orders` AS (
 )
 SELECT
   `segc_key` AS `customer_id`
-FROM `segc_ranked`
+FROM `segc_features`
+JOIN `segc_ranked`
+  ON `segc_ranked`.`segc_rank_key` = `segc_features`.`segc_key`
 WHERE
   (
     (

@@ -1,10 +1,10 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    SUM(CASE WHEN `ordered_at` >= DATE_ADD(CURRENT_DATE, -365) THEN `amount` END) AS `revenue_365d`
+    SUM(`amount`) AS `revenue_365d`
   FROM `shop`.`orders`
   WHERE
-    `ordered_at` < CURRENT_DATE
+    `ordered_at` >= DATE_ADD(CURRENT_DATE, -365) AND `ordered_at` < CURRENT_DATE
   GROUP BY
     `customer_id`
 ), `segc_features` AS (

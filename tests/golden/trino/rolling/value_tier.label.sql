@@ -1,10 +1,11 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(CASE WHEN "ordered_at" >= DATE_ADD('DAY', -365, CURRENT_DATE) THEN "amount" END) AS "revenue_365d"
+    SUM("amount") AS "revenue_365d"
   FROM "shop"."orders"
   WHERE
-    "ordered_at" < CURRENT_DATE
+    "ordered_at" >= DATE_ADD('DAY', -365, CURRENT_DATE)
+    AND "ordered_at" < CURRENT_DATE
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

@@ -1,15 +1,11 @@
 WITH [segc_src_orders] AS (
   SELECT
     [customer_id] AS [segc_key],
-    SUM(
-      CASE
-        WHEN [ordered_at] >= DATEADD(MONTH, -6, CAST(GETDATE() AS DATE))
-        THEN [amount]
-      END
-    ) AS [revenue_6m]
+    SUM([amount]) AS [revenue_6m]
   FROM [shop].[orders]
   WHERE
-    [ordered_at] < CAST(GETDATE() AS DATE)
+    [ordered_at] >= DATEADD(MONTH, -6, CAST(GETDATE() AS DATE))
+    AND [ordered_at] < CAST(GETDATE() AS DATE)
   GROUP BY
     [customer_id]
 ), [segc_features] AS (

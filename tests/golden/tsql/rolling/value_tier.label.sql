@@ -1,15 +1,11 @@
 WITH [segc_src_orders] AS (
   SELECT
     [customer_id] AS [segc_key],
-    SUM(
-      CASE
-        WHEN [ordered_at] >= DATEADD(DAY, -365, CAST(GETDATE() AS DATE))
-        THEN [amount]
-      END
-    ) AS [revenue_365d]
+    SUM([amount]) AS [revenue_365d]
   FROM [shop].[orders]
   WHERE
-    [ordered_at] < CAST(GETDATE() AS DATE)
+    [ordered_at] >= DATEADD(DAY, -365, CAST(GETDATE() AS DATE))
+    AND [ordered_at] < CAST(GETDATE() AS DATE)
   GROUP BY
     [customer_id]
 ), [segc_features] AS (

@@ -4,15 +4,12 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    AVG(
-      CASE
-        WHEN "ordered_at" >= CAST('2024-04-02' AS DATE) AND "status" = 'completed'
-        THEN "amount"
-      END
-    ) AS "segc_agg_1"
+    AVG("amount") AS "segc_agg_1"
   FROM {{ source("retail", "orders") }}
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "ordered_at" >= CAST('2024-04-02' AS DATE)
+    AND "status" = 'completed'
+    AND "ordered_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (

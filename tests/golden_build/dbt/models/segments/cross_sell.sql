@@ -4,19 +4,21 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    COUNT(
-      CASE
-        WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'completed'
-        THEN 1
-      END
-    ) AS "purchases_365d",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg",
-    COUNT(
-      DISTINCT CASE WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) THEN "category" END
-    ) AS "categories_365d"
+    COUNT(CASE WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) THEN 1 END) AS "purchases_365d",
+    AVG("amount") AS "basket_avg"
   FROM {{ source("retail", "orders") }}
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "status" = 'completed' AND "ordered_at" < CAST('2024-07-01' AS DATE)
+  GROUP BY
+    "customer_id"
+), "segc_distinct_1" AS (
+  SELECT
+    "customer_id" AS "segc_key",
+    COUNT(DISTINCT "category") AS "categories_365d"
+  FROM {{ source("retail", "orders") }}
+  WHERE
+    "ordered_at" >= CAST('2023-07-02' AS DATE)
+    AND "ordered_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (
@@ -25,10 +27,12 @@ WITH "segc_src_orders" AS (
     "segc_base"."is_test" AS "is_test",
     COALESCE("segc_src_orders"."purchases_365d", 0) AS "purchases_365d",
     "segc_src_orders"."basket_avg" AS "basket_avg",
-    COALESCE("segc_src_orders"."categories_365d", 0) AS "categories_365d"
+    COALESCE("segc_distinct_1"."categories_365d", 0) AS "categories_365d"
   FROM {{ source("retail", "customers") }} AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
+  LEFT JOIN "segc_distinct_1" AS "segc_distinct_1"
+    ON "segc_distinct_1"."segc_key" = "segc_base"."customer_id"
 )
 SELECT
   "segc_key" AS "customer_id"

@@ -34,7 +34,7 @@ WITH "segc_src_orders" AS (
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
 ), "segc_ranked" AS (
   SELECT
-    *,
+    "segc_key" AS "segc_rank_key",
     COUNT(
       CASE
         WHEN NOT "last_order_at" IS NULL
@@ -109,4 +109,6 @@ SELECT
     THEN 'at_risk'
     ELSE 'hibernating'
   END AS "segment"
-FROM "segc_ranked"
+FROM "segc_features"
+JOIN "segc_ranked"
+  ON "segc_ranked"."segc_rank_key" = "segc_features"."segc_key"

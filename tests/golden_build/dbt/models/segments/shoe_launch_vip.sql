@@ -4,21 +4,13 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    COUNT(
-      CASE
-        WHEN "ordered_at" >= CAST('2024-06-01' AS DATE) AND "category" = 'shoes'
-        THEN 1
-      END
-    ) AS "shoes_30d",
-    COUNT(
-      CASE
-        WHEN "ordered_at" >= CAST('2024-04-02' AS DATE) AND "category" = 'shoes'
-        THEN 1
-      END
-    ) AS "segc_agg_1"
+    COUNT(CASE WHEN "ordered_at" >= CAST('2024-06-01' AS DATE) THEN 1 END) AS "shoes_30d",
+    COUNT(CASE WHEN "ordered_at" >= CAST('2024-04-02' AS DATE) THEN 1 END) AS "segc_agg_1"
   FROM {{ source("retail", "orders") }}
   WHERE
-    "ordered_at" < CAST('2024-07-01' AS DATE)
+    "ordered_at" >= CAST('2024-04-02' AS DATE)
+    AND "category" = 'shoes'
+    AND "ordered_at" < CAST('2024-07-01' AS DATE)
   GROUP BY
     "customer_id"
 ), "segc_features" AS (
