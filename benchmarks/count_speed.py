@@ -1,6 +1,6 @@
 """Count speed on 1 million customers: `project.count()` (one scan) vs hand-written SQL.
 
-    python benchmarks/count_speed.py [--rounds 5] [--variants] [--data DIR] [--customers N] [--no-memory]
+    python benchmarks/count_speed.py [--rounds 5] [--data DIR] [--customers N] [--no-memory]
 
 Data: DIR/{customers,orders,carts}.parquet made by examples/retail/generate.py. By
 default /tmp/retail1m when it holds the three files, else ~/.cache/segc-bench/retail-1m/data
@@ -22,8 +22,7 @@ time (all threads) of:
 Targets: segc within 1.1x of hand, and at least 3x faster than per-seg. The counts of the
 three must agree. Peak memory: each method once more in a fresh child process (ru_maxrss
 of that process, and the peak of DuckDB's own accounting, duckdb_memory(), sampled every
-10 ms). `--variants` also times segc's own counts query executed directly, and with single
-hand optimisations applied to its text, to show which of them close the gap.
+10 ms).
 """
 from __future__ import annotations
 
@@ -109,64 +108,6 @@ class Bench:
     def methods(self):
         return {"segc": self.segc, "hand": self.hand, "per-seg": self.per_segment}
 
-    def variants(self) -> dict:
-        """segc's own counts query run directly, and with one hand optimisation applied to
-        its text (a rewrite whose pattern is not found is skipped)."""
-        from segc.render import render
-
-        base = render(self.project.counts_query(self.names), "duckdb", pretty=False)
-        out = {"segc-sql": base}
-        for label, rewrite in REWRITES.items():
-            sql = rewrite(base)
-            if sql is None or sql == base:
-                print(f"variant {label}: pattern not found in segc's SQL, skipped", file=sys.stderr)
-                continue
-            out[label] = sql
-        if len(out) > 2:
-            sql = base
-            for rewrite in REWRITES.values():
-                sql = rewrite(sql) or sql
-            out["segc-sql+all"] = sql
-        con = self.con
-        return {label: (lambda sql=sql: [int(v) for v in con.execute(sql).fetchone()]) for label, sql in out.items()}
-
-
-_AS_OF = "CAST('2024-07-01' AS DATE)"
-_Y = "CAST('2023-07-02' AS DATE)"
-
-
-def _carts_window(sql: str) -> str | None:
-    """Every carts aggregate has the 30-day window: push its lower bound into WHERE."""
-    old = f'FROM "shop"."carts" WHERE "created_at" < {_AS_OF}'
-    return sql.replace(old, f'FROM "shop"."carts" WHERE "created_at" >= CAST(\'2024-06-01\' AS DATE) '
-                            f'AND "created_at" < {_AS_OF}') if old in sql else None
-
-
-def _split_distinct(sql: str) -> str | None:
-    """The windowed COUNT(DISTINCT) in its own pre-filtered GROUP BY, joined like a source."""
-    agg = f', COUNT(DISTINCT CASE WHEN "ordered_at" >= {_Y} THEN "category" END) AS "categories_365d"'
-    use = 'COALESCE("segc_src_orders"."categories_365d", 0)'
-    join = 'FROM "shop"."customers" AS "segc_base" LEFT JOIN'
-    if agg not in sql or use not in sql or join not in sql:
-        return None
-    cte = ('"segc_cd" AS (SELECT "customer_id" AS "segc_key", COUNT(DISTINCT "category") AS "categories_365d" '
-           f'FROM "shop"."orders" WHERE "ordered_at" >= {_Y} AND "ordered_at" < {_AS_OF} GROUP BY "customer_id"), ')
-    sql = sql.replace(agg, "").replace(use, 'COALESCE("segc_cd"."categories_365d", 0)')
-    sql = sql.replace('"segc_features" AS (', cte + '"segc_features" AS (', 1)
-    return sql.replace(join, 'FROM "shop"."customers" AS "segc_base" LEFT JOIN "segc_cd" '
-                             'ON "segc_cd"."segc_key" = "segc_base"."customer_id" LEFT JOIN', 1)
-
-
-def _shared_sort(sql: str) -> str | None:
-    """`top` counts the values >= x: same ascending order as the quantile score's window,
-    with the frame reversed, so DuckDB sorts revenue once instead of twice."""
-    old = 'OVER (ORDER BY "revenue_365d" DESC)'
-    new = 'OVER (ORDER BY "revenue_365d" ASC NULLS FIRST RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)'
-    return sql.replace(old, new) if old in sql else None
-
-
-REWRITES = {"+carts-window": _carts_window, "+split-distinct": _split_distinct, "+shared-sort": _shared_sort}
-
 
 def child(folder: Path, method: str) -> None:
     """Run one method once; print peak RSS and DuckDB's peak accounted memory as JSON."""
@@ -242,7 +183,6 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="folder with the three parquet files")
     ap.add_argument("--customers", type=int, default=1_000_000, help="when generating the data")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory child runs")
-    ap.add_argument("--variants", action="store_true", help="also time segc's SQL with hand optimisations")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -253,8 +193,6 @@ def main() -> None:
     mem_lines = [] if args.no_memory else memory(("segc", "hand", "per-seg"))
     bench = Bench(folder)
     methods = bench.methods()
-    if args.variants:
-        methods.update(bench.variants())
     import duckdb
 
     print(f"project {folder}  data {bench.project.schema.sources['customers'].path.rsplit('/', 1)[0]}")

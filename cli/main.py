@@ -483,6 +483,74 @@ def docs(
         typer.echo(f"note: no sizes: {result.note}", err=True)
 
 
+@app.command()
+def report(
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: every segment).")] = None,
+    kpi: Annotated[Optional[list[str]], typer.Option("--kpi", "-k", help="Only this KPI of segc.yml `kpis:` (repeatable; default: all of them).")] = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="Break the figures down by a string or bool feature, e.g. country.")] = None,
+    period: Annotated[str, typer.Option("--period", help="Compare with the as-of date this long before: `30 days`, `4 weeks`, `1 month`...")] = "30 days",
+    periods: Annotated[int, typer.Option("--periods", help="json/html: how many as-of dates, one period apart, the sizes over time cover (2-60; one query each).")] = 6,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or html (html needs --out). json/csv print only data.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv/html into this file (replaced atomically) instead of stdout.")] = None,
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+) -> None:
+    """KPI report: per segment (and per value of --by), size, share and every KPI of
+    segc.yml, with the change since one period before the as-of date. One query per
+    as-of date. The HTML page adds charts (sizes, KPIs against the population, sizes over
+    the last --periods as-of dates) in one self-contained file.
+
+    Examples:
+
+      segc report -p examples/retail --by country
+
+      segc report loyal_big_basket at_risk -p examples/retail --kpi active --period "1 month"
+
+      segc report -p examples/retail --by country --format html --out report.html
+    """
+    if format not in ("table", "json", "csv", "html"):
+        raise typer.BadParameter("choose table, json, csv or html", param_hint="--format")
+    if format == "table" and out is not None:
+        raise typer.BadParameter("the table is for the terminal; use --format json, csv or html with --out",
+                                 param_hint="--out")
+    project, names, path_words = _targets(targets or [], project)
+    p = _load(project, param, as_of)
+    _ambiguous(p, path_words)
+    if format == "html" and out is None:
+        from segc.errors import Diagnostic
+
+        _fail(SegcError(Diagnostic("E948", "--format html writes a file: give --out FILE",
+                                   hints=("e.g. --format html --out report.html",))))
+    _use_engine(p, engine, dsn, master)
+    from segc.report import build_report
+
+    try:
+        with _progress(format == "table" or out is not None, "reporting"):
+            result = build_report(p, names or None, kpis=kpi, by=by, period=period,
+                                  periods=periods if format in ("json", "html") else 2)
+            if format == "html":
+                from segc.report_html import write_html
+
+                write_html(result, out, project=p.schema.name)
+            elif out is not None:
+                from segc.cli.report_output import report_text
+                from segc.report_html import write_text
+
+                write_text(out, report_text(result, format))
+    except SegcError as e:
+        _fail(e)
+    if out is not None:
+        typer.echo(f"wrote the {format} report to {out}", err=True)
+        return
+    from segc.cli import report_output
+
+    report_output.print_report(result, format)
+
+
 @app.command("fmt")
 def fmt_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help=".seg files or folders (default: the project's segments/*.seg).")] = None,
@@ -554,6 +622,138 @@ def fmt_command(
     typer.echo(summary, err=True)
     if failed or (check and changed):
         raise typer.Exit(1)
+
+
+score_app = typer.Typer(
+    no_args_is_help=True,
+    help="Potential scores (segc.yml `scores:`): fit a logistic regression, show it. A fitted "
+         "score is a float feature of every segment (`potential > 0.7`, `top 20% by potential`), "
+         "compiled to plain SQL.",
+)
+app.add_typer(score_app, name="score")
+
+
+def _score_project(project: Path | None, fmt: str):
+    """segc.yml only: fitting and showing a score need neither the segments (which may wait
+    for this very fit) nor the other model files."""
+    from segc.project import load_project
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("choose table or json", param_hint="--format")
+    try:
+        return load_project(project or Path("."), segments=False)
+    except SegcError as e:
+        _fail(e, "json" if fmt == "json" else "text")
+
+
+@score_app.command("fit")
+def score_fit(
+    name: Annotated[str, typer.Argument(help="A score declared under `scores:` in segc.yml.")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Train at this as-of date instead of the score's train_as_of (YYYY-MM-DD).")] = None,
+    validate_as_of: Annotated[Optional[str], typer.Option("--validate-as-of", help="Validate at this as-of instead of the score's validate_as_of (at least as-of + horizon).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json (the model file's content).")] = "table",
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+) -> None:
+    """Fit a score and write models/NAME.yml (refitting is always this explicit command).
+
+    Reads the population's features at the training as-of and the target at as-of +
+    horizon, fits a logistic regression (median imputation, standardisation, lbfgs),
+    validates it at the later as-of (AUC, lift and calibration by decile) and prints that.
+
+    Example: segc score fit potential -p examples/retail
+    """
+    p = _score_project(project, format)
+    _use_engine(p, engine, dsn, master)
+    from segc.score import fit_score
+    from segc.score_model import write_model
+
+    try:
+        with _progress(format == "table", f"fitting {name}"):
+            model = fit_score(p, name, train_as_of=as_of, validate_as_of=validate_as_of)
+        path = write_model(p.root, model)
+    except SegcError as e:
+        _fail(e, "json" if format == "json" else "text")
+    from segc.cli import scores
+
+    scores.print_model(model, format, path=p._display(path))
+    if format == "table":
+        typer.echo(f"wrote {p._display(path)}", err=True)
+
+
+@score_app.command("show")
+def score_show(
+    name: Annotated[str, typer.Argument(help="A score declared under `scores:` in segc.yml.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json (the model file's content).")] = "table",
+    project: ProjectOpt = None,
+) -> None:
+    """Print a fitted score: coefficients, imputation, scaling and validation figures.
+
+    Example: segc score show potential -p examples/retail
+    """
+    p = _score_project(project, format)
+    from segc.score import is_current, read_score_model
+
+    try:
+        model = read_score_model(p, name)
+    except SegcError as e:
+        _fail(e, "json" if format == "json" else "text")
+    from segc.cli import scores
+
+    path = p._display(p.root / "models" / f"{name}.yml")
+    scores.print_model(model, format, path=path, current=is_current(p, model))
+
+
+@app.command()
+def discover(
+    path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
+    features: Annotated[str, typer.Option("--features", help="Required: the numeric (or bool) features to cluster on, comma-separated.")] = "",
+    k: Annotated[str, typer.Option("--k", help="Number of clusters, or a range (3..6) to choose by silhouette.")] = "3..6",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the segmentation to this .seg file (atomically); default: print it.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out even if segc discover did not write it.")] = False,
+    name: Annotated[str, typer.Option("--name", help="Name of the segmentation.")] = "discovered",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of k-means (same data and seed, same file).")] = 0,
+    depth: Annotated[int, typer.Option("--depth", help="Depth of the decision tree that writes the rules.")] = 3,
+    min_size: Annotated[Optional[int], typer.Option("--min-size", min=1, help="Smallest rule (customers); default: the project's min_size, else 1% of the population.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text: the report on stderr (and the segmentation on stdout without --out); json: one object on stdout.")] = "text",
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Find segments in the data: cluster the population on --features (k-means), then
+    write the clusters as an editable segmentation of readable rules (a decision tree),
+    with a report of how faithful and homogeneous the rules are.
+
+    The rules are counted by segc itself, so the report's counts are `segc count`'s.
+    Missing values are imputed with the median for clustering. --out refuses to replace a
+    file that segc discover did not write, unless --force.
+
+    Examples:
+
+      segc discover examples/retail --features purchases_365d,basket_avg,revenue_365d
+
+      segc discover -p examples/retail --features purchases_365d,basket_avg --k 4 --out examples/retail/segments/discovered.seg
+    """
+    if format not in ("text", "json"):
+        raise typer.BadParameter("choose text or json", param_hint="--format")
+    p = _load(project or path, param, as_of, fmt="text")
+    from segc.discover import discover as discover_segments
+    from segc.discover import write
+
+    names = [f.strip() for f in features.split(",") if f.strip()]
+    try:
+        with _progress(format == "text", "clustering"):
+            result = discover_segments(p, names, k=k, as_of=as_of, seed=seed, name=name, depth=depth,
+                                       min_size=min_size, out=out, force=force)
+        if out is not None:
+            write(result, out, force=force)
+    except SegcError as e:
+        _fail(e)
+    from segc.cli import discover_report
+
+    discover_report.print_report(result, format, out)
 
 
 def _one_project(targets, project, param, as_of, format, engine="duckdb", dsn=None, master=None):

@@ -134,6 +134,14 @@ class Rank(Node):
 
 
 @dataclass(frozen=True)
+class Holdout(Node):
+    """`holdout 10% seed "spring"`: a fixed share of the customers, chosen by hashing
+    their key with the seed (a string literal or a $parameter)."""
+    percent: float
+    seed: Expr
+
+
+@dataclass(frozen=True)
 class Not(Node):
     operand: Expr
 
@@ -149,7 +157,7 @@ class Or(Node):
 
 
 Expr = (Literal | Duration | Name | Dotted | Param | Today | Call | Aggregate | Neg | Arith
-        | Compare | Between | InList | IsMissing | StrMatch | Within | Rank | Not | And | Or)
+        | Compare | Between | InList | IsMissing | StrMatch | Within | Rank | Holdout | Not | And | Or)
 
 
 # ---- definitions ---------------------------------------------------------------------

@@ -63,7 +63,7 @@ def render_build(project, template: str, dialect: str | None = None, schema: str
     """Every output file in memory (nothing written): {relative path: bytes}, manifest."""
     if template not in TEMPLATES:
         close = suggest(template, TEMPLATES)
-        raise SegcError(Diagnostic("E801", f"unknown template `{template}`",
+        raise SegcError(Diagnostic("E821", f"unknown template `{template}`",
                                    hints=((f"did you mean `{close}`?",) if close else ())
                                    + ("templates: " + ", ".join(TEMPLATES),)))
     dialect = dialect or project.schema.dialect
@@ -152,17 +152,17 @@ class _Builder:
             return self.env.get_template(file).render(ctx)
         except jinja2.TemplateSyntaxError as e:
             where = e.filename or e.name or file
-            raise SegcError(Diagnostic("E803", f"template {_display_template(where, self.project.root)} "
+            raise SegcError(Diagnostic("E823", f"template {_display_template(where, self.project.root)} "
                                        f"line {e.lineno}: {e.message}", file=_display_template(where, self.project.root))) from None
         except jinja2.TemplateError as e:
-            raise SegcError(Diagnostic("E803", f"template `{file}` failed: {e}",
+            raise SegcError(Diagnostic("E823", f"template `{file}` failed: {e}",
                                        file=self._template_display(file),
                                        hints=(f"rendering `{ctx.get('name', '')}`" if ctx.get("name") else
                                               "rendering the project files",))) from None
         except SegcError:
             raise
         except Exception as e:  # a bug in a project template (e.g. a filter on a wrong type)
-            raise SegcError(Diagnostic("E803", f"template `{file}` failed: {type(e).__name__}: {e}",
+            raise SegcError(Diagnostic("E823", f"template `{file}` failed: {type(e).__name__}: {e}",
                                        file=self._template_display(file))) from None
 
     def _template_display(self, file: str) -> str:
@@ -256,7 +256,7 @@ class _Builder:
             if sql.count(marker) == len(replaced):  # no string literal holds the marker
                 break
         else:  # pragma: no cover - a literal would need to hold 100 different markers
-            raise SegcError(Diagnostic("E803", "cannot place dbt source() calls in the compiled SQL"))
+            raise SegcError(Diagnostic("E823", "cannot place dbt source() calls in the compiled SQL"))
         parts, last = [], 0
         for m in re.finditer(re.escape(marker) + r"(\d+)", sql):
             src = replaced[int(m.group(1))].meta["segc_source"]
@@ -404,7 +404,7 @@ def _file_stems(names: list[str]) -> dict[str, str]:
             stem = "_" + stem
         other = seen.get(stem.casefold())
         if other is not None:
-            diags.append(Diagnostic("E805", f"`{n}` and `{other}` would be written to the same file `{stem}.sql`",
+            diags.append(Diagnostic("E825", f"`{n}` and `{other}` would be written to the same file `{stem}.sql`",
                                     hints=("rename one of them (file names ignore case on some systems)",)))
         seen[stem.casefold()] = n
         stems[n] = stem
@@ -575,17 +575,17 @@ def _made_by_segc(folder: Path) -> bool:
 def _check_out(root: Path, out: Path) -> None:
     target = out.resolve()
     if out.exists() and not out.is_dir():
-        raise SegcError(Diagnostic("E802", f"--out `{out}` is a file, not a folder",
+        raise SegcError(Diagnostic("E822", f"--out `{out}` is a file, not a folder",
                                    hints=("choose a folder for the build output",)))
     guarded = [Path(root).resolve(), Path.cwd().resolve()]
     for g in guarded:
         if target == g or target in g.parents:
-            raise SegcError(Diagnostic("E802", f"--out `{out}` would replace "
+            raise SegcError(Diagnostic("E822", f"--out `{out}` would replace "
                                        + ("the project folder" if g == guarded[0] else "the current folder")
                                        + " or a folder holding it",
                                        hints=("build into a folder of its own, e.g. --out build/segments",)))
     if out.is_dir() and any(out.iterdir()) and not _made_by_segc(out):
-        raise SegcError(Diagnostic("E802", f"--out `{out}` is a folder that `segc build` did not make "
+        raise SegcError(Diagnostic("E822", f"--out `{out}` is a folder that `segc build` did not make "
                                    f"(no {MANIFEST} from segc): it would be replaced",
                                    hints=("build into a new or empty folder; segc replaces its own "
                                           "output folders as a whole",)))
@@ -617,7 +617,7 @@ def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = Non
         parent.mkdir(parents=True, exist_ok=True)
         tmp = _fresh_dir(parent, f"{out.name}.segc-new")
     except OSError as e:
-        raise SegcError(Diagnostic("E804", f"cannot create the build folder next to `{out}`: {e.strerror or e}")) from None
+        raise SegcError(Diagnostic("E824", f"cannot create the build folder next to `{out}`: {e.strerror or e}")) from None
     try:
         for rel, data in files.items():
             path = tmp / rel
@@ -636,7 +636,7 @@ def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = Non
             os.rename(tmp, out)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise SegcError(Diagnostic("E804", f"cannot write the build output `{out}`: {e.strerror or e}",
+        raise SegcError(Diagnostic("E824", f"cannot write the build output `{out}`: {e.strerror or e}",
                                    hints=("the previous output (if any) is unchanged",))) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

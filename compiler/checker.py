@@ -7,7 +7,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from . import ast, ir
+from . import ast, holdout, ir
 from .errors import Diagnostic, SegcError, suggest
 from .schema import FeatureDef, Schema
 from .source import Span
@@ -54,6 +54,7 @@ class Checked:
     population: ir.Pred
     warnings: list[Diagnostic]
     params: dict[str, object]
+    scores: dict[str, ir.Pred] = field(default_factory=dict)  # score -> its checked target
 
 
 def annotation(node, name: str):
@@ -64,8 +65,14 @@ def annotation(node, name: str):
 
 
 class Checker:
-    def __init__(self, schema: Schema, modules: list[ast.Module], params: dict[str, object] | None = None):
+    def __init__(self, schema: Schema, modules: list[ast.Module], params: dict[str, object] | None = None,
+                 models: dict | None = None):
         self.schema = schema
+        # scores (score_check.py): fitted models by name; `fitting` leaves references unresolved
+        self.models = dict(models or {})
+        self.fitting = False
+        self.broken_scores: set[str] = set()
+        self.score_context: str | None = None
         self.diags: list[Diagnostic] = []
         self.params = dict(params or {})
         self.defs: dict[str, tuple[ast.Segment | ast.Segmentation, str]] = {}
@@ -89,6 +96,10 @@ class Checker:
             return
         if d.name in self.schema.features:
             self._error("E203", f"`{d.name}` is already the name of a feature", span,
+                        "give the segment another name")
+            return
+        if d.name in self.schema.scores:
+            self._error("E939", f"`{d.name}` is already the name of a score", span,
                         "give the segment another name")
             return
         self.defs[d.name] = (d, file)
@@ -148,6 +159,9 @@ class Checker:
                     self._agg_feature(f, f.span)
                 except _Reported:
                     pass
+        from .score_check import check_scores
+
+        score_targets = check_scores(self) if self.schema.scores else {}
         segments: dict[str, Definition] = {}
         segmentations: dict[str, SegmentationInfo] = {}
         for name, (node, file) in self.defs.items():
@@ -167,7 +181,7 @@ class Checker:
         if errors:
             raise SegcError(self.diags)
         return Checked(self.schema, segments, segmentations, population,
-                       [d for d in self.diags if not d.is_error], self.params)
+                       [d for d in self.diags if not d.is_error], self.params, scores=score_targets)
 
     def check_expression(self, expr: ast.Expr) -> tuple[ir.Pred, frozenset[str]]:
         """An ad-hoc expression against the checked project (callable many times)."""
@@ -182,6 +196,20 @@ class Checker:
         if any(d.is_error for d in self.diags):
             raise SegcError(self.diags)
         return pred, used
+
+    def check_value_expression(self, expr: ast.Expr) -> tuple[ir.Value, frozenset[str]]:
+        """An ad-hoc value (what a report's KPI sums or averages); as check_expression."""
+        self.diags = []
+        scope = self._features_scope()
+        try:
+            value = self._value(expr, scope)
+        except _Reported:
+            value = None
+        used = frozenset(scope.used)
+        self._policy_expr(expr, used)
+        if any(d.is_error for d in self.diags):
+            raise SegcError(self.diags)
+        return value, used
 
     def _policy_expr(self, expr, used) -> None:
         for f in sorted(used):
@@ -458,6 +486,35 @@ class Checker:
         self._not_ranked(by, node.by.span)
         return ir.Top(node.direction, node.percent, by)
 
+    def _p_Holdout(self, node: ast.Holdout, scope):
+        if scope.kind != "features":
+            self._error("E306", "`holdout` is not available inside an aggregate", node.span,
+                        "a holdout splits customers, not events: combine it outside, e.g. "
+                        "`count(orders ...) > 2 and holdout 10% seed \"spring\"`")
+            raise _Reported
+        if not 0 < node.percent < 100:
+            self._error("E308", "the holdout share must be more than 0% and less than 100%", node.span,
+                        "e.g. `holdout 10% seed \"spring\"`; its complement is `not holdout ...`")
+            raise _Reported
+        if holdout.threshold(node.percent) == 0:
+            self._error("E308", "the holdout share is too small to hold anyone", node.span,
+                        f"the split has {holdout.SPACE} buckets: the smallest share is "
+                        f"{100 / holdout.SPACE:.1e}%")
+            raise _Reported
+        seed = self._value(node.seed, scope)
+        if _type(seed) == ERROR:
+            raise _Reported
+        if _type(seed) != "string":
+            self._error("E308", f"the seed of a holdout must be a string; this is {_a(_type(seed))}",
+                        node.seed.span, "name the experiment, e.g. `seed \"spring_2024\"`")
+            raise _Reported
+        if seed.value == "":
+            self._error("E308", "the seed of a holdout must not be empty", node.seed.span,
+                        "name the experiment, e.g. `seed \"spring_2024\"`: each experiment needs its "
+                        "own seed, or their control groups are the same customers")
+            raise _Reported
+        return ir.Holdout(node.percent, seed.value)
+
     def _not_ranked(self, by: ir.Value, span) -> None:
         # a rank is a window over the population; SQL cannot nest window functions
         if _contains_quantile(by):
@@ -482,7 +539,7 @@ class Checker:
         method = getattr(self, "_v_" + type(node).__name__, None)
         if method is None:
             if isinstance(node, (ast.Compare, ast.And, ast.Or, ast.Not, ast.Between, ast.InList,
-                                 ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank)):
+                                 ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank, ast.Holdout)):
                 self._error("E302", "a condition cannot be used as a value here", node.span,
                             "conditions combine with `and`, `or`, `not`")
             else:
@@ -524,6 +581,10 @@ class Checker:
                         f"did you mean `{close}`?" if close else
                         f"declare it under sources.{scope.source}.columns in segc.yml")
             raise _Reported
+        if node.name in self.schema.scores:
+            from .score_check import score_value
+
+            return score_value(self, node, scope)
         feature = self.schema.features.get(node.name)
         if feature is None:
             if node.name in self.broken:
@@ -536,7 +597,7 @@ class Checker:
                 self._error("E201", f"unknown name `{node.name}`", node.span,
                             "missing values are tested with `x is missing` / `x is present`")
                 raise _Reported
-            candidates = list(self.schema.features) + list(self.defs)
+            candidates = list(self.schema.features) + list(self.defs) + list(self.schema.scores)
             close = suggest(node.name, candidates)
             what = "feature or segment"
             self._error("E201", f"unknown {what} `{node.name}`", node.span,

@@ -129,7 +129,7 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def checkout(rev: str, root: Path, dest: Path) -> tuple[Path, str]:
-    """The project files (segc.yml, segments/) of `root` at git revision `rev`, written
+    """The project files (segc.yml, segments/, models/) of `root` at git revision `rev`, written
     under `dest`. Returns the project folder there and a label such as `HEAD (1a2b3c4)`."""
     import io
     import tarfile
@@ -150,7 +150,8 @@ def checkout(rev: str, root: Path, dest: Path) -> tuple[Path, str]:
                                    hints=("e.g. HEAD, HEAD~1, main, a tag or a commit hash",)))
     sha = commit.stdout.decode().strip()
     label = f"{rev} ({sha[:7]})"
-    paths = [p for p in (f"{prefix}segc.yml", f"{prefix}segments")
+    # models/: the fitted scores (score_model.py) that segments of that revision may use
+    paths = [p for p in (f"{prefix}segc.yml", f"{prefix}segments", f"{prefix}models")
              if _git(["cat-file", "-e", f"{sha}:{p}"], toplevel).returncode == 0]
     if f"{prefix}segc.yml" not in paths:
         raise SegcError(Diagnostic("E903", f"there is no project at {rev}:{prefix}segc.yml",

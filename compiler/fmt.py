@@ -11,7 +11,8 @@ everywhere) and prints the syntax tree back in one canonical style:
 - strings in double quotes with the fewest escapes (`\\\\ \\" \\n \\t`, other invisible
   characters as `\\uXXXX`); numbers and timestamps as written (`007`, `1.50`,
   `2024-01-01T10:00`: the digits come from the text, the tree keeps only the value);
-  durations `1 day`, `30 days`; a ranking's percentage canonical (`top 10.0%` -> `top 10%`);
+  durations `1 day`, `30 days`; the percentage of a ranking or a holdout canonical
+  (`top 10.0%` -> `top 10%`);
   `this months` is left alone (the tree keeps that unit as written);
 - annotation arguments keep their kind, read back from the text (the tree does not tell
   `@tags(a)` from `@tags("a")`); `@flag()` becomes `@flag`;
@@ -265,7 +266,8 @@ def _duration_text(d: ast.Duration) -> str:
 
 # ---- expressions ---------------------------------------------------------------------
 
-_PREDICATES = (ast.Compare, ast.Between, ast.InList, ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank)
+_PREDICATES = (ast.Compare, ast.Between, ast.InList, ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank,
+               ast.Holdout)
 _STR_WORDS = {"contains": "contains", "starts": "starts with", "ends": "ends with"}
 
 
@@ -337,6 +339,8 @@ def _expr(e) -> str:
         return f"{expr_text(e.operand, 5)} within {_period(e.period)}"
     if isinstance(e, ast.Rank):
         return f"{e.direction} {_percent_text(e.percent)}% by {expr_text(e.by, 5)}"
+    if isinstance(e, ast.Holdout):
+        return f"holdout {_percent_text(e.percent)}% seed {expr_text(e.seed)}"
     if isinstance(e, ast.Not):
         return "not " + expr_text(e.operand, 3)
     if isinstance(e, ast.And):

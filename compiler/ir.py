@@ -179,6 +179,14 @@ class Top(Pred):
 
 
 @dataclass(frozen=True)
+class Holdout(Pred):
+    """The entities whose key, hashed with the seed, falls in the first `percent` of the
+    hash space (segc.holdout). Never missing: the key never is."""
+    percent: float
+    seed: str
+
+
+@dataclass(frozen=True)
 class And(Pred):
     items: tuple[Pred, ...]
 

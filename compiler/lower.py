@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from . import ir
 from .checker import shift_date
+from .holdout import holdout_condition
 from .schema import Schema
 
 KEY = "segc_key"
@@ -263,7 +264,8 @@ class Lowerer:
             # are imputed), so GREATEST/LEAST may ignore NULLs: the plain function everywhere
             z = exp.Least(this=exp.Literal.number("40.0"), expressions=[z], ignore_nulls=True)
             z = exp.Greatest(this=exp.Literal.number("-40.0"), expressions=[z], ignore_nulls=True)
-            denominator = exp.Paren(this=exp.Add(this=exp.Literal.number("1.0"), expression=exp.Exp(this=exp.Neg(this=z))))
+            denominator = exp.Paren(this=exp.Add(this=exp.Literal.number("1.0"),
+                                                 expression=exp.Exp(this=exp.Neg(this=z))))
             return exp.Div(this=exp.Literal.number("1.0"), expression=denominator, typed=False, safe=False)
         simple = {"lower": exp.Lower, "upper": exp.Upper, "length": exp.Length, "abs": exp.Abs,
                   "floor": exp.Floor, "ceil": exp.Ceil, "year_of": exp.Year, "month_of": exp.Month}
@@ -362,6 +364,8 @@ class Lowerer:
             core = exp.LTE(this=exp.Mul(this=count, expression=exp.Literal.number(share.denominator)),
                            expression=exp.Mul(this=exp.Literal.number(share.numerator), expression=total))
             return and_(self.guards(p.by) + [core])
+        if isinstance(p, ir.Holdout):  # hashes the base key, which every final relation carries
+            return holdout_condition(p.percent, p.seed, col(KEY))
         raise TypeError(f"cannot lower {p!r}")
 
     def _guarded(self, positive: bool, operands, core: exp.Expression) -> exp.Expression:

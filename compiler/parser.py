@@ -178,6 +178,9 @@ class _ToAst(Transformer):
     def rank(self, direction, number, _pct, by):
         return ast.Rank(str(direction), float(number), by, span=self._span(direction, by))
 
+    def holdout(self, kw, number, _pct, _seed, seed):
+        return ast.Holdout(float(number), seed, span=self._span(kw, seed))
+
     def arith(self, left, op, right):
         return ast.Arith(str(op), left, right, span=self._span(left, right))
 

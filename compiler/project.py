@@ -68,8 +68,9 @@ def _read(path: Path, display: str) -> Source:
 
 
 def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
-                 as_of: str | dt.date | None = None) -> Project:
-    """Load and check a project; raises SegcError carrying every diagnostic."""
+                 as_of: str | dt.date | None = None, segments: bool = True) -> Project:
+    """Load and check a project; raises SegcError carrying every diagnostic. With
+    `segments=False`, only segc.yml (what fitting a score needs: see Project)."""
     path = Path(path)
     if path.is_file() and path.suffix == ".seg":
         root = find_root(path.parent)
@@ -81,18 +82,18 @@ def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
         raise SegcError(Diagnostic("E008", f"no segc.yml found in `{path}` or any folder above it",
                                    file=str(path), hints=("create a project with `segc init DIR`, "
                                                           "or point at one with --project DIR",)))
-    return Project(root, params=params, as_of=as_of)
+    return Project(root, params=params, as_of=as_of, segments=segments)
 
 
 class Project:
-    def __init__(self, root: Path, params: dict[str, str] | None = None, as_of=None):
+    def __init__(self, root: Path, params: dict[str, str] | None = None, as_of=None, segments: bool = True):
         self.root = Path(root)
         self.schema: Schema = load_schema(_read(self.root / "segc.yml", self._display(self.root / "segc.yml")))
         diags: list[Diagnostic] = []
         self.params = self._params(params or {})
         self.as_of = self._as_of(as_of)
         self.modules: list[ast.Module] = []
-        for file in sorted((self.root / "segments").glob("**/*.seg")):
+        for file in sorted((self.root / "segments").glob("**/*.seg")) if segments else ():
             try:
                 self.modules.append(parse_module(_read(file, self._display(file))))
             except SegcError as e:
@@ -100,14 +101,45 @@ class Project:
                 if getattr(e, "module", None) is not None:  # what parsed is still checked
                     self.modules.append(e.module)
         # kept: ad-hoc expressions reuse its resolved definitions and parsed `where:`s
-        self._checker = Checker(self.schema, self.modules, self.params)
+        # fitted scores (models/<name>.yml); without segments the project is loaded to fit
+        # a score, and neither needs nor reads them (a damaged one is repaired by refitting)
+        models = {}
+        if self.schema.scores and segments:
+            from .score_model import load_models
+
+            models, problems = load_models(self.root, self.schema, self._display)
+            diags.extend(problems)
+        self._checker = Checker(self.schema, self.modules, self.params, models=models)
+        self._checker.fitting = not segments
         try:
             self.checked: Checked = self._checker.check()
         except SegcError as e:
             diags.extend(e.diagnostics)
+        self.kpis = {}  # segc.yml `kpis:`, for `segc report`; checked with everything else
+        if self.schema.kpis and segments:  # a KPI may name segments: not loaded to fit a score
+            from .kpis import check_kpis
+
+            try:
+                self.kpis = check_kpis(self.schema, self._checker)
+            except SegcError as e:
+                diags.extend(e.diagnostics)
         if any(d.is_error for d in diags):
             raise SegcError(diags)
         self.warnings = self.checked.warnings
+
+    def with_source(self, text: str, display: str, replacing: Path | None = None) -> Project:
+        """This project as if `text` were one more of its .seg files (in place of the file
+        `replacing`), checked with everything else: how `discover` runs the rules it writes
+        before writing them. Raises SegcError like loading does."""
+        import copy
+
+        module = parse_module(Source(display, text))
+        modules = [m for m in self.modules if replacing is None or not same_file(m.file, replacing)] + [module]
+        checker = Checker(self.schema, modules, self.params, models=self._checker.models)
+        derived = copy.copy(self)
+        derived.modules, derived._checker, derived.checked = modules, checker, checker.check()
+        derived.warnings = derived.checked.warnings
+        return derived
 
     def _display(self, path: Path) -> str:
         try:
@@ -425,6 +457,13 @@ class Project:
             categories.append(CategoryProfile(f, [(value, (int(i or 0) / n_in) if n_in else 0.0, c / n_pop)
                                                   for value, c, i in rows]))
         return Profile(name, n_in, n_pop, numbers, categories)
+
+
+def same_file(display: str, path: Path) -> bool:
+    try:
+        return Path(display).resolve() == path.resolve()
+    except OSError:
+        return False
 
 
 def _transitions_query(start_q, end_q, key: str):

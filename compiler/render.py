@@ -11,6 +11,15 @@ from .schema import DIALECTS
 
 
 def _sqlite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.MD5):  # sqlglot would emit MD5(...), which SQLite does not have
+        raise UnsupportedError("SQLite has no MD5 function, which `holdout` needs to split "
+                               "customers the same way as the other engines")
+    if isinstance(node, (exp.Greatest, exp.Least)) and node.args.get("ignore_nulls"):
+        # set only where no argument can be NULL (a score's clamp): SQLite's MAX/MIN then
+        # mean the same, without sqlglot's COALESCE emulation that repeats the arguments
+        node = node.copy()
+        node.set("ignore_nulls", None)
+        return node
     # SQLite stores dates and timestamps as ISO text: literals stay text, casts use DATE()
     if isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP):
         if isinstance(node.this, exp.Literal):
@@ -78,6 +87,14 @@ def _tsql(node: exp.Expression) -> exp.Expression:
                                                                  exp.Literal.number(1)])
     if isinstance(node, exp.Literal) and node.is_string and not node.name.isascii():
         return exp.National(this=node.name)
+    if isinstance(node, exp.MD5):
+        # sqlglot emits HASHBYTES('MD5', x), which is binary, not the hex text of MD5 elsewhere;
+        # hashing VARCHAR (not NVARCHAR's UTF-16) gives the other engines' bytes for ASCII,
+        # and for all text under a UTF-8 collation
+        text = exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR(MAX)", dialect="tsql"))
+        digest = exp.Anonymous(this="HASHBYTES", expressions=[exp.Literal.string("MD5"), text])
+        return exp.Lower(this=exp.Convert(this=exp.DataType.build("VARCHAR(32)"), expression=digest,
+                                          style=exp.Literal.number(2)))
     return node
 
 

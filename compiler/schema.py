@@ -22,7 +22,7 @@ DIALECTS = ("duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "r
 # Words of the language: a feature named like one could never be referred to.
 RESERVED = frozenset(
     "and or not between in is missing present contains starts ends with within by top bottom "
-    "segment segmentation else true false today where during last next this to "
+    "segment segmentation else true false today where during last next this to holdout seed "
     "count_distinct count sum avg min max exists".split())
 
 _WINDOW = re.compile(r"\s*(\d+)\s*(day|week|month|year)s?\s*$")
@@ -69,6 +69,36 @@ class ParamModel(_Model):
     description: str = ""
 
 
+class KpiModel(_Model):
+    """A KPI of `segc report`: exactly one of the kinds, written in the segment language."""
+    description: str = ""
+    count_of: str | None = None
+    share_of: str | None = None
+    sum: str | None = None
+    avg: str | None = None
+    per_customer: str | None = None
+
+
+class ScoreModel(_Model):
+    """A potential score (`segc score fit NAME`): a logistic regression of `target`,
+    evaluated `horizon` after the as-of, on `features` at the as-of."""
+    description: str = ""
+    target: str
+    horizon: str
+    features: list[str] = Field(min_length=1)
+    train_as_of: dt.date
+    validate_as_of: dt.date | None = None
+    C: float = Field(default=1.0, gt=0)
+    allow_sensitive: str | None = None
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, v):
+        if not _WINDOW.match(v):
+            raise ValueError("a horizon is a duration such as `90 days`, `26 weeks`, `6 months`, `1 year`")
+        return v
+
+
 class ProjectModel(_Model):
     name: str
     entity: str = "customer"
@@ -82,6 +112,8 @@ class ProjectModel(_Model):
     sources: dict[str, SourceModel]
     features: dict[str, FeatureModel] = {}
     params: dict[str, ParamModel] = {}
+    kpis: dict[str, KpiModel] = {}
+    scores: dict[str, ScoreModel] = {}
 
 
 @dataclass(frozen=True)
@@ -130,6 +162,33 @@ class FeatureDef:
     span: Span | None = None
 
 
+KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer")
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    name: str
+    kind: str  # one of KPI_KINDS
+    expression: Text  # a condition (count_of, share_of) or a number (sum, avg, per_customer)
+    description: str = ""
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class ScoreDef:
+    """A score of segc.yml `scores:`; its target and features are checked in score_check.py."""
+    name: str
+    target: Text  # a condition, evaluated `horizon` after the as-of
+    horizon: ast.Duration
+    features: tuple[str, ...]
+    train_as_of: dt.date
+    validate_as_of: dt.date | None  # None: train_as_of + horizon
+    C: float
+    allow_sensitive: str | None = None
+    description: str = ""
+    span: Span | None = None
+
+
 @dataclass(frozen=True)
 class ParamDef:
     name: str
@@ -153,6 +212,8 @@ class Schema:
     params: dict[str, ParamDef]
     file: str
     located: Located | None = field(default=None, repr=False)
+    kpis: dict[str, KpiDef] = field(default_factory=dict)
+    scores: dict[str, ScoreDef] = field(default_factory=dict)
 
     def key_span(self, *path) -> Span | None:
         return self.located.span(tuple(path)) if self.located else None
@@ -189,7 +250,8 @@ def _pydantic_diagnostic(located: Located, err: dict) -> Diagnostic:
     elif kind == "extra_forbidden":
         message = f"unknown key `{where}`"
         span = located.span(path)
-        parent_model = {"sources": SourceModel, "features": FeatureModel, "params": ParamModel}
+        parent_model = {"sources": SourceModel, "features": FeatureModel, "params": ParamModel,
+                        "kpis": KpiModel, "scores": ScoreModel}
         fields = ProjectModel.model_fields if len(path) == 1 else \
             parent_model.get(path[0], ProjectModel).model_fields
         names = [f.alias or n for n, f in fields.items()]
@@ -268,10 +330,54 @@ def _build(m: ProjectModel, loc: Located) -> Schema:
                 err(("params", name, "default"), f"default of `{name}`: {e}")
 
     population = _text(loc, ("population",), m.population) if m.population else None
+    kpis = _kpis(m, loc, err)
+    scores = _scores(m, loc, err, features)
     if diags:
         raise SegcError(diags)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
-                  sources, features, params, loc.source.name, loc)
+                  sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores)
+
+
+def _kpis(m: ProjectModel, loc: Located, err) -> dict[str, KpiDef]:
+    """`kpis:` as written; their expressions are checked against the project (kpis.py)."""
+    out = {}
+    for name, k in m.kpis.items():
+        path = ("kpis", name)
+        kinds = [kind for kind in KPI_KINDS if getattr(k, kind) is not None]
+        if not _IDENT.match(name) or name in ("size", "share") or name.startswith("segc_"):
+            err(path, f"`{name}` cannot be a KPI name",
+                "names are letters, digits and _, not `size` or `share` (always in the report), "
+                "and do not start with segc_", code="E941")
+        elif len(kinds) != 1:
+            err(path, f"KPI `{name}` needs exactly one of " + ", ".join(f"`{x}:`" for x in KPI_KINDS)
+                + (f" (it has {len(kinds)})" if kinds else ""),
+                "e.g. `share_of: purchases_90d >= 1` or `avg: basket_avg`", code="E941")
+        else:
+            out[name] = KpiDef(name, kinds[0], _text(loc, path + (kinds[0],), getattr(k, kinds[0])),
+                               k.description, loc.span(path))
+    return out
+
+
+def _scores(m: ProjectModel, loc: Located, err, features) -> dict[str, ScoreDef]:
+    """`scores:` as written; their target and features are checked against the project
+    (score_check.py), their models read from models/<name>.yml (score_model.py)."""
+    out = {}
+    for name, sc in m.scores.items():
+        path = ("scores", name)
+        if not _IDENT.match(name) or name in RESERVED or name.startswith("segc_"):
+            err(path, f"`{name}` cannot be a score name",
+                "names are letters, digits and _, not a keyword of the language, and do not start with segc_",
+                code="E939")
+            continue
+        if name in features or name in m.features:
+            err(path, f"`{name}` is already the name of a feature", "give the score another name", code="E939")
+            continue
+        if sc.allow_sensitive is not None and not sc.allow_sensitive.strip():
+            err(path + ("allow_sensitive",), "`allow_sensitive:` needs a reason (the legal basis)", code="E933")
+        out[name] = ScoreDef(name, _text(loc, path + ("target",), sc.target), parse_window(sc.horizon),
+                             tuple(sc.features), sc.train_as_of, sc.validate_as_of, sc.C,
+                             sc.allow_sensitive, sc.description, loc.span(path))
+    return out
 
 
 def _agg_feature(name, f: FeatureModel, m: ProjectModel, loc: Located, err, common) -> FeatureDef | None:

@@ -12,6 +12,8 @@ It follows DESIGN.md §3 literally, over in-memory rows, and knows nothing about
   count/sum of nothing is 0, avg/min/max of nothing is missing;
 - `top p% by f`: among the population entities whose `f` is present, the share of
   values >= f (bottom: <= f) is <= p; `quantile_score(f, n)` = ceil(n * share <= f).
+- `holdout p% seed s`: the first 4 bytes of md5(s + ":" + str(key)) as an unsigned
+  integer are < floor(p/100 * 2^32) (never missing: the key never is).
 
 Engines compute with binary floating point; the reference with exact fractions. Where the
 two can legitimately disagree (a comparison or a rank tie decided by rounding; `lower`/
@@ -26,6 +28,7 @@ Nothing here is shared with `segc.lower`; only the checked tree (`segc.ir`) is r
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -222,6 +225,8 @@ class Evaluator:
             raise ValueError(p.kind)
         if isinstance(p, ir.Top):
             return self._top(p, env)
+        if isinstance(p, ir.Holdout):
+            return _in_holdout(p.seed, env["key"], p.percent)
         raise TypeError(f"reference: unknown condition {p!r}")
 
     # ---- ranking, among the population's present values ----
@@ -430,6 +435,13 @@ class Evaluator:
             pick = min if a.func == "min" else max
             return pick(values, key=_plain)
         raise ValueError(a.func)
+
+
+def _in_holdout(seed: str, key, percent: float) -> bool:
+    """`holdout p% seed s`: the first 32 bits of md5(UTF-8 of `s:key`), as a number, are
+    below floor(p/100 * 2^32). Integers here; the SQL compares hex text."""
+    h = int.from_bytes(hashlib.md5(f"{seed}:{key}".encode("utf-8")).digest()[:4], "big")
+    return h < math.floor(Fraction(repr(percent)) / 100 * 2**32)
 
 
 def _empty(a: ir.Agg):

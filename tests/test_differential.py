@@ -413,6 +413,8 @@ SEGMENT_REFS = ["adults", "engaged", "tier.high", "tier.mid", "tier.low"]
 EVENT_COLUMNS = {"int": ["qty"], "float": ["amount"], "string": ["category", "status"],
                  "ts": ["ordered_at"], "date": [], "bool": ["gift"]}
 PERCENTS = ["10", "25", "50", "1", "33.3", "66.7", "100", "0.5", "12.5", "99"]
+HOLDOUT_SHARES = ["50", "50", "10", "2.5", "33.3", "90", "99.9", "0.5"]
+SEEDS_TEXT = ["spring", "a", "x:y", "it's \\ \"q\"", "été 😀", "東京", " ", "100%_"]
 
 
 class Gen:
@@ -709,6 +711,8 @@ class Gen:
                  "match", "within", "literal"]
         if not ev:
             kinds += ["top", "exists", "ref"]
+            if self.chance(0.3):  # rarer than the rest: SQLite cannot run it (E602, no md5)
+                kinds.append("holdout")
         if depth > 0:
             kinds += ["not", "and", "or", "and", "or", "not"]
         return self._pred(self.pick(kinds), depth)
@@ -789,6 +793,9 @@ class Gen:
             return f"{self.pick(['top', 'bottom'])} {self.pick(PERCENTS)}% by {by}"
         if kind == "exists":
             return self.aggregate("exists", None, depth)
+        if kind == "holdout":
+            seed = "$label" if self.chance(0.1) else string_literal(self.draw, self.pick(SEEDS_TEXT))
+            return f"holdout {self.pick(HOLDOUT_SHARES)}% seed {seed}"
         if kind == "ref":
             return self.pick(SEGMENT_REFS)
         if kind == "not":
@@ -873,6 +880,7 @@ PROBES = {
     "in": lambda g, d: (g._pred("in", d), "bool"),
     "missing": lambda g, d: (g._pred("missing", d), "bool"),
     "ref": lambda g, d: (g.pick(SEGMENT_REFS), "bool"),
+    "holdout": lambda g, d: (g._pred("holdout", d), "bool"),
 }
 
 
@@ -951,11 +959,15 @@ def engine_limit(engine: str, error: Exception) -> bool:
 
 def sqlite_cannot(engine: str, error: segc.SegcError, text: str) -> bool:
     """SQLite cannot clamp month ends in SQL: month/year shifts of a column, or of a rolling
-    `today`, are a diagnostic there (E602), never wrong SQL."""
+    `today`, are a diagnostic there (E602), never wrong SQL. Nor can it hash (`holdout`)."""
     if engine == "sqlite" and {d.code for d in error.diagnostics} == {"E602"} and \
             all("month ends" in d.message for d in error.diagnostics) and \
             any(w in text for w in ("month", "year", "max_qty_1m", "n_cats_1y")):
         SKIPPED["sqlite E602"] += 1
+        return True
+    if engine == "sqlite" and {d.code for d in error.diagnostics} == {"E602"} and \
+            all("`holdout`" in d.message for d in error.diagnostics):
+        SKIPPED["sqlite E602 holdout"] += 1
         return True
     return False
 
@@ -1203,6 +1215,7 @@ def test_zz_summary(capsys):
     lines.append("differential: time " + ", ".join(f"{k} {v:.1f}s" for k, v in TIMES.items())
                  + f"; ambiguous entity decisions skipped: {SKIPPED['entities']}"
                  + f"; SQLite E602 (cannot clamp month ends): {SKIPPED['sqlite E602']}"
+                 + f"; SQLite E602 (holdout: no md5): {SKIPPED['sqlite E602 holdout']}"
                  + f"; SQLite parser depth: {SKIPPED['sqlite parser depth']}"
                  + f"; A neither empty nor the population in {STATS['A decides']} of {STATS['A']} runs")
     with capsys.disabled():

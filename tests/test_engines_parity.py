@@ -251,3 +251,51 @@ def test_spark_replaces_its_own_registration(spark_session, spark, tmp_path):
     finally:  # the table names point at the small files now: back to the example's
         SparkEngine(spark.schema, spark.root, session=spark_session)
     assert spark.count().population > 3000
+
+
+# ---- control groups: `holdout` hashes keys the same way on Spark ----
+
+def test_holdout_identical_on_spark(engines, spark_session, tmp_path):
+    """The example's control group member for member on the three engines; then 100,000
+    integer keys and hostile string keys on Spark and DuckDB against the rule computed
+    with hashlib (tests/test_holdout.py does the same for DuckDB and PostgreSQL)."""
+    import hashlib
+
+    import duckdb
+    from segc.spark import SparkEngine
+
+    def members(p: segc.Project, name: str) -> set:
+        return {r[0] for r in p.engine.execute(p.compile(name, dialect=p.engine.dialect))}
+
+    want = members(engines["duckdb"], "loyal_control")
+    assert 0 < len(want) < len(members(engines["duckdb"], "loyal_big_basket"))
+    assert members(engines["postgres"], "loyal_control") == want
+    assert members(engines["spark"], "loyal_control") == want
+
+    strings = ["", " ", "O'Brien", 'say "hi"', "back\\slash", "100%", "a_b", "café", "cafe\u0301", "東京",
+               "😀 party", "tab\tnew\nline", "'; DROP TABLE x; --", "Straße", "\u202eevil", "01", "1.0"]
+    root = tmp_path / "ab"
+    (root / "data").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT range AS id FROM range(1, 100001)) TO '{root / 'data' / 'ints.parquet'}' (FORMAT parquet)")
+    con.execute("CREATE TABLE s (id VARCHAR)")
+    con.executemany("INSERT INTO s VALUES (?)", [[k] for k in strings])
+    con.execute(f"COPY s TO '{root / 'data' / 'strings.parquet'}' (FORMAT parquet)")
+    con.close()
+    segments = 'segment control = holdout 10% seed "spring"\n' \
+               'segment third = holdout 33.3% seed "it\'s é 😀"\n' \
+               'segment half = not holdout 50% seed "x"\n'
+    for table, keys in (("ints", range(1, 100001)), ("strings", strings)):
+        config = {"name": "ab", "entity": "customer", "base": "people", "key": "id",
+                  "sources": {"people": {"table": f"segc_ab.{table}", "path": f"data/{table}.parquet"}},
+                  "features": {"id": {"type": "string" if table == "strings" else "int", "nullable": False}}}
+        duck = segc.load_project(write_project(root, config, segments))
+        spark = segc.load_project(root)
+        spark.use_engine(SparkEngine(spark.schema, spark.root, session=spark_session))
+        for name, seed, share, inside in (("control", "spring", 0.1, True), ("third", "it's é 😀", 0.333, True),
+                                          ("half", "x", 0.5, False)):
+            bound = int(share * 2**32)
+            expected = {k for k in keys
+                        if (int(hashlib.md5(f"{seed}:{k}".encode()).hexdigest()[:8], 16) < bound) == inside}
+            assert members(duck, name) == expected, (table, name)
+            assert members(spark, name) == expected, (table, name)

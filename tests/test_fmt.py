@@ -41,7 +41,7 @@ def fmt(text: str) -> str:
 # valid names, several of which start with a keyword (the lexer must not split them)
 NAMES = ["age", "x", "vip", "country", "android", "notable", "order_count", "isx", "today_x",
          "count_x", "top_n", "lastname", "within_x", "_hidden", "A", "Zz9", "intox", "byline",
-         "segment_id", "elsewhere", "truest", "nothing", "to_", "andy", "oracle"]
+         "segment_id", "elsewhere", "truest", "nothing", "to_", "andy", "oracle", "holdouts", "seeded"]
 FUNCS = ["lower", "abs", "coalesce", "days_since", "least", "f"]
 AGGS = ["count", "count_distinct", "sum", "avg", "min", "max", "exists"]
 UNITS = ["day", "week", "month", "year"]
@@ -88,7 +88,7 @@ def exprs(draw, depth: int = 4):
     if depth == 0 or draw(st.integers(0, 4)) == 0:
         return draw(leaves)
     c = exprs(depth - 1)
-    kind = draw(st.integers(0, 13))
+    kind = draw(st.integers(0, 14))
     if kind == 0:
         return ast.Call(draw(st.sampled_from(FUNCS)), tuple(draw(st.lists(c, max_size=3))))
     if kind == 1:
@@ -114,6 +114,9 @@ def exprs(draw, depth: int = 4):
         return ast.Rank(draw(st.sampled_from(["top", "bottom"])), draw(percents), draw(c))
     if kind == 11:
         return ast.Not(draw(c))
+    if kind == 14:
+        seed = draw(st.one_of(strings.map(lambda v: ast.Literal(v, "string")), names.map(ast.Param)))
+        return ast.Holdout(draw(percents), seed)
     items = tuple(draw(st.lists(c, min_size=2, max_size=4)))
     return ast.And(items) if kind == 12 else ast.Or(items)
 
@@ -255,6 +258,9 @@ class Messy:
         if isinstance(e, ast.Rank):
             pct = str(int(e.percent)) if e.percent.is_integer() and self.r.random() < 0.5 else repr(e.percent)
             return [e.direction, pct, "%", "by"] + a(e.by)
+        if isinstance(e, ast.Holdout):
+            pct = str(int(e.percent)) if e.percent.is_integer() and self.r.random() < 0.5 else repr(e.percent)
+            return ["holdout", pct, "%", "seed"] + self.expr(e.seed)
         if isinstance(e, ast.Not):
             return ["not"] + a(e.operand)
         if isinstance(e, (ast.And, ast.Or)):

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 REQUIRED_IN_WHEEL = ("segc/__init__.py", "segc/parser.py", "segc/cli/main.py", "segc/grammar/segment.lark",
-                     "segc/build.py", "segc/templates/view.sql.j2", "segc/templates/dbt_model.sql.j2")
+                     "segc/build.py", "segc/templates/view.sql.j2", "segc/templates/dbt_model.sql.j2",
+                     "segc/report.py", "segc/templates/report/report.html.j2")
 
 SEGC_YML = """\
 name: t

@@ -8,7 +8,8 @@ a window bound made strict, NULLIF forgotten, ...). For each one, the repository
 to a temporary folder, the patch is applied there (the working tree is never touched), the
 copy is made importable as `segc` (the installed wheel's layout: segc/, segc/cli/,
 segc/grammar/ on PYTHONPATH, ahead of the editable install), and the relevant tests run
-there: conformance, execution and differential (`pytest -x`: the first failure kills).
+there: conformance, execution, time boundaries, regressions and differential (`pytest -x`:
+the first failure kills).
 A mutant that every test lets through SURVIVES. The unpatched copy runs first: it must
 pass, or no verdict means anything.
 
@@ -27,7 +28,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_differential.py"]
+# the executed tests that pin down meaning: conformance cases, the example's segments, the
+# time boundaries and the differential regressions worked out by hand, then the fuzzer
+TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_time_boundaries.py",
+         "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
+         "tests/test_differential.py"]
 
 # name -> (what it breaks, [(old text, new text), ...] in compiler/lower.py, or (file, old, new))
 MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -91,6 +96,24 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "sqlite_round_negative_digits": (
         "render.py: SQLite's ROUND with negative digits passed through (it rounds to 0 digits)",
         [("compiler/render.py", "        if isinstance(digits, int) and digits < 0:", "        if False:")]),
+    # this session's lowering: narrow rank CTE, split/pre-filtered event groups, holdout, scores
+    "ranked_over_everyone": (
+        "rank windows over every entity, not only the population (the narrow CTE lost its WHERE)",
+        [("                                         table(FEATURES), pop)))",
+          "                                         table(FEATURES), None)))")]),
+    "shared_filter_dropped": (
+        "conditions shared by a GROUP BY's aggregates removed from the CASEs but not put in WHERE",
+        [("        where = list(shared)\n", "        where = []\n")]),
+    "earliest_bound_latest": (
+        "the events of a GROUP BY filtered at the latest window start instead of the earliest",
+        [("expression=literal(min(lows), \"date\")", "expression=literal(max(lows), \"date\")")]),
+    "holdout_no_separator": (
+        "holdout.py: the key hashed without the `:` after the seed (other engines' groups differ)",
+        [("compiler/holdout.py", "exp.Literal.string(seed + \":\")", "exp.Literal.string(seed)")]),
+    "score_term_sign": (
+        "a score's negative terms added instead of subtracted",
+        [("                z = exp.Sub(this=z, expression=paren(term.this)) if isinstance(a, ir.Neg) else \\",
+          "                z = exp.Add(this=z, expression=paren(term.this)) if isinstance(a, ir.Neg) else \\")]),
     "floor_not_integer": (
         "floor/ceil not cast to an integer (PostgreSQL: double precision % bigint does not exist)",
         [('            return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))',

@@ -1,0 +1,205 @@
+"""A `segc report` as text: how its figures read (shared by the terminal table and the
+HTML page), and the HTML page itself: the table and its charts (plotly), in one file
+that works offline (plotly.js is embedded), written atomically.
+
+    write_html(report, "report.html", project="retail")
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Diagnostic, SegcError
+from .report import ALL, POPULATION, Report, ReportRow, group_label
+
+TEMPLATES = Path(__file__).parent / "templates" / "report"
+COLORS = {"current": "#0969da", "previous": "#9ec5f4"}
+
+
+# ---- how figures read ---------------------------------------------------------------------
+
+def _kind(report: Report, metric: str) -> str:
+    """count (whole numbers), share (a percentage) or amount (2 decimals)."""
+    if metric in ("size",) or any(k.name == metric and k.kind == "count_of" for k in report.kpis):
+        return "count"
+    if report.is_share(metric):
+        return "share"
+    return "amount"
+
+
+def format_value(report: Report, metric: str, value) -> str:
+    if value is None:
+        return "—"
+    kind = _kind(report, metric)
+    if kind == "count":
+        return f"{value:,}"
+    if kind == "share":
+        return f"{value:.1%}"
+    return f"{value:,.2f}"
+
+
+def format_change(report: Report, row: ReportRow, metric: str) -> tuple[str, int]:
+    """The change since the previous as-of, and its sign (-1, 0, 1)."""
+    c = row.change(metric, report.is_share(metric))
+    if c.absolute is None:
+        return "", 0
+    kind = _kind(report, metric)
+    if kind == "share":  # in percentage points: a relative change of a share misleads
+        text, sign = _signed(c.absolute * 100, ".1f")
+        return text + " pts", sign
+    text, sign = _signed(c.absolute, "," if kind == "count" else ",.2f")
+    if c.relative is not None:
+        text += f" ({_signed(c.relative, '.1%')[0]})"
+    return text, sign
+
+
+def _signed(x, spec: str) -> tuple[str, int]:
+    """`+1.25` / `-1.25`, and `0.00` without a sign when it rounds to nothing."""
+    digits = format(abs(x), spec)
+    if not digits.strip("0.,%"):
+        return digits, 0
+    return ("+" if x > 0 else "-") + digits, 1 if x > 0 else -1
+
+
+# ---- the page ---------------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    value: str
+    change: str
+    sign: int
+
+
+@dataclass
+class Line:
+    segment: str
+    group: str
+    is_total: bool
+    cells: list[Cell]
+
+
+def _lines(report: Report) -> list[Line]:
+    out = []
+    for r in report.rows:
+        cells = []
+        for m in report.metrics:
+            change, sign = format_change(report, r, m)
+            cells.append(Cell(format_value(report, m, r.current.get(m)), change, sign))
+        out.append(Line(r.segment, group_label(r.group), r.group is ALL, cells))
+    return out
+
+
+def _figures(report: Report) -> list[tuple[str, str, str]]:
+    """(id, title, plotly html) of each chart."""
+    import plotly.graph_objects as go
+
+    names = [s for s in report.segments if s != POPULATION]
+    layout = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10),
+                  font=dict(family="-apple-system, Segoe UI, Helvetica, Arial, sans-serif", size=12),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
+    height = max(320, 22 * len(names) + 120)
+    charts = []
+
+    sizes = go.Figure(layout=layout)
+    for label, attr, as_of in (("previous", "previous", report.previous_as_of), ("current", "current", report.as_of)):
+        sizes.add_trace(go.Bar(
+            name=f"{as_of.isoformat()}", orientation="h", y=names, marker_color=COLORS[label],
+            x=[getattr(report.row(n), attr).size for n in names],
+            hovertemplate="%{y}: %{x:,}<extra>" + as_of.isoformat() + "</extra>"))
+    sizes.update_layout(barmode="group", height=height, yaxis=dict(autorange="reversed"),
+                        xaxis_title="members")
+    charts.append(("segc-sizes", "Segment sizes", sizes))
+
+    if report.by is not None and report.groups:
+        by_group = go.Figure(layout=layout)
+        for g in report.groups:
+            by_group.add_trace(go.Bar(
+                name=group_label(g), orientation="h", y=names, x=[report.row(n, g).current.size for n in names],
+                hovertemplate="%{y}, " + group_label(g) + ": %{x:,}<extra></extra>"))
+        by_group.update_layout(barmode="stack", height=height, yaxis=dict(autorange="reversed"),
+                               xaxis_title=f"members on {report.as_of.isoformat()}", legend_traceorder="normal")
+        charts.append(("segc-by-group", f"Sizes by {report.by}", by_group))
+
+    if report.kpis:
+        # each KPI as an index against the whole population (1 = same as the population),
+        # so that KPIs of different units share one colour scale; the cell shows the value
+        z, text = [], []
+        base = report.row(POPULATION).current
+        for n in names:
+            cur = report.row(n).current
+            zr, tr = [], []
+            for k in report.kpis:
+                v, b = cur.kpis[k.name], base.kpis[k.name]
+                zr.append(v / b if v is not None and b else None)
+                tr.append(format_value(report, k.name, v))
+            z.append(zr)
+            text.append(tr)
+        population_text = [format_value(report, k.name, base.kpis[k.name]) for k in report.kpis]
+        kpis = go.Figure(go.Heatmap(
+            z=[[1.0] * len(report.kpis)] + z, y=[POPULATION] + names, x=[k.name for k in report.kpis],
+            text=[population_text] + text, texttemplate="%{text}", colorscale="RdBu", zmid=1.0,
+            zmin=0.0, zmax=2.0, colorbar=dict(title="index", thickness=12),
+            hovertemplate="%{y} · %{x}: %{text} (index %{z:.2f})<extra></extra>"), layout=layout)
+        kpis.update_layout(height=max(320, 22 * (len(names) + 1) + 120), yaxis=dict(autorange="reversed"),
+                           xaxis=dict(side="top"))
+        charts.append(("segc-kpis", f"KPIs on {report.as_of.isoformat()}, against the population "
+                                    "(colour: index, 1 = population)", kpis))
+
+    history = go.Figure(layout=layout)
+    dates = [h.as_of.isoformat() for h in report.history]
+    for n in names:
+        history.add_trace(go.Scatter(name=n, x=dates, y=[h.sizes[n] for h in report.history], mode="lines+markers",
+                                     hovertemplate=n + " on %{x}: %{y:,}<extra></extra>"))
+    history.update_layout(height=460, yaxis_title="members", xaxis=dict(type="category", title="as of"),
+                          legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02))
+    charts.append(("segc-history", f"Sizes over the last {len(report.history)} as-of dates "
+                                   f"(every {report.period})", history))
+    config = {"displaylogo": False, "responsive": True}
+    return [(div, title, fig.to_html(full_html=False, include_plotlyjs=False, div_id=div, config=config))
+            for div, title, fig in charts]
+
+
+def render_html(report: Report, project: str = "") -> str:
+    import jinja2
+    from plotly.offline import get_plotlyjs
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    return env.get_template("report.html.j2").render(
+        report=report, project=project, lines=_lines(report), charts=_figures(report),
+        plotlyjs=get_plotlyjs(), population=POPULATION,
+        groups=[group_label(g) for g in report.groups])
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Replace `path` all at once (a temp file beside it, then os.replace)."""
+    path = Path(path)
+    if path.is_dir():
+        raise SegcError(Diagnostic("E948", f"`{path}` is a folder: --out takes a file name",
+                                   file=str(path), hints=("e.g. --out report.html",)))
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        # mkstemp makes the file private; a report is meant to be shared like any file
+        os.chmod(tmp, (path.stat().st_mode & 0o7777) if path.exists() else 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise SegcError(Diagnostic("E948", f"cannot write `{path}`: {e.strerror or e}",
+                                       file=str(path))) from None
+        raise
+    return path
+
+
+def write_html(report: Report, path: str | Path, project: str = "") -> Path:
+    return write_text(path, render_html(report, project))
