@@ -7,7 +7,8 @@ Shape:
                                 FROM orders WHERE time < as_of GROUP BY key),
          "segc_features"   AS (SELECT base key, used columns, COALESCE(aggregates)
                                 FROM base LEFT JOIN segc_src_... ),
-         "segc_ranked"     AS (SELECT key, <window counts> FROM segc_features WHERE population)
+         "segc_rank_values" AS (SELECT key, <ranked values> FROM segc_features WHERE population),
+         "segc_ranked"     AS (SELECT key, <window counts> FROM segc_rank_values)
     SELECT ... FROM segc_features [JOIN segc_ranked ON key] WHERE [population AND] <condition>
 A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"); conditions shared by all the
 aggregates of a GROUP BY (a common window, the `where`) filter its events in WHERE.
@@ -29,6 +30,7 @@ KEY = "segc_key"
 FEATURES = "segc_features"
 RANKED = "segc_ranked"
 RANK_KEY = "segc_rank_key"
+RANK_VALUES = "segc_rank_values"
 BASE = "segc_base"
 
 
@@ -438,28 +440,36 @@ class Lowerer:
             return with_ctes(make_select(projections, table(FEATURES), cond), ctes)
         # The windows sort only (key, ranked values), joined back on the key: over
         # `SELECT *` every feature column went through every sort (benchmarks/README.md §4).
-        ctes.append((RANKED, make_select([alias(col(KEY), RANK_KEY), *self._window_columns()],
-                                         table(FEATURES), pop)))
+        values, windows = self._rank_columns()
+        ctes.append((RANK_VALUES, make_select([alias(col(KEY), RANK_KEY), *values], table(FEATURES), pop)))
+        ctes.append((RANKED, make_select([col(RANK_KEY), *windows], table(RANK_VALUES))))
         ranked = exp.Join(this=table(RANKED), on=exp.EQ(this=col(RANK_KEY, RANKED), expression=col(KEY, FEATURES)))
         return with_ctes(make_select(projections, table(FEATURES), where, joins=[ranked]), ctes)
 
-    def _window_columns(self) -> list[exp.Expression]:
-        out = []
+    def _rank_columns(self) -> tuple[list[exp.Expression], list[exp.Expression]]:
+        """Each ranked value computed once (`segc_value_N`; NULL when missing), and the
+        window counts over those columns."""
+        values: dict[ir.Value, str] = {}
+        value_columns, windows = [], []
         for (kind, by), name in self.windows.items():
-            value = self.value(by)
-            guards = self.guards(by)
-            if guards and not isinstance(by, ir.Col):
-                value = exp.Case(ifs=[exp.If(this=and_(guards), true=value)])
+            if by not in values:
+                value = self.value(by)
+                guards = self.guards(by)
+                if guards and not isinstance(by, ir.Col):
+                    value = exp.Case(ifs=[exp.If(this=and_(guards), true=value)])
+                values[by] = f"segc_value_{len(values) + 1}"
+                value_columns.append(alias(value, values[by]))
+            v = col(values[by])
             if kind == "total":
-                w = exp.Window(this=exp.Count(this=value))
+                w = exp.Window(this=exp.Count(this=v))
             else:
                 # COUNT ignores NULLs, so where they sort does not matter; this placement is
                 # the one every dialect can express (BigQuery cannot put NULLs last in ASC)
                 desc = kind == "ge"
-                order = exp.Ordered(this=value.copy(), desc=desc, nulls_first=not desc)
-                w = exp.Window(this=exp.Count(this=value), order=exp.Order(expressions=[order]))
-            out.append(alias(w, name))
-        return out
+                order = exp.Ordered(this=v.copy(), desc=desc, nulls_first=not desc)
+                w = exp.Window(this=exp.Count(this=v.copy()), order=exp.Order(expressions=[order]))
+            windows.append(alias(w, name))
+        return value_columns, windows
 
     def _event_groups(self) -> list[tuple[str, str, dict]]:
         """(CTE name, source, {aggregate: column}): one GROUP BY per event source, and one

@@ -99,8 +99,7 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     # this session's lowering: narrow rank CTE, split/pre-filtered event groups, holdout, scores
     "ranked_over_everyone": (
         "rank windows over every entity, not only the population (the narrow CTE lost its WHERE)",
-        [("                                         table(FEATURES), pop)))",
-          "                                         table(FEATURES), None)))")]),
+        [("*values], table(FEATURES), pop)))", "*values], table(FEATURES), None)))")]),
     "shared_filter_dropped": (
         "conditions shared by a GROUP BY's aggregates removed from the CASEs but not put in WHERE",
         [("        where = list(shared)\n", "        where = []\n")]),

@@ -16,18 +16,21 @@ WITH "segc_src_orders" AS (
   FROM "shop"."customers" AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
-), "segc_ranked" AS (
+), "segc_rank_values" AS (
   SELECT
     "segc_key" AS "segc_rank_key",
-    COUNT(CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END) OVER (
-      ORDER BY CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END ASC NULLS FIRST
-    ) AS "segc_rank_1",
-    COUNT(CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END) OVER () AS "segc_rank_2"
+    CASE WHEN NOT "basket_avg" IS NULL THEN "basket_avg" END AS "segc_value_1"
   FROM "segc_features"
   WHERE
     NOT (
       "is_test" = TRUE
     )
+), "segc_ranked" AS (
+  SELECT
+    "segc_rank_key",
+    COUNT("segc_value_1") OVER (ORDER BY "segc_value_1" ASC NULLS FIRST) AS "segc_rank_1",
+    COUNT("segc_value_1") OVER () AS "segc_rank_2"
+  FROM "segc_rank_values"
 )
 SELECT
   "segc_key" AS "customer_id"

@@ -16,16 +16,21 @@ WITH "segc_src_orders" AS (
   FROM "shop"."customers" AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
-), "segc_ranked" AS (
+), "segc_rank_values" AS (
   SELECT
     "segc_key" AS "segc_rank_key",
-    COUNT("revenue_365d") OVER (ORDER BY "revenue_365d" DESC NULLS LAST) AS "segc_rank_1",
-    COUNT("revenue_365d") OVER () AS "segc_rank_2"
+    "revenue_365d" AS "segc_value_1"
   FROM "segc_features"
   WHERE
     NOT (
       "is_test" = TRUE
     )
+), "segc_ranked" AS (
+  SELECT
+    "segc_rank_key",
+    COUNT("segc_value_1") OVER (ORDER BY "segc_value_1" DESC NULLS LAST) AS "segc_rank_1",
+    COUNT("segc_value_1") OVER () AS "segc_rank_2"
+  FROM "segc_rank_values"
 )
 SELECT
   "segc_key" AS "customer_id"

@@ -35,35 +35,30 @@ WITH "segc_src_orders" AS (
   FROM "shop"."customers" AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
-), "segc_ranked" AS (
+), "segc_rank_values" AS (
   SELECT
     "segc_key" AS "segc_rank_key",
-    COUNT(
-      CASE
-        WHEN NOT "last_order_at" IS NULL
-        THEN -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-      END
-    ) OVER () AS "segc_rank_1",
-    COUNT(
-      CASE
-        WHEN NOT "last_order_at" IS NULL
-        THEN -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-      END
-    ) OVER (
-      ORDER BY CASE
-        WHEN NOT "last_order_at" IS NULL
-        THEN -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-      END ASC NULLS FIRST
-    ) AS "segc_rank_2",
-    COUNT("purchases_365d") OVER () AS "segc_rank_3",
-    COUNT("purchases_365d") OVER (ORDER BY "purchases_365d" ASC NULLS FIRST) AS "segc_rank_4",
-    COUNT("revenue_365d") OVER () AS "segc_rank_5",
-    COUNT("revenue_365d") OVER (ORDER BY "revenue_365d" ASC NULLS FIRST) AS "segc_rank_6"
+    CASE
+      WHEN NOT "last_order_at" IS NULL
+      THEN -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+    END AS "segc_value_1",
+    "purchases_365d" AS "segc_value_2",
+    "revenue_365d" AS "segc_value_3"
   FROM "segc_features"
   WHERE
     NOT (
       "is_test" = TRUE
     )
+), "segc_ranked" AS (
+  SELECT
+    "segc_rank_key",
+    COUNT("segc_value_1") OVER () AS "segc_rank_1",
+    COUNT("segc_value_1") OVER (ORDER BY "segc_value_1" ASC NULLS FIRST) AS "segc_rank_2",
+    COUNT("segc_value_2") OVER () AS "segc_rank_3",
+    COUNT("segc_value_2") OVER (ORDER BY "segc_value_2" ASC NULLS FIRST) AS "segc_rank_4",
+    COUNT("segc_value_3") OVER () AS "segc_rank_5",
+    COUNT("segc_value_3") OVER (ORDER BY "segc_value_3" ASC NULLS FIRST) AS "segc_rank_6"
+  FROM "segc_rank_values"
 )
 SELECT
   "segc_key" AS "customer_id",
