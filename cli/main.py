@@ -1,6 +1,7 @@
 """The `segc` command: argument parsing and printing over the segc API, nothing more."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -8,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from segc import __version__
-from segc.errors import SegcError
+from segc.errors import Interrupted, SegcError
 
 app = typer.Typer(
     name="segc",
@@ -791,9 +792,14 @@ def _progress(enabled: bool, what: str):
 def main() -> None:
     try:
         app()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # not sys.exit: an interrupted engine may still be unwinding in its own thread,
+        # and tearing down the interpreter under it can crash; nothing is half-written
+        # (outputs are written to a temporary file and renamed)
+        os._exit(130)
 
 
 if __name__ == "__main__":

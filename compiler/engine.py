@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from .errors import Diagnostic, SegcError
+from .errors import Diagnostic, Interrupted, SegcError
 from .lower import ident, table
 from .schema import Schema
 
@@ -76,10 +76,33 @@ def connect_duckdb(schema: Schema, root: Path):
 
 
 def run(con, sql: str) -> list[tuple]:
+    """The query's rows. It runs in a worker thread so that Ctrl-C reaches the main thread
+    at once: DuckDB checks for interrupts only between some operators (a window sort kept a
+    query running 14 s after Ctrl-C), so the main thread interrupts it and gives up."""
+    import threading
+
     import duckdb
 
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["rows"] = con.execute(sql).fetchall()
+        except BaseException as e:  # handed to the main thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=work, name="segc-duckdb", daemon=True)
+    worker.start()
     try:
-        return con.execute(sql).fetchall()
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        con.interrupt()
+        raise Interrupted("interrupted: the query was cancelled") from None
+    if "rows" in outcome:
+        return outcome["rows"]
+    try:
+        raise outcome["error"]
     except duckdb.Error as e:
         raise SegcError(Diagnostic("E705", "the query failed on DuckDB",
                                    hints=(_engine_message(e),

@@ -52,6 +52,12 @@ class SegcError(Exception):
         super().__init__(render_text(self.diagnostics))
 
 
+class Interrupted(Exception):
+    """Ctrl-C during a query: the engine was told to stop; it may still be unwinding in
+    its worker thread. Not a KeyboardInterrupt, so that it reaches the caller (click
+    turns a KeyboardInterrupt into `Aborted!` and a normal exit under the running query)."""
+
+
 def sort_key(d: Diagnostic):
     if d.span is not None:
         return (d.span.file, d.span.start, d.code)

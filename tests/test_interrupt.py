@@ -1,0 +1,78 @@
+"""Ctrl-C during a long query stops segc at once: exit 130, the word `interrupted`, no
+traceback (the CLI), and `segc.errors.Interrupted` from the API, while DuckDB is told to
+stop. The query is made long on purpose: rank windows over 10 million generated rows."""
+from __future__ import annotations
+
+import _thread
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import segc
+from segc.errors import Interrupted
+from tests.conftest import write_project
+
+HEAVY = ("segment heavy = top 10% by x * y and bottom 50% by y - x and top 20% by x + y "
+         "and bottom 30% by x % 13 * y")
+
+
+@pytest.fixture(scope="module")
+def heavy_project(tmp_path_factory) -> Path:
+    import duckdb
+
+    folder = tmp_path_factory.mktemp("interrupt")
+    (folder / "data").mkdir()
+    duckdb.sql("COPY (SELECT i AS id, (i * 7919) % 100003 AS x, (i * 31) % 97 AS y FROM range(10000000) t(i)) "
+               f"TO '{folder / 'data' / 'base.parquet'}' (FORMAT parquet)")
+    config = {"name": "interrupt", "base": "base", "key": "id",
+              "sources": {"base": {"table": "base", "path": "data/base.parquet"}},
+              "features": {"x": {"type": "int"}, "y": {"type": "int"}}}
+    return write_project(folder, config, HEAVY + "\n")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the child's CPU time from /proc")
+def test_cli_ctrl_c_stops_the_count_at_once(heavy_project):
+    child = subprocess.Popen([sys.executable, "-m", "segc.cli.main", "count", "-p", str(heavy_project)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # past start-up (imports, views: well under a second of CPU) and into the query
+    deadline = time.monotonic() + 120
+    while _cpu_seconds(child.pid) < 2.5 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert child.poll() is None, "the query finished before it could be interrupted: make it heavier"
+    sent = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    stopped = time.monotonic() - sent
+    assert child.returncode == 130, (child.returncode, err)
+    assert "interrupted" in err and "Traceback" not in err, err
+    assert out == ""  # nothing half-printed
+    assert stopped < 5, f"{stopped:.1f} s from Ctrl-C to exit"
+
+
+def test_api_raises_interrupted_and_duckdb_stops(heavy_project):
+    project = segc.load_project(heavy_project)
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(Interrupted):
+        project.count()
+    assert time.monotonic() - start < 10
+    # the query's worker thread ends once DuckDB sees the interrupt
+    deadline = time.monotonic() + 60
+    while any(t.name == "segc-duckdb" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(t.name == "segc-duckdb" for t in threading.enumerate())
+    # the connection is still usable afterwards
+    assert project.engine.execute("SELECT 42") == [(42,)]
+    project.engine.close()
