@@ -862,6 +862,9 @@ class Checker:
             if _type(v) not in TEMPORAL + (ERROR,):
                 self._error("E301", f"a range needs dates; this is {_a(_type(v))}", n.span)
                 raise _Reported
+        if isinstance(lo, ir.Const) and isinstance(hi, ir.Const) and _as_datetime(lo.value) > _as_datetime(hi.value):
+            self._warn("W105", "this range ends before it starts: it contains no time at all", p.span,
+                       "write the earlier date first")
         # both days included: up to the start of the day after the end
         return ir.Window(lo, _shift(hi, 1, "day") if _type(hi) == "date" else hi)
 
@@ -958,6 +961,10 @@ def _contains_quantile(v) -> bool:
     if isinstance(v, ir.Func):
         return any(_contains_quantile(a) for a in v.args)
     return False
+
+
+def _as_datetime(value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
 
 
 def _fixed(v: ir.Value | None) -> bool:

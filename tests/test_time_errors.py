@@ -347,3 +347,16 @@ def test_during_next_warns(make_project):
     text = render_text(project.warnings)
     assert "warning[W104]" in text and "always empty" in text and "write `during last ...`" in text
     assert re.search(r"--> (\S*/)?" + re.escape(_at(root, "segments/main.seg", "next 7 days")), text)
+
+
+def test_reversed_range_warns(make_project):
+    """A fixed range that ends before it starts holds nothing: a warning at the range
+    (dates and timestamps alike); a one-day range (start = end) is fine."""
+    root = make_project(CONFIG, "segment odd = count(orders during 2024-03-01 to 2024-01-01) > 0\n"
+                                "segment odd_ts = signup within 2024-03-01T12:00 to 2024-03-01T08:00\n"
+                                "segment one_day = count(orders during 2024-03-01 to 2024-03-01) > 0\n")
+    project = segc.load_project(root)
+    assert [d.code for d in project.warnings] == ["W105", "W105"]
+    text = render_text(project.warnings)
+    assert "ends before it starts" in text and "write the earlier date first" in text
+    assert re.search(r"--> (\S*/)?" + re.escape(_at(root, "segments/main.seg", "2024-03-01 to 2024-01-01")), text)
