@@ -62,6 +62,15 @@ def print_report(report, fmt: str) -> None:
         style = "bold" if report.by and r.group is ALL else None
         table.add_row(*first, *cells, style=style, end_section=bool(report.by) and last_of_segment)
     console = Console()
+    from rich.measure import Measurement
+
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if needed > console.width:
+        if console.is_terminal:
+            console.print("[dim](the table is wider than this terminal: widen it, choose KPIs with --kpi, "
+                          "or use --format csv)[/]")
+        else:  # a file or a pipe: the whole table, not columns cut to `…`
+            console = Console(width=needed)
     console.print(table)
     for k in report.kpis:
         console.print(f"[bold]{escape(k.name)}[/] = {k.kind}: {escape(k.text)}"
