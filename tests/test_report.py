@@ -404,6 +404,17 @@ def test_table_output():
         assert word in result.stdout
 
 
+def test_table_output_is_whole_in_a_pipe():
+    """At 80 columns, into a pipe or a file, the table is printed at its own width: no
+    column cut down to `…`."""
+    result = runner.invoke(app, ["report", "-p", str(EXAMPLE), "--by", "country"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "segment" in line and "country" in line)
+    for kpi in ("email_reachable", "sms_reachable", "revenue_per_customer"):
+        assert kpi in header
+    assert "…" not in result.stdout
+
+
 # ---- HTML: one self-contained file, drawn by headless Chromium --------------------------------
 
 def chromium() -> str:
