@@ -88,10 +88,7 @@ def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
 class Project:
     def __init__(self, root: Path, params: dict[str, str] | None = None, as_of=None, segments: bool = True):
         self.root = Path(root)
-        self.schema: Schema = load_schema(_read(self.root / "segc.yml", self._display(self.root / "segc.yml")))
         diags: list[Diagnostic] = []
-        self.params = self._params(params or {})
-        self.as_of = self._as_of(as_of)
         self.modules: list[ast.Module] = []
         for file in sorted((self.root / "segments").glob("**/*.seg")) if segments else ():
             try:
@@ -100,6 +97,12 @@ class Project:
                 diags.extend(e.diagnostics)
                 if getattr(e, "module", None) is not None:  # what parsed is still checked
                     self.modules.append(e.module)
+        try:
+            self.schema: Schema = load_schema(_read(self.root / "segc.yml", self._display(self.root / "segc.yml")))
+        except SegcError as e:  # without a schema nothing can be checked, but syntax errors still show
+            raise SegcError(e.diagnostics + diags) from None
+        self.params = self._params(params or {})
+        self.as_of = self._as_of(as_of)
         # kept: ad-hoc expressions reuse its resolved definitions and parsed `where:`s
         # fitted scores (models/<name>.yml); without segments the project is loaded to fit
         # a score, and neither needs nor reads them (a damaged one is repaired by refitting)

@@ -138,6 +138,20 @@ def test_check_text_broken_subprocess(broken):
     assert "Traceback" not in proc.stderr
 
 
+def test_check_reports_segment_syntax_errors_beside_a_broken_segc_yml(tmp_path):
+    """Without a valid segc.yml nothing can be name- or type-checked, but the syntax errors
+    of the .seg files are still reported in the same run."""
+    (tmp_path / "segments").mkdir()
+    (tmp_path / "segc.yml").write_text("name: x\nbase: c\nkey: id\nsources:\n  c: {table: c}\n"
+                                       "features:\n  age: {type: integer}\n", encoding="utf-8")
+    (tmp_path / "segments" / "a.seg").write_text("segment a = age >\nsegment b = age > 3\n", encoding="utf-8")
+    proc = run_segc("check", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "segc.yml:7:15" in proc.stderr and "error[E004]" in proc.stderr
+    assert "segments/a.seg:1:17" in proc.stderr and "error[E102]" in proc.stderr
+    assert "2 errors" in proc.stderr and "Traceback" not in proc.stderr
+
+
 # ---- compile --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dialect, quote", [
