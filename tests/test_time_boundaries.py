@@ -107,6 +107,8 @@ CASES = [
     (A, "orders_1w > 0", [2, 10, 11]),                         # [03-24, 03-31): 11 is 03-24 23:59:59 -> in
     (A, "orders_1y > 0", [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19, 20]),  # from 2023-03-31: not 18
     (A, "orders_ever = 2", []),                              # 20's second order is at the as-of
+    # two windows of one source in one GROUP BY: its events are read from the earlier start
+    (A, "orders_1y > 0 and orders_30d = 0", [4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 19]),
     (A, "orders_ever = 0", [1, 21, 22]),
     (A, "exists(orders during this month)", [2, 3, 10, 11, 20]),
     (A, "exists(orders during last month)", [4, 5, 6, 7, 8]),   # [02-01, 03-01)
