@@ -100,6 +100,9 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "ranked_over_everyone": (
         "rank windows over every entity, not only the population (the narrow CTE lost its WHERE)",
         [("*values], table(FEATURES), pop)))", "*values], table(FEATURES), None)))")]),
+    "rank_ge_counts_present_only": (
+        "`top`'s count of values >= v taken from the present values, while its RANK also ranks the NULLs first",
+        [("present = exp.Count(this=v.copy() if desc else exp.Star())", "present = exp.Count(this=v.copy())")]),
     "shared_filter_dropped": (
         "conditions shared by a GROUP BY's aggregates removed from the CASEs but not put in WHERE",
         [("        where = list(shared)\n", "        where = []\n")]),

@@ -31,9 +31,9 @@ WITH "segc_src_orders" AS (
   SELECT
     "segc_rank_key",
     COUNT("segc_value_1") OVER () AS "segc_rank_1",
-    COUNT("segc_value_1") OVER (ORDER BY "segc_value_1" ASC) AS "segc_rank_2",
+    COUNT("segc_value_1") OVER () - RANK() OVER (ORDER BY "segc_value_1" DESC) + 1 AS "segc_rank_2",
     COUNT("segc_value_2") OVER () AS "segc_rank_3",
-    COUNT("segc_value_2") OVER (ORDER BY "segc_value_2" ASC) AS "segc_rank_4"
+    COUNT("segc_value_2") OVER () - RANK() OVER (ORDER BY "segc_value_2" DESC) + 1 AS "segc_rank_4"
   FROM "segc_rank_values"
 )
 SELECT

@@ -27,7 +27,7 @@ WITH "segc_src_orders" AS (
 ), "segc_ranked" AS (
   SELECT
     "segc_rank_key",
-    COUNT("segc_value_1") OVER (ORDER BY "segc_value_1" DESC) AS "segc_rank_1",
+    COUNT(*) OVER () - RANK() OVER (ORDER BY "segc_value_1" ASC) + 1 AS "segc_rank_1",
     COUNT("segc_value_1") OVER () AS "segc_rank_2"
   FROM "segc_rank_values"
 )
