@@ -162,6 +162,8 @@ class PostgresEngine(Engine):
             with self.con.cursor() as cur:
                 cur.execute(sql)
                 return [tuple(_plain(v) for v in row) for row in cur.fetchall()]
+        except KeyboardInterrupt:  # psycopg has already asked the server to cancel the query
+            raise Interrupted("interrupted: the query was cancelled") from None
         except psycopg.Error as e:
             hint = _engine_message(e)
             if getattr(e, "sqlstate", None) == "42P01":

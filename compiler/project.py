@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 from . import ast, ir
@@ -330,7 +330,7 @@ class Project:
         if not names:
             raise SegcError(Diagnostic("E211", "there are no segments to count",
                                        hints=("define segments in segments/*.seg",)))
-        used = set().union(*(self.checked.segments[n].features for n in names))
+        used = set().union(*(_features_read(self.definition(n).pred) for n in names))
         nullable = [f for f in self.schema.features if f in used and self.schema.features[f].nullable]
         row = self._run(self.counts_query(names, as_of, nullable))[0]
         population = row[0]
@@ -460,6 +460,24 @@ class Project:
             categories.append(CategoryProfile(f, [(value, (int(i or 0) / n_in) if n_in else 0.0, c / n_pop)
                                                   for value, c, i in rows]))
         return Profile(name, n_in, n_pop, numbers, categories)
+
+
+def _features_read(node, out: set[str] | None = None) -> set[str]:
+    """The features a condition reads whose missing values can decide it: all of them but
+    a score's inputs, which the score imputes (so no missing-value warning for those)."""
+    out = set() if out is None else out
+    if isinstance(node, ir.Func) and node.name == "logistic":
+        return out
+    if isinstance(node, ir.Col) and node.scope == "features":
+        out.add(node.name)
+    elif isinstance(node, ir.Agg) and node.label:
+        out.add(node.label)
+    children = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else \
+        list(node) if isinstance(node, tuple) else []
+    for child in children:
+        if isinstance(child, (ir.Value, ir.Pred, ir.Window, tuple)):
+            _features_read(child, out)
+    return out
 
 
 def same_file(display: str, path: Path) -> bool:

@@ -76,3 +76,19 @@ def test_api_raises_interrupted_and_duckdb_stops(heavy_project):
     # the connection is still usable afterwards
     assert project.engine.execute("SELECT 42") == [(42,)]
     project.engine.close()
+
+
+def test_postgres_query_is_cancelled(pg_dsn):
+    """On PostgreSQL, Ctrl-C cancels the running query on the server and raises
+    Interrupted; the connection stays usable."""
+    from segc.engine import PostgresEngine
+
+    engine = PostgresEngine(pg_dsn)
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(Interrupted):
+        engine.execute("SELECT pg_sleep(30)")
+    assert time.monotonic() - start < 10
+    assert engine.execute("SELECT 42") == [(42,)]
+    engine.close()

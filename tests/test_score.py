@@ -594,3 +594,11 @@ def test_hand_edited_model_files_are_diagnostics(fitted, tmp_path, edit):
     path = root / "models" / "buyer.yml"
     path.write_text(edit(path.read_text()))
     _failing(_cli("check", root), "E938")
+
+
+def test_no_missing_value_warning_for_a_scores_inputs():
+    """The score imputes its inputs: counting a segment that reads basket_avg only through
+    the score warns about nothing; one that compares basket_avg itself still warns."""
+    project = segc.load_project(EXAMPLE)
+    assert "basket_avg" not in project.count(["high_potential"]).missing
+    assert "basket_avg" in project.count(["loyal_big_basket"]).missing
