@@ -93,17 +93,22 @@ def seg_files(folder: Path) -> list[Path]:
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace a file's content all at once (a temp file in the same folder, then
-    os.replace), keeping its permissions; a symbolic link keeps pointing at the file."""
+    os.replace), keeping its permissions, or for a new file those of any new file (not
+    mkstemp's private 0600); a symbolic link keeps pointing at the file."""
     path = Path(os.path.realpath(path))
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    if path.exists():
+        mode = path.stat().st_mode & 0o7777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -260,10 +265,6 @@ def _literal_text(lit: ast.Literal) -> str:
     return lit.value.isoformat()
 
 
-def _duration_text(d: ast.Duration) -> str:
-    return f"{d.amount} {d.unit}{'' if d.amount == 1 else 's'}"
-
-
 # ---- expressions ---------------------------------------------------------------------
 
 _PREDICATES = (ast.Compare, ast.Between, ast.InList, ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank,
@@ -300,7 +301,7 @@ def _expr(e) -> str:
     if isinstance(e, ast.Literal):
         return _literal_text(e)
     if isinstance(e, ast.Duration):
-        return _duration_text(e)
+        return e.text
     if isinstance(e, ast.Name):
         return e.name
     if isinstance(e, ast.Dotted):
@@ -352,7 +353,7 @@ def _expr(e) -> str:
 
 def _period(p: ast.Period) -> str:
     if p.kind in ("last", "next"):
-        return f"{p.kind} {_duration_text(p.duration)}"
+        return f"{p.kind} {p.duration.text}"
     if p.kind == "this":
         return f"this {p.unit}"
     if p.kind == "previous":

@@ -6,12 +6,11 @@ that works offline (plotly.js is embedded), written atomically.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Diagnostic, SegcError
+from .fmt import write_atomic
 from .report import ALL, POPULATION, Report, ReportRow, group_label
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
@@ -180,24 +179,10 @@ def write_text(path: str | Path, text: str) -> Path:
     if path.is_dir():
         raise SegcError(Diagnostic("E948", f"`{path}` is a folder: --out takes a file name",
                                    file=str(path), hints=("e.g. --out report.html",)))
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        # mkstemp makes the file private; a report is meant to be shared like any file
-        os.chmod(tmp, (path.stat().st_mode & 0o7777) if path.exists() else 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException as e:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise SegcError(Diagnostic("E948", f"cannot write `{path}`: {e.strerror or e}",
-                                       file=str(path))) from None
-        raise
+        write_atomic(path, text)
+    except OSError as e:
+        raise SegcError(Diagnostic("E948", f"cannot write `{path}`: {e.strerror or e}", file=str(path))) from None
     return path
 
 

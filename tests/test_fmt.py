@@ -583,6 +583,20 @@ def test_cli_keeps_permissions_and_rewrites_crlf(project):
     assert a.stat().st_mode & 0o777 == 0o640
 
 
+def test_write_atomic_gives_a_new_file_the_usual_permissions(tmp_path):
+    """A new file (a discovered segmentation, a model, a report) is readable like any file
+    the user makes, not left with the temporary file's private 0600."""
+    from segc.fmt import write_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "new.seg", "segment a = x > 1\n")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new.seg").stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["new.seg"]
+
+
 def test_retail_example_counts_unchanged_by_fmt(tmp_path):
     """The example, scrambled (collapsed spacing) and formatted back, counts the same."""
     import segc
