@@ -696,6 +696,7 @@ def score_show(
     """
     p = _score_project(project, format)
     from segc.score import is_current, read_score_model
+    from segc.score_model import model_path
 
     try:
         model = read_score_model(p, name)
@@ -703,7 +704,7 @@ def score_show(
         _fail(e, "json" if format == "json" else "text")
     from segc.cli import scores
 
-    path = p._display(p.root / "models" / f"{name}.yml")
+    path = p._display(model_path(p.root, name))
     scores.print_model(model, format, path=path, current=is_current(p, model))
 
 

@@ -25,6 +25,11 @@ class Duration(Node):
     amount: int
     unit: str  # day, week, month, year
 
+    @property
+    def text(self) -> str:
+        """`1 day`, `30 days`: how segc writes it (fmt, reports, messages)."""
+        return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
+
 
 @dataclass(frozen=True)
 class Name(Node):

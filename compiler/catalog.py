@@ -125,7 +125,7 @@ def _feature(schema, name: str) -> FeatureInfo:
         if f.where is not None:
             parts.append(f"where {f.where.text}")
         if f.window is not None:
-            parts.append(f"last {f.window.amount} {f.window.unit}{'s' if f.window.amount != 1 else ''}")
+            parts.append(f"last {f.window.text}")
         return FeatureInfo(name, f.type, "aggregate", ", ".join(parts), f.description, f.sensitive)
     if f.kind == "sql":
         return FeatureInfo(name, f.type, "sql", f.sql.sql(dialect="duckdb") if f.sql is not None else "",

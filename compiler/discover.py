@@ -192,32 +192,6 @@ def check_out(path: Path, force: bool) -> None:
                                        hints=("choose another file, or pass --force to replace it",)))
 
 
-# ---- reading the features --------------------------------------------------------------
-
-def read_features(project, features: list[str], as_of=None):
-    """(keys, matrix with NaN for missing) of the population, ordered by key, with the
-    compiler's own point-in-time feature values."""
-    import numpy as np
-    from sqlglot import exp
-
-    from .lower import KEY, col, ident
-
-    values = project._feature_values(features)
-    key = project.schema.key
-
-    def select(lw):
-        cols = [exp.alias_(col(KEY), ident(key))]
-        cols += [exp.alias_(lw.value(values[f]), ident(f"segc_{i}")) for i, f in enumerate(features)]
-        return cols, None
-
-    q = project.lowerer(as_of).query(project.checked.population, select).order_by(col(key))
-    rows = project._run(q)
-    keys = [r[0] for r in rows]
-    matrix = np.array([[np.nan if v is None else float(v) for v in r[1:]] for r in rows],
-                      dtype=float).reshape(len(rows), len(features))
-    return keys, matrix
-
-
 # ---- discovery -------------------------------------------------------------------------
 
 def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None, seed: int = 0,
@@ -242,7 +216,7 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
 
     import numpy as np
 
-    keys, raw = read_features(project, features, as_of)
+    keys, raw = project.feature_matrix(features, as_of)
     n = len(keys)
     need = MIN_PER_CLUSTER * max(ks)
     if n < need:

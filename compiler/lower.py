@@ -128,6 +128,11 @@ def not_(e: exp.Expression) -> exp.Expression:
     return exp.Not(this=paren(e))
 
 
+def flag(cond: exp.Expression) -> exp.Expression:
+    """1 where the condition holds, else 0 (also where it is NULL): what SUM counts."""
+    return exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+
+
 def _dedupe(parts):
     out = []
     for p in parts:

@@ -8,7 +8,7 @@ from pathlib import Path
 from . import ast, ir
 from .checker import Checked, Checker
 from .errors import Diagnostic, SegcError, suggest
-from .lower import KEY, Lowerer, col, ident, or_
+from .lower import KEY, Lowerer, col, flag, ident, or_
 from .parser import parse_expression, parse_module
 from .render import render
 from .schema import Schema, coerce_param, load_schema
@@ -274,7 +274,7 @@ class Project:
         def select(lw: Lowerer):
             projections = [exp.alias_(exp.Count(this=exp.Star()), ident("segc_population"))]
             for i, (n, pred) in enumerate(preds):
-                projections.append(exp.alias_(exp.Sum(this=_flag(lw.pred(pred))), ident(f"segc_{i}")))
+                projections.append(exp.alias_(exp.Sum(this=flag(lw.pred(pred))), ident(f"segc_{i}")))
             for f in present:
                 projections.append(exp.alias_(exp.Count(this=lw.value(values[f])), ident(f"segc_present_{f}")))
             return projections, None
@@ -360,6 +360,24 @@ class Project:
         counts = {(f, t): int(c) for f, t, c in rows}
         return Transitions(name, start_d.isoformat(), end_d.isoformat(), order, order, counts)
 
+    def feature_matrix(self, features: list[str], as_of=None):
+        """(keys, matrix) of the population at the as-of, ordered by key: each feature's
+        point-in-time value as a float (a bool 1/0, NaN when missing), for the numpy work
+        of `discover` and `score fit`."""
+        import numpy as np
+        from sqlglot import exp
+
+        values = self._feature_values(features)
+
+        def select(lw: Lowerer):
+            return [col(KEY), *(exp.alias_(lw.value(values[f]), ident(f"segc_{i}"))
+                                for i, f in enumerate(features))], None
+
+        rows = self._run(self.lowerer(as_of).query(self.checked.population, select).order_by(col(KEY)))
+        matrix = np.array([[np.nan if v is None else float(v) for v in r[1:]] for r in rows],
+                          dtype=float).reshape(len(rows), len(features))
+        return [r[0] for r in rows], matrix
+
     def _feature_values(self, names) -> dict[str, ir.Value]:
         return {n: self._checker._feature_value(self.schema.features[n], None) for n in names}
 
@@ -395,7 +413,7 @@ class Project:
         preds = [self.definition(n).pred for n in names]
 
         def select(lw: Lowerer):
-            return [exp.alias_(_flag(lw.pred(p)), ident(f"segc_{i}")) for i, p in enumerate(preds)], None
+            return [exp.alias_(flag(lw.pred(p)), ident(f"segc_{i}")) for i, p in enumerate(preds)], None
 
         inner = self.lowerer(as_of).query(self.checked.population, select)
         sums = []
@@ -426,7 +444,7 @@ class Project:
         def select(lw: Lowerer):
             cond = lw.pred(d.pred)
             out = [exp.alias_(exp.Count(this=exp.Star()), ident("segc_n")),
-                   exp.alias_(exp.Sum(this=_flag(cond)), ident("segc_in"))]
+                   exp.alias_(exp.Sum(this=flag(cond)), ident("segc_in"))]
             for f in numeric:
                 v = lw.value(values[f])
                 inside = exp.Case(ifs=[exp.If(this=cond.copy(), true=v.copy())])
@@ -448,7 +466,7 @@ class Project:
 
             def select_values(lw: Lowerer, f=f):
                 v = lw.value(values[f])
-                return [exp.alias_(v, ident("segc_value")), exp.alias_(_flag(lw.pred(d.pred)), ident("segc_in"))], None
+                return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
 
             inner = self.lowerer(as_of).query(self.checked.population, select_values)
             q = (exp.select(col("segc_value"), exp.Count(this=exp.Star()), exp.Sum(this=col("segc_in")))
@@ -515,12 +533,6 @@ def _transitions_query(start_q, end_q, key: str):
             .join(side(end_q, "segc_to"), on=exp.EQ(this=col(key, "segc_from"), expression=col(key, "segc_to")),
                   join_type="FULL OUTER")
             .group_by(a.copy(), b.copy()))
-
-
-def _flag(cond):
-    from sqlglot import exp
-
-    return exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))], default=exp.Literal.number(0))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ grouped by the dimension. Totals over the dimension's values are added up here, 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -23,7 +22,8 @@ from . import ast, ir
 from .checker import shift_date
 from .errors import Diagnostic, SegcError, suggest
 from .kpis import Kpi
-from .lower import Lowerer, col, ident
+from .lower import Lowerer, col, flag, ident
+from .schema import parse_window
 
 POPULATION = "(population)"  # the row of the whole population (every customer of it)
 
@@ -40,7 +40,6 @@ MISSING = "(missing)"  # label of customers whose dimension value is missing
 DEFAULT_PERIOD = "30 days"
 DEFAULT_PERIODS = 6
 MAX_PERIODS = 60
-_PERIOD = re.compile(r"\s*(\d+)\s*(day|week|month|year)s?\s*$")
 
 
 @dataclass(frozen=True)
@@ -139,15 +138,11 @@ def group_label(value) -> str:
 
 
 def parse_period(text: str) -> ast.Duration:
-    m = _PERIOD.match(text or "")
-    if m is None or int(m.group(1)) == 0:
+    d = parse_window(text or "")
+    if d is None or d.amount == 0:
         raise SegcError(Diagnostic("E946", f"--period `{text}` is not a duration",
                                    hints=("write e.g. `30 days`, `4 weeks`, `1 month`, `1 year`",)))
-    return ast.Duration(int(m.group(1)), m.group(2))
-
-
-def _period_text(d: ast.Duration) -> str:
-    return f"{d.amount} {d.unit}{'s' if d.amount != 1 else ''}"
+    return d
 
 
 # ---- checking what was asked ------------------------------------------------------------
@@ -217,9 +212,9 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
         if dim is not None:
             out.append(exp.alias_(lw.value(dim), ident("segc_dim")))
         for i, p in enumerate(preds):
-            out.append(exp.alias_(_flag(lw.pred(p)), ident(f"segc_s{i}")))
+            out.append(exp.alias_(flag(lw.pred(p)), ident(f"segc_s{i}")))
         for j, k in enumerate(kpis):
-            out.append(exp.alias_(_flag(lw.pred(k.pred)) if k.pred is not None else lw.value(k.value),
+            out.append(exp.alias_(flag(lw.pred(k.pred)) if k.pred is not None else lw.value(k.value),
                                   ident(f"segc_k{j}")))
         return out, None
 
@@ -244,10 +239,6 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
     if dim is not None:
         q = q.group_by(col("segc_dim"))
     return q
-
-
-def _flag(cond):
-    return exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))], default=exp.Literal.number(0))
 
 
 def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]]]:
@@ -358,4 +349,4 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
         else:
             pop, sums = _totals(_run(project, preds, [], None, d), len(preds))
         history.append(HistoryPoint(d, pop, {seg: s.size for seg, s in zip(segments, sums)}))
-    return Report(dates[0], dates[1], _period_text(step), by, segments, group_values, chosen, rows, history)
+    return Report(dates[0], dates[1], step.text, by, segments, group_values, chosen, rows, history)

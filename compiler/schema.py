@@ -219,9 +219,10 @@ class Schema:
         return self.located.span(tuple(path)) if self.located else None
 
 
-def parse_window(text: str) -> ast.Duration:
+def parse_window(text: str) -> ast.Duration | None:
+    """`90 days`, `1 year` (None when the text is not a duration)."""
     m = _WINDOW.match(text)
-    return ast.Duration(int(m.group(1)), m.group(2))
+    return ast.Duration(int(m.group(1)), m.group(2)) if m else None
 
 
 def load_schema(source: Source) -> Schema:

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from . import __version__, ir
 from .errors import Diagnostic, SegcError, suggest
-from .lower import KEY, Lowerer, col, ident
+from .lower import KEY, Lowerer, col, flag, ident
 from .schema import ScoreDef
 from .score_check import horizon_end, validation_as_of
 from .score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, model_path, read_model
@@ -72,7 +72,7 @@ def fit_score(project, name: str, train_as_of=None, validate_as_of=None) -> Fitt
         name=name,
         definition=definition_hash(project.schema, name, train, validate),
         target=s.target.text,
-        horizon=_horizon_text(s),
+        horizon=s.horizon.text,
         intercept=float(logit.intercept_[0]),
         features=features,
         training=Sample(train, horizon_end(train, s), len(y), int(y.sum()), _auc(y, train_p)),
@@ -124,23 +124,13 @@ def _rows(project, s: ScoreDef, target: ir.Pred, as_of: dt.date):
     import numpy as np
 
     key = project.schema.key
-    values = project._feature_values(s.features)
-
-    def features(lw: Lowerer):
-        return [exp.alias_(col(KEY), ident(key))] + \
-               [exp.alias_(lw.value(values[f]), ident(f"segc_x{i}")) for i, f in enumerate(s.features)], None
-
-    rows = project._run(project.lowerer(as_of).query(project.checked.population, features).order_by(col(key)))
+    keys, x = project.feature_matrix(s.features, as_of)
 
     def outcome(lw: Lowerer):
-        flag = exp.Case(ifs=[exp.If(this=lw.pred(target), true=exp.Literal.number(1))], default=exp.Literal.number(0))
-        return [exp.alias_(col(KEY), ident(key)), exp.alias_(flag, ident("segc_y"))], None
+        return [exp.alias_(col(KEY), ident(key)), exp.alias_(flag(lw.pred(target)), ident("segc_y"))], None
 
     # every customer of the base: whoever is in the population at the as-of has a target
     flags = dict(project._run(project.lowerer(horizon_end(as_of, s)).query(ir.TRUE, outcome)))
-    keys = [r[0] for r in rows]
-    x = np.array([[np.nan if v is None else float(v) for v in r[1:]] for r in rows], dtype=float).reshape(
-        len(rows), len(s.features))
     y = np.array([int(flags.get(k, 0) or 0) for k in keys], dtype=int)
     return keys, x, y
 
@@ -161,7 +151,7 @@ def _usable(s: ScoreDef, x, y, as_of: dt.date, what: str, need_values: bool = Tr
         raise SegcError(Diagnostic(
             "E936", f"score `{s.name}`: the target holds for {which} {where} ({len(y)} rows): "
             "a model needs both outcomes", s.target.span,
-            hints=(f"the target is evaluated {_horizon_text(s)} after the as-of: check that the data "
+            hints=(f"the target is evaluated {s.horizon.text} after the as-of: check that the data "
                    "covers that period, and that the target can be false and true",)))
     if need_values:
         for i, f in enumerate(s.features):
@@ -224,8 +214,3 @@ def _date(value, option: str) -> dt.date | None:
     except ValueError:
         raise SegcError(Diagnostic("E009", f"{option} `{value}` is not a date",
                                    hints=("write YYYY-MM-DD",))) from None
-
-
-def _horizon_text(s: ScoreDef) -> str:
-    d = s.horizon
-    return f"{d.amount} {d.unit}{'s' if d.amount != 1 else ''}"

@@ -42,7 +42,7 @@ def check_scores(checker) -> dict[str, ir.Pred]:
         train_end = horizon_end(s.train_as_of, s)
         if s.validate_as_of is not None and s.validate_as_of < train_end:
             checker._error("E934", f"score `{s.name}`: the validation as-of {s.validate_as_of} is inside the "
-                           f"training period ({s.train_as_of} + {_duration(s)} = {train_end})",
+                           f"training period ({s.train_as_of} + {s.horizon.text} = {train_end})",
                            schema.key_span("scores", s.name, "validate_as_of"),
                            f"validate on {train_end} or later, so that the two periods do not overlap")
         checker.score_context = f"the target of the score `{s.name}`"
@@ -69,11 +69,6 @@ def check_scores(checker) -> dict[str, ir.Pred]:
 
 _SENSITIVE_HINT = ("sensitive features (religion, ethnicity, ...) may not feed a score; if a legal basis "
                    "exists, give the score `allow_sensitive: \"reason\"` in segc.yml")
-
-
-def _duration(s: ScoreDef) -> str:
-    d = s.horizon
-    return f"{d.amount} {d.unit}{'s' if d.amount != 1 else ''}"
 
 
 def _check_features(checker, s: ScoreDef) -> None:
