@@ -6,10 +6,11 @@
 --   * the carts window (30 days, the only one used on carts) is pushed into WHERE;
 --   * the windowed COUNT(DISTINCT category) gets its own pre-filtered GROUP BY instead of
 --     a CASE inside the main orders aggregation;
---   * `top 10% by revenue` reuses the ascending revenue sort of the quantile score (a
---     frame from the current row to the end counts the values >= x): 3 sorts, not 4;
---   * quantile scores compared as integers once (5 * le > 3 * n means score >= 4),
---     RFM and quadrant flags computed once and reused; integer arithmetic for ratios.
+--   * ranks as cuts (as segc does since 2026-11-23; the window version is in git history):
+--     `top 10%` and "quantile score >= s" only depend on whether a value reaches one value
+--     of the distribution, found over the distinct values (running count), not per row;
+--     the recency, frequency and monetary cuts each once;
+--   * RFM and quadrant flags computed once and reused; integer arithmetic for ratios.
 WITH o AS (
   SELECT customer_id,
     max(ordered_at) AS last_order_at,
@@ -48,28 +49,37 @@ WITH o AS (
   LEFT JOIN c ON c.customer_id = b.customer_id
   LEFT JOIN cat ON cat.customer_id = b.customer_id
   WHERE NOT b.is_test
-), g AS (
-  SELECT *,
+), rv AS (
+  SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS le, sum(c) OVER () AS n, c
+  FROM (SELECT revenue_365d AS v, count(*) AS c FROM f GROUP BY revenue_365d)
+), dv AS (
+  SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS le, sum(c) OVER () AS n
+  FROM (SELECT CAST(last_order_at AS DATE) AS v, count(*) AS c FROM f WHERE last_order_at IS NOT NULL GROUP BY 1)
+), pv AS (
+  SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS le, sum(c) OVER () AS n
+  FROM (SELECT p365 AS v, count(*) AS c FROM f GROUP BY p365)
+), cuts AS (
+  SELECT *
+  FROM (SELECT min(CASE WHEN (n - le + c) * 10 <= n THEN v END) AS top10_cut,
+               min(CASE WHEN 5 * le > 3 * n THEN v END) AS m4_cut,
+               min(CASE WHEN 5 * le > 2 * n THEN v END) AS m3_cut FROM rv),
+       (SELECT min(CASE WHEN 5 * le > 3 * n THEN v END) AS r4_cut,
+               min(CASE WHEN 5 * le > 2 * n THEN v END) AS r3_cut FROM dv),
+       (SELECT min(CASE WHEN 5 * le > 3 * n THEN v END) AS f4_cut FROM pv)
+), h AS (
+  SELECT f.*,
     last_order_at < DATE '2024-01-03' AS inactive_6m,
     p365 >= 5 AND basket_avg > 80 AS lbb,
     p365 >= 5 AND basket_avg <= 80 AS lsb,
     p365 BETWEEN 1 AND 4 AND basket_avg > 80 AS obb,
     p365 BETWEEN 1 AND 4 AND basket_avg <= 80 AS osb,
-    count(*) OVER (ORDER BY revenue_365d RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) * 10 <= count(*) OVER () AS top10,
-    count(last_order_at) OVER (ORDER BY CAST(last_order_at AS DATE)) AS r_le,
-    count(last_order_at) OVER () AS r_n,
-    count(*) OVER (ORDER BY p365) AS f_le,
-    count(*) OVER (ORDER BY revenue_365d) AS m_le,
-    count(*) OVER () AS n
-  FROM f
-), h AS (
-  SELECT *,
-    coalesce(last_order_at IS NOT NULL AND 5 * r_le > 3 * r_n, false) AS r4,
-    coalesce(last_order_at IS NOT NULL AND 5 * r_le <= 2 * r_n, false) AS r_le2,
-    5 * f_le > 3 * n AS f4,
-    5 * m_le > 3 * n AS m4,
-    5 * m_le > 2 * n AS m3
-  FROM g
+    coalesce(revenue_365d >= top10_cut, false) AS top10,
+    coalesce(CAST(last_order_at AS DATE) >= r4_cut, false) AS r4,
+    coalesce(CAST(last_order_at AS DATE) < r3_cut, false) AS r_le2,
+    p365 >= f4_cut AS f4,
+    revenue_365d >= m4_cut AS m4,
+    revenue_365d >= m3_cut AS m3
+  FROM f, cuts
 )
 SELECT
   count(*),

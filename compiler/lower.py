@@ -7,9 +7,10 @@ Shape:
                                 FROM orders WHERE time < as_of GROUP BY key),
          "segc_features"   AS (SELECT base key, used columns, COALESCE(aggregates)
                                 FROM base LEFT JOIN segc_src_... ),
-         "segc_rank_values" AS (SELECT key, <ranked values> FROM segc_features WHERE population),
-         "segc_ranked"     AS (SELECT key, <window counts> FROM segc_rank_values)
-    SELECT ... FROM segc_features [JOIN segc_ranked ON key] WHERE [population AND] <condition>
+         "segc_values_1"   AS (SELECT <a ranked value> FROM segc_features WHERE population),
+         "segc_dist_1"     AS (its distinct values: count, running count, total),
+         "segc_cuts_1"     AS (one row: the cuts of `top`, `bottom`, `quantile_score`)
+    SELECT ... FROM segc_features [CROSS JOIN segc_cuts_1] WHERE population AND <condition>
 A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"); conditions shared by all the
 aggregates of a GROUP BY (a common window, the `where`) filter its events in WHERE.
 """
@@ -28,9 +29,6 @@ from .schema import Schema
 
 KEY = "segc_key"
 FEATURES = "segc_features"
-RANKED = "segc_ranked"
-RANK_KEY = "segc_rank_key"
-RANK_VALUES = "segc_rank_values"
 BASE = "segc_base"
 
 
@@ -177,7 +175,7 @@ class Lowerer:
         self.as_of = as_of
         self.columns: list[str] = []  # features of the base, in order of first use
         self.sources: dict[str, _Source] = {}
-        self.windows: dict[tuple, str] = {}  # (kind, by value, extra) -> column name
+        self.cuts: dict[ir.Value, dict[tuple, str]] = {}  # ranked value -> {cut: column}
         self.n_aggs = 0
 
     # ---- values ----
@@ -196,8 +194,9 @@ class Lowerer:
             folded = self._fold_date(v)
             if folded is not None:
                 return literal(folded, "date")
-            return exp.DateAdd(this=self.value(v.base), expression=exp.Literal.number(v.amount),
-                               unit=exp.var(v.unit.upper()))
+            # a timestamp keeps its time of day: DATE_ADD gives a date on Spark and SQLite
+            shift = exp.TimestampAdd if v.type == "timestamp" else exp.DateAdd
+            return shift(this=self.value(v.base), expression=exp.Literal.number(v.amount), unit=exp.var(v.unit.upper()))
         if isinstance(v, ir.Arith):
             left, right = paren(self.value(v.left)), paren(self.value(v.right))
             safe_right = right if _nonzero_const(v.right) else exp.Nullif(this=right, expression=exp.Literal.number(0))
@@ -213,14 +212,12 @@ class Lowerer:
         if isinstance(v, ir.Agg):
             return col(self._agg_column(v))
         if isinstance(v, ir.Quantile):
-            total = col(self._window("total", v.by))
-            le = col(self._window("le", v.by))
-            n = exp.Literal.number(v.n)
-            # ceil(n * le / total) in integers: (n * le + total - 1) div total
-            num = exp.Sub(this=exp.Add(this=exp.Mul(this=n, expression=le), expression=total),
-                          expression=exp.Literal.number(1))
-            score = exp.IntDiv(this=exp.Paren(this=num), expression=total)
-            guards = self.guards(v.by)  # the window counts are never NULL: missing stays missing
+            # the score is the highest s whose cut (the least value scoring s) v reaches
+            x = self.value(v.by)
+            ifs = [exp.If(this=exp.GTE(this=paren(x.copy()), expression=self._cut(v.by, ("quantile", v.n, s))),
+                          true=exp.Literal.number(s)) for s in range(v.n, 1, -1)]
+            score = exp.Case(ifs=ifs, default=exp.Literal.number(1))
+            guards = self.guards(v.by)  # a missing value reaches no cut, yet must stay missing
             return exp.Case(ifs=[exp.If(this=and_(guards), true=score)]) if guards else score
         raise TypeError(f"cannot lower {v!r}")
 
@@ -363,14 +360,11 @@ class Lowerer:
         if isinstance(p, ir.Match):
             return self._match(p, positive)
         if isinstance(p, ir.Top):
-            kind = "ge" if p.direction == "top" else "le"
-            count = col(self._window(kind, p.by))
-            total = col(self._window("total", p.by))
             share = Fraction(str(p.percent)) / 100
-            # count / total <= share, in integers
-            core = exp.LTE(this=exp.Mul(this=count, expression=exp.Literal.number(share.denominator)),
-                           expression=exp.Mul(this=exp.Literal.number(share.numerator), expression=total))
-            return and_(self.guards(p.by) + [core])
+            cut = self._cut(p.by, (p.direction, share.numerator, share.denominator))
+            # no cut when nobody qualifies (top 5% of 10 customers): false, also under `not`
+            core = (exp.GTE if p.direction == "top" else exp.LTE)(this=paren(self.value(p.by)), expression=cut)
+            return and_(self.guards(p.by) + [_is_not_null(cut.copy()), core])
         if isinstance(p, ir.Holdout):  # hashes the base key, which every final relation carries
             return holdout_condition(p.percent, p.seed, col(KEY))
         raise TypeError(f"cannot lower {p!r}")
@@ -425,12 +419,15 @@ class Lowerer:
             src.aggs[a] = name
         return src.aggs[a]
 
-    def _window(self, kind: str, by: ir.Value) -> str:
-        key = (kind, by)
-        if key not in self.windows:
+    def _cut(self, by: ir.Value, spec: tuple) -> exp.Column:
+        """The column of a cut: a value of `by` that bounds who ranks (see _cut_ctes)."""
+        if by not in self.cuts:
             self.value(by)  # register the features/aggregates it ranks before the CTEs are built
-            self.windows[key] = f"segc_rank_{len(self.windows) + 1}"
-        return self.windows[key]
+            self.cuts[by] = {}
+        cuts = self.cuts[by]
+        if spec not in cuts:
+            cuts[spec] = f"segc_cut_{sum(map(len, self.cuts.values())) + 1}"
+        return col(cuts[spec])
 
     # ---- the query ----
     def query(self, population: ir.Pred, select) -> exp.Select:
@@ -440,47 +437,46 @@ class Lowerer:
         groups = self._event_groups()
         ctes = [(name, self._event_cte(source, aggs)) for name, source, aggs in groups]
         ctes.append((FEATURES, self._features_select(groups)))
-        if not self.windows:
-            cond = and_([pop, where]) if where is not None else pop
-            return with_ctes(make_select(projections, table(FEATURES), cond), ctes)
-        # The windows sort only (key, ranked values), joined back on the key: over
-        # `SELECT *` every feature column went through every sort (benchmarks/README.md §4).
-        values, windows = self._rank_columns()
-        ctes.append((RANK_VALUES, make_select([alias(col(KEY), RANK_KEY), *values], table(FEATURES), pop)))
-        ctes.append((RANKED, make_select([col(RANK_KEY), *windows], table(RANK_VALUES))))
-        ranked = exp.Join(this=table(RANKED), on=exp.EQ(this=col(RANK_KEY, RANKED), expression=col(KEY, FEATURES)))
-        return with_ctes(make_select(projections, table(FEATURES), where, joins=[ranked]), ctes)
+        cond = and_([pop, where]) if where is not None else pop
+        joins = []
+        for i, (by, cuts) in enumerate(self.cuts.items(), 1):
+            ctes += self._cut_ctes(i, by, cuts, pop.copy())
+            joins.append(exp.Join(this=table(f"segc_cuts_{i}"), kind="CROSS"))
+        return with_ctes(make_select(projections, table(FEATURES), cond, joins=joins), ctes)
 
-    def _rank_columns(self) -> tuple[list[exp.Expression], list[exp.Expression]]:
-        """Each ranked value computed once (`segc_value_N`; NULL when missing), and the
-        window counts over those columns."""
-        values: dict[ir.Value, str] = {}
-        value_columns, windows = [], []
-        for (kind, by), name in self.windows.items():
-            if by not in values:
-                value = self.value(by)
-                guards = self.guards(by)
-                if guards and not isinstance(by, ir.Col):
-                    value = exp.Case(ifs=[exp.If(this=and_(guards), true=value)])
-                values[by] = f"segc_value_{len(values) + 1}"
-                value_columns.append(alias(value, values[by]))
-            v = col(values[by])
-            if kind == "total":
-                w = exp.Window(this=exp.Count(this=v))
-            else:
-                # values <= v: those present minus the ones above v (RANK over DESC, NULLs
-                # last); values >= v: all rows minus the ones below v and the NULLs (RANK
-                # over ASC, NULLs first). RANK's windows cost 40% less than COUNT over a
-                # RANGE frame in DuckDB (benchmarks/README.md §3.1), and these NULL
-                # placements are the ones every dialect can express (BigQuery's defaults).
-                desc = kind == "le"
-                order = exp.Ordered(this=v.copy(), desc=desc, nulls_first=not desc)
-                rank = exp.Window(this=exp.Anonymous(this="RANK"), order=exp.Order(expressions=[order]))
-                present = exp.Count(this=v.copy() if desc else exp.Star())
-                w = exp.Add(this=exp.Sub(this=exp.Window(this=present), expression=rank),
-                            expression=exp.Literal.number(1))
-            windows.append(alias(w, name))
-        return value_columns, windows
+    def _cut_ctes(self, i: int, by: ir.Value, cuts: dict[tuple, str], pop: exp.Expression):
+        """Ranks as cuts: whether a customer is in the top p%, or has a quantile score of at
+        least s, only depends on whether their value reaches one value of the population's
+        distribution, its cut. So the distinct present values are counted once
+        (segc_dist_N: how many have it, how many have it or less), each cut is a MIN/MAX
+        over them (segc_cuts_N, one row), and the final relation compares with it: no
+        window over the population, no join back on the key (benchmarks/README.md §4)."""
+        v, n, le, total = (col(c) for c in ("segc_value", "segc_n", "segc_le", "segc_total"))
+        values = make_select([alias(self.value(by), "segc_value")], table(FEATURES), and_([pop, *self.guards(by)]))
+        count = exp.Count(this=exp.Star())
+        running = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
+        dist = make_select([v.copy(), alias(count, "segc_n"),
+                            alias(exp.Window(this=exp.Sum(this=count.copy()), spec=running,
+                                             order=exp.Order(expressions=[exp.Ordered(this=v.copy(), nulls_first=True)])), "segc_le"),
+                            alias(exp.Window(this=exp.Sum(this=count.copy())), "segc_total")],
+                           table(f"segc_values_{i}"), group_by=[v.copy()])
+
+        def times(k: int, c: exp.Expression) -> exp.Expression:
+            return exp.Mul(this=exp.Literal.number(k), expression=paren(c.copy()))
+
+        columns = []
+        for spec, name in cuts.items():
+            kind, a, b = spec
+            if kind == "quantile":  # ceil(a * le / total) >= b  <=>  a * le > (b - 1) * total
+                test, pick = exp.GT(this=times(a, le), expression=times(b - 1, total)), exp.Min
+            elif kind == "top":  # share a/b: (values >= v) / total <= a / b
+                ge = exp.Add(this=exp.Sub(this=total.copy(), expression=le.copy()), expression=n.copy())
+                test, pick = exp.LTE(this=times(b, ge), expression=times(a, total)), exp.Min
+            else:  # bottom: (values <= v) / total <= a / b
+                test, pick = exp.LTE(this=times(b, le), expression=times(a, total)), exp.Max
+            columns.append(alias(pick(this=exp.Case(ifs=[exp.If(this=test, true=v.copy())])), name))
+        return [(f"segc_values_{i}", values), (f"segc_dist_{i}", dist),
+                (f"segc_cuts_{i}", make_select(columns, table(f"segc_dist_{i}")))]
 
     def _event_groups(self) -> list[tuple[str, str, dict]]:
         """(CTE name, source, {aggregate: column}): one GROUP BY per event source, and one

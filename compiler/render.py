@@ -53,13 +53,14 @@ def _sqlite(node: exp.Expression) -> exp.Expression:
             return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string("-6 days"),
                                                            exp.Literal.string("weekday 1")])
         return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string(modifier)])
-    if isinstance(node, exp.DateAdd):
+    if isinstance(node, (exp.DateAdd, exp.TimestampAdd)):
         unit = node.unit.name.upper()
+        shift = "DATE" if isinstance(node, exp.DateAdd) else "DATETIME"
         n = int(node.expression.to_py())  # a negative amount is Neg(Literal): keep its sign
         first_of_month = isinstance(node.this, exp.DateTrunc) and node.this.unit.name.upper() in ("MONTH", "YEAR")
         if unit in ("MONTH", "YEAR") and first_of_month:
             # the first of a month exists in every month: no clamping, SQLite is exact
-            return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string(f"{n:+d} {unit.lower()}s")])
+            return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} {unit.lower()}s")])
         if unit in ("MONTH", "YEAR"):
             if node.find(exp.CurrentDate) is not None:
                 raise UnsupportedError("SQLite does not clamp month ends in rolling date arithmetic; "
@@ -68,11 +69,40 @@ def _sqlite(node: exp.Expression) -> exp.Expression:
             raise UnsupportedError("SQLite does not clamp month ends when adding months or years to a "
                                    "column; shift by days or weeks, or compare the column with a "
                                    "shifted `today`")
-        return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
+        return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
     return node
 
 
+def _is_condition(node: exp.Expression) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, (exp.Predicate, exp.Connector, exp.Not))
+
+
+def _is_value_position(node: exp.Expression) -> bool:
+    """Whether `node` stands where a value (not a condition) is expected: a function's
+    argument, THEN or ELSE of a CASE."""
+    parent = node.parent
+    if isinstance(parent, exp.If):
+        return node.arg_key == "true"
+    if isinstance(parent, exp.Case):
+        return node.arg_key == "default"
+    return isinstance(parent, exp.Func) and not isinstance(parent, exp.Connector)
+
+
 def _tsql(node: exp.Expression) -> exp.Expression:
+    if (isinstance(node, exp.Alias) and isinstance(node.parent, exp.Select) and node.arg_key == "expressions"
+            and _is_condition(node.this)):
+        # T-SQL has no boolean values, so `SELECT a >= 18 AS x` (a bool `sql:` feature) is
+        # invalid: select 1/0 instead, and NULL where the condition is unknown (missing)
+        cond = node.this
+        value = exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1)),
+                              exp.If(this=exp.Not(this=exp.Paren(this=cond.copy())), true=exp.Literal.number(0))])
+        return exp.Alias(this=value, alias=node.args["alias"].copy())
+    if isinstance(node, exp.Boolean) and _is_value_position(node):
+        # a true/false value (`coalesce(vip, false)`): sqlglot writes `(1 = 0)`, a condition
+        # where T-SQL needs a BIT value
+        return exp.Literal.number(1 if node.this else 0)
     if isinstance(node, exp.CurrentDate):  # GETDATE() is a datetime
         return exp.Cast(this=exp.CurrentTimestamp(), to=exp.DataType.build("DATE"))
     if isinstance(node, exp.DateTrunc):  # sqlglot emits DATE_TRUNC, which T-SQL does not have
@@ -119,6 +149,9 @@ def _snowflake(node: exp.Expression) -> exp.Expression:
 
 
 def _bigquery(node: exp.Expression) -> exp.Expression:
+    # segc's timestamps are DATETIMEs there (sqlglot's cast), which TIMESTAMP_ADD refuses
+    if isinstance(node, exp.TimestampAdd):
+        return exp.DatetimeAdd(this=node.this, expression=node.expression, unit=node.args.get("unit"))
     # DATE_TRUNC(d, WEEK) goes back to a Sunday; segc weeks start on Monday
     if isinstance(node, exp.DateTrunc) and node.unit.name.upper() == "WEEK":
         node = node.copy()

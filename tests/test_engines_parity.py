@@ -128,6 +128,21 @@ def test_count_identical(engines):
     assert results["spark"] == results["duckdb"]
 
 
+def test_shifted_timestamps_identical(engines):
+    """A timestamp shifted by days or months keeps its time of day on every engine (Spark's
+    DATE_ADD and ADD_MONTHS return dates)."""
+    expr = "last_order_at + 3 days > 2024-03-04T12:00:00 and last_order_at + 1 month < 2024-04-20T12:00:00"
+    counts = {name: p.engine.execute(p.compile_expression(expr, dialect=p.engine.dialect, form="count"))[0][0]
+              for name, p in engines.items()}
+    duck = engines["duckdb"].duckdb()
+    expected = duck.execute("SELECT count(*) FROM (SELECT customer_id, max(ordered_at) AS t FROM shop.orders "
+                            "WHERE ordered_at < DATE '2024-07-01' GROUP BY customer_id) JOIN shop.customers "
+                            "USING (customer_id) WHERE NOT is_test AND t > TIMESTAMP '2024-03-01 12:00:00' "
+                            "AND t < TIMESTAMP '2024-03-20 12:00:00'").fetchone()[0]
+    assert expected > 0
+    assert counts == {"duckdb": expected, "postgres": expected, "spark": expected}
+
+
 def test_overlap_identical(engines):
     results = {name: p.overlap(OVERLAP) for name, p in engines.items()}
     assert all(results["duckdb"].matrix[i][i] > 0 for i in range(len(OVERLAP)))

@@ -16,28 +16,37 @@ WITH `segc_src_orders` AS (
   FROM `shop`.`customers` AS `segc_base`
   LEFT JOIN `segc_src_orders` AS `segc_src_orders`
     ON `segc_src_orders`.`segc_key` = `segc_base`.`customer_id`
-), `segc_rank_values` AS (
+), `segc_values_1` AS (
   SELECT
-    `segc_key` AS `segc_rank_key`,
-    CASE WHEN NOT `basket_avg` IS NULL THEN `basket_avg` END AS `segc_value_1`
+    `basket_avg` AS `segc_value`
   FROM `segc_features`
   WHERE
     NOT (
       `is_test` = TRUE
-    )
-), `segc_ranked` AS (
+    ) AND NOT `basket_avg` IS NULL
+), `segc_dist_1` AS (
   SELECT
-    `segc_rank_key`,
-    COUNT(`segc_value_1`) OVER () - RANK() OVER (ORDER BY `segc_value_1` DESC) + 1 AS `segc_rank_1`,
-    COUNT(`segc_value_1`) OVER () AS `segc_rank_2`
-  FROM `segc_rank_values`
+    `segc_value`,
+    COUNT(*) AS `segc_n`,
+    SUM(COUNT(*)) OVER (ORDER BY `segc_value` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `segc_le`,
+    SUM(COUNT(*)) OVER () AS `segc_total`
+  FROM `segc_values_1`
+  GROUP BY
+    `segc_value`
+), `segc_cuts_1` AS (
+  SELECT
+    MAX(CASE WHEN 5 * `segc_le` <= 1 * `segc_total` THEN `segc_value` END) AS `segc_cut_1`
+  FROM `segc_dist_1`
 )
 SELECT
   `segc_key` AS `customer_id`
 FROM `segc_features`
-JOIN `segc_ranked`
-  ON `segc_ranked`.`segc_rank_key` = `segc_features`.`segc_key`
+CROSS JOIN `segc_cuts_1`
 WHERE
-  NOT `basket_avg` IS NULL
-  AND `segc_rank_1` * 5 <= 1 * `segc_rank_2`
+  NOT (
+    `is_test` = TRUE
+  )
+  AND NOT `basket_avg` IS NULL
+  AND NOT `segc_cut_1` IS NULL
+  AND `basket_avg` <= `segc_cut_1`
   AND `country` = 'FR'

@@ -68,9 +68,8 @@ WITH "segc_src_orders" AS (
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
   LEFT JOIN "segc_distinct_1" AS "segc_distinct_1"
     ON "segc_distinct_1"."segc_key" = "segc_base"."customer_id"
-), "segc_rank_values" AS (
+), "segc_values_1" AS (
   SELECT
-    "segc_key" AS "segc_rank_key",
     1.0 / (
       1.0 + EXP(
         -GREATEST(
@@ -141,24 +140,116 @@ WITH "segc_src_orders" AS (
           )
         )
       )
-    ) AS "segc_value_1"
+    ) AS "segc_value"
   FROM "segc_features"
   WHERE
     NOT (
       "is_test" = TRUE
     )
-), "segc_ranked" AS (
+), "segc_dist_1" AS (
   SELECT
-    "segc_rank_key",
-    COUNT(*) OVER () - RANK() OVER (ORDER BY "segc_value_1" ASC NULLS FIRST) + 1 AS "segc_rank_1",
-    COUNT("segc_value_1") OVER () AS "segc_rank_2"
-  FROM "segc_rank_values"
+    "segc_value",
+    COUNT(*) AS "segc_n",
+    SUM(COUNT(*)) OVER (
+      ORDER BY "segc_value" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "segc_le",
+    SUM(COUNT(*)) OVER () AS "segc_total"
+  FROM "segc_values_1"
+  GROUP BY
+    "segc_value"
+), "segc_cuts_1" AS (
+  SELECT
+    MIN(
+      CASE
+        WHEN 5 * (
+          "segc_total" - "segc_le" + "segc_n"
+        ) <= 1 * "segc_total"
+        THEN "segc_value"
+      END
+    ) AS "segc_cut_1"
+  FROM "segc_dist_1"
 )
 SELECT
   "segc_key" AS "customer_id",
   'high_potential' AS "segment"
 FROM "segc_features"
-JOIN "segc_ranked"
-  ON "segc_ranked"."segc_rank_key" = "segc_features"."segc_key"
+CROSS JOIN "segc_cuts_1"
 WHERE
-  "segc_rank_1" * 5 <= 1 * "segc_rank_2";
+  NOT (
+    "is_test" = TRUE
+  )
+  AND NOT "segc_cut_1" IS NULL
+  AND (
+    1.0 / (
+      1.0 + EXP(
+        -GREATEST(
+          -40.0,
+          LEAST(
+            40.0,
+            -1.2750623917260073 + (
+              1.241555397245329 * (
+                (
+                  COALESCE(CAST("purchases_90d" AS DOUBLE), 0.0) - 0.8158463626765874
+                ) / 2.018297044902729
+              )
+            ) + (
+              0.525818467580601 * (
+                (
+                  COALESCE(CAST("purchases_365d" AS DOUBLE), 0.0) - 3.0365491931024082
+                ) / 7.019828093553947
+              )
+            ) - (
+              0.002237602226789569 * (
+                (
+                  COALESCE(CAST("revenue_365d" AS DOUBLE), 0.0) - 211.35287868885507
+                ) / 578.2022367679997
+              )
+            ) - (
+              0.04305118445420904 * (
+                (
+                  COALESCE(CAST("basket_avg" AS DOUBLE), 57.49583333333333) - 63.49327586988741
+                ) / 36.28654431047045
+              )
+            ) + (
+              0.10480878526964071 * (
+                (
+                  COALESCE(CAST("returns_365d" AS DOUBLE), 0.0) - 0.24257201749534965
+                ) / 0.9584025873087283
+              )
+            ) + (
+              0.7608434923471908 * (
+                (
+                  COALESCE(CAST("categories_365d" AS DOUBLE), 0.0) - 1.0740033180835553
+                ) / 1.5075942211409934
+              )
+            ) - (
+              0.4231708460725541 * (
+                (
+                  COALESCE(CAST("orders_total" AS DOUBLE), 1.0) - 4.787441556482832
+                ) / 10.993152156874645
+              )
+            ) + (
+              0.0181937445236909 * (
+                (
+                  COALESCE(CAST("age" AS DOUBLE), 39.0) - 41.38796440601277
+                ) / 11.131864590643458
+              )
+            ) + (
+              0.011302926671684258 * (
+                (
+                  COALESCE(CAST(CAST("email_optin" AS INT) AS DOUBLE), 1.0) - 0.623246694484943
+                ) / 0.4845722364091408
+              )
+            ) + (
+              0.3162231211777898 * (
+                (
+                  COALESCE(CAST(CAST("loyalty_card" AS INT) AS DOUBLE), 0.0) - 0.30038710974812727
+                ) / 0.45842632346461043
+              )
+            )
+          )
+        )
+      )
+    )
+  ) >= "segc_cut_1";

@@ -15,26 +15,45 @@ WITH "segc_src_orders" AS (
   FROM "shop"."customers" AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
-), "segc_rank_values" AS (
+), "segc_values_1" AS (
   SELECT
-    "segc_key" AS "segc_rank_key",
-    "revenue_365d" AS "segc_value_1"
+    "revenue_365d" AS "segc_value"
   FROM "segc_features"
   WHERE
     NOT (
       "is_test" = TRUE
     )
-), "segc_ranked" AS (
+), "segc_dist_1" AS (
   SELECT
-    "segc_rank_key",
-    COUNT(*) OVER () - RANK() OVER (ORDER BY "segc_value_1" ASC NULLS FIRST) + 1 AS "segc_rank_1",
-    COUNT("segc_value_1") OVER () AS "segc_rank_2"
-  FROM "segc_rank_values"
+    "segc_value",
+    COUNT(*) AS "segc_n",
+    SUM(COUNT(*)) OVER (
+      ORDER BY "segc_value" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "segc_le",
+    SUM(COUNT(*)) OVER () AS "segc_total"
+  FROM "segc_values_1"
+  GROUP BY
+    "segc_value"
+), "segc_cuts_1" AS (
+  SELECT
+    MIN(
+      CASE
+        WHEN 10 * (
+          "segc_total" - "segc_le" + "segc_n"
+        ) <= 1 * "segc_total"
+        THEN "segc_value"
+      END
+    ) AS "segc_cut_1"
+  FROM "segc_dist_1"
 )
 SELECT
   "segc_key" AS "customer_id"
 FROM "segc_features"
-JOIN "segc_ranked"
-  ON "segc_ranked"."segc_rank_key" = "segc_features"."segc_key"
+CROSS JOIN "segc_cuts_1"
 WHERE
-  "segc_rank_1" * 10 <= 1 * "segc_rank_2"
+  NOT (
+    "is_test" = TRUE
+  )
+  AND NOT "segc_cut_1" IS NULL
+  AND "revenue_365d" >= "segc_cut_1"

@@ -17,39 +17,83 @@ WITH `segc_src_orders` AS (
   FROM `shop`.`customers` AS `segc_base`
   LEFT JOIN `segc_src_orders` AS `segc_src_orders`
     ON `segc_src_orders`.`segc_key` = `segc_base`.`customer_id`
-), `segc_rank_values` AS (
+), `segc_values_1` AS (
   SELECT
-    `segc_key` AS `segc_rank_key`,
-    `revenue_365d` AS `segc_value_1`,
-    CASE WHEN NOT `basket_avg` IS NULL THEN `basket_avg` END AS `segc_value_2`
+    `revenue_365d` AS `segc_value`
   FROM `segc_features`
   WHERE
     NOT (
       `is_test` = TRUE
     )
-), `segc_ranked` AS (
+), `segc_dist_1` AS (
   SELECT
-    `segc_rank_key`,
-    COUNT(`segc_value_1`) OVER () AS `segc_rank_1`,
-    COUNT(`segc_value_1`) OVER () - RANK() OVER (ORDER BY `segc_value_1` DESC) + 1 AS `segc_rank_2`,
-    COUNT(`segc_value_2`) OVER () AS `segc_rank_3`,
-    COUNT(`segc_value_2`) OVER () - RANK() OVER (ORDER BY `segc_value_2` DESC) + 1 AS `segc_rank_4`
-  FROM `segc_rank_values`
+    `segc_value`,
+    COUNT(*) AS `segc_n`,
+    SUM(COUNT(*)) OVER (ORDER BY `segc_value` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `segc_le`,
+    SUM(COUNT(*)) OVER () AS `segc_total`
+  FROM `segc_values_1`
+  GROUP BY
+    `segc_value`
+), `segc_cuts_1` AS (
+  SELECT
+    MIN(CASE WHEN 5 * `segc_le` > 4 * `segc_total` THEN `segc_value` END) AS `segc_cut_1`,
+    MIN(CASE WHEN 5 * `segc_le` > 3 * `segc_total` THEN `segc_value` END) AS `segc_cut_2`,
+    MIN(CASE WHEN 5 * `segc_le` > 2 * `segc_total` THEN `segc_value` END) AS `segc_cut_3`,
+    MIN(CASE WHEN 5 * `segc_le` > 1 * `segc_total` THEN `segc_value` END) AS `segc_cut_4`
+  FROM `segc_dist_1`
+), `segc_values_2` AS (
+  SELECT
+    `basket_avg` AS `segc_value`
+  FROM `segc_features`
+  WHERE
+    NOT (
+      `is_test` = TRUE
+    ) AND NOT `basket_avg` IS NULL
+), `segc_dist_2` AS (
+  SELECT
+    `segc_value`,
+    COUNT(*) AS `segc_n`,
+    SUM(COUNT(*)) OVER (ORDER BY `segc_value` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `segc_le`,
+    SUM(COUNT(*)) OVER () AS `segc_total`
+  FROM `segc_values_2`
+  GROUP BY
+    `segc_value`
+), `segc_cuts_2` AS (
+  SELECT
+    MIN(CASE WHEN 4 * `segc_le` > 3 * `segc_total` THEN `segc_value` END) AS `segc_cut_5`,
+    MIN(CASE WHEN 4 * `segc_le` > 2 * `segc_total` THEN `segc_value` END) AS `segc_cut_6`,
+    MIN(CASE WHEN 4 * `segc_le` > 1 * `segc_total` THEN `segc_value` END) AS `segc_cut_7`
+  FROM `segc_dist_2`
 )
 SELECT
   `segc_key` AS `customer_id`
 FROM `segc_features`
-JOIN `segc_ranked`
-  ON `segc_ranked`.`segc_rank_key` = `segc_features`.`segc_key`
+CROSS JOIN `segc_cuts_1`
+CROSS JOIN `segc_cuts_2`
 WHERE
-  (
-    (
-      5 * `segc_rank_2` + `segc_rank_1` - 1
-    ) DIV `segc_rank_1`
-  ) = 5
+  NOT (
+    `is_test` = TRUE
+  )
+  AND CASE
+    WHEN `revenue_365d` >= `segc_cut_1`
+    THEN 5
+    WHEN `revenue_365d` >= `segc_cut_2`
+    THEN 4
+    WHEN `revenue_365d` >= `segc_cut_3`
+    THEN 3
+    WHEN `revenue_365d` >= `segc_cut_4`
+    THEN 2
+    ELSE 1
+  END = 5
   AND CASE
     WHEN NOT `basket_avg` IS NULL
-    THEN (
-      4 * `segc_rank_4` + `segc_rank_3` - 1
-    ) DIV `segc_rank_3`
+    THEN CASE
+      WHEN `basket_avg` >= `segc_cut_5`
+      THEN 4
+      WHEN `basket_avg` >= `segc_cut_6`
+      THEN 3
+      WHEN `basket_avg` >= `segc_cut_7`
+      THEN 2
+      ELSE 1
+    END
   END >= 3

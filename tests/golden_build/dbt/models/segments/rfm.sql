@@ -32,78 +32,212 @@ WITH "segc_src_orders" AS (
   FROM {{ source("retail", "customers") }} AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
-), "segc_rank_values" AS (
+), "segc_values_1" AS (
   SELECT
-    "segc_key" AS "segc_rank_key",
-    CASE
-      WHEN NOT "last_order_at" IS NULL
-      THEN -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-    END AS "segc_value_1",
-    "purchases_365d" AS "segc_value_2",
-    "revenue_365d" AS "segc_value_3"
+    -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE)) AS "segc_value"
+  FROM "segc_features"
+  WHERE
+    NOT (
+      "is_test" = TRUE
+    ) AND NOT "last_order_at" IS NULL
+), "segc_dist_1" AS (
+  SELECT
+    "segc_value",
+    COUNT(*) AS "segc_n",
+    SUM(COUNT(*)) OVER (
+      ORDER BY "segc_value" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "segc_le",
+    SUM(COUNT(*)) OVER () AS "segc_total"
+  FROM "segc_values_1"
+  GROUP BY
+    "segc_value"
+), "segc_cuts_1" AS (
+  SELECT
+    MIN(CASE WHEN 5 * "segc_le" > 4 * "segc_total" THEN "segc_value" END) AS "segc_cut_1",
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_2",
+    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_3",
+    MIN(CASE WHEN 5 * "segc_le" > 1 * "segc_total" THEN "segc_value" END) AS "segc_cut_4"
+  FROM "segc_dist_1"
+), "segc_values_2" AS (
+  SELECT
+    "purchases_365d" AS "segc_value"
   FROM "segc_features"
   WHERE
     NOT (
       "is_test" = TRUE
     )
-), "segc_ranked" AS (
+), "segc_dist_2" AS (
   SELECT
-    "segc_rank_key",
-    COUNT("segc_value_1") OVER () AS "segc_rank_1",
-    COUNT("segc_value_1") OVER () - RANK() OVER (ORDER BY "segc_value_1" DESC) + 1 AS "segc_rank_2",
-    COUNT("segc_value_2") OVER () AS "segc_rank_3",
-    COUNT("segc_value_2") OVER () - RANK() OVER (ORDER BY "segc_value_2" DESC) + 1 AS "segc_rank_4",
-    COUNT("segc_value_3") OVER () AS "segc_rank_5",
-    COUNT("segc_value_3") OVER () - RANK() OVER (ORDER BY "segc_value_3" DESC) + 1 AS "segc_rank_6"
-  FROM "segc_rank_values"
+    "segc_value",
+    COUNT(*) AS "segc_n",
+    SUM(COUNT(*)) OVER (
+      ORDER BY "segc_value" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "segc_le",
+    SUM(COUNT(*)) OVER () AS "segc_total"
+  FROM "segc_values_2"
+  GROUP BY
+    "segc_value"
+), "segc_cuts_2" AS (
+  SELECT
+    MIN(CASE WHEN 5 * "segc_le" > 4 * "segc_total" THEN "segc_value" END) AS "segc_cut_5",
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_6",
+    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_7",
+    MIN(CASE WHEN 5 * "segc_le" > 1 * "segc_total" THEN "segc_value" END) AS "segc_cut_8"
+  FROM "segc_dist_2"
+), "segc_values_3" AS (
+  SELECT
+    "revenue_365d" AS "segc_value"
+  FROM "segc_features"
+  WHERE
+    NOT (
+      "is_test" = TRUE
+    )
+), "segc_dist_3" AS (
+  SELECT
+    "segc_value",
+    COUNT(*) AS "segc_n",
+    SUM(COUNT(*)) OVER (
+      ORDER BY "segc_value" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "segc_le",
+    SUM(COUNT(*)) OVER () AS "segc_total"
+  FROM "segc_values_3"
+  GROUP BY
+    "segc_value"
+), "segc_cuts_3" AS (
+  SELECT
+    MIN(CASE WHEN 5 * "segc_le" > 4 * "segc_total" THEN "segc_value" END) AS "segc_cut_9",
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_10",
+    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_11",
+    MIN(CASE WHEN 5 * "segc_le" > 1 * "segc_total" THEN "segc_value" END) AS "segc_cut_12"
+  FROM "segc_dist_3"
 )
 SELECT
   "segc_key" AS "customer_id",
   CASE
     WHEN CASE
       WHEN NOT "last_order_at" IS NULL
-      THEN (
-        5 * "segc_rank_2" + "segc_rank_1" - 1
-      ) // "segc_rank_1"
+      THEN CASE
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_1"
+        THEN 5
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_2"
+        THEN 4
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_3"
+        THEN 3
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_4"
+        THEN 2
+        ELSE 1
+      END
     END >= 4
-    AND (
-      (
-        5 * "segc_rank_4" + "segc_rank_3" - 1
-      ) // "segc_rank_3"
-    ) >= 4
-    AND (
-      (
-        5 * "segc_rank_6" + "segc_rank_5" - 1
-      ) // "segc_rank_5"
-    ) >= 4
+    AND CASE
+      WHEN "purchases_365d" >= "segc_cut_5"
+      THEN 5
+      WHEN "purchases_365d" >= "segc_cut_6"
+      THEN 4
+      WHEN "purchases_365d" >= "segc_cut_7"
+      THEN 3
+      WHEN "purchases_365d" >= "segc_cut_8"
+      THEN 2
+      ELSE 1
+    END >= 4
+    AND CASE
+      WHEN "revenue_365d" >= "segc_cut_9"
+      THEN 5
+      WHEN "revenue_365d" >= "segc_cut_10"
+      THEN 4
+      WHEN "revenue_365d" >= "segc_cut_11"
+      THEN 3
+      WHEN "revenue_365d" >= "segc_cut_12"
+      THEN 2
+      ELSE 1
+    END >= 4
     THEN 'champions'
-    WHEN (
-      (
-        5 * "segc_rank_4" + "segc_rank_3" - 1
-      ) // "segc_rank_3"
-    ) >= 4
+    WHEN CASE
+      WHEN "purchases_365d" >= "segc_cut_5"
+      THEN 5
+      WHEN "purchases_365d" >= "segc_cut_6"
+      THEN 4
+      WHEN "purchases_365d" >= "segc_cut_7"
+      THEN 3
+      WHEN "purchases_365d" >= "segc_cut_8"
+      THEN 2
+      ELSE 1
+    END >= 4
     THEN 'loyal'
     WHEN CASE
       WHEN NOT "last_order_at" IS NULL
-      THEN (
-        5 * "segc_rank_2" + "segc_rank_1" - 1
-      ) // "segc_rank_1"
+      THEN CASE
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_1"
+        THEN 5
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_2"
+        THEN 4
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_3"
+        THEN 3
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_4"
+        THEN 2
+        ELSE 1
+      END
     END >= 4
     THEN 'promising'
     WHEN CASE
       WHEN NOT "last_order_at" IS NULL
-      THEN (
-        5 * "segc_rank_2" + "segc_rank_1" - 1
-      ) // "segc_rank_1"
+      THEN CASE
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_1"
+        THEN 5
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_2"
+        THEN 4
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_3"
+        THEN 3
+        WHEN (
+          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+        ) >= "segc_cut_4"
+        THEN 2
+        ELSE 1
+      END
     END <= 2
-    AND (
-      (
-        5 * "segc_rank_6" + "segc_rank_5" - 1
-      ) // "segc_rank_5"
-    ) >= 3
+    AND CASE
+      WHEN "revenue_365d" >= "segc_cut_9"
+      THEN 5
+      WHEN "revenue_365d" >= "segc_cut_10"
+      THEN 4
+      WHEN "revenue_365d" >= "segc_cut_11"
+      THEN 3
+      WHEN "revenue_365d" >= "segc_cut_12"
+      THEN 2
+      ELSE 1
+    END >= 3
     THEN 'at_risk'
     ELSE 'hibernating'
   END AS "segment"
 FROM "segc_features"
-JOIN "segc_ranked"
-  ON "segc_ranked"."segc_rank_key" = "segc_features"."segc_key"
+CROSS JOIN "segc_cuts_1"
+CROSS JOIN "segc_cuts_2"
+CROSS JOIN "segc_cuts_3"
+WHERE
+  NOT (
+    "is_test" = TRUE
+  )
