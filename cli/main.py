@@ -223,16 +223,17 @@ def count(
     from segc.cli import output
 
     output.print_counts(result, format)
-    small = [s for s in result.segments if s.too_small]
-    if format == "table":
-        for s in small:
-            typer.echo(f"warning: `{s.name}` has {s.count} members, below its min_size {s.min_size}", err=True)
-        for name in result.empty_branches:
-            typer.echo(f"warning: branch `{name}` is empty: no customer of the population is in it", err=True)
-        for f, share in result.missing.items():
-            typer.echo(f"warning: `{f}` is missing for {share:.0%} of the population: conditions on it "
-                       "exclude them (`not` includes them)", err=True)
-    if small and strict:
+    from segc.count_rules import count_diagnostics
+    from segc.errors import render_text
+
+    diags = count_diagnostics(p, result, strict)
+    errors = [d for d in diags if d.is_error]
+    # json/csv keep stderr for what fails the run: their readers are scripts
+    shown = diags if format == "table" else errors
+    if shown:
+        typer.echo(render_text(shown), err=True)
+    if errors:
+        typer.echo(f"\n{len(errors)} error{'s' if len(errors) != 1 else ''} (--strict)", err=True)
         raise typer.Exit(1)
 
 
@@ -351,7 +352,7 @@ def build(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or names to build (default: every segment and segmentation).")] = None,
     template: Annotated[str, typer.Option("--template", "-t", help="select, view, table, members or dbt.")] = "select",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder, replaced as a whole (default: build/<template> in the project).")] = None,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="Target dialect (default: the project's).")] = None,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="duckdb, sqlite, postgres, mysql, snowflake, bigquery, redshift, trino, databricks, spark, tsql (default: the project's).")] = None,
     schema: Annotated[Optional[str], typer.Option("--schema", help="Schema (or db.schema) of the views and tables the view/table templates create.")] = None,
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
@@ -383,7 +384,7 @@ def build(
                f"in {target}", err=True)
 
 
-@app.command("test")
+@app.command("test", short_help="Run the segment unit tests (tests/*.yml) on in-memory DuckDB and SQLite.")
 def test_command(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or test files (default: the project's tests/*.yml).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
@@ -393,7 +394,7 @@ def test_command(
     on in-memory DuckDB and SQLite (no warehouse). Exit 1 on any difference.
 
     A test file (tests/*.yml) holds `as_of`, `rows` per source, optional `defaults`, and
-    `expect: {segment: [keys]}` (segmentation branches as `name.branch`).
+    `expect: {segment: \\[keys]}` (segmentation branches as `name.branch`).
 
     Example: segc test -p examples/retail
     """
@@ -424,7 +425,7 @@ def test_command(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(short_help="What changed between two versions of a project, and who enters or leaves each segment.")
 def diff(
     old: Annotated[str, typer.Argument(help="The old version: a project folder, or a git revision (HEAD, main, a tag...).")],
     new: Annotated[Optional[Path], typer.Argument(help="The new version: a project folder (default: found upward from here).")] = None,
@@ -456,7 +457,7 @@ def diff(
     reports.print_diff(result, format)
 
 
-@app.command()
+@app.command(short_help="Write a static HTML catalogue of the segments (searchable index, SQL per dialect).")
 def docs(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the catalogue to (replaced if it holds a previous one).")],
     path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
@@ -484,7 +485,7 @@ def docs(
         typer.echo(f"note: no sizes: {result.note}", err=True)
 
 
-@app.command()
+@app.command(short_help="KPI report per segment (and per --by value), with the change since one period before.")
 def report(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: every segment).")] = None,
     kpi: Annotated[Optional[list[str]], typer.Option("--kpi", "-k", help="Only this KPI of segc.yml `kpis:` (repeatable; default: all of them).")] = None,
@@ -631,7 +632,7 @@ score_app = typer.Typer(
          "score is a float feature of every segment (`potential > 0.7`, `top 20% by potential`), "
          "compiled to plain SQL.",
 )
-app.add_typer(score_app, name="score")
+app.add_typer(score_app, name="score", short_help="Potential scores (segc.yml `scores:`): fit a logistic regression, show it.")
 
 
 def _score_project(project: Path | None, fmt: str):
@@ -708,7 +709,7 @@ def score_show(
     scores.print_model(model, format, path=path, current=is_current(p, model))
 
 
-@app.command()
+@app.command(short_help="Find segments in the data (k-means) and write them as an editable segmentation.")
 def discover(
     path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
     features: Annotated[str, typer.Option("--features", help="Required: the numeric (or bool) features to cluster on, comma-separated.")] = "",

@@ -122,10 +122,9 @@ def print_transitions(result, fmt: str) -> None:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["from", "to", "count", "row_share"])
         for r in result.rows:
-            total = result.row_total(r)
             for c in result.columns:
-                n = result.counts.get((r, c), 0)
-                writer.writerow([r, c, n, f"{n / total:.6f}" if total else ""])
+                share = result.row_share(r, c)
+                writer.writerow([r, c, result.counts.get((r, c), 0), "" if share is None else f"{share:.6f}"])
         return
     from rich.console import Console
     from rich.table import Table
@@ -142,8 +141,7 @@ def print_transitions(result, fmt: str) -> None:
             continue
         cells = []
         for c in result.columns:
-            n = result.counts.get((r, c), 0)
-            cell = f"{n:,} ({n / total:.0%})"
+            cell = f"{result.counts.get((r, c), 0):,} ({result.row_share(r, c):.0%})"
             cells.append(f"[bold]{cell}[/]" if r == c else cell)
         table.add_row(r, *cells, f"{total:,}")
     Console().print(table)

@@ -53,9 +53,10 @@ def print_diff(result, fmt: str = "text") -> None:
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True)
+    status = [c.status for c in result.changes]
     console.print(f"[bold]{escape(result.old_label)}[/] -> [bold]{escape(result.new_label)}[/]: "
-                  f"{len(result.changes)} definition{'s' if len(result.changes) != 1 else ''} changed, "
-                  f"{result.unchanged} unchanged")
+                  + ", ".join(f"{status.count(s)} {s}" for s in ("added", "removed", "changed"))
+                  + f", {result.unchanged} unchanged")
     if result.config_diff:
         console.print("[yellow]~ changed[/] [bold]segc.yml[/]")
         for line in result.config_diff.splitlines():
@@ -72,10 +73,17 @@ def print_diff(result, fmt: str = "text") -> None:
     if rows:
         table = Table(title=f"membership on the preview data (as of {result.as_of})", title_justify="left")
         for col in ("segment", "status", "before", "after", "entered", "left", "unchanged"):
-            table.add_column(col, justify="left" if col in ("segment", "status") else "right")
+            # names are never cut: two branches of one segmentation must stay apart
+            table.add_column(col, justify="left" if col in ("segment", "status") else "right",
+                             no_wrap=col == "segment")
         for c, m in rows:
             table.add_row(escape(m.name), c.status, f"{m.before:,}", f"{m.after:,}", f"[green]+{m.entered:,}[/]",
                           f"[red]-{m.left:,}[/]", f"{m.unchanged:,}")
+        if not console.is_terminal:  # a CI log or a file: rich's 80 columns would cut names and figures
+            from rich.measure import Measurement
+
+            wide = console.options.update(max_width=10_000)
+            console.width = max(console.width, Measurement.get(console, wide, table).maximum)
         console.print(table)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")

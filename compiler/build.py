@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__, ast
@@ -122,7 +122,7 @@ class _Builder:
             try:
                 ctx = self.context(name, kind, node, stems[name])
             except SegcError as e:  # report every failing definition, not only the first
-                diags.extend(e.diagnostics)
+                diags.extend(_located(d, name, node) for d in e.diagnostics)
                 continue
             contexts.append(ctx)
         if diags:
@@ -589,6 +589,15 @@ def _check_out(root: Path, out: Path) -> None:
                                    f"(no {MANIFEST} from segc): it would be replaced",
                                    hints=("build into a new or empty folder; segc replaces its own "
                                           "output folders as a whole",)))
+
+
+def _located(d: Diagnostic, name: str, node) -> Diagnostic:
+    """A problem found in the SQL of one definition (E602: the dialect cannot express it)
+    has no place in a file: name the definition and point at it, or a build of 30 segments
+    would only say that *something* cannot be expressed."""
+    if d.span is not None or d.file is not None:
+        return d
+    return replace(d, message=f"`{name}`: {d.message}", span=node.name_span or node.span)
 
 
 def _fresh_dir(parent: Path, stem: str, create: bool = True) -> Path:

@@ -77,7 +77,7 @@ class Checker:
         self.params = dict(params or {})
         self.defs: dict[str, tuple[ast.Segment | ast.Segmentation, str]] = {}
         # definitions with a syntax error: already reported, so references to them are quiet
-        self.broken = {name for module in modules for name in module.broken}
+        self.broken = {name for module in modules for name in module.broken} | schema.broken
         for module in modules:
             for d in module.definitions:
                 self._declare(d, module.file)
@@ -108,7 +108,8 @@ class Checker:
             seen = set()
             for i, b in enumerate(d.branches):
                 if b.name in seen:
-                    self._error("E206", f"branch `{b.name}` appears twice in `{d.name}`", b.name_span)
+                    self._error("E206", f"branch `{b.name}` appears twice in `{d.name}`", b.name_span,
+                                f"rename one of them: `{d.name}.{b.name}` must name one branch")
                 seen.add(b.name)
                 if b.expr is None and i != len(d.branches) - 1:
                     self._error("E207", "`else` must be the last branch", b.span,
@@ -151,7 +152,9 @@ class Checker:
     def check(self) -> Checked:
         population = ir.TRUE
         if self.schema.population is not None:
-            population = self._embedded_pred(self.schema.population, self._features_scope()) or ir.TRUE
+            scope = self._features_scope()
+            population = self._embedded_pred(self.schema.population, scope) or ir.TRUE
+            self._population_policy(scope.used)
         # every aggregate feature of segc.yml is checked (its `where:`, its type), used or not
         for f in self.schema.features.values():
             if f.kind == "agg":
@@ -174,9 +177,10 @@ class Checker:
             else:
                 info = self._segmentation_info(node, file)
                 segmentations[name] = info
+                allowed = self._policy(node, info.features)  # once: the branches share it
                 for bname, pred in self._branch_preds(info):
                     segments[f"{name}.{bname}"] = Definition(
-                        f"{name}.{bname}", pred, node, file, info.features, self._policy(node, info.features))
+                        f"{name}.{bname}", pred, node, file, info.features, dict(allowed))
         errors = [d for d in self.diags if d.is_error]
         if errors:
             raise SegcError(self.diags)
@@ -217,6 +221,16 @@ class Checker:
                 self._error("E501", f"`{f}` is a sensitive feature", expr.span,
                             "sensitive features may only be used by a segment annotated "
                             "@allow_sensitive(\"reason\")")
+
+    def _population_policy(self, used) -> None:
+        # the population filters every segment, so no segment's @allow_sensitive covers it
+        sensitive = sorted(f for f in used if self.schema.features[f].sensitive)
+        if sensitive:
+            self._error("E501", "the population uses the sensitive feature"
+                        f"{'s' if len(sensitive) > 1 else ''} " + ", ".join(f"`{f}`" for f in sensitive),
+                        self.schema.population.span,
+                        "the population applies to every segment, where @allow_sensitive cannot reach: "
+                        "move the condition into the segments that have a legal basis")
 
     def _policy(self, node, used: frozenset[str]) -> dict[str, str]:
         sensitive = sorted(f for f in used if self.schema.features[f].sensitive)
@@ -751,9 +765,10 @@ class Checker:
     def _quantile(self, node, scope):
         by = self._value(node.args[0], scope)
         n = node.args[1]
-        if not (isinstance(n, ast.Literal) and n.type == "int" and n.value >= 2):
-            self._error("E304", "the number of quantiles must be a whole number of at least 2", n.span,
-                        "e.g. `quantile_score(revenue_365d, 5)` for quintiles")
+        # each score above 1 is a cut in the SQL (lower.py), so n stays at percentiles or below
+        if not (isinstance(n, ast.Literal) and n.type == "int" and 2 <= n.value <= MAX_QUANTILES):
+            self._error("E304", f"the number of quantiles must be a whole number from 2 to {MAX_QUANTILES}", n.span,
+                        "e.g. `quantile_score(revenue_365d, 5)` for quintiles; for a finer cut, `top p% by`")
             raise _Reported
         if _type(by) not in ir.NUMERIC + TEMPORAL + (ERROR,):
             self._error("E304", f"`quantile_score` ranks numbers or dates; this is {_a(_type(by))}",
@@ -842,6 +857,9 @@ class Checker:
 
     def _period(self, p: ast.Period, scope) -> ir.Window:
         asof = ir.AsOf()
+        if p.kind in ("last", "next") and p.duration.amount == 0:
+            self._warn("W106", f"`{p.kind} {p.duration.text}` holds no time at all: nothing is ever in it",
+                       p.span, f"write e.g. `{p.kind} 1 {p.duration.unit}`")
         if p.kind == "last":
             return ir.Window(_shift(asof, -p.duration.amount, p.duration.unit), asof)
         if p.kind == "next":
@@ -947,6 +965,9 @@ def shift_date(d: dt.date, amount: int, unit: str) -> dt.date:
     year, month = d.year + y, m + 1
     day = min(d.day, calendar.monthrange(year, month)[1])
     return d.replace(year=year, month=month, day=day)
+
+
+MAX_QUANTILES = 100
 
 
 def _contains_quantile(v) -> bool:

@@ -53,7 +53,7 @@ def check_data(project) -> list[Diagnostic]:
         if segc_type and not _accepts(segc_type, have[column]):
             diags.append(Diagnostic("E711", f"{what}: column `{column}` of {src.path} is {have[column]}, "
                                     f"not {segc_type}", schema.key_span(*path),
-                                    hints=(f"declare `type:` to match the data, or convert the column",)))
+                                    hints=("declare `type:` to match the data, or convert the column",)))
             return False
         return True
 

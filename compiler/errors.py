@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from .source import Span
@@ -108,16 +108,21 @@ def render_github(diagnostics: list[Diagnostic]) -> str:
     def esc(s: str) -> str:
         return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
+    def esc_property(s: str) -> str:  # `,` and `:` would end a property (a file named a,b.seg)
+        return esc(s).replace(":", "%3A").replace(",", "%2C")
+
     out = []
     for d in sorted(diagnostics, key=sort_key):
         params = []
         if d.span is not None:
-            params += [f"file={d.span.file}", f"line={d.span.line}", f"col={d.span.col}"]
+            params += [f"file={esc_property(d.span.file)}", f"line={d.span.line}", f"col={d.span.col}"]
         elif d.file:
-            params.append(f"file={d.file}")
+            params.append(f"file={esc_property(d.file)}")
         params.append(f"title={d.code}")
         kind = "error" if d.is_error else "warning"
-        out.append(f"::{kind} {','.join(params)}::{esc(d.message)}")
+        # the hints too: on the pull request the annotation is all the reader sees
+        text = "\n".join([d.message, *(f"hint: {h}" for h in ([d.label] if d.label else []) + list(d.hints))])
+        out.append(f"::{kind} {','.join(params)}::{esc(text)}")
     return "\n".join(out)
 
 

@@ -3,7 +3,6 @@ are two-valued by construction: lowering guards every nullable operand, so a con
 on a missing value is false and `Not` is the complement within the population."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 NUMERIC = ("int", "float")

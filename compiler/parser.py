@@ -415,6 +415,12 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
     expected = e.accepts or e.expected
     message = f"unexpected `{tok}`"
     prev = text[:tok.start_pos].rstrip()[-1:]
+    if tok.type == "MISSING" and prev in ("[", ","):
+        # `x in [1, missing]`: the same mistake as `[1, null]`, which the checker reports as E305
+        operand = re.search(r"([A-Za-z_]\w*)\s+(?:not\s+)?in\s*\[[^\[\]]*$", text[:tok.start_pos])
+        test = f"`{operand.group(1)} is missing`" if operand else "`x is missing`"
+        return Diagnostic("E305", "a list cannot hold a missing value", Span(source, tok.start_pos, tok.end_pos),
+                          hints=(f"test it separately: {test}",))
     if str(tok) == "=" and prev == "=" and "COMP_OP" not in expected:
         hints.append("equality is a single `=`")
     elif prev + str(tok) in ("=>", "=<"):
@@ -425,6 +431,9 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
         hints.append(f"`{tok}` is a keyword of the language and cannot be used as a name")
     if str(tok) in ("and", "or") and "NAME" in expected:
         hints.append("a condition is missing before this word")
+    if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
+        hints.append("inside an aggregate, `where` comes before `during`: "
+                     "`count(orders where ... during last 30 days)`")
     if expected:
         hints.append(f"expected {_describe_expected(expected)}")
     return Diagnostic("E101", message, Span(source, tok.start_pos, tok.end_pos),

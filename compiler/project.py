@@ -11,8 +11,8 @@ from .errors import Diagnostic, SegcError, suggest
 from .lower import KEY, Lowerer, col, flag, ident, or_
 from .parser import parse_expression, parse_module
 from .render import render
-from .schema import Schema, coerce_param, load_schema
-from .source import Source
+from .schema import coerce_param, load_schema
+from .source import Source, Span
 
 FORMS = ("select", "count", "label")
 MISSING_WARNING = 0.20  # warn when a feature a segment uses is missing this often
@@ -61,10 +61,28 @@ def _read(path: Path, display: str) -> Source:
         return Source(display, path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SegcError(Diagnostic("E007", "file not found", file=display)) from None
-    except UnicodeDecodeError as e:
-        raise SegcError(Diagnostic("E007", f"not UTF-8 text (byte {e.start})", file=display)) from None
+    except UnicodeDecodeError:
+        raise SegcError(_not_utf8(path, display)) from None
     except OSError as e:
         raise SegcError(Diagnostic("E007", f"cannot read: {e.strerror}", file=display)) from None
+
+
+def _not_utf8(path: Path, display: str) -> Diagnostic:
+    """E007 pointing at the first byte that is not UTF-8 (read_text's offset is relative
+    to a buffered chunk, so decode the whole file again to find it)."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+        bad = len(raw)
+    except UnicodeDecodeError as e:
+        bad = e.start
+
+    def text(data: bytes) -> str:  # as read_text would: universal newlines
+        return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+    at = len(text(raw[:bad]))
+    return Diagnostic("E007", f"not UTF-8 text (byte {bad})", Span(Source(display, text(raw)), at, at + 1),
+                      hints=("save the file as UTF-8",))
 
 
 def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
@@ -80,8 +98,8 @@ def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
         root = find_root(path.parent)
     if root is None:
         raise SegcError(Diagnostic("E008", f"no segc.yml found in `{path}` or any folder above it",
-                                   file=str(path), hints=("create a project with `segc init DIR`, "
-                                                          "or point at one with --project DIR",)))
+                                   file=str(path), hints=("a project is a folder holding segc.yml (see examples/retail): "
+                                                          "point at one with --project DIR",)))
     return Project(root, params=params, as_of=as_of, segments=segments)
 
 
@@ -98,9 +116,10 @@ class Project:
                 if getattr(e, "module", None) is not None:  # what parsed is still checked
                     self.modules.append(e.module)
         try:
-            self.schema: Schema = load_schema(_read(self.root / "segc.yml", self._display(self.root / "segc.yml")))
+            self.schema, problems = load_schema(_read(self.root / "segc.yml", self._display(self.root / "segc.yml")))
         except SegcError as e:  # without a schema nothing can be checked, but syntax errors still show
             raise SegcError(e.diagnostics + diags) from None
+        diags = problems + diags
         self.params = self._params(params or {})
         self.as_of = self._as_of(as_of)
         # kept: ad-hoc expressions reuse its resolved definitions and parsed `where:`s
@@ -348,9 +367,10 @@ class Project:
             raise SegcError(Diagnostic("E212", f"unknown segmentation `{name}`",
                                        hints=(f"did you mean `{close}`?" if close else
                                               "segmentations: " + (", ".join(self.checked.segmentations) or "none"),)))
-        start_d, end_d = self._as_of(start), self._as_of(end)
-        if start_d is None or end_d is None:
-            raise SegcError(Diagnostic("E009", "transitions need two dates (--from and --to), not `today`"))
+        start_d, end_d = _transition_date(start, "--from"), _transition_date(end, "--to")
+        if start_d >= end_d:
+            raise SegcError(Diagnostic("E009", f"--from {start_d} is not before --to {end_d}",
+                                       hints=("rows are the branches at the earlier date: swap the dates",)))
         q = _transitions_query(self.label_query(name, start_d, keep_unmatched=True),
                                self.label_query(name, end_d, keep_unmatched=True), self.schema.key)
         rows = self._run(q)
@@ -505,6 +525,19 @@ def same_file(display: str, path: Path) -> bool:
         return False
 
 
+def _transition_date(value, option: str) -> dt.date:
+    # both sides are pinned dates: with a rolling `today` the matrix would change
+    # meaning from one run to the next
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise SegcError(Diagnostic("E009", f"{option} `{value}` is not a date",
+                                   hints=("transitions need two dates written YYYY-MM-DD, e.g. "
+                                          "--from 2024-01-01 --to 2024-07-01",))) from None
+
+
 def _transitions_query(start_q, end_q, key: str):
     """One query: the labels at both dates, fully outer-joined on the key."""
     from sqlglot import exp
@@ -607,7 +640,13 @@ class Transitions:
     def row_total(self, row: str) -> int:
         return sum(self.counts.get((row, c), 0) for c in self.columns)
 
+    def row_share(self, row: str, column: str) -> float | None:
+        """The share of the row's customers who are in `column` at the end (None: empty row)."""
+        total = self.row_total(row)
+        return self.counts.get((row, column), 0) / total if total else None
+
     def to_dict(self) -> dict:
         return {"segmentation": self.segmentation, "from": self.start, "to": self.end,
                 "rows": [{"from": r, "total": self.row_total(r),
-                          "to": {c: self.counts.get((r, c), 0) for c in self.columns}} for r in self.rows]}
+                          "to": {c: self.counts.get((r, c), 0) for c in self.columns},
+                          "share": {c: self.row_share(r, c) for c in self.columns}} for r in self.rows]}

@@ -55,11 +55,17 @@ class FeatureModel(_Model):
     nullable: bool = True
     sensitive: bool = False
 
-    @field_validator("window")
+    @field_validator("window", mode="before")  # before: `window: 30` is a number, not a string
     @classmethod
     def _window(cls, v):
-        if v is not None and not _WINDOW.match(v):
+        if v is None:
+            return v
+        m = _WINDOW.match(v) if isinstance(v, str) else None
+        if m is None:
             raise ValueError("a window is a duration such as `90 days`, `2 weeks`, `6 months`, `1 year`")
+        if int(m.group(1)) == 0:
+            raise ValueError(f"a window of `{v.strip()}` holds no time, so the aggregate would see no event; "
+                             "leave `window:` out to aggregate every event before the as-of")
         return v
 
 
@@ -114,6 +120,14 @@ class ProjectModel(_Model):
     params: dict[str, ParamModel] = {}
     kpis: dict[str, KpiModel] = {}
     scores: dict[str, ScoreModel] = {}
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v):
+        # pydantic would read a number as seconds since 1970 (`as_of: 86400` = 1970-01-02)
+        if isinstance(v, (bool, int, float)):
+            raise ValueError("a date is written YYYY-MM-DD")
+        return v
 
 
 @dataclass(frozen=True)
@@ -214,6 +228,7 @@ class Schema:
     located: Located | None = field(default=None, repr=False)
     kpis: dict[str, KpiDef] = field(default_factory=dict)
     scores: dict[str, ScoreDef] = field(default_factory=dict)
+    broken: frozenset[str] = frozenset()  # features left out for a problem in segc.yml
 
     def key_span(self, *path) -> Span | None:
         return self.located.span(tuple(path)) if self.located else None
@@ -225,16 +240,31 @@ def parse_window(text: str) -> ast.Duration | None:
     return ast.Duration(int(m.group(1)), m.group(2)) if m else None
 
 
-def load_schema(source: Source) -> Schema:
+def load_schema(source: Source) -> tuple[Schema, list[Diagnostic]]:
+    """The schema and the problems of segc.yml. A feature with a problem is left out of
+    the schema and named in `broken`, so that the segments are still checked (and their
+    uses of it not reported again); only a document without a usable shape raises."""
     located = load_yaml(source)
     if not isinstance(located.data, dict):
         raise SegcError(Diagnostic("E003", "segc.yml must be a mapping of keys (name:, base:, sources: ...)",
                                    Span(source, 0, min(len(source.text), 1))))
-    try:
-        model = ProjectModel.model_validate(located.data)
-    except ValidationError as e:
-        raise SegcError([_pydantic_diagnostic(located, err) for err in e.errors()]) from None
-    return _build(model, located)
+    data, diags, broken = located.data, [], set()
+    while True:
+        try:
+            model = ProjectModel.model_validate(data)
+            break
+        except ValidationError as e:
+            errors = e.errors()
+            diags += [_pydantic_diagnostic(located, err) for err in errors]
+            in_features = [err["loc"][1] for err in errors if len(err["loc"]) > 1 and err["loc"][0] == "features"]
+            if len(in_features) < len(errors) or not isinstance(data.get("features"), dict):
+                raise SegcError(diags) from None  # a problem outside `features:`
+            bad = set(in_features)
+            data = {**data, "features": {k: v for k, v in data["features"].items() if k not in bad}}
+            broken |= bad
+    schema, problems = _build(model, located)
+    schema.broken = frozenset(broken | schema.broken)
+    return schema, diags + problems
 
 
 def _pydantic_diagnostic(located: Located, err: dict) -> Diagnostic:
@@ -262,7 +292,7 @@ def _pydantic_diagnostic(located: Located, err: dict) -> Diagnostic:
         else:
             hints.append("known keys: " + ", ".join(sorted(names)))
     else:
-        message = f"`{where}`: {err['msg']}"
+        message = f"`{where}`: {err['msg'].removeprefix('Value error, ')}"  # our validators' own words
         span = located.value_spans.get(path, (located.span(path), False))[0]
         if "literal" in kind and isinstance(err.get("input"), str):  # `integer` -> `int`
             close = suggest(err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
@@ -270,6 +300,11 @@ def _pydantic_diagnostic(located: Located, err: dict) -> Diagnostic:
                 hints.append(f"did you mean `{close}`?")
         if "literal" in kind and path and path[-1] == "type":
             hints.append("types are: " + ", ".join(TYPES))
+        if kind.startswith("date_") or path == ("as_of",):  # pydantic's words are about datetimes
+            message = f"`{where}` is not a date"
+            hints.append("write a date as YYYY-MM-DD, e.g. 2024-07-01")
+            if path == ("as_of",):
+                hints.append("leave `as_of:` out to use the engine's current date (rolling)")
     return Diagnostic("E004", message, span, hints=tuple(hints))
 
 
@@ -278,7 +313,7 @@ def _text(located: Located, path: tuple, value: str) -> Text:
     return Text(value, span, exact)
 
 
-def _build(m: ProjectModel, loc: Located) -> Schema:
+def _build(m: ProjectModel, loc: Located) -> tuple[Schema, list[Diagnostic]]:
     diags: list[Diagnostic] = []
 
     def err(path, message, *hints, code="E005"):
@@ -295,15 +330,17 @@ def _build(m: ProjectModel, loc: Located) -> Schema:
         err(("base",), f"the base source `{m.base}` is not declared under `sources:`",
             *([f"did you mean `{close}`?"] if close else ["add it under `sources:`"]))
 
-    features = {}
+    features, broken = {}, set()
     for name, f in m.features.items():
         path = ("features", name)
+        before = len(diags)
         if not _IDENT.match(name) or name in RESERVED or name.startswith("segc_"):
             err(path, f"`{name}` cannot be a feature name",
                 "names are letters, digits and _, not a keyword of the language, and do not start with segc_")
         kinds = [k for k, v in (("from", f.from_), ("sql", f.sql)) if v is not None]
         if len(kinds) > 1:
             err(path, f"feature `{name}` has both `from:` and `sql:`; choose one")
+            broken.add(name)
             continue
         if f.values is not None and f.type not in ("string", "int"):
             err(path + ("values",), "`values:` is only for string and int features")
@@ -320,6 +357,11 @@ def _build(m: ProjectModel, loc: Located) -> Schema:
                     err(path + (key,), f"`{key}:` needs `from:` (an event source to aggregate)",
                         f"add `from: <source>` to feature `{name}`")
             features[name] = FeatureDef(kind="column", nullable=f.nullable, column=f.column or name, **common)
+        if len(diags) > before:
+            broken.add(name)
+            features.pop(name, None)
+
+    _check_sensitive_columns(features, m.base, err)
 
     params = {}
     for name, p in m.params.items():
@@ -333,10 +375,31 @@ def _build(m: ProjectModel, loc: Located) -> Schema:
     population = _text(loc, ("population",), m.population) if m.population else None
     kpis = _kpis(m, loc, err)
     scores = _scores(m, loc, err, features)
-    if diags:
-        raise SegcError(diags)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
-                  sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores)
+                  sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
+                  broken=frozenset(broken)), diags
+
+
+def _reads(f: FeatureDef, base: str) -> set[tuple[str, str]]:
+    """The (source, column) pairs a feature reads (its column, its `sql:`'s columns)."""
+    from sqlglot import exp
+
+    if f.kind == "sql":
+        return {(base, c.name.casefold()) for c in f.sql.find_all(exp.Column)} if f.sql is not None else set()
+    return {(f.source or base, f.column.casefold())} if f.column else set()
+
+
+def _check_sensitive_columns(features: dict[str, FeatureDef], base: str, err) -> None:
+    """A column that a sensitive feature reads is sensitive data under any other name:
+    `faith: {column: religion}` beside a sensitive `religion` must be sensitive too."""
+    owners = {r: name for name, f in features.items() if f.sensitive for r in _reads(f, base)}
+    for name, f in features.items():
+        for source, column in sorted(_reads(f, base)) if not f.sensitive else ():
+            owner = owners.get((source, column))
+            if owner is not None:
+                err(("features", name), f"feature `{name}` reads `{column}` of `{source}`, which the sensitive "
+                    f"feature `{owner}` reads too", f"mark `{name}` `sensitive: true` as well", code="E502")
+                break
 
 
 def _kpis(m: ProjectModel, loc: Located, err) -> dict[str, KpiDef]:
@@ -388,6 +451,12 @@ def _agg_feature(name, f: FeatureModel, m: ProjectModel, loc: Located, err, comm
         close = suggest(f.from_, m.sources)
         err(path + ("from",), f"unknown source `{f.from_}`",
             *([f"did you mean `{close}`?"] if close else ["declare it under `sources:`"]), code="E201")
+        return None
+    if f.from_ == m.base:  # as the checker says of an inline `count(customers ...)`
+        events = [n for n, s in m.sources.items() if s.key and n != m.base]
+        err(path + ("from",), f"`{f.from_}` is the base, not an event source",
+            "a base column is a feature without `from:`; event sources: " + (", ".join(events) or "none declared"),
+            code="E209")
         return None
     if f.agg is None:
         err(path, f"feature `{name}` takes `from: {f.from_}` but no `agg:`", "add e.g. `agg: count`")

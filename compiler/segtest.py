@@ -362,7 +362,8 @@ def _value(value, type_: str, where: tuple, err):
     try:
         return to_python(value, type_)
     except ValueError as e:
-        err(where, f"`{where[-1]}`: {e}", code="E804", value=True)
+        err(where, f"`{where[-1]}`: {e}", f"the column is declared `{type_}` in segc.yml; write null for a missing value",
+            code="E804", value=True)
         return None
 
 

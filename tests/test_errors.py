@@ -117,6 +117,8 @@ SEG_CASES = {
     "stray_token": ("segment a = age > 3 vip\n", ["E101", "unexpected `vip`", "main.seg:1:21"]),
     "arrow_operator": ("segment a = age => 3\n", ["E101", "write `>=`"]),
     "keyword_as_name": ("segment count = vip\n", ["E101", "`count` is a keyword"]),
+    "where_after_during": ("segment a = count(orders during last 30 days where amount > 5) > 0\n",
+                           ["E101", "main.seg:1:46", "`where` comes before `during`"]),
     # names
     "typo_feature": ("segment a = purchases_90 > 3\n",
                      ["E201", "unknown feature or segment `purchases_90`", "did you mean `purchases_90d`?"]),
@@ -140,6 +142,8 @@ SEG_CASES = {
     "remainder_of_float": ("segment a = score % 2 = 1\n", ["E301", "`%` (remainder) needs whole numbers"]),
     "function_arity": ("segment a = abs(age, 2) > 1\n", ["E304", "`abs` takes 1 argument, got 2"]),
     "function_arity_min": ("segment a = coalesce(age) > 1\n", ["E304", "`coalesce` takes at least 2"]),
+    "quantiles_too_fine": ("segment a = quantile_score(age, 101) > 1\n",
+                           ["E304", "from 2 to 100", "main.seg:1:33", "top p% by"]),
     "number_not_condition": ("segment a = age\n", ["E302", "`age` is a whole number, not a condition",
                                                    "compare it, e.g. `age > 0`"]),
     "value_not_declared": ('segment a = country = "FX"\n', ["E303", "`FX` is not a value of `country`",
@@ -195,6 +199,21 @@ def test_three_independent_errors_in_one_run(make_project, monkeypatch):
     assert body["errors"] == 3
     assert [(d["code"], d["line"], d["col"]) for d in body["diagnostics"]] == \
         [("E102", 1, 17), ("E201", 2, 13), ("E301", 3, 13)]
+
+
+def test_segc_yml_errors_beside_segment_errors(make_project, monkeypatch):
+    """A broken feature in segc.yml (a `sql:` that does not parse, a misspelt key) hides
+    neither the segments' own errors nor the other features; its uses are not reported again."""
+    cfg = config(features__bad={"type": "int", "sql": "age +* 2"}, features__worse={"typ": "int"},
+                 features__doubled={"type": "int", "sql": "age * 2"})
+    seg = ("segment a = agee > 3\n"
+           "segment b = bad > 3 and worse > 2\n"
+           'segment c = doubled > "x"\n')
+    root = make_project(cfg, seg)
+    monkeypatch.chdir(root)
+    text = assert_user_error(cli("check"), "error[E006]", "error[E004]", "did you mean `type`?",
+                             "main.seg:1:13", "main.seg:3:13", "error[E201]", "error[E301]", "5 errors")
+    assert "main.seg:2:" not in text
 
 
 def test_errors_in_two_files_and_two_definitions(make_project, monkeypatch):
@@ -310,7 +329,7 @@ def test_missing_project_folder(tmp_path, monkeypatch):
     missing = tmp_path / "nowhere"
     assert_user_error(cli("check", str(missing)), "E008", "no segc.yml found", "nowhere", located=False)
     assert_user_error(cli("compile", "a", "-p", str(missing)), "E008", located=False)
-    assert_user_error(cli("check"), "E008", "segc init", located=False)  # none upward either
+    assert_user_error(cli("check"), "E008", "--project DIR", located=False)  # none upward either
     assert_user_error(run_segc("check", str(missing), cwd=tmp_path), "E008", located=False)
 
 

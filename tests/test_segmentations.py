@@ -119,6 +119,16 @@ def test_quantile_score_matches_python(env, engine, n):
         assert {k for (k,) in engines[engine].query(missing)} == {r["id"] for r in POP if r[feature] is None}
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_percentile_scores_match_python(env, engine):
+    """n = 100, the most quantiles allowed (each score above 1 is a cut in the SQL)."""
+    project, engines = env
+    expected = _quantile({r["id"]: r["score"] for r in POP}, 100)
+    for q in sorted(set(expected.values()) | {1, 99, 100}):
+        sql = project.compile_expression(f"quantile_score(score, 100) = {q}", dialect=engine)
+        assert {k for (k,) in engines[engine].query(sql)} == {k for k, v in expected.items() if v == q}, q
+
+
 def test_transitions_agree_with_each_side_joined_in_python():
     project = segc.load_project(EXAMPLE)
     start, end = "2024-01-01", "2024-07-01"

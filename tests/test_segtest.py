@@ -73,11 +73,11 @@ def _edit(path: Path, **expect) -> Path:
 
 
 def test_failures_are_precise(copy):
-    wrong = _edit(copy / "tests" / "basic.yml",
-                  dach_seniors=[2, 9],       # 5 is a member, 9 does not exist
-                  inactive_6m=[],            # 2 is a member
-                  at_risk=[2, 3],            # 3 is not a member
-                  loyal_big_basket=[1])      # right
+    _edit(copy / "tests" / "basic.yml",
+          dach_seniors=[2, 9],       # 5 is a member, 9 does not exist
+          inactive_6m=[],            # 2 is a member
+          at_risk=[2, 3],            # 3 is not a member
+          loyal_big_basket=[1])      # right
     project = segc.load_project(copy)
     report = run_tests(project)
     assert not report.ok
