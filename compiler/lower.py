@@ -17,6 +17,7 @@ aggregates of a GROUP BY (a common window, the `where`) filter its events in WHE
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -158,6 +159,8 @@ def literal(value, type_: str) -> exp.Expression:
 
 
 _CMP = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+_HOLDS = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 
 
@@ -340,6 +343,9 @@ class Lowerer:
         if isinstance(p, ir.Not):
             return not_(self.pred(p.operand, not positive))
         if isinstance(p, ir.Cmp):
+            scores = self._score_range(p, positive)
+            if scores is not None:
+                return scores
             left, right = self._comparable(p.left, p.right)
             core = _CMP[p.op](this=paren(left), expression=paren(right))
             return self._guarded(positive, [p.left, p.right], core)
@@ -368,6 +374,23 @@ class Lowerer:
         if isinstance(p, ir.Holdout):  # hashes the base key, which every final relation carries
             return holdout_condition(p.percent, p.seed, col(KEY))
         raise TypeError(f"cannot lower {p!r}")
+
+    def _score_range(self, p: ir.Cmp, positive: bool) -> exp.Expression | None:
+        """`quantile_score(f, 5) >= 4` as `f >= <the cut of 4>`: a range of scores is a range
+        of values, so no score is computed (RFM tiers compare scores many times per row)."""
+        q, c, op = p.left, p.right, p.op
+        if isinstance(c, ir.Quantile):
+            q, c, op = c, q, _FLIP[op]
+        if not (isinstance(q, ir.Quantile) and isinstance(c, ir.Const)) or op not in _HOLDS:
+            return None
+        scores = [s for s in range(1, q.n + 1) if _HOLDS[op](s, c.value)]
+        if not scores:
+            return exp.false()
+        x, lo, hi = self.value(q.by), scores[0], scores[-1]
+        parts = [exp.GTE(this=paren(x.copy()), expression=self._cut(q.by, ("quantile", q.n, lo)))] if lo > 1 else []
+        if hi < q.n:
+            parts.append(exp.LT(this=paren(x.copy()), expression=self._cut(q.by, ("quantile", q.n, hi + 1))))
+        return self._guarded(positive, [q.by], and_(parts)) if parts else and_(self.guards(q.by))
 
     def _guarded(self, positive: bool, operands, core: exp.Expression) -> exp.Expression:
         if positive:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # time boundaries and the differential regressions worked out by hand, then the fuzzer
 TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_time_boundaries.py",
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
-         "tests/test_differential.py"]
+         "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py"]
 
 # name -> (what it breaks, [(old text, new text), ...] in compiler/lower.py, or (file, old, new))
 MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -59,15 +59,13 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "identifiers not quoted (reserved words, spaces, case)",
         [("return exp.to_identifier(name, quoted=True)", "return exp.to_identifier(name, quoted=False)")]),
     "ranking_strict": (
-        "ranking `<=` -> `<` (count * denominator < numerator * total)",
-        [("core = exp.LTE(this=exp.Mul(this=count, expression=exp.Literal.number(share.denominator)),",
-          "core = exp.LT(this=exp.Mul(this=count, expression=exp.Literal.number(share.denominator)),")]),
+        "`top`'s cut with `<` for `<=` (values >= v) * denominator < numerator * total",
+        [("test, pick = exp.LTE(this=times(b, ge), expression=times(a, total)), exp.Min",
+          "test, pick = exp.LT(this=times(b, ge), expression=times(a, total)), exp.Min")]),
     "quantile_floor": (
-        "quantile_score rounds down instead of up (no `+ total - 1`)",
-        [("num = exp.Sub(this=exp.Add(this=exp.Mul(this=n, expression=le), expression=total),\n"
-          "                          expression=exp.Literal.number(1))",
-          "num = exp.Sub(this=exp.Add(this=exp.Mul(this=n, expression=le), expression=total),\n"
-          "                          expression=total)")]),
+        "quantile_score rounds down instead of up (a score s from n * le >= (s - 1) * total)",
+        [("test, pick = exp.GT(this=times(a, le), expression=times(b - 1, total)), exp.Min",
+          "test, pick = exp.GTE(this=times(a, le), expression=times(b - 1, total)), exp.Min")]),
     "sum_of_nothing_missing": (
         "sum of no events is missing instead of 0 (no COALESCE for sum)",
         [('if agg.func in ("count", "count_distinct", "sum"):', 'if agg.func in ("count", "count_distinct"):')]),
@@ -96,13 +94,24 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "sqlite_round_negative_digits": (
         "render.py: SQLite's ROUND with negative digits passed through (it rounds to 0 digits)",
         [("compiler/render.py", "        if isinstance(digits, int) and digits < 0:", "        if False:")]),
-    # this session's lowering: narrow rank CTE, split/pre-filtered event groups, holdout, scores
+    # ranks as cuts, split/pre-filtered event groups, holdout, scores
     "ranked_over_everyone": (
-        "rank windows over every entity, not only the population (the narrow CTE lost its WHERE)",
-        [("*values], table(FEATURES), pop)))", "*values], table(FEATURES), None)))")]),
-    "rank_ge_counts_present_only": (
-        "`top`'s count of values >= v taken from the present values, while its RANK also ranks the NULLs first",
-        [("present = exp.Count(this=v.copy() if desc else exp.Star())", "present = exp.Count(this=v.copy())")]),
+        "cuts found over every entity, not only the population (segc_values_N lost the population)",
+        [("table(FEATURES), and_([pop, *self.guards(by)]))", "table(FEATURES), and_(self.guards(by)))")]),
+    "top_ge_without_ties": (
+        "`top`'s count of values >= v leaves out v's own count (ties)",
+        [("ge = exp.Add(this=exp.Sub(this=total.copy(), expression=le.copy()), expression=n.copy())",
+          "ge = exp.Sub(this=total.copy(), expression=le.copy())")]),
+    "no_cut_under_not": (
+        "`top` without its cut's NOT NULL test: `not top 5%` of 10 customers selects no one",
+        [("return and_(self.guards(p.by) + [_is_not_null(cut.copy()), core])",
+          "return and_(self.guards(p.by) + [core])")]),
+    "score_range_upper_bound": (
+        "`quantile_score(f, n) <= s` as a range of values: its upper cut taken at s, not s + 1",
+        [('expression=self._cut(q.by, ("quantile", q.n, hi + 1))))', 'expression=self._cut(q.by, ("quantile", q.n, hi))))')]),
+    "timestamp_shift_as_date": (
+        "a timestamp shifted as a date (SQLite DATE(ts, '+3 days'): the time of day is lost)",
+        [('shift = exp.TimestampAdd if v.type == "timestamp" else exp.DateAdd', "shift = exp.DateAdd")]),
     "shared_filter_dropped": (
         "conditions shared by a GROUP BY's aggregates removed from the CASEs but not put in WHERE",
         [("        where = list(shared)\n", "        where = []\n")]),

@@ -36,10 +36,7 @@ WITH [segc_src_orders] AS (
     [segc_value]
 ), [segc_cuts_1] AS (
   SELECT
-    MIN(CASE WHEN 5 * [segc_le] > 4 * [segc_total] THEN [segc_value] END) AS [segc_cut_1],
-    MIN(CASE WHEN 5 * [segc_le] > 3 * [segc_total] THEN [segc_value] END) AS [segc_cut_2],
-    MIN(CASE WHEN 5 * [segc_le] > 2 * [segc_total] THEN [segc_value] END) AS [segc_cut_3],
-    MIN(CASE WHEN 5 * [segc_le] > 1 * [segc_total] THEN [segc_value] END) AS [segc_cut_4]
+    MIN(CASE WHEN 5 * [segc_le] > 4 * [segc_total] THEN [segc_value] END) AS [segc_cut_1]
   FROM [segc_dist_1]
 ), [segc_values_2] AS (
   SELECT
@@ -60,9 +57,7 @@ WITH [segc_src_orders] AS (
     [segc_value]
 ), [segc_cuts_2] AS (
   SELECT
-    MIN(CASE WHEN 4 * [segc_le] > 3 * [segc_total] THEN [segc_value] END) AS [segc_cut_5],
-    MIN(CASE WHEN 4 * [segc_le] > 2 * [segc_total] THEN [segc_value] END) AS [segc_cut_6],
-    MIN(CASE WHEN 4 * [segc_le] > 1 * [segc_total] THEN [segc_value] END) AS [segc_cut_7]
+    MIN(CASE WHEN 4 * [segc_le] > 2 * [segc_total] THEN [segc_value] END) AS [segc_cut_2]
   FROM [segc_dist_2]
 )
 SELECT
@@ -74,26 +69,5 @@ WHERE
   NOT (
     [is_test] = 1
   )
-  AND CASE
-    WHEN [revenue_365d] >= [segc_cut_1]
-    THEN 5
-    WHEN [revenue_365d] >= [segc_cut_2]
-    THEN 4
-    WHEN [revenue_365d] >= [segc_cut_3]
-    THEN 3
-    WHEN [revenue_365d] >= [segc_cut_4]
-    THEN 2
-    ELSE 1
-  END = 5
-  AND CASE
-    WHEN NOT [basket_avg] IS NULL
-    THEN CASE
-      WHEN [basket_avg] >= [segc_cut_5]
-      THEN 4
-      WHEN [basket_avg] >= [segc_cut_6]
-      THEN 3
-      WHEN [basket_avg] >= [segc_cut_7]
-      THEN 2
-      ELSE 1
-    END
-  END >= 3
+  AND [revenue_365d] >= [segc_cut_1]
+  AND [basket_avg] >= [segc_cut_2]

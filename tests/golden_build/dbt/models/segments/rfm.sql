@@ -54,10 +54,8 @@ WITH "segc_src_orders" AS (
     "segc_value"
 ), "segc_cuts_1" AS (
   SELECT
-    MIN(CASE WHEN 5 * "segc_le" > 4 * "segc_total" THEN "segc_value" END) AS "segc_cut_1",
-    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_2",
-    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_3",
-    MIN(CASE WHEN 5 * "segc_le" > 1 * "segc_total" THEN "segc_value" END) AS "segc_cut_4"
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_1",
+    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_4"
   FROM "segc_dist_1"
 ), "segc_values_2" AS (
   SELECT
@@ -81,10 +79,7 @@ WITH "segc_src_orders" AS (
     "segc_value"
 ), "segc_cuts_2" AS (
   SELECT
-    MIN(CASE WHEN 5 * "segc_le" > 4 * "segc_total" THEN "segc_value" END) AS "segc_cut_5",
-    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_6",
-    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_7",
-    MIN(CASE WHEN 5 * "segc_le" > 1 * "segc_total" THEN "segc_value" END) AS "segc_cut_8"
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_2"
   FROM "segc_dist_2"
 ), "segc_values_3" AS (
   SELECT
@@ -108,128 +103,29 @@ WITH "segc_src_orders" AS (
     "segc_value"
 ), "segc_cuts_3" AS (
   SELECT
-    MIN(CASE WHEN 5 * "segc_le" > 4 * "segc_total" THEN "segc_value" END) AS "segc_cut_9",
-    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_10",
-    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_11",
-    MIN(CASE WHEN 5 * "segc_le" > 1 * "segc_total" THEN "segc_value" END) AS "segc_cut_12"
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_3",
+    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_5"
   FROM "segc_dist_3"
 )
 SELECT
   "segc_key" AS "customer_id",
   CASE
-    WHEN CASE
-      WHEN NOT "last_order_at" IS NULL
-      THEN CASE
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_1"
-        THEN 5
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_2"
-        THEN 4
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_3"
-        THEN 3
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_4"
-        THEN 2
-        ELSE 1
-      END
-    END >= 4
-    AND CASE
-      WHEN "purchases_365d" >= "segc_cut_5"
-      THEN 5
-      WHEN "purchases_365d" >= "segc_cut_6"
-      THEN 4
-      WHEN "purchases_365d" >= "segc_cut_7"
-      THEN 3
-      WHEN "purchases_365d" >= "segc_cut_8"
-      THEN 2
-      ELSE 1
-    END >= 4
-    AND CASE
-      WHEN "revenue_365d" >= "segc_cut_9"
-      THEN 5
-      WHEN "revenue_365d" >= "segc_cut_10"
-      THEN 4
-      WHEN "revenue_365d" >= "segc_cut_11"
-      THEN 3
-      WHEN "revenue_365d" >= "segc_cut_12"
-      THEN 2
-      ELSE 1
-    END >= 4
+    WHEN (
+      -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+    ) >= "segc_cut_1"
+    AND "purchases_365d" >= "segc_cut_2"
+    AND "revenue_365d" >= "segc_cut_3"
     THEN 'champions'
-    WHEN CASE
-      WHEN "purchases_365d" >= "segc_cut_5"
-      THEN 5
-      WHEN "purchases_365d" >= "segc_cut_6"
-      THEN 4
-      WHEN "purchases_365d" >= "segc_cut_7"
-      THEN 3
-      WHEN "purchases_365d" >= "segc_cut_8"
-      THEN 2
-      ELSE 1
-    END >= 4
+    WHEN "purchases_365d" >= "segc_cut_2"
     THEN 'loyal'
-    WHEN CASE
-      WHEN NOT "last_order_at" IS NULL
-      THEN CASE
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_1"
-        THEN 5
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_2"
-        THEN 4
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_3"
-        THEN 3
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_4"
-        THEN 2
-        ELSE 1
-      END
-    END >= 4
+    WHEN (
+      -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+    ) >= "segc_cut_1"
     THEN 'promising'
-    WHEN CASE
-      WHEN NOT "last_order_at" IS NULL
-      THEN CASE
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_1"
-        THEN 5
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_2"
-        THEN 4
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_3"
-        THEN 3
-        WHEN (
-          -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
-        ) >= "segc_cut_4"
-        THEN 2
-        ELSE 1
-      END
-    END <= 2
-    AND CASE
-      WHEN "revenue_365d" >= "segc_cut_9"
-      THEN 5
-      WHEN "revenue_365d" >= "segc_cut_10"
-      THEN 4
-      WHEN "revenue_365d" >= "segc_cut_11"
-      THEN 3
-      WHEN "revenue_365d" >= "segc_cut_12"
-      THEN 2
-      ELSE 1
-    END >= 3
+    WHEN (
+      -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
+    ) < "segc_cut_4"
+    AND "revenue_365d" >= "segc_cut_5"
     THEN 'at_risk'
     ELSE 'hibernating'
   END AS "segment"
