@@ -42,7 +42,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from count_speed import EXPECTED_NAMES, FROZEN, HAND_SQL  # noqa: E402  (the frozen project + its hand query)
+from count_speed import EXPECTED_NAMES, FROZEN, HAND_SQL, round_order  # noqa: E402  (the frozen project + its hand query)
 
 ROOT = HERE.parent
 GENERATE = ROOT / "examples" / "retail" / "generate.py"
@@ -207,9 +207,8 @@ def measure(size: str, rounds: int, per_seg_rounds: int, with_memory: bool) -> d
             r = fn()
             if name in counts:
                 counts[name].append(r)
-    order = list(fns)
     for r in range(rounds):
-        for name in order[r % len(order):] + order[:r % len(order)]:
+        for name in round_order(list(fns), r):
             if name == "per-seg" and r >= per_seg_rounds:
                 continue
             c0, t0 = time.process_time(), time.perf_counter()
