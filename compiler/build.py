@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -614,6 +615,22 @@ def _fresh_dir(parent: Path, stem: str, create: bool = True) -> Path:
     raise FileExistsError(f"no free temporary name in {parent}")
 
 
+STALE_SECONDS = 3600
+
+
+def _sweep(parent: Path, name: str) -> None:
+    """Remove the temporary folders of builds into `name` that were killed (SIGKILL, a
+    cancelled CI job) before they could clean up; an hour old, so not a running build's."""
+    if not parent.is_dir():
+        return
+    for path in parent.glob(f".{name}.segc-*"):
+        try:
+            if path.is_dir() and time.time() - path.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = None) -> None:
     """Write `files` into a temporary folder next to `out`, then swap it in: the previous
     output stays as it was unless everything succeeded."""
@@ -622,6 +639,7 @@ def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = Non
         _check_out(root, out)
     out = out.resolve()
     parent = out.parent
+    _sweep(parent, out.name)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = _fresh_dir(parent, f"{out.name}.segc-new")

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -333,6 +334,19 @@ def test_a_failing_write_keeps_the_previous_output(previous, monkeypatch, error)
     assert len(written) == 5
     assert _tree(out) == before
     assert not _leftovers(out.parent)
+
+
+def test_a_killed_build_is_swept_by_the_next(previous):
+    """SIGKILL leaves the temporary folder behind; the next build into the same folder
+    removes it once it is an hour old (a younger one may belong to a running build)."""
+    example, out, _before = previous
+    stale, young = out.parent / ".out.segc-new.dead", out.parent / ".out.segc-new.busy"
+    for folder in (stale, young):
+        (folder / "views").mkdir(parents=True)
+    hour_ago = time.time() - build_mod.STALE_SECONDS - 60
+    os.utime(stale, (hour_ago, hour_ago))
+    build(segc.load_project(example), "view", out, dialect="sqlite")
+    assert _leftovers(out.parent) == [young.name]
 
 
 def test_a_failing_swap_restores_the_previous_output(previous, monkeypatch):
