@@ -95,14 +95,18 @@ def _quantile(values: dict, n: int) -> dict:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("pct", [10, 25, 33.3, 50, 100])
+@pytest.mark.parametrize("pct", [1, 10, 25, 33.3, 50, 100])
 def test_top_and_bottom_match_python(env, engine, pct):
+    """1%: nobody qualifies (the smallest share is 1 / present), and `not` is everyone."""
     project, engines = env
     scores = {r["id"]: r["score"] for r in POP}
     for direction in ("top", "bottom"):
+        expected = _top(scores, pct, direction == "top")
         sql = project.compile_expression(f"{direction} {pct}% by score", dialect=engine)
         got = {k for (k,) in engines[engine].query(sql)}
-        assert got == _top(scores, pct, direction == "top"), (direction, pct)
+        assert got == expected, (direction, pct)
+        sql = project.compile_expression(f"not {direction} {pct}% by score", dialect=engine)
+        assert {k for (k,) in engines[engine].query(sql)} == {r["id"] for r in POP} - expected, (direction, pct)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
