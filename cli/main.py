@@ -182,6 +182,11 @@ def compile(
     try:
         if expression is not None:
             sql = p.compile_expression(expression, dialect=dialect, form=form)
+            warnings = p.expression_warnings(expression)
+            if warnings:
+                from segc.errors import render_text
+
+                typer.echo(render_text(warnings), err=True)
         else:
             sql = p.compile(name, dialect=dialect, form=form)
     except SegcError as e:

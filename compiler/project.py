@@ -239,6 +239,13 @@ class Project:
         expr = parse_expression(Source(name, text))
         return self._checker.check_expression(expr)
 
+    def expression_warnings(self, text: str) -> list[Diagnostic]:
+        """The warnings of an ad-hoc expression (W101 a condition that is never true, W106
+        an empty period, ...), as `segc check` gives them for a segment; raises SegcError
+        on an error."""
+        self.check_expression(text)
+        return [d for d in self._checker.diags if not d.is_error]
+
     def _render(self, tree, dialect: str | None, pretty: bool) -> str:
         return render(tree, dialect or self.schema.dialect, pretty=pretty, copy=False)
 

@@ -179,6 +179,15 @@ def test_compile_expression():
     assert '"age" >= 30' in result.stdout and "'FR'" in result.stdout
 
 
+def test_compile_expression_shows_its_warnings():
+    """As `segc check` does for a segment: the SQL on stdout, the warning on stderr, exit 0."""
+    result = cli("compile", "-p", str(EXAMPLE), "-e", "age > 50 and age < 20")
+    assert result.exit_code == 0, result.output
+    assert "warning[W101]" in result.stderr and "<expression>:1:1" in result.stderr
+    assert "W101" not in result.stdout and '"age" > 50' in result.stdout
+    assert cli("compile", "-p", str(EXAMPLE), "-e", "age > 50").stderr == ""
+
+
 def test_compile_form_count(retail):
     result = cli("compile", "loyal_big_basket", "-p", str(EXAMPLE), "--form", "count")
     assert result.exit_code == 0, result.output
