@@ -4,6 +4,7 @@ missing for more than project.MISSING_WARNING of the population. Each points at 
 definition it is about, so a warning reads like any other."""
 from __future__ import annotations
 
+from .checker import annotation
 from .errors import Diagnostic
 from .project import CountResult, Project
 
@@ -46,4 +47,4 @@ def _span(project: Project, name: str):
 
 def _min_size_annotated(project: Project, name: str) -> bool:
     d = project.checked.segments.get(name)
-    return d is not None and any(a.name == "min_size" for a in getattr(d.node, "annotations", ()))
+    return d is not None and annotation(d.node, "min_size") is not None

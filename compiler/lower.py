@@ -216,9 +216,7 @@ class Lowerer:
             return col(self._agg_column(v))
         if isinstance(v, ir.Quantile):
             # the score is the highest s whose cut (the least value scoring s) v reaches
-            x = self.value(v.by)
-            ifs = [exp.If(this=exp.GTE(this=paren(x.copy()), expression=self._cut(v.by, ("quantile", v.n, s))),
-                          true=exp.Literal.number(s)) for s in range(v.n, 1, -1)]
+            ifs = [exp.If(this=self._score_test(v, s), true=exp.Literal.number(s)) for s in range(v.n, 1, -1)]
             score = exp.Case(ifs=ifs, default=exp.Literal.number(1))
             guards = self.guards(v.by)  # a missing value reaches no cut, yet must stay missing
             return exp.Case(ifs=[exp.If(this=and_(guards), true=score)]) if guards else score
@@ -386,11 +384,15 @@ class Lowerer:
         scores = [s for s in range(1, q.n + 1) if _HOLDS[op](s, c.value)]
         if not scores:
             return exp.false()
-        x, lo, hi = self.value(q.by), scores[0], scores[-1]
-        parts = [exp.GTE(this=paren(x.copy()), expression=self._cut(q.by, ("quantile", q.n, lo)))] if lo > 1 else []
+        lo, hi = scores[0], scores[-1]
+        parts = [self._score_test(q, lo)] if lo > 1 else []
         if hi < q.n:
-            parts.append(exp.LT(this=paren(x.copy()), expression=self._cut(q.by, ("quantile", q.n, hi + 1))))
+            parts.append(self._score_test(q, hi + 1, exp.LT))
         return self._guarded(positive, [q.by], and_(parts)) if parts else and_(self.guards(q.by))
+
+    def _score_test(self, q: ir.Quantile, s: int, cmp=exp.GTE) -> exp.Expression:
+        """The value against the cut of score s: `>=` it has a score of s or more."""
+        return cmp(this=paren(self.value(q.by)), expression=self._cut(q.by, ("quantile", q.n, s)))
 
     def _guarded(self, positive: bool, operands, core: exp.Expression) -> exp.Expression:
         if positive:

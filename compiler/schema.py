@@ -262,8 +262,7 @@ def load_schema(source: Source) -> tuple[Schema, list[Diagnostic]]:
             bad = set(in_features)
             data = {**data, "features": {k: v for k, v in data["features"].items() if k not in bad}}
             broken |= bad
-    schema, problems = _build(model, located)
-    schema.broken = frozenset(broken | schema.broken)
+    schema, problems = _build(model, located, broken)
     return schema, diags + problems
 
 
@@ -313,7 +312,8 @@ def _text(located: Located, path: tuple, value: str) -> Text:
     return Text(value, span, exact)
 
 
-def _build(m: ProjectModel, loc: Located) -> tuple[Schema, list[Diagnostic]]:
+def _build(m: ProjectModel, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]:
+    """`broken`: the features already left out (their entry did not validate)."""
     diags: list[Diagnostic] = []
 
     def err(path, message, *hints, code="E005"):
@@ -330,7 +330,7 @@ def _build(m: ProjectModel, loc: Located) -> tuple[Schema, list[Diagnostic]]:
         err(("base",), f"the base source `{m.base}` is not declared under `sources:`",
             *([f"did you mean `{close}`?"] if close else ["add it under `sources:`"]))
 
-    features, broken = {}, set()
+    features, broken = {}, set(broken)
     for name, f in m.features.items():
         path = ("features", name)
         before = len(diags)

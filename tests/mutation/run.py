@@ -108,7 +108,7 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
           "return and_(self.guards(p.by) + [core])")]),
     "score_range_upper_bound": (
         "`quantile_score(f, n) <= s` as a range of values: its upper cut taken at s, not s + 1",
-        [('expression=self._cut(q.by, ("quantile", q.n, hi + 1))))', 'expression=self._cut(q.by, ("quantile", q.n, hi))))')]),
+        [("parts.append(self._score_test(q, hi + 1, exp.LT))", "parts.append(self._score_test(q, hi, exp.LT))")]),
     "timestamp_shift_as_date": (
         "a timestamp shifted as a date (SQLite DATE(ts, '+3 days'): the time of day is lost)",
         [('shift = exp.TimestampAdd if v.type == "timestamp" else exp.DateAdd', "shift = exp.DateAdd")]),
