@@ -34,7 +34,7 @@ from sqlglot import ErrorLevel, exp  # noqa: E402
 
 import segc  # noqa: E402
 import segc.project as project_module  # noqa: E402
-import segc.render as render_module  # noqa: E402
+import segc.backend.render as render_module  # noqa: E402
 from compile_speed_cases import CASES  # noqa: E402
 
 project = segc.load_project(HERE.parent / "examples" / "retail")

@@ -83,10 +83,10 @@ def measure(project, rounds: int):
 
 def measure_stages(project, rounds: int) -> dict[str, float]:
     """segc's pipeline split into its stages (internal API, for diagnosis only)."""
-    from segc.checker import Checker
-    from segc.parser import parse_expression
-    from segc.render import render
-    from segc.source import Source
+    from segc.check.checker import Checker
+    from segc.front.parser import parse_expression
+    from segc.backend.render import render
+    from segc.front.source import Source
 
     totals = {"parse": [], "check": [], "lower": [], "render": []}
     clock = time.perf_counter

@@ -63,7 +63,7 @@ def print_report(result, fmt: str, out=None) -> None:
             console.print(f"[yellow]warning:[/] branch `{escape(b.name)}` has {b.count} members, below "
                           f"min_size {result.min_size}")
     if result.warnings:
-        from segc.errors import render_text
+        from segc.front.errors import render_text
 
         console.print(escape(render_text(result.warnings)))
     if out is not None:

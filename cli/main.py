@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from segc import __version__
-from segc.errors import Interrupted, SegcError
+from segc.front.errors import Interrupted, SegcError
 
 app = typer.Typer(
     name="segc",
@@ -52,7 +52,7 @@ def main_callback(
 
 
 def _fail(error: SegcError, fmt: str = "text") -> None:
-    from segc.errors import render_github, render_json, render_text
+    from segc.front.errors import render_github, render_json, render_text
 
     if fmt == "json":
         typer.echo(render_json(error.diagnostics))
@@ -70,7 +70,7 @@ def _params(values: list[str] | None) -> dict[str, str]:
     for item in values or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            from segc.errors import Diagnostic
+            from segc.front.errors import Diagnostic
 
             _fail(SegcError(Diagnostic("E010", f"--param `{item}` is not of the form name=value",
                                        hints=("e.g. --param min_basket=100",))))
@@ -93,7 +93,7 @@ def _targets(targets: list[str], project: Path | None) -> tuple[Path | None, lis
 
 
 def _ambiguous(p, path_words: list[str]) -> None:
-    from segc.errors import Diagnostic
+    from segc.front.errors import Diagnostic
 
     for word in path_words:
         if word in p.checked.segments:
@@ -128,7 +128,7 @@ def check(
 
       segc check examples/retail --data     # also the data files: columns, types, nullable, values
     """
-    from segc.errors import render_github, render_json, render_text
+    from segc.front.errors import render_github, render_json, render_text
 
     if format not in ("text", "json", "github"):
         raise typer.BadParameter("choose text, json or github", param_hint="--format")
@@ -184,7 +184,7 @@ def compile(
             sql = p.compile_expression(expression, dialect=dialect, form=form)
             warnings = p.expression_warnings(expression)
             if warnings:
-                from segc.errors import render_text
+                from segc.front.errors import render_text
 
                 typer.echo(render_text(warnings), err=True)
         else:
@@ -228,8 +228,8 @@ def count(
     from segc.cli import output
 
     output.print_counts(result, format)
-    from segc.count_rules import count_diagnostics
-    from segc.errors import render_text
+    from segc.apps.count_rules import count_diagnostics
+    from segc.front.errors import render_text
 
     diags = count_diagnostics(p, result, strict)
     errors = [d for d in diags if d.is_error]
@@ -377,7 +377,7 @@ def build(
     project, names, path_words = _targets(targets or [], project)
     p = _load(project, param, as_of)
     _ambiguous(p, path_words)
-    from segc.build import build as build_segments
+    from segc.apps.build import build as build_segments
 
     target = out if out is not None else p.root / "build" / template
     try:
@@ -416,7 +416,7 @@ def test_command(
         else:
             raise typer.BadParameter(f"`{t}` is neither a project folder nor a test file (.yml)")
     p = _load(project, fmt=format)
-    from segc.segtest import run_tests
+    from segc.apps.segtest import run_tests
 
     try:
         with _progress(format == "text", "testing"):
@@ -450,7 +450,7 @@ def diff(
     """
     if format not in ("text", "json"):
         raise typer.BadParameter("choose text or json", param_hint="--format")
-    from segc.diff import diff_projects
+    from segc.apps.diff import diff_projects
 
     try:
         with _progress(format == "text", "comparing"):
@@ -478,7 +478,7 @@ def docs(
     Example: segc docs --out site/segments -p examples/retail
     """
     p = _load(project or path, param, as_of)
-    from segc.catalog import build_catalog
+    from segc.apps.catalog import build_catalog
 
     try:
         with _progress(True, "writing the catalogue"):
@@ -528,24 +528,24 @@ def report(
     p = _load(project, param, as_of)
     _ambiguous(p, path_words)
     if format == "html" and out is None:
-        from segc.errors import Diagnostic
+        from segc.front.errors import Diagnostic
 
         _fail(SegcError(Diagnostic("E948", "--format html writes a file: give --out FILE",
                                    hints=("e.g. --format html --out report.html",))))
     _use_engine(p, engine, dsn, master)
-    from segc.report import build_report
+    from segc.apps.report.measure import build_report
 
     try:
         with _progress(format == "table" or out is not None, "reporting"):
             result = build_report(p, names or None, kpis=kpi, by=by, period=period,
                                   periods=periods if format in ("json", "html") else 2)
             if format == "html":
-                from segc.report_html import write_html
+                from segc.apps.report.html import write_html
 
                 write_html(result, out, project=p.schema.name)
             elif out is not None:
                 from segc.cli.report_output import report_text
-                from segc.report_html import write_text
+                from segc.apps.report.html import write_text
 
                 write_text(out, report_text(result, format))
     except SegcError as e:
@@ -575,8 +575,8 @@ def fmt_command(
 
       segc fmt --check examples/retail/segments/rfm.seg
     """
-    from segc import fmt as formatter
-    from segc.errors import Diagnostic, render_text
+    from segc.front import fmt as formatter
+    from segc.front.errors import Diagnostic, render_text
     from segc.project import find_root
 
     files: list[Path] = []
@@ -674,8 +674,8 @@ def score_fit(
     """
     p = _score_project(project, format)
     _use_engine(p, engine, dsn, master)
-    from segc.score import fit_score
-    from segc.score_model import write_model
+    from segc.apps.score import fit_score
+    from segc.schema.score_model import write_model
 
     try:
         with _progress(format == "table", f"fitting {name}"):
@@ -701,8 +701,8 @@ def score_show(
     Example: segc score show potential -p examples/retail
     """
     p = _score_project(project, format)
-    from segc.score import is_current, read_score_model
-    from segc.score_model import model_path
+    from segc.apps.score import is_current, read_score_model
+    from segc.schema.score_model import model_path
 
     try:
         model = read_score_model(p, name)
@@ -747,8 +747,8 @@ def discover(
     if format not in ("text", "json"):
         raise typer.BadParameter("choose text or json", param_hint="--format")
     p = _load(project or path, param, as_of, fmt="text")
-    from segc.discover import discover as discover_segments
-    from segc.discover import write
+    from segc.apps.discover import discover as discover_segments
+    from segc.apps.discover import write
 
     names = [f.strip() for f in features.split(",") if f.strip()]
     try:
@@ -777,7 +777,7 @@ def _one_project(targets, project, param, as_of, format, engine="duckdb", dsn=No
 def _use_engine(p, engine: str, dsn: str | None, master: str | None) -> None:
     if engine == "duckdb":
         return
-    from segc.engine import open_engine
+    from segc.run.engine import open_engine
 
     try:
         p.use_engine(open_engine(engine, p.schema, p.root, dsn=dsn, master=master))

@@ -12,7 +12,7 @@ def report_text(report, fmt: str) -> str:
     """The report as JSON or CSV text."""
     if fmt == "json":
         return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    from segc.report import group_label
+    from segc.apps.report.measure import group_label
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -40,8 +40,8 @@ def print_report(report, fmt: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from segc.report import ALL, group_label
-    from segc.report_html import format_change, format_value
+    from segc.apps.report.measure import ALL, group_label
+    from segc.apps.report.html import format_change, format_value
 
     title = (f"as of {report.as_of.isoformat()}, change since {report.previous_as_of.isoformat()} "
              f"({report.period} earlier)" + (f" — by {report.by}" if report.by else ""))

@@ -4,7 +4,7 @@
     project = segc.load_project("examples/retail")
     sql = project.compile("loyal_big_basket", dialect="snowflake")
 """
-from .errors import Diagnostic, SegcError
+from segc.front.errors import Diagnostic, SegcError
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "SegcError", "load_project", "__version__"]
@@ -12,6 +12,6 @@ __all__ = ["Diagnostic", "SegcError", "load_project", "__version__"]
 
 def load_project(path=".", params=None, as_of=None):
     """Load and check the project at `path` (a folder with segc.yml); raises SegcError."""
-    from .project import load_project as _load
+    from segc.project import load_project as _load
 
     return _load(path, params=params, as_of=as_of)

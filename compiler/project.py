@@ -5,14 +5,16 @@ import datetime as dt
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
-from . import ast, ir
-from .checker import Checked, Checker
-from .errors import Diagnostic, SegcError, suggest
-from .lower import KEY, Lowerer, col, flag, ident, or_
-from .parser import parse_expression, parse_module
-from .render import render
-from .schema import coerce_param, load_schema
-from .source import Source, Span
+from segc.front import ast
+
+from segc import ir
+from segc.check.checker import Checked, Checker
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.backend.lower import KEY, Lowerer, col, flag, ident, or_
+from segc.front.parser import parse_expression, parse_module
+from segc.backend.render import render
+from segc.schema.segc_yml import coerce_param, load_schema
+from segc.front.source import Source, Span
 
 FORMS = ("select", "count", "label")
 MISSING_WARNING = 0.20  # warn when a feature a segment uses is missing this often
@@ -127,7 +129,7 @@ class Project:
         # a score, and neither needs nor reads them (a damaged one is repaired by refitting)
         models = {}
         if self.schema.scores and segments:
-            from .score_model import load_models
+            from segc.schema.score_model import load_models
 
             models, problems = load_models(self.root, self.schema, self._display)
             diags.extend(problems)
@@ -139,7 +141,7 @@ class Project:
             diags.extend(e.diagnostics)
         self.kpis = {}  # segc.yml `kpis:`, for `segc report`; checked with everything else
         if self.schema.kpis and segments:  # a KPI may name segments: not loaded to fit a score
-            from .kpis import check_kpis
+            from segc.check.kpis import check_kpis
 
             try:
                 self.kpis = check_kpis(self.schema, self._checker)
@@ -313,7 +315,7 @@ class Project:
         """Where count/sample/overlap/profile/transitions run (DuckDB over local files unless
         `use_engine` chose another)."""
         if getattr(self, "_engine", None) is None:
-            from .engine import DuckDBEngine
+            from segc.run.engine import DuckDBEngine
 
             self._engine = DuckDBEngine(self.schema, self.root)
         return self._engine
@@ -324,7 +326,7 @@ class Project:
 
     def duckdb(self):
         """The DuckDB connection with the project's sources as views (opened once)."""
-        from .engine import DuckDBEngine
+        from segc.run.engine import DuckDBEngine
 
         if not isinstance(self.engine, DuckDBEngine):
             raise SegcError(Diagnostic("E706", "this project runs on another engine, not DuckDB"))
@@ -335,13 +337,13 @@ class Project:
 
     def check_data(self) -> list[Diagnostic]:
         """The preview data against segc.yml (see datacheck.py)."""
-        from .datacheck import check_data
+        from segc.apps.datacheck import check_data
 
         return check_data(self)
 
     def min_size(self, name: str) -> int | None:
         d = self.checked.segments[name]
-        from .checker import annotation
+        from segc.check.checker import annotation
 
         a = annotation(d.node, "min_size")
         if a is not None and a.args and isinstance(a.args[0], int):

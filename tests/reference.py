@@ -19,7 +19,7 @@ Engines compute with binary floating point; the reference with exact fractions. 
 two can legitimately disagree (a comparison or a rank tie decided by rounding; `lower`/
 `upper` of non-ASCII text, which the engines map differently), evaluating raises
 `Ambiguous` for that entity, and the tests leave that entity out of the comparison.
-Nothing here is shared with `segc.lower`; only the checked tree (`segc.ir`) is read.
+Nothing here is shared with `segc.backend.lower`; only the checked tree (`segc.ir`) is read.
 
     world = World(entities={1: {"age": 30, ...}}, events={"orders": [{...}, ...]},
                   as_of=dt.date(2024, 3, 31), schema=project.schema)

@@ -19,10 +19,10 @@ import sqlglot
 from typer.testing import CliRunner
 
 import segc
-import segc.build as build_mod
-from segc.build import TEMPLATES, build, dbt_escape, render_build
+import segc.apps.build as build_mod
+from segc.apps.build import TEMPLATES, build, dbt_escape, render_build
 from segc.cli.main import app
-from segc.schema import DIALECTS
+from segc.schema.segc_yml import DIALECTS
 from tests.conftest import EXAMPLE, ROOT
 
 GOLDEN = ROOT / "tests" / "golden_build"

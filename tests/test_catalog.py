@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 import segc
-from segc.catalog import MARKER, build_catalog
+from segc.apps.catalog import MARKER, build_catalog
 from segc.cli.main import app
-from segc.errors import SegcError
-from segc.schema import DIALECTS
+from segc.front.errors import SegcError
+from segc.schema.segc_yml import DIALECTS
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -244,7 +244,7 @@ def test_cli(tmp_path, retail):
 
 
 def test_jinja_is_imported_lazily():
-    code = "import sys, segc.catalog, segc.cli.main; print('jinja2' in sys.modules)"
+    code = "import sys, segc.apps.catalog, segc.cli.main; print('jinja2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -252,5 +252,5 @@ def test_jinja_is_imported_lazily():
 def test_templates_are_package_data():
     text = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
     assert "templates/docs/*.j2" in text
-    assert sorted(p.name for p in (Path(segc.__file__).parent / "templates" / "docs").glob("*.j2")) == \
+    assert sorted(p.name for p in (Path(segc.__file__).parent / "apps" / "templates" / "docs").glob("*.j2")) == \
         ["base.html.j2", "index.html.j2", "segment.html.j2"]

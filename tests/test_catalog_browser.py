@@ -16,8 +16,8 @@ from urllib.parse import quote
 import pytest
 
 import segc
-from segc.build import render_build
-from segc.catalog import build_catalog
+from segc.apps.build import render_build
+from segc.apps.catalog import build_catalog
 from tests.conftest import EXAMPLE, ROOT
 
 

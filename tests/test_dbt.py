@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 import segc
-from segc.build import build
+from segc.apps.build import build
 from tests.conftest import EXAMPLE
 
 DBT_PROJECT = """\

@@ -121,7 +121,7 @@ def test_only_nullable_operands_are_guarded(tmp_path, dialect):
 
 
 def test_parser_is_built_once_per_process(tmp_path, monkeypatch):
-    from segc import parser
+    from segc.front import parser
 
     first = parser.get_parser()
     built = []

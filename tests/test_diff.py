@@ -16,8 +16,8 @@ import segc
 from typer.testing import CliRunner
 
 from segc.cli.main import app
-from segc.diff import diff_projects
-from segc.errors import SegcError
+from segc.apps.diff import diff_projects
+from segc.front.errors import SegcError
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()

@@ -1023,8 +1023,8 @@ def run_flags(project, engines, preds: list, as_of) -> dict[str, list[set]]:
     them): per engine, the member set of each condition."""
     from sqlglot import exp
 
-    from segc.lower import KEY, col, ident
-    from segc.render import render
+    from segc.backend.lower import KEY, col, ident
+    from segc.backend.render import render
 
     def select(lw):
         flags = [exp.alias_(exp.Case(ifs=[exp.If(this=lw.pred(p), true=exp.Literal.number(1))],

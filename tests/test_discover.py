@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.schema import DIALECTS
+from segc.schema.segc_yml import DIALECTS
 from tests.conftest import write_project
 
 runner = CliRunner()
@@ -120,7 +120,7 @@ def test_written_file_is_readable_rules(planted):
     assert "segmentation discovered {" in text and "= else" in text
     assert text.count("  ## k-means cluster") == len(report["branches"])  # a profile per branch
     assert text == report["segmentation"]
-    from segc.fmt import format_source
+    from segc.front.fmt import format_source
 
     assert format_source(text) == text  # already in `segc fmt` layout
     for line in text.splitlines():
@@ -161,7 +161,7 @@ def test_report_figures_match_an_independent_computation(planted):
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import StandardScaler
 
-    from segc.discover import N_INIT
+    from segc.apps.discover import N_INIT
 
     folder, _out, report = planted
     project = segc.load_project(folder)
@@ -200,7 +200,7 @@ def test_report_figures_match_an_independent_computation(planted):
 def test_missing_values_follow_the_median_in_the_rules():
     """A missing value fails every comparison in segc, but stood for the median when
     clustering: a rule whose bounds hold the median lets missing values in explicitly."""
-    from segc.discover import _Bounds, _bounds_text
+    from segc.apps.discover import _Bounds, _bounds_text
 
     assert _bounds_text("spend", False, _Bounds(0, lo=50.0), True) == "(spend >= 50 or spend is missing)"
     assert _bounds_text("spend", False, _Bounds(0, lo=50.0, hi=120.5), False) == "spend >= 50 and spend < 120.5"

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.engine import PostgresEngine
+from segc.run.engine import PostgresEngine
 from tests.conftest import EXAMPLE, write_project
 
 OVERLAP = ["inactive_6m", "engaged_30d", "loyal_big_basket", "big_spenders_fr_be", "top_revenue_10pct",
@@ -95,7 +95,7 @@ def postgres(pg_dsn) -> segc.Project:
 
 @pytest.fixture(scope="module")
 def spark_session():
-    from segc.spark import start_session
+    from segc.run.spark_engine import start_session
 
     session, owner, _folder = start_session("local[2]", settings=TEST_SPARK)
     yield session
@@ -105,7 +105,7 @@ def spark_session():
 
 @pytest.fixture(scope="module")
 def spark(spark_session) -> segc.Project:
-    from segc.spark import SparkEngine
+    from segc.run.spark_engine import SparkEngine
 
     project = segc.load_project(EXAMPLE)
     return project.use_engine(SparkEngine(project.schema, project.root, session=spark_session))
@@ -223,7 +223,7 @@ def test_cli_spark_missing_table(spark_session, tmp_path):
 # ---- sources on Spark: catalog tables as they are, local files registered (and replaced) ----
 
 def test_spark_uses_a_catalog_table(spark_session, tmp_path):
-    from segc.spark import SparkEngine
+    from segc.run.spark_engine import SparkEngine
 
     people = EXAMPLE / "data" / "customers.parquet"
     spark_session.sql("CREATE DATABASE IF NOT EXISTS segc_wh")
@@ -246,7 +246,7 @@ def test_spark_replaces_its_own_registration(spark_session, spark, tmp_path):
     import shutil
 
     import duckdb
-    from segc.spark import SparkEngine
+    from segc.run.spark_engine import SparkEngine
 
     root = tmp_path / "small"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("data", "tests", "build"))
@@ -277,7 +277,7 @@ def test_holdout_identical_on_spark(engines, spark_session, tmp_path):
     import hashlib
 
     import duckdb
-    from segc.spark import SparkEngine
+    from segc.run.spark_engine import SparkEngine
 
     def members(p: segc.Project, name: str) -> set:
         return {r[0] for r in p.engine.execute(p.compile(name, dialect=p.engine.dialect))}

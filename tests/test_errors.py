@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.errors import SegcError, render_text
+from segc.front.errors import SegcError, render_text
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "errors"
 UPDATE = os.environ.get("SEGC_UPDATE_SNAPSHOTS") == "1"

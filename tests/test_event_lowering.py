@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 
 import segc
-from segc.errors import SegcError, render_text
+from segc.front.errors import SegcError, render_text
 from tests.conftest import table_columns, write_project
 from tests.engines import open_engine
 

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from segc import ast
+from segc.front import ast
 from segc.cli.main import app
-from segc.errors import SegcError
-from segc.fmt import format_source
-from segc.parser import parse_module
-from segc.source import Source
+from segc.front.errors import SegcError
+from segc.front.fmt import format_source
+from segc.front.parser import parse_module
+from segc.front.source import Source
 from tests.conftest import EXAMPLE, ROOT
 
 
@@ -586,7 +586,7 @@ def test_cli_keeps_permissions_and_rewrites_crlf(project):
 def test_write_atomic_gives_a_new_file_the_usual_permissions(tmp_path):
     """A new file (a discovered segmentation, a model, a report) is readable like any file
     the user makes, not left with the temporary file's private 0600."""
-    from segc.fmt import write_atomic
+    from segc.front.fmt import write_atomic
 
     umask = os.umask(0o022)
     try:

@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.fmt import format_source
-from segc.holdout import SPACE, threshold, threshold_hex
-from segc.schema import DIALECTS
+from segc.front.fmt import format_source
+from segc.backend.holdout import SPACE, threshold, threshold_hex
+from segc.schema.segc_yml import DIALECTS
 from tests import reference as ref
 from tests.conftest import write_project
 from tests.engines import open_engine

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import segc
-from segc.errors import Interrupted
+from segc.front.errors import Interrupted
 from tests.conftest import write_project
 
 HEAVY = ("segment heavy = top 10% by x * y and bottom 50% by y - x and top 20% by x + y "
@@ -81,7 +81,7 @@ def test_api_raises_interrupted_and_duckdb_stops(heavy_project):
 def test_postgres_query_is_cancelled(pg_dsn):
     """On PostgreSQL, Ctrl-C cancels the running query on the server and raises
     Interrupted; the connection stays usable."""
-    from segc.engine import PostgresEngine
+    from segc.run.engine import PostgresEngine
 
     engine = PostgresEngine(pg_dsn)
     timer = threading.Timer(1.0, _thread.interrupt_main)

@@ -19,9 +19,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
-REQUIRED_IN_WHEEL = ("segc/__init__.py", "segc/parser.py", "segc/cli/main.py", "segc/grammar/segment.lark",
-                     "segc/build.py", "segc/templates/view.sql.j2", "segc/templates/dbt_model.sql.j2",
-                     "segc/report.py", "segc/templates/report/report.html.j2")
+# every file of the source folders, at its place in the package: a subpackage missing
+# from pyproject's `packages` fails here, whichever it is
+_FOLDERS = {"compiler": "segc", "cli": "segc/cli", "grammar": "segc/grammar"}
+REQUIRED_IN_WHEEL = tuple(sorted(
+    f"{pkg}/{path.relative_to(ROOT / folder).as_posix()}"
+    for folder, pkg in _FOLDERS.items() for path in (ROOT / folder).rglob("*")
+    if path.suffix in (".py", ".lark", ".j2") and "__pycache__" not in path.parts))
 
 SEGC_YML = """\
 name: t

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.report import ALL, POPULATION, build_report
+from segc.apps.report.measure import ALL, POPULATION, build_report
 from tests.conftest import EXAMPLE, ROOT
 
 runner = CliRunner()
@@ -234,7 +234,7 @@ def test_same_report_on_postgres(pg_dsn, report):
     from psycopg import sql as pgsql
     from psycopg.conninfo import make_conninfo
 
-    from segc.engine import PostgresEngine
+    from segc.run.engine import PostgresEngine
     from tests.test_engines_parity import load_into_postgres
 
     database = f"segc_report_{os.getpid()}"

@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 import segc
 from segc.cli.main import app
 from segc.project import load_project
-from segc.render import render
-from segc.score import deciles, fit_score, score_query
-from segc.score_model import model_text, read_model, write_model
+from segc.backend.render import render
+from segc.apps.score import deciles, fit_score, score_query
+from segc.schema.score_model import model_text, read_model, write_model
 from tests.conftest import EXAMPLE, table_columns, write_project
 from tests.engines import ENGINES
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.errors import SegcError
-from segc.segtest import ENGINES, run_tests
+from segc.front.errors import SegcError
+from segc.apps.segtest import ENGINES, run_tests
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()

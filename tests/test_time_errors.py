@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.errors import SegcError, render_text
+from segc.front.errors import SegcError, render_text
 from tests.conftest import table_columns
 from tests.engines import open_engine
 

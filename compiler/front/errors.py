@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from .source import Span
+from segc.front.source import Span
 
 Severity = Literal["error", "warning"]
 

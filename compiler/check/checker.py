@@ -7,10 +7,14 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from . import ast, holdout, ir
-from .errors import Diagnostic, SegcError, suggest
-from .schema import FeatureDef, Schema
-from .source import Span
+from segc.front import ast
+
+from segc.backend import holdout
+
+from segc import ir
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.schema.segc_yml import FeatureDef, Schema
+from segc.front.source import Span
 
 # name -> (min args, max args); types are checked in _call
 FUNCTIONS = {
@@ -162,7 +166,7 @@ class Checker:
                     self._agg_feature(f, f.span)
                 except _Reported:
                     pass
-        from .score_check import check_scores
+        from segc.check.scores import check_scores
 
         score_targets = check_scores(self) if self.schema.scores else {}
         segments: dict[str, Definition] = {}
@@ -325,7 +329,7 @@ class Checker:
         return Checker.Scope("features")
 
     def _embedded_pred(self, text, scope) -> ir.Pred | None:
-        from .parser import parse_expression
+        from segc.front.parser import parse_expression
 
         try:
             expr = parse_expression(text.span.source, text.text, text.offset)
@@ -596,7 +600,7 @@ class Checker:
                         f"declare it under sources.{scope.source}.columns in segc.yml")
             raise _Reported
         if node.name in self.schema.scores:
-            from .score_check import score_value
+            from segc.check.scores import score_value
 
             return score_value(self, node, scope)
         feature = self.schema.features.get(node.name)

@@ -23,10 +23,10 @@ from fractions import Fraction
 
 from sqlglot import exp
 
-from . import ir
-from .checker import shift_date
-from .holdout import holdout_condition
-from .schema import Schema
+from segc import ir
+from segc.check.checker import shift_date
+from segc.backend.holdout import holdout_condition
+from segc.schema.segc_yml import Schema
 
 KEY = "segc_key"
 FEATURES = "segc_features"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from .errors import Diagnostic, Interrupted, SegcError
-from .lower import ident, table
-from .schema import Schema
+from segc.front.errors import Diagnostic, Interrupted, SegcError
+from segc.backend.lower import ident, table
+from segc.schema.segc_yml import Schema
 
 _READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto", ".json": "read_json_auto",
             ".jsonl": "read_json_auto", ".ndjson": "read_json_auto"}
@@ -214,7 +214,7 @@ def open_engine(kind: str, schema: Schema, root: Path, dsn: str | None = None,
                                        hints=("pass --dsn or set the environment variable SEGC_DSN",)))
         return PostgresEngine(dsn)
     if kind == "spark":
-        from .spark import SparkEngine
+        from segc.run.spark_engine import SparkEngine
 
         return SparkEngine(schema, root, master)
     raise SegcError(Diagnostic("E724", f"unknown engine `{kind}`", hints=("engines: duckdb, postgres, spark",)))

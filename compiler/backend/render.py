@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlglot import ErrorLevel, exp
 from sqlglot.errors import UnsupportedError
 
-from .errors import Diagnostic, SegcError
-from .schema import DIALECTS
+from segc.front.errors import Diagnostic, SegcError
+from segc.schema.segc_yml import DIALECTS
 
 
 def _sqlite(node: exp.Expression) -> exp.Expression:
@@ -178,7 +178,7 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool =
     """SQL text of `tree`; `copy=False` lets the dialect's rewrites reuse a tree that the
     caller will not render again (a fresh lowering)."""
     if dialect not in DIALECTS:
-        from .errors import suggest
+        from segc.front.errors import suggest
 
         close = suggest(dialect, DIALECTS)
         raise SegcError(Diagnostic("E601", f"unknown dialect `{dialect}`",

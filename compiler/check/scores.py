@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import ir
-from .errors import suggest
-from .schema import ScoreDef
-from .score_model import SCORE_INPUT_TYPES, definition_hash
+from segc import ir
+from segc.front.errors import suggest
+from segc.schema.segc_yml import ScoreDef
+from segc.schema.score_model import SCORE_INPUT_TYPES, definition_hash
 
 
 def horizon_end(as_of: dt.date, score: ScoreDef) -> dt.date:
     """Where the target is evaluated: `horizon` after the as-of."""
-    from .checker import shift_date
+    from segc.check.checker import shift_date
 
     return shift_date(as_of, score.horizon.amount, score.horizon.unit)
 
@@ -32,7 +32,7 @@ def validation_as_of(score: ScoreDef, train_as_of: dt.date | None = None) -> dt.
 def check_scores(checker) -> dict[str, ir.Pred]:
     """Every score of the schema checked; returns the checked targets by score name.
     Problems are recorded on the checker (scores with one go to `broken_scores`)."""
-    from .checker import _Reported
+    from segc.check.checker import _Reported
 
     schema = checker.schema
     targets: dict[str, ir.Pred] = {}
@@ -117,7 +117,7 @@ def _check_model(checker, s: ScoreDef, model) -> None:
 
 def score_value(checker, node, scope) -> ir.Value:
     """The value of a score's name in an expression: its fitted formula."""
-    from .checker import _Reported
+    from segc.check.checker import _Reported
 
     name = node.name
     context = checker.score_context or _population_context(checker, node)
@@ -140,7 +140,7 @@ def score_value(checker, node, scope) -> ir.Value:
     for f in model.features:
         values[f.name] = checker._feature_value(checker.schema.features[f.name], node.span)
         scope.used.add(f.name)
-    from .score_model import formula
+    from segc.schema.score_model import formula
 
     return formula(model, values)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from .errors import Diagnostic, SegcError
-from .source import Source, Span
+from segc.front.errors import Diagnostic, SegcError
+from segc.front.source import Source, Span
 
 Path = tuple  # a path of keys / indexes into the document
 

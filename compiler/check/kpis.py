@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ir
-from .errors import Diagnostic, SegcError
-from .parser import parse_expression
-from .schema import Schema
+from segc import ir
+from segc.front.errors import Diagnostic, SegcError
+from segc.front.parser import parse_expression
+from segc.schema.segc_yml import Schema
 
 CONDITION_KINDS = ("count_of", "share_of")
 VALUE_KINDS = ("sum", "avg", "per_customer")

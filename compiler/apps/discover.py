@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import Diagnostic, SegcError, suggest
-from .project import same_file
-from .schema import RESERVED
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.project import same_file
+from segc.schema.segc_yml import RESERVED
 
 MARKER = "# Discovered by `segc discover`"  # the first line of a file segc wrote: it may be replaced
 DEFAULT_K = "3..6"
@@ -271,7 +271,7 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     text = _text(name, header, branches, else_cluster, branch_names, features, types,
                  cluster_means, pop_means, labels, n, medians, ~present.all(axis=0))
 
-    from .fmt import format_source
+    from segc.front.fmt import format_source
 
     display = project._display(out) if out is not None else f"{name}.seg"
     text = format_source(text, display)
@@ -300,7 +300,7 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
 
 def write(result: DiscoverResult, path: Path, force: bool = False) -> None:
     """Write the segmentation atomically (temp file + rename)."""
-    from .fmt import write_atomic
+    from segc.front.fmt import write_atomic
 
     check_out(path, force)
     try:

@@ -4,9 +4,9 @@ missing for more than project.MISSING_WARNING of the population. Each points at 
 definition it is about, so a warning reads like any other."""
 from __future__ import annotations
 
-from .checker import annotation
-from .errors import Diagnostic
-from .project import CountResult, Project
+from segc.check.checker import annotation
+from segc.front.errors import Diagnostic
+from segc.project import CountResult, Project
 
 
 def count_diagnostics(project: Project, result: CountResult, strict: bool = False) -> list[Diagnostic]:

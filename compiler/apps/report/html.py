@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Diagnostic, SegcError
-from .fmt import write_atomic
-from .report import ALL, POPULATION, Report, ReportRow, group_label
+from segc.front.errors import Diagnostic, SegcError
+from segc.front.fmt import write_atomic
+from segc.apps.report.measure import ALL, POPULATION, Report, ReportRow, group_label
 
-TEMPLATES = Path(__file__).parent / "templates" / "report"
+TEMPLATES = Path(__file__).parent.parent / "templates" / "report"
 COLORS = {"current": "#0969da", "previous": "#9ec5f4"}
 
 

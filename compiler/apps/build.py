@@ -20,10 +20,12 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import __version__, ast
-from .errors import Diagnostic, SegcError, suggest
-from .render import render
-from .schema import DIALECTS
+from segc import __version__
+
+from segc.front import ast
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.backend.render import render
+from segc.schema.segc_yml import DIALECTS
 
 TEMPLATES = ("select", "view", "table", "members", "dbt")
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -227,7 +229,7 @@ class _Builder:
             # T-SQL has no CREATE TABLE AS: SELECT ... INTO on the outer query
             from sqlglot import exp
 
-            from .lower import table
+            from segc.backend.lower import table
 
             into = tree.copy()
             into.set("into", exp.Into(this=table(".".join(p for p in (self.target_schema, name) if p))))
@@ -382,12 +384,12 @@ def _quote(name: str, dialect: str) -> str:
 
 def _relation(name: str, schema: str | None, dialect: str) -> str:
     """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
-    from .lower import table
+    from segc.backend.lower import table
 
     t = table(name)
     if schema:
         parts = schema.split(".")
-        from .lower import ident
+        from segc.backend.lower import ident
 
         t.set("db", ident(parts[-1]))
         if len(parts) > 1:
@@ -442,21 +444,21 @@ def _definition_hash(node) -> str:
 
 
 def _owner(node) -> str | None:
-    from .checker import annotation
+    from segc.check.checker import annotation
 
     a = annotation(node, "owner")
     return str(a.args[0]) if a is not None and a.args else None
 
 
 def _tags(node) -> list[str]:
-    from .checker import annotation
+    from segc.check.checker import annotation
 
     a = annotation(node, "tags")
     return [str(t) for t in a.args] if a is not None else []
 
 
 def _min_size(node, project) -> int | None:
-    from .checker import annotation
+    from segc.check.checker import annotation
 
     a = annotation(node, "min_size")
     if a is not None and a.args and isinstance(a.args[0], int):
@@ -539,7 +541,7 @@ def _members(tree, name: str, kind: str):
     `segmentation.branch`)."""
     from sqlglot import exp
 
-    from .lower import ident
+    from segc.backend.lower import ident
 
     tree = tree.copy()
     if kind == "segment":

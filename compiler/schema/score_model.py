@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from . import ir
-from .errors import Diagnostic, SegcError
+from segc import ir
+from segc.front.errors import Diagnostic, SegcError
 
 MODELS = "models"  # the folder of a project holding the model files
 SCORE_INPUT_TYPES = ("int", "float", "bool")
@@ -130,7 +130,7 @@ def model_path(root: Path, name: str) -> Path:
 
 def write_model(root: Path, model: FittedScore) -> Path:
     """Write models/<name>.yml atomically (a temp file next to it, then os.replace)."""
-    from .fmt import write_atomic
+    from segc.front.fmt import write_atomic
 
     path = model_path(root, model.name)
     try:

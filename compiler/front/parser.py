@@ -12,9 +12,9 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import ast
-from .errors import Diagnostic, SegcError
-from .source import Source, Span
+from segc.front import ast
+from segc.front.errors import Diagnostic, SegcError
+from segc.front.source import Source, Span
 
 _PLURAL_UNITS = {"days": "day", "weeks": "week", "months": "month", "years": "year"}
 

@@ -20,8 +20,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ast
-from .errors import Diagnostic, SegcError
+from segc.front import ast
+from segc.front.errors import Diagnostic, SegcError
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class _Def:
 def diff_projects(old: str | Path, new: str | Path = ".", as_of=None, params: dict | None = None,
                   membership: bool = True) -> DiffResult:
     """Compare OLD (a project folder or a git revision) with NEW (a project folder)."""
-    from .project import load_project
+    from segc.project import load_project
 
     new_project = load_project(new, params=params)
     old_path = Path(old)
@@ -106,7 +106,7 @@ def diff_projects(old: str | Path, new: str | Path = ".", as_of=None, params: di
 
 
 def _load_side(path: Path, params, label: str):
-    from .project import load_project
+    from segc.project import load_project
 
     try:
         return load_project(path, params=params)
@@ -278,8 +278,8 @@ def _members(project, names: list[str], as_of: dt.date, engine) -> dict[str, set
         return {}
     from sqlglot import exp
 
-    from .lower import KEY, col, ident
-    from .render import render
+    from segc.backend.lower import KEY, col, ident
+    from segc.backend.render import render
 
     preds = [project.checked.segments[n].pred for n in names]
 

@@ -17,12 +17,14 @@ import warnings
 
 from sqlglot import exp
 
-from . import __version__, ir
-from .errors import Diagnostic, SegcError, suggest
-from .lower import KEY, Lowerer, col, flag, ident
-from .schema import ScoreDef
-from .score_check import horizon_end, validation_as_of
-from .score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, model_path, read_model
+from segc import __version__
+
+from segc import ir
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.backend.lower import KEY, Lowerer, col, flag, ident
+from segc.schema.segc_yml import ScoreDef
+from segc.check.scores import horizon_end, validation_as_of
+from segc.schema.score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, model_path, read_model
 
 MAX_ITER = 1000
 DECILES = 10
@@ -97,7 +99,7 @@ def read_score_model(project, name: str) -> FittedScore:
 def score_query(project, name: str, as_of=None):
     """A query (sqlglot tree) of the population's keys and scores at the as-of, ordered by
     key: the score as the segments see it, e.g. to export it or to check it on an engine."""
-    from .score_model import formula
+    from segc.schema.score_model import formula
 
     model = read_score_model(project, name)
     values = project._feature_values([f.name for f in model.features])

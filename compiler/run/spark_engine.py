@@ -29,9 +29,9 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from .engine import Engine, _engine_message
-from .errors import Diagnostic, SegcError
-from .schema import Schema
+from segc.run.engine import Engine, _engine_message
+from segc.front.errors import Diagnostic, SegcError
+from segc.schema.segc_yml import Schema
 
 DEFAULT_MASTER = "local[*]"
 _FORMATS = {".parquet": ("parquet", {}), ".csv": ("csv", {"header": "true", "inferSchema": "true"}),

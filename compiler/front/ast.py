@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .source import Span
+from segc.front.source import Span
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -52,9 +52,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from . import ast
-from .parser import parse_module
-from .source import Source
+from segc.front import ast
+from segc.front.parser import parse_module
+from segc.front.source import Source
 
 WIDTH = 100
 INDENT = "    "
@@ -72,7 +72,7 @@ def format_source(text: str, name: str = "<string>") -> str:
 def format_file(path: Path, display: str | None = None) -> tuple[str, str]:
     """(current text, canonical text) of a file, read as is (no newline translation);
     raises SegcError when it cannot be read or parsed."""
-    from .errors import Diagnostic, SegcError
+    from segc.front.errors import Diagnostic, SegcError
 
     display = display or str(path)
     try:

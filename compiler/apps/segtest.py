@@ -27,9 +27,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Diagnostic, SegcError, suggest
-from .source import Span
-from .yamlpos import Located, load_yaml
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.front.source import Span
+from segc.front.yamlpos import Located, load_yaml
 
 ENGINES = ("duckdb", "sqlite")
 TOP_KEYS = ("as_of", "description", "defaults", "rows", "expect")
@@ -149,7 +149,7 @@ def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str
 # ---- parsing and validation ---------------------------------------------------------------
 
 def parse_test_file(project, path: Path) -> _TestFile:
-    from .project import _read
+    from segc.project import _read
 
     display = project._display(Path(path))
     src = _read(Path(path), display)

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from . import ast, ir
-from .checker import shift_date
-from .errors import Diagnostic, SegcError, suggest
-from .kpis import Kpi
-from .lower import Lowerer, col, flag, ident
-from .schema import parse_window
+from segc.front import ast
+
+from segc import ir
+from segc.check.checker import shift_date
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.check.kpis import Kpi
+from segc.backend.lower import Lowerer, col, flag, ident
+from segc.schema.segc_yml import parse_window
 
 POPULATION = "(population)"  # the row of the whole population (every customer of it)
 
@@ -295,7 +297,7 @@ def _totals(groups: dict[object, tuple[int, list[_Sums]]], n: int) -> tuple[int,
 
 def _today(project) -> dt.date:
     """The engine's current date, for a report without a pinned as-of."""
-    from .render import render
+    from segc.backend.render import render
 
     value = project.engine.execute(render(exp.select(exp.CurrentDate()), project.engine.dialect, pretty=False))[0][0]
     return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else \

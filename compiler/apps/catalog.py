@@ -17,10 +17,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ast
-from .checker import annotation
-from .errors import Diagnostic, SegcError
-from .schema import DIALECTS
+from segc.front import ast
+from segc.check.checker import annotation
+from segc.front.errors import Diagnostic, SegcError
+from segc.schema.segc_yml import DIALECTS
 
 TEMPLATES = Path(__file__).parent / "templates" / "docs"
 MARKER = ".segc-catalog"  # marks a folder this module wrote (and may replace)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .errors import Diagnostic
-from .lower import col, table
+from segc.front.errors import Diagnostic
+from segc.backend.lower import col, table
 
 # segc type -> DuckDB column types it accepts
 _ACCEPTS = {
@@ -27,7 +27,7 @@ def _accepts(segc_type: str, duck_type: str) -> bool:
 
 
 def check_data(project) -> list[Diagnostic]:
-    from .engine import run
+    from segc.run.engine import run
 
     schema = project.schema
     con = project.duckdb()
@@ -42,7 +42,7 @@ def check_data(project) -> list[Diagnostic]:
         src = schema.sources[source]
         have = columns[source]
         if column not in have:
-            from .errors import suggest
+            from segc.front.errors import suggest
 
             close = suggest(column, have)
             diags.append(Diagnostic("E710", f"{what}: column `{column}` not found in {src.path}",

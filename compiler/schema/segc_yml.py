@@ -9,10 +9,10 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import ast
-from .errors import Diagnostic, SegcError, suggest
-from .source import Source, Span
-from .yamlpos import Located, load_yaml
+from segc.front import ast
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.front.source import Source, Span
+from segc.front.yamlpos import Located, load_yaml
 
 TYPES = ("int", "float", "string", "bool", "date", "timestamp")
 TypeName = Literal["int", "float", "string", "bool", "date", "timestamp"]
