@@ -777,7 +777,7 @@ def _one_project(targets, project, param, as_of, format, engine="duckdb", dsn=No
 def _use_engine(p, engine: str, dsn: str | None, master: str | None) -> None:
     if engine == "duckdb":
         return
-    from segc.run.engine import open_engine
+    from segc.run.connect import open_engine
 
     try:
         p.use_engine(open_engine(engine, p.schema, p.root, dsn=dsn, master=master))

@@ -3,7 +3,11 @@ are two-valued by construction: lowering guards every nullable operand, so a con
 on a missing value is false and `Not` is the complement within the population."""
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 NUMERIC = ("int", "float")
 
@@ -208,3 +212,28 @@ class Bool(Pred):
 TRUE, FALSE = Bool(True), Bool(False)
 
 
+# ---- arithmetic the checker, the lowering and the apps share ----
+
+def shift_date(d: dt.date, amount: int, unit: str) -> dt.date:
+    """Calendar arithmetic with month ends clamped (2024-03-31 - 1 month = 2024-02-29)."""
+    if unit == "day":
+        return d + dt.timedelta(days=amount)
+    if unit == "week":
+        return d + dt.timedelta(days=7 * amount)
+    months = amount * (12 if unit == "year" else 1)
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    day = min(d.day, calendar.monthrange(year, month)[1])
+    return d.replace(year=year, month=month, day=day)
+
+
+# the holdout split (the rule: backend/holdout.py): the checker refuses a share that
+# holds no bucket, the lowering compares with the threshold
+HOLDOUT_HEX_DIGITS = 8
+HOLDOUT_SPACE = 16 ** HOLDOUT_HEX_DIGITS  # 2^32 buckets: a share is exact to 2.4e-10
+
+
+def holdout_threshold(percent: float) -> int:
+    """The number of buckets (out of 16^8) in the holdout; exact decimal arithmetic, so
+    `2.5%` is 2.5% and not the nearest double."""
+    return math.floor(Fraction(repr(percent)) / 100 * HOLDOUT_SPACE)

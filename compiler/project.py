@@ -8,7 +8,8 @@ from pathlib import Path
 from segc.front import ast
 
 from segc import ir
-from segc.check.checker import Checked, Checker
+from segc.check.checker import Checker
+from segc.check.definitions import Checked
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.lower import KEY, Lowerer, col, flag, ident, or_
 from segc.front.parser import parse_expression, parse_module
@@ -315,7 +316,7 @@ class Project:
         """Where count/sample/overlap/profile/transitions run (DuckDB over local files unless
         `use_engine` chose another)."""
         if getattr(self, "_engine", None) is None:
-            from segc.run.engine import DuckDBEngine
+            from segc.run.duckdb_engine import DuckDBEngine
 
             self._engine = DuckDBEngine(self.schema, self.root)
         return self._engine
@@ -326,7 +327,7 @@ class Project:
 
     def duckdb(self):
         """The DuckDB connection with the project's sources as views (opened once)."""
-        from segc.run.engine import DuckDBEngine
+        from segc.run.duckdb_engine import DuckDBEngine
 
         if not isinstance(self.engine, DuckDBEngine):
             raise SegcError(Diagnostic("E706", "this project runs on another engine, not DuckDB"))
@@ -342,13 +343,7 @@ class Project:
         return check_data(self)
 
     def min_size(self, name: str) -> int | None:
-        d = self.checked.segments[name]
-        from segc.check.checker import annotation
-
-        a = annotation(d.node, "min_size")
-        if a is not None and a.args and isinstance(a.args[0], int):
-            return a.args[0]
-        return self.schema.min_size
+        return self.checked.segments[name].annotations.min_size
 
     def count(self, names: list[str] | None = None, as_of=None) -> CountResult:
         """Population and each segment's size, all in one query (one scan)."""
@@ -408,7 +403,7 @@ class Project:
         return [r[0] for r in rows], matrix
 
     def _feature_values(self, names) -> dict[str, ir.Value]:
-        return {n: self._checker._feature_value(self.schema.features[n], None) for n in names}
+        return {n: self._checker.feature_value(self.schema.features[n], None) for n in names}
 
     def _visible(self, name: str, features) -> list[str]:
         """Features safe to show for a segment: sensitive ones only when it allows them."""

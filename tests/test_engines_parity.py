@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.run.engine import PostgresEngine
+from segc.run.postgres_engine import PostgresEngine
 from tests.conftest import EXAMPLE, write_project
 
 OVERLAP = ["inactive_6m", "engaged_30d", "loyal_big_basket", "big_spenders_fr_be", "top_revenue_10pct",

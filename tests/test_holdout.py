@@ -24,7 +24,9 @@ from typer.testing import CliRunner
 import segc
 from segc.cli.main import app
 from segc.front.fmt import format_source
-from segc.backend.holdout import SPACE, threshold, threshold_hex
+from segc.backend.holdout import threshold_hex
+from segc.ir import HOLDOUT_SPACE as SPACE
+from segc.ir import holdout_threshold as threshold
 from segc.schema.segc_yml import DIALECTS
 from tests import reference as ref
 from tests.conftest import write_project

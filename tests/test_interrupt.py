@@ -81,7 +81,7 @@ def test_api_raises_interrupted_and_duckdb_stops(heavy_project):
 def test_postgres_query_is_cancelled(pg_dsn):
     """On PostgreSQL, Ctrl-C cancels the running query on the server and raises
     Interrupted; the connection stays usable."""
-    from segc.run.engine import PostgresEngine
+    from segc.run.postgres_engine import PostgresEngine
 
     engine = PostgresEngine(pg_dsn)
     timer = threading.Timer(1.0, _thread.interrupt_main)

@@ -234,7 +234,7 @@ def test_same_report_on_postgres(pg_dsn, report):
     from psycopg import sql as pgsql
     from psycopg.conninfo import make_conninfo
 
-    from segc.run.engine import PostgresEngine
+    from segc.run.postgres_engine import PostgresEngine
     from tests.test_engines_parity import load_into_postgres
 
     database = f"segc_report_{os.getpid()}"

@@ -180,12 +180,14 @@ class _Builder:
             d = checked.segments[name]
             tree = project.query(d.pred)
             features, sensitive = d.features, dict(d.sensitive)
+            notes = d.annotations
             branches = []
             columns = [key]
         else:
             info = checked.segmentations[name]
             tree = project.label_query(name)
             features = info.features
+            notes = info.annotations
             sensitive = {}
             for b, _pred in info.branches:
                 bd = checked.segments.get(f"{name}.{b}")
@@ -204,9 +206,9 @@ class _Builder:
             "kind": kind,
             "file": _project_path(node.span.file if node.span else "", project.root),
             "doc": node.doc,
-            "owner": _owner(node),
-            "tags": _tags(node),
-            "min_size": project.min_size(name) if kind == "segment" else _min_size(node, project),
+            "owner": notes.owner,
+            "tags": list(notes.tags),
+            "min_size": notes.min_size,
             "key": key,
             "columns": columns,
             "branches": branches,
@@ -441,29 +443,6 @@ def _definition_hash(node) -> str:
     text = node.span.text() if node.span is not None else repr(node)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _owner(node) -> str | None:
-    from segc.check.checker import annotation
-
-    a = annotation(node, "owner")
-    return str(a.args[0]) if a is not None and a.args else None
-
-
-def _tags(node) -> list[str]:
-    from segc.check.checker import annotation
-
-    a = annotation(node, "tags")
-    return [str(t) for t in a.args] if a is not None else []
-
-
-def _min_size(node, project) -> int | None:
-    from segc.check.checker import annotation
-
-    a = annotation(node, "min_size")
-    if a is not None and a.args and isinstance(a.args[0], int):
-        return a.args[0]
-    return project.schema.min_size
 
 
 def _jsonable(v):

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segc.front import ast
-from segc.check.checker import annotation
 from segc.front.errors import Diagnostic, SegcError
 from segc.schema.segc_yml import DIALECTS
 
@@ -160,9 +159,7 @@ def entries(project, dialects=DIALECTS) -> list[Entry]:
         seen.add(node.name)
         is_seg = isinstance(node, ast.Segmentation)
         info = checked.segmentations[node.name] if is_seg else checked.segments[node.name]
-        owner = annotation(node, "owner")
-        tags = annotation(node, "tags")
-        min_size = annotation(node, "min_size")
+        notes = info.annotations
         used = sorted(info.features, key=order.index)
         branches = []
         if is_seg:
@@ -170,10 +167,7 @@ def entries(project, dialects=DIALECTS) -> list[Entry]:
                 branches.append(BranchInfo(b.name, "else" if b.expr is None else b.expr.span.text(), b.doc))
         out.append(Entry(
             name=node.name, kind="segmentation" if is_seg else "segment", doc=node.doc, summary=_summary(node.doc),
-            owner=str(owner.args[0]) if owner and owner.args else "",
-            tags=[str(t) for t in tags.args] if tags else [],
-            min_size=min_size.args[0] if min_size and min_size.args and isinstance(min_size.args[0], int)
-            else project.schema.min_size,
+            owner=notes.owner or "", tags=list(notes.tags), min_size=notes.min_size,
             file=_relative(module.file, project.root), line=node.span.line, source=node.span.text(),
             features=[_feature(project.schema, f) for f in used], sql=_sql(project, node.name, dialects),
             uses=[r for r in _references(node, names, segmentations) if r != node.name], branches=branches))

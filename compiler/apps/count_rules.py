@@ -4,7 +4,6 @@ missing for more than project.MISSING_WARNING of the population. Each points at 
 definition it is about, so a warning reads like any other."""
 from __future__ import annotations
 
-from segc.check.checker import annotation
 from segc.front.errors import Diagnostic
 from segc.project import CountResult, Project
 
@@ -47,4 +46,4 @@ def _span(project: Project, name: str):
 
 def _min_size_annotated(project: Project, name: str) -> bool:
     d = project.checked.segments.get(name)
-    return d is not None and annotation(d.node, "min_size") is not None
+    return d is not None and d.annotations.min_size_annotated

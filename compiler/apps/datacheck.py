@@ -27,7 +27,7 @@ def _accepts(segc_type: str, duck_type: str) -> bool:
 
 
 def check_data(project) -> list[Diagnostic]:
-    from segc.run.engine import run
+    from segc.run.duckdb_engine import run
 
     schema = project.schema
     con = project.duckdb()

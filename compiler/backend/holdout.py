@@ -20,17 +20,7 @@ and out (sqlglot spells it per dialect); their integer hashes (`hash()`, `hashte
 """
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
-HEX_DIGITS = 8
-SPACE = 16 ** HEX_DIGITS  # 2^32 buckets: a share is exact to 2.4e-10
-
-
-def threshold(percent: float) -> int:
-    """The number of buckets (out of 16^8) in the holdout; exact decimal arithmetic, so
-    `2.5%` is 2.5% and not the nearest double."""
-    return math.floor(Fraction(repr(percent)) / 100 * SPACE)
+from segc.ir import HOLDOUT_HEX_DIGITS, holdout_threshold
 
 
 def threshold_hex(percent: float) -> str:
@@ -41,16 +31,16 @@ def threshold_hex(percent: float) -> str:
     lengths the first differing character decides. (Only a collation that reads digit
     runs as numbers, e.g. ICU with `numeric` ordering, would break this; no engine
     defaults to one.)"""
-    return f"{threshold(percent):0{HEX_DIGITS}x}"
+    return f"{holdout_threshold(percent):0{HOLDOUT_HEX_DIGITS}x}"
 
 
 def holdout_condition(percent: float, seed: str, key):
     """`SUBSTRING(MD5(seed || ':' || CAST(key AS TEXT)), 1, 8) < 'threshold'` (a sqlglot
     tree). The key is never NULL, so neither is the condition: `not holdout` is exactly
     the rest."""
-    from sqlglot import exp  # the checker imports this module: keep it light
+    from sqlglot import exp
 
     text = exp.Cast(this=key, to=exp.DataType(this=exp.DataType.Type.TEXT))
     hashed = exp.MD5(this=exp.Concat(expressions=[exp.Literal.string(seed + ":"), text], safe=True))
-    prefix = exp.Substring(this=hashed, start=exp.Literal.number(1), length=exp.Literal.number(HEX_DIGITS))
+    prefix = exp.Substring(this=hashed, start=exp.Literal.number(1), length=exp.Literal.number(HOLDOUT_HEX_DIGITS))
     return exp.LT(this=prefix, expression=exp.Literal.string(threshold_hex(percent)))

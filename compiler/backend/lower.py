@@ -24,7 +24,6 @@ from fractions import Fraction
 from sqlglot import exp
 
 from segc import ir
-from segc.check.checker import shift_date
 from segc.backend.holdout import holdout_condition
 from segc.schema.segc_yml import Schema
 
@@ -230,7 +229,7 @@ class Lowerer:
             return v.value
         if isinstance(v, ir.DateShift):
             base = self._fold_date(v.base)
-            return None if base is None else shift_date(base, v.amount, v.unit)
+            return None if base is None else ir.shift_date(base, v.amount, v.unit)
         if isinstance(v, ir.Func) and v.name.startswith("trunc_"):
             base = self._fold_date(v.args[0])
             if base is None:

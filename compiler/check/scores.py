@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from segc import ir
+from segc.check.reporter import Reported
 from segc.front.errors import suggest
 from segc.schema.segc_yml import ScoreDef
 from segc.schema.score_model import SCORE_INPUT_TYPES, definition_hash
@@ -16,9 +17,7 @@ from segc.schema.score_model import SCORE_INPUT_TYPES, definition_hash
 
 def horizon_end(as_of: dt.date, score: ScoreDef) -> dt.date:
     """Where the target is evaluated: `horizon` after the as-of."""
-    from segc.check.checker import shift_date
-
-    return shift_date(as_of, score.horizon.amount, score.horizon.unit)
+    return ir.shift_date(as_of, score.horizon.amount, score.horizon.unit)
 
 
 def validation_as_of(score: ScoreDef, train_as_of: dt.date | None = None) -> dt.date:
@@ -32,8 +31,6 @@ def validation_as_of(score: ScoreDef, train_as_of: dt.date | None = None) -> dt.
 def check_scores(checker) -> dict[str, ir.Pred]:
     """Every score of the schema checked; returns the checked targets by score name.
     Problems are recorded on the checker (scores with one go to `broken_scores`)."""
-    from segc.check.checker import _Reported
-
     schema = checker.schema
     targets: dict[str, ir.Pred] = {}
     for s in schema.scores.values():
@@ -41,21 +38,21 @@ def check_scores(checker) -> dict[str, ir.Pred]:
         _check_features(checker, s)
         train_end = horizon_end(s.train_as_of, s)
         if s.validate_as_of is not None and s.validate_as_of < train_end:
-            checker._error("E934", f"score `{s.name}`: the validation as-of {s.validate_as_of} is inside the "
+            checker.error("E934", f"score `{s.name}`: the validation as-of {s.validate_as_of} is inside the "
                            f"training period ({s.train_as_of} + {s.horizon.text} = {train_end})",
                            schema.key_span("scores", s.name, "validate_as_of"),
                            f"validate on {train_end} or later, so that the two periods do not overlap")
         checker.score_context = f"the target of the score `{s.name}`"
-        scope = checker._features_scope()
+        scope = checker.features_scope()
         try:
-            pred = checker._embedded_pred(s.target, scope)
-        except _Reported:  # pragma: no cover - _embedded_pred reports and returns None
+            pred = checker.embedded_pred(s.target, scope)
+        except Reported:  # pragma: no cover - _embedded_pred reports and returns None
             pred = None
         finally:
             checker.score_context = None
         sensitive = sorted(f for f in scope.used if schema.features[f].sensitive)
         if sensitive and not s.allow_sensitive:
-            checker._error("E933", f"the target of the score `{s.name}` uses the sensitive feature "
+            checker.error("E933", f"the target of the score `{s.name}` uses the sensitive feature "
                            + ", ".join(f"`{f}`" for f in sensitive), s.target.span, _SENSITIVE_HINT)
         if pred is not None:
             targets[s.name] = pred
@@ -78,20 +75,20 @@ def _check_features(checker, s: ScoreDef) -> None:
         span = schema.key_span("scores", s.name, "features", i)
         f = schema.features.get(name)
         if name in seen:
-            checker._error("E931", f"score `{s.name}`: the feature `{name}` is listed twice", span)
+            checker.error("E931", f"score `{s.name}`: the feature `{name}` is listed twice", span)
         elif f is None:
             close = suggest(name, schema.features)
             hint = (f"did you mean `{close}`?" if close else
                     "a score's features are features declared under `features:` in segc.yml")
             if name in schema.scores:
                 hint = "a score cannot be a feature of a score"
-            checker._error("E931", f"score `{s.name}`: unknown feature `{name}`", span, hint)
+            checker.error("E931", f"score `{s.name}`: unknown feature `{name}`", span, hint)
         elif f.type not in SCORE_INPUT_TYPES:
-            checker._error("E932", f"score `{s.name}`: the feature `{name}` is {f.type}, not a number",
+            checker.error("E932", f"score `{s.name}`: the feature `{name}` is {f.type}, not a number",
                            span, "a score takes int, float and bool features (a bool counts 1/0); for "
                            "a string, declare a bool feature such as `sql: \"country = 'FR'\"`")
         elif f.sensitive and not s.allow_sensitive:
-            checker._error("E933", f"score `{s.name}`: `{name}` is a sensitive feature", span, _SENSITIVE_HINT)
+            checker.error("E933", f"score `{s.name}`: `{name}` is a sensitive feature", span, _SENSITIVE_HINT)
         seen.add(name)
 
 
@@ -103,42 +100,40 @@ def _check_model(checker, s: ScoreDef, model) -> None:
         fd = schema.features.get(f.name)
         if fd is None or fd.type not in SCORE_INPUT_TYPES:
             what = "no longer declared" if fd is None else f"now {fd.type}"
-            checker._error("E938", f"the model of the score `{s.name}` uses the feature `{f.name}`, which is "
+            checker.error("E938", f"the model of the score `{s.name}` uses the feature `{f.name}`, which is "
                            f"{what}", s.span, f"refit it: `segc score fit {s.name}`")
             return
     current = definition_hash(schema, s.name, model.training.as_of, model.validation.as_of)
     configured = definition_hash(schema, s.name, s.train_as_of, validation_as_of(s))
     # changed since the fit, or fitted on other dates than those of segc.yml (--as-of)
     if model.definition != current or current != configured:
-        checker._warn("W930", f"the score `{s.name}` changed in segc.yml since its model was fitted",
+        checker.warn("W930", f"the score `{s.name}` changed in segc.yml since its model was fitted",
                       s.span, f"segments use the model in models/{s.name}.yml as it is; refit it: "
                       f"`segc score fit {s.name}`")
 
 
 def score_value(checker, node, scope) -> ir.Value:
     """The value of a score's name in an expression: its fitted formula."""
-    from segc.check.checker import _Reported
-
     name = node.name
     context = checker.score_context or _population_context(checker, node)
     if context is not None:
-        checker._error("E939", f"the score `{name}` cannot be used in {context}", node.span,
+        checker.error("E939", f"the score `{name}` cannot be used in {context}", node.span,
                        "a score is fitted on the population and its target: they cannot depend on it")
-        raise _Reported
+        raise Reported
     if checker.fitting:
         # the project is loaded to fit a score: references to scores are not needed, and
         # must not stop the fit of the very model they are waiting for
         return ir.Const(0.5, "float")
     if name in checker.broken_scores:
-        raise _Reported  # its definition's problems are reported already
+        raise Reported  # its definition's problems are reported already
     model = checker.models.get(name)
     if model is None:
-        checker._error("E937", f"the score `{name}` is not fitted yet", node.span,
+        checker.error("E937", f"the score `{name}` is not fitted yet", node.span,
                        f"fit it: `segc score fit {name}` (it writes models/{name}.yml)")
-        raise _Reported
+        raise Reported
     values = {}
     for f in model.features:
-        values[f.name] = checker._feature_value(checker.schema.features[f.name], node.span)
+        values[f.name] = checker.feature_value(checker.schema.features[f.name], node.span)
         scope.used.add(f.name)
     from segc.schema.score_model import formula
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from segc.run.engine import Engine, _engine_message
+from segc.run.engine import Engine, engine_message
 from segc.front.errors import Diagnostic, SegcError
 from segc.schema.segc_yml import Schema
 
@@ -70,8 +70,8 @@ def _jvm_reason(log: Path) -> str:
             return "Java was not found: install a Java runtime or set JAVA_HOME"
     for ln in lines:
         if "error" in ln.lower() or "exception" in ln.lower():
-            return _engine_message(Exception(ln))
-    return _engine_message(Exception(lines[-1])) if lines else "the Java process exited at start"
+            return engine_message(Exception(ln))
+    return engine_message(Exception(lines[-1])) if lines else "the Java process exited at start"
 
 
 def start_session(master: str | None = None, app_name: str = "segc", settings: dict[str, str] | None = None):
@@ -235,7 +235,7 @@ class SparkEngine(Engine):
 
 def _message(e: Exception) -> str:
     """The first line of a Spark error (they start with a newline), without quoted values."""
-    return _engine_message(Exception(str(e).strip()))
+    return engine_message(Exception(str(e).strip()))
 
 
 def _plain(v, ltz: bool):

@@ -21,7 +21,6 @@ from sqlglot import exp
 from segc.front import ast
 
 from segc import ir
-from segc.check.checker import shift_date
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.check.kpis import Kpi
 from segc.backend.lower import Lowerer, col, flag, ident
@@ -327,7 +326,7 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
     current = project.as_of if as_of is None else project._as_of(as_of)
     if current is None:  # rolling: the engine's today, so that both dates are pinned
         current = _today(project)
-    dates = [shift_date(current, -k * step.amount, step.unit) for k in range(periods)]
+    dates = [ir.shift_date(current, -k * step.amount, step.unit) for k in range(periods)]
     segments = [POPULATION, *names]
     preds = [ir.TRUE] + [project.definition(n).pred for n in names]
 

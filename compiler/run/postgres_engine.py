@@ -1,0 +1,75 @@
+"""The PostgreSQL engine (psycopg): the sources are tables in the database; the DSN is never
+echoed."""
+from __future__ import annotations
+
+from segc.front.errors import Diagnostic, Interrupted, SegcError
+from segc.run.engine import Engine, engine_message
+
+
+class PostgresEngine(Engine):
+    """PostgreSQL through psycopg. The DSN is never echoed: messages name only the host."""
+
+    dialect = name = "postgres"
+
+    def __init__(self, dsn: str):
+        try:
+            import psycopg
+        except ImportError:
+            raise SegcError(Diagnostic("E720", "the postgres engine needs psycopg",
+                                       hints=("pip install 'psycopg[binary]'",))) from None
+        try:
+            self.con = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+        except psycopg.Error as e:
+            raise SegcError(Diagnostic("E721", "cannot connect to PostgreSQL" + _where(dsn),
+                                       hints=(_pg_reason(e),))) from None
+        except Exception:  # a malformed DSN
+            raise SegcError(Diagnostic("E721", "cannot connect to PostgreSQL: the DSN is malformed",
+                                       hints=("e.g. postgresql://user@host:5432/db, or set SEGC_DSN",))) from None
+
+    def execute(self, sql: str) -> list[tuple]:
+        import psycopg
+
+        try:
+            with self.con.cursor() as cur:
+                cur.execute(sql)
+                return [tuple(_plain(v) for v in row) for row in cur.fetchall()]
+        except KeyboardInterrupt:  # psycopg has already asked the server to cancel the query
+            raise Interrupted("interrupted: the query was cancelled") from None
+        except psycopg.Error as e:
+            hint = engine_message(e)
+            if getattr(e, "sqlstate", None) == "42P01":
+                hint = "a source table is missing: " + hint + " (check `table:` in segc.yml)"
+            raise SegcError(Diagnostic("E722", "the query failed on PostgreSQL", hints=(hint,))) from None
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _plain(v):
+    from decimal import Decimal
+
+    return float(v) if isinstance(v, Decimal) else v
+
+
+def _where(dsn: str) -> str:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(dsn)
+    except Exception:
+        return ""
+    host = info.get("host") or "localhost"
+    return f" at {host}:{info.get('port') or 5432}" if "/" not in str(host) else ""
+
+
+def _pg_reason(e: Exception) -> str:
+    text = str(e).lower()
+    if "invalid" in text and ("connection option" in text or "uri" in text) or 'missing "="' in text:
+        return "the DSN is malformed: e.g. postgresql://user@host:5432/db"
+    if "password" in text and ("authentication" in text or "failed" in text):
+        return "authentication failed: check the user and password"
+    if "does not exist" in text and "database" in text:
+        return "the database does not exist"
+    if "refused" in text or "could not connect" in text or "timeout" in text or "no such file" in text:
+        return "the server is unreachable: check host and port, and that it is running"
+    return "the server refused the connection"
