@@ -2,44 +2,63 @@
 
     python tests/mutation/run.py                 # every mutant
     python tests/mutation/run.py --only ranking_strict --examples 300
+    python tests/mutation/run.py --list          # where each mutant applies; no test runs
 
-Each mutant is a small text patch of compiler/lower.py (a NULL guard dropped under `not`,
-a window bound made strict, NULLIF forgotten, ...). For each one, the repository is copied
-to a temporary folder, the patch is applied there (the working tree is never touched), the
-copy is made importable as `segc` (the installed wheel's layout: segc/, segc/cli/,
-segc/grammar/ on PYTHONPATH, ahead of the editable install), and the relevant tests run
-there: conformance, execution, time boundaries, regressions and differential (`pytest -x`:
-the first failure kills).
+A mutant is a small change to the compiler (a NULL guard dropped under `not`, a window bound
+made strict, NULLIF forgotten, ...), given as (old code, new code) pairs. Each side is a whole
+Python expression or a run of whole statements, and it is matched by structure, not by text:
+every .py file under compiler/ and cli/ (subfolders included) is parsed, and the old code
+matches an expression node, or a run of consecutive statements of one body, whose AST
+(`ast.dump` without positions) equals the old code's. Where the code lives, its line breaks,
+spacing and comments do not matter, so moving or reformatting it leaves the mutants working.
+The old code must match exactly once in the whole package, or the mutant is NOT APPLIED (the
+message says how many matches and where). The matched source span is then replaced by the new
+code (an expression in parentheses, statements re-indented to the match's indentation), and
+the mutated file must still parse.
+
+For each mutant, the repository is copied to a temporary folder, the mutation is applied there
+(the working tree is never touched), the copy is made importable as `segc` (the installed
+wheel's layout: segc/, segc/cli/, segc/grammar/ on PYTHONPATH, ahead of the editable install),
+and the relevant tests run there: conformance, execution, time boundaries, regressions and
+differential (`pytest -x`: the first failure kills).
 A mutant that every test lets through SURVIVES. The unpatched copy runs first: it must
 pass, or no verdict means anything.
 
-Not collected by pytest (no `test_` prefix, no tests in it). Exit status 0 when every
-mutant is killed, 1 otherwise.
+Not collected by pytest (no `test_` prefix, no tests in it; tests/test_mutation_harness.py
+checks that every mutant applies). Exit status 0 when every mutant is killed (with --list:
+when every mutant applies), 1 otherwise.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# the folders that become the `segc` package: a mutant may apply anywhere in them
+PACKAGE_DIRS = ("compiler", "cli")
 # the executed tests that pin down meaning: conformance cases, the example's segments, the
 # time boundaries and the differential regressions worked out by hand, then the fuzzer
 TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_time_boundaries.py",
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
          "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py"]
 
-# name -> (what it breaks, [(old text, new text), ...] in compiler/lower.py, or (file, old, new))
+# name -> (what it breaks, [(old code, new code), ...]); each code a whole expression or
+# whole statements, found by structure anywhere under compiler/ and cli/
 MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "no_guard_under_not": (
         "a NULL guard dropped under `not` (NOT of NULL stays NULL: the complement loses missing values)",
-        [("        if positive:\n            return core\n        return and_(",
-          "        return core\n        return and_(")]),
+        [("if positive:\n    return core", "return core")]),
     "window_lower_bound_strict": (
         "`>=` -> `>` on a window's lower bound (`as_of - w <= time`)",
         [("conds.append(exp.GTE(this=col(src.time), expression=self.value(a.window.lo)))",
@@ -54,7 +73,7 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
           "point_in_time = exp.LTE(this=col(src.time), expression=self._as_of_bound())")]),
     "not_without_parentheses": (
         "wrong `not` scope: NOT applied without parentheses (NOT a AND b)",
-        [("    return exp.Not(this=paren(e))", "    return exp.Not(this=e)")]),
+        [("return exp.Not(this=paren(e))", "return exp.Not(this=e)")]),
     "unquoted_identifiers": (
         "identifiers not quoted (reserved words, spaces, case)",
         [("return exp.to_identifier(name, quoted=True)", "return exp.to_identifier(name, quoted=False)")]),
@@ -68,15 +87,15 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
           "test, pick = exp.GTE(this=times(a, le), expression=times(b - 1, total)), exp.Min")]),
     "sum_of_nothing_missing": (
         "sum of no events is missing instead of 0 (no COALESCE for sum)",
-        [('if agg.func in ("count", "count_distinct", "sum"):', 'if agg.func in ("count", "count_distinct"):')]),
+        [('agg.func in ("count", "count_distinct", "sum")', 'agg.func in ("count", "count_distinct")')]),
     "window_upper_bound_ignored": (
         "a window's upper bound is dropped (`during last month` keeps this month's events)",
-        [("if a.window.hi is not None and not isinstance(a.window.hi, ir.AsOf):",
-          "if False and a.window.hi is not None:")]),
+        [("a.window.hi is not None and not isinstance(a.window.hi, ir.AsOf)",
+          "False and a.window.hi is not None")]),
     "days_since_reversed": (
         "days_since counts backwards (as_of - d swapped)",
-        [('return exp.DateDiff(this=asof, expression=exp.Cast(this=args[0], to=datatype("DATE")),',
-          'return exp.DateDiff(expression=asof, this=exp.Cast(this=args[0], to=datatype("DATE")),')]),
+        [('return exp.DateDiff(this=asof, expression=exp.Cast(this=args[0], to=datatype("DATE")), unit=exp.var("DAY"))',
+          'return exp.DateDiff(expression=asof, this=exp.Cast(this=args[0], to=datatype("DATE")), unit=exp.var("DAY"))')]),
     "week_starts_sunday": (
         "`this week` starts on Sunday instead of Monday (pinned as-of)",
         [("return base - dt.timedelta(days=base.weekday())",
@@ -84,20 +103,19 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     # the bugs the differential tests found, put back
     "date_vs_timestamp_text": (
         "a date expression compared with a timestamp as it is (SQLite: '2024-03-01' < '2024-03-01 00:00:00')",
-        [("        folded = v.value if isinstance(v, ir.Const) else self._fold_date(v)",
-          "        folded = v.value if isinstance(v, ir.Const) else None"),
-         ('        return exp.Cast(this=lowered, to=datatype("TIMESTAMP"))', "        return lowered")]),
+        [("folded = v.value if isinstance(v, ir.Const) else self._fold_date(v)",
+          "folded = v.value if isinstance(v, ir.Const) else None"),
+         ('return exp.Cast(this=lowered, to=datatype("TIMESTAMP"))', "return lowered")]),
     "mixed_temporal_functions_text": (
         "least/greatest/coalesce of a date and a timestamp left as they are (SQLite compares texts)",
-        [("        if v.type == \"timestamp\" and name in (\"coalesce\", \"least\", \"greatest\"):",
-          "        if False:")]),
+        [('v.type == "timestamp" and name in ("coalesce", "least", "greatest")', "False")]),
     "sqlite_round_negative_digits": (
-        "render.py: SQLite's ROUND with negative digits passed through (it rounds to 0 digits)",
-        [("compiler/render.py", "        if isinstance(digits, int) and digits < 0:", "        if False:")]),
+        "SQLite's ROUND with negative digits passed through as it is (it rounds to 0 digits)",
+        [("isinstance(digits, int) and digits < 0", "False")]),
     # ranks as cuts, split/pre-filtered event groups, holdout, scores
     "ranked_over_everyone": (
         "cuts found over every entity, not only the population (segc_values_N lost the population)",
-        [("table(FEATURES), and_([pop, *self.guards(by)]))", "table(FEATURES), and_(self.guards(by)))")]),
+        [("and_([pop, *self.guards(by)])", "and_(self.guards(by))")]),
     "top_ge_without_ties": (
         "`top`'s count of values >= v leaves out v's own count (ties)",
         [("ge = exp.Add(this=exp.Sub(this=total.copy(), expression=le.copy()), expression=n.copy())",
@@ -114,22 +132,138 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [('shift = exp.TimestampAdd if v.type == "timestamp" else exp.DateAdd', "shift = exp.DateAdd")]),
     "shared_filter_dropped": (
         "conditions shared by a GROUP BY's aggregates removed from the CASEs but not put in WHERE",
-        [("        where = list(shared)\n", "        where = []\n")]),
+        [("where = list(shared)", "where = []")]),
     "earliest_bound_latest": (
         "the events of a GROUP BY filtered at the latest window start instead of the earliest",
-        [("expression=literal(min(lows), \"date\")", "expression=literal(max(lows), \"date\")")]),
+        [('literal(min(lows), "date")', 'literal(max(lows), "date")')]),
     "holdout_no_separator": (
-        "holdout.py: the key hashed without the `:` after the seed (other engines' groups differ)",
-        [("compiler/holdout.py", "exp.Literal.string(seed + \":\")", "exp.Literal.string(seed)")]),
+        "the holdout's key hashed without the `:` after the seed (other engines' groups differ)",
+        [('exp.Literal.string(seed + ":")', "exp.Literal.string(seed)")]),
     "score_term_sign": (
         "a score's negative terms added instead of subtracted",
-        [("                z = exp.Sub(this=z, expression=paren(term.this)) if isinstance(a, ir.Neg) else \\",
-          "                z = exp.Add(this=z, expression=paren(term.this)) if isinstance(a, ir.Neg) else \\")]),
+        [("exp.Sub(this=z, expression=paren(term.this))", "exp.Add(this=z, expression=paren(term.this))")]),
     "floor_not_integer": (
         "floor/ceil not cast to an integer (PostgreSQL: double precision % bigint does not exist)",
-        [('            return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))',
-          "            return simple[name](this=args[0])")]),
+        [('return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))',
+          "return simple[name](this=args[0])")]),
 }
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an old code matched: a file (relative to the root) and the span's character offsets."""
+    path: str
+    line: int
+    start: int
+    end: int
+    expression: bool  # else a run of statements
+    indent: str  # what comes before the span on its first line, as blanks
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+class Package:
+    """The package's files, parsed once: the places an old code can match are its expressions
+    (by node type) and its statement bodies."""
+
+    def __init__(self, sources: dict[str, str]):
+        self.sources = sources
+        self.lines = {path: text.split("\n") for path, text in sources.items()}
+        self.expressions: dict[type, list[tuple[str, ast.expr]]] = defaultdict(list)
+        self.bodies: list[tuple[str, list[ast.stmt]]] = []
+        self._dumps: dict[ast.AST, str] = {}
+        for path, text in sources.items():
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.expr):
+                    self.expressions[type(node)].append((path, node))
+                self.bodies += [(path, body) for _field, body in ast.iter_fields(node)
+                                if isinstance(body, list) and body and isinstance(body[0], ast.stmt)]
+
+    @classmethod
+    def read(cls, root: Path) -> Package:
+        """Every .py file under the package folders, by its path relative to root."""
+        return cls({path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+                    for folder in PACKAGE_DIRS for path in sorted((root / folder).rglob("*.py"))})
+
+    def find(self, old: str) -> list[Site]:
+        """Every place where the old code's structure occurs."""
+        expression, wanted = parse_code(old)
+        dumps = [ast.dump(w, include_attributes=False) for w in wanted]
+        size = len(wanted)
+        if expression:
+            runs = [(path, [node]) for path, node in self.expressions[type(wanted[0])]]
+        else:
+            runs = [(path, body[i:i + size]) for path, body in self.bodies
+                    for i in range(len(body) - size + 1) if type(body[i]) is type(wanted[0])]
+        return [self._site(path, nodes, expression) for path, nodes in runs if list(map(self._dump, nodes)) == dumps]
+
+    def locate(self, old: str) -> Site:
+        """The one place the old code occurs; LookupError when it is none or several."""
+        sites = self.find(old)
+        if len(sites) != 1:
+            where = f": {', '.join(map(str, sites))}" if sites else ""
+            first = textwrap.dedent(old).strip().splitlines()[0]
+            raise LookupError(f"{first[:70]!r} matches {len(sites)} places in {'/, '.join(PACKAGE_DIRS)}/ "
+                              f"(needs exactly 1){where}")
+        return sites[0]
+
+    def _dump(self, node: ast.AST) -> str:
+        # memoised: the snippets of one node type all compare against the same nodes
+        if node not in self._dumps:
+            self._dumps[node] = ast.dump(node, include_attributes=False)
+        return self._dumps[node]
+
+    def _site(self, path: str, nodes: list[ast.AST], expression: bool) -> Site:
+        first, last, lines = nodes[0], nodes[-1], self.lines[path]
+        prefix = lines[first.lineno - 1].encode()[:first.col_offset].decode()
+        # code before the match on its line (`if x: y`) becomes spaces: new statements on a
+        # second line there fail to parse, rather than land outside the block
+        return Site(path, first.lineno, _offset(lines, first.lineno, first.col_offset),
+                    _offset(lines, last.end_lineno, last.end_col_offset), expression, re.sub(r"\S", " ", prefix))
+
+
+def parse_code(code: str) -> tuple[bool, list[ast.AST]]:
+    """(is an expression, its nodes): an expression if it parses as one, else its statements."""
+    code = textwrap.dedent(code).strip()
+    try:
+        return True, [ast.parse(code, mode="eval").body]
+    except SyntaxError:
+        return False, ast.parse(code).body
+
+
+def _offset(lines: list[str], line: int, col: int) -> int:
+    """A character offset in the text from the AST's line (1-based) and column (UTF-8 bytes)."""
+    return sum(len(text) + 1 for text in lines[:line - 1]) + len(lines[line - 1].encode()[:col].decode())
+
+
+def replacement(new: str, site: Site) -> str:
+    code = textwrap.dedent(new).strip()
+    if site.expression:  # parenthesised: it binds as the old one did, whatever operator surrounds it
+        return f"({code})"
+    return code.replace("\n", "\n" + site.indent)
+
+
+def mutate(package: Package, patches: list[tuple[str, str]]) -> dict[str, str]:
+    """The files the patches change, path -> mutated text; LookupError when one does not apply
+    or leaves a file that does not parse."""
+    edits = [(package.locate(old), new) for old, new in patches]  # all found before any is applied
+    mutated = {}
+    # from the end of each file back: an edit leaves the offsets of the ones before it valid
+    for site, new in sorted(edits, key=lambda e: (e[0].path, e[0].start), reverse=True):
+        text = mutated.get(site.path, package.sources[site.path])
+        mutated[site.path] = text[:site.start] + replacement(new, site) + text[site.end:]
+    for path, text in mutated.items():
+        try:
+            ast.parse(text)
+        except SyntaxError as e:
+            raise LookupError(f"the mutated {path} does not parse: {e}") from None
+    return mutated
+
+
+def apply(copy: Path, patches: list[tuple[str, str]]) -> None:
+    for path, text in mutate(Package.read(copy), patches).items():
+        (copy / path).write_text(text, encoding="utf-8")
 
 
 def stage(copy: Path) -> Path:
@@ -154,8 +288,9 @@ def run_suite(copy: Path, examples: int, timeout: int) -> tuple[bool, str, float
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     env.update(PYTHONPATH=str(site), SEGC_FUZZ_EXAMPLES=str(examples), SEGC_FUZZ_NO_SHRINK="1",
                PYTHONDONTWRITEBYTECODE="1")
-    # the copy must be what gets imported, not the editable install of the working tree
-    probe = subprocess.run([sys.executable, "-c", "import segc, segc.cli.main, segc.lower; print(segc.lower.__file__)"],
+    # the copy must be what gets imported, not the editable install of the working tree; only
+    # the package and its CLI are named, so the probe survives modules moving inside it
+    probe = subprocess.run([sys.executable, "-c", "import segc, segc.cli.main; print(segc.__file__)"],
                            cwd=copy, env=env, capture_output=True, text=True)
     if probe.returncode != 0 or not probe.stdout.strip().startswith(str(site)):
         raise RuntimeError(f"the copy is not what `import segc` finds: {probe.stdout}{probe.stderr}")
@@ -172,20 +307,26 @@ def run_suite(copy: Path, examples: int, timeout: int) -> tuple[bool, str, float
                                     result.stdout.strip().splitlines()[-1]), elapsed
 
 
-def apply(copy: Path, patches: list[tuple]) -> None:
-    """Patches are (old, new) in compiler/lower.py, or (path, old, new)."""
-    for patch in patches:
-        path, old, new = patch if len(patch) == 3 else ("compiler/lower.py", *patch)
-        target = copy / path
-        text = target.read_text(encoding="utf-8")
-        if text.count(old) != 1:
-            raise LookupError(f"the patch does not apply to {path} (found {text.count(old)} times): {old[:70]!r}")
-        target.write_text(text.replace(old, new), encoding="utf-8")
+def list_mutants(names: list[str]) -> int:
+    """Where each mutant applies in the working tree, without running anything."""
+    package = Package.read(ROOT)
+    broken = 0
+    for name in names:
+        what, patches = MUTANTS[name]
+        try:
+            where = ", ".join(str(package.locate(old)) for old, _new in patches)
+        except LookupError as e:
+            broken += 1
+            print(f"{name:30} NOT APPLIED  {e}")
+            continue
+        print(f"{name:30} {where:26} {what}")
+    return 1 if broken else 0
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", help="run only these mutants")
+    parser.add_argument("--list", action="store_true", help="print where each mutant applies; run no tests")
     parser.add_argument("--examples", type=int, default=2000,
                         help="SEGC_FUZZ_EXAMPLES for the differential tests in each run (default 2000, "
                              "as in the default test run)")
@@ -196,6 +337,8 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in MUTANTS]
     if unknown:
         parser.error(f"unknown mutants {unknown}; known: {', '.join(MUTANTS)}")
+    if args.list:
+        return list_mutants(names)
 
     with tempfile.TemporaryDirectory(prefix="segc-mutation-") as tmp:
         if not args.skip_baseline:
