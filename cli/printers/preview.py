@@ -1,4 +1,5 @@
-"""Printing results: Rich tables for people, JSON and CSV (data only) for machines."""
+"""Printing the results of the preview commands (`segc count`, `sample`, `overlap`, `profile`,
+`transitions`): Rich tables for people, JSON and CSV (data only) for machines."""
 from __future__ import annotations
 
 import csv

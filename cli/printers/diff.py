@@ -1,47 +1,9 @@
-"""Printing the results of `segc test` and `segc diff`: Rich text for people, JSON for
-machines (data only on stdout)."""
+"""Printing the result of `segc diff`: Rich text for people, JSON for machines (data only
+on stdout)."""
 from __future__ import annotations
 
 import json
 import sys
-
-
-def _keys(keys) -> str:
-    shown = ", ".join(str(k) for k in keys[:20])
-    return shown + (f", … ({len(keys)} in all)" if len(keys) > 20 else "")
-
-
-def print_test_report(report, fmt: str = "text") -> None:
-    if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
-        return
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = Console(highlight=False, soft_wrap=True)
-    engines = ", ".join(report.engines)
-    for f in report.files:
-        n = len(f.segments)
-        status = "[green]ok[/]" if not f.failures else f"[red]{len(f.failures)} failed[/]"
-        console.print(f"[bold]{escape(f.file)}[/] (as of {f.as_of}): {n} segment{'s' if n != 1 else ''} "
-                      f"on {engines} — {status}")
-        # the same difference on several engines is reported once
-        groups: dict[tuple, list[str]] = {}
-        for o in f.failures:
-            groups.setdefault((o.segment, o.missing, o.extra, o.error), []).append(o.engine)
-        for (segment, missing, extra, error), on in groups.items():
-            console.print(f"  [red]FAIL[/] [bold]{escape(segment)}[/] on {', '.join(on)}")
-            if error is not None:
-                console.print(f"       error: {escape(error)}")
-                continue
-            if missing:
-                console.print(f"       missing (expected, not selected): {escape(_keys(missing))}")
-            if extra:
-                console.print(f"       extra (selected, not expected):   {escape(_keys(extra))}")
-    passed = report.checks - report.failed
-    color = "green" if report.ok else "red"
-    console.print(f"[{color}]{passed} of {report.checks} checks passed[/] "
-                  f"({len(report.files)} file{'s' if len(report.files) != 1 else ''}, engines: {engines})")
 
 
 def print_diff(result, fmt: str = "text") -> None:

@@ -1,5 +1,5 @@
-"""Printing the result of `segc discover`: the report for people on stderr (the
-segmentation on stdout when there is no --out), or one JSON object on stdout."""
+"""Printing the result of `segc discover`: for people, the summary on stderr (and the
+segmentation on stdout when there is no --out); for machines, one JSON object on stdout."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ def _num(v) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3g}"
 
 
-def print_report(result, fmt: str, out=None) -> None:
+def print_discovery(result, fmt: str, out=None) -> None:
     if fmt == "json":
         body = result.to_dict()
         body["out"] = str(out) if out is not None else None

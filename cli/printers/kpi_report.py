@@ -1,5 +1,5 @@
-"""Printing a `segc report`: a Rich table for people; JSON and CSV (data only) for
-machines, on stdout or into a file. The HTML page is written by segc.report_html."""
+"""Printing the KPI report of `segc report`: a Rich table for people; JSON and CSV (data
+only) for machines, on stdout or into a file. The HTML page is written by segc.report_html."""
 from __future__ import annotations
 
 import csv

@@ -1,0 +1,51 @@
+"""`segc check`: segc.yml and every segment (and, with --data, the data files)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from segc.cli.common import ProjectOpt, check_format, fail, load
+from segc.front.errors import SegcError
+
+
+def check(
+    path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or github (Actions annotations).")] = "text",
+    data: Annotated[bool, typer.Option("--data", help="Also check the preview data files against segc.yml (columns, types, nullable, values).")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Check segc.yml and every segment: syntax, names, types, references, policy.
+
+    Exit code 0 when clean, 1 on any error. Warnings are shown but do not fail.
+
+    Examples:
+
+      segc check examples/retail --format json
+
+      segc check examples/retail --data     # also the data files: columns, types, nullable, values
+    """
+    from segc.front.errors import render_github, render_json, render_text
+
+    check_format(format, ("text", "json", "github"))
+    p = load(project or path, fmt=format)
+    if data:
+        try:
+            problems = p.check_data()
+        except SegcError as e:
+            problems = e.diagnostics
+        if problems:
+            fail(SegcError(p.warnings + problems), format)
+    segments = {name: {"file": d.file, "sensitive": d.sensitive} for name, d in p.checked.segments.items()}
+    if format == "json":
+        typer.echo(render_json(p.warnings, segments=segments))
+    elif format == "github":
+        if p.warnings:
+            typer.echo(render_github(p.warnings))
+    else:
+        if p.warnings:
+            typer.echo(render_text(p.warnings), err=True)
+        if data:
+            typer.echo("ok: the data files match segc.yml", err=True)
+        typer.echo(f"ok: {len(segments)} segment{'s' if len(segments) != 1 else ''} checked in {p.root}", err=True)

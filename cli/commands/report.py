@@ -1,0 +1,78 @@
+"""`segc report`: the KPI report, as a table, JSON, CSV or an HTML page."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from segc.cli.common import (
+    AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load,
+    progress, reject_ambiguous, split_targets, use_engine)
+from segc.front.errors import SegcError
+
+
+def report(
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: every segment).")] = None,
+    kpi: Annotated[Optional[list[str]], typer.Option("--kpi", "-k", help="Only this KPI of segc.yml `kpis:` (repeatable; default: all of them).")] = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="Break the figures down by a string or bool feature, e.g. country.")] = None,
+    period: Annotated[str, typer.Option("--period", help="Compare with the as-of date this long before: `30 days`, `4 weeks`, `1 month`...")] = "30 days",
+    periods: Annotated[int, typer.Option("--periods", help="json/html: how many as-of dates, one period apart, the sizes over time cover (2-60; one query each).")] = 6,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or html (html needs --out). json/csv print only data.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv/html into this file (replaced atomically) instead of stdout.")] = None,
+    as_of: AsOfOpt = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
+) -> None:
+    """KPI report: per segment (and per value of --by), size, share and every KPI of
+    segc.yml, with the change since one period before the as-of date. One query per
+    as-of date. The HTML page adds charts (sizes, KPIs against the population, sizes over
+    the last --periods as-of dates) in one self-contained file.
+
+    Examples:
+
+      segc report -p examples/retail --by country
+
+      segc report loyal_big_basket at_risk -p examples/retail --kpi active --period "1 month"
+
+      segc report -p examples/retail --by country --format html --out report.html
+    """
+    check_format(format, ("table", "json", "csv", "html"))
+    if format == "table" and out is not None:
+        raise typer.BadParameter("the table is for the terminal; use --format json, csv or html with --out",
+                                 param_hint="--out")
+    project, names, path_words = split_targets(targets or [], project)
+    p = load(project, param, as_of)
+    reject_ambiguous(p, path_words)
+    if format == "html" and out is None:
+        from segc.front.errors import Diagnostic
+
+        fail(SegcError(Diagnostic("E948", "--format html writes a file: give --out FILE",
+                                  hints=("e.g. --format html --out report.html",))))
+    use_engine(p, engine, dsn, master)
+    from segc.apps.report.measure import build_report
+
+    try:
+        with progress(format == "table" or out is not None, "reporting"):
+            result = build_report(p, names or None, kpis=kpi, by=by, period=period,
+                                  periods=periods if format in ("json", "html") else 2)
+            if format == "html":
+                from segc.apps.report.html import write_html
+
+                write_html(result, out, project=p.schema.name)
+            elif out is not None:
+                from segc.cli.printers.kpi_report import report_text
+                from segc.apps.report.html import write_text
+
+                write_text(out, report_text(result, format))
+    except SegcError as e:
+        fail(e)
+    if out is not None:
+        typer.echo(f"wrote the {format} report to {out}", err=True)
+        return
+    from segc.cli.printers.kpi_report import print_report
+
+    print_report(result, format)

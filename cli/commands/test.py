@@ -1,0 +1,49 @@
+"""`segc test`: the segment unit tests (tests/*.yml)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from segc.cli.common import ProjectOpt, check_format, fail, load, progress
+from segc.front.errors import SegcError
+
+
+def test_command(
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or test files (default: the project's tests/*.yml).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    project: ProjectOpt = None,
+) -> None:
+    """Run the segment unit tests: fixture rows -> the exact members of each segment,
+    on in-memory DuckDB and SQLite (no warehouse). Exit 1 on any difference.
+
+    A test file (tests/*.yml) holds `as_of`, `rows` per source, optional `defaults`, and
+    `expect: {segment: \\[keys]}` (segmentation branches as `name.branch`).
+
+    Example: segc test -p examples/retail
+    """
+    check_format(format, ("text", "json"))
+    files = []
+    for t in targets or []:
+        path = Path(t)
+        if path.is_dir():
+            project = path
+        elif path.suffix in (".yml", ".yaml") and path.is_file():
+            files.append(path)
+            project = project or path.parent
+        else:
+            raise typer.BadParameter(f"`{t}` is neither a project folder nor a test file (.yml)")
+    p = load(project, fmt=format)
+    from segc.apps.segtest import run_tests
+
+    try:
+        with progress(format == "text", "testing"):
+            results = run_tests(p, files or None)
+    except SegcError as e:
+        fail(e, format)
+    from segc.cli.printers.test_results import print_test_results
+
+    print_test_results(results, format)
+    if not results.ok:
+        raise typer.Exit(1)
