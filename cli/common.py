@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn, Optional
 
 import typer
 
+from segc.backend.dialects import DIALECTS
 from segc.front.errors import SegcError
 
 ProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", help="Project folder (default: the nearest folder upward holding segc.yml).")]
@@ -15,6 +16,7 @@ AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Pin the as-of d
 EngineOpt = Annotated[str, typer.Option("--engine", help="Where to run: duckdb (embedded, over the project's files), postgres or spark.")]
 DsnOpt = Annotated[Optional[str], typer.Option("--dsn", envvar="SEGC_DSN", show_default=False, show_envvar=True, help="PostgreSQL connection string (never printed).")]
 MasterOpt = Annotated[Optional[str], typer.Option("--master", help="Spark master URL (default: local[*]).")]
+DialectOpt = Annotated[Optional[str], typer.Option("--dialect", "-d", help=", ".join(DIALECTS) + " (default: the project's).")]
 ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Override a parameter: --param name=value (repeatable).")]
 
 

@@ -22,7 +22,7 @@ import segc
 import segc.apps.build as build_mod
 from segc.apps.build import TEMPLATES, build, dbt_escape, render_build
 from segc.cli.main import app
-from segc.schema.segc_yml import DIALECTS
+from segc.backend.dialects import DIALECTS
 from tests.conftest import EXAMPLE, ROOT
 
 GOLDEN = ROOT / "tests" / "golden_build"

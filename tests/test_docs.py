@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 import segc
-from segc.schema.segc_yml import DIALECTS
+from segc.backend.dialects import DIALECTS
 from tests.conftest import EXAMPLE, ROOT
 
 DOC = ROOT / "docs" / "language.md"

@@ -18,8 +18,7 @@ import segc
 from tests.conftest import write_project
 from tests.engines import ENGINES, open_engine
 
-DIALECTS = ("duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
-            "trino", "databricks", "spark", "tsql")
+from segc.backend.dialects import DIALECTS
 
 # (how the literal is written in the segment language, the string it stands for)
 HOSTILE = [

@@ -34,8 +34,7 @@ N = {name: max(1, int(TOTAL * share)) for name, share in SHARES.items()}
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
-DIALECTS = ("duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift", "trino",
-            "databricks", "spark", "tsql")
+from segc.backend.dialects import DIALECTS
 RAN: dict[str, int] = {}
 OUTCOMES: Counter = Counter()
 

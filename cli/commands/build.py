@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, fail, load, reject_ambiguous, split_targets
+from segc.cli.common import AsOfOpt, DialectOpt, ParamOpt, ProjectOpt, fail, load, reject_ambiguous, split_targets
 from segc.front.errors import SegcError
 
 
@@ -14,7 +14,7 @@ def build(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or names to build (default: every segment and segmentation).")] = None,
     template: Annotated[str, typer.Option("--template", "-t", help="select, view, table, members or dbt.")] = "select",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder, replaced as a whole (default: build/<template> in the project).")] = None,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="duckdb, sqlite, postgres, mysql, snowflake, bigquery, redshift, trino, databricks, spark, tsql (default: the project's).")] = None,
+    dialect: DialectOpt = None,
     schema: Annotated[Optional[str], typer.Option("--schema", help="Schema (or db.schema) of the views and tables the view/table templates create.")] = None,
     as_of: AsOfOpt = None,
     param: ParamOpt = None,

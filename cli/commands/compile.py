@@ -5,14 +5,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, check_format, fail, load
+from segc.cli.common import AsOfOpt, DialectOpt, ParamOpt, ProjectOpt, check_format, fail, load
 from segc.front.errors import SegcError
 
 
 def compile(
     name: Annotated[Optional[str], typer.Argument(help="A segment or segmentation defined in the project.")] = None,
     expression: Annotated[Optional[str], typer.Option("--expression", "-e", help="Compile this expression instead of a named segment.")] = None,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", "-d", help="duckdb, sqlite, postgres, mysql, snowflake, bigquery, redshift, trino, databricks, spark, tsql (default: the project's).")] = None,
+    dialect: DialectOpt = None,
     form: Annotated[str, typer.Option("--form", help="select (member keys), count, or label (key + branch of a segmentation).")] = "select",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,

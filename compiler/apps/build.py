@@ -25,7 +25,7 @@ from segc import __version__
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.render import render
-from segc.schema.segc_yml import DIALECTS
+from segc.backend.dialects import DIALECTS
 
 TEMPLATES = ("select", "view", "table", "members", "dbt")
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError
-from segc.schema.segc_yml import DIALECTS
+from segc.backend.dialects import DIALECTS
 
 TEMPLATES = Path(__file__).parent / "templates" / "docs"
 MARKER = ".segc-catalog"  # marks a folder this module wrote (and may replace)

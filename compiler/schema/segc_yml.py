@@ -13,12 +13,11 @@ from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
+from segc.backend.dialects import DIALECTS
 
 TYPES = ("int", "float", "string", "bool", "date", "timestamp")
 TypeName = Literal["int", "float", "string", "bool", "date", "timestamp"]
 AGGS = ("count", "count_distinct", "sum", "avg", "min", "max")
-DIALECTS = ("duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
-            "trino", "databricks", "spark", "tsql")
 # Words of the language: a feature named like one could never be referred to.
 RESERVED = frozenset(
     "and or not between in is missing present contains starts ends with within by top bottom "
@@ -111,8 +110,7 @@ class ProjectModel(_Model):
     base: str
     key: str
     as_of: dt.date | None = None
-    dialect: Literal["duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
-                     "trino", "databricks", "spark", "tsql"] = "duckdb"
+    dialect: Literal[DIALECTS] = "duckdb"
     population: str | None = None
     min_size: int | None = Field(default=None, ge=0)
     sources: dict[str, SourceModel]

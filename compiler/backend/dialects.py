@@ -1,0 +1,33 @@
+"""The one table of dialects. Every list of dialects in segc reads it: segc.yml's
+`dialect:`, `--dialect` in --help, the build, the catalogue, and the tests (golden SQL per
+dialect). A dialect is sqlglot's dialect of the same name, plus the rewrites of
+rewrites.py that fix what sqlglot renders wrong for it. Adding a dialect is one line here
+(and its rewrites, if it needs any).
+
+Kept free of imports: segc.yml's model and the CLI's --help read it without loading
+sqlglot."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str                   # segc's name, and sqlglot's
+    rewrite: str | None = None  # the function of rewrites.py applied before rendering
+
+
+TABLE: dict[str, Dialect] = {d.name: d for d in (
+    Dialect("duckdb"),
+    Dialect("sqlite", rewrite="sqlite"),
+    Dialect("postgres", rewrite="postgres"),
+    Dialect("mysql"),
+    Dialect("snowflake", rewrite="snowflake"),
+    Dialect("bigquery", rewrite="bigquery"),
+    Dialect("redshift"),
+    Dialect("trino"),
+    Dialect("databricks"),
+    Dialect("spark"),
+    Dialect("tsql", rewrite="tsql"),
+)}
+DIALECTS: tuple[str, ...] = tuple(TABLE)
