@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 import segc
 import segc.apps.build as build_mod
+from segc.front.files import STALE_SECONDS
 from segc.apps.build import TEMPLATES, build, dbt_escape, render_build
 from segc.cli.main import app
 from segc.backend.dialects import DIALECTS
@@ -317,15 +318,15 @@ def test_a_failing_segment_keeps_the_previous_output(previous):
 def test_a_failing_write_keeps_the_previous_output(previous, monkeypatch, error):
     example, out, before = previous
     written = []
-    real = build_mod._write_file
+    real = Path.write_bytes
 
     def flaky(path, data):
         if len(written) == 5:
             raise error
         written.append(path)
-        real(path, data)
+        return real(path, data)
 
-    monkeypatch.setattr(build_mod, "_write_file", flaky)
+    monkeypatch.setattr(Path, "write_bytes", flaky)
     p = segc.load_project(example)
     with pytest.raises((segc.SegcError, KeyboardInterrupt)) as e:
         build(p, "table", out, dialect="duckdb")
@@ -343,7 +344,7 @@ def test_a_killed_build_is_swept_by_the_next(previous):
     stale, young = out.parent / ".out.segc-new.dead", out.parent / ".out.segc-new.busy"
     for folder in (stale, young):
         (folder / "views").mkdir(parents=True)
-    hour_ago = time.time() - build_mod.STALE_SECONDS - 60
+    hour_ago = time.time() - STALE_SECONDS - 60
     os.utime(stale, (hour_ago, hour_ago))
     build(segc.load_project(example), "view", out, dialect="sqlite")
     assert _leftovers(out.parent) == [young.name]
@@ -360,7 +361,7 @@ def test_a_failing_swap_restores_the_previous_output(previous, monkeypatch):
             raise OSError(13, "Permission denied")
         real(src, dst)
 
-    monkeypatch.setattr(build_mod.os, "rename", rename)
+    monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(segc.SegcError):
         build(segc.load_project(example), "table", out)
     assert _tree(out) == before

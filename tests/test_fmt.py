@@ -586,7 +586,7 @@ def test_cli_keeps_permissions_and_rewrites_crlf(project):
 def test_write_atomic_gives_a_new_file_the_usual_permissions(tmp_path):
     """A new file (a discovered segmentation, a model, a report) is readable like any file
     the user makes, not left with the temporary file's private 0600."""
-    from segc.front.fmt import write_atomic
+    from segc.front.files import write_atomic
 
     umask = os.umask(0o022)
     try:

@@ -216,8 +216,8 @@ def test_sizes_over_time_match_python(report, data):
 
 def test_one_query_per_as_of(retail):
     calls = []
-    real = retail._run
-    retail._run = lambda q: calls.append(q) or real(q)
+    real = retail.run
+    retail.run = lambda q: calls.append(q) or real(q)
     try:
         build_report(retail, SEGMENTS, by="country", periods=2)
         assert len(calls) == 2
@@ -226,7 +226,7 @@ def test_one_query_per_as_of(retail):
         build_report(retail, None, periods=5)  # every segment and KPI: still one per date
         assert len(calls) == 5
     finally:
-        del retail._run
+        del retail.run
 
 
 def test_same_report_on_postgres(pg_dsn, report):

@@ -35,11 +35,10 @@ def compile(
     try:
         if expression is not None:
             sql = p.compile_expression(expression, dialect=dialect, form=form)
-            warnings = p.expression_warnings(expression)
-            if warnings:
+            if sql.warnings:
                 from segc.front.errors import render_text
 
-                typer.echo(render_text(warnings), err=True)
+                typer.echo(render_text(list(sql.warnings)), err=True)
         else:
             sql = p.compile(name, dialect=dialect, form=form)
     except SegcError as e:

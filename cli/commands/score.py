@@ -8,6 +8,7 @@ import typer
 
 from segc.cli.common import DsnOpt, EngineOpt, MasterOpt, ProjectOpt, check_format, fail, progress, use_engine
 from segc.front.errors import SegcError
+from segc.front.files import display_path
 
 # the `score` group; segc.cli.main adds it to the app
 score_app = typer.Typer(
@@ -62,9 +63,9 @@ def score_fit(
         fail(e, "json" if format == "json" else "text")
     from segc.cli.printers.score import print_model
 
-    print_model(model, format, path=p._display(path))
+    print_model(model, format, path=display_path(path))
     if format == "table":
-        typer.echo(f"wrote {p._display(path)}", err=True)
+        typer.echo(f"wrote {display_path(path)}", err=True)
 
 
 @score_app.command("show")
@@ -87,5 +88,5 @@ def score_show(
         fail(e, "json" if format == "json" else "text")
     from segc.cli.printers.score import print_model
 
-    path = p._display(model_path(p.root, name))
+    path = display_path(model_path(p.root, name))
     print_model(model, format, path=path, current=is_current(p, model))

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import secrets
-import shutil
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from segc import __version__
 
 from segc.front import ast
+from segc.front.files import project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.render import render
 from segc.backend.dialects import DIALECTS
@@ -204,7 +201,7 @@ class _Builder:
             "name": name,
             "file_name": stem,
             "kind": kind,
-            "file": _project_path(node.span.file if node.span else "", project.root),
+            "file": project_path(node.span.file if node.span else "", project.root),
             "doc": node.doc,
             "owner": notes.owner,
             "tags": list(notes.tags),
@@ -418,17 +415,6 @@ def _file_stems(names: list[str]) -> dict[str, str]:
     return stems
 
 
-def _project_path(file: str, root: Path) -> str:
-    """A definition's file relative to the project root, with / separators."""
-    p = Path(file)
-    if not p.is_absolute():
-        p = Path.cwd() / p
-    try:
-        return p.resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return p.as_posix()
-
-
 def _display_template(path: str, root: Path) -> str:
     try:
         return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
@@ -582,74 +568,15 @@ def _located(d: Diagnostic, name: str, node) -> Diagnostic:
     return replace(d, message=f"`{name}`: {d.message}", span=node.name_span or node.span)
 
 
-def _fresh_dir(parent: Path, stem: str, create: bool = True) -> Path:
-    for _ in range(100):
-        path = parent / f".{stem}.{secrets.token_hex(4)}"
-        if create:
-            try:
-                os.mkdir(path)  # honours the umask, unlike mkdtemp
-            except FileExistsError:
-                continue
-            return path
-        if not path.exists():
-            return path
-    raise FileExistsError(f"no free temporary name in {parent}")
-
-
-STALE_SECONDS = 3600
-
-
-def _sweep(parent: Path, name: str) -> None:
-    """Remove the temporary folders of builds into `name` that were killed (SIGKILL, a
-    cancelled CI job) before they could clean up; an hour old, so not a running build's."""
-    if not parent.is_dir():
-        return
-    for path in parent.glob(f".{name}.segc-*"):
-        try:
-            if path.is_dir() and time.time() - path.stat().st_mtime > STALE_SECONDS:
-                shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            pass
-
-
 def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = None) -> None:
-    """Write `files` into a temporary folder next to `out`, then swap it in: the previous
-    output stays as it was unless everything succeeded."""
-    out = Path(out)
-    if root is not None:  # checked again right before writing: the folder may have changed
-        _check_out(root, out)
-    out = out.resolve()
-    parent = out.parent
-    _sweep(parent, out.name)
+    """Swap the new output folder in (files.replace_folder): the previous output stays as it
+    was unless everything succeeded."""
+    def refuse(target: Path) -> None:  # checked again right before the swap: the folder may have changed
+        if root is not None:
+            _check_out(root, target)
+
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = _fresh_dir(parent, f"{out.name}.segc-new")
+        replace_folder(Path(out), files, refuse=refuse)
     except OSError as e:
-        raise SegcError(Diagnostic("E824", f"cannot create the build folder next to `{out}`: {e.strerror or e}")) from None
-    try:
-        for rel, data in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_file(path, data)
-        if out.exists():
-            old = _fresh_dir(parent, f"{out.name}.segc-old", create=False)
-            os.rename(out, old)
-            try:
-                os.rename(tmp, out)
-            except BaseException:
-                os.rename(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SegcError(Diagnostic("E824", f"cannot write the build output `{out}`: {e.strerror or e}",
+        raise SegcError(Diagnostic("E824", f"cannot write the build output `{Path(out).resolve()}`: {e.strerror or e}",
                                    hints=("the previous output (if any) is unchanged",))) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    path.write_bytes(data)

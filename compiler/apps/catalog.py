@@ -12,12 +12,11 @@ existing folder is replaced only when it holds a previous catalogue.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from segc.front import ast
+from segc.front.files import project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError
 from segc.backend.dialects import DIALECTS
 
@@ -168,7 +167,7 @@ def entries(project, dialects=DIALECTS) -> list[Entry]:
         out.append(Entry(
             name=node.name, kind="segmentation" if is_seg else "segment", doc=node.doc, summary=_summary(node.doc),
             owner=notes.owner or "", tags=list(notes.tags), min_size=notes.min_size,
-            file=_relative(module.file, project.root), line=node.span.line, source=node.span.text(),
+            file=project_path(module.file, project.root), line=node.span.line, source=node.span.text(),
             features=[_feature(project.schema, f) for f in used], sql=_sql(project, node.name, dialects),
             uses=[r for r in _references(node, names, segmentations) if r != node.name], branches=branches))
     by_name = {e.name: e for e in out}
@@ -176,13 +175,6 @@ def entries(project, dialects=DIALECTS) -> list[Entry]:
         for r in e.uses:
             by_name[r].used_by.append(e.name)
     return out
-
-
-def _relative(file: str, root: Path) -> str:
-    try:
-        return Path(file).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return Path(file).as_posix()
 
 
 def _add_counts(project, items: list[Entry]) -> tuple[int | None, str]:
@@ -223,28 +215,13 @@ def build_catalog(project, out: str | Path, counts: bool = True, dialects=DIALEC
     common = dict(project=project.schema, as_of=as_of, population=population, note=note,
                   population_text=project.schema.population.text if project.schema.population else "",
                   default_dialect=project.schema.dialect, by_name={e.name: e for e in items})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        pages = []
-        (tmp / "segments").mkdir()
-        pages.append(_write(tmp / "index.html", env.get_template("index.html.j2").render(
-            entries=items, root="", **common)))
-        for e in items:
-            pages.append(_write(tmp / e.href, env.get_template("segment.html.j2").render(
-                e=e, root="../", **common)))
-        (tmp / MARKER).write_text("written by `segc docs`; the folder is replaced on the next run\n",
-                                  encoding="utf-8")
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return CatalogResult(out, [out / p.relative_to(tmp) for p in pages], population is not None, note)
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+    files = {"index.html": env.get_template("index.html.j2").render(entries=items, root="", **common).encode()}
+    for e in items:
+        files[e.href] = env.get_template("segment.html.j2").render(e=e, root="../", **common).encode()
+    pages = list(files)
+    files[MARKER] = b"written by `segc docs`; the folder is replaced on the next run\n"
+    replace_folder(out, files, refuse=_check_target)
+    return CatalogResult(out, [out / page for page in pages], population is not None, note)
 
 
 def _check_target(out: Path) -> None:
@@ -256,19 +233,3 @@ def _check_target(out: Path) -> None:
                                                          "new folder for --out",)))
 
 
-def _replace(tmp: Path, out: Path) -> None:
-    """Put the finished folder in place: rename the old one aside, rename, delete the old."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        old.rmdir()
-        out.rename(old)
-    try:
-        tmp.rename(out)
-    except BaseException:
-        if old is not None:
-            old.rename(out)
-        raise
-    out.chmod(0o755)  # mkdtemp makes 0700 folders; a catalogue is meant to be served
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

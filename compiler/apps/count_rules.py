@@ -1,11 +1,12 @@
 """What `segc count` finds wrong with the sizes it measured, as diagnostics: a segment
 below its `min_size` (an error under `--strict`), an empty segmentation branch, a feature
-missing for more than project.MISSING_WARNING of the population. Each points at the
+missing for more than preview.MISSING_WARNING of the population. Each points at the
 definition it is about, so a warning reads like any other."""
 from __future__ import annotations
 
 from segc.front.errors import Diagnostic
-from segc.project import CountResult, Project
+from segc.preview import CountResult
+from segc.project import Project
 
 
 def count_diagnostics(project: Project, result: CountResult, strict: bool = False) -> list[Diagnostic]:

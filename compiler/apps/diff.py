@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segc.front import ast
+from segc.front.files import project_path
 from segc.front.errors import Diagnostic, SegcError
 
 
@@ -167,13 +168,6 @@ def checkout(rev: str, root: Path, dest: Path) -> tuple[Path, str]:
 
 # ---- comparing ---------------------------------------------------------------------------------
 
-def _relative(file: str, root: Path) -> str:
-    try:
-        return Path(file).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return Path(file).as_posix()
-
-
 def _definitions(project) -> dict[str, _Def]:
     out: dict[str, _Def] = {}
     for module in project.modules:
@@ -187,7 +181,7 @@ def _definitions(project) -> dict[str, _Def]:
             else:
                 members = (node.name,) if node.name in project.checked.segments else ()
                 kind = "segment"
-            out[node.name] = _Def(node.name, kind, node.span.text(), _relative(module.file, project.root),
+            out[node.name] = _Def(node.name, kind, node.span.text(), project_path(module.file, project.root),
                                   node.span.line, members)
     return out
 
@@ -219,7 +213,7 @@ def _sql(project, name: str, as_of: dt.date) -> str | None:
 
 
 def _compare(old, new, old_label: str, new_label: str, as_of, membership: bool) -> DiffResult:
-    effective = new._as_of(as_of) if as_of is not None else new.as_of
+    effective = new.as_of_date(as_of) if as_of is not None else new.as_of
     if effective is None:
         effective = dt.date.today()  # both sides on the same day
     a, b = _definitions(old), _definitions(new)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.project import same_file
 from segc.schema.segc_yml import RESERVED
@@ -273,13 +274,13 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
 
     from segc.front.fmt import format_source
 
-    display = project._display(out) if out is not None else f"{name}.seg"
+    display = display_path(out) if out is not None else f"{name}.seg"
     text = format_source(text, display)
 
     # the written rules, evaluated by segc: labels by key
     derived = project.with_source(text, display, replaced)
     label_q = derived.label_query(name, as_of, keep_unmatched=True)
-    by_key = dict(project._run(label_q))
+    by_key = dict(project.run(label_q))
     names_of = [branch_names[c] for c, _l in branches] + [branch_names[else_cluster]]
     order = {b: i for i, b in enumerate(names_of)}
     assigned = np.array([order.get(by_key.get(key), -1) for key in keys])
@@ -291,7 +292,7 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     for f, share in imputed.items():
         notes.append(f"`{f}` is missing for {share:.0%} of the population: imputed with the median for "
                      "clustering; where the median passes a rule, the rule says `or ... is missing`")
-    effective = project.as_of if as_of is None else project._as_of(as_of)
+    effective = project.as_of if as_of is None else project.as_of_date(as_of)
     warnings = [d for d in derived.warnings if _in_file(d, display)]
     return DiscoverResult(name, text, list(features), effective.isoformat() if effective else "today", n,
                           chosen, silhouettes, seed, min_size, float(faithful.mean()) if n else 0.0,
@@ -300,7 +301,7 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
 
 def write(result: DiscoverResult, path: Path, force: bool = False) -> None:
     """Write the segmentation atomically (temp file + rename)."""
-    from segc.front.fmt import write_atomic
+    from segc.front.files import write_atomic
 
     check_out(path, force)
     try:
@@ -587,7 +588,7 @@ def _fmt(v: float | None) -> str:
 
 
 def _header(features, k, ks, seed, project, as_of) -> str:
-    effective = project.as_of if as_of is None else project._as_of(as_of)
+    effective = project.as_of if as_of is None else project.as_of_date(as_of)
     how = f"k = {k} chosen by silhouette among {ks[0]}..{ks[-1]}" if len(ks) > 1 else f"k = {k}"
     return "\n".join([
         f"{MARKER} (k-means, {how}, seed {seed}) on",

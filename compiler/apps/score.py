@@ -20,6 +20,7 @@ from sqlglot import exp
 from segc import __version__
 
 from segc import ir
+from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.lower import KEY, Lowerer, col, flag, ident
 from segc.schema.segc_yml import ScoreDef
@@ -93,7 +94,7 @@ def read_score_model(project, name: str) -> FittedScore:
     if not path.is_file():
         raise SegcError(Diagnostic("E937", f"the score `{name}` is not fitted yet", project.schema.scores[name].span,
                                    hints=(f"fit it: `segc score fit {name}` (it writes models/{name}.yml)",)))
-    return read_model(path, project._display(path))
+    return read_model(path, display_path(path))
 
 
 def score_query(project, name: str, as_of=None):
@@ -102,7 +103,7 @@ def score_query(project, name: str, as_of=None):
     from segc.schema.score_model import formula
 
     model = read_score_model(project, name)
-    values = project._feature_values([f.name for f in model.features])
+    values = project.feature_values([f.name for f in model.features])
     value = formula(model, values)
     key = project.schema.key
 
@@ -132,7 +133,7 @@ def _rows(project, s: ScoreDef, target: ir.Pred, as_of: dt.date):
         return [exp.alias_(col(KEY), ident(key)), exp.alias_(flag(lw.pred(target)), ident("segc_y"))], None
 
     # every customer of the base: whoever is in the population at the as-of has a target
-    flags = dict(project._run(project.lowerer(horizon_end(as_of, s)).query(ir.TRUE, outcome)))
+    flags = dict(project.run(project.lowerer(horizon_end(as_of, s)).query(ir.TRUE, outcome)))
     y = np.array([int(flags.get(k, 0) or 0) for k in keys], dtype=int)
     return keys, x, y
 

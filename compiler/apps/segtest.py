@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.front.files import display_path, read_source
 from segc.front.source import Span
 from segc.front.yamlpos import Located, load_yaml
 
@@ -132,8 +133,8 @@ def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str
     SegcError with every problem of every malformed file before running any."""
     paths = [Path(f) for f in files] if files else find_tests(project)
     if not paths:
-        raise SegcError(Diagnostic("E806", f"no test files in {project._display(project.root / 'tests')}",
-                                   file=project._display(project.root / "tests"),
+        raise SegcError(Diagnostic("E806", f"no test files in {display_path(project.root / 'tests')}",
+                                   file=display_path(project.root / "tests"),
                                    hints=("add tests/<name>.yml with `rows:` and `expect:` (see `segc test --help`)",)))
     parsed, diags = [], []
     for path in paths:
@@ -149,10 +150,8 @@ def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str
 # ---- parsing and validation ---------------------------------------------------------------
 
 def parse_test_file(project, path: Path) -> _TestFile:
-    from segc.project import _read
-
-    display = project._display(Path(path))
-    src = _read(Path(path), display)
+    display = display_path(Path(path))
+    src = read_source(Path(path), display)
     loc = load_yaml(src)
     schema = project.schema
     diags: list[Diagnostic] = []

@@ -6,6 +6,7 @@ import datetime as dt
 
 from segc import ir
 from segc.check.types import TEMPORAL
+from segc.front import ast
 
 
 class Lints:

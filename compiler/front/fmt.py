@@ -44,9 +44,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
-import os
 import re
-import tempfile
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -69,19 +67,18 @@ def format_source(text: str, name: str = "<string>") -> str:
 
 # ---- files (used by `segc fmt`) ---------------------------------------------------------
 
-def format_file(path: Path, display: str | None = None) -> tuple[str, str]:
-    """(current text, canonical text) of a file, read as is (no newline translation);
-    raises SegcError when it cannot be read or parsed."""
-    from segc.front.errors import Diagnostic, SegcError
+@dataclass
+class Formatted:
+    """One file: its text as it is and in the canonical style, or why it was left alone."""
+    path: Path
+    display: str
+    old: str = ""
+    new: str = ""
+    diagnostics: list = field(default_factory=list)
 
-    display = display or str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SegcError(Diagnostic("E007", f"not UTF-8 text (byte {e.start})", file=display)) from None
-    except OSError as e:
-        raise SegcError(Diagnostic("E007", f"cannot read: {e.strerror}", file=display)) from None
-    return text, format_source(text, display)
+    @property
+    def changed(self) -> bool:
+        return not self.diagnostics and self.old != self.new
 
 
 def seg_files(folder: Path) -> list[Path]:
@@ -91,31 +88,54 @@ def seg_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("**/*.seg"))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace a file's content all at once (a temp file in the same folder, then
-    os.replace), keeping its permissions, or for a new file those of any new file (not
-    mkstemp's private 0600); a symbolic link keeps pointing at the file."""
-    path = Path(os.path.realpath(path))
-    if path.exists():
-        mode = path.stat().st_mode & 0o7777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
+def files_to_format(paths: list[Path], project: Path | None) -> list[Path]:
+    """The .seg files named (a folder: its .seg files), else the project's segments (the
+    project found upward from `project` or the current folder, as every command does);
+    E008 when there is none. Each file once, even when named twice."""
+    from segc.front.errors import Diagnostic, SegcError
+    from segc.front.files import find_root
+
+    files: list[Path] = []
+    for path in paths:
+        files += seg_files(path) if path.is_dir() else [path]
+    if not paths:
+        where = project or Path(".")
+        root = where if (where / "segc.yml").is_file() else (find_root(where) if where.exists() else None)
+        if root is None:
+            raise SegcError(Diagnostic("E008", f"no segc.yml found in `{where}` or any folder above it",
+                                       file=str(where), hints=("give the files or folders to format, "
+                                                               "or point at a project with --project DIR",)))
+        files = seg_files(root)
+    seen: dict[Path, Path] = {}
+    for file in files:
+        seen.setdefault(file.resolve(), file)
+    return list(seen.values())
+
+
+def format_files(files: list[Path]) -> list[Formatted]:
+    """Each file formatted (read as it is: no newline translation); nothing is written."""
+    from segc.front.errors import SegcError
+    from segc.front.files import display_path, read_source
+
+    out = []
+    for file in files:
+        item = Formatted(file, display_path(file.resolve()))
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            item.old = read_source(file, item.display, keep_newlines=True).text
+            item.new = format_source(item.old, item.display)
+        except SegcError as e:
+            item.diagnostics = e.diagnostics
+        out.append(item)
+    return out
+
+
+def write_formatted(items: list[Formatted]) -> None:
+    """Rewrite the files that change, each atomically."""
+    from segc.front.files import write_atomic
+
+    for item in items:
+        if item.changed:
+            write_atomic(item.path, item.new)
 
 
 def unified_diff(old: str, new: str, name: str) -> str:

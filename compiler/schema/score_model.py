@@ -130,7 +130,7 @@ def model_path(root: Path, name: str) -> Path:
 
 def write_model(root: Path, model: FittedScore) -> Path:
     """Write models/<name>.yml atomically (a temp file next to it, then os.replace)."""
-    from segc.front.fmt import write_atomic
+    from segc.front.files import write_atomic
 
     path = model_path(root, model.name)
     try:

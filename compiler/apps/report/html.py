@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segc.front.errors import Diagnostic, SegcError
-from segc.front.fmt import write_atomic
+from segc.front.files import write_atomic
 from segc.apps.report.measure import ALL, POPULATION, Report, ReportRow, group_label
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "report"

@@ -206,7 +206,7 @@ def _plus(a, b):
 
 def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of: dt.date):
     """One scan: per group, the population and every segment x KPI sum."""
-    dim = project._feature_values([by])[by] if by else None
+    dim = project.feature_values([by])[by] if by else None
 
     def inner_select(lw: Lowerer):
         out = []
@@ -244,7 +244,7 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
 
 def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]]]:
     """{group: (population, [sums per segment])}; the one group is ALL without a dimension."""
-    rows = project._run(_query(project, preds, kpis, by, as_of))
+    rows = project.run(_query(project, preds, kpis, by, as_of))
     out = {}
     for row in rows:
         it = iter(row)
@@ -323,7 +323,7 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
     if not isinstance(periods, int) or not 2 <= periods <= MAX_PERIODS:
         raise SegcError(Diagnostic("E947", f"--periods must be between 2 and {MAX_PERIODS}",
                                    hints=("the sizes-over-time chart shows this many as-of dates, one query each",)))
-    current = project.as_of if as_of is None else project._as_of(as_of)
+    current = project.as_of if as_of is None else project.as_of_date(as_of)
     if current is None:  # rolling: the engine's today, so that both dates are pinned
         current = _today(project)
     dates = [ir.shift_date(current, -k * step.amount, step.unit) for k in range(periods)]

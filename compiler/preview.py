@@ -1,0 +1,356 @@
+"""Previews on the project's engine (embedded DuckDB over the local files unless another
+was chosen): sizes (count, one scan for every segment), members (sample), overlaps,
+profiles against the population, transition matrices between two dates, and the
+feature matrix that `discover` and `score fit` work on. Each is one query (a profile:
+one more per categorical feature), built from the project's compiled conditions."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import TYPE_CHECKING
+
+from segc import ir
+from segc.backend.lower import KEY, Lowerer, col, flag, ident
+from segc.front.errors import Diagnostic, SegcError, suggest
+
+if TYPE_CHECKING:
+    from segc.project import Project
+
+MISSING_WARNING = 0.20  # warn when a feature a segment uses is missing this often
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    name: str
+    count: int
+    share: float  # of the population
+    min_size: int | None = None
+
+    @property
+    def too_small(self) -> bool:
+        return self.min_size is not None and self.count < self.min_size
+
+
+@dataclass(frozen=True)
+class CountResult:
+    as_of: str  # the pinned date, or "today" when rolling
+    population: int
+    segments: list[SegmentCount]
+    missing: dict[str, float] = field(default_factory=dict)  # features missing for > 20%
+
+    @property
+    def empty_branches(self) -> list[str]:
+        """Segmentation branches (`name.branch`) that no one is in: a useless tier."""
+        return [s.name for s in self.segments if "." in s.name and s.count == 0]
+
+    def to_dict(self) -> dict:
+        return {"as_of": self.as_of, "population": self.population,
+                "segments": [{"name": s.name, "count": s.count, "share": s.share} for s in self.segments]}
+
+
+
+def count(project: Project, names: list[str] | None = None, as_of=None) -> CountResult:
+    """Population and each segment's size, all in one query (one scan)."""
+    names = project.segment_names if not names else names
+    for n in names:
+        project.definition(n)
+    if not names:
+        raise SegcError(Diagnostic("E211", "there are no segments to count",
+                                   hints=("define segments in segments/*.seg",)))
+    used = set().union(*(_features_read(project.definition(n).pred) for n in names))
+    nullable = [f for f in project.schema.features if f in used and project.schema.features[f].nullable]
+    row = project.run(project.counts_query(names, as_of, nullable))[0]
+    population = row[0]
+    segments = [SegmentCount(n, int(c or 0), (int(c or 0) / population) if population else 0.0,
+                             project.min_size(n)) for n, c in zip(names, row[1:1 + len(names)])]
+    missing = {f: 1 - present / population for f, present in zip(nullable, row[1 + len(names):])
+               if population and 1 - present / population > MISSING_WARNING}
+    effective = project.as_of if as_of is None else project.as_of_date(as_of)
+    return CountResult(effective.isoformat() if effective else "today", population, segments, missing)
+
+
+def transitions(project: Project, name: str, start, end) -> Transitions:
+    """The transition matrix of a segmentation between two as-of dates, in one query."""
+    if name not in project.checked.segmentations:
+        close = suggest(name, project.checked.segmentations)
+        raise SegcError(Diagnostic("E212", f"unknown segmentation `{name}`",
+                                   hints=(f"did you mean `{close}`?" if close else
+                                          "segmentations: " + (", ".join(project.checked.segmentations) or "none"),)))
+    start_d, end_d = _transition_date(start, "--from"), _transition_date(end, "--to")
+    if start_d >= end_d:
+        raise SegcError(Diagnostic("E009", f"--from {start_d} is not before --to {end_d}",
+                                   hints=("rows are the branches at the earlier date: swap the dates",)))
+    q = _transitions_query(project.label_query(name, start_d, keep_unmatched=True),
+                           project.label_query(name, end_d, keep_unmatched=True), project.schema.key)
+    rows = project.run(q)
+    branches = project.checked.segmentations[name].branches
+    has_else = any(p is None for _b, p in branches)
+    order = [b for b, _p in branches] + ([] if has_else else [NO_BRANCH]) + [NOT_IN_POPULATION]
+    counts = {(f, t): int(c) for f, t, c in rows}
+    return Transitions(name, start_d.isoformat(), end_d.isoformat(), order, order, counts)
+
+
+def feature_matrix(project: Project, features: list[str], as_of=None):
+    """(keys, matrix) of the population at the as-of, ordered by key: each feature's
+    point-in-time value as a float (a bool 1/0, NaN when missing), for the numpy work
+    of `discover` and `score fit`."""
+    import numpy as np
+    from sqlglot import exp
+
+    values = project.feature_values(features)
+
+    def select(lw: Lowerer):
+        return [col(KEY), *(exp.alias_(lw.value(values[f]), ident(f"segc_{i}"))
+                            for i, f in enumerate(features))], None
+
+    rows = project.run(project.lowerer(as_of).query(project.checked.population, select).order_by(col(KEY)))
+    matrix = np.array([[np.nan if v is None else float(v) for v in r[1:]] for r in rows],
+                      dtype=float).reshape(len(rows), len(features))
+    return [r[0] for r in rows], matrix
+
+
+def visible(project: Project, name: str, features) -> list[str]:
+    """Features safe to show for a segment: sensitive ones only when it allows them."""
+    allowed = project.checked.segments[name].sensitive if name in project.checked.segments else {}
+    return [f for f in features if not project.schema.features[f].sensitive or f in allowed]
+
+
+def sample(project: Project, name: str, n: int = 20, as_of=None) -> Sample:
+    """Up to n members (lowest keys first) with the features the segment uses."""
+    from sqlglot import exp
+
+    d = project.definition(name)
+    shown = [f for f in project.schema.features if f in d.features]
+    values = project.feature_values(visible(project, name, shown))
+
+    def select(lw: Lowerer):
+        cols = [exp.alias_(col(KEY), ident(project.schema.key))]
+        cols += [exp.alias_(lw.value(v), ident(f)) for f, v in values.items()]
+        return cols, lw.pred(d.pred)
+
+    q = project.lowerer(as_of).query(project.checked.population, select)
+    q = q.order_by(col(project.schema.key)).limit(n)
+    rows = project.run(q)
+    masked = [f for f in shown if f not in values]
+    return Sample(name, [project.schema.key, *values], rows, masked)
+
+
+def overlap(project: Project, names: list[str] | None = None, as_of=None) -> Overlap:
+    """Pairwise intersections of segments, in one query."""
+    from sqlglot import exp
+
+    names = project.segment_names if not names else names
+    preds = [project.definition(n).pred for n in names]
+
+    def select(lw: Lowerer):
+        return [exp.alias_(flag(lw.pred(p)), ident(f"segc_{i}")) for i, p in enumerate(preds)], None
+
+    inner = project.lowerer(as_of).query(project.checked.population, select)
+    sums = []
+    for i in range(len(names)):
+        for j in range(i, len(names)):
+            both = col(f"segc_{i}") if i == j else exp.Mul(this=col(f"segc_{i}"), expression=col(f"segc_{j}"))
+            sums.append(exp.alias_(exp.Sum(this=both), ident(f"segc_{i}_{j}")))
+    q = exp.select(*sums).from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("segc_flags"))))
+    row = project.run(q)[0]
+    it = iter(row)
+    matrix = [[0] * len(names) for _ in names]
+    for i in range(len(names)):
+        for j in range(i, len(names)):
+            matrix[i][j] = matrix[j][i] = int(next(it) or 0)
+    return Overlap(names, matrix)
+
+
+def profile(project: Project, name: str, as_of=None, top: int = 5) -> Profile:
+    """Each feature in the segment vs the population: mean, stddev and missing share of
+    numbers; the most frequent values of strings and booleans."""
+    from sqlglot import exp
+
+    d = project.definition(name)
+    feats = visible(project, name, [f for f, fd in project.schema.features.items()])
+    values = project.feature_values(feats)
+    numeric = [f for f in feats if project.schema.features[f].type in ir.NUMERIC]
+    categorical = [f for f in feats if project.schema.features[f].type in ("string", "bool")]
+
+    def select(lw: Lowerer):
+        cond = lw.pred(d.pred)
+        out = [exp.alias_(exp.Count(this=exp.Star()), ident("segc_n")),
+               exp.alias_(exp.Sum(this=flag(cond)), ident("segc_in"))]
+        for f in numeric:
+            v = lw.value(values[f])
+            inside = exp.Case(ifs=[exp.If(this=cond.copy(), true=v.copy())])
+            missing_in = exp.Case(ifs=[exp.If(this=exp.and_(cond.copy(), exp.Is(this=v.copy(), expression=exp.Null())),
+                                              true=exp.Literal.number(1))], default=exp.Literal.number(0))
+            out += [exp.Avg(this=v.copy()), exp.StddevSamp(this=v.copy()), exp.Count(this=v.copy()),
+                    exp.Avg(this=inside), exp.StddevSamp(this=inside.copy()), exp.Sum(this=missing_in)]
+        return out, None
+
+    row = project.run(project.lowerer(as_of).query(project.checked.population, select))[0]
+    n_pop, n_in = row[0], int(row[1] or 0)
+    numbers = []
+    for k, f in enumerate(numeric):
+        mean, sd, present, mean_in, sd_in, missing_in = row[2 + 6 * k: 8 + 6 * k]
+        numbers.append(NumericProfile(f, mean_in, sd_in, (int(missing_in) / n_in) if n_in else None,
+                                      mean, sd, (1 - present / n_pop) if n_pop else None))
+    categories = []
+    for f in categorical:
+
+        def select_values(lw: Lowerer, f=f):
+            v = lw.value(values[f])
+            return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
+
+        inner = project.lowerer(as_of).query(project.checked.population, select_values)
+        q = (exp.select(col("segc_value"), exp.Count(this=exp.Star()), exp.Sum(this=col("segc_in")))
+             .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("segc_values"))))
+             .group_by(col("segc_value")).order_by(exp.Ordered(this=exp.Literal.number(3), desc=True),
+                                                   exp.Ordered(this=exp.Literal.number(2), desc=True),
+                                                   col("segc_value")).limit(top))
+        rows = project.run(q)
+        categories.append(CategoryProfile(f, [(value, (int(i or 0) / n_in) if n_in else 0.0, c / n_pop)
+                                              for value, c, i in rows]))
+    return Profile(name, n_in, n_pop, numbers, categories)
+
+
+def _features_read(node, out: set[str] | None = None) -> set[str]:
+    """The features a condition reads whose missing values can decide it: all of them but
+    a score's inputs, which the score imputes (so no missing-value warning for those)."""
+    out = set() if out is None else out
+    if isinstance(node, ir.Func) and node.name == "logistic":
+        return out
+    if isinstance(node, ir.Col) and node.scope == "features":
+        out.add(node.name)
+    elif isinstance(node, ir.Agg) and node.label:
+        out.add(node.label)
+    children = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else \
+        list(node) if isinstance(node, tuple) else []
+    for child in children:
+        if isinstance(child, (ir.Value, ir.Pred, ir.Window, tuple)):
+            _features_read(child, out)
+    return out
+
+
+def _transition_date(value, option: str) -> dt.date:
+    # both sides are pinned dates: with a rolling `today` the matrix would change
+    # meaning from one run to the next
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise SegcError(Diagnostic("E009", f"{option} `{value}` is not a date",
+                                   hints=("transitions need two dates written YYYY-MM-DD, e.g. "
+                                          "--from 2024-01-01 --to 2024-07-01",))) from None
+
+
+def _transitions_query(start_q, end_q, key: str):
+    """One query: the labels at both dates, fully outer-joined on the key."""
+    from sqlglot import exp
+
+    def side(q, alias):
+        # Spark, Databricks and T-SQL hoist nested CTEs to the top: give each side's
+        # CTEs their own names (a renamed reference keeps the old name as its alias)
+        ctes = {c.alias: c for c in (q.args.get("with_") or exp.With()).expressions}
+        for t in list(q.find_all(exp.Table)):
+            if not t.args.get("db") and t.name in ctes:
+                if not t.alias:
+                    t.set("alias", exp.TableAlias(this=ident(t.name)))
+                t.set("this", ident(f"{t.name}_{alias}"))
+        for name, c in ctes.items():
+            c.set("alias", exp.TableAlias(this=ident(f"{name}_{alias}")))
+        return exp.Subquery(this=q, alias=exp.TableAlias(this=ident(alias)))
+
+    def label(alias):
+        return exp.Case(ifs=[exp.If(this=exp.Is(this=col(key, alias), expression=exp.Null()),
+                                    true=exp.Literal.string(NOT_IN_POPULATION))],
+                        default=exp.Coalesce(this=col("segment", alias), expressions=[exp.Literal.string(NO_BRANCH)]))
+
+    a, b = label("segc_from"), label("segc_to")
+    return (exp.select(exp.alias_(a, ident("segc_from")), exp.alias_(b, ident("segc_to")), exp.Count(this=exp.Star()))
+            .from_(side(start_q, "segc_from"))
+            .join(side(end_q, "segc_to"), on=exp.EQ(this=col(key, "segc_from"), expression=col(key, "segc_to")),
+                  join_type="FULL OUTER")
+            .group_by(a.copy(), b.copy()))
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    columns: list[str]
+    rows: list[tuple]
+    masked: list[str]  # sensitive features not shown
+
+
+@dataclass(frozen=True)
+class Overlap:
+    names: list[str]
+    matrix: list[list[int]]  # [i][j] = |i and j|; the diagonal holds the sizes
+
+    def jaccard(self, i: int, j: int) -> float:
+        union = self.matrix[i][i] + self.matrix[j][j] - self.matrix[i][j]
+        return self.matrix[i][j] / union if union else 0.0
+
+    def to_dict(self) -> dict:
+        n = len(self.names)
+        return {"segments": [{"name": s, "count": self.matrix[i][i]} for i, s in enumerate(self.names)],
+                "pairs": [{"a": self.names[i], "b": self.names[j], "both": self.matrix[i][j],
+                           "jaccard": self.jaccard(i, j)} for i in range(n) for j in range(i + 1, n)]}
+
+
+@dataclass(frozen=True)
+class NumericProfile:
+    feature: str
+    mean: float | None
+    stddev: float | None
+    missing: float | None
+    population_mean: float | None
+    population_stddev: float | None
+    population_missing: float | None
+
+
+@dataclass(frozen=True)
+class CategoryProfile:
+    feature: str
+    values: list[tuple]  # (value, share in segment, share in population)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    size: int
+    population: int
+    numeric: list[NumericProfile]
+    categorical: list[CategoryProfile]
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+NOT_IN_POPULATION = "(not in population)"
+NO_BRANCH = "(no branch)"
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """How many customers moved from each branch at `start` to each branch at `end`."""
+    segmentation: str
+    start: str
+    end: str
+    rows: list[str]  # branches at start (+ no branch, not in population)
+    columns: list[str]  # branches at end (+ no branch, not in population)
+    counts: dict[tuple[str, str], int]
+
+    def row_total(self, row: str) -> int:
+        return sum(self.counts.get((row, c), 0) for c in self.columns)
+
+    def row_share(self, row: str, column: str) -> float | None:
+        """The share of the row's customers who are in `column` at the end (None: empty row)."""
+        total = self.row_total(row)
+        return self.counts.get((row, column), 0) / total if total else None
+
+    def to_dict(self) -> dict:
+        return {"segmentation": self.segmentation, "from": self.start, "to": self.end,
+                "rows": [{"from": r, "total": self.row_total(r),
+                          "to": {c: self.counts.get((r, c), 0) for c in self.columns},
+                          "share": {c: self.row_share(r, c) for c in self.columns}} for r in self.rows]}
