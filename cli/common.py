@@ -41,49 +41,17 @@ def fail(error: SegcError, fmt: str = "text") -> NoReturn:
     raise typer.Exit(1)
 
 
-def parse_params(values: list[str] | None) -> dict[str, str]:
-    out = {}
-    for item in values or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            from segc.front.errors import Diagnostic
-
-            fail(SegcError(Diagnostic("E010", f"--param `{item}` is not of the form name=value",
-                                      hints=("e.g. --param min_basket=100",))))
-        out[name.strip()] = value
-    return out
-
-
-def split_targets(targets: list[str], project: Path | None) -> tuple[Path | None, list[str], list[str]]:
-    """Positional arguments: a folder or .seg file selects the project; any other word is a
-    segment name (as in pytest or ruff). Returns (project, names, words used as paths)."""
-    names, path_words = [], []
-    for t in targets:
-        p = Path(t)
-        if p.is_dir() or (p.suffix == ".seg" and p.is_file()):
-            project = p if p.is_dir() else p.parent
-            path_words.append(t)
-        else:
-            names.append(t)
-    return project, names, path_words
-
-
-def reject_ambiguous(p, path_words: list[str]) -> None:
-    from segc.front.errors import Diagnostic
-
-    for word in path_words:
-        if word in p.checked.segments:
-            fail(SegcError(Diagnostic("E012", f"`{word}` is both a folder and a segment name",
-                                      hints=(f"write `./{word}` for the folder, or `--project DIR {word}` "
-                                             "for the segment",))))
-
-
 def load(project: Path | None, params=None, as_of=None, fmt="text"):
     """The project, or its diagnostics printed (in `fmt`) and exit 1."""
-    from segc.project import load_project
+    return load_targets([], project, params, as_of, fmt)[0]
+
+
+def load_targets(targets: list[str], project: Path | None, params=None, as_of=None, fmt="text"):
+    """(project, segment names) that the positional arguments name; or exit 1."""
+    from segc import project as api
 
     try:
-        return load_project(project or Path("."), params=parse_params(params), as_of=as_of)
+        return api.load_targets(targets or [], project, api.parse_param_args(params), as_of)
     except SegcError as e:
         fail(e, fmt)
 
@@ -92,9 +60,7 @@ def one_project(targets, project, param, as_of, format, engine="duckdb", dsn=Non
     """For the preview commands: check --format, load the project the arguments name, open
     the engine; returns (project, segment names)."""
     check_format(format, ("table", "json", "csv"))
-    project, names, path_words = split_targets(targets, project)
-    p = load(project, param, as_of)
-    reject_ambiguous(p, path_words)
+    p, names = load_targets(targets, project, param, as_of)
     use_engine(p, engine, dsn, master)
     return p, names
 

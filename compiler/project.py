@@ -27,6 +27,43 @@ class SQL(str):
         sql = super().__new__(cls, text)
         sql.warnings = warnings
         return sql
+def parse_param_args(items: list[str] | None) -> dict[str, str]:
+    """`--param name=value` arguments as {name: text}; typed when the project binds them."""
+    out, diags = {}, []
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            diags.append(Diagnostic("E010", f"--param `{item}` is not of the form name=value",
+                                    hints=("e.g. --param min_basket=100",)))
+            continue
+        out[name.strip()] = value
+    if diags:
+        raise SegcError(diags)
+    return out
+
+
+def load_targets(words: list[str], project: Path | None = None, params: dict[str, str] | None = None,
+                 as_of=None) -> tuple[Project, list[str]]:
+    """The project and the segment names that command-line targets name, as in pytest or
+    ruff: a word naming a folder or a .seg file selects the project; any other word is a
+    segment name; a word that is both is E012."""
+    names, path_words = [], []
+    for word in words:
+        path = Path(word)
+        if path.is_dir() or (path.suffix == ".seg" and path.is_file()):
+            project = path if path.is_dir() else path.parent
+            path_words.append(word)
+        else:
+            names.append(word)
+    loaded = load_project(project or Path("."), params=params, as_of=as_of)
+    for word in path_words:
+        if word in loaded.checked.segments:
+            raise SegcError(Diagnostic("E012", f"`{word}` is both a folder and a segment name",
+                                       hints=(f"write `./{word}` for the folder, or `--project DIR {word}` "
+                                              "for the segment",)))
+    return loaded, names
+
+
 def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
                  as_of: str | dt.date | None = None, segments: bool = True) -> Project:
     """Load and check a project; raises SegcError carrying every diagnostic. With
@@ -268,7 +305,7 @@ class Project:
 
     def check_data(self) -> list[Diagnostic]:
         """The preview data against segc.yml (see datacheck.py)."""
-        from segc.apps.datacheck import check_data
+        from segc.run.datacheck import check_data
 
         return check_data(self)
 

@@ -200,7 +200,7 @@ def test_report_figures_match_an_independent_computation(planted):
 def test_missing_values_follow_the_median_in_the_rules():
     """A missing value fails every comparison in segc, but stood for the median when
     clustering: a rule whose bounds hold the median lets missing values in explicitly."""
-    from segc.apps.discover import _Bounds, _bounds_text
+    from segc.apps.discover_rules import _Bounds, _bounds_text
 
     assert _bounds_text("spend", False, _Bounds(0, lo=50.0), True) == "(spend >= 50 or spend is missing)"
     assert _bounds_text("spend", False, _Bounds(0, lo=50.0, hi=120.5), False) == "spend >= 50 and spend < 120.5"

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, DialectOpt, ParamOpt, ProjectOpt, fail, load, reject_ambiguous, split_targets
+from segc.cli.common import AsOfOpt, DialectOpt, ParamOpt, ProjectOpt, fail, load_targets
 from segc.front.errors import SegcError
 
 
@@ -31,9 +31,7 @@ def build(
 
       segc build -p examples/retail --template dbt --out build/dbt
     """
-    project, names, path_words = split_targets(targets or [], project)
-    p = load(project, param, as_of)
-    reject_ambiguous(p, path_words)
+    p, names = load_targets(targets or [], project, param, as_of)
     from segc.apps.build import build as build_segments
 
     target = out if out is not None else p.root / "build" / template

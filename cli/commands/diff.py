@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, check_format, fail, parse_params, progress
+from segc.cli.common import AsOfOpt, ParamOpt, check_format, fail, progress
 from segc.front.errors import SegcError
 
 
@@ -29,10 +29,11 @@ def diff(
     """
     check_format(format, ("text", "json"))
     from segc.apps.diff import diff_projects
+    from segc.project import parse_param_args
 
     try:
         with progress(format == "text", "comparing"):
-            result = diff_projects(old, new or Path("."), as_of=as_of, params=parse_params(param))
+            result = diff_projects(old, new or Path("."), as_of=as_of, params=parse_param_args(param))
     except SegcError as e:
         fail(e, format)
     from segc.cli.printers.diff import print_diff

@@ -26,7 +26,7 @@ def fmt_command(
 
       segc fmt --check examples/retail/segments/rfm.seg
     """
-    from segc.front import fmt as formatter
+    from segc.front import format_files as formatter
     from segc.front.errors import render_text
 
     for path in paths or []:

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from segc.cli.common import (
-    AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load,
-    one_project, progress, reject_ambiguous, split_targets, use_engine)
+    AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load_targets,
+    one_project, progress, use_engine)
 from segc.front.errors import SegcError
 
 
@@ -32,9 +32,7 @@ def count(
       segc count loyal_big_basket at_risk --format json
     """
     check_format(format, ("table", "json", "csv"))
-    project, names, path_words = split_targets(targets or [], project)
-    p = load(project, param, as_of)
-    reject_ambiguous(p, path_words)
+    p, names = load_targets(targets or [], project, param, as_of)
     use_engine(p, engine, dsn, master)
     try:
         with progress(format == "table", "counting"):

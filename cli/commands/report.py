@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from segc.cli.common import (
-    AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load,
-    progress, reject_ambiguous, split_targets, use_engine)
+    AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load_targets,
+    progress, use_engine)
 from segc.front.errors import SegcError
 
 
@@ -44,30 +44,22 @@ def report(
     if format == "table" and out is not None:
         raise typer.BadParameter("the table is for the terminal; use --format json, csv or html with --out",
                                  param_hint="--out")
-    project, names, path_words = split_targets(targets or [], project)
-    p = load(project, param, as_of)
-    reject_ambiguous(p, path_words)
-    if format == "html" and out is None:
-        from segc.front.errors import Diagnostic
-
-        fail(SegcError(Diagnostic("E948", "--format html writes a file: give --out FILE",
-                                  hints=("e.g. --format html --out report.html",))))
-    use_engine(p, engine, dsn, master)
+    p, names = load_targets(targets or [], project, param, as_of)
+    from segc.apps.report.formats import check_output, write_report
     from segc.apps.report.measure import build_report
+
+    try:
+        check_output(format, out)
+    except SegcError as e:
+        fail(e)
+    use_engine(p, engine, dsn, master)
 
     try:
         with progress(format == "table" or out is not None, "reporting"):
             result = build_report(p, names or None, kpis=kpi, by=by, period=period,
                                   periods=periods if format in ("json", "html") else 2)
-            if format == "html":
-                from segc.apps.report.html import write_html
-
-                write_html(result, out, project=p.schema.name)
-            elif out is not None:
-                from segc.cli.printers.kpi_report import report_text
-                from segc.apps.report.html import write_text
-
-                write_text(out, report_text(result, format))
+            if out is not None:
+                write_report(result, format, out, project=p.schema.name)
     except SegcError as e:
         fail(e)
     if out is not None:

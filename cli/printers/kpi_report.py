@@ -1,39 +1,14 @@
 """Printing the KPI report of `segc report`: a Rich table for people; JSON and CSV (data
-only) for machines, on stdout or into a file. The HTML page is written by segc.report_html."""
+only, segc.apps.report.formats) for machines on stdout."""
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
-
-
-def report_text(report, fmt: str) -> str:
-    """The report as JSON or CSV text."""
-    if fmt == "json":
-        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    from segc.apps.report.measure import group_label
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    # long format: one line per segment, group and metric (easy to pivot)
-    writer.writerow(["as_of", "previous_as_of", "segment", "group", "metric", "value", "previous", "change",
-                     "relative_change"])
-    for r in report.rows:
-        for m in report.metrics:
-            c = r.change(m, report.is_share(m))
-            writer.writerow([report.as_of.isoformat(), report.previous_as_of.isoformat(), r.segment,
-                             group_label(r.group), m, _cell(r.current.get(m)), _cell(r.previous.get(m)),
-                             _cell(c.absolute), _cell(c.relative)])
-    return buf.getvalue()
-
-
-def _cell(v) -> str:
-    return "" if v is None else str(v)  # floats at full precision (shortest round-trip form)
 
 
 def print_report(report, fmt: str) -> None:
     if fmt in ("json", "csv"):
+        from segc.apps.report.formats import report_text
+
         sys.stdout.write(report_text(report, fmt))
         return
     from rich.console import Console

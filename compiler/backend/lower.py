@@ -13,6 +13,10 @@ Shape:
     SELECT ... FROM segc_features [CROSS JOIN segc_cuts_1] WHERE population AND <condition>
 A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"); conditions shared by all the
 aggregates of a GROUP BY (a common window, the `where`) filter its events in WHERE.
+
+One module of about 600 lines: the CTEs above are named, ordered and shared by one
+Lowerer per query (the events' GROUP BYs, the features, the cuts), and its values,
+conditions and CTEs refer to each other; split, each part would reach into the others.
 """
 from __future__ import annotations
 

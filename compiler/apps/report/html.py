@@ -2,7 +2,7 @@
 HTML page), and the HTML page itself: the table and its charts (plotly), in one file
 that works offline (plotly.js is embedded), written atomically.
 
-    write_html(report, "report.html", project="retail")
+    write_text("report.html", render_html(report, project="retail"))
 """
 from __future__ import annotations
 
@@ -184,7 +184,3 @@ def write_text(path: str | Path, text: str) -> Path:
     except OSError as e:
         raise SegcError(Diagnostic("E948", f"cannot write `{path}`: {e.strerror or e}", file=str(path))) from None
     return path
-
-
-def write_html(report: Report, path: str | Path, project: str = "") -> Path:
-    return write_text(path, render_html(report, project))
