@@ -14,7 +14,7 @@ listed in EXPECTED_ERRORS (written by hand) and no golden file exists for it.
 
 To regenerate the golden files after an intended change of the generated SQL:
 
-    SEGC_UPDATE_GOLDEN=1 /work/venv/bin/python -m pytest tests/test_golden.py
+    SEGC_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
 
 then review the diff (`git diff tests/golden`) before committing. Update mode writes
 missing/changed files and deletes files of cases that no longer exist; it never writes
