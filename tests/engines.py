@@ -7,21 +7,12 @@
 
 ``Engine.name`` is also the sqlglot dialect name. Tables are loaded from Python rows
 (dicts keyed by column name; a missing key is NULL) with declared segc types; values
-are checked and converted by declared type, then inserted with parameter binding.
+are checked and converted by declared type, then loaded by segc.run.memory (the loader
+`segc test` uses too), whose docstring shows the storage per engine.
 
-Storage per engine:
-
-    segc type   DuckDB     PostgreSQL         SQLite
-    int         BIGINT     BIGINT             INTEGER
-    float       DOUBLE     DOUBLE PRECISION   REAL
-    string      VARCHAR    TEXT               TEXT
-    bool        BOOLEAN    BOOLEAN            INTEGER 0/1
-    date        DATE       DATE               TEXT 'YYYY-MM-DD'
-    timestamp   TIMESTAMP  TIMESTAMP          TEXT 'YYYY-MM-DD HH:MM:SS' (space separator)
-
-A dotted table name ``schema.table`` creates the schema (SQLite: ``ATTACH ':memory:'``).
-Every PostgreSQL engine gets a fresh database on the server (dropped on close), so
-engines never see each other's tables. ``query`` returns the driver's rows unchanged;
+A table is named ``table`` or ``schema.table`` (the schema is created; SQLite:
+``ATTACH ':memory:'``). Every PostgreSQL engine gets a fresh database on the server
+(dropped on close), so engines never see each other's tables. ``query`` returns the driver's rows unchanged;
 ``normalize`` maps one engine's value of a segc type to a comparable Python value.
 """
 
@@ -31,45 +22,15 @@ import datetime as dt
 import itertools
 import math
 import os
-import sqlite3
 from typing import Any
 
-ENGINES = ("duckdb", "sqlite", "postgres")
+from sqlglot import exp
+
+from segc.run.memory import ENGINES, IN_MEMORY, Table, create_tables, open_memory
+
 SEGC_TYPES = ("int", "float", "string", "bool", "date", "timestamp")
 
-_NATIVE_TYPES = {
-    "duckdb": {
-        "int": "BIGINT", "float": "DOUBLE", "string": "VARCHAR",
-        "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
-    },
-    "postgres": {
-        "int": "BIGINT", "float": "DOUBLE PRECISION", "string": "TEXT",
-        "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP",
-    },
-    "sqlite": {
-        "int": "INTEGER", "float": "REAL", "string": "TEXT",
-        "bool": "INTEGER", "date": "TEXT", "timestamp": "TEXT",
-    },
-}
-
 Tables = dict[str, tuple[dict[str, str], list[dict[str, Any]]]]
-
-
-def quote(name: str) -> str:
-    """A double-quoted identifier (standard SQL; valid on all three engines)."""
-    if "\x00" in name:
-        raise ValueError(f"identifier contains NUL: {name!r}")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def split_table(name: str) -> tuple[str | None, str]:
-    """``"shop.orders"`` -> ``("shop", "orders")``; ``"orders"`` -> ``(None, "orders")``."""
-    parts = name.split(".")
-    if len(parts) == 1:
-        return None, name
-    if len(parts) == 2 and all(parts):
-        return parts[0], parts[1]
-    raise ValueError(f"table name must be `table` or `schema.table`, got {name!r}")
 
 
 # ---------------------------------------------------------------- value conversion
@@ -142,18 +103,6 @@ def to_python(value: Any, segc_type: str, *, where: str = "value") -> Any:
     raise ValueError(f"{where}: unknown segc type {segc_type!r} (expected one of {', '.join(SEGC_TYPES)})")
 
 
-def _to_sqlite(value: Any, segc_type: str) -> Any:
-    if value is None:
-        return None
-    if segc_type == "bool":
-        return int(value)
-    if segc_type == "date":
-        return value.isoformat()
-    if segc_type == "timestamp":
-        return value.isoformat(sep=" ")  # 'YYYY-MM-DD HH:MM:SS[.ffffff]'
-    return value
-
-
 def normalize(value: Any, segc_type: str) -> Any:
     """A value read back from any engine, as the canonical Python value of its type.
 
@@ -193,41 +142,16 @@ class Engine:
     """One connection to one engine; ``name`` is also the sqlglot dialect."""
 
     name: str
+    con: Any
 
     def load(self, tables: Tables) -> None:
         """Create (replacing same-named tables) and fill each table."""
-        for table, (columns, rows) in tables.items():
-            schema, bare = split_table(table)
-            if not columns:
-                raise ValueError(f"table {table!r}: no columns declared")
-            unknown = {c: t for c, t in columns.items() if t not in SEGC_TYPES}
-            if unknown:
-                raise ValueError(f"table {table!r}: unknown segc types {unknown} (expected {', '.join(SEGC_TYPES)})")
-            names = list(columns)
-            values = []
-            for i, row in enumerate(rows):
-                extra = set(row) - set(columns)
-                if extra:
-                    raise ValueError(f"table {table!r} row {i}: undeclared columns {sorted(extra)}")
-                values.append(tuple(
-                    self._convert(to_python(row.get(c), columns[c], where=f"{table}[{i}].{c}"), columns[c])
-                    for c in names
-                ))
-            qualified = (quote(schema) + "." if schema else "") + quote(bare)
-            ddl = ", ".join(f"{quote(c)} {_NATIVE_TYPES[self.name][columns[c]]}" for c in names)
-            self._create(schema, qualified, ddl, len(names), values)
+        create_tables(self.con, self.name, [_table(name, columns, rows) for name, (columns, rows) in tables.items()])
 
     def query(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
     def close(self) -> None:
-        raise NotImplementedError
-
-    # per engine
-    def _convert(self, value: Any, segc_type: str) -> Any:
-        return value
-
-    def _create(self, schema: str | None, qualified: str, ddl: str, width: int, values: list[tuple]) -> None:
         raise NotImplementedError
 
     def __enter__(self) -> Engine:
@@ -240,71 +164,25 @@ class Engine:
         return f"<Engine {self.name}>"
 
 
-class DuckDBEngine(Engine):
-    name = "duckdb"
-
-    def __init__(self) -> None:
-        import duckdb
-
-        self.con = duckdb.connect(":memory:")
-
-    def _create(self, schema, qualified, ddl, width, values):
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if schema:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-            con.execute(f"DROP TABLE IF EXISTS {qualified}")
-            con.execute(f"CREATE TABLE {qualified} ({ddl})")
-            # Multi-row VALUES with bound parameters: far faster than executemany.
-            row_marks = "(" + ", ".join("?" * width) + ")"
-            for chunk in _chunks(values, max(1, 1000 // width)):
-                con.execute(
-                    f"INSERT INTO {qualified} VALUES " + ", ".join([row_marks] * len(chunk)),
-                    [v for row in chunk for v in row],
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-
-    def query(self, sql: str) -> list[tuple]:
-        return self.con.execute(sql).fetchall()
-
-    def close(self) -> None:
-        self.con.close()
+def _table(name: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> Table:
+    """Fixture rows (dicts, values as tests write them) as a table of canonical rows."""
+    if name.count(".") > 1:  # DuckDB alone would take catalog.schema.table: keep tests portable
+        raise ValueError(f"table name must be `table` or `schema.table`, got {name!r}")
+    values = []
+    for i, row in enumerate(rows):
+        extra = set(row) - set(columns)
+        if extra:
+            raise ValueError(f"table {name!r} row {i}: undeclared columns {sorted(extra)}")
+        values.append(tuple(to_python(row.get(c), t, where=f"{name}[{i}].{c}") for c, t in columns.items()))
+    return Table(name, columns, values)
 
 
-class SQLiteEngine(Engine):
-    name = "sqlite"
+class MemoryEngine(Engine):
+    """DuckDB or SQLite, in memory."""
 
-    def __init__(self) -> None:
-        self.con = sqlite3.connect(":memory:", isolation_level=None)
-        # SQLite reads a double-quoted name that matches no column as a string literal
-        # ("DQS" misfeature): a typo would silently compare against a constant. Python
-        # 3.12+ can switch it off; on 3.11 the other engines catch such typos.
-        if hasattr(self.con, "setconfig"):
-            self.con.setconfig(sqlite3.SQLITE_DBCONFIG_DQS_DML, False)
-            self.con.setconfig(sqlite3.SQLITE_DBCONFIG_DQS_DDL, False)
-
-    def _convert(self, value, segc_type):
-        return _to_sqlite(value, segc_type)
-
-    def _create(self, schema, qualified, ddl, width, values):
-        con = self.con
-        if schema:
-            attached = {row[1] for row in con.execute("PRAGMA database_list")}
-            if schema not in attached:
-                con.execute(f"ATTACH DATABASE ':memory:' AS {quote(schema)}")
-        con.execute("BEGIN")
-        try:
-            con.execute(f"DROP TABLE IF EXISTS {qualified}")
-            con.execute(f"CREATE TABLE {qualified} ({ddl})")
-            con.executemany(f"INSERT INTO {qualified} VALUES ({', '.join('?' * width)})", values)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.con = open_memory(name)
 
     def query(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
@@ -340,18 +218,12 @@ class PostgresEngine(Engine):
         self.database = f"segc_test_{os.getpid()}_{next(_pg_counter)}"
         # FILE_COPY (PostgreSQL 15+) takes ~10 ms with fsync off; WAL_LOG ~60 ms.
         strategy = " STRATEGY FILE_COPY" if admin.info.server_version >= 150000 else ""
-        admin.execute(f"CREATE DATABASE {quote(self.database)} TEMPLATE template0 ENCODING 'UTF8'{strategy}")
+        admin.execute(f"CREATE DATABASE {self._quoted()} TEMPLATE template0 ENCODING 'UTF8'{strategy}")
         # autocommit: a failing query does not poison the next ones.
         self.con = psycopg.connect(make_conninfo(dsn, dbname=self.database), autocommit=True)
 
-    def _create(self, schema, qualified, ddl, width, values):
-        with self.con.transaction(), self.con.cursor() as cur:
-            if schema:
-                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-            cur.execute(f"DROP TABLE IF EXISTS {qualified}")
-            cur.execute(f"CREATE TABLE {qualified} ({ddl})")
-            if values:
-                cur.executemany(f"INSERT INTO {qualified} VALUES ({', '.join(['%s'] * width)})", values)
+    def _quoted(self) -> str:
+        return exp.to_identifier(self.database, quoted=True).sql("postgres")
 
     def query(self, sql: str) -> list[tuple]:
         with self.con.cursor() as cur:
@@ -363,22 +235,15 @@ class PostgresEngine(Engine):
             return
         self.con.close()
         try:
-            _pg_admin_connection(self.server_dsn).execute(f"DROP DATABASE IF EXISTS {quote(self.database)} WITH (FORCE)")
+            _pg_admin_connection(self.server_dsn).execute(f"DROP DATABASE IF EXISTS {self._quoted()} WITH (FORCE)")
         except Exception:
             pass  # the server is throwaway; a leftover database is harmless
 
 
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def open_engine(name: str, pg_dsn: str | None = None) -> Engine:
     """A new, empty engine. ``postgres`` needs the DSN of a server (see pg_server)."""
-    if name == "duckdb":
-        return DuckDBEngine()
-    if name == "sqlite":
-        return SQLiteEngine()
+    if name in IN_MEMORY:
+        return MemoryEngine(name)
     if name == "postgres":
         if not pg_dsn:
             raise ValueError("open_engine('postgres') needs pg_dsn (start a server with tests/pg_server.py)")

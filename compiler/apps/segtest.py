@@ -31,16 +31,10 @@ from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, read_source
 from segc.front.source import Span
 from segc.front.yamlpos import Located, load_yaml
+from segc.run.memory import IN_MEMORY, create_tables, open_memory, table_parts
 
-ENGINES = ("duckdb", "sqlite")
+ENGINES = IN_MEMORY  # no warehouse: the engines that hold a database in memory
 TOP_KEYS = ("as_of", "description", "defaults", "rows", "expect")
-
-_NATIVE = {
-    "duckdb": {"int": "BIGINT", "float": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
-               "date": "DATE", "timestamp": "TIMESTAMP"},
-    "sqlite": {"int": "INTEGER", "float": "REAL", "string": "TEXT", "bool": "INTEGER",
-               "date": "TEXT", "timestamp": "TEXT"},
-}
 
 
 # ---- results ----------------------------------------------------------------------
@@ -131,6 +125,7 @@ def find_tests(project) -> list[Path]:
 def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str, ...] = ENGINES) -> TestReport:
     """Run the project's test files (default: tests/*.yml) on every engine. Raises
     SegcError with every problem of every malformed file before running any."""
+    _check_engines(engines)
     paths = [Path(f) for f in files] if files else find_tests(project)
     if not paths:
         raise SegcError(Diagnostic("E806", f"no test files in {display_path(project.root / 'tests')}",
@@ -145,6 +140,14 @@ def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str
     if diags:
         raise SegcError(diags)
     return TestReport([_run_file(project, t, engines) for t in parsed], tuple(engines))
+
+
+def _check_engines(engines) -> None:
+    for engine in engines:
+        if engine not in ENGINES:
+            close = suggest(str(engine), ENGINES)
+            raise SegcError(Diagnostic("E808", f"segc test runs on {', '.join(ENGINES)}, not `{engine}`",
+                                       hints=(f"did you mean `{close}`?",) if close else ()))
 
 
 # ---- parsing and validation ---------------------------------------------------------------
@@ -500,56 +503,17 @@ def _order(k):
     return (isinstance(k, str), k)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _load(engine: str, tables: list[_Table]):
     """A fresh in-memory connection of `engine` with the tables created and filled."""
-    if engine == "duckdb":
-        import duckdb
-
-        con = duckdb.connect(":memory:")
-    elif engine == "sqlite":
-        import sqlite3
-
-        con = sqlite3.connect(":memory:")
-    else:
-        raise SegcError(Diagnostic("E601", f"segc test runs on {', '.join(ENGINES)}, not `{engine}`"))
-    attached = set()
     for t in tables:
-        parts = t.name.split(".")
-        if engine == "sqlite" and len(parts) > 2:
-            con.close()
-            raise SegcError(Diagnostic("E807", f"table `{t.name}` of source `{t.source}` has three parts; "
-                                       "SQLite tests support `schema.table` at most"))
-        if len(parts) == 3 and parts[0] not in attached:
-            con.execute(f"ATTACH ':memory:' AS {_quote(parts[0])}")
-            attached.add(parts[0])
-        if len(parts) >= 2:
-            qualifier = ".".join(_quote(p) for p in parts[:-1])
-            if engine == "sqlite" and parts[0] not in attached:
-                con.execute(f"ATTACH DATABASE ':memory:' AS {qualifier}")
-                attached.add(parts[0])
-            elif engine == "duckdb":
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualifier}")
-        qualified = ".".join(_quote(p) for p in parts)
-        ddl = ", ".join(f"{_quote(c)} {_NATIVE[engine][ty]}" for c, ty in t.columns.items())
-        con.execute(f"CREATE TABLE {qualified} ({ddl})")
-        if t.rows:
-            types = list(t.columns.values())
-            rows = [tuple(_store(v, ty, engine) for v, ty in zip(r, types)) for r in t.rows]
-            con.executemany(f"INSERT INTO {qualified} VALUES ({', '.join('?' * len(types))})", rows)
+        try:
+            table_parts(engine, t.name)
+        except ValueError as e:
+            raise SegcError(Diagnostic("E807", f"source `{t.source}`: {e}")) from None
+    con = open_memory(engine)
+    try:
+        create_tables(con, engine, [(t.name, t.columns, t.rows) for t in tables])
+    except BaseException:
+        con.close()
+        raise
     return con
-
-
-def _store(value, type_: str, engine: str):
-    if value is None or engine != "sqlite":
-        return value
-    if type_ == "bool":
-        return int(value)
-    if type_ == "date":
-        return value.isoformat()
-    if type_ == "timestamp":
-        return value.isoformat(sep=" ")
-    return value
