@@ -85,6 +85,7 @@ def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
 class Project:
     def __init__(self, root: Path, params: dict[str, str] | None = None, as_of=None, segments: bool = True):
         self.root = Path(root)
+        self._engine = None  # opened on first use (engine), or chosen with use_engine
         diags: list[Diagnostic] = []
         self.modules: list[ast.Module] = []
         for file in sorted((self.root / "segments").glob("**/*.seg")) if segments else ():
@@ -131,15 +132,17 @@ class Project:
     def with_source(self, text: str, display: str, replacing: Path | None = None) -> Project:
         """This project as if `text` were one more of its .seg files (in place of the file
         `replacing`), checked with everything else: how `discover` runs the rules it writes
-        before writing them. Raises SegcError like loading does."""
-        import copy
-
+        before writing them. Raises SegcError like loading does. It runs on this project's
+        engine (the same data, the connection already open); nothing else is shared."""
         module = parse_module(Source(display, text))
         modules = [m for m in self.modules if replacing is None or not same_file(m.file, replacing)] + [module]
         checker = Checker(self.schema, modules, self.params, models=self._checker.models)
-        derived = copy.copy(self)
-        derived.modules, derived._checker, derived.checked = modules, checker, checker.check()
+        derived = Project.__new__(Project)
+        derived.root, derived.schema, derived.params, derived.as_of = self.root, self.schema, self.params, self.as_of
+        derived.kpis, derived.modules, derived._checker = self.kpis, modules, checker
+        derived.checked = checker.check()
         derived.warnings = derived.checked.warnings
+        derived._engine = self.engine
         return derived
 
     def _params(self, given: dict[str, str]) -> dict[str, object]:
@@ -281,7 +284,7 @@ class Project:
     def engine(self):
         """Where count/sample/overlap/profile/transitions run (DuckDB over local files unless
         `use_engine` chose another)."""
-        if getattr(self, "_engine", None) is None:
+        if self._engine is None:
             from segc.run.duckdb_engine import DuckDBEngine
 
             self._engine = DuckDBEngine(self.schema, self.root)
