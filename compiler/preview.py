@@ -47,6 +47,11 @@ class CountResult:
         return {"as_of": self.as_of, "population": self.population,
                 "segments": [{"name": s.name, "count": s.count, "share": s.share} for s in self.segments]}
 
+    def to_csv(self) -> list[list]:
+        """Header and rows of `--format csv` (the population first)."""
+        return [["name", "count", "share"], ["(population)", self.population, "1.0"],
+                *([s.name, s.count, f"{s.share:.6f}"] for s in self.segments)]
+
 
 
 def count(project: Project, names: list[str] | None = None, as_of=None) -> CountResult:
@@ -279,11 +284,23 @@ class Sample:
     rows: list[tuple]
     masked: list[str]  # sensitive features not shown
 
+    def to_dict(self) -> list[dict]:
+        return [dict(zip(self.columns, map(_plain, r))) for r in self.rows]
+
+    def to_csv(self) -> list[list]:
+        return [list(self.columns), *([_plain(v) for v in r] for r in self.rows)]
+
 
 @dataclass(frozen=True)
 class Overlap:
     names: list[str]
     matrix: list[list[int]]  # [i][j] = |i and j|; the diagonal holds the sizes
+
+    def to_csv(self) -> list[list]:
+        n = len(self.names)
+        return [["a", "b", "both", "jaccard"],
+                *([self.names[i], self.names[j], self.matrix[i][j], f"{self.jaccard(i, j):.6f}"]
+                  for i in range(n) for j in range(n))]
 
     def jaccard(self, i: int, j: int) -> float:
         union = self.matrix[i][i] + self.matrix[j][j] - self.matrix[i][j]
@@ -341,6 +358,15 @@ class Transitions:
     columns: list[str]  # branches at end (+ no branch, not in population)
     counts: dict[tuple[str, str], int]
 
+    def to_csv(self) -> list[list]:
+        """One line per cell: from, to, count, the row's share."""
+        out = [["from", "to", "count", "row_share"]]
+        for r in self.rows:
+            for c in self.columns:
+                share = self.row_share(r, c)
+                out.append([r, c, self.counts.get((r, c), 0), "" if share is None else f"{share:.6f}"])
+        return out
+
     def row_total(self, row: str) -> int:
         return sum(self.counts.get((row, c), 0) for c in self.columns)
 
@@ -354,3 +380,10 @@ class Transitions:
                 "rows": [{"from": r, "total": self.row_total(r),
                           "to": {c: self.counts.get((r, c), 0) for c in self.columns},
                           "share": {c: self.row_share(r, c) for c in self.columns}} for r in self.rows]}
+
+
+def _plain(value):
+    """Dates as ISO text in JSON and CSV."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value

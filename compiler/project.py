@@ -279,7 +279,7 @@ class Project:
 
         return self.lowerer(as_of).query(self.checked.population, select)
 
-    # ---- running queries: embedded DuckDB by default, or any engine of engine.py ----
+    # ---- running queries: embedded DuckDB by default, or any engine of run/ ----
     @property
     def engine(self):
         """Where count/sample/overlap/profile/transitions run (DuckDB over local files unless
@@ -307,7 +307,7 @@ class Project:
         return self.engine.execute(render(query, self.engine.dialect, pretty=False, copy=False))
 
     def check_data(self) -> list[Diagnostic]:
-        """The preview data against segc.yml (see datacheck.py)."""
+        """The preview data against segc.yml (run/datacheck.py)."""
         from segc.run.datacheck import check_data
 
         return check_data(self)

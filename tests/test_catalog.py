@@ -17,7 +17,7 @@ import segc
 from segc.apps.catalog import MARKER, build_catalog
 from segc.cli.main import app
 from segc.front.errors import SegcError
-from segc.schema.segc_yml import DIALECTS
+from segc.backend.dialects import DIALECTS
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()

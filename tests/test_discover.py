@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
-from segc.schema.segc_yml import DIALECTS
+from segc.backend.dialects import DIALECTS
 from tests.conftest import write_project
 
 runner = CliRunner()

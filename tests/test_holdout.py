@@ -27,7 +27,7 @@ from segc.front.fmt import format_source
 from segc.backend.holdout import threshold_hex
 from segc.ir import HOLDOUT_SPACE as SPACE
 from segc.ir import holdout_threshold as threshold
-from segc.schema.segc_yml import DIALECTS
+from segc.backend.dialects import DIALECTS
 from tests import reference as ref
 from tests.conftest import write_project
 from tests.engines import open_engine

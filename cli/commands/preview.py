@@ -78,9 +78,9 @@ def sample(
         result = p.sample(names[0], n)
     except SegcError as e:
         fail(e)
-    from segc.cli.printers.preview import print_rows
+    from segc.cli.printers.preview import print_sample
 
-    print_rows(result.columns, result.rows, format, title=f"{names[0]} (first {n} by key)")
+    print_sample(result, format, title=f"{names[0]} (first {n} by key)")
     if result.masked and format == "table":
         typer.echo("masked (sensitive): " + ", ".join(result.masked), err=True)
 

@@ -7,16 +7,17 @@ import json
 import sys
 
 
-def print_counts(result, fmt: str) -> None:
+def print_data(result, fmt: str) -> bool:
+    """JSON or CSV (data only, as the result defines it) on stdout; False for a table."""
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        return
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["name", "count", "share"])
-        writer.writerow(["(population)", result.population, "1.0"])
-        for s in result.segments:
-            writer.writerow([s.name, s.count, f"{s.share:.6f}"])
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+    elif fmt == "csv":
+        csv.writer(sys.stdout, lineterminator="\n").writerows(result.to_csv())
+    return fmt in ("json", "csv")
+
+
+def print_counts(result, fmt: str) -> None:
+    if print_data(result, fmt):
         return
     from rich.console import Console
     from rich.table import Table
@@ -33,47 +34,28 @@ def print_counts(result, fmt: str) -> None:
     Console().print(table)
 
 
-def _plain(value):
-    import datetime as dt
-
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
-
-
-def print_rows(columns: list[str], rows: list[tuple], fmt: str, title: str = "") -> None:
-    if fmt == "json":
-        data = [dict(zip(columns, map(_plain, r))) for r in rows]
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        return
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_plain(v) for v in r] for r in rows])
+def print_sample(result, fmt: str, title: str = "") -> None:
+    if print_data(result, fmt):
         return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for c in columns:
+    for c in result.columns:
         table.add_column(c)
-    for r in rows:
+    for r in result.rows:
         table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(_plain(v)) for v in r])
     Console().print(table)
 
 
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def print_overlap(result, fmt: str) -> None:
-    if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    if print_data(result, fmt):
         return
     n = len(result.names)
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["a", "b", "both", "jaccard"])
-        for i in range(n):
-            for j in range(n):
-                writer.writerow([result.names[i], result.names[j], result.matrix[i][j], f"{result.jaccard(i, j):.6f}"])
-        return
     from rich.console import Console
     from rich.table import Table
 
@@ -116,16 +98,7 @@ def print_profile(result, fmt: str) -> None:
 
 
 def print_transitions(result, fmt: str) -> None:
-    if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        return
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["from", "to", "count", "row_share"])
-        for r in result.rows:
-            for c in result.columns:
-                share = result.row_share(r, c)
-                writer.writerow([r, c, result.counts.get((r, c), 0), "" if share is None else f"{share:.6f}"])
+    if print_data(result, fmt):
         return
     from rich.console import Console
     from rich.table import Table

@@ -235,7 +235,7 @@ def formula(model: FittedScore, values: dict[str, ir.Value]) -> ir.Value:
     """The model as a float value of the checked program, from the features' values:
     `logistic(intercept, term, ...)`, a term per feature, negated (ir.Neg) when its
     coefficient is negative, so that the SQL reads `z = -1.2 + 0.8 * (...) - 0.1 * (...)`.
-    lower.py sums the terms and applies the logistic function with its clamp."""
+    backend/lower.py sums the terms and applies the logistic function with its clamp."""
     terms: list[ir.Value] = [ir.Const(model.intercept, "float")]
     for f in model.features:
         x = ir.Func("to_float", (values[f.name],), "float")

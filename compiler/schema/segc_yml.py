@@ -188,7 +188,7 @@ class KpiDef:
 
 @dataclass(frozen=True)
 class ScoreDef:
-    """A score of segc.yml `scores:`; its target and features are checked in score_check.py."""
+    """A score of segc.yml `scores:`; its target and features are checked in check/scores.py."""
     name: str
     target: Text  # a condition, evaluated `horizon` after the as-of
     horizon: ast.Duration
@@ -422,7 +422,7 @@ def _kpis(m: ProjectModel, loc: Located, err) -> dict[str, KpiDef]:
 
 def _scores(m: ProjectModel, loc: Located, err, features) -> dict[str, ScoreDef]:
     """`scores:` as written; their target and features are checked against the project
-    (score_check.py), their models read from models/<name>.yml (score_model.py)."""
+    (check/scores.py), their models read from models/<name>.yml (score_model.py)."""
     out = {}
     for name, sc in m.scores.items():
         path = ("scores", name)
