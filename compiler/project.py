@@ -11,7 +11,7 @@ from segc import ir
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
 from segc.front.errors import Diagnostic, SegcError, suggest
-from segc.backend.lower import KEY, Lowerer, col, flag, ident, or_
+from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, or_
 from segc.front.parser import parse_expression, parse_module
 from segc.backend.render import render
 from segc.schema.segc_yml import coerce_param, load_schema
@@ -265,9 +265,9 @@ class Project:
             cond = lw.pred(pred)
             from sqlglot import exp
 
-            if form == "count":
-                return [exp.alias_(exp.Count(this=exp.Star()), ident("count"))], cond
-            return [exp.alias_(col(KEY), ident(key))], cond
+            if form == "count":  # lower.alias, not exp.alias_, which copies both its arguments
+                return [alias(exp.Count(this=exp.Star()), "count")], cond
+            return [alias(col(KEY), key)], cond
 
         return self.lowerer(as_of).query(self.checked.population, select)
 
