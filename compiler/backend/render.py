@@ -36,6 +36,8 @@ def _preorder(tree: exp.Expression, classes: dict) -> list[exp.Expression]:
     first; siblings from left to right, so the first error raised stays the same)."""
     out, stack = [], [tree]
     pop, push, node_class = stack.pop, stack.append, exp.Expr
+    # identifiers are a third of the nodes and hold no node: not visited unless rewritten
+    leaf = None if exp.Identifier in classes else exp.Identifier
     while stack:
         node = pop()
         if node.__class__ in classes:
@@ -45,7 +47,7 @@ def _preorder(tree: exp.Expression, classes: dict) -> list[exp.Expression]:
                 for v in reversed(value):
                     if isinstance(v, node_class):
                         push(v)
-            elif isinstance(value, node_class):
+            elif value.__class__ is not leaf and isinstance(value, node_class):
                 push(value)
     return out
 
