@@ -21,8 +21,10 @@ ratios are meaningful: machines are noisy and differ.
 Cold start: `segc compile -e 'age > 30' -p examples/retail --dialect postgres` as a fresh
 process vs `python -c "import sqlglot"`, interleaved, median wall time of each.
 
-`--stages` also splits segc's time into parse + check / lower / render (medians), and
-`--profile N` prints cProfile's top functions over N passes of all cases.
+`--stages` also splits segc's time into parse + check / lower / render (medians), the
+transpile into sqlglot's parse / generation, and estimates the floor of segc's pipeline:
+its cost if it produced the hand queries' trees. `--profile N` prints cProfile's top
+functions over N passes of all cases.
 """
 from __future__ import annotations
 
@@ -104,10 +106,12 @@ def measure_stages(project, rounds: int) -> dict[str, float]:
     """segc's pipeline split into its stages as compile_expression runs them (internal
     API, for diagnosis only): parse + check is project.check_expression (the project's
     checker is not public, so the two are one stage here; --profile splits them). And
-    the transpile's two: sqlglot's parse of the hand SQL, its generation."""
+    the transpile's two: sqlglot's parse of the hand SQL, its generation. And segc's
+    render of the hand query's tree, for `floor` (see main)."""
     from segc.backend.render import render
 
-    totals = {"parse+check": [], "lower": [], "render": [], "transpile: parse": [], "transpile: generate": []}
+    totals = {"parse+check": [], "lower": [], "render": [], "transpile: parse": [], "transpile: generate": [],
+              "render of hand tree": []}
     clock = time.perf_counter
     for _ in range(rounds):
         gc.collect()
@@ -122,13 +126,18 @@ def measure_stages(project, rounds: int) -> dict[str, float]:
             t3 = clock()
             hand = sqlglot.parse_one(sql, read="duckdb")
             t4 = clock()
-            hand.sql(dialect=DIALECT, copy=False)
+            hand_copy = hand.copy()
             t5 = clock()
+            render(hand_copy, DIALECT, pretty=False, copy=False)
+            t6 = clock()
+            hand.sql(dialect=DIALECT, copy=False)
+            t7 = clock()
             sums["parse+check"] += t1 - t0
             sums["lower"] += t2 - t1
             sums["render"] += t3 - t2
             sums["transpile: parse"] += t4 - t3
-            sums["transpile: generate"] += t5 - t4
+            sums["transpile: generate"] += t7 - t6
+            sums["render of hand tree"] += t6 - t5
         for k, v in sums.items():
             totals[k].append(v)
     return {k: statistics.median(v) for k, v in totals.items()}
@@ -217,11 +226,22 @@ def main() -> None:
 
     if args.stages:
         stages = measure_stages(project, args.rounds)
-        total = sum(v for k, v in stages.items() if not k.startswith("transpile"))
+        segc_stages = ("parse+check", "lower", "render")
+        total = sum(stages[k] for k in segc_stages)
         print("\nstages (all cases, median of rounds; segc's % of its own total):")
         for k, v in stages.items():
-            share = "" if k.startswith("transpile") else f"{v / total:5.1%}"
+            share = f"{v / total:5.1%}" if k in segc_stages else ""
             print(f"  {k:<20} {v * 1e3:7.2f} ms  {share:>5}   ({v / total_b:.2f} x the transpile round)")
+        # what segc would cost if it produced the hand query's tree, with this pipeline
+        # (Lark, sqlglot trees, sqlglot's generator): its parse+check, its lowering per
+        # node times the hand trees' nodes, its render of the hand trees
+        segc_nodes = sum(len(list(project.query(project.check_expression(t)[0]).walk())) for t, _ in CASES)
+        hand_nodes = sum(len(list(sqlglot.parse_one(s, read="duckdb").walk())) for _, s in CASES)
+        floor = stages["parse+check"] + stages["lower"] * hand_nodes / segc_nodes + stages["render of hand tree"]
+        print(f"  sqlglot nodes: segc's trees {segc_nodes}, the hand queries' {hand_nodes} "
+              f"({segc_nodes / hand_nodes:.1f}x)")
+        print(f"  floor, segc producing the hand queries' trees (parse+check + lower x {hand_nodes}/{segc_nodes} "
+              f"+ render of them): {floor * 1e3:.2f} ms, {floor / total_b:.2f} x the transpile round")
 
     if args.profile:
         profile(project, args.profile)
