@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from segc import ir, preview
-from segc.backend.lower import KEY, Lowerer, col, flag, ident, or_
+from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, or_
 from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
@@ -234,9 +234,9 @@ class Project:
             cond = lw.pred(pred)
             from sqlglot import exp
 
-            if form == "count":
-                return [exp.alias_(exp.Count(this=exp.Star()), ident("count"))], cond
-            return [exp.alias_(col(KEY), ident(key))], cond
+            if form == "count":  # lower.alias, not exp.alias_, which copies both its arguments
+                return [alias(exp.Count(this=exp.Star()), "count")], cond
+            return [alias(col(KEY), key)], cond
 
         return self.lowerer(as_of).query(self.checked.population, select)
 

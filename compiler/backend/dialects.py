@@ -14,7 +14,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Dialect:
     name: str                   # segc's name, and sqlglot's
-    rewrite: str | None = None  # the function of rewrites.py applied before rendering
+    rewrite: str | None = None  # the table of rewrites.py applied as it is rendered
 
 
 TABLE: dict[str, Dialect] = {d.name: d for d in (

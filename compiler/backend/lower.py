@@ -37,11 +37,14 @@ BASE = "segc_base"
 
 
 def ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
+    # built directly: the hottest builder of lowering, exp.to_identifier adds type checks
+    return exp.Identifier(this=name, quoted=True)
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.Column(this=ident(name), table=ident(table) if table else None)
+    if table:
+        return exp.Column(this=ident(name), table=ident(table))
+    return exp.Column(this=ident(name))
 
 
 def table(name: str, alias: str | None = None) -> exp.Table:
@@ -437,15 +440,18 @@ class Lowerer:
 
     # ---- what the conditions need ----
     def _agg_column(self, a: ir.Agg) -> str:
-        src = self.sources.setdefault(a.source, _Source(a.source, {}))
-        if a not in src.aggs:
+        src = self.sources.get(a.source)
+        if src is None:
+            src = self.sources[a.source] = _Source(a.source, {})
+        name = src.aggs.get(a)  # an ir.Agg hashes its whole tree, each time: once here
+        if name is None:
             if a.label and a.label not in [n for s in self.sources.values() for n in s.aggs.values()]:
                 name = a.label
             else:
                 self.n_aggs += 1
                 name = f"segc_agg_{self.n_aggs}"
             src.aggs[a] = name
-        return src.aggs[a]
+        return name
 
     def _cut(self, by: ir.Value, spec: tuple) -> exp.Column:
         """The column of a cut: a value of `by` that bounds who ranks (see _cut_ctes)."""
@@ -524,10 +530,9 @@ class Lowerer:
 
     def _event_cte(self, name: str, aggs: dict) -> exp.Select:
         src = self.schema.sources[name]
-        conds = {a: self._agg_conds(a) for a in aggs}
-        first = next(iter(conds.values()))
+        conds = [self._agg_conds(a) for a in aggs]  # in the order of aggs (no hashing of aggregates)
         # conditions every aggregate shares filter the events once, in WHERE
-        shared = [c for c in first if all(c in cs for cs in conds.values())]
+        shared = [c for c in conds[0] if all(c in cs for cs in conds)]
         where = list(shared)
         if src.time:
             lows = [self._fold_date(a.window.lo) if a.window.lo is not None else None for a in aggs]
@@ -536,8 +541,8 @@ class Lowerer:
             point_in_time = exp.LT(this=col(src.time), expression=self._as_of_bound())
             where.append(point_in_time)
         projections = [alias(col(src.key), KEY)]
-        for agg, column in aggs.items():
-            own = [c for c in conds[agg] if c not in shared]
+        for (agg, column), agg_conds in zip(aggs.items(), conds):
+            own = [c for c in agg_conds if c not in shared]
             projections.append(alias(self._aggregate(agg, own), column))
         return make_select(projections, table(src.table), and_(where) if where else None, [col(src.key)])
 

@@ -1,32 +1,42 @@
-"""What sqlglot renders silently wrong for a dialect, rewritten before rendering (each
+"""What sqlglot renders silently wrong for a dialect, rewritten as it is rendered (each
 measured by executing it, DESIGN §7), and what a dialect cannot express, refused with
-UnsupportedError (rendered as E602). One function per dialect, named in the dialect
-table (dialects.py)."""
+UnsupportedError (rendered as E602). One table per dialect, named in the dialect table
+(dialects.py): node class -> its rewrite, which returns the node itself to leave it as is.
+A rewrite also applies to the subclasses of its node class."""
 from __future__ import annotations
 
 from sqlglot import exp
 from sqlglot.errors import UnsupportedError
 
 
-def sqlite(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.MD5):  # sqlglot would emit MD5(...), which SQLite does not have
-        raise UnsupportedError("SQLite has no MD5 function, which `holdout` needs to split "
-                               "customers the same way as the other engines")
-    if isinstance(node, (exp.Greatest, exp.Least)) and node.args.get("ignore_nulls"):
+def _sqlite_md5(node: exp.MD5) -> exp.Expression:  # sqlglot would emit MD5(...), which SQLite does not have
+    raise UnsupportedError("SQLite has no MD5 function, which `holdout` needs to split "
+                           "customers the same way as the other engines")
+
+
+def _sqlite_greatest_least(node: exp.Greatest | exp.Least) -> exp.Expression:
+    if node.args.get("ignore_nulls"):
         # set only where no argument can be NULL (a score's clamp): SQLite's MAX/MIN then
         # mean the same, without sqlglot's COALESCE emulation that repeats the arguments
         node = node.copy()
         node.set("ignore_nulls", None)
-        return node
+    return node
+
+
+def _sqlite_cast(node: exp.Cast) -> exp.Expression:
     # SQLite stores dates and timestamps as ISO text: literals stay text, casts use DATE()
-    if isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP):
+    if node.to.this in (exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP):
         if isinstance(node.this, exp.Literal):
             return node.this
         if node.to.this == exp.DataType.Type.DATE:
             return exp.Anonymous(this="DATE", expressions=[node.this])
         # a date as a timestamp: 'YYYY-MM-DD HH:MM:SS' text (CAST AS TIMESTAMP is numeric there)
         return exp.Anonymous(this="DATETIME", expressions=[node.this])
-    if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
+    return node
+
+
+def _sqlite_round(node: exp.Round) -> exp.Expression:
+    if node.args.get("decimals") is not None:
         try:
             digits = node.args["decimals"].to_py()
         except ValueError:  # not a literal
@@ -36,39 +46,65 @@ def sqlite(node: exp.Expression) -> exp.Expression:
             scale = exp.Literal.number(f"{10 ** -digits}.0")
             rounded = exp.Round(this=exp.Div(this=exp.Paren(this=node.this), expression=scale))
             return exp.Paren(this=exp.Mul(this=rounded, expression=scale.copy()))
-    if isinstance(node, exp.Left):  # SQLite has no LEFT/RIGHT
-        return exp.Substring(this=node.this, start=exp.Literal.number(1), length=node.expression)
-    if isinstance(node, exp.Right):
-        return exp.Substring(this=node.this, start=exp.Neg(this=node.expression))
-    if isinstance(node, (exp.Year, exp.Month)):
-        fmt = "%Y" if isinstance(node, exp.Year) else "%m"
-        text = exp.Anonymous(this="STRFTIME", expressions=[exp.Literal.string(fmt), node.this])
-        return exp.Cast(this=text, to=exp.DataType.build("INTEGER"))
-    if isinstance(node, exp.DateTrunc):
-        unit = node.unit.name.upper()
-        modifier = {"MONTH": "start of month", "YEAR": "start of year"}.get(unit)
-        if modifier is None:  # weeks start on Monday
-            return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string("-6 days"),
-                                                           exp.Literal.string("weekday 1")])
-        return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string(modifier)])
-    if isinstance(node, (exp.DateAdd, exp.TimestampAdd)):
-        unit = node.unit.name.upper()
-        shift = "DATE" if isinstance(node, exp.DateAdd) else "DATETIME"
-        n = int(node.expression.to_py())  # a negative amount is Neg(Literal): keep its sign
-        first_of_month = isinstance(node.this, exp.DateTrunc) and node.this.unit.name.upper() in ("MONTH", "YEAR")
-        if unit in ("MONTH", "YEAR") and first_of_month:
-            # the first of a month exists in every month: no clamping, SQLite is exact
-            return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} {unit.lower()}s")])
-        if unit in ("MONTH", "YEAR"):
-            if node.find(exp.CurrentDate) is not None:
-                raise UnsupportedError("SQLite does not clamp month ends in rolling date arithmetic; "
-                                       "pin the as-of date (as_of: or --as-of)")
-            # a column shifted by months: pinning the as-of does not help
-            raise UnsupportedError("SQLite does not clamp month ends when adding months or years to a "
-                                   "column; shift by days or weeks, or compare the column with a "
-                                   "shifted `today`")
-        return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
     return node
+
+
+def _sqlite_left(node: exp.Left) -> exp.Expression:  # SQLite has no LEFT/RIGHT
+    return exp.Substring(this=node.this, start=exp.Literal.number(1), length=node.expression)
+
+
+def _sqlite_right(node: exp.Right) -> exp.Expression:
+    return exp.Substring(this=node.this, start=exp.Neg(this=node.expression))
+
+
+def _sqlite_year_month(node: exp.Year | exp.Month) -> exp.Expression:
+    fmt = "%Y" if isinstance(node, exp.Year) else "%m"
+    text = exp.Anonymous(this="STRFTIME", expressions=[exp.Literal.string(fmt), node.this])
+    return exp.Cast(this=text, to=exp.DataType.build("INTEGER"))
+
+
+def _sqlite_date_trunc(node: exp.DateTrunc) -> exp.Expression:
+    unit = node.unit.name.upper()
+    modifier = {"MONTH": "start of month", "YEAR": "start of year"}.get(unit)
+    if modifier is None:  # weeks start on Monday
+        return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string("-6 days"),
+                                                       exp.Literal.string("weekday 1")])
+    return exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string(modifier)])
+
+
+def _sqlite_date_add(node: exp.DateAdd | exp.TimestampAdd) -> exp.Expression:
+    unit = node.unit.name.upper()
+    shift = "DATE" if isinstance(node, exp.DateAdd) else "DATETIME"
+    n = int(node.expression.to_py())  # a negative amount is Neg(Literal): keep its sign
+    first_of_month = isinstance(node.this, exp.DateTrunc) and node.this.unit.name.upper() in ("MONTH", "YEAR")
+    if unit in ("MONTH", "YEAR") and first_of_month:
+        # the first of a month exists in every month: no clamping, SQLite is exact
+        return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} {unit.lower()}s")])
+    if unit in ("MONTH", "YEAR"):
+        if node.find(exp.CurrentDate) is not None:
+            raise UnsupportedError("SQLite does not clamp month ends in rolling date arithmetic; "
+                                   "pin the as-of date (as_of: or --as-of)")
+        # a column shifted by months: pinning the as-of does not help
+        raise UnsupportedError("SQLite does not clamp month ends when adding months or years to a "
+                               "column; shift by days or weeks, or compare the column with a "
+                               "shifted `today`")
+    return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
+
+
+sqlite = {
+    exp.MD5: _sqlite_md5,
+    exp.Greatest: _sqlite_greatest_least,
+    exp.Least: _sqlite_greatest_least,
+    exp.Cast: _sqlite_cast,
+    exp.Round: _sqlite_round,
+    exp.Left: _sqlite_left,
+    exp.Right: _sqlite_right,
+    exp.Year: _sqlite_year_month,
+    exp.Month: _sqlite_year_month,
+    exp.DateTrunc: _sqlite_date_trunc,
+    exp.DateAdd: _sqlite_date_add,
+    exp.TimestampAdd: _sqlite_date_add,
+}
 
 
 def _is_condition(node: exp.Expression) -> bool:
@@ -88,70 +124,101 @@ def _is_value_position(node: exp.Expression) -> bool:
     return isinstance(parent, exp.Func) and not isinstance(parent, exp.Connector)
 
 
-def tsql(node: exp.Expression) -> exp.Expression:
-    if (isinstance(node, exp.Alias) and isinstance(node.parent, exp.Select) and node.arg_key == "expressions"
-            and _is_condition(node.this)):
+def _tsql_alias(node: exp.Alias) -> exp.Expression:
+    if isinstance(node.parent, exp.Select) and node.arg_key == "expressions" and _is_condition(node.this):
         # T-SQL has no boolean values, so `SELECT a >= 18 AS x` (a bool `sql:` feature) is
         # invalid: select 1/0 instead, and NULL where the condition is unknown (missing)
         cond = node.this
         value = exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1)),
                               exp.If(this=exp.Not(this=exp.Paren(this=cond.copy())), true=exp.Literal.number(0))])
         return exp.Alias(this=value, alias=node.args["alias"].copy())
-    if isinstance(node, exp.Boolean) and _is_value_position(node):
-        # a true/false value (`coalesce(vip, false)`): sqlglot writes `(1 = 0)`, a condition
-        # where T-SQL needs a BIT value
-        return exp.Literal.number(1 if node.this else 0)
-    if isinstance(node, exp.CurrentDate):  # GETDATE() is a datetime
-        return exp.Cast(this=exp.CurrentTimestamp(), to=exp.DataType.build("DATE"))
-    if isinstance(node, exp.DateTrunc):  # sqlglot emits DATE_TRUNC, which T-SQL does not have
-        x, unit = node.this, node.unit.name.upper()
-        if unit == "WEEK":  # Monday, whatever DATEFIRST says: 1900-01-01 was a Monday
-            monday = exp.Cast(this=exp.Literal.string("1900-01-01"), to=exp.DataType.build("DATE"))
-            days = exp.DateDiff(this=x.copy(), expression=monday, unit=exp.var("DAY"))
-            back = exp.Neg(this=exp.Paren(this=exp.Mod(this=days, expression=exp.Literal.number(7))))
-            return exp.DateAdd(this=x.copy(), expression=back, unit=exp.var("DAY"))
-        month = exp.Month(this=x.copy()) if unit == "MONTH" else exp.Literal.number(1)
-        return exp.Anonymous(this="DATEFROMPARTS", expressions=[exp.Year(this=x.copy()), month,
-                                                                 exp.Literal.number(1)])
-    if isinstance(node, exp.Literal) and node.is_string and not node.name.isascii():
-        return exp.National(this=node.name)
-    if isinstance(node, exp.MD5):
-        # sqlglot emits HASHBYTES('MD5', x), which is binary, not the hex text of MD5 elsewhere;
-        # hashing VARCHAR (not NVARCHAR's UTF-16) gives the other engines' bytes for ASCII,
-        # and for all text under a UTF-8 collation
-        text = exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR(MAX)", dialect="tsql"))
-        digest = exp.Anonymous(this="HASHBYTES", expressions=[exp.Literal.string("MD5"), text])
-        return exp.Lower(this=exp.Convert(this=exp.DataType.build("VARCHAR(32)"), expression=digest,
-                                          style=exp.Literal.number(2)))
     return node
 
 
-def postgres(node: exp.Expression) -> exp.Expression:
+def _tsql_boolean(node: exp.Boolean) -> exp.Expression:
+    if _is_value_position(node):
+        # a true/false value (`coalesce(vip, false)`): sqlglot writes `(1 = 0)`, a condition
+        # where T-SQL needs a BIT value
+        return exp.Literal.number(1 if node.this else 0)
+    return node
+
+
+def _tsql_current_date(node: exp.CurrentDate) -> exp.Expression:  # GETDATE() is a datetime
+    return exp.Cast(this=exp.CurrentTimestamp(), to=exp.DataType.build("DATE"))
+
+
+def _tsql_date_trunc(node: exp.DateTrunc) -> exp.Expression:  # sqlglot emits DATE_TRUNC, which T-SQL does not have
+    x, unit = node.this, node.unit.name.upper()
+    if unit == "WEEK":  # Monday, whatever DATEFIRST says: 1900-01-01 was a Monday
+        monday = exp.Cast(this=exp.Literal.string("1900-01-01"), to=exp.DataType.build("DATE"))
+        days = exp.DateDiff(this=x.copy(), expression=monday, unit=exp.var("DAY"))
+        back = exp.Neg(this=exp.Paren(this=exp.Mod(this=days, expression=exp.Literal.number(7))))
+        return exp.DateAdd(this=x.copy(), expression=back, unit=exp.var("DAY"))
+    month = exp.Month(this=x.copy()) if unit == "MONTH" else exp.Literal.number(1)
+    return exp.Anonymous(this="DATEFROMPARTS", expressions=[exp.Year(this=x.copy()), month,
+                                                             exp.Literal.number(1)])
+
+
+def _tsql_literal(node: exp.Literal) -> exp.Expression:
+    if node.is_string and not node.name.isascii():
+        return exp.National(this=node.name)
+    return node
+
+
+def _tsql_md5(node: exp.MD5) -> exp.Expression:
+    # sqlglot emits HASHBYTES('MD5', x), which is binary, not the hex text of MD5 elsewhere;
+    # hashing VARCHAR (not NVARCHAR's UTF-16) gives the other engines' bytes for ASCII,
+    # and for all text under a UTF-8 collation
+    text = exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR(MAX)", dialect="tsql"))
+    digest = exp.Anonymous(this="HASHBYTES", expressions=[exp.Literal.string("MD5"), text])
+    return exp.Lower(this=exp.Convert(this=exp.DataType.build("VARCHAR(32)"), expression=digest,
+                                      style=exp.Literal.number(2)))
+
+
+tsql = {
+    exp.Alias: _tsql_alias,
+    exp.Boolean: _tsql_boolean,
+    exp.CurrentDate: _tsql_current_date,
+    exp.DateTrunc: _tsql_date_trunc,
+    exp.Literal: _tsql_literal,
+    exp.MD5: _tsql_md5,
+}
+
+
+def _postgres_round(node: exp.Round) -> exp.Expression:
     # ROUND(double precision, int) does not exist, and ROUND(double precision) rounds half
     # to even: round NUMERIC, which rounds half away from zero as the other engines do
-    if isinstance(node, exp.Round) and not (isinstance(node.this, exp.Cast) and node.this.to.this
-                                            == exp.DataType.Type.DECIMAL):
+    if not (isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.DECIMAL):
         node = node.copy()
         node.set("this", exp.Cast(this=node.this, to=exp.DataType.build("DECIMAL")))
     return node
 
 
-def snowflake(node: exp.Expression) -> exp.Expression:
+postgres = {exp.Round: _postgres_round}
+
+
+def _snowflake_int_div(node: exp.IntDiv) -> exp.Expression:
     # sqlglot renders integer division as TRUNC(a / b), but Snowflake rounds a / b of
     # integers to 6 decimals (4.9999996 -> 5.000000): divide an exact multiple instead
-    if isinstance(node, exp.IntDiv):
-        a, b = node.this, node.expression
-        multiple = exp.Sub(this=a.copy(), expression=exp.Mod(this=a.copy(), expression=b.copy()))
-        return exp.Paren(this=exp.Div(this=exp.Paren(this=multiple), expression=b.copy(), typed=False, safe=False))
-    return node
+    a, b = node.this, node.expression
+    multiple = exp.Sub(this=a.copy(), expression=exp.Mod(this=a.copy(), expression=b.copy()))
+    return exp.Paren(this=exp.Div(this=exp.Paren(this=multiple), expression=b.copy(), typed=False, safe=False))
 
 
-def bigquery(node: exp.Expression) -> exp.Expression:
+snowflake = {exp.IntDiv: _snowflake_int_div}
+
+
+def _bigquery_timestamp_add(node: exp.TimestampAdd) -> exp.Expression:
     # segc's timestamps are DATETIMEs there (sqlglot's cast), which TIMESTAMP_ADD refuses
-    if isinstance(node, exp.TimestampAdd):
-        return exp.DatetimeAdd(this=node.this, expression=node.expression, unit=node.args.get("unit"))
+    return exp.DatetimeAdd(this=node.this, expression=node.expression, unit=node.args.get("unit"))
+
+
+def _bigquery_date_trunc(node: exp.DateTrunc) -> exp.Expression:
     # DATE_TRUNC(d, WEEK) goes back to a Sunday; segc weeks start on Monday
-    if isinstance(node, exp.DateTrunc) and node.unit.name.upper() == "WEEK":
+    if node.unit.name.upper() == "WEEK":
         node = node.copy()
         node.set("unit", exp.var("ISOWEEK"))
     return node
+
+
+bigquery = {exp.TimestampAdd: _bigquery_timestamp_add, exp.DateTrunc: _bigquery_date_trunc}

@@ -81,14 +81,19 @@ class _ToAst(Transformer):
     offset: int = 0  # where the parsed text starts in source (expressions inside segc.yml)
 
     def _span(self, first, last=None) -> Span:
-        a = first if isinstance(first, Span) else self._node_span(first)
-        b = a if last is None else (last if isinstance(last, Span) else self._node_span(last))
-        return a.to(b)
+        """From `first` to `last` (tokens, nodes or spans), as one Span object: this runs
+        for every node, so no intermediate Span per operand."""
+        start, end = self._bounds(first)
+        if last is not None:
+            last_start, last_end = self._bounds(last)
+            start, end = min(start, last_start), max(end, last_end)
+        return Span(self.source, start, end)
 
-    def _node_span(self, item) -> Span:
+    def _bounds(self, item) -> tuple[int, int]:
         if isinstance(item, Token):
-            return Span(self.source, item.start_pos + self.offset, item.end_pos + self.offset)
-        return item.span
+            return item.start_pos + self.offset, item.end_pos + self.offset
+        span = item if isinstance(item, Span) else item.span
+        return span.start, span.end
 
     # ---- definitions ----
     def file(self, *defs):
