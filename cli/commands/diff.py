@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, check_format, fail, parse_params, progress
+from segc.cli.common import AsOfOpt, ParamOpt, check_format, fail, progress
+from segc.cli.plain import parse_params
 from segc.front.errors import SegcError
 
 
