@@ -183,3 +183,66 @@ def test_the_plain_compile_options_are_the_commands():
     assert options == COMPILE_OPTIONS
     assert [p.name for p in command.params if p.param_type_name == "argument"] == ["name"]
     assert {p.name: p.default for p in command.params} == {**compile_arguments(["compile", "x"]), "name": None}
+
+
+def test_the_shipped_parser_tables_are_built_from_this_grammar():
+    from segc.grammar import GRAMMAR_PATH, segment_parser
+
+    assert segment_parser.GRAMMAR == GRAMMAR_PATH.read_text(encoding="utf-8"), (
+        "segment.lark changed since segc/grammar/segment_parser.py was built: run `python -m segc.grammar.build`")
+
+
+# Parses every .seg file of the repository, every expression of the conformance cases and
+# the benchmark, and prefixes of the .seg files (syntax errors, recovery); prints the
+# results with their spans. With the argument `lark`, as if segment.lark had changed
+# since the tables were built.
+PARSE_CORPUS = """
+import dataclasses, json, sys
+from pathlib import Path
+import yaml
+if sys.argv[1] == "lark":
+    import segc.grammar.segment_parser as shipped
+    shipped.GRAMMAR = None
+from segc.front.errors import SegcError
+from segc.front.parser import parse_expression, parse_module
+from segc.front.source import Source, Span
+sys.path.insert(0, "benchmarks")
+from compile_speed_cases import CASES
+
+def dump(x):
+    if isinstance(x, Span):
+        return [x.start, x.end]
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return [type(x).__name__] + [dump(getattr(x, f.name)) for f in dataclasses.fields(x)]
+    if isinstance(x, (list, tuple)):
+        return [dump(v) for v in x]
+    return repr(x)
+
+def result(parse, text):
+    try:
+        return dump(parse(Source("t", text)))
+    except SegcError as e:
+        return [dump(e.diagnostics), dump(getattr(e, "module", None))]
+
+files = sorted(p for p in Path(".").glob("**/*.seg") if ".venv" not in p.parts)
+expressions = [text for text, _sql in CASES] + [case["expr"] for p in sorted(Path("tests/conformance").glob("*.yml"))
+                                                for case in yaml.safe_load(p.read_text())["cases"]]
+out = [result(parse_module, p.read_text()) for p in files]
+out += [result(parse_module, p.read_text()[:n]) for p in files for n in range(0, len(p.read_text()), 23)]
+out += [result(parse_expression, text) for text in expressions]
+out += [result(parse_expression, text[:n]) for text in expressions for n in range(len(text))]
+print(json.dumps(["lark" in sys.modules, len(files), len(expressions), out]))
+"""
+
+
+def test_the_shipped_parser_parses_as_lark_builds_it():
+    runs = {}
+    for mode in ("shipped", "lark"):
+        result = subprocess.run([sys.executable, "-c", PARSE_CORPUS, mode], capture_output=True, text=True,
+                                cwd=ROOT, timeout=300)
+        assert result.returncode == 0 and result.stderr == "", result.stderr  # the fallback says nothing
+        runs[mode] = json.loads(result.stdout)
+    (lark_shipped, files, expressions, shipped), (lark_built, *_counts, built) = runs["shipped"], runs["lark"]
+    assert (lark_shipped, lark_built) == (False, True)
+    assert files >= 10 and expressions >= 50
+    assert shipped == built
