@@ -1,14 +1,17 @@
 """What the commands share: the common options, loading the project, reading the
-positional arguments, printing a failure and exiting, the engine, the spinner."""
+positional arguments, printing a failure and exiting, the engine, the spinner. (Loading,
+printing and failing need no typer: they are cli/plain.py's, shared with main()'s way of
+running `segc compile` without typer.)"""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from segc.backend.dialects import DIALECTS
+from segc.cli.plain import fail, load, load_targets  # noqa: F401 (the commands import them from here)
 from segc.front.errors import SegcError
 
 ProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", help="Project folder (default: the nearest folder upward holding segc.yml).")]
@@ -26,34 +29,6 @@ def check_format(value: str, allowed: tuple[str, ...], option: str = "--format")
         raise typer.BadParameter(f"choose {', '.join(allowed[:-1])} or {allowed[-1]}", param_hint=option)
 
 
-def fail(error: SegcError, fmt: str = "text") -> NoReturn:
-    """Print the diagnostics (text on stderr; json or github on stdout) and exit 1."""
-    from segc.front.errors import render_github, render_json, render_text
-
-    if fmt == "json":
-        typer.echo(render_json(error.diagnostics))
-    elif fmt == "github":
-        typer.echo(render_github(error.diagnostics))
-    else:
-        typer.echo(render_text(error.diagnostics), err=True)
-        n = sum(d.is_error for d in error.diagnostics)
-        typer.echo(f"\n{n} error{'s' if n != 1 else ''}", err=True)
-    raise typer.Exit(1)
-
-
-def load(project: Path | None, params=None, as_of=None, fmt="text"):
-    """The project, or its diagnostics printed (in `fmt`) and exit 1."""
-    return load_targets([], project, params, as_of, fmt)[0]
-
-
-def load_targets(targets: list[str], project: Path | None, params=None, as_of=None, fmt="text"):
-    """(project, segment names) that the positional arguments name; or exit 1."""
-    from segc import project as api
-
-    try:
-        return api.load_targets(targets or [], project, api.parse_param_args(params), as_of)
-    except SegcError as e:
-        fail(e, fmt)
 
 
 def one_project(targets, project, param, as_of, format, engine="duckdb", dsn=None, master=None):

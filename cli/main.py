@@ -1,86 +1,41 @@
-"""The `segc` command: the Typer app, --version, and the commands (segc.cli.commands)
-registered in the order of `segc --help`. Argument parsing and printing over the segc
-API, nothing more."""
+"""The `segc` command: the Typer app (cli/app.py), or a plain `segc compile` run without
+typer (cli/plain.py), which spares the command typer's start-up; Ctrl-C."""
 from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
-
-import typer
-
-from segc import __version__
-from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, preview, report, score, test
-from segc.front.errors import Interrupted
-
-app = typer.Typer(
-    name="segc",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"segc {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_callback(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
-) -> None:
-    """Compile customer-segment definitions to SQL for any warehouse, and preview them on DuckDB.
-
-    Examples:
-
-      segc check examples/retail
-
-      segc compile loyal_big_basket -p examples/retail --dialect snowflake
-
-      segc compile -e 'age >= 30 and not vip' --dialect postgres
-
-      segc count examples/retail
-    """
-
-
-# the commands, in the order `segc --help` lists them (Typer lists the score group last)
-app.command()(check.check)
-app.command()(compile.compile)
-app.command()(preview.count)
-app.command()(preview.sample)
-app.command()(preview.overlap)
-app.command()(preview.profile)
-app.command()(preview.transitions)
-app.command()(build.build)
-app.command("test", short_help="Run the segment unit tests (tests/*.yml) on in-memory DuckDB and SQLite.")(
-    test.test_command)
-app.command(short_help="What changed between two versions of a project, and who enters or leaves each segment.")(
-    diff.diff)
-app.command(short_help="Write a static HTML catalogue of the segments (searchable index, SQL per dialect).")(
-    docs.docs)
-app.command(short_help="KPI report per segment (and per --by value), with the change since one period before.")(
-    report.report)
-app.command("fmt")(fmt.fmt_command)
-app.add_typer(score.score_app, name="score",
-              short_help="Potential scores (segc.yml `scores:`): fit a logistic regression, show it.")
-app.command(short_help="Find segments in the data (k-means) and write them as an editable segmentation.")(
-    discover.discover)
 
 
 def main() -> None:
+    from segc.front.errors import Interrupted
+
     try:
-        app()
+        from segc.cli.plain import compile_without_typer
+
+        if not compile_without_typer(sys.argv[1:]):
+            from segc.cli.app import app
+
+            app()
     except (KeyboardInterrupt, Interrupted):
-        typer.echo("interrupted", err=True)
+        from segc.cli.plain import echo
+
+        echo("interrupted", err=True)
         sys.stdout.flush()
         sys.stderr.flush()
         # not sys.exit: an interrupted engine may still be unwinding in its own thread,
         # and tearing down the interpreter under it can crash; nothing is half-written
         # (outputs are written to a temporary file and renamed)
         os._exit(130)
+
+
+def __getattr__(name: str):
+    # `from segc.cli.main import app` (the tests, `python -m`): typer is imported when the
+    # app is asked for, not by the entry point itself
+    if name == "app":
+        from segc.cli.app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":

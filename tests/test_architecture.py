@@ -26,6 +26,9 @@ STAGES = ["segc.ir", "segc.front", "segc.schema", "segc.check", "segc.backend", 
           "segc.project", "segc.preview", "segc.apps", "segc.cli"]
 # leaves read from any stage: data tables with no imports of their own
 LEAVES = {"segc.backend.dialects", "segc.grammar"}
+# generated, not written: lark's standalone parser with its tables (`python -m
+# segc.grammar.build` writes it; tests/test_startup.py fails when it is stale)
+GENERATED = {"segc.grammar.segment_parser"}
 
 
 def _modules() -> dict[str, Path]:
@@ -178,7 +181,7 @@ def _defined(tree: ast.Module) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize("name", sorted(set(MODULES) - GENERATED))
 def test_no_private_name_of_another_module(name):
     tree = _tree(name)
     own, external = _defined(tree), _external(tree)
@@ -192,7 +195,7 @@ def test_no_private_name_of_another_module(name):
     assert not problems, f"{name} uses private names of other modules:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize("name", sorted(set(MODULES) - GENERATED))
 def test_modules_are_small_or_say_why(name):
     path = MODULES[name]
     lines = path.read_text(encoding="utf-8").count("\n")

@@ -1,12 +1,14 @@
-"""`segc compile`: the SQL of a segment, or of an expression, on stdout."""
+"""`segc compile`: the SQL of a segment, or of an expression, on stdout. Its options as
+typer reads them; the command itself is cli/plain.py's, which main() also runs without
+typer."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, DialectOpt, ParamOpt, ProjectOpt, check_format, fail, load
-from segc.front.errors import SegcError
+from segc.cli.common import AsOfOpt, DialectOpt, ParamOpt, ProjectOpt, check_format
+from segc.cli.plain import COMPILE_FORMS, print_sql
 
 
 def compile(
@@ -30,17 +32,5 @@ def compile(
     """
     if (name is None) == (expression is None):
         raise typer.BadParameter("give a segment NAME or -e EXPRESSION (one of them)")
-    check_format(form, ("select", "count", "label"), option="--form")
-    p = load(project, param, as_of)
-    try:
-        if expression is not None:
-            sql = p.compile_expression(expression, dialect=dialect, form=form)
-            if sql.warnings:
-                from segc.front.errors import render_text
-
-                typer.echo(render_text(list(sql.warnings)), err=True)
-        else:
-            sql = p.compile(name, dialect=dialect, form=form)
-    except SegcError as e:
-        fail(e)
-    typer.echo(sql + ";")
+    check_format(form, COMPILE_FORMS, option="--form")
+    print_sql(name, expression, dialect, form, as_of, param, project)

@@ -22,7 +22,7 @@ from pathlib import Path
 from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.project import same_file
-from segc.schema.segc_yml import RESERVED
+from segc.schema.vocabulary import RESERVED
 from segc.apps.discover_rules import MARKER, branch_names, branches_of, header_text, segmentation_text, tree_rules
 
 DEFAULT_K = "3..6"

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from segc.schema.segc_yml import RESERVED
+from segc.schema.vocabulary import RESERVED
 
 MARKER = "# Discovered by `segc discover`"  # the first line of a file segc wrote: it may be replaced
 ROUNDING_TOLERANCE = 0.01  # a rounded threshold may move this share of its node's customers

@@ -1,16 +1,26 @@
-"""Text -> syntax tree. Lark LALR with the transformer inlined; the parser is built once
-per process (its tables cached in the user's cache directory)."""
+"""Text -> syntax tree. Lark LALR with the transformer inlined; the parser is made once
+per process, from the tables shipped in segc.grammar.segment_parser (built ahead of time,
+with lark's own runtime: lark itself is not imported) while they were built from this
+segment.lark, and otherwise by lark from the grammar (its tables cached in the user's cache
+directory)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import threading
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from segc.grammar import GRAMMAR_PATH, LARK_OPTIONS, segment_parser
+
+GRAMMAR = GRAMMAR_PATH.read_text(encoding="utf-8")
+SHIPPED = segment_parser.GRAMMAR == GRAMMAR  # else the grammar changed since `python -m segc.grammar.build`
+if SHIPPED:
+    from segc.grammar.segment_parser import (Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
+                                             UnexpectedToken, VisitError, v_args)
+else:
+    from lark import Token, Transformer, v_args
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError
@@ -290,14 +300,14 @@ class Parser:
     """Thread-safe wrapper around one Lark instance."""
 
     def __init__(self) -> None:
-        from segc.grammar import GRAMMAR_PATH
-
-        grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
         self._transformer = _ToAst()
         self._lock = threading.Lock()
-        self._lark = Lark(grammar, parser="lalr", lexer="contextual", start=["file", "expr_file"],
-                          transformer=self._transformer, maybe_placeholders=True,
-                          cache=_cache_path(grammar))
+        if SHIPPED:
+            self._lark = segment_parser.Lark_StandAlone(transformer=self._transformer)
+        else:
+            from lark import Lark
+
+            self._lark = Lark(GRAMMAR, **LARK_OPTIONS, transformer=self._transformer, cache=_cache_path(GRAMMAR))
 
     def parse_module(self, source: Source) -> ast.Module:
         """Parse a .seg file; raises SegcError with a syntax error per broken definition."""
@@ -453,6 +463,8 @@ def _problem_diagnostic(source: Source, p: _SyntaxProblem) -> Diagnostic:
 
 def _cache_path(grammar: str) -> str | bool:
     """Lark's analysis cached per grammar and Lark version in the user's cache dir."""
+    import hashlib
+
     import lark
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -1,131 +1,148 @@
-"""segc.yml: the project's sources, features and parameters, validated with pydantic and
-turned into plain dataclasses. Every error names the file, the key and the line."""
+"""segc.yml: the project's sources, features and parameters, validated and turned into
+plain dataclasses. Every error names the file, the key and the line."""
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Literal, Union
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from types import SimpleNamespace
 
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
 from segc.backend.dialects import DIALECTS
+from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
-TYPES = ("int", "float", "string", "bool", "date", "timestamp")
-TypeName = Literal["int", "float", "string", "bool", "date", "timestamp"]
-AGGS = ("count", "count_distinct", "sum", "avg", "min", "max")
-# Words of the language: a feature named like one could never be referred to.
-RESERVED = frozenset(
-    "and or not between in is missing present contains starts ends with within by top bottom "
-    "segment segmentation else true false today where during last next this to holdout seed "
-    "count_distinct count sum avg min max exists".split())
-
-_WINDOW = re.compile(r"\s*(\d+)\s*(day|week|month|year)s?\s*$")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+# The plain reading of segc.yml. pydantic (segc_yml_pydantic.py) stays the reference, but
+# importing it and building its models is the largest share of `segc compile`'s start-up
+# (benchmarks/README.md, cold start). A well-written file needs neither: YAML already gives
+# every value its exact type. So a document whose every key is known and every value has
+# exactly the type its field takes is read here; anything else (a missing or unknown key,
+# a value pydantic would coerce or reject) returns None and is read by pydantic, with its
+# coercions and error messages. tests/test_segc_yml_plain.py checks the fields against
+# pydantic's models and that both readings agree.
+REQUIRED = object()  # a field without a default
+_BAD = object()  # a value that the plain reading leaves to pydantic
 
 
-class SourceModel(_Model):
-    table: str | None = None
-    path: str | None = None
-    key: str | None = None
-    time: str | None = None
-    columns: dict[str, TypeName] = {}
+def _exact(*types):
+    return lambda v: v if type(v) in types else _BAD
 
 
-class FeatureModel(_Model):
-    type: TypeName
-    description: str = ""
-    column: str | None = None
-    from_: str | None = Field(default=None, alias="from")
-    agg: Literal["count", "count_distinct", "sum", "avg", "min", "max"] | None = None
-    where: str | None = None
-    window: str | None = None
-    sql: str | None = None
-    sql_dialect: str = "duckdb"
-    values: list[Union[str, int]] | None = None
-    nullable: bool = True
-    sensitive: bool = False
-
-    @field_validator("window", mode="before")  # before: `window: 30` is a number, not a string
-    @classmethod
-    def _window(cls, v):
-        if v is None:
-            return v
-        m = _WINDOW.match(v) if isinstance(v, str) else None
-        if m is None:
-            raise ValueError("a window is a duration such as `90 days`, `2 weeks`, `6 months`, `1 year`")
-        if int(m.group(1)) == 0:
-            raise ValueError(f"a window of `{v.strip()}` holds no time, so the aggregate would see no event; "
-                             "leave `window:` out to aggregate every event before the as-of")
-        return v
+def _one_of(choices):
+    return lambda v: v if type(v) is str and v in choices else _BAD
 
 
-class ParamModel(_Model):
-    type: TypeName
-    default: Union[bool, int, float, str, dt.date, None] = None
-    description: str = ""
+def _window(v):  # as FeatureModel._window
+    m = WINDOW.match(v) if type(v) is str else None
+    return v if m and int(m.group(1)) != 0 else _BAD
 
 
-class KpiModel(_Model):
-    """A KPI of `segc report`: exactly one of the kinds, written in the segment language."""
-    description: str = ""
-    count_of: str | None = None
-    share_of: str | None = None
-    sum: str | None = None
-    avg: str | None = None
-    per_customer: str | None = None
+def _horizon(v):  # as ScoreModel._horizon
+    return v if type(v) is str and WINDOW.match(v) else _BAD
 
 
-class ScoreModel(_Model):
-    """A potential score (`segc score fit NAME`): a logistic regression of `target`,
-    evaluated `horizon` after the as-of, on `features` at the as-of."""
-    description: str = ""
-    target: str
-    horizon: str
-    features: list[str] = Field(min_length=1)
-    train_as_of: dt.date
-    validate_as_of: dt.date | None = None
-    C: float = Field(default=1.0, gt=0)
-    allow_sensitive: str | None = None
-
-    @field_validator("horizon")
-    @classmethod
-    def _horizon(cls, v):
-        if not _WINDOW.match(v):
-            raise ValueError("a horizon is a duration such as `90 days`, `26 weeks`, `6 months`, `1 year`")
-        return v
+def _list_of(*types, min_length=0):
+    return lambda v: (list(v) if type(v) is list and len(v) >= min_length and all(type(x) in types for x in v)
+                      else _BAD)
 
 
-class ProjectModel(_Model):
-    name: str
-    entity: str = "customer"
-    base: str
-    key: str
-    as_of: dt.date | None = None
-    dialect: Literal[DIALECTS] = "duckdb"
-    population: str | None = None
-    min_size: int | None = Field(default=None, ge=0)
-    sources: dict[str, SourceModel]
-    features: dict[str, FeatureModel] = {}
-    params: dict[str, ParamModel] = {}
-    kpis: dict[str, KpiModel] = {}
-    scores: dict[str, ScoreModel] = {}
+def _positive(v):  # C: a float > 0; an int is read as a float, as pydantic does
+    return float(v) if type(v) in (int, float) and v > 0 else _BAD
 
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _as_of(cls, v):
-        # pydantic would read a number as seconds since 1970 (`as_of: 86400` = 1970-01-02)
-        if isinstance(v, (bool, int, float)):
-            raise ValueError("a date is written YYYY-MM-DD")
-        return v
+
+def _size(v):  # min_size: an int >= 0
+    return v if type(v) is int and v > 0 else _BAD
+
+
+def _columns(v):
+    if type(v) is not dict or not all(type(k) is str and type(t) is str and t in TYPES for k, t in v.items()):
+        return _BAD
+    return dict(v)
+
+
+def _mapping(fields):
+    """A mapping of names to entries of `fields`: one namespace per entry."""
+    def read(v):
+        if type(v) is not dict or not all(type(k) is str for k in v):
+            return _BAD
+        out = {k: _entry(fields, x) for k, x in v.items()}
+        return _BAD if any(x is _BAD for x in out.values()) else out
+    return read
+
+
+def _entry(fields, data):
+    """One entry: its keys among `fields` (key -> (attribute, read, default)); a default
+    of None also admits an explicit null, as the Optional fields of the models do."""
+    if type(data) is not dict or not all(k in fields for k in data):
+        return _BAD
+    out = {}
+    for key, (attr, read, default) in fields.items():
+        if key not in data:
+            if default is REQUIRED:
+                return _BAD
+            out[attr] = default.copy() if isinstance(default, dict) else default
+            continue
+        value = data[key]
+        value = None if value is None and default is None else read(value)
+        if value is _BAD:
+            return _BAD
+        out[attr] = value
+    return SimpleNamespace(**out)
+
+
+_STR, _BOOL, _DATE = _exact(str), _exact(bool), _exact(dt.date)
+_TYPE = _one_of(TYPES)
+PLAIN_FIELDS = {
+    "source": {
+        "table": ("table", _STR, None), "path": ("path", _STR, None), "key": ("key", _STR, None),
+        "time": ("time", _STR, None), "columns": ("columns", _columns, {}),
+    },
+    "feature": {
+        "type": ("type", _TYPE, REQUIRED), "description": ("description", _STR, ""),
+        "column": ("column", _STR, None), "from": ("from_", _STR, None), "agg": ("agg", _one_of(AGGS), None),
+        "where": ("where", _STR, None), "window": ("window", _window, None), "sql": ("sql", _STR, None),
+        "sql_dialect": ("sql_dialect", _STR, "duckdb"), "values": ("values", _list_of(str, int), None),
+        "nullable": ("nullable", _BOOL, True), "sensitive": ("sensitive", _BOOL, False),
+    },
+    "param": {
+        "type": ("type", _TYPE, REQUIRED),
+        "default": ("default", _exact(bool, int, float, str, dt.date), None),
+        "description": ("description", _STR, ""),
+    },
+    "kpi": {
+        "description": ("description", _STR, ""), "count_of": ("count_of", _STR, None),
+        "share_of": ("share_of", _STR, None), "sum": ("sum", _STR, None), "avg": ("avg", _STR, None),
+        "per_customer": ("per_customer", _STR, None),
+    },
+    "score": {
+        "description": ("description", _STR, ""), "target": ("target", _STR, REQUIRED),
+        "horizon": ("horizon", _horizon, REQUIRED), "features": ("features", _list_of(str, min_length=1), REQUIRED),
+        "train_as_of": ("train_as_of", _DATE, REQUIRED), "validate_as_of": ("validate_as_of", _DATE, None),
+        "C": ("C", _positive, 1.0), "allow_sensitive": ("allow_sensitive", _STR, None),
+    },
+}
+PLAIN_FIELDS["project"] = {
+    "name": ("name", _STR, REQUIRED), "entity": ("entity", _STR, "customer"), "base": ("base", _STR, REQUIRED),
+    "key": ("key", _STR, REQUIRED), "as_of": ("as_of", _DATE, None), "dialect": ("dialect", _one_of(DIALECTS), "duckdb"),
+    "population": ("population", _STR, None), "min_size": ("min_size", _size, None),
+    "sources": ("sources", _mapping(PLAIN_FIELDS["source"]), REQUIRED),
+    "features": ("features", _mapping(PLAIN_FIELDS["feature"]), {}),
+    "params": ("params", _mapping(PLAIN_FIELDS["param"]), {}),
+    "kpis": ("kpis", _mapping(PLAIN_FIELDS["kpi"]), {}),
+    "scores": ("scores", _mapping(PLAIN_FIELDS["score"]), {}),
+}
+
+
+def read_plain(data) -> SimpleNamespace | None:
+    """The document as pydantic's ProjectModel would read it, when every value already has
+    its exact type; None when pydantic must read it (see above)."""
+    model = _entry(PLAIN_FIELDS["project"], data)
+    return None if model is _BAD else model
 
 
 @dataclass(frozen=True)
@@ -234,7 +251,7 @@ class Schema:
 
 def parse_window(text: str) -> ast.Duration | None:
     """`90 days`, `1 year` (None when the text is not a duration)."""
-    m = _WINDOW.match(text)
+    m = WINDOW.match(text)
     return ast.Duration(int(m.group(1)), m.group(2)) if m else None
 
 
@@ -246,63 +263,13 @@ def load_schema(source: Source) -> tuple[Schema, list[Diagnostic]]:
     if not isinstance(located.data, dict):
         raise SegcError(Diagnostic("E003", "segc.yml must be a mapping of keys (name:, base:, sources: ...)",
                                    Span(source, 0, min(len(source.text), 1))))
-    data, diags, broken = located.data, [], set()
-    while True:
-        try:
-            model = ProjectModel.model_validate(data)
-            break
-        except ValidationError as e:
-            errors = e.errors()
-            diags += [_pydantic_diagnostic(located, err) for err in errors]
-            in_features = [err["loc"][1] for err in errors if len(err["loc"]) > 1 and err["loc"][0] == "features"]
-            if len(in_features) < len(errors) or not isinstance(data.get("features"), dict):
-                raise SegcError(diags) from None  # a problem outside `features:`
-            bad = set(in_features)
-            data = {**data, "features": {k: v for k, v in data["features"].items() if k not in bad}}
-            broken |= bad
+    model, diags, broken = read_plain(located.data), [], set()
+    if model is None:
+        from segc.schema.segc_yml_pydantic import validate
+
+        model, diags, broken = validate(located)
     schema, problems = _build(model, located, broken)
     return schema, diags + problems
-
-
-def _pydantic_diagnostic(located: Located, err: dict) -> Diagnostic:
-    loc = tuple("from" if p == "from_" else p for p in err["loc"])
-    # pydantic adds the union member or literal name at the end of some paths; drop what
-    # does not exist in the document
-    path = tuple(p for p in loc if isinstance(p, (str, int)))
-    where = ".".join(str(p) for p in path) or "(top level)"
-    kind = err["type"]
-    hints: list[str] = []
-    if kind == "missing":
-        message = f"`{where}` is required"
-        span = located.span(path[:-1])
-    elif kind == "extra_forbidden":
-        message = f"unknown key `{where}`"
-        span = located.span(path)
-        parent_model = {"sources": SourceModel, "features": FeatureModel, "params": ParamModel,
-                        "kpis": KpiModel, "scores": ScoreModel}
-        fields = ProjectModel.model_fields if len(path) == 1 else \
-            parent_model.get(path[0], ProjectModel).model_fields
-        names = [f.alias or n for n, f in fields.items()]
-        close = suggest(str(path[-1]), names)
-        if close:
-            hints.append(f"did you mean `{close}`?")
-        else:
-            hints.append("known keys: " + ", ".join(sorted(names)))
-    else:
-        message = f"`{where}`: {err['msg'].removeprefix('Value error, ')}"  # our validators' own words
-        span = located.value_spans.get(path, (located.span(path), False))[0]
-        if "literal" in kind and isinstance(err.get("input"), str):  # `integer` -> `int`
-            close = suggest(err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
-            if close:
-                hints.append(f"did you mean `{close}`?")
-        if "literal" in kind and path and path[-1] == "type":
-            hints.append("types are: " + ", ".join(TYPES))
-        if kind.startswith("date_") or path == ("as_of",):  # pydantic's words are about datetimes
-            message = f"`{where}` is not a date"
-            hints.append("write a date as YYYY-MM-DD, e.g. 2024-07-01")
-            if path == ("as_of",):
-                hints.append("leave `as_of:` out to use the engine's current date (rolling)")
-    return Diagnostic("E004", message, span, hints=tuple(hints))
 
 
 def _text(located: Located, path: tuple, value: str) -> Text:
@@ -310,8 +277,9 @@ def _text(located: Located, path: tuple, value: str) -> Text:
     return Text(value, span, exact)
 
 
-def _build(m: ProjectModel, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]:
-    """`broken`: the features already left out (their entry did not validate)."""
+def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]:
+    """`m`: the document as read (read_plain's namespaces, or pydantic's models: the same
+    attributes); `broken`: the features already left out (their entry did not validate)."""
     diags: list[Diagnostic] = []
 
     def err(path, message, *hints, code="E005"):
@@ -400,7 +368,7 @@ def _check_sensitive_columns(features: dict[str, FeatureDef], base: str, err) ->
                 break
 
 
-def _kpis(m: ProjectModel, loc: Located, err) -> dict[str, KpiDef]:
+def _kpis(m, loc: Located, err) -> dict[str, KpiDef]:
     """`kpis:` as written; their expressions are checked against the project (kpis.py)."""
     out = {}
     for name, k in m.kpis.items():
@@ -420,7 +388,7 @@ def _kpis(m: ProjectModel, loc: Located, err) -> dict[str, KpiDef]:
     return out
 
 
-def _scores(m: ProjectModel, loc: Located, err, features) -> dict[str, ScoreDef]:
+def _scores(m, loc: Located, err, features) -> dict[str, ScoreDef]:
     """`scores:` as written; their target and features are checked against the project
     (check/scores.py), their models read from models/<name>.yml (score_model.py)."""
     out = {}
@@ -442,7 +410,7 @@ def _scores(m: ProjectModel, loc: Located, err, features) -> dict[str, ScoreDef]
     return out
 
 
-def _agg_feature(name, f: FeatureModel, m: ProjectModel, loc: Located, err, common) -> FeatureDef | None:
+def _agg_feature(name, f, m, loc: Located, err, common) -> FeatureDef | None:
     path = ("features", name)
     src = m.sources.get(f.from_)
     if src is None:
@@ -484,7 +452,7 @@ def _agg_feature(name, f: FeatureModel, m: ProjectModel, loc: Located, err, comm
                       where=where, window=window, **common)
 
 
-def _sql_feature(name, f: FeatureModel, loc: Located, diags, common) -> FeatureDef:
+def _sql_feature(name, f, loc: Located, diags, common) -> FeatureDef:
     import sqlglot
     from sqlglot.errors import ParseError
 

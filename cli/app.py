@@ -1,0 +1,68 @@
+"""The Typer app of the `segc` command: --version, and the commands (segc.cli.commands)
+registered in the order of `segc --help`. Argument parsing and printing over the segc
+API, nothing more. main.py runs it."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from segc import __version__
+from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, preview, report, score, test
+
+app = typer.Typer(
+    name="segc",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"segc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Compile customer-segment definitions to SQL for any warehouse, and preview them on DuckDB.
+
+    Examples:
+
+      segc check examples/retail
+
+      segc compile loyal_big_basket -p examples/retail --dialect snowflake
+
+      segc compile -e 'age >= 30 and not vip' --dialect postgres
+
+      segc count examples/retail
+    """
+
+
+# the commands, in the order `segc --help` lists them (Typer lists the score group last)
+app.command()(check.check)
+app.command()(compile.compile)
+app.command()(preview.count)
+app.command()(preview.sample)
+app.command()(preview.overlap)
+app.command()(preview.profile)
+app.command()(preview.transitions)
+app.command()(build.build)
+app.command("test", short_help="Run the segment unit tests (tests/*.yml) on in-memory DuckDB and SQLite.")(
+    test.test_command)
+app.command(short_help="What changed between two versions of a project, and who enters or leaves each segment.")(
+    diff.diff)
+app.command(short_help="Write a static HTML catalogue of the segments (searchable index, SQL per dialect).")(
+    docs.docs)
+app.command(short_help="KPI report per segment (and per --by value), with the change since one period before.")(
+    report.report)
+app.command("fmt")(fmt.fmt_command)
+app.add_typer(score.score_app, name="score",
+              short_help="Potential scores (segc.yml `scores:`): fit a logistic regression, show it.")
+app.command(short_help="Find segments in the data (k-means) and write them as an editable segmentation.")(
+    discover.discover)
+

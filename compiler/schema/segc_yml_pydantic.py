@@ -1,0 +1,179 @@
+"""pydantic's reading of segc.yml: the reference for what a valid document is, what it
+coerces (`C: 1` is 1.0, `nullable: "yes"` is true) and what every error says.
+
+Loaded only for a document that segc_yml's plain reading declines (an error, or a value
+that needs coercing): importing pydantic and building these models takes ~80 ms, the
+largest share of `segc compile`'s start-up (benchmarks/README.md, cold start)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from segc.backend.dialects import DIALECTS
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.front.yamlpos import Located
+from segc.schema.vocabulary import TYPES, WINDOW
+
+TypeName = Literal["int", "float", "string", "bool", "date", "timestamp"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SourceModel(_Model):
+    table: str | None = None
+    path: str | None = None
+    key: str | None = None
+    time: str | None = None
+    columns: dict[str, TypeName] = {}
+
+
+class FeatureModel(_Model):
+    type: TypeName
+    description: str = ""
+    column: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    agg: Literal["count", "count_distinct", "sum", "avg", "min", "max"] | None = None
+    where: str | None = None
+    window: str | None = None
+    sql: str | None = None
+    sql_dialect: str = "duckdb"
+    values: list[Union[str, int]] | None = None
+    nullable: bool = True
+    sensitive: bool = False
+
+    @field_validator("window", mode="before")  # before: `window: 30` is a number, not a string
+    @classmethod
+    def _window(cls, v):
+        if v is None:
+            return v
+        m = WINDOW.match(v) if isinstance(v, str) else None
+        if m is None:
+            raise ValueError("a window is a duration such as `90 days`, `2 weeks`, `6 months`, `1 year`")
+        if int(m.group(1)) == 0:
+            raise ValueError(f"a window of `{v.strip()}` holds no time, so the aggregate would see no event; "
+                             "leave `window:` out to aggregate every event before the as-of")
+        return v
+
+
+class ParamModel(_Model):
+    type: TypeName
+    default: Union[bool, int, float, str, dt.date, None] = None
+    description: str = ""
+
+
+class KpiModel(_Model):
+    """A KPI of `segc report`: exactly one of the kinds, written in the segment language."""
+    description: str = ""
+    count_of: str | None = None
+    share_of: str | None = None
+    sum: str | None = None
+    avg: str | None = None
+    per_customer: str | None = None
+
+
+class ScoreModel(_Model):
+    """A potential score (`segc score fit NAME`): a logistic regression of `target`,
+    evaluated `horizon` after the as-of, on `features` at the as-of."""
+    description: str = ""
+    target: str
+    horizon: str
+    features: list[str] = Field(min_length=1)
+    train_as_of: dt.date
+    validate_as_of: dt.date | None = None
+    C: float = Field(default=1.0, gt=0)
+    allow_sensitive: str | None = None
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, v):
+        if not WINDOW.match(v):
+            raise ValueError("a horizon is a duration such as `90 days`, `26 weeks`, `6 months`, `1 year`")
+        return v
+
+
+class ProjectModel(_Model):
+    name: str
+    entity: str = "customer"
+    base: str
+    key: str
+    as_of: dt.date | None = None
+    dialect: Literal[DIALECTS] = "duckdb"
+    population: str | None = None
+    min_size: int | None = Field(default=None, ge=0)
+    sources: dict[str, SourceModel]
+    features: dict[str, FeatureModel] = {}
+    params: dict[str, ParamModel] = {}
+    kpis: dict[str, KpiModel] = {}
+    scores: dict[str, ScoreModel] = {}
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v):
+        # pydantic would read a number as seconds since 1970 (`as_of: 86400` = 1970-01-02)
+        if isinstance(v, (bool, int, float)):
+            raise ValueError("a date is written YYYY-MM-DD")
+        return v
+
+
+def validate(located: Located) -> tuple[ProjectModel, list[Diagnostic], set[str]]:
+    """The model of the document, its diagnostics, and the features left out for a problem
+    (validated again without them); a problem outside `features:` raises."""
+    data, diags, broken = located.data, [], set()
+    while True:
+        try:
+            return ProjectModel.model_validate(data), diags, broken
+        except ValidationError as e:
+            errors = e.errors()
+            diags += [_diagnostic(located, err) for err in errors]
+            in_features = [err["loc"][1] for err in errors if len(err["loc"]) > 1 and err["loc"][0] == "features"]
+            if len(in_features) < len(errors) or not isinstance(data.get("features"), dict):
+                raise SegcError(diags) from None  # a problem outside `features:`
+            bad = set(in_features)
+            data = {**data, "features": {k: v for k, v in data["features"].items() if k not in bad}}
+            broken |= bad
+
+
+def _diagnostic(located: Located, err: dict) -> Diagnostic:
+    loc = tuple("from" if p == "from_" else p for p in err["loc"])
+    # pydantic adds the union member or literal name at the end of some paths; drop what
+    # does not exist in the document
+    path = tuple(p for p in loc if isinstance(p, (str, int)))
+    where = ".".join(str(p) for p in path) or "(top level)"
+    kind = err["type"]
+    hints: list[str] = []
+    if kind == "missing":
+        message = f"`{where}` is required"
+        span = located.span(path[:-1])
+    elif kind == "extra_forbidden":
+        message = f"unknown key `{where}`"
+        span = located.span(path)
+        parent_model = {"sources": SourceModel, "features": FeatureModel, "params": ParamModel,
+                        "kpis": KpiModel, "scores": ScoreModel}
+        fields = ProjectModel.model_fields if len(path) == 1 else \
+            parent_model.get(path[0], ProjectModel).model_fields
+        names = [f.alias or n for n, f in fields.items()]
+        close = suggest(str(path[-1]), names)
+        if close:
+            hints.append(f"did you mean `{close}`?")
+        else:
+            hints.append("known keys: " + ", ".join(sorted(names)))
+    else:
+        message = f"`{where}`: {err['msg'].removeprefix('Value error, ')}"  # our validators' own words
+        span = located.value_spans.get(path, (located.span(path), False))[0]
+        if "literal" in kind and isinstance(err.get("input"), str):  # `integer` -> `int`
+            close = suggest(err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
+            if close:
+                hints.append(f"did you mean `{close}`?")
+        if "literal" in kind and path and path[-1] == "type":
+            hints.append("types are: " + ", ".join(TYPES))
+        if kind.startswith("date_") or path == ("as_of",):  # pydantic's words are about datetimes
+            message = f"`{where}` is not a date"
+            hints.append("write a date as YYYY-MM-DD, e.g. 2024-07-01")
+            if path == ("as_of",):
+                hints.append("leave `as_of:` out to use the engine's current date (rolling)")
+    return Diagnostic("E004", message, span, hints=tuple(hints))
