@@ -1,1 +1,1 @@
-"""The commands, one module per command or group of commands; segc.cli.main registers them."""
+"""The commands, one module per command or group of commands; segc.cli.app registers them."""

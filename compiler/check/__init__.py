@@ -1,0 +1,1 @@
+"""Syntax tree -> checked program (segc.ir): the Checker, one module per concern."""

@@ -1,0 +1,2 @@
+"""The project's declarations: segc.yml (sources, features, params, KPIs, scores) and the
+model files of fitted scores."""
