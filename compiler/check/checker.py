@@ -86,33 +86,25 @@ class Checker(Names, Predicates, Values, Periods, Policy, Lints, Reporter):
                        [d for d in self.diags if not d.is_error], self.params, scores=score_targets)
 
     def check_expression(self, expr: ast.Expr) -> tuple[ir.Pred, frozenset[str]]:
-        """An ad-hoc expression against the checked project (callable many times)."""
-        self.diags = []
-        scope = self.features_scope()
-        try:
-            pred = self.pred(expr, scope)
-        except Reported:
-            pred = ir.FALSE
-        used = frozenset(scope.used)
-        self.policy_expr(expr, used)
-        if any(d.is_error for d in self.diags):
-            raise SegcError(self.diags)
-        return pred, used
+        """An ad-hoc condition against the checked project (callable many times)."""
+        return self._ad_hoc(expr, self.pred, ir.FALSE)
 
     def check_value_expression(self, expr: ast.Expr) -> tuple[ir.Value, frozenset[str]]:
         """An ad-hoc value (what a report's KPI sums or averages); as check_expression."""
+        return self._ad_hoc(expr, self.value, None)
+
+    def _ad_hoc(self, expr: ast.Expr, check, failed):
         self.diags = []
         scope = self.features_scope()
         try:
-            value = self.value(expr, scope)
+            result = check(expr, scope)
         except Reported:
-            value = None
+            result = failed
         used = frozenset(scope.used)
         self.policy_expr(expr, used)
         if any(d.is_error for d in self.diags):
             raise SegcError(self.diags)
-        return value, used
-
+        return result, used
 
 
 def check(schema: Schema, modules: list[ast.Module], params: dict | None = None) -> Checked:

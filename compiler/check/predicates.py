@@ -14,12 +14,7 @@ class Predicates:
         method = getattr(self, "_p_" + type(node).__name__, None)
         if method is not None:
             return method(node, scope)
-        value = self.value(node, scope)
-        if type_of(value) in ("bool", ERROR):
-            return ir.IsTrue(value)
-        self.error("E302", f"this is {describe(type_of(value))}, not a condition", node.span,
-                   condition_hint(node, value))
-        raise Reported
+        return self.pred_from_value(node, scope)
 
     def _p_And(self, node, scope):
         items = self.all_of(node.items, lambda n: self.pred(n, scope))
@@ -58,12 +53,7 @@ class Predicates:
             pred, used = resolved
             scope.used |= used
             return pred
-        value = self.value(node, scope)
-        if type_of(value) in ("bool", ERROR):
-            return ir.IsTrue(value)
-        self.error("E302", f"`{node.name}` is {describe(type_of(value))}, not a condition", node.span,
-                   condition_hint(node, value))
-        raise Reported
+        return self.pred_from_value(node, scope, f"`{node.name}`")
 
     def _p_Dotted(self, node: ast.Dotted, scope):
         target = self.defs.get(node.left, (None,))[0]
@@ -212,13 +202,15 @@ class Predicates:
     def _p_Literal(self, node: ast.Literal, scope):
         if node.type == "bool":
             return ir.Bool(node.value)
-        return self.pred_from_value(node, scope)
+        return self.pred_from_value(node, scope, hint=False)
 
-    def pred_from_value(self, node, scope):
+    def pred_from_value(self, node, scope, what: str = "this", hint: bool = True):
+        """A value where a condition is expected: a bool is one, anything else is E302."""
         value = self.value(node, scope)
         if type_of(value) in ("bool", ERROR):
             return ir.IsTrue(value)
-        self.error("E302", f"this is {describe(type_of(value))}, not a condition", node.span)
+        self.error("E302", f"{what} is {describe(type_of(value))}, not a condition", node.span,
+                   condition_hint(node, value) if hint else "")
         raise Reported
 
     def _p_Aggregate(self, node: ast.Aggregate, scope):

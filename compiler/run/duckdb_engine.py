@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from segc.backend.lower import ident, table
 from segc.front.errors import Diagnostic, Interrupted, SegcError
-from segc.run.engine import Engine, engine_message
+from segc.run.engine import Engine, engine_message, source_file
 from segc.schema.segc_yml import Schema
 
 _READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto", ".json": "read_json_auto",
@@ -30,12 +30,7 @@ def connect_duckdb(schema: Schema, root: Path):
             raise SegcError(Diagnostic("E701", f"source `{src.name}` has no `path:` to preview on DuckDB",
                                        schema.key_span("sources", src.name),
                                        hints=("add `path: data/<file>.parquet` (csv, parquet or json)",)))
-        path = (root / src.path).resolve()
-        display = str(Path(src.path))
-        if not path.exists():
-            raise SegcError(Diagnostic("E702", f"data file of source `{src.name}` not found: {display}",
-                                       schema.key_span("sources", src.name, "path"),
-                                       hints=("generate or copy the data, or fix `path:`",)))
+        path, display = source_file(schema, root, src)
         suffix = path.suffix.lower()
         target = table(".".join(src.table.split(".")[-2:]))
         statements = []

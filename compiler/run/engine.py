@@ -6,6 +6,9 @@ spark_engine.py). connect.py opens one by name."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from segc.front.errors import Diagnostic, SegcError
 
 
 def engine_message(e: Exception) -> str:
@@ -24,3 +27,15 @@ class Engine:
 
     def close(self) -> None:
         pass
+
+
+def source_file(schema, root: Path, src) -> tuple[Path, str]:
+    """The local file of a source, resolved in the project (and how messages name it);
+    E702 when it does not exist."""
+    path = (Path(root) / src.path).resolve()
+    display = str(Path(src.path))
+    if not path.exists():
+        raise SegcError(Diagnostic("E702", f"data file of source `{src.name}` not found: {display}",
+                                   schema.key_span("sources", src.name, "path"),
+                                   hints=("generate or copy the data, or fix `path:`",)))
+    return path, display

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from segc.run.engine import Engine, engine_message
+from segc.run.engine import Engine, engine_message, source_file
 from segc.front.errors import Diagnostic, SegcError
 from segc.schema.segc_yml import Schema
 
@@ -181,12 +181,7 @@ class SparkEngine(Engine):
                 raise SegcError(Diagnostic("E734", f"table `{name}` of source `{src.name}` not found in the Spark catalog",
                                            schema.key_span("sources", src.name, "table") or schema.key_span("sources", src.name),
                                            hints=(why, "or create the table in the catalog")))
-            path = (root / src.path).resolve()
-            display = str(Path(src.path))
-            if not path.exists():
-                raise SegcError(Diagnostic("E702", f"data file of source `{src.name}` not found: {display}",
-                                           schema.key_span("sources", src.name, "path"),
-                                           hints=("generate or copy the data, or fix `path:`",)))
+            path, display = source_file(schema, root, src)
             fmt = _FORMATS.get(path.suffix.lower())
             if fmt is None:
                 raise SegcError(Diagnostic("E733", f"Spark cannot read `{display}`: use .parquet, .csv or .json",
