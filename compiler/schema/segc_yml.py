@@ -56,7 +56,7 @@ def _positive(v):  # C: a float > 0; an int is read as a float, as pydantic does
 
 
 def _size(v):  # min_size: an int >= 0
-    return v if type(v) is int and v > 0 else _BAD
+    return v if type(v) is int and v >= 0 else _BAD
 
 
 def _columns(v):
