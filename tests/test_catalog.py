@@ -254,3 +254,21 @@ def test_templates_are_package_data():
     assert "templates/docs/*.j2" in text
     assert sorted(p.name for p in (Path(segc.__file__).parent / "apps" / "templates" / "docs").glob("*.j2")) == \
         ["base.html.j2", "index.html.j2", "segment.html.j2"]
+
+
+def test_the_catalogue_never_replaces_the_current_or_project_folder(tmp_path, monkeypatch):
+    """`segc docs --out .` from an empty folder used to swap out the folder the shell was in."""
+    import shutil
+
+    project = tmp_path / "retail"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "retail", project,
+                    ignore=shutil.ignore_patterns("build", "site"))
+    here = tmp_path / "empty"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    p = segc.load_project(project)
+    for out, what in ((here, "the current folder"), (project, "the project folder"), (tmp_path, "the project folder")):
+        with pytest.raises(segc.SegcError) as e:
+            build_catalog(p, out, counts=False)
+        assert e.value.diagnostics[0].code == "E910" and what in e.value.diagnostics[0].message
+    assert here.is_dir() and not any(here.iterdir())

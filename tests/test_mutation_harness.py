@@ -107,3 +107,10 @@ def test_not_applied_says_how_many_and_where(tmp_path):
         package.locate("a <= b")
     with pytest.raises(LookupError, match="matches 0 places"):
         run.mutate(package, [("a >= b", "a > b")])
+
+
+def test_the_fixture_loader_is_never_mutated(package):
+    """A mutant in run/memory.py (how the tests load their tables) would be killed by a
+    broken set-up, not by a test that saw the compiler go wrong."""
+    assert not [path for path in package.sources if path in run.NOT_MUTATED]
+    assert any(path.startswith("compiler/backend/") for path in package.sources)

@@ -23,7 +23,7 @@ MODELS = {"project": ProjectModel, "source": SourceModel, "feature": FeatureMode
 # what a YAML value can be: each is tried in place of every value of the documents
 ODD_VALUES = [None, True, False, 0, 1, -1, 1.5, float("inf"), "", "x", "int", "sum", "30 days", "0 days", "2 weeks",
               "2024-07-01", dt.date(2024, 7, 1), dt.datetime(2024, 7, 1, 12), [], ["a"], ["a", 1], [1, True], [1.5],
-              {}, {"a": "int"}, {"a": "integer"}, {1: "int"}]
+              {}, {"a": "int"}, {"a": "integer"}, {1: "int"}, 10 ** 400]  # too large for a float
 
 
 def _dump(value):

@@ -19,7 +19,7 @@ from pathlib import Path
 from segc import __version__
 
 from segc.front import ast
-from segc.front.files import project_path, replace_folder
+from segc.front.files import guarded_folder, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.render import render
 from segc.backend.dialects import DIALECTS
@@ -541,17 +541,13 @@ def _made_by_segc(folder: Path) -> bool:
 
 
 def _check_out(root: Path, out: Path) -> None:
-    target = out.resolve()
     if out.exists() and not out.is_dir():
         raise SegcError(Diagnostic("E822", f"--out `{out}` is a file, not a folder",
                                    hints=("choose a folder for the build output",)))
-    guarded = [Path(root).resolve(), Path.cwd().resolve()]
-    for g in guarded:
-        if target == g or target in g.parents:
-            raise SegcError(Diagnostic("E822", f"--out `{out}` would replace "
-                                       + ("the project folder" if g == guarded[0] else "the current folder")
-                                       + " or a folder holding it",
-                                       hints=("build into a folder of its own, e.g. --out build/segments",)))
+    guarded = guarded_folder(out, root)
+    if guarded:
+        raise SegcError(Diagnostic("E822", f"--out `{out}` would replace {guarded} or a folder holding it",
+                                   hints=("build into a folder of its own, e.g. --out build/segments",)))
     if out.is_dir() and any(out.iterdir()) and not _made_by_segc(out):
         raise SegcError(Diagnostic("E822", f"--out `{out}` is a folder that `segc build` did not make "
                                    f"(no {MANIFEST} from segc): it would be replaced",

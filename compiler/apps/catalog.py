@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segc.front import ast
-from segc.front.files import project_path, replace_folder
+from segc.front.files import guarded_folder, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError
 from segc.backend.dialects import DIALECTS
 
@@ -203,7 +203,7 @@ def build_catalog(project, out: str | Path, counts: bool = True, dialects=DIALEC
     import jinja2
 
     out = Path(out)
-    _check_target(out)
+    _check_target(out, project.root)
     items = entries(project, dialects)
     population, note = _add_counts(project, items) if counts else (None, "sizes not computed (--no-counts)")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
@@ -220,11 +220,16 @@ def build_catalog(project, out: str | Path, counts: bool = True, dialects=DIALEC
         files[e.href] = env.get_template("segment.html.j2").render(e=e, root="../", **common).encode()
     pages = list(files)
     files[MARKER] = b"written by `segc docs`; the folder is replaced on the next run\n"
-    replace_folder(out, files, refuse=_check_target)
+    replace_folder(out, files, refuse=lambda target: _check_target(target, project.root))
     return CatalogResult(out, [out / page for page in pages], population is not None, note)
 
 
-def _check_target(out: Path) -> None:
+def _check_target(out: Path, root: Path) -> None:
+    guarded = guarded_folder(out, root)
+    if guarded:
+        raise SegcError(Diagnostic("E910", f"`{out}` would replace {guarded} or a folder holding it",
+                                   file=str(out), hints=("write the catalogue into a folder of its own, "
+                                                         "e.g. --out build/docs",)))
     if out.exists() and not out.is_dir():
         raise SegcError(Diagnostic("E910", f"`{out}` exists and is not a folder", file=str(out)))
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():

@@ -12,6 +12,7 @@ it. Folders left behind by a killed run are removed by a later one, once they ar
 hour old (a younger one may belong to a run still going)."""
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import shutil
@@ -93,6 +94,16 @@ def project_path(file: str | Path, root: Path) -> str:
 
 
 # ---- writing ----------------------------------------------------------------------------
+
+def guarded_folder(out: Path, root: Path) -> str | None:
+    """What replacing the folder `out` would destroy that it must not: "the project folder"
+    or "the current folder" when `out` is one of them or holds one; else None."""
+    target = Path(out).resolve()
+    for folder, what in ((Path(root).resolve(), "the project folder"), (Path.cwd().resolve(), "the current folder")):
+        if target == folder or target in folder.parents:
+            return what
+    return None
+
 
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Replace a file's content all at once (a temp file in the same folder, then
@@ -178,7 +189,7 @@ def _sweep(parent: Path, name: str) -> None:
     cancelled CI job) before they could clean up; an hour old, so not a running one's."""
     if not parent.is_dir():
         return
-    for path in parent.glob(f".{name}.segc-*"):
+    for path in parent.glob(f".{glob.escape(name)}.segc-*"):  # `o[1]` is a name, not a pattern
         try:
             if path.is_dir() and time.time() - path.stat().st_mtime > STALE_SECONDS:
                 shutil.rmtree(path, ignore_errors=True)

@@ -52,7 +52,12 @@ def _list_of(*types, min_length=0):
 
 
 def _positive(v):  # C: a float > 0; an int is read as a float, as pydantic does
-    return float(v) if type(v) in (int, float) and v > 0 else _BAD
+    if type(v) not in (int, float) or not v > 0:
+        return _BAD
+    try:
+        return float(v)
+    except OverflowError:  # an int too large for a float: pydantic's message says so
+        return _BAD
 
 
 def _size(v):  # min_size: an int >= 0
