@@ -43,13 +43,9 @@ def print_sample(result, fmt: str, title: str = "") -> None:
     table = Table(title=title, title_justify="left")
     for c in result.columns:
         table.add_column(c)
-    for r in result.rows:
-        table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(_plain(v)) for v in r])
+    for r in result.to_csv()[1:]:  # dates as ISO text, as in CSV and JSON
+        table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v) for v in r])
     Console().print(table)
-
-
-def _plain(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def print_overlap(result, fmt: str) -> None:

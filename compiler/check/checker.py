@@ -70,12 +70,12 @@ class Checker(Names, Predicates, Values, Periods, Policy, Lints, Reporter):
                 continue
             if isinstance(node, ast.Segment):
                 pred, feats = resolved
-                segments[name] = Definition(name, pred, node, file, feats, self.policy(node, feats),
-                                            Annotations.of(node, self.schema.min_size))
+                notes = Annotations.of(node, self.schema.min_size)
+                segments[name] = Definition(name, pred, node, file, feats, self.policy(node, feats, notes), notes)
             else:
                 info = self.segmentation_info(node, file)
                 segmentations[name] = info
-                allowed = self.policy(node, info.features)  # once: the branches share it
+                allowed = self.policy(node, info.features, info.annotations)  # once: the branches share it
                 for bname, pred in branch_preds(info):
                     segments[f"{name}.{bname}"] = Definition(
                         f"{name}.{bname}", pred, node, file, info.features, dict(allowed), info.annotations)

@@ -2,7 +2,7 @@
 @allow_sensitive("reason")), and what never may (the population, ad-hoc expressions)."""
 from __future__ import annotations
 
-from segc.check.definitions import annotation
+from segc.check.definitions import Annotations
 
 
 class Policy:
@@ -23,13 +23,14 @@ class Policy:
                        "the population applies to every segment, where @allow_sensitive cannot reach: "
                        "move the condition into the segments that have a legal basis")
 
-    def policy(self, node, used: frozenset[str]) -> dict[str, str]:
+    def policy(self, node, used: frozenset[str], notes: Annotations) -> dict[str, str]:
+        """The sensitive features a definition reads, each with the reason its
+        @allow_sensitive gives; E501 when it gives none."""
         sensitive = sorted(f for f in used if self.schema.features[f].sensitive)
         if not sensitive:
             return {}
-        allow = annotation(node, "allow_sensitive")
-        reason = allow.args[0] if allow and allow.args and isinstance(allow.args[0], str) else None
-        if reason is None or not reason.strip():
+        reason = notes.allow_sensitive
+        if reason is None:
             self.error("E501", f"`{node.name}` uses the sensitive feature{'s' if len(sensitive) > 1 else ''} "
                        + ", ".join(f"`{f}`" for f in sensitive), node.name_span,
                        "sensitive features (religion, ethnicity, ...) may not select customers; if a "

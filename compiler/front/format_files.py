@@ -43,7 +43,7 @@ def files_to_format(paths: list[Path], project: Path | None) -> list[Path]:
         files += seg_files(path) if path.is_dir() else [path]
     if not paths:
         where = project or Path(".")
-        root = where if (where / "segc.yml").is_file() else (find_root(where) if where.exists() else None)
+        root = find_root(where) if where.exists() else None
         if root is None:
             raise SegcError(Diagnostic("E008", f"no segc.yml found in `{where}` or any folder above it",
                                        file=str(where), hints=("give the files or folders to format, "
