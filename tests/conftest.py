@@ -34,6 +34,8 @@ def table_columns(config: dict) -> dict[str, dict[str, str]]:
             for fname, f in config.get("features", {}).items():
                 if "from" not in f and "sql" not in f:
                     cols[f.get("column", fname)] = f["type"]
+            if src.get("time"):  # when a customer joined (DESIGN §8.2)
+                cols.setdefault(src["time"], "timestamp")
         else:
             cols[src["key"]] = "int"
             if src.get("time"):

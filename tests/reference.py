@@ -2,7 +2,8 @@
 
 It follows DESIGN.md §3 literally, over in-memory rows, and knows nothing about SQL:
 
-- a segment is a set of entities of the population (the base minus `population`);
+- a segment is a set of entities of the population (the base minus `population`; with
+  the base's `time:`, only the entities that joined before the as-of);
 - an atomic condition on a missing value (None) is false; `not` is the complement;
 - numbers are exact (`Fraction`): real division, division by zero is missing, `%` has
   the sign of the dividend;
@@ -98,6 +99,9 @@ class World:
     events: dict[str, list[dict[str, Any]]]
     as_of: dt.date
     schema: Any  # segc Schema: sources' key and time columns
+    # key -> when the entity joined (the base's `time:` column; None = always): only those
+    # that joined before the as-of belong to the population (DESIGN §8.2)
+    joined: dict[Any, Any] = field(default_factory=dict)
     _events_by_key: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -162,7 +166,12 @@ class Evaluator:
     def __init__(self, world: World, population: ir.Pred):
         self.world = world
         self.rank_cache: dict = {}
-        self.population = [key for key in world.entities if self._holds(population, {"key": key})]
+        self.population = [key for key in world.entities
+                           if self._joined(key) and self._holds(population, {"key": key})]
+
+    def _joined(self, key) -> bool:
+        since = self.world.joined.get(key)
+        return since is None or as_datetime(since) < as_datetime(self.world.as_of)
 
     def holds(self, pred: ir.Pred, key) -> bool:
         return self._holds(pred, {"key": key})

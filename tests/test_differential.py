@@ -1173,7 +1173,10 @@ def test_reference_agrees_with_hand_written_answers(tmp_path):
             if name != schema.base:
                 events[name] = [{**r, src.time: _parse(r.get(src.time), "timestamp")} if src.time else r
                                 for r in suite["rows"].get(name, [])]
-        w = ref.World(entities, events, p.as_of, schema)
+        base_time = schema.sources[schema.base].time
+        joined = {row[schema.key]: _parse(row.get(base_time), "timestamp")
+                  for row in suite["rows"].get(schema.base, [])} if base_time else {}
+        w = ref.World(entities, events, p.as_of, schema, joined)
         for case in suite["cases"]:
             pred, _ = p.check_expression(case["expr"])
             members, unknown = ref.evaluate(w, pred, p.checked.population)

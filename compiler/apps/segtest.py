@@ -214,9 +214,9 @@ def _columns(schema, base: bool, src) -> tuple[dict[str, str], dict[str, str]]:
                 cols.setdefault(f.column, f.type)
                 if f.column != f.name:
                     aliases[f.name] = f.column
-    else:
-        if src.time:
-            cols[src.time] = src.columns.get(src.time, "timestamp")
+    if src.time:  # an event's time, or the base's (when a customer joined: DESIGN §8.2)
+        cols.setdefault(src.time, src.columns.get(src.time, "timestamp"))
+    if not base:
         for c, t in src.columns.items():
             cols.setdefault(c, t)
     return cols, aliases

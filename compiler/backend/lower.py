@@ -595,7 +595,17 @@ class Lowerer:
                 projections.append(alias(ref, column))
             joins.append(exp.Join(this=table(cte, cte), side="LEFT",
                                   on=exp.EQ(this=col(KEY, cte), expression=col(schema.key, BASE))))
-        return make_select(projections, table(base.table, BASE), joins=joins)
+        return make_select(projections, table(base.table, BASE), self._present(base), joins=joins)
+
+    def _present(self, base) -> exp.Expression | None:
+        """DESIGN §8.2: with `time:` on the base, the population at the as-of is the rows
+        that appeared before it (as events: `time < as_of`); a missing time counts as
+        present since always. Without it, every base row."""
+        if not base.time:
+            return None
+        since = col(base.time, BASE)
+        return exp.Or(this=exp.Is(this=since, expression=exp.Null()),
+                      expression=exp.LT(this=since.copy(), expression=self._as_of_bound()))
 
 
 def _is_not_null(e: exp.Expression) -> exp.Expression:

@@ -333,6 +333,7 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
             features.pop(name, None)
 
     _check_sensitive_columns(features, m.base, err)
+    _check_base_time(sources.get(m.base), features, err)
 
     params = {}
     for name, p in m.params.items():
@@ -349,6 +350,19 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
                   broken=frozenset(broken)), diags
+
+
+def _check_base_time(base: SourceDef | None, features: dict[str, FeatureDef], err) -> None:
+    """The base's `time:` (when a customer joined the population) is compared with the
+    as-of: a feature reading that column must be a date or a timestamp."""
+    if base is None or not base.time:
+        return
+    for name, f in features.items():
+        if f.kind == "column" and f.column == base.time and f.type not in ("date", "timestamp"):
+            err(("sources", base.name, "time"), f"the base's `time: {base.time}` is feature `{name}`, "
+                f"a {f.type}; it must be a date or a timestamp",
+                f"declare `{name}` `type: date` (or timestamp), or name another column", code="E301")
+            return
 
 
 def _reads(f: FeatureDef, base: str) -> set[tuple[str, str]]:

@@ -1,0 +1,98 @@
+"""The population at a date (DESIGN §8.2): the base's `time:` (who joined before the
+as-of), and what `--as-of`, transitions, `check --data` and every dialect make of it.
+The member-level cases are tests/conformance/base_time.yml (every executed engine)."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+import segc
+from segc.backend.dialects import DIALECTS
+from segc.cli.main import app
+from segc.front.errors import SegcError
+
+CONFIG = """
+name: pop
+base: customers
+key: id
+as_of: 2024-07-01
+sources:
+  customers: {table: shop.customers, path: data/customers.parquet, time: joined}
+  orders: {table: shop.orders, path: data/orders.parquet, key: id, time: ordered_at, columns: {amount: float}}
+features:
+  vip: {type: bool}
+  joined: {type: date}
+  spend: {type: float, from: orders, agg: sum, column: amount}
+"""
+SEGMENTS = """\
+segment big = spend > 50
+segmentation tier {
+  high = spend > 50
+  low = else
+}
+"""
+# 1 joined long ago, 2 in March, 3 in June, 4 has no date (always there), 5 joins in August
+CUSTOMERS = ("SELECT * FROM (VALUES (1::BIGINT, true, DATE '2020-01-01'), (2, false, DATE '2024-03-01'), "
+             "(3, true, DATE '2024-06-01'), (4, false, NULL::DATE), (5, true, DATE '2024-08-01')) t(id, vip, joined)")
+ORDERS = ("SELECT * FROM (VALUES (1::BIGINT, TIMESTAMP '2024-01-05', 100.0::DOUBLE), "
+          "(3, TIMESTAMP '2024-06-10', 80.0), (5, TIMESTAMP '2024-08-02', 90.0)) t(id, ordered_at, amount)")
+
+
+def _project(root, config=CONFIG, customers=CUSTOMERS, orders=ORDERS, segments=SEGMENTS):
+    (root / "data").mkdir(parents=True)
+    (root / "segments").mkdir()
+    (root / "segc.yml").write_text(config)
+    (root / "segments" / "s.seg").write_text(segments)
+    con = duckdb.connect()
+    con.execute(f"COPY ({customers}) TO '{root}/data/customers.parquet' (FORMAT parquet)")
+    con.execute(f"COPY ({orders}) TO '{root}/data/orders.parquet' (FORMAT parquet)")
+    return root
+
+
+def test_as_of_moves_the_population(tmp_path):
+    project = segc.load_project(_project(tmp_path / "p"))
+    assert project.count(["big"]).population == 4  # 5 joins after 2024-07-01
+    assert project.count(["big"], as_of="2024-05-01").population == 3  # 3 not yet
+    assert project.count(["big"], as_of="2024-01-01").population == 2  # 1 and 4 (no date)
+    assert project.count(["big"], as_of="2024-09-01").population == 5
+
+
+def test_cli_count_as_of(tmp_path):
+    root = _project(tmp_path / "p")
+    out = CliRunner().invoke(app, ["count", "big", "-p", str(root), "--as-of", "2024-05-01", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["population"] == 3
+
+
+def test_transitions_count_who_joins_as_not_in_population(tmp_path):
+    project = segc.load_project(_project(tmp_path / "p"))
+    t = project.transitions("tier", "2024-05-01", "2024-09-01")
+    # 1 stays high; 2 and 4 stay low; 3 joined in June (high); 5 in August (high)
+    assert t.counts == {("high", "high"): 1, ("low", "low"): 2, ("(not in population)", "high"): 2}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_dialect_compiles_the_base_time(tmp_path_factory, dialect):
+    project = segc.load_project(_project(tmp_path_factory.mktemp("p")))
+    pinned = project.compile_expression("vip", dialect=dialect)
+    assert '"joined" IS NULL OR' in pinned.replace("`", '"').replace("[", '"').replace("]", '"')
+    assert "2024-07-01" in pinned
+    rolling = segc.load_project(_project(tmp_path_factory.mktemp("r"), config=CONFIG.replace(
+        "as_of: 2024-07-01\n", ""))).compile_expression("vip", dialect=dialect)
+    assert "2024-07-01" not in rolling and "joined" in rolling
+
+
+def test_without_base_time_every_row_counts(tmp_path):
+    config = CONFIG.replace(", time: joined}", "}")
+    project = segc.load_project(_project(tmp_path / "p", config=config))
+    assert project.count(["big"], as_of="2024-01-01").population == 5
+
+
+def test_base_time_must_be_a_date(tmp_path):
+    config = CONFIG.replace("joined: {type: date}", "joined: {type: int}")
+    with pytest.raises(SegcError) as e:
+        segc.load_project(_project(tmp_path / "p", config=config))
+    assert any(d.code == "E301" and "time: joined" in d.message for d in e.value.diagnostics)
