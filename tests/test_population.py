@@ -96,3 +96,10 @@ def test_base_time_must_be_a_date(tmp_path):
     with pytest.raises(SegcError) as e:
         segc.load_project(_project(tmp_path / "p", config=config))
     assert any(d.code == "E301" and "time: joined" in d.message for d in e.value.diagnostics)
+
+
+def test_check_data_finds_the_base_time_column(tmp_path):
+    assert segc.load_project(_project(tmp_path / "ok")).check_data() == []
+    config = CONFIG.replace("time: joined}", "time: joined_at}")
+    diags = segc.load_project(_project(tmp_path / "p", config=config)).check_data()
+    assert [d.code for d in diags] == ["E710"] and "source `customers` time" in diags[0].message

@@ -60,12 +60,12 @@ def check_data(project) -> list[Diagnostic]:
     base = schema.base
     need(base, schema.key, None, ("key",), "key")
     for name, src in schema.sources.items():
+        if src.time:
+            need(name, src.time, "timestamp", ("sources", name, "time"), f"source `{name}` time")
         if name == base:
             continue
         if src.key:
             need(name, src.key, None, ("sources", name, "key"), f"source `{name}`")
-        if src.time:
-            need(name, src.time, "timestamp", ("sources", name, "time"), f"source `{name}` time")
         for c, t in src.columns.items():
             need(name, c, t, ("sources", name, "columns", c), f"source `{name}`")
     checks = []
