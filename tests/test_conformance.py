@@ -1,5 +1,6 @@
 """The language conformance cases (tests/conformance/*.yml, copied from shared/): every
-case's exact members, executed on DuckDB, SQLite and PostgreSQL."""
+case's exact members, executed on DuckDB, SQLite and PostgreSQL (one test per case), and
+on Spark (one test for all: its session is slow to start and each query costs ~0.2 s)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,3 +52,36 @@ def test_case(loaded, engine, suite, index, expr):
     population = eng.query(project.compile_expression("true", dialect=engine, form="count"))[0][0]
     negated = eng.query(project.compile_expression(f"not ({expr})", dialect=engine, form="count"))[0][0]
     assert len(members) + negated == population
+
+
+def test_every_case_on_spark(tmp_path):
+    """Spark reads local files: each suite's rows are written to parquet by DuckDB (the
+    harness's typed loader) and the project's sources point at them."""
+    from segc.run.spark_engine import SparkEngine, start_session
+    from tests.engines import open_engine
+    from tests.test_engines_parity import TEST_SPARK
+
+    session, owner, _folder = start_session("local[2]", settings=TEST_SPARK)
+    try:
+        for name, suite in SUITES.items():
+            config = {**suite["project"], "sources": {s: {**src, "path": f"data/{src.get('table', s)}.parquet"}
+                                                      for s, src in suite["project"]["sources"].items()}}
+            root = write_project(tmp_path / name, config, suite["segments"])
+            (root / "data").mkdir()
+            with open_engine("duckdb") as duck:
+                for t, cols in table_columns(suite["project"]).items():
+                    duck.load({t: (cols, suite["rows"].get(t.split(".")[-1], []))})
+                    duck.query(f"COPY {t} TO '{root}/data/{t}.parquet' (FORMAT parquet)")
+            project = segc.load_project(root)
+            spark = SparkEngine(project.schema, root, session=session)
+            population = spark.execute(project.compile_expression("true", dialect="spark", form="count"))[0][0]
+            for case in suite["cases"]:
+                expr = case["expr"]
+                sql = project.compile_expression(expr, dialect="spark")
+                members = sorted(row[0] for row in spark.execute(sql))
+                assert members == sorted(case["members"]), f"{name}: {expr!r} on spark:\n{sql}"
+                negated = spark.execute(project.compile_expression(f"not ({expr})", dialect="spark", form="count"))
+                assert len(members) + negated[0][0] == population, f"{name}: not ({expr}) on spark"
+    finally:
+        if owner:
+            session.stop()
