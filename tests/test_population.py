@@ -103,3 +103,50 @@ def test_check_data_finds_the_base_time_column(tmp_path):
     config = CONFIG.replace("time: joined}", "time: joined_at}")
     diags = segc.load_project(_project(tmp_path / "p", config=config)).check_data()
     assert [d.code for d in diags] == ["E710"] and "source `customers` time" in diags[0].message
+
+
+# ---------------------------------------------------------------- duplicate base keys
+
+DUPLICATED = ("SELECT * FROM (VALUES (1::BIGINT, true, DATE '2020-01-01'), (2, false, DATE '2024-03-01'), "
+              "(2, false, DATE '2024-03-01'), (3, true, DATE '2024-06-01'), (3, true, NULL::DATE), "
+              "(3, true, DATE '2024-01-01'), (NULL, true, NULL), (NULL, true, NULL)) t(id, vip, joined)")
+
+
+def test_check_data_reports_duplicate_keys_with_the_count_only(tmp_path):
+    root = _project(tmp_path / "p", customers=DUPLICATED.replace("1::BIGINT", "1001::BIGINT"))
+    diags = segc.load_project(root).check_data()
+    assert [d.code for d in diags] == ["E715"]
+    assert "has 3 rows whose key `id` another row has too" in diags[0].message  # 2 once, 3 twice; NULLs are not keys
+    out = CliRunner().invoke(app, ["check", str(root), "--data"])
+    assert out.exit_code == 1 and "E715" in out.output and "1001" not in out.output
+
+
+@pytest.mark.parametrize("command", [
+    ["count"], ["count", "big"], ["sample", "big"], ["overlap", "big", "tier.high"], ["profile", "big"],
+    ["transitions", "tier", "--from", "2024-01-01", "--to", "2024-07-01"], ["report"],
+])
+def test_membership_commands_refuse_duplicate_keys(tmp_path, command):
+    root = _project(tmp_path / "p", customers=DUPLICATED)
+    out = CliRunner().invoke(app, [*command, "-p", str(root)])
+    assert out.exit_code == 1, out.output
+    assert "error[E715]: the population has" in out.output and "Traceback" not in out.output
+
+
+def test_count_checks_the_population_at_its_as_of(tmp_path):
+    project = segc.load_project(_project(tmp_path / "p", customers=DUPLICATED))
+    with pytest.raises(SegcError) as e:
+        project.count(["big"])
+    assert "has 3 rows" in e.value.diagnostics[0].message  # the population at 2024-07-01: 2 and 3 twice
+    with pytest.raises(SegcError) as e:
+        project.count(["big"], as_of="2024-02-01")
+    assert "has 1 row whose" in e.value.diagnostics[0].message  # only 3 twice then
+    null_keys = CUSTOMERS.replace("(4, false, NULL::DATE)", "(4, false, NULL::DATE), (NULL, true, NULL), (NULL, true, NULL)")
+    unique = segc.load_project(_project(tmp_path / "u", customers=null_keys))
+    assert unique.count(["big"]).population == 6  # a missing key repeats nothing
+
+
+def test_feature_matrix_refuses_duplicate_keys(tmp_path):
+    project = segc.load_project(_project(tmp_path / "p", customers=DUPLICATED))
+    with pytest.raises(SegcError) as e:
+        project.feature_matrix(["spend"])
+    assert e.value.diagnostics[0].code == "E715"

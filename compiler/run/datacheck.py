@@ -1,6 +1,7 @@
 """`segc check --data`: the preview data against segc.yml — every column a feature or a
-source declares exists with a compatible type, and `nullable: false` and `values:` hold.
-Reports counts only, never the offending values (they may be personal data)."""
+source declares exists with a compatible type, `nullable: false` and `values:` hold, and
+the base key is unique (E715). Reports counts only, never the offending values (they may
+be personal data)."""
 from __future__ import annotations
 
 from sqlglot import exp
@@ -83,9 +84,13 @@ def check_data(project) -> list[Diagnostic]:
                 exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v) for v in f.values]))
             checks.append((name, "E713", outside, "has {n} rows with a value outside its `values:`",
                            "add the values to `values:` (conditions on them are compile errors)"))
-    if checks:
-        sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
-                                      default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
+    # one scan of the base for every check, the key's uniqueness included
+    sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
+                                  default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
+    key_ok = schema.key in columns[base]
+    if key_ok:
+        sums.append(duplicates(col(schema.key)))
+    if sums:
         src = schema.sources[base]
         q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
         row = run(con, q.sql(dialect="duckdb"))[0]
@@ -93,4 +98,21 @@ def check_data(project) -> list[Diagnostic]:
             if n:
                 diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),
                                         schema.key_span("features", name), hints=(hint,)))
+        if key_ok and row[-1]:
+            diags.append(duplicate_keys(schema, int(row[-1]), f"the base `{base}`"))
     return diags
+
+
+def duplicates(key: exp.Expression) -> exp.Expression:
+    """How many rows repeat the key of an earlier one (a missing key repeats nothing)."""
+    return exp.Sub(this=exp.Count(this=key), expression=exp.Count(this=exp.Distinct(expressions=[key.copy()])))
+
+
+def duplicate_keys(schema, n: int, where: str) -> Diagnostic:
+    """E715: the base key is not unique (DESIGN §8.2). The count only, never a key: keys
+    may be personal data (e-mail addresses)."""
+    return Diagnostic("E715", f"{where} has {n:,} row{'s' if n != 1 else ''} whose key `{schema.key}` "
+                      "another row has too: a customer would be counted more than once",
+                      schema.key_span("key"),
+                      hints=("the key must be unique: deduplicate the table, or declare the column that "
+                             "is unique as `key:`",))

@@ -24,6 +24,7 @@ from segc import ir
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.check.kpis import Kpi
 from segc.backend.lower import Lowerer, col, flag, ident
+from segc.preview import require_unique_keys
 from segc.schema.segc_yml import parse_window
 
 POPULATION = "(population)"  # the row of the whole population (every customer of it)
@@ -244,6 +245,7 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
 
 def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]]]:
     """{group: (population, [sums per segment])}; the one group is ALL without a dimension."""
+    require_unique_keys(project, as_of)
     rows = project.run(_query(project, preds, kpis, by, as_of))
     out = {}
     for row in rows:
