@@ -150,3 +150,19 @@ def test_feature_matrix_refuses_duplicate_keys(tmp_path):
     with pytest.raises(SegcError) as e:
         project.feature_matrix(["spend"])
     assert e.value.diagnostics[0].code == "E715"
+
+
+# ---------------------------------------------------------------- NaN in float columns
+
+def test_check_data_warns_of_nan_per_column_with_the_count(tmp_path):
+    config = CONFIG.replace("  vip: {type: bool}\n", "  vip: {type: bool}\n  ltv: {type: float}\n")
+    customers = ("SELECT * FROM (VALUES (1::BIGINT, true, DATE '2020-01-01', 'NaN'::DOUBLE), "
+                 "(2, false, NULL::DATE, 'NaN'::DOUBLE), (3, false, NULL::DATE, 'inf'::DOUBLE), "
+                 "(4, false, NULL::DATE, 1.5::DOUBLE)) t(id, vip, joined, ltv)")
+    orders = ORDERS.replace("80.0)", "'NaN'::DOUBLE)")
+    diags = segc.load_project(_project(tmp_path / "p", config=config, customers=customers, orders=orders)).check_data()
+    assert [(d.code, d.severity) for d in diags] == [("W716", "warning"), ("W716", "warning")]
+    assert "feature `ltv` has 2 NaN values" in diags[0].message
+    assert "column `amount` of source `orders` has 1 NaN values" in diags[1].message
+    out = CliRunner().invoke(app, ["check", str(tmp_path / "p"), "--data"])
+    assert out.exit_code == 0 and "W716" in out.output  # a warning: the data still runs

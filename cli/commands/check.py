@@ -30,22 +30,24 @@ def check(
 
     check_format(format, ("text", "json", "github"))
     p = load(project or path, fmt=format)
+    warnings = list(p.warnings)
     if data:
         try:
             problems = p.check_data()
         except SegcError as e:
             problems = e.diagnostics
-        if problems:
+        if any(d.is_error for d in problems):
             fail(SegcError(p.warnings + problems), format)
+        warnings += problems  # data warnings only (W716): shown, exit 0
     segments = {name: {"file": d.file, "sensitive": d.sensitive} for name, d in p.checked.segments.items()}
     if format == "json":
-        typer.echo(render_json(p.warnings, segments=segments))
+        typer.echo(render_json(warnings, segments=segments))
     elif format == "github":
-        if p.warnings:
-            typer.echo(render_github(p.warnings))
+        if warnings:
+            typer.echo(render_github(warnings))
     else:
-        if p.warnings:
-            typer.echo(render_text(p.warnings), err=True)
+        if warnings:
+            typer.echo(render_text(warnings), err=True)
         if data:
             typer.echo("ok: the data files match segc.yml", err=True)
         typer.echo(f"ok: {len(segments)} segment{'s' if len(segments) != 1 else ''} checked in {p.root}", err=True)

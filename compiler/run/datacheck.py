@@ -84,6 +84,8 @@ def check_data(project) -> list[Diagnostic]:
                 exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v) for v in f.values]))
             checks.append((name, "E713", outside, "has {n} rows with a value outside its `values:`",
                            "add the values to `values:` (conditions on them are compile errors)"))
+        if f.type == "float" and columns[base][f.column].split("(")[0].upper() in _NAN_TYPES:
+            checks.append((name, "W716", _is_nan(col(f.column)), _NAN_MESSAGE, _NAN_HINT))
     # one scan of the base for every check, the key's uniqueness included
     sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
                                   default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
@@ -97,10 +99,42 @@ def check_data(project) -> list[Diagnostic]:
         for (name, code, _cond, message, hint), n in zip(checks, row):
             if n:
                 diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),
-                                        schema.key_span("features", name), hints=(hint,)))
+                                        schema.key_span("features", name), hints=(hint,),
+                                        severity="warning" if code.startswith("W") else "error"))
         if key_ok and row[-1]:
             diags.append(duplicate_keys(schema, int(row[-1]), f"the base `{base}`"))
+    diags += _event_nans(schema, columns, run, con)
     return diags
+
+
+# NaN (not a number) is a value to DuckDB, PostgreSQL and Spark, ranked above +inf: `top`,
+# quantile scores and `x > 1e8` would count it. Only binary floats can hold one.
+_NAN_TYPES = ("FLOAT", "DOUBLE", "REAL")
+_NAN_MESSAGE = "has {n} NaN values (not a number), which engines rank above every number"
+_NAN_HINT = "store a missing value as NULL: a NaN counts as a value in comparisons, `top` and scores"
+
+
+def _is_nan(c: exp.Expression) -> exp.Expression:
+    return exp.IsNan(this=c)
+
+
+def _event_nans(schema, columns, run, con) -> list[Diagnostic]:
+    """W716 for the float columns of event sources: one query per source."""
+    out = []
+    for name, src in schema.sources.items():
+        floats = [c for c, t in src.columns.items() if t == "float" and name != schema.base
+                  and columns[name].get(c, "").split("(")[0].upper() in _NAN_TYPES]
+        if not floats:
+            continue
+        sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=_is_nan(col(c)), true=exp.Literal.number(1))],
+                                      default=exp.Literal.number(0))) for c in floats]
+        q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
+        for c, n in zip(floats, run(con, q.sql(dialect="duckdb"))[0]):
+            if n:
+                out.append(Diagnostic("W716", f"column `{c}` of source `{name}` " + _NAN_MESSAGE.format(n=int(n)),
+                                      schema.key_span("sources", name, "columns", c), hints=(_NAN_HINT,),
+                                      severity="warning"))
+    return out
 
 
 def duplicates(key: exp.Expression) -> exp.Expression:
