@@ -307,10 +307,14 @@ class Project:
         return self.engine.execute(render(query, self.engine.dialect, pretty=False, copy=False))
 
     def check_data(self) -> list[Diagnostic]:
-        """The preview data against segc.yml (run/datacheck.py)."""
+        """The preview data against segc.yml (run/datacheck.py), then the quantile scores
+        that a tie decides (W717), when the data is sound enough to rank."""
         from segc.run.datacheck import check_data
 
-        return check_data(self)
+        diags = check_data(self)
+        if any(d.is_error for d in diags):
+            return diags
+        return diags + preview.quantile_ties(self)
 
     def min_size(self, name: str) -> int | None:
         return self.checked.segments[name].annotations.min_size

@@ -166,3 +166,35 @@ def test_check_data_warns_of_nan_per_column_with_the_count(tmp_path):
     assert "column `amount` of source `orders` has 1 NaN values" in diags[1].message
     out = CliRunner().invoke(app, ["check", str(tmp_path / "p"), "--data"])
     assert out.exit_code == 0 and "W716" in out.output  # a warning: the data still runs
+
+
+# ---------------------------------------------------------------- quantile scores decided by a tie
+
+TIES = """\
+segment tied = quantile_score(spend, 5) >= 1
+segment ranked = quantile_score(spend, 5) >= 5
+"""
+
+
+def test_check_data_warns_when_a_tie_decides_a_quantile_comparison(tmp_path):
+    # 1 and 3 bought (100, 80), 2 and 4 have no orders: spend 0 for half the population;
+    # the tied value's holders all score ceil(5 * 2/4) = 3
+    project = segc.load_project(_project(tmp_path / "p", segments=TIES))
+    diags = project.check_data()
+    assert [(d.code, d.severity) for d in diags] == [("W717", "warning")]
+    message = diags[0].message
+    assert "`tied`" in message and "`ranked`" not in message  # 3 >= 1 holds; 3 >= 5 does not
+    assert "holds 50% of the population's values, more than 1/5; all of them score 3" in message
+    out = CliRunner().invoke(app, ["check", str(tmp_path / "p"), "--data"])
+    assert out.exit_code == 0 and "warning[W717]" in out.output
+
+
+def test_no_tie_warning_below_one_in_n(tmp_path):
+    project = segc.load_project(_project(tmp_path / "p", segments=TIES.replace("spend, 5", "spend, 2")))
+    assert project.check_data() == []  # 2 of 4 = 1/2: not more than 1/n
+
+
+def test_the_example_rfm_is_not_decided_by_a_tie():
+    from tests.conftest import EXAMPLE
+
+    assert [d for d in segc.load_project(EXAMPLE).check_data() if d.code == "W717"] == []

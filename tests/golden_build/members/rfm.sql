@@ -3,7 +3,11 @@
 --
 -- RFM tiers from quintile scores (5 = best): recency scores the negated days since the
 -- last order, so the most recent buyers score 5; customers without an order have no
--- recency score and fall to `else`.
+-- recency score and fall to `else`. At risk: buyers who have not ordered for a while
+-- and whose orders were big. Their monetary score ranks `basket_avg`, which is missing
+-- for those who never completed an order, so only buyers are ranked; a revenue sum would
+-- rank the 43% with no revenue as one tied value, all scoring 3 (`segc check --data`
+-- warns of such a tie: W717).
 -- members as ("customer_id", "segment"); the segment is `rfm.<branch>`
 -- usage: INSERT INTO <members table> ("customer_id", "segment") followed by this query
 WITH "segc_src_orders" AS (
@@ -21,7 +25,8 @@ WITH "segc_src_orders" AS (
         WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'completed'
         THEN "amount"
       END
-    ) AS "revenue_365d"
+    ) AS "revenue_365d",
+    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg"
   FROM "shop"."orders"
   WHERE
     "ordered_at" < CAST('2024-07-01' AS DATE)
@@ -33,7 +38,8 @@ WITH "segc_src_orders" AS (
     "segc_base"."is_test" AS "is_test",
     "segc_src_orders"."last_order_at" AS "last_order_at",
     COALESCE("segc_src_orders"."purchases_365d", 0) AS "purchases_365d",
-    COALESCE("segc_src_orders"."revenue_365d", 0) AS "revenue_365d"
+    COALESCE("segc_src_orders"."revenue_365d", 0) AS "revenue_365d",
+    "segc_src_orders"."basket_avg" AS "basket_avg"
   FROM "shop"."customers" AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
@@ -108,9 +114,32 @@ WITH "segc_src_orders" AS (
     "segc_value"
 ), "segc_cuts_3" AS (
   SELECT
-    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_3",
-    MIN(CASE WHEN 5 * "segc_le" > 2 * "segc_total" THEN "segc_value" END) AS "segc_cut_5"
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_3"
   FROM "segc_dist_3"
+), "segc_values_4" AS (
+  SELECT
+    "basket_avg" AS "segc_value"
+  FROM "segc_features"
+  WHERE
+    NOT (
+      "is_test" = TRUE
+    ) AND NOT "basket_avg" IS NULL
+), "segc_dist_4" AS (
+  SELECT
+    "segc_value",
+    COUNT(*) AS "segc_n",
+    SUM(COUNT(*)) OVER (
+      ORDER BY "segc_value" NULLS FIRST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS "segc_le",
+    SUM(COUNT(*)) OVER () AS "segc_total"
+  FROM "segc_values_4"
+  GROUP BY
+    "segc_value"
+), "segc_cuts_4" AS (
+  SELECT
+    MIN(CASE WHEN 5 * "segc_le" > 3 * "segc_total" THEN "segc_value" END) AS "segc_cut_5"
+  FROM "segc_dist_4"
 )
 SELECT
   "segc_key" AS "customer_id",
@@ -130,7 +159,7 @@ SELECT
     WHEN (
       -DATE_DIFF('DAY', CAST("last_order_at" AS DATE), CAST('2024-07-01' AS DATE))
     ) < "segc_cut_4"
-    AND "revenue_365d" >= "segc_cut_5"
+    AND "basket_avg" >= "segc_cut_5"
     THEN 'rfm.at_risk'
     ELSE 'rfm.hibernating'
   END AS "segment"
@@ -138,6 +167,7 @@ FROM "segc_features"
 CROSS JOIN "segc_cuts_1"
 CROSS JOIN "segc_cuts_2"
 CROSS JOIN "segc_cuts_3"
+CROSS JOIN "segc_cuts_4"
 WHERE
   NOT (
     "is_test" = TRUE
