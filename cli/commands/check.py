@@ -13,7 +13,7 @@ from segc.front.errors import SegcError
 def check(
     path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or github (Actions annotations).")] = "text",
-    data: Annotated[bool, typer.Option("--data", help="Also check the preview data files against segc.yml (columns, types, nullable, values).")] = False,
+    data: Annotated[bool, typer.Option("--data", help="Also check the preview data files against segc.yml (columns, types, nullable, values, unique keys; warns of NaN and of quantile scores a tie decides).")] = False,
     project: ProjectOpt = None,
 ) -> None:
     """Check segc.yml and every segment: syntax, names, types, references, policy.
@@ -24,7 +24,7 @@ def check(
 
       segc check examples/retail --format json
 
-      segc check examples/retail --data     # also the data files: columns, types, nullable, values
+      segc check examples/retail --data     # also the data: columns, types, nullable, values, unique keys
     """
     from segc.front.errors import render_github, render_json, render_text
 
