@@ -323,11 +323,8 @@ def _score_comparisons(node, out: list | None = None) -> list:
                 return out
     if isinstance(node, ir.Quantile):
         out.append((node, None, None))
-    children = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else \
-        list(node) if isinstance(node, tuple) else []
-    for child in children:
-        if isinstance(child, (ir.Value, ir.Pred, ir.Window, tuple)):
-            _score_comparisons(child, out)
+    for child in _children(node):
+        _score_comparisons(child, out)
     return out
 
 
@@ -341,12 +338,16 @@ def _features_read(node, out: set[str] | None = None) -> set[str]:
         out.add(node.name)
     elif isinstance(node, ir.Agg) and node.label:
         out.add(node.label)
+    for child in _children(node):
+        _features_read(child, out)
+    return out
+
+
+def _children(node) -> list:
+    """The sub-trees of a checked condition or value."""
     children = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else \
         list(node) if isinstance(node, tuple) else []
-    for child in children:
-        if isinstance(child, (ir.Value, ir.Pred, ir.Window, tuple)):
-            _features_read(child, out)
-    return out
+    return [c for c in children if isinstance(c, (ir.Value, ir.Pred, ir.Window, tuple))]
 
 
 def _transition_date(value, option: str) -> dt.date:
