@@ -4,7 +4,8 @@ It follows DESIGN.md §3 literally, over in-memory rows, and knows nothing about
 
 - a segment is a set of entities of the population (the base minus `population`; with
   the base's `time:`, only the entities that joined before the as-of);
-- an atomic condition on a missing value (None) is false; `not` is the complement;
+- an atomic condition on a missing value (None, or a float NaN) is false; `not` is the
+  complement;
 - numbers are exact (`Fraction`): real division, division by zero is missing, `%` has
   the sign of the dividend;
 - string operators are literal and case-sensitive;
@@ -120,6 +121,8 @@ def _exact(v):
     if isinstance(v, int):
         return Fraction(v)
     if isinstance(v, float):
+        if math.isnan(v):
+            return None  # NaN is missing, everywhere (issue 15)
         return Fraction(v)  # stored doubles are exactly this value
     return v
 

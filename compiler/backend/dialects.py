@@ -21,7 +21,7 @@ TABLE: dict[str, Dialect] = {d.name: d for d in (
     Dialect("duckdb"),
     Dialect("sqlite", rewrite="sqlite"),
     Dialect("postgres", rewrite="postgres"),
-    Dialect("mysql"),
+    Dialect("mysql", rewrite="mysql"),
     Dialect("snowflake", rewrite="snowflake"),
     Dialect("bigquery", rewrite="bigquery"),
     Dialect("redshift"),

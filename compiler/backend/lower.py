@@ -133,6 +133,13 @@ def not_(e: exp.Expression) -> exp.Expression:
     return exp.Not(this=paren(e))
 
 
+def nan_free(e: exp.Expression) -> exp.Expression:
+    """A float as segc reads it: NaN is missing (DuckDB, PostgreSQL and Spark rank NaN above
+    +inf and count it in comparisons and aggregates). NaN = NaN holds on those engines, so
+    NULLIF finds it; dialects whose floats hold no NaN drop it (rewrites._no_nan)."""
+    return exp.Nullif(this=e, expression=exp.Cast(this=exp.Literal.string("NaN"), to=datatype("DOUBLE")))
+
+
 def flag(cond: exp.Expression) -> exp.Expression:
     """1 where the condition holds, else 0 (also where it is NULL): what SUM counts."""
     return exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))], default=exp.Literal.number(0))
@@ -193,7 +200,7 @@ class Lowerer:
             return literal(v.value, v.type)
         if isinstance(v, ir.Col):
             if v.scope == "event":
-                return col(v.name)
+                return nan_free(col(v.name)) if v.type == "float" else col(v.name)
             if v.name not in self.columns:
                 self.columns.append(v.name)
             return col(v.name)
@@ -564,6 +571,8 @@ class Lowerer:
     def _aggregate(a: ir.Agg, conds: list[exp.Expression]) -> exp.Expression:
         cond = and_(conds) if conds else None
         target = exp.Literal.number(1) if a.column is None else col(a.column.name)
+        if a.column is not None and a.column.type == "float":
+            target = nan_free(target)
         value = exp.Case(ifs=[exp.If(this=cond, true=target)]) if cond is not None else target
         if a.func == "count":
             return exp.Count(this=value if cond is not None or a.column else exp.Star())
@@ -583,9 +592,10 @@ class Lowerer:
                 for c in expr.find_all(exp.Column):
                     c.set("table", ident(BASE))
                     c.this.set("quoted", True)
-                projections.append(alias(expr, name))
+                projections.append(alias(nan_free(expr) if f.type == "float" else expr, name))
             else:
-                projections.append(alias(col(f.column, BASE), name))
+                column = col(f.column, BASE)
+                projections.append(alias(nan_free(column) if f.type == "float" else column, name))
         joins = []
         for cte, _source, aggs in groups:
             for agg, column in aggs.items():

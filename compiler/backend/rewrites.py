@@ -9,6 +9,17 @@ from sqlglot import exp
 from sqlglot.errors import UnsupportedError
 
 
+def is_nan_literal(node: exp.Expression) -> bool:
+    """CAST('NaN' AS DOUBLE): what lower.nan_free compares a float with."""
+    return isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.this == "NaN"
+
+
+def _no_nan(node: exp.Nullif) -> exp.Expression:
+    # SQLite, MySQL and T-SQL floats hold no NaN (SQLite and MySQL would read 'NaN' as 0,
+    # T-SQL refuses it): NULLIF(x, NaN) is x there
+    return node.this if is_nan_literal(node.expression) else node
+
+
 def _sqlite_md5(node: exp.MD5) -> exp.Expression:  # sqlglot would emit MD5(...), which SQLite does not have
     raise UnsupportedError("SQLite has no MD5 function, which `holdout` needs to split "
                            "customers the same way as the other engines")
@@ -92,6 +103,7 @@ def _sqlite_date_add(node: exp.DateAdd | exp.TimestampAdd) -> exp.Expression:
 
 
 sqlite = {
+    exp.Nullif: _no_nan,
     exp.MD5: _sqlite_md5,
     exp.Greatest: _sqlite_greatest_least,
     exp.Least: _sqlite_greatest_least,
@@ -176,6 +188,7 @@ def _tsql_md5(node: exp.MD5) -> exp.Expression:
 
 
 tsql = {
+    exp.Nullif: _no_nan,
     exp.Alias: _tsql_alias,
     exp.Boolean: _tsql_boolean,
     exp.CurrentDate: _tsql_current_date,
@@ -195,6 +208,8 @@ def _postgres_round(node: exp.Round) -> exp.Expression:
 
 
 postgres = {exp.Round: _postgres_round}
+
+mysql = {exp.Nullif: _no_nan}
 
 
 def _snowflake_int_div(node: exp.IntDiv) -> exp.Expression:

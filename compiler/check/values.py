@@ -95,7 +95,8 @@ class Values:
     def feature_value(self, f: FeatureDef, span) -> ir.Value:
         if f.kind == "agg":
             return self.agg_feature(f, span)
-        return ir.Col(f.name, f.type, f.nullable)
+        # a float may hold NaN, which segc reads as missing (lower.nan_free), whatever `nullable:` says
+        return ir.Col(f.name, f.type, f.nullable or f.type == "float")
 
     def agg_feature(self, f: FeatureDef, span) -> ir.Value:
         if f.name not in self.agg_cache:

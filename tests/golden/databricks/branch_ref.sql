@@ -1,7 +1,12 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    SUM(CASE WHEN `ordered_at` >= CAST('2023-07-16' AS DATE) THEN `amount` END) AS `revenue_365d`,
+    SUM(
+      CASE
+        WHEN `ordered_at` >= CAST('2023-07-16' AS DATE)
+        THEN NULLIF(`amount`, CAST('NaN' AS DOUBLE))
+      END
+    ) AS `revenue_365d`,
     COUNT(CASE WHEN `ordered_at` >= CAST('2024-04-16' AS DATE) THEN 1 END) AS `purchases_90d`
   FROM `shop`.`orders`
   WHERE

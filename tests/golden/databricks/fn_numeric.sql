@@ -2,7 +2,7 @@ WITH `segc_features` AS (
   SELECT
     `segc_base`.`customer_id` AS `segc_key`,
     `segc_base`.`is_test` AS `is_test`,
-    `segc_base`.`score` AS `score`
+    NULLIF(`segc_base`.`score`, CAST('NaN' AS DOUBLE)) AS `score`
   FROM `shop`.`customers` AS `segc_base`
 )
 SELECT

@@ -1,9 +1,11 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    AVG(`amount`) AS `segc_agg_1`,
+    AVG(NULLIF(`amount`, CAST('NaN' AS DOUBLE))) AS `segc_agg_1`,
     MAX(`ordered_at`) AS `segc_agg_3`,
-    MIN(CASE WHEN `status` <> 'returned' THEN `amount` END) AS `segc_agg_4`
+    MIN(
+      CASE WHEN `status` <> 'returned' THEN NULLIF(`amount`, CAST('NaN' AS DOUBLE)) END
+    ) AS `segc_agg_4`
   FROM `shop`.`orders`
   WHERE
     `ordered_at` < CAST('2024-07-15' AS DATE)

@@ -5,7 +5,7 @@ WITH "segc_features" AS (
     "segc_base"."age" AS "age",
     "segc_base"."country" AS "country",
     "segc_base"."City Name" AS "city",
-    "segc_base"."score" AS "score",
+    NULLIF("segc_base"."score", CAST('NaN' AS DOUBLE)) AS "score",
     "segc_base"."vip" AS "vip"
   FROM "shop"."customers" AS "segc_base"
 )

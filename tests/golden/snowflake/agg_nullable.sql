@@ -1,7 +1,9 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg",
+    AVG(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) AS "basket_avg",
     MAX("ordered_at") AS "last_order_at"
   FROM "shop"."orders"
   WHERE

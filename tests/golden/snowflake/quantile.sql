@@ -1,8 +1,15 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(CASE WHEN "ordered_at" >= CAST('2023-07-16' AS DATE) THEN "amount" END) AS "revenue_365d",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg"
+    SUM(
+      CASE
+        WHEN "ordered_at" >= CAST('2023-07-16' AS DATE)
+        THEN NULLIF("amount", CAST('NaN' AS DOUBLE))
+      END
+    ) AS "revenue_365d",
+    AVG(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) AS "basket_avg"
   FROM "shop"."orders"
   WHERE
     "ordered_at" < CAST('2024-07-15' AS DATE)

@@ -1,7 +1,7 @@
 WITH `segc_src_orders` AS (
   SELECT
     `customer_id` AS `segc_key`,
-    AVG(`amount`) AS `basket_avg`
+    AVG(NULLIF(`amount`, CAST('NaN' AS DOUBLE))) AS `basket_avg`
   FROM `shop`.`orders`
   WHERE
     `status` = 'completed' AND `ordered_at` < CAST('2024-07-15' AS DATE)
@@ -12,7 +12,7 @@ WITH `segc_src_orders` AS (
     `segc_base`.`customer_id` AS `segc_key`,
     `segc_base`.`is_test` AS `is_test`,
     `segc_base`.`age` AS `age`,
-    `segc_base`.`score` AS `score`,
+    NULLIF(`segc_base`.`score`, CAST('NaN' AS DOUBLE)) AS `score`,
     `segc_src_orders`.`basket_avg` AS `basket_avg`
   FROM `shop`.`customers` AS `segc_base`
   LEFT JOIN `segc_src_orders` AS `segc_src_orders`

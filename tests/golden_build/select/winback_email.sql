@@ -12,7 +12,9 @@ WITH "segc_src_orders" AS (
         THEN 1
       END
     ) AS "purchases_365d",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg"
+    AVG(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) AS "basket_avg"
   FROM "shop"."orders"
   WHERE
     "ordered_at" < CAST('2024-07-01' AS DATE)

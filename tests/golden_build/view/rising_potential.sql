@@ -21,10 +21,12 @@ WITH "segc_src_orders" AS (
     SUM(
       CASE
         WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'completed'
-        THEN "amount"
+        THEN NULLIF("amount", CAST('NaN' AS DOUBLE))
       END
     ) AS "revenue_365d",
-    AVG(CASE WHEN "status" = 'completed' THEN "amount" END) AS "basket_avg",
+    AVG(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) AS "basket_avg",
     COUNT(
       CASE
         WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'returned'

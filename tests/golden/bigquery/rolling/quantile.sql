@@ -4,10 +4,12 @@ WITH `segc_src_orders` AS (
     SUM(
       CASE
         WHEN `ordered_at` >= DATE_ADD(CURRENT_DATE, INTERVAL -365 DAY)
-        THEN `amount`
+        THEN NULLIF(`amount`, CAST('NaN' AS FLOAT64))
       END
     ) AS `revenue_365d`,
-    AVG(CASE WHEN `status` = 'completed' THEN `amount` END) AS `basket_avg`
+    AVG(
+      CASE WHEN `status` = 'completed' THEN NULLIF(`amount`, CAST('NaN' AS FLOAT64)) END
+    ) AS `basket_avg`
   FROM `shop`.`orders`
   WHERE
     `ordered_at` < CURRENT_DATE

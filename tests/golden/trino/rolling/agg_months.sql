@@ -1,7 +1,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM("amount") AS "revenue_6m"
+    SUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "revenue_6m"
   FROM "shop"."orders"
   WHERE
     "ordered_at" >= DATE_ADD('MONTH', -6, CURRENT_DATE)
