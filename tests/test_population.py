@@ -162,7 +162,7 @@ def test_check_data_warns_of_nan_per_column_with_the_count(tmp_path):
     orders = ORDERS.replace("80.0)", "'NaN'::DOUBLE)")
     diags = segc.load_project(_project(tmp_path / "p", config=config, customers=customers, orders=orders)).check_data()
     assert [(d.code, d.severity) for d in diags] == [("W716", "warning"), ("W716", "warning")]
-    assert "feature `ltv` has 2 NaN values" in diags[0].message
+    assert "feature `ltv` has 2 NaN values (not a number), which segc reads as missing" in diags[0].message
     assert "column `amount` of source `orders` has 1 NaN values" in diags[1].message
     out = CliRunner().invoke(app, ["check", str(tmp_path / "p"), "--data"])
     assert out.exit_code == 0 and "W716" in out.output  # a warning: the data still runs

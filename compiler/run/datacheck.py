@@ -107,11 +107,13 @@ def check_data(project) -> list[Diagnostic]:
     return diags
 
 
-# NaN (not a number) is a value to DuckDB, PostgreSQL and Spark, ranked above +inf: `top`,
-# quantile scores and `x > 1e8` would count it. Only binary floats can hold one.
+# NaN (not a number) is a value to DuckDB, PostgreSQL and Spark, ranked above +inf; segc
+# reads it as missing (lower.nan_free), but other readers of the table may not. Only
+# binary floats can hold one.
 _NAN_TYPES = ("FLOAT", "DOUBLE", "REAL")
-_NAN_MESSAGE = "has {n} NaN values (not a number), which engines rank above every number"
-_NAN_HINT = "store a missing value as NULL: a NaN counts as a value in comparisons, `top` and scores"
+_NAN_MESSAGE = "has {n} NaN values (not a number), which segc reads as missing"
+_NAN_HINT = ("store a missing value as NULL: engines and other tools rank NaN above every number "
+             "and count it in comparisons")
 
 
 def _is_nan(c: exp.Expression) -> exp.Expression:
