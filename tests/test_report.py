@@ -503,7 +503,7 @@ def test_bad_input(args, code, words):
 
 def test_out_is_a_folder(tmp_path):
     result = cli("report", "-p", str(EXAMPLE), "new_signups", "--format", "json", "--out", str(tmp_path))
-    assert result.exit_code == 1 and "error[E948]" in result.stderr and "is a folder" in result.stderr
+    assert result.exit_code == 1 and "error[E824]" in result.stderr and "a folder is in the way" in result.stderr
 
 
 def test_table_with_out_is_a_usage_error(tmp_path):

@@ -50,7 +50,7 @@ def discover(
             result = discover_segments(p, names, k=k, as_of=as_of, seed=seed, name=name, depth=depth,
                                        min_size=min_size, out=out, force=force)
         if out is not None:
-            write(result, out, force=force)
+            write(result, out, p, force=force)
     except SegcError as e:
         fail(e)
     from segc.cli.printers.discovery import print_discovery

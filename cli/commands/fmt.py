@@ -37,7 +37,10 @@ def fmt_command(
     except SegcError as e:
         fail(e)
     if not check:
-        formatter.write_formatted(items)
+        try:
+            formatter.write_formatted(items)
+        except SegcError as e:
+            fail(e)
     for item in items:
         if item.diagnostics:
             typer.echo(render_text(item.diagnostics), err=True)

@@ -49,7 +49,7 @@ def report(
     from segc.apps.report.measure import build_report
 
     try:
-        check_output(format, out)
+        check_output(format, out, p)
     except SegcError as e:
         fail(e)
     use_engine(p, engine, dsn, master)
@@ -59,7 +59,7 @@ def report(
             result = build_report(p, names or None, kpis=kpi, by=by, period=period,
                                   periods=periods if format in ("json", "html") else 2)
             if out is not None:
-                write_report(result, format, out, project=p.schema.name)
+                write_report(result, format, out, p)
     except SegcError as e:
         fail(e)
     if out is not None:

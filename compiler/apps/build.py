@@ -19,7 +19,7 @@ from pathlib import Path
 from segc import __version__
 
 from segc.front import ast
-from segc.front.files import guarded_folder, project_path, replace_folder
+from segc.front.files import check_output, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.render import render
 from segc.backend.dialects import DIALECTS
@@ -541,18 +541,9 @@ def _made_by_segc(folder: Path) -> bool:
 
 
 def _check_out(root: Path, out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise SegcError(Diagnostic("E822", f"--out `{out}` is a file, not a folder",
-                                   hints=("choose a folder for the build output",)))
-    guarded = guarded_folder(out, root)
-    if guarded:
-        raise SegcError(Diagnostic("E822", f"--out `{out}` would replace {guarded} or a folder holding it",
-                                   hints=("build into a folder of its own, e.g. --out build/segments",)))
-    if out.is_dir() and any(out.iterdir()) and not _made_by_segc(out):
-        raise SegcError(Diagnostic("E822", f"--out `{out}` is a folder that `segc build` did not make "
-                                   f"(no {MANIFEST} from segc): it would be replaced",
-                                   hints=("build into a new or empty folder; segc replaces its own "
-                                          "output folders as a whole",)))
+    """The rule for every output (files.check_output): a new or empty folder, or one this
+    command made (its manifest.json says so)."""
+    check_output(out, _made_by_segc, folder=True, root=root)
 
 
 def _located(d: Diagnostic, name: str, node) -> Diagnostic:
@@ -566,13 +557,9 @@ def _located(d: Diagnostic, name: str, node) -> Diagnostic:
 
 def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = None) -> None:
     """Swap the new output folder in (files.replace_folder): the previous output stays as it
-    was unless everything succeeded."""
+    was unless everything succeeded (E824 otherwise)."""
     def refuse(target: Path) -> None:  # checked again right before the swap: the folder may have changed
         if root is not None:
             _check_out(root, target)
 
-    try:
-        replace_folder(Path(out), files, refuse=refuse)
-    except OSError as e:
-        raise SegcError(Diagnostic("E824", f"cannot write the build output `{Path(out).resolve()}`: {e.strerror or e}",
-                                   hints=("the previous output (if any) is unchanged",))) from None
+    replace_folder(Path(out), files, refuse=refuse)

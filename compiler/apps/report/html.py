@@ -2,15 +2,13 @@
 HTML page), and the HTML page itself: the table and its charts (plotly), in one file
 that works offline (plotly.js is embedded), written atomically.
 
-    write_text("report.html", render_html(report, project="retail"))
+    html = render_html(report, project="retail")
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from segc.front.errors import Diagnostic, SegcError
-from segc.front.files import write_atomic
 from segc.apps.report.measure import ALL, POPULATION, Report, ReportRow, group_label
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "report"
@@ -171,16 +169,3 @@ def render_html(report: Report, project: str = "") -> str:
         report=report, project=project, lines=_lines(report), charts=_figures(report),
         plotlyjs=get_plotlyjs(), population=POPULATION,
         groups=[group_label(g) for g in report.groups])
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    """Replace `path` all at once (a temp file beside it, then os.replace)."""
-    path = Path(path)
-    if path.is_dir():
-        raise SegcError(Diagnostic("E948", f"`{path}` is a folder: --out takes a file name",
-                                   file=str(path), hints=("e.g. --out report.html",)))
-    try:
-        write_atomic(path, text)
-    except OSError as e:
-        raise SegcError(Diagnostic("E948", f"cannot write `{path}`: {e.strerror or e}", file=str(path))) from None
-    return path
