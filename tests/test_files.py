@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
 import time
+from pathlib import Path
 
 from segc.front.files import STALE_SECONDS, guarded_folder, replace_folder
 
@@ -29,3 +31,27 @@ def test_guarded_folders(tmp_path, monkeypatch):
     assert guarded_folder(tmp_path, project) == "the project folder"
     assert guarded_folder(here, tmp_path / "elsewhere") == "the current folder"
     assert guarded_folder(here / "out", project) is None
+
+
+# every call that creates, writes, renames or removes a file, outside front/files.py
+WRITING = re.compile(r"""open\([^)]*["'][wax]b?["']|write_text\(|write_bytes\(|\.mkdir\(|os\.(rename|replace|mkdir|"""
+                     r"""makedirs|unlink|remove)\(|shutil\.(move|copy|copytree|rmtree)|mkstemp|mkdtemp|TemporaryDirectory""")
+NOT_OUTPUTS = {  # writes that are no output of the user's: each says why it does not go through files.py
+    "compiler/front/parser.py": "Lark's grammar cache in ~/.cache; any error there only skips the cache",
+    "compiler/apps/diff.py": "a private temporary folder for the other revision, removed on exit",
+    "compiler/run/spark_engine.py": "Spark's private temporary warehouse and log, removed on exit",
+}
+
+
+def test_every_output_goes_through_files_py():
+    """The one writer: no module but front/files.py writes a file (README "What segc
+    writes"); tests/test_outputs.py then enumerates the commands that call it."""
+    root = Path(__file__).resolve().parent.parent
+    found = {}
+    for path in sorted([*(root / "compiler").rglob("*.py"), *(root / "cli").rglob("*.py")]):
+        rel = path.relative_to(root).as_posix()
+        if rel == "compiler/front/files.py":
+            continue
+        if WRITING.search(path.read_text(encoding="utf-8")):
+            found[rel] = True
+    assert sorted(found) == sorted(NOT_OUTPUTS)

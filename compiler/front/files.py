@@ -202,14 +202,17 @@ def write_error(path: Path, e: OSError) -> SegcError:
                                        "nothing was changed: a previous output, if any, is as it was")))
 
 
-def write_atomic(path: Path, text: str | bytes, refuse: Callable[[Path], None] | None = None) -> None:
+def write_atomic(path: Path, text: str | bytes, refuse: Callable[[Path], None] | None = None,
+                 parents: bool = False) -> None:
     """Replace a file's content all at once (a temp file in the same folder, then
     os.replace), keeping its permissions, or for a new file those of any new file (the
     umask, not mkstemp's private 0600); a symbolic link keeps pointing at the file (`segc
     fmt` rewrites what a link points to; outputs refuse links in `check_output`).
-    `refuse(path)` is asked right before the replace, as in replace_folder. E824 on any
-    OSError, and no temp file is left behind."""
+    `refuse(path)` is asked right before the replace, as in replace_folder; `parents`
+    creates the file's folder first. E824 on any OSError, and no temp file is left behind."""
     try:
+        if parents:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(Path(path), text, refuse)
     except OSError as e:
         raise write_error(Path(path), e) from None

@@ -133,19 +133,14 @@ def write_model(root: Path, model: FittedScore) -> Path:
     the rule of every output (files.check_output; E822/E824): a plain file there is this
     score's model, even damaged (refitting is how it is repaired), but never a link, a FIFO
     or a folder."""
-    from segc.front.files import check_output, write_atomic, write_error
+    from segc.front.files import check_output, write_atomic
 
     path = model_path(root, model.name)
 
     def refuse(target: Path) -> None:
         check_output(target, lambda _file: True, root=root)
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise write_error(path.parent, e) from None
-    refuse(path)
-    write_atomic(path, model_text(model), refuse=refuse)
+    write_atomic(path, model_text(model), refuse=refuse, parents=True)
     return path
 
 
