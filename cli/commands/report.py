@@ -19,7 +19,7 @@ def report(
     period: Annotated[str, typer.Option("--period", help="Compare with the as-of date this long before: `30 days`, `4 weeks`, `1 month`...")] = "30 days",
     periods: Annotated[int, typer.Option("--periods", help="json/html: how many as-of dates, one period apart, the sizes over time cover (2-60; one query each).")] = 6,
     format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or html (html needs --out). json/csv print only data.")] = "table",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv/html into this file (replaced atomically) instead of stdout.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv/html into this file (replaced atomically; only a report segc wrote is replaced) instead of stdout.")] = None,
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,

@@ -122,6 +122,14 @@ def check_output(out: Path, ours: Callable[[Path], bool], *, folder: bool = Fals
         return
     except OSError as e:  # a name too long, a file where a folder is on the way...
         raise write_error(out, e) from None
+    try:
+        _check_existing(out, st, ours, folder, root, force, protected)
+    except OSError as e:  # a folder it cannot read, a link loop...
+        raise write_error(out, e) from None
+
+
+def _check_existing(out: Path, st: os.stat_result, ours: Callable[[Path], bool], folder: bool,
+                    root: Path | None, force: bool, protected: Iterable[Path]) -> None:
     what = "folder" if folder else "file"
     if stat.S_ISLNK(st.st_mode):
         raise _refused(out, "is a symbolic link: segc does not write through links",
@@ -172,8 +180,8 @@ def _safely(ours: Callable[[Path], bool], out: Path) -> bool:
 
 def _refused(out: Path, why: str, hint: str) -> SegcError:
     return SegcError(Diagnostic("E822", f"`{display_path(out)}` {why}", file=display_path(out),
-                                hints=(hint, "segc never replaces segc.yml, a .seg file, a data file or "
-                                             "anything it did not write itself")))
+                                hints=(hint, "segc replaces only files and folders it wrote itself (README: "
+                                             "What segc writes)")))
 
 
 _HINTS = {
