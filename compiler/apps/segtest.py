@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segc.check.targets import BRANCH, SEGMENT, Takes
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, read_source
 from segc.front.source import Span
@@ -34,6 +35,7 @@ from segc.front.yamlpos import Located, load_yaml
 from segc.run.memory import IN_MEMORY, create_tables, open_memory, table_parts
 
 ENGINES = IN_MEMORY  # no warehouse: the engines that hold a database in memory
+EXPECT = Takes("`expect:`", frozenset({SEGMENT, BRANCH}), None)  # members of one segment or branch
 TOP_KEYS = ("as_of", "description", "defaults", "rows", "expect")
 
 
@@ -434,20 +436,14 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
     if not isinstance(expect, dict) or not expect:
         err(("expect",), "`expect:` maps segment names to lists of member keys", value=True)
         return {}
-    checked = project.checked
     out = {}
     for name, keys in expect.items():
         name_s = str(name)
         where = ("expect", name)
-        if name_s in checked.segmentations:
-            branches = ", ".join(f"`{name_s}.{b}`" for b, _p in checked.segmentations[name_s].branches)
-            err(where, f"`{name_s}` is a segmentation: expect its branches one by one", f"write {branches}",
-                code="E805")
-            continue
-        if name_s not in checked.segments:
-            close = suggest(name_s, list(checked.segments))
-            err(where, f"unknown segment `{name_s}`", code="E805",
-                *([f"did you mean `{close}`?"] if close else ["segments: " + ", ".join(list(checked.segments)[:20])]))
+        try:
+            project.target(name_s, EXPECT)
+        except SegcError as e:  # the resolver's words, at the key of the test file
+            err(where, e.diagnostics[0].message, *e.diagnostics[0].hints, code="E805")
             continue
         if keys is None:
             keys = []
