@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from segc.backend.dialects import DIALECTS
-from segc.cli.plain import fail, load, load_targets  # noqa: F401 (the commands import them from here)
+from segc.cli.plain import fail, load, load_folder, load_targets  # noqa: F401 (the commands import them from here)
 from segc.front.errors import SegcError
 
 ProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", help="Project folder (default: the nearest folder upward holding segc.yml).")]

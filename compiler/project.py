@@ -67,6 +67,18 @@ def load_targets(words: list[str], project: Path | None = None, params: dict[str
     return loaded, names
 
 
+def load_folder(path: Path | None, project: Path | None, what: str, params: dict[str, str] | None = None,
+                as_of=None) -> Project:
+    """The project of a command that takes a project folder and no names (`segc check
+    DIR`): with --project given too, a word that is not a folder would be ignored, so it
+    is E011 instead (`segc check quadrant -p DIR` checks the whole project, not quadrant)."""
+    if path is not None and project is not None and not Path(path).is_dir():
+        raise SegcError(Diagnostic("E011", f"{what} takes a project folder, and `{path}` is not one",
+                                   hints=(f"{what} works on the whole project (--project {project}): "
+                                          f"drop `{path}`",)))
+    return load_project(project or path or Path("."), params=params, as_of=as_of)
+
+
 def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
                  as_of: str | dt.date | None = None, segments: bool = True) -> Project:
     """Load and check a project; raises SegcError carrying every diagnostic. With

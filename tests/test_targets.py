@@ -204,15 +204,22 @@ def test_did_you_mean_in_expressions_considers_branches(retail, expr, hint):
     assert d.code == "E201" and hint in (d.label or "") + " ".join(d.hints)
 
 
-def test_readme_quick_tour_runs():
-    # the tour's commands (targets of every kind, -e) as the README shows them
+def test_readme_quick_tour_runs(tmp_path, monkeypatch):
+    # the tour's commands (targets of every kind, -e, init) as the README shows them
     import shlex
 
     text = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
     tour = text.split("## Quick tour", 1)[1].split("```console", 1)[1].split("```", 1)[0]
     lines = [ln[2:] for ln in tour.splitlines() if ln.startswith("$ segc ")]
     assert any(" -e " in ln for ln in lines) and any("segc count quadrant" in ln for ln in lines)
+    monkeypatch.chdir(tmp_path)  # `segc init my_segments` writes here
     for line in lines:
-        args = [a.replace("examples/retail", str(EXAMPLE)) for a in shlex.split(line, comments=True)[1:]]
-        result = CliRunner().invoke(app, args)
-        assert result.exit_code == 0, (line, result.output)
+        words = [a.replace("examples/retail", str(EXAMPLE)) for a in shlex.split(line, comments=True)]
+        command: list[str] = []
+        for word in [*words, "&&"]:  # `a && b`: each in turn
+            if word != "&&":
+                command.append(word)
+                continue
+            result = CliRunner().invoke(app, command[1:])
+            assert result.exit_code == 0, (line, result.output)
+            command = []

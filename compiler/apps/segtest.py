@@ -135,6 +135,12 @@ def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str
                                    hints=("add tests/<name>.yml with `rows:` and `expect:` (see `segc test --help`)",)))
     parsed, diags = [], []
     for path in paths:
+        if not (path.suffix in (".yml", ".yaml") and path.is_file()):
+            # a segment name, or a mistyped file: segments are named in a file's `expect:`
+            diags.append(Diagnostic("E806", f"`{path}` is neither a project folder nor a test file (.yml)",
+                                    hints=("give test files (tests/*.yml) or a project folder; a test names its "
+                                           "segments under `expect:`",)))
+            continue
         try:
             parsed.append(parse_test_file(project, path))
         except SegcError as e:
