@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer, col, flag, ident
-from segc.check.targets import SEGMENTATION, WHOLE, Takes, Target
+from segc.check.targets import BRANCH, SEGMENTATION, WHOLE, Takes, Target
 from segc.front.errors import Diagnostic, SegcError
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class SegmentCount:
     count: int
     share: float  # of the population
     min_size: int | None = None
+    kind: str = "segment"  # or branch, expression (check/targets.py)
 
     @property
     def too_small(self) -> bool:
@@ -51,7 +52,7 @@ class CountResult:
     @property
     def empty_branches(self) -> list[str]:
         """Segmentation branches (`name.branch`) that no one is in: a useless tier."""
-        return [s.name for s in self.segments if "." in s.name and s.count == 0]
+        return [s.name for s in self.segments if s.kind == BRANCH and s.count == 0]
 
     def to_dict(self) -> dict:
         return {"as_of": self.as_of, "population": self.population,
@@ -75,7 +76,7 @@ def count(project: Project, names: list[str] | None = None, as_of=None) -> Count
     row = project.run(project.counts_query(targets, as_of, nullable))[0]
     population = row[0]
     segments = [SegmentCount(t.name, int(c or 0), (int(c or 0) / population) if population else 0.0,
-                             t.min_size) for t, c in zip(targets, row[1:1 + len(targets)])]
+                             t.min_size, t.kind) for t, c in zip(targets, row[1:1 + len(targets)])]
     missing = {f: 1 - present / population for f, present in zip(nullable, row[1 + len(targets):])
                if population and 1 - present / population > MISSING_WARNING}
     effective = project.as_of if as_of is None else project.as_of_date(as_of)

@@ -223,3 +223,11 @@ def test_readme_quick_tour_runs(tmp_path, monkeypatch):
             result = CliRunner().invoke(app, command[1:])
             assert result.exit_code == 0, (line, result.output)
             command = []
+
+
+def test_an_empty_expression_is_no_empty_branch():
+    # its text holds a dot (`100000.5`): it was taken for a segmentation branch (W741)
+    result = cli("count", "-e", "basket_avg > 100000.5")
+    assert result.exit_code == 0, result.output
+    assert "W741" not in result.stderr
+    assert "W741" in cli("count", "-e", "age > 1", "quadrant.frequent_big", "--as-of", "1990-01-01").stderr
