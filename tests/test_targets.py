@@ -231,3 +231,10 @@ def test_an_empty_expression_is_no_empty_branch():
     assert result.exit_code == 0, result.output
     assert "W741" not in result.stderr
     assert "W741" in cli("count", "-e", "age > 1", "quadrant.frequent_big", "--as-of", "1990-01-01").stderr
+
+
+def test_an_expression_given_as_a_name_points_at_e():
+    result = cli("count", "age > 30")
+    assert result.exit_code == 1
+    assert "error[E212]: `age > 30` is not a segment name" in result.stderr
+    assert "-e 'age > 30'" in result.stderr

@@ -9,6 +9,7 @@ defined (with a did-you-mean over every definition and feature), E011 for a kind
 command cannot take."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -17,6 +18,7 @@ from segc.check.definitions import Checked, Definition
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 
+EXPRESSION_LIKE = re.compile(r"[\s<>=!()\[\]\"']")  # what no name holds: spaces, operators
 SEGMENT, BRANCH, SEGMENTATION, EXPRESSION = "segment", "branch", "segmentation", "expression"
 WHOLE, BRANCHES = "whole", "branches"  # what a segmentation becomes, when a command takes one
 
@@ -111,6 +113,9 @@ def _refused(checked: Checked, target: Target, takes: Takes) -> Diagnostic:
 def unknown(checked: Checked, features: Iterable[str], name: str) -> Diagnostic:
     """E212 for a name that is no definition: the closest of every definition (segments,
     segmentations, branches) and feature; for `seg.nosuch`, the closest of seg's branches."""
+    if EXPRESSION_LIKE.search(name):  # `segc count "age > 30"`: an expression, not a name
+        return Diagnostic("E212", f"`{name}` is not a segment name",
+                          hints=(f"an ad-hoc expression is given with -e: -e '{name}'",))
     left, dot, right = name.partition(".")
     if dot and left in checked.segmentations:
         branches = [b for b, _p in checked.segmentations[left].branches]
