@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from segc import __version__
-from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, preview, report, score, test
+from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, preview, report, score, test
 
 app = typer.Typer(
     name="segc",
@@ -44,6 +44,8 @@ def main_callback(
 
 
 # the commands, in the order `segc --help` lists them (Typer lists the score group last)
+app.command(short_help="Create a new project that runs at once (segc.yml, sample data, a segment, a test).")(
+    init.init)
 app.command()(check.check)
 app.command()(compile.compile)
 app.command()(preview.count)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from segc.backend.dialects import DIALECTS
-from segc.cli.plain import fail, load, load_targets  # noqa: F401 (the commands import them from here)
+from segc.cli.plain import fail, load, load_folder, load_targets  # noqa: F401 (the commands import them from here)
 from segc.front.errors import SegcError
 
 ProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", help="Project folder (default: the nearest folder upward holding segc.yml).")]
@@ -20,6 +20,8 @@ EngineOpt = Annotated[str, typer.Option("--engine", help="Where to run: duckdb (
 DsnOpt = Annotated[Optional[str], typer.Option("--dsn", envvar="SEGC_DSN", show_default=False, show_envvar=True, help="PostgreSQL connection string (never printed).")]
 MasterOpt = Annotated[Optional[str], typer.Option("--master", help="Spark master URL (default: local[*]).")]
 DialectOpt = Annotated[Optional[str], typer.Option("--dialect", "-d", help=", ".join(DIALECTS) + " (default: the project's).")]
+ExpressionOpt = Annotated[Optional[str], typer.Option("--expression", "-e", help="An ad-hoc expression instead of a named segment (as `segc compile -e`).")]
+ExpressionsOpt = Annotated[Optional[list[str]], typer.Option("--expression", "-e", help="An ad-hoc expression, as `segc compile -e` takes (repeatable; with or without names).")]
 ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Override a parameter: --param name=value (repeatable).")]
 
 
@@ -38,6 +40,21 @@ def one_project(targets, project, param, as_of, format, engine="duckdb", dsn=Non
     p, names = load_targets(targets, project, param, as_of)
     use_engine(p, engine, dsn, master)
     return p, names
+
+
+def ad_hoc(p, expressions: list[str] | None, show_warnings: bool) -> list:
+    """The targets of `-e` expressions (checked as `segc compile -e` checks one), their
+    warnings on stderr when `show_warnings`; or the diagnostics and exit 1."""
+    try:
+        found = [p.expression(text) for text in expressions or []]
+    except SegcError as e:
+        fail(e)
+    warnings = [d for t in found for d in t.warnings]
+    if warnings and show_warnings:
+        from segc.front.errors import render_text
+
+        typer.echo(render_text(warnings), err=True)
+    return found
 
 
 def use_engine(p, engine: str, dsn: str | None, master: str | None) -> None:

@@ -459,7 +459,9 @@ def test_build_selected_names(project, tmp_path):
     assert sorted(result.files) == ["at_risk.sql", "manifest.json", "quadrant.sql"]
     with pytest.raises(segc.SegcError) as e:
         build(project, "select", tmp_path / "out", names=["quadrant.frequent_big"])
-    assert e.value.diagnostics[0].code == "E212"
+    # a known name of a kind build cannot take: E011 (as every command), naming the whole
+    assert e.value.diagnostics[0].code == "E011"
+    assert e.value.diagnostics[0].hints == ("give `quadrant`",)
 
 
 # ---- command line --------------------------------------------------------------------

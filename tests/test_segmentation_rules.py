@@ -305,5 +305,8 @@ def test_transitions_bad_dates(args, fragments):
 def test_transitions_of_a_segment_is_an_error():
     result = cli("transitions", "loyal_big_basket", "--from", START, "--to", END, "-p", str(EXAMPLE))
     assert result.exit_code == 1
-    assert "error[E212]: unknown segmentation `loyal_big_basket`" in result.stderr
+    # a segment is known, just not what transitions take: E011 (E212 said "unknown")
+    assert "error[E011]: `loyal_big_basket` is a segment: segc transitions takes a segmentation" in result.stderr
     assert "segmentations: quadrant, rfm, value_tier" in result.stderr
+    unknown = cli("transitions", "valu_tier", "--from", START, "--to", END, "-p", str(EXAMPLE))
+    assert unknown.exit_code == 1 and "error[E212]" in unknown.stderr and "did you mean `value_tier`?" in unknown.stderr

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import ProjectOpt, check_format, fail, load
+from segc.cli.common import ProjectOpt, check_format, fail, load_folder
 from segc.front.errors import SegcError
 
 
@@ -29,7 +29,7 @@ def check(
     from segc.front.errors import render_github, render_json, render_text
 
     check_format(format, ("text", "json", "github"))
-    p = load(project or path, fmt=format)
+    p = load_folder(path, project, "segc check", fmt=format)
     if data:
         try:
             problems = p.check_data()

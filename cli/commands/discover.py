@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, check_format, fail, load, progress
+from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, check_format, fail, load_folder, progress
 from segc.front.errors import SegcError
 
 
@@ -40,7 +40,7 @@ def discover(
       segc discover -p examples/retail --features purchases_365d,basket_avg --k 4 --out examples/retail/segments/discovered.seg
     """
     check_format(format, ("text", "json"))
-    p = load(project or path, param, as_of, fmt="text")
+    p = load_folder(path, project, "segc discover", param, as_of)
     from segc.apps.discover import discover as discover_segments
     from segc.apps.discover import write
 

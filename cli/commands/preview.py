@@ -7,13 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from segc.cli.common import (
-    AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load_targets,
-    one_project, progress, use_engine)
+    AsOfOpt, DsnOpt, EngineOpt, ExpressionOpt, ExpressionsOpt, MasterOpt, ParamOpt, ProjectOpt, ad_hoc,
+    check_format, fail, load_targets, one_project, progress, use_engine)
 from segc.front.errors import SegcError
 
 
 def count(
-    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: every segment).")] = None,
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names; a segmentation counts as its branches (default: every segment).")] = None,
+    expression: ExpressionsOpt = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv. json/csv print only data.")] = "table",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
@@ -30,9 +31,14 @@ def count(
       segc count examples/retail
 
       segc count loyal_big_basket at_risk --format json
+
+      segc count quadrant -p examples/retail    # a segmentation: one row per branch
+
+      segc count -e 'age >= 30 and email_optin' -p examples/retail
     """
     check_format(format, ("table", "json", "csv"))
     p, names = load_targets(targets or [], project, param, as_of)
+    names += ad_hoc(p, expression, format == "table")
     use_engine(p, engine, dsn, master)
     try:
         with progress(format == "table", "counting"):
@@ -57,7 +63,8 @@ def count(
 
 
 def sample(
-    targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A segment or branch name (and optionally a project folder).")] = None,
+    expression: ExpressionOpt = None,
     n: Annotated[int, typer.Option("-n", min=1, help="How many members to show.")] = 20,
     format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     as_of: AsOfOpt = None,
@@ -69,18 +76,23 @@ def sample(
 ) -> None:
     """Show members of a segment with the features it uses (sensitive ones masked).
 
-    Example: segc sample at_risk -p examples/retail -n 5
+    Examples:
+
+      segc sample at_risk -p examples/retail -n 5
+
+      segc sample -e 'basket_avg > 500' -p examples/retail -n 5
     """
-    p, names = one_project(targets, project, param, as_of, format, engine, dsn, master)
+    p, names = one_project(targets or [], project, param, as_of, format, engine, dsn, master)
+    names += ad_hoc(p, [expression] if expression is not None else [], format == "table")
     if len(names) != 1:
-        raise typer.BadParameter("give exactly one segment name")
+        raise typer.BadParameter("give exactly one segment name, or -e EXPRESSION")
     try:
         result = p.sample(names[0], n)
     except SegcError as e:
         fail(e)
     from segc.cli.printers.preview import print_sample
 
-    print_sample(result, format, title=f"{names[0]} (first {n} by key)")
+    print_sample(result, format, title=f"{result.name} (first {n} by key)")
     if result.masked and format == "table":
         typer.echo("masked (sensitive): " + ", ".join(result.masked), err=True)
 
@@ -110,7 +122,8 @@ def overlap(
 
 
 def profile(
-    targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
+    targets: Annotated[Optional[list[str]], typer.Argument(help="Segment names, a segmentation (its branches side by side), and optionally a project folder.")] = None,
+    expression: ExpressionsOpt = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
@@ -120,16 +133,26 @@ def profile(
     master: MasterOpt = None,
 ) -> None:
     """Profile a segment against the population: mean, stddev, missing share; top values.
+    Several segments, or a segmentation's branches, are shown side by side.
 
-    Example: segc profile loyal_big_basket -p examples/retail
+    Examples:
+
+      segc profile loyal_big_basket -p examples/retail
+
+      segc profile value_tier -p examples/retail      # each branch side by side
+
+      segc profile -e 'age >= 60' -p examples/retail
     """
-    p, names = one_project(targets, project, param, as_of, format, engine, dsn, master)
-    if len(names) != 1:
-        raise typer.BadParameter("give exactly one segment name")
+    p, names = one_project(targets or [], project, param, as_of, format, engine, dsn, master)
+    names += ad_hoc(p, expression, format == "table")
+    if not names:
+        raise typer.BadParameter("give a segment name, a segmentation or -e EXPRESSION")
     try:
-        result = p.profile(names[0])
+        result = p.profiles(names)
     except SegcError as e:
         fail(e)
+    if len(result.profiles) == 1:  # one segment: its profile, as it always was
+        result = result.profiles[0]
     from segc.cli.printers.preview import print_profile
 
     print_profile(result, format)

@@ -70,6 +70,9 @@ def print_profile(result, fmt: str) -> None:
     if fmt in ("json", "csv"):
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
         return
+    if hasattr(result, "profiles"):
+        _print_side_by_side(result.profiles)
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -90,6 +93,52 @@ def print_profile(result, fmt: str) -> None:
             t.add_column(col, justify="left" if col == "value" else "right")
         for value, share_in, share_pop in c.values:
             t.add_row("—" if value is None else str(value), f"{share_in:.1%}", f"{share_pop:.1%}")
+        console.print(t)
+
+
+def _print_side_by_side(profiles) -> None:
+    """Several profiles (a segmentation's branches): one column per segment, then the
+    population; numbers by mean (missing share below), values by share."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console, first = Console(), profiles[0]
+    # a segmentation's branches are headed by the branch alone (the title names it)
+    prefixes = {p.name.partition(".")[0] for p in profiles if "." in p.name}
+    whole = prefixes.pop() if len(prefixes) == 1 and all("." in p.name for p in profiles) else None
+    heads = [p.name.partition(".")[2] if whole else p.name for p in profiles]
+
+    def num(v, pct=False):
+        return "—" if v is None else (f"{v:.0%}" if pct else f"{v:,.2f}")
+
+    # a feature shown for one segment may be masked (sensitive) for another: by name
+    numeric = [{n.feature: n for n in p.numeric} for p in profiles]
+    rows = {n.feature: n for p in profiles for n in p.numeric}
+    table = Table(title=f"{whole + ': ' if whole else ''}mean (missing) of {first.population:,} in the population",
+                  title_justify="left")
+    table.add_column("feature", no_wrap=True)
+    for head, p in zip(heads, profiles):
+        table.add_column(f"{head}\n{p.size:,}", justify="right")
+    table.add_column("population", justify="right")
+    for feature, n in rows.items():
+        cells = [f"{num(m[feature].mean)} ({num(m[feature].missing, True)})" if feature in m else "masked"
+                 for m in numeric]
+        table.add_row(feature, *cells, f"{num(n.population_mean)} ({num(n.population_missing, True)})")
+    console.print(table)
+    categorical = [{c.feature: c for c in p.categorical} for p in profiles]
+    for feature in {c.feature: None for p in profiles for c in p.categorical}:
+        t = Table(title=feature, title_justify="left")
+        t.add_column("value")
+        for head in heads:
+            t.add_column(head, justify="right")
+        t.add_column("population", justify="right")
+        shares = [{value: share for value, share, _pop in m[feature].values} if feature in m else None
+                  for m in categorical]
+        population = {value: pop for m in categorical if feature in m for value, _share, pop in m[feature].values}
+        for value, pop in population.items():  # each segment's top values, in order of appearance
+            t.add_row("—" if value is None else str(value),
+                      *("masked" if s is None else f"{s[value]:.1%}" if value in s else "" for s in shares),
+                      f"{pop:.1%}")
         console.print(t)
 
 

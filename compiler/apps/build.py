@@ -22,6 +22,7 @@ from segc.front import ast
 from segc.front.files import check_output, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.render import render
+from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
 from segc.backend.dialects import DIALECTS
 
 TEMPLATES = ("select", "view", "table", "members", "dbt")
@@ -36,6 +37,8 @@ TEMPLATE_FILES = {
     "members": ("members.sql.j2",),
     "dbt": ("dbt_model.sql.j2", "dbt_sources.yml.j2", "dbt_schema.yml.j2"),
 }
+# a segmentation builds whole (one file: key and branch); a branch is built with it
+BUILD = Takes("segc build", frozenset({SEGMENT, SEGMENTATION}), WHOLE)
 SEGMENT_COLUMN = "segment"  # the label/segment-name column of segmentations and members
 
 
@@ -98,17 +101,7 @@ class _Builder:
                     found.append((node.name, "segmentation", node))
         if names:
             known = {n: (n, k, node) for n, k, node in found}
-            missing = [n for n in names if n not in known]
-            if missing:
-                diags = []
-                for n in missing:
-                    close = suggest(n, list(known))
-                    hint = f"did you mean `{close}`?" if close else "build takes segment and segmentation names"
-                    if "." in n:
-                        hint = "a branch is built with its segmentation: give `" + n.split(".")[0] + "`"
-                    diags.append(Diagnostic("E212", f"unknown segment `{n}`", hints=(hint,)))
-                raise SegcError(diags)
-            found = [known[n] for n in dict.fromkeys(names)]
+            found = [known[n] for n in dict.fromkeys(t.name for t in self.project.targets(names, BUILD))]
         return found
 
     def run(self, names: list[str] | None) -> tuple[dict[str, bytes], dict]:

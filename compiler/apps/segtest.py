@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segc.check.targets import BRANCH, SEGMENT, Takes
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, read_source
 from segc.front.source import Span
@@ -34,6 +35,7 @@ from segc.front.yamlpos import Located, load_yaml
 from segc.run.memory import IN_MEMORY, create_tables, open_memory, table_parts
 
 ENGINES = IN_MEMORY  # no warehouse: the engines that hold a database in memory
+EXPECT = Takes("`expect:`", frozenset({SEGMENT, BRANCH}), None)  # members of one segment or branch
 TOP_KEYS = ("as_of", "description", "defaults", "rows", "expect")
 
 
@@ -133,6 +135,12 @@ def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str
                                    hints=("add tests/<name>.yml with `rows:` and `expect:` (see `segc test --help`)",)))
     parsed, diags = [], []
     for path in paths:
+        if not (path.suffix in (".yml", ".yaml") and path.is_file()):
+            # a segment name, or a mistyped file: segments are named in a file's `expect:`
+            diags.append(Diagnostic("E806", f"`{path}` is neither a project folder nor a test file (.yml)",
+                                    hints=("give test files (tests/*.yml) or a project folder; a test names its "
+                                           "segments under `expect:`",)))
+            continue
         try:
             parsed.append(parse_test_file(project, path))
         except SegcError as e:
@@ -434,20 +442,14 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
     if not isinstance(expect, dict) or not expect:
         err(("expect",), "`expect:` maps segment names to lists of member keys", value=True)
         return {}
-    checked = project.checked
     out = {}
     for name, keys in expect.items():
         name_s = str(name)
         where = ("expect", name)
-        if name_s in checked.segmentations:
-            branches = ", ".join(f"`{name_s}.{b}`" for b, _p in checked.segmentations[name_s].branches)
-            err(where, f"`{name_s}` is a segmentation: expect its branches one by one", f"write {branches}",
-                code="E805")
-            continue
-        if name_s not in checked.segments:
-            close = suggest(name_s, list(checked.segments))
-            err(where, f"unknown segment `{name_s}`", code="E805",
-                *([f"did you mean `{close}`?"] if close else ["segments: " + ", ".join(list(checked.segments)[:20])]))
+        try:
+            project.target(name_s, EXPECT)
+        except SegcError as e:  # the resolver's words, at the key of the test file
+            err(where, e.diagnostics[0].message, *e.diagnostics[0].hints, code="E805")
             continue
         if keys is None:
             keys = []

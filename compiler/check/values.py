@@ -83,7 +83,10 @@ class Values:
                 self.error("E201", f"unknown name `{node.name}`", node.span,
                            "missing values are tested with `x is missing` / `x is present`")
                 raise Reported
-            candidates = list(self.schema.features) + list(self.defs) + list(self.schema.scores)
+            # every definition: a branch too (`champions` -> `rfm.champions`)
+            branches = [f"{n}.{b.name}" for n, (d, _f) in self.defs.items() if isinstance(d, ast.Segmentation)
+                        for b in d.branches]
+            candidates = list(self.schema.features) + list(self.defs) + branches + list(self.schema.scores)
             close = suggest(node.name, candidates)
             what = "feature or segment"
             self.error("E201", f"unknown {what} `{node.name}`", node.span,

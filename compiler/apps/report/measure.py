@@ -23,9 +23,11 @@ from segc.front import ast
 from segc import ir
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.check.kpis import Kpi
+from segc.check.targets import Takes
 from segc.backend.lower import Lowerer, col, flag, ident
 from segc.schema.segc_yml import parse_window
 
+REPORT = Takes("segc report")  # a segmentation reports as its branches, one row each
 POPULATION = "(population)"  # the row of the whole population (every customer of it)
 
 
@@ -310,9 +312,8 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
                  periods: int = DEFAULT_PERIODS) -> Report:
     """Sizes, shares and KPIs of segments at the as-of and one period earlier (by a
     dimension), and their sizes over the last `periods` as-of dates. Raises SegcError."""
-    names = project.segment_names if not names else list(dict.fromkeys(names))
-    for n in names:
-        project.definition(n)
+    targets = list({t.name: t for t in project.targets(names or project.segment_names, REPORT)}.values())
+    names = [t.name for t in targets]
     if not names:
         raise SegcError(Diagnostic("E211", "there are no segments to report on",
                                    hints=("define segments in segments/*.seg",)))
@@ -328,7 +329,7 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
         current = _today(project)
     dates = [ir.shift_date(current, -k * step.amount, step.unit) for k in range(periods)]
     segments = [POPULATION, *names]
-    preds = [ir.TRUE] + [project.definition(n).pred for n in names]
+    preds = [ir.TRUE] + [t.pred for t in targets]
 
     now = _run(project, preds, chosen, by, dates[0])
     before = _run(project, preds, chosen, by, dates[1])
