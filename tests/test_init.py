@@ -59,4 +59,4 @@ def test_init_write_error_is_coded(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("x")
     result = cli("init", blocked / "sub")  # its parent is a file
-    assert result.exit_code == 1 and "error[E961]" in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 1 and "error[E824]" in result.stderr and "Traceback" not in result.output

@@ -28,17 +28,13 @@ def init_project(folder: Path) -> Scaffold:
     _refuse(folder)
     files = {rel: (TEMPLATE / rel).read_bytes() for rel in FILES}
     files["segc.yml"] = files["segc.yml"].replace(b"@NAME@", project_name(folder).encode())
-    try:
-        if folder.exists():
-            # an empty folder is written into, not swapped: it may be the current folder
-            for rel, data in files.items():
-                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(folder / rel, data)
-        else:  # all or nothing
-            replace_folder(folder, files, refuse=_refuse)
-    except OSError as e:
-        raise SegcError(Diagnostic("E961", f"cannot write the project: {e.strerror or e}",
-                                   file=display_path(folder))) from None
+    # the one writer turns a file-system error into E824, nothing half-written
+    if folder.exists():
+        # an empty folder is written into, not swapped: it may be the current folder
+        for rel, data in files.items():
+            write_atomic(folder / rel, data, parents=True)
+    else:  # all or nothing
+        replace_folder(folder, files, refuse=_refuse)
     return Scaffold(folder, FILES)
 
 
