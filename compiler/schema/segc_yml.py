@@ -12,6 +12,7 @@ from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
 from segc.backend.dialects import DIALECTS
+from segc.schema.sql_feature import columns_read, parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -332,6 +333,7 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
             broken.add(name)
             features.pop(name, None)
 
+    _check_sql_columns(m, sources, features, loc, diags, broken)
     _check_sensitive_columns(features, m.base, err)
 
     params = {}
@@ -353,10 +355,8 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
 
 def _reads(f: FeatureDef, base: str) -> set[tuple[str, str]]:
     """The (source, column) pairs a feature reads (its column, its `sql:`'s columns)."""
-    from sqlglot import exp
-
     if f.kind == "sql":
-        return {(base, c.name.casefold()) for c in f.sql.find_all(exp.Column)} if f.sql is not None else set()
+        return {(base, c.casefold()) for c in columns_read(f.sql)} if f.sql is not None else set()
     return {(f.source or base, f.column.casefold())} if f.column else set()
 
 
@@ -458,18 +458,33 @@ def _agg_feature(name, f, m, loc: Located, err, common) -> FeatureDef | None:
 
 
 def _sql_feature(name, f, loc: Located, diags, common) -> FeatureDef:
-    import sqlglot
-    from sqlglot.errors import ParseError
-
-    path = ("features", name, "sql")
-    try:
-        tree = sqlglot.parse_one(f.sql, read=f.sql_dialect)
-    except (ParseError, ValueError) as e:
-        msg = str(e).split("\n")[0]
-        diags.append(Diagnostic("E006", f"feature `{name}`: its `sql:` does not parse as {f.sql_dialect} SQL",
-                                loc.span(path), hints=(msg,)))
-        tree = None
+    tree, problem = parse_sql_feature(name, f.sql, f.sql_dialect, loc.span(("features", name, "sql")))
+    if problem is not None:
+        diags.append(problem)
     return FeatureDef(kind="sql", nullable=f.nullable, sql=tree, **common)
+
+
+def base_columns(m, sources: dict[str, SourceDef]) -> set[str]:
+    """The base columns segc knows: the base's `columns:`, `key:` and `time:`, the
+    project's key, and the `column:` of every base feature."""
+    base = sources.get(m.base)
+    known = {m.key} | ({c for c in (base.key, base.time) if c} | set(base.columns) if base else set())
+    for name, f in m.features.items():
+        if f.from_ is None and f.sql is None:
+            known.add(f.column or name)
+    return known
+
+
+def _check_sql_columns(m, sources, features: dict[str, FeatureDef], loc: Located, diags, broken) -> None:
+    """Every column an `sql:` feature reads must be one segc knows (sql_feature.py)."""
+    known = base_columns(m, sources)
+    for name, f in list(features.items()):
+        if f.kind == "sql" and f.sql is not None:
+            unknown = unresolved_columns(f.sql, known)
+            if unknown:
+                diags.append(unresolved_diagnostic(name, unknown, known, loc.span(("features", name, "sql"))))
+                broken.add(name)
+                features.pop(name)
 
 
 def coerce_param(type_: str, value) -> object:
