@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer, col, flag, ident
+from segc.check.policy import allowed_features
 from segc.front.errors import Diagnostic, SegcError, suggest
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def feature_matrix(project: Project, features: list[str], as_of=None):
 def visible(project: Project, name: str, features) -> list[str]:
     """Features safe to show for a segment: sensitive ones only when it allows them."""
     allowed = project.checked.segments[name].sensitive if name in project.checked.segments else {}
-    return [f for f in features if not project.schema.features[f].sensitive or f in allowed]
+    return allowed_features(project.schema, features, allowed)
 
 
 def sample(project: Project, name: str, n: int = 20, as_of=None) -> Sample:

@@ -12,7 +12,8 @@ from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
 from segc.backend.dialects import DIALECTS
-from segc.schema.sql_feature import columns_read, parse_sql_feature, unresolved_columns, unresolved_diagnostic
+from segc.schema.physical import Sensitivity, mark_features, sensitivity
+from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -107,6 +108,7 @@ PLAIN_FIELDS = {
     "source": {
         "table": ("table", _STR, None), "path": ("path", _STR, None), "key": ("key", _STR, None),
         "time": ("time", _STR, None), "columns": ("columns", _columns, {}),
+        "sensitive": ("sensitive", lambda v: tuple(v) if _list_of(str)(v) is not _BAD else _BAD, ()),
     },
     "feature": {
         "type": ("type", _TYPE, REQUIRED), "description": ("description", _STR, ""),
@@ -177,6 +179,7 @@ class SourceDef:
     time: str | None
     columns: dict[str, str]
     span: Span | None = None
+    sensitive: tuple[str, ...] = ()  # columns declared sensitive (physical.py)
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,10 @@ class Schema:
     kpis: dict[str, KpiDef] = field(default_factory=dict)
     scores: dict[str, ScoreDef] = field(default_factory=dict)
     broken: frozenset[str] = frozenset()  # features left out for a problem in segc.yml
+    sensitivity: Sensitivity | None = field(default=None, repr=False)  # physical.py
+
+    def is_sensitive_column(self, source: str, column: str) -> bool:
+        return self.sensitivity is not None and self.sensitivity.is_sensitive(source, column)
 
     def key_span(self, *path) -> Span | None:
         return self.located.span(tuple(path)) if self.located else None
@@ -261,7 +268,7 @@ def parse_window(text: str) -> ast.Duration | None:
     return ast.Duration(int(m.group(1)), m.group(2)) if m else None
 
 
-def load_schema(source: Source) -> tuple[Schema, list[Diagnostic]]:
+def load_schema(source: Source, root=None) -> tuple[Schema, list[Diagnostic]]:
     """The schema and the problems of segc.yml. A feature with a problem is left out of
     the schema and named in `broken`, so that the segments are still checked (and their
     uses of it not reported again); only a document without a usable shape raises."""
@@ -274,7 +281,7 @@ def load_schema(source: Source) -> tuple[Schema, list[Diagnostic]]:
         from segc.schema.segc_yml_pydantic import validate
 
         model, diags, broken = validate(located)
-    schema, problems = _build(model, located, broken)
+    schema, problems = _build(model, located, broken, root)
     return schema, diags + problems
 
 
@@ -283,9 +290,10 @@ def _text(located: Located, path: tuple, value: str) -> Text:
     return Text(value, span, exact)
 
 
-def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]:
+def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[Diagnostic]]:
     """`m`: the document as read (read_plain's namespaces, or pydantic's models: the same
-    attributes); `broken`: the features already left out (their entry did not validate)."""
+    attributes); `broken`: the features already left out (their entry did not validate);
+    `root`: the project folder, where `path:`s are resolved (physical.py)."""
     diags: list[Diagnostic] = []
 
     def err(path, message, *hints, code="E005"):
@@ -294,7 +302,7 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
     sources = {}
     for name, s in m.sources.items():
         sources[name] = SourceDef(name, s.table or name, s.path, s.key, s.time, dict(s.columns),
-                                  loc.span(("sources", name)))
+                                  loc.span(("sources", name)), tuple(s.sensitive))
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
     if m.base not in sources:
@@ -334,7 +342,8 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
             features.pop(name, None)
 
     _check_sql_columns(m, sources, features, loc, diags, broken)
-    _check_sensitive_columns(features, m.base, err)
+    found = sensitivity(sources, features, m.base, root)
+    features = mark_features(features, m.base, found)
 
     params = {}
     for name, p in m.params.items():
@@ -350,27 +359,7 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
     scores = _scores(m, loc, err, features)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
-                  broken=frozenset(broken)), diags
-
-
-def _reads(f: FeatureDef, base: str) -> set[tuple[str, str]]:
-    """The (source, column) pairs a feature reads (its column, its `sql:`'s columns)."""
-    if f.kind == "sql":
-        return {(base, c.casefold()) for c in columns_read(f.sql)} if f.sql is not None else set()
-    return {(f.source or base, f.column.casefold())} if f.column else set()
-
-
-def _check_sensitive_columns(features: dict[str, FeatureDef], base: str, err) -> None:
-    """A column that a sensitive feature reads is sensitive data under any other name:
-    `faith: {column: religion}` beside a sensitive `religion` must be sensitive too."""
-    owners = {r: name for name, f in features.items() if f.sensitive for r in _reads(f, base)}
-    for name, f in features.items():
-        for source, column in sorted(_reads(f, base)) if not f.sensitive else ():
-            owner = owners.get((source, column))
-            if owner is not None:
-                err(("features", name), f"feature `{name}` reads `{column}` of `{source}`, which the sensitive "
-                    f"feature `{owner}` reads too", f"mark `{name}` `sensitive: true` as well", code="E502")
-                break
+                  broken=frozenset(broken), sensitivity=found), diags
 
 
 def _kpis(m, loc: Located, err) -> dict[str, KpiDef]:

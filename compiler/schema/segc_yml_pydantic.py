@@ -30,6 +30,7 @@ class SourceModel(_Model):
     key: str | None = None
     time: str | None = None
     columns: dict[str, TypeName] = {}
+    sensitive: tuple[str, ...] = ()
 
 
 class FeatureModel(_Model):

@@ -23,6 +23,7 @@ from segc.front import ast
 from segc import ir
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.check.kpis import Kpi
+from segc.check.policy import sensitive_reads
 from segc.backend.lower import Lowerer, col, flag, ident
 from segc.schema.segc_yml import parse_window
 
@@ -172,7 +173,7 @@ def _check_dimension(project, by: str) -> None:
         raise SegcError(Diagnostic("E943", f"unknown feature `{by}` for --by",
                                    hints=(f"did you mean `{close}`?" if close else
                                           "--by takes a string or bool feature of segc.yml, e.g. a country",)))
-    if f.sensitive:
+    if sensitive_reads(project.schema, [by]):  # the one policy: report --by serves every segment
         raise SegcError(Diagnostic("E945", f"`{by}` is a sensitive feature: a report is never broken down by it",
                                    hints=("choose another dimension; sensitive features never appear in any output",)))
     if f.type not in ("string", "bool"):
