@@ -121,6 +121,9 @@ def profile(
 ) -> None:
     """Profile a segment against the population: mean, stddev, missing share; top values.
 
+    A value is shown only when at least `min_group` members of the population share it
+    (segc.yml, default 10); the others are added up as (other).
+
     Example: segc profile loyal_big_basket -p examples/retail
     """
     p, names = one_project(targets, project, param, as_of, format, engine, dsn, master)

@@ -138,6 +138,8 @@ PLAIN_FIELDS["project"] = {
     "name": ("name", _STR, REQUIRED), "entity": ("entity", _STR, "customer"), "base": ("base", _STR, REQUIRED),
     "key": ("key", _STR, REQUIRED), "as_of": ("as_of", _DATE, None), "dialect": ("dialect", _one_of(DIALECTS), "duckdb"),
     "population": ("population", _STR, None), "min_size": ("min_size", _size, None),
+    "min_group": ("min_group", lambda v: v if type(v) is int and v >= 1 else _BAD, 10),
+    "allow_outside_paths": ("allow_outside_paths", _BOOL, False),
     "sources": ("sources", _mapping(PLAIN_FIELDS["source"]), REQUIRED),
     "features": ("features", _mapping(PLAIN_FIELDS["feature"]), {}),
     "params": ("params", _mapping(PLAIN_FIELDS["param"]), {}),
@@ -254,6 +256,8 @@ class Schema:
     scores: dict[str, ScoreDef] = field(default_factory=dict)
     broken: frozenset[str] = frozenset()  # features left out for a problem in segc.yml
     sensitivity: Sensitivity | None = field(default=None, repr=False)  # physical.py
+    min_group: int = 10  # the fewest members sharing a value for it to be shown (profile, report --by)
+    allow_outside_paths: bool = False
 
     def is_sensitive_column(self, source: str, column: str) -> bool:
         return self.sensitivity is not None and self.sensitivity.is_sensitive(source, column)
@@ -359,7 +363,8 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     scores = _scores(m, loc, err, features)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
-                  broken=frozenset(broken), sensitivity=found), diags
+                  broken=frozenset(broken), sensitivity=found, min_group=m.min_group,
+                  allow_outside_paths=m.allow_outside_paths), diags
 
 
 def _kpis(m, loc: Located, err) -> dict[str, KpiDef]:

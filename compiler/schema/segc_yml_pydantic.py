@@ -106,6 +106,8 @@ class ProjectModel(_Model):
     dialect: Literal[DIALECTS] = "duckdb"
     population: str | None = None
     min_size: int | None = Field(default=None, ge=0)
+    min_group: int = Field(default=10, ge=1)
+    allow_outside_paths: bool = False
     sources: dict[str, SourceModel]
     features: dict[str, FeatureModel] = {}
     params: dict[str, ParamModel] = {}

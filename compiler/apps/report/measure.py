@@ -38,6 +38,17 @@ class _All:
 
 
 ALL = _All()
+
+
+class _Other:
+    """The group of every value shared by fewer than `min_group` members (segc.yml): such
+    a value may be one person's (a postcode, a name) and is never printed."""
+
+    def __repr__(self) -> str:
+        return "(other)"
+
+
+OTHER = _Other()
 MISSING = "(missing)"  # label of customers whose dimension value is missing
 DEFAULT_PERIOD = "30 days"
 DEFAULT_PERIODS = 6
@@ -132,6 +143,8 @@ class Report:
 def group_label(value) -> str:
     if value is ALL:
         return "(all)"
+    if value is OTHER:
+        return "(other)"
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -286,6 +299,14 @@ def _figures(sums: _Sums, population: int, kpis: list[Kpi]) -> Figures:
     return Figures(size, size / population if population else None, values)
 
 
+def _merge(groups: dict, small: set, n: int) -> dict:
+    """The groups with those in `small` added up into OTHER (when there are any)."""
+    out = {g: v for g, v in groups.items() if g not in small}
+    if small & set(groups):
+        out[OTHER] = _totals({g: v for g, v in groups.items() if g in small}, n)
+    return out
+
+
 def _totals(groups: dict[object, tuple[int, list[_Sums]]], n: int) -> tuple[int, list[_Sums]]:
     population, sums = 0, [_Sums() for _ in range(n)]
     for pop, per_segment in groups.values():
@@ -333,8 +354,11 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
 
     now = _run(project, preds, chosen, by, dates[0])
     before = _run(project, preds, chosen, by, dates[1])
+    small = {g for g in (*now, *before) if g is not ALL and any(0 < run[g][0] < project.schema.min_group
+                                                                for run in (now, before) if g in run)}
+    now, before = _merge(now, small, len(preds)), _merge(before, small, len(preds))
     group_values = sorted({g for g in (*now, *before) if g is not ALL},
-                          key=lambda v: (v is None, str(v) if v is not None else ""))
+                          key=lambda v: (v is OTHER, v is None, str(v) if v is not None else ""))
     empty = (0, [_Sums() for _ in preds])
     rows = []
     for i, seg in enumerate(segments):
