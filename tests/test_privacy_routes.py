@@ -55,6 +55,7 @@ def base_config() -> dict:
     config["sources"]["mirror"] = {"table": "mirror.customers", "path": "data/../data/customers.parquet",
                                    "key": "customer_id", "columns": {"religion": "string"}}
     config["features"].update(copy.deepcopy(SENSITIVE_FEATURES))
+    config["allow_outside_paths"] = True  # data/ links to one copy of the data for every project
     return config
 
 

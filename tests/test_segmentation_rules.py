@@ -49,6 +49,7 @@ def retail_copy(folder: Path, segments: str, **changes) -> Path:
             source["path"] = str(EXAMPLE / source["path"])
     config.pop("scores", None)
     config.pop("kpis", None)
+    config["allow_outside_paths"] = True  # the example's data, read where it is
     config.update(changes)
     folder.mkdir(parents=True)
     (folder / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

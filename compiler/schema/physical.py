@@ -27,6 +27,12 @@ def resolved_path(path: str, root: Path | None) -> str:
     return str((Path(root) / path).resolve())
 
 
+def outside_project(path: str, root: Path) -> bool:
+    """Whether a `path:` leaves the project folder: `..`, an absolute path, or a symlink
+    (of the file or of a folder on the way) pointing out."""
+    return not Path(resolved_path(path, root)).is_relative_to(Path(root).resolve())
+
+
 def physical_tables(sources: dict, root: Path | None) -> dict[str, str]:
     """source name -> one name per physical table: sources that share a table or a file
     (directly or through a third source) get the same name (the first source's)."""

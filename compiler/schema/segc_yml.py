@@ -12,7 +12,7 @@ from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
 from segc.backend.dialects import DIALECTS
-from segc.schema.physical import Sensitivity, mark_features, sensitivity
+from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
 from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
@@ -346,6 +346,12 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
             features.pop(name, None)
 
     _check_sql_columns(m, sources, features, loc, diags, broken)
+    if root is not None and not m.allow_outside_paths:
+        for name, s in sources.items():
+            if s.path is not None and outside_project(s.path, root):
+                err(("sources", name, "path"), f"the `path:` of source `{name}` leads outside the project folder",
+                    "keep the data inside the project (a folder such as data/), or set "
+                    "`allow_outside_paths: true` in segc.yml to read it where it is", code="E709")
     found = sensitivity(sources, features, m.base, root)
     features = mark_features(features, m.base, found)
 
