@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.test_errors import CONFIG, cli, config
+from tests.test_errors import CONFIG, cli, config, run_segc
 
 BAD_SQL = [
     ("'abc", "E006", "does not parse"),
@@ -83,3 +83,34 @@ def test_known_columns_are_the_declared_ones(make_project, monkeypatch):
     result = cli("check")
     assert result.exit_code == 0, result.output
     assert CONFIG["sources"]["customers"] == {"table": "shop.customers"}  # CONFIG untouched
+
+
+# ---- fuzz: whatever the text, a tree or a diagnostic, never an exception ----------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from segc.schema.sql_feature import parse_sql_feature, unresolved_columns  # noqa: E402
+
+PIECES = ["age", "religion", "'", '"', "$$", "/*", "*/", "--", ";", "(", ")", "[", "]", "{", "}", "*", ",",
+          " ", "\n", "SELECT", "FROM", "DROP", "TABLE", "COLUMNS", "CASE", "WHEN", "END", "AS", "->",
+          "1", "1e999", "x", ".", "::", "+", "=", ">=", "\\", "$1", "?", "@", "e'", "E'\\", "`", "\x00", "é"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
+       st.sampled_from(["duckdb", "postgres", "tsql", "bigquery", "nosuch"]))
+def test_sql_fuzz_never_raises(text, dialect):
+    tree, problem = parse_sql_feature("f", text, dialect, None)
+    assert (tree is None) != (problem is None)
+    if problem is not None:
+        assert problem.code == "E006" and problem.hints
+    else:
+        unresolved_columns(tree, {"age"})
+
+
+def test_a_statement_prints_nothing_but_the_diagnostic(make_project, monkeypatch):
+    """sqlglot warns through `logging` when it falls back to a Command: not on our stderr."""
+    root = make_project(config(features__bad={"type": "int", "sql": "DROP]"}), "segment a = bad > 1\n")
+    result = run_segc("check", cwd=root)
+    assert result.returncode == 1 and "E006" in result.stdout + result.stderr
+    assert "unsupported syntax" not in result.stdout + result.stderr

@@ -7,6 +7,7 @@ no subquery or table (which would read other tables), and only column references
 segc knows for the base (so the sensitivity of what it reads is known: DESIGN §8.5)."""
 from __future__ import annotations
 
+import logging
 import re
 
 from segc.front.errors import Diagnostic, suggest
@@ -38,6 +39,9 @@ def parse_sql_feature(name: str, text: str, dialect: str, span: Span | None):
     def problem(message: str, hint: str) -> tuple[None, Diagnostic]:
         return None, Diagnostic("E006", f"feature `{name}`: its `sql:` {message}", span, hints=(hint,))
 
+    log = logging.getLogger("sqlglot")
+    level = log.level
+    log.setLevel(logging.ERROR)  # its "falling back to a Command" warning would print the text raw
     try:
         trees = sqlglot.parse(text, read=dialect)
     except ParseError as e:
@@ -48,6 +52,8 @@ def parse_sql_feature(name: str, text: str, dialect: str, span: Span | None):
         # any of them is a text that does not parse
         detail = _ANSI.sub("", str(e).split("\n")[0]) or type(e).__name__
         return problem(f"does not parse as {dialect} SQL", detail)
+    finally:
+        log.setLevel(level)
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         return problem("must be one expression" + (f", not {len(trees)} statements" if trees else ""),
