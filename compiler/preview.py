@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer, col, flag, ident
+from segc.check.policy import allowed_features
 from segc.check.targets import BRANCH, SEGMENTATION, WHOLE, Takes, Target
 from segc.front.errors import Diagnostic, SegcError
 
@@ -121,8 +122,7 @@ def feature_matrix(project: Project, features: list[str], as_of=None):
 
 def visible(project: Project, target: Target, features) -> list[str]:
     """Features safe to show for a target: sensitive ones only when it allows them."""
-    allowed = target.sensitive
-    return [f for f in features if not project.schema.features[f].sensitive or f in allowed]
+    return allowed_features(project.schema, features, target.sensitive)
 
 
 def sample(project: Project, name: str, n: int = 20, as_of=None) -> Sample:
@@ -215,15 +215,32 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
             return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
 
         inner = project.lowerer(as_of).query(project.checked.population, select_values)
-        q = (exp.select(col("segc_value"), exp.Count(this=exp.Star()), exp.Sum(this=col("segc_in")))
-             .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("segc_values"))))
-             .group_by(col("segc_value")).order_by(exp.Ordered(this=exp.Literal.number(3), desc=True),
-                                                   exp.Ordered(this=exp.Literal.number(2), desc=True),
-                                                   col("segc_value")).limit(top))
-        rows = project.run(q)
+        rows = _top_values(project, inner, top, project.schema.min_group)
+        rest = (OTHER, n_pop - sum(c for _v, c, _i in rows), n_in - sum(int(i or 0) for _v, _c, i in rows))
         categories.append(CategoryProfile(f, [(value, (int(i or 0) / n_in) if n_in else 0.0, c / n_pop)
-                                              for value, c, i in rows]))
+                                              for value, c, i in rows + ([rest] if rest[1] else [])]))
     return Profile(d.name, n_in, n_pop, numbers, categories)
+
+
+OTHER = "(other)"  # every member whose value is not shown, together
+
+
+def _top_values(project, inner, top: int, min_group: int) -> list[tuple]:
+    """(value, members, members in the segment) of the `top` most frequent values that at
+    least `min_group` members of the population share: a value held by fewer (an e-mail
+    address, a name) is personal and never printed (profile shows the rest as (other))."""
+    from sqlglot import exp
+
+    def grouped(having) -> exp.Select:
+        return (exp.select(col("segc_value"), exp.alias_(exp.Count(this=exp.Star()), ident("segc_n")),
+                           exp.alias_(exp.Sum(this=col("segc_in")), ident("segc_in")))
+                .from_(exp.Subquery(this=inner.copy(), alias=exp.TableAlias(this=ident("segc_values"))))
+                .group_by(col("segc_value")).having(having(exp.Count(this=exp.Star()), exp.Literal.number(min_group))))
+
+    shown = grouped(lambda n, k: exp.GTE(this=n, expression=k)).order_by(
+        exp.Ordered(this=exp.Literal.number(3), desc=True), exp.Ordered(this=exp.Literal.number(2), desc=True),
+        col("segc_value")).limit(top)
+    return [tuple(r) for r in project.run(shown)]
 
 
 def _features_read(node, out: set[str] | None = None) -> set[str]:

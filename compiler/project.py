@@ -111,7 +111,8 @@ class Project:
                 if getattr(e, "module", None) is not None:  # what parsed is still checked
                     self.modules.append(e.module)
         try:
-            self.schema, problems = load_schema(read_source(self.root / "segc.yml", display_path(self.root / "segc.yml")))
+            self.schema, problems = load_schema(read_source(self.root / "segc.yml", display_path(self.root / "segc.yml")),
+                                                self.root)
         except SegcError as e:  # without a schema nothing can be checked, but syntax errors still show
             raise SegcError(e.diagnostics + diags) from None
         diags = problems + diags

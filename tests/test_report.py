@@ -268,6 +268,7 @@ name: small
 base: people
 key: id
 as_of: 2024-07-01
+min_group: 1  # a handful of rows: every group shown (tests/test_min_group.py tests the threshold)
 sources:
   people: {table: people, path: data/people.csv}
 features:

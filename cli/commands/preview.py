@@ -135,6 +135,9 @@ def profile(
     """Profile a segment against the population: mean, stddev, missing share; top values.
     Several segments, or a segmentation's branches, are shown side by side.
 
+    A value is shown only when at least `min_group` members of the population share it
+    (segc.yml, default 10); the others are added up as (other).
+
     Examples:
 
       segc profile loyal_big_basket -p examples/retail

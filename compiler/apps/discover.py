@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segc.apps.outputs import check_file
+from segc.check.policy import sensitive_reads
 from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.project import same_file
@@ -131,7 +132,7 @@ def check_features(project, features: list[str]) -> None:
             diags.append(Diagnostic("E950", f"unknown feature `{f}` in --features",
                                     hints=(f"did you mean `{close}`?" if close else
                                            "features are declared in segc.yml",)))
-        elif fd.sensitive:
+        elif sensitive_reads(project.schema, [f]):  # the one policy: clusters select customers
             diags.append(Diagnostic("E952", f"`{f}` is a sensitive feature: discovery does not use it",
                                     hints=("sensitive features may not select customers; leave it out",)))
         elif fd.type not in ("int", "float", "bool"):

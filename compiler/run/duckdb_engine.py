@@ -9,6 +9,7 @@ from sqlglot import exp
 from segc.backend.lower import ident, table
 from segc.front.errors import Diagnostic, Interrupted, SegcError
 from segc.run.engine import Engine, engine_message, source_file
+from segc.schema.physical import normalised_table
 from segc.schema.segc_yml import Schema
 
 _READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto", ".json": "read_json_auto",
@@ -25,7 +26,12 @@ def connect_duckdb(schema: Schema, root: Path):
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")
     attached: dict[str, str] = {}  # database file -> alias
+    views: set[str] = set()  # a second source over the same table reads the view already made
     for src in schema.sources.values():
+        view = normalised_table(".".join(src.table.split(".")[-2:]))
+        if view in views:
+            continue
+        views.add(view)
         if src.path is None:
             raise SegcError(Diagnostic("E701", f"source `{src.name}` has no `path:` to preview on DuckDB",
                                        schema.key_span("sources", src.name),

@@ -30,6 +30,7 @@ class SourceModel(_Model):
     key: str | None = None
     time: str | None = None
     columns: dict[str, TypeName] = {}
+    sensitive: tuple[str, ...] = ()
 
 
 class FeatureModel(_Model):
@@ -105,6 +106,8 @@ class ProjectModel(_Model):
     dialect: Literal[DIALECTS] = "duckdb"
     population: str | None = None
     min_size: int | None = Field(default=None, ge=0)
+    min_group: int = Field(default=10, ge=1)
+    allow_outside_paths: bool = False
     sources: dict[str, SourceModel]
     features: dict[str, FeatureModel] = {}
     params: dict[str, ParamModel] = {}
