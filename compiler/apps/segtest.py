@@ -31,6 +31,7 @@ from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, read_source
 from segc.front.source import Span
 from segc.front.yamlpos import Located, load_yaml
+from segc.run.engine import engine_message
 from segc.run.memory import IN_MEMORY, create_tables, open_memory, table_parts
 
 ENGINES = IN_MEMORY  # no warehouse: the engines that hold a database in memory
@@ -494,7 +495,7 @@ def _check(project, con, engine: str, name: str, expected: tuple, as_of: dt.date
     try:
         got = {row[0] for row in con.execute(sql).fetchall()}
     except Exception as e:  # the engine's own error type; a segc bug or an unsupported construct
-        return Outcome(name, engine, expected, error=f"the query failed: {str(e).splitlines()[0][:300]}")
+        return Outcome(name, engine, expected, error=f"the query failed: {engine_message(e)}")
     want = set(expected)
     return Outcome(name, engine, expected, tuple(sorted(want - got, key=_order)), tuple(sorted(got - want, key=_order)))
 
