@@ -140,3 +140,164 @@ def test_every_quoting_is_masked(text):
 ])
 def test_names_types_and_positions_are_kept(text, kept):
     assert kept in engine_message(text)
+
+
+# ---- end to end: every command that reads data, on bad data -------------------------------
+
+CONFIG = """\
+name: leaky
+entity: customer
+base: customers
+key: customer_id
+as_of: 2024-07-01
+min_size: 1
+sources:
+  customers:
+    table: shop.customers
+    path: data/customers.csv
+  orders:
+    table: shop.orders
+    path: data/orders.csv
+    key: customer_id
+    time: ordered_at
+    columns: {amount: float}
+features:
+  signup_date: {type: date}
+  score: {type: int}
+  vip: {type: bool}
+  contact_date: {type: date, sql: "CAST(contact AS DATE)"}
+  ref_num: {type: int, sql: "CAST(ref AS BIGINT)"}
+kpis:
+  vips: {count_of: vip}
+  mean_score: {avg: score}
+scores:
+  potential:
+    target: 'count(orders during last 30 days) >= 1'
+    horizon: 30 days
+    features: [score, ref_num, vip]
+    train_as_of: 2024-01-01
+    validate_as_of: 2024-03-01
+"""
+SEGMENTS = """\
+segment uses_all = signup_date >= 2024-01-15 or score > 5 or vip or contact_date > 2020-01-01 or ref_num > 0
+segment high = score > 5 and ref_num > 0
+segmentation tier {
+  hi = contact_date > 2020-01-01 and score > 5
+  lo = else
+}
+"""
+FIXTURE = f"""\
+as_of: 2024-07-01
+rows:
+  customers:
+    - {{customer_id: 1, signup_date: 2024-01-01, score: 3, vip: true, contact: "{EMAIL}", ref: "{TOKEN}"}}
+  orders: []
+expect:
+  uses_all: [1]
+"""
+HEADER = "customer_id,signup_date,score,vip,contact,ref"
+GOOD = [f"{i},2024-01-{i % 28 + 1:02d},{i % 10},{'true' if i % 2 else 'false'},2020-01-01,{i}" for i in range(1, 25001)]
+# how each scenario spoils customers.csv: a value the sniffer reads as text (cast by a
+# feature's `sql:`), a value past the sniffer's sample in a date, int or bool column, a row
+# that does not parse
+DUCKDB_DATA = {
+    "cast": [HEADER, f"0,2024-01-01,1,false,{EMAIL},{TOKEN}", *GOOD[:300]],
+    "late_date": [HEADER, *GOOD, f"25001,{EMAIL},1,true,2020-01-01,1"],
+    "late_int": [HEADER, *GOOD, f"25001,2024-01-01,{TOKEN},true,2020-01-01,1"],
+    "late_bool": [HEADER, *GOOD, f"25001,2024-01-01,1,{TOKEN},2020-01-01,1"],
+    "ragged": [HEADER, *GOOD, f"25001,2024-01-01,1,true,{EMAIL},{TOKEN},Jane Doe"],
+}
+COMMANDS = {  # name -> arguments after the project (`{out}`: a file in a fresh folder)
+    "count": ["count"], "count-json": ["count", "-f", "json"], "count-csv": ["count", "-f", "csv"],
+    "sample": ["sample", "uses_all"], "profile": ["profile", "uses_all"],
+    "overlap": ["overlap", "uses_all", "high"],
+    "transitions": ["transitions", "tier", "--from", "2024-01-01", "--to", "2024-07-01"],
+    "report": ["report"], "report-json": ["report", "-f", "json", "--out", "{out}"],
+    "report-csv": ["report", "-f", "csv"], "report-html": ["report", "-f", "html", "--out", "{out}"],
+    "score": ["score", "fit", "potential"],
+    "check-data": ["check", "--data"], "test": ["test"],
+    "discover": ["discover", "--features", "score,ref_num,vip", "--out", "{out}"],
+}
+POSTGRES_COMMANDS = ("count", "count-json", "count-csv", "sample", "profile", "overlap", "transitions",
+                     "report", "report-json", "report-csv", "report-html", "score")
+
+
+def _project(folder: Path, customers: list[str]) -> Path:
+    for sub in ("data", "segments", "tests"):
+        (folder / sub).mkdir(parents=True)
+    (folder / "segc.yml").write_text(CONFIG)
+    (folder / "segments" / "a.seg").write_text(SEGMENTS)
+    (folder / "tests" / "leak.yml").write_text(FIXTURE)
+    (folder / "data" / "customers.csv").write_text("\n".join(customers) + "\n")
+    orders = ["customer_id,ordered_at,amount"] + [f"{i % 300 + 1},2024-0{i % 6 + 1}-1{i % 9} 10:00:00,{i % 50}.5"
+                                                  for i in range(900)]
+    (folder / "data" / "orders.csv").write_text("\n".join(orders) + "\n")
+    return folder
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _run_everywhere(project: Path, outdir: Path, command: str, extra: list[str]) -> str:
+    """Run one command; returns what it printed. Fails on a traceback, a secret in the
+    output, or a secret in a file it wrote or changed."""
+    before = _files(project)
+    outdir.mkdir()
+    suffix = {"report-json": ".json", "report-html": ".html", "discover": ".seg"}.get(command, "")
+    args = [a.replace("{out}", str(outdir / f"out{suffix}")) for a in COMMANDS[command]]
+    result = CliRunner().invoke(app, [*args, "-p", str(project), *extra])
+    out = result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), (command, out)
+    assert "Traceback" not in out, out
+    assert_masked(out)
+    written = {p: b for p, b in _files(project).items() if before.get(p) != b}
+    written.update(_files(outdir))
+    for path, content in written.items():
+        assert_masked(content.decode("utf-8", "replace"))
+    return out
+
+
+@pytest.mark.parametrize("scenario", list(DUCKDB_DATA))
+def test_no_value_in_any_output_on_duckdb(tmp_path, scenario):
+    project = _project(tmp_path / "p", DUCKDB_DATA[scenario])
+    failed = []
+    for i, command in enumerate(COMMANDS):
+        out = _run_everywhere(project, tmp_path / f"out{i}", command, [])
+        failed.append("error[" in out)
+    # the data is bad for most commands: the test proves that their errors are masked, so
+    # most of them must have failed on it
+    assert sum(failed) >= len(COMMANDS) // 2, failed
+
+
+@pytest.fixture(scope="module")
+def leaky_database(pg_dsn):
+    """A database whose shop.customers holds the e-mail in a text column cast to a date by
+    a feature's `sql:`, and the token in one cast to a number."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = "segc_leaky"
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(name)))
+        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+    dsn = make_conninfo(pg_dsn, dbname=name)
+    assert conninfo_to_dict(dsn)["dbname"] == name
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("CREATE SCHEMA shop")
+        con.execute("CREATE TABLE shop.customers (customer_id BIGINT, signup_date DATE, score BIGINT, "
+                    "vip BOOLEAN, contact TEXT, ref TEXT)")
+        con.execute("CREATE TABLE shop.orders (customer_id BIGINT, ordered_at TIMESTAMP, amount DOUBLE PRECISION)")
+        with con.cursor() as cur:
+            cur.executemany("INSERT INTO shop.customers VALUES (%s, %s, %s, %s, %s, %s)",
+                            [(i, f"2024-01-{i % 28 + 1:02d}", i % 10, bool(i % 2), "2020-01-01", str(i))
+                             for i in range(1, 301)] + [(301, "2024-01-01", 1, False, EMAIL, TOKEN)])
+            cur.executemany("INSERT INTO shop.orders VALUES (%s, %s, %s)",
+                            [(i % 300 + 1, f"2024-0{i % 6 + 1}-1{i % 9} 10:00:00", i % 50 + 0.5) for i in range(900)])
+    return dsn
+
+
+@pytest.mark.parametrize("command", POSTGRES_COMMANDS)
+def test_no_value_in_any_output_on_postgres(tmp_path, leaky_database, command):
+    project = _project(tmp_path / "p", DUCKDB_DATA["cast"])
+    out = _run_everywhere(project, tmp_path / "out", command, ["--engine", "postgres", "--dsn", leaky_database])
+    assert "error[E722]" in out, out  # the query failed on the bad value, and said so without it
