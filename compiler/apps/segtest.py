@@ -32,7 +32,7 @@ from segc.front.files import display_path, read_source
 from segc.front.source import Span
 from segc.front.yamlpos import Located, load_yaml
 from segc.run.engine import engine_message
-from segc.run.memory import IN_MEMORY, create_tables, open_memory, table_parts
+from segc.run.memory import IN_MEMORY, PROVIDED, create_tables, open_memory, table_parts
 
 ENGINES = IN_MEMORY  # no warehouse: the engines that hold a database in memory
 TOP_KEYS = ("as_of", "description", "defaults", "rows", "expect")
@@ -489,7 +489,7 @@ def _run_file(project, test: _TestFile, engines) -> FileResult:
 
 def _check(project, con, engine: str, name: str, expected: tuple, as_of: dt.date) -> Outcome:
     try:
-        sql = project.compile(name, dialect=engine, as_of=as_of, pretty=False)
+        sql = project.compile(name, dialect=engine, as_of=as_of, pretty=False, provided=PROVIDED[engine])
     except SegcError as e:
         return Outcome(name, engine, expected, error="; ".join(d.message for d in e.diagnostics))
     try:
