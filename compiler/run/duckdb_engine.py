@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from segc.backend.lower import ident, table
 from segc.front.errors import Diagnostic, Interrupted, SegcError
-from segc.run.engine import Engine, engine_message, source_file
+from segc.run.engine import Engine, engine_message, open_duckdb, source_file
 from segc.schema.segc_yml import Schema
 
 _READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto", ".json": "read_json_auto",
@@ -21,8 +21,8 @@ def connect_duckdb(schema: Schema, root: Path):
     User files are only read."""
     import duckdb
 
+    con = open_duckdb()
     # segc shows its own progress indicator; DuckDB's would write to stderr even in pipes
-    con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")
     attached: dict[str, str] = {}  # database file -> alias
     for src in schema.sources.values():

@@ -24,6 +24,18 @@ def engine_message(e: BaseException | str) -> str:
     return message.rstrip(": ")[:300]
 
 
+def open_duckdb():
+    """A new in-memory DuckDB whose session time zone is UTC. DuckDB's default is the
+    process's local time zone (TZ), which decides how a TIMESTAMPTZ value compares with a
+    timestamp or date: the same data gave other counts under TZ=Asia/Tokyo than under
+    TZ=UTC. Every DuckDB connection segc opens comes from here."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
 class Engine:
     """An open connection that runs SQL of one dialect."""
 

@@ -70,9 +70,9 @@ class Table(NamedTuple):
 def open_memory(engine: str):
     """A new, empty in-memory connection of DuckDB or SQLite."""
     if engine == "duckdb":
-        import duckdb
+        from segc.run.engine import open_duckdb
 
-        return duckdb.connect(":memory:")
+        return open_duckdb()
     if engine == "sqlite":
         return _open_sqlite()
     raise ValueError(f"no in-memory database for {engine!r} (expected one of {', '.join(IN_MEMORY)})")

@@ -156,6 +156,8 @@ class SparkEngine(Engine):
             session, self._owner, self._folder = start_session(master)
         else:
             self._owner, self._folder = False, None
+        # a session started elsewhere may have another time zone: UTC, as DuckDB and PostgreSQL
+        session.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark = session
         self._register(schema, Path(root))
 
