@@ -27,8 +27,6 @@ def _accepts(segc_type: str, duck_type: str) -> bool:
 
 
 def check_data(project) -> list[Diagnostic]:
-    from segc.run.duckdb_engine import run
-
     schema = project.schema
     con = project.duckdb()
     columns: dict[str, dict[str, str]] = {}
@@ -51,9 +49,13 @@ def check_data(project) -> list[Diagnostic]:
                                            "columns: " + ", ".join(list(have)[:15]),)))
             return False
         if segc_type and not _accepts(segc_type, have[column]):
+            hints = ("declare `type:` to match the data, or convert the column",)
+            if segc_type in ("date", "timestamp") and str(src.path).lower().endswith(".csv"):
+                option = "dateformat" if segc_type == "date" else "timestampformat"
+                hints = (f"if the file writes {segc_type}s in a format DuckDB does not detect, set `{option}:` "
+                         f"on source `{source}`, e.g. \"%d.%m.%Y\" (strftime fields)",) + hints
             diags.append(Diagnostic("E711", f"{what}: column `{column}` of {src.path} is {have[column]}, "
-                                    f"not {segc_type}", schema.key_span(*path),
-                                    hints=("declare `type:` to match the data, or convert the column",)))
+                                    f"not {segc_type}", schema.key_span(*path), hints=hints))
             return False
         return True
 
@@ -88,7 +90,7 @@ def check_data(project) -> list[Diagnostic]:
                                       default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
         src = schema.sources[base]
         q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
-        row = run(con, q.sql(dialect="duckdb"))[0]
+        row = project.engine.execute(q.sql(dialect="duckdb"))[0]
         for (name, code, _cond, message, hint), n in zip(checks, row):
             if n:
                 diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),

@@ -192,6 +192,9 @@ class SparkEngine(Engine):
                 continue
             kind, options = fmt
             opts = {"path": str(path), **options}
+            if kind == "csv":  # segc.yml's CSV options Spark shares (its date formats are not strftime's)
+                opts.update({spark: str(src.csv[key]).lower() if isinstance(src.csv[key], bool) else src.csv[key]
+                             for key, spark in (("delimiter", "sep"), ("header", "header")) if key in src.csv})
             option_sql = ", ".join(f"{_name([k])} {exp.Literal.string(v).sql(dialect='spark')}" for k, v in opts.items())
             statements = []
             if len(parts) >= 2:

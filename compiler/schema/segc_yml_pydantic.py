@@ -30,6 +30,10 @@ class SourceModel(_Model):
     key: str | None = None
     time: str | None = None
     columns: dict[str, TypeName] = {}
+    dateformat: str | None = None
+    timestampformat: str | None = None
+    delimiter: str | None = None
+    header: bool | None = None
 
 
 class FeatureModel(_Model):
