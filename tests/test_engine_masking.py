@@ -301,3 +301,14 @@ def test_no_value_in_any_output_on_postgres(tmp_path, leaky_database, command):
     project = _project(tmp_path / "p", DUCKDB_DATA["cast"])
     out = _run_everywhere(project, tmp_path / "out", command, ["--engine", "postgres", "--dsn", leaky_database])
     assert "error[E722]" in out, out  # the query failed on the bad value, and said so without it
+
+
+def test_segc_test_rows_an_engine_refuses_are_a_diagnostic(tmp_path):
+    """A fixture value beyond the engine's type (an int over 64 bits) was a traceback quoting it."""
+    project = _project(tmp_path / "p", DUCKDB_DATA["cast"])
+    (project / "tests" / "leak.yml").write_text(FIXTURE.replace("score: 3", "score: 99999999999999999999"))
+    result = CliRunner().invoke(app, ["test", "-p", str(project)])
+    out = result.stdout + result.stderr
+    assert result.exit_code == 1 and "error[E804]" in out and "cannot be loaded into duckdb" in out, out
+    assert result.exception is None or isinstance(result.exception, SystemExit), out
+    assert "99999999999999999999" not in out and "Traceback" not in out

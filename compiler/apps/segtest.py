@@ -477,7 +477,7 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
 def _run_file(project, test: _TestFile, engines) -> FileResult:
     outcomes = []
     for engine in engines:
-        con = _load(engine, test.tables)
+        con = _load(engine, test.tables, test.file)
         try:
             for name, expected in test.expect.items():
                 outcomes.append(_check(project, con, engine, name, expected, test.as_of))
@@ -504,7 +504,7 @@ def _order(k):
     return (isinstance(k, str), k)
 
 
-def _load(engine: str, tables: list[_Table]):
+def _load(engine: str, tables: list[_Table], file: str):
     """A fresh in-memory connection of `engine` with the tables created and filled."""
     for t in tables:
         try:
@@ -514,7 +514,11 @@ def _load(engine: str, tables: list[_Table]):
     con = open_memory(engine)
     try:
         create_tables(con, engine, [(t.name, t.columns, t.rows) for t in tables])
-    except BaseException:
+    except (KeyboardInterrupt, SegcError):
         con.close()
         raise
+    except Exception as e:  # the engine refused a value (e.g. an int beyond 64 bits): never shown
+        con.close()
+        raise SegcError(Diagnostic("E804", f"{file}: the rows cannot be loaded into {engine}: {engine_message(e)}",
+                                   hints=("a value outside its column type's range?",))) from None
     return con
