@@ -61,7 +61,7 @@ _NAME_LIST = re.compile(r"(?i)(?:did you mean[^?\n]*\?\s*\[|,\s*|\.)$")
 _IDENTIFIER = re.compile(r"[\w$]+(?:\.[\w$]+){0,3}|[\w$ -]{1,64}")
 _TYPE = re.compile(
     r"(?:STRING|VARCHAR|TEXT|CHAR|BLOB|DATE|TIME|TIMESTAMP(?:_[A-Z]+| WITH TIME ZONE)?|INTERVAL|"
-    r"BOOL(?:EAN)?|U?(?:TINY|SMALL|BIG|HUGE)?INT(?:EGER|\d+)?|LONG|SHORT|BYTE|DOUBLE|FLOAT\d*|REAL|"
+    r"BOOL(?:EAN)?|U?(?:TINY|SMALL|BIG|HUGE)?INT(?:EGER|\d+)?|DOUBLE|FLOAT\d*|"
     r"(?:DECIMAL|NUMERIC)(?:\(\d+, ?\d+\))?|UUID|JSON)", re.I)
 _EMAIL = re.compile(r"\S*@\S*")
 _NUMBER = re.compile(r"(?<![\w.#])[-+]?\d[\d_.,:/-]*(?:[eE][-+]?\d+)?[LDFSY]?(?![\w])")
