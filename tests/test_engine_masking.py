@@ -312,3 +312,18 @@ def test_segc_test_rows_an_engine_refuses_are_a_diagnostic(tmp_path):
     assert result.exit_code == 1 and "error[E804]" in out and "cannot be loaded into duckdb" in out, out
     assert result.exception is None or isinstance(result.exception, SystemExit), out
     assert "99999999999999999999" not in out and "Traceback" not in out
+
+
+def test_no_value_in_a_spark_failure(tmp_path):
+    """Spark (ANSI casts) in a child process: one Spark start, so one command."""
+    import os
+    import subprocess
+    import sys
+
+    project = _project(tmp_path / "p", DUCKDB_DATA["cast"])
+    code = "import sys; sys.argv[0] = 'segc'; from segc.cli.main import main; main()"
+    result = subprocess.run([sys.executable, "-c", code, "count", "-p", str(project), "--engine", "spark"],
+                            capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "error[E736]" in out and "Traceback" not in out, out
+    assert_masked(out)

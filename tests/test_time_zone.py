@@ -87,3 +87,9 @@ def pg_database(pg_dsn):
 @pytest.mark.parametrize("zone", ZONES)
 def test_postgres_counts_do_not_depend_on_the_session_time_zone(root, pg_database, zone):
     assert _counts(root, {"PGTZ": zone, "TZ": zone}, "--engine", "postgres", "--dsn", pg_database) == EXPECTED
+
+
+def test_spark_counts_do_not_depend_on_tz(root):
+    """Spark local mode in a child process whose JVM and Python run in Asia/Tokyo: the
+    session's time zone is UTC (slow: one Spark start)."""
+    assert _counts(root, {"TZ": "Asia/Tokyo"}, "--engine", "spark") == EXPECTED
