@@ -83,6 +83,9 @@ def test_a_late_value_that_does_not_convert_is_E707_with_its_line(tmp_path):
     assert result.exit_code == 1
     assert "error[E707]: column `signup_date` of data/customers.csv (source `customers`): line 25002" in out, out
     assert "set `dateformat:`" in out and SECRET not in out and "1999" not in out
+    # check --data reads every CSV to its end: the sniffer's sample said DATE
+    result, out = _run("check", "--data", "-p", str(root))
+    assert result.exit_code == 1 and "error[E707]" in out and "line 25002" in out and SECRET not in out, out
 
 
 def test_a_late_number_that_does_not_convert_is_E707(tmp_path):

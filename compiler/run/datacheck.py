@@ -26,6 +26,24 @@ def _accepts(segc_type: str, duck_type: str) -> bool:
     return base in _ACCEPTS[segc_type]
 
 
+def _read_csv_through(project, columns: dict[str, dict[str, str]]) -> list[Diagnostic]:
+    """Each CSV source read to its last line: DuckDB detects a column's type from the first
+    lines, and a later value that does not convert (E707) fails only a query that reads it."""
+    from segc.front.errors import SegcError
+
+    diags: list[Diagnostic] = []
+    for src in project.schema.sources.values():
+        if not str(src.path or "").lower().endswith(".csv") or not columns[src.name]:
+            continue
+        q = exp.select(*(exp.Count(this=col(c)) for c in columns[src.name])).from_(
+            table(".".join(src.table.split(".")[-2:])))
+        try:
+            project.engine.execute(q.sql(dialect="duckdb"))
+        except SegcError as e:
+            diags += e.diagnostics
+    return diags
+
+
 def check_data(project) -> list[Diagnostic]:
     schema = project.schema
     con = project.duckdb()
@@ -34,7 +52,7 @@ def check_data(project) -> list[Diagnostic]:
         q = exp.select(exp.Star()).from_(table(".".join(src.table.split(".")[-2:]))).limit(0)
         desc = con.execute(q.sql(dialect="duckdb")).description
         columns[src.name] = {d[0]: str(d[1]) for d in desc}
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = _read_csv_through(project, columns)
 
     def need(source: str, column: str, segc_type: str | None, path: tuple, what: str) -> bool:
         src = schema.sources[source]

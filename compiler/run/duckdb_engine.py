@@ -124,7 +124,7 @@ def _csv_diagnostics(schema: Schema, files: _Files, e: Exception) -> list[Diagno
                 "(e.g. \"%d/%m/%Y\") if the file writes its dates another way, or fix that line"
                 if temporal else "fix that line, or make the column hold only such values")
         return [Diagnostic("E707", f"column `{name}` of {display} (source `{src.name}`): line {failed.group(1)} "
-                           f"holds a value that DuckDB cannot read as {type_}, like the lines before it",
+                           f"holds a value that DuckDB cannot read as {type_} (the type it detected from the first lines)",
                            schema.key_span("sources", src.name, "path"), hints=(hint,))]
     if not text.startswith("Binder Error") or "VARCHAR" not in text:  # not text compared with dates
         return []
