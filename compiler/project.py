@@ -224,16 +224,17 @@ class Project:
 
     # ---- compile ----
     def compile(self, name: str, dialect: str | None = None, form: str = "select",
-                as_of=None, pretty: bool = True) -> str:
+                as_of=None, pretty: bool = True, provided: tuple[str, ...] = ()) -> str:
+        """`provided`: functions the connection that runs the SQL registered (render)."""
         target = self.target(name, COMPILE)
         if target.kind == SEGMENTATION and form in ("select", "label"):
-            return self._render(self.label_query(name, as_of), dialect, pretty)
+            return self._render(self.label_query(name, as_of), dialect, pretty, provided)
         if target.kind == SEGMENTATION:
             branches = ", ".join(f"`{b}`" for b in target.branches)
             raise SegcError(Diagnostic("E011", f"`{name}` is a segmentation: the form `{form}` needs one of "
                                        "its branches", hints=(f"compile one of {branches}, or use "
                                                               "--form label for the whole segmentation",)))
-        return self._render(self.query(target.pred, form, as_of), dialect, pretty)
+        return self._render(self.query(target.pred, form, as_of), dialect, pretty, provided)
 
     def compile_expression(self, text: str, dialect: str | None = None, form: str = "select",
                            as_of=None, pretty: bool = True) -> SQL:
@@ -247,8 +248,8 @@ class Project:
         expr = parse_expression(Source(name, text))
         return self._checker.check_expression(expr)
 
-    def _render(self, tree, dialect: str | None, pretty: bool) -> str:
-        return render(tree, dialect or self.schema.dialect, pretty=pretty, copy=False)
+    def _render(self, tree, dialect: str | None, pretty: bool, provided: tuple[str, ...] = ()) -> str:
+        return render(tree, dialect or self.schema.dialect, pretty=pretty, copy=False, provided=provided)
 
     def lowerer(self, as_of=None) -> Lowerer:
         return Lowerer(self.schema, self.as_of if as_of is None else self.as_of_date(as_of))

@@ -32,7 +32,8 @@ from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, read_source
 from segc.front.source import Span
 from segc.front.yamlpos import Located, load_yaml
-from segc.run.memory import IN_MEMORY, create_tables, open_memory, table_parts
+from segc.run.engine import engine_message
+from segc.run.memory import IN_MEMORY, PROVIDED, create_tables, open_memory, table_parts
 
 ENGINES = IN_MEMORY  # no warehouse: the engines that hold a database in memory
 EXPECT = Takes("`expect:`", frozenset({SEGMENT, BRANCH}), None)  # members of one segment or branch
@@ -478,7 +479,7 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
 def _run_file(project, test: _TestFile, engines) -> FileResult:
     outcomes = []
     for engine in engines:
-        con = _load(engine, test.tables)
+        con = _load(engine, test.tables, test.file)
         try:
             for name, expected in test.expect.items():
                 outcomes.append(_check(project, con, engine, name, expected, test.as_of))
@@ -490,13 +491,13 @@ def _run_file(project, test: _TestFile, engines) -> FileResult:
 
 def _check(project, con, engine: str, name: str, expected: tuple, as_of: dt.date) -> Outcome:
     try:
-        sql = project.compile(name, dialect=engine, as_of=as_of, pretty=False)
+        sql = project.compile(name, dialect=engine, as_of=as_of, pretty=False, provided=PROVIDED[engine])
     except SegcError as e:
         return Outcome(name, engine, expected, error="; ".join(d.message for d in e.diagnostics))
     try:
         got = {row[0] for row in con.execute(sql).fetchall()}
     except Exception as e:  # the engine's own error type; a segc bug or an unsupported construct
-        return Outcome(name, engine, expected, error=f"the query failed: {str(e).splitlines()[0][:300]}")
+        return Outcome(name, engine, expected, error=f"the query failed: {engine_message(e)}")
     want = set(expected)
     return Outcome(name, engine, expected, tuple(sorted(want - got, key=_order)), tuple(sorted(got - want, key=_order)))
 
@@ -505,7 +506,7 @@ def _order(k):
     return (isinstance(k, str), k)
 
 
-def _load(engine: str, tables: list[_Table]):
+def _load(engine: str, tables: list[_Table], file: str):
     """A fresh in-memory connection of `engine` with the tables created and filled."""
     for t in tables:
         try:
@@ -515,7 +516,11 @@ def _load(engine: str, tables: list[_Table]):
     con = open_memory(engine)
     try:
         create_tables(con, engine, [(t.name, t.columns, t.rows) for t in tables])
-    except BaseException:
+    except (KeyboardInterrupt, SegcError):
         con.close()
         raise
+    except Exception as e:  # the engine refused a value (e.g. an int beyond 64 bits): never shown
+        con.close()
+        raise SegcError(Diagnostic("E804", f"{file}: the rows cannot be loaded into {engine}: {engine_message(e)}",
+                                   hints=("a value outside its column type's range?",))) from None
     return con

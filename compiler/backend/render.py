@@ -11,17 +11,21 @@ from segc.front.errors import Diagnostic, SegcError
 from segc.backend import rewrites
 from segc.backend.dialects import DIALECTS, TABLE
 
-# dialect -> (sqlglot's dialect, {node class: rewrite}, the subclasses included): built
-# once, as Dialect.get_or_raise makes a new dialect object on every call
-_DIALECTS: dict[str, tuple[Dialect, dict]] = {}
+# (dialect, functions provided) -> (sqlglot's dialect, {node class: rewrite}, the subclasses
+# included): built once, as Dialect.get_or_raise makes a new dialect object on every call
+_DIALECTS: dict[tuple[str, tuple[str, ...]], tuple[Dialect, dict]] = {}
+# functions a connection may provide beyond its dialect's own (`provided=` of render): the
+# node each renders, left as sqlglot writes it instead of the dialect's rewrite or refusal
+_PROVIDABLE = {"md5": exp.MD5}
 
 
-def _dialect(name: str) -> tuple[Dialect, dict]:
-    if name not in _DIALECTS:
+def _dialect(name: str, provided: tuple[str, ...] = ()) -> tuple[Dialect, dict]:
+    if (name, provided) not in _DIALECTS:
         table = getattr(rewrites, TABLE[name].rewrite) if TABLE[name].rewrite else {}
-        _DIALECTS[name] = (Dialect.get_or_raise(name), {sub: rewrite for cls, rewrite in table.items()
-                                                        for sub in (cls, *_subclasses(cls))})
-    return _DIALECTS[name]
+        table = {cls: rewrite for cls, rewrite in table.items() if cls not in {_PROVIDABLE[f] for f in provided}}
+        _DIALECTS[name, provided] = (Dialect.get_or_raise(name), {sub: rewrite for cls, rewrite in table.items()
+                                                                  for sub in (cls, *_subclasses(cls))})
+    return _DIALECTS[name, provided]
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -77,9 +81,12 @@ def _under(node: exp.Expression, root: exp.Expression) -> bool:
     return node is root
 
 
-def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool = True) -> str:
+def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool = True,
+           provided: tuple[str, ...] = ()) -> str:
     """SQL text of `tree`; `copy=False` lets the dialect's rewrites reuse a tree that the
-    caller will not render again (a fresh lowering)."""
+    caller will not render again (a fresh lowering). `provided`: functions the connection
+    that will run the SQL registered itself (e.g. `segc test`'s SQLite has an `md5`), so
+    the dialect's lack of them is no obstacle there."""
     if dialect not in DIALECTS:
         from segc.front.errors import suggest
 
@@ -87,7 +94,7 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool =
         raise SegcError(Diagnostic("E601", f"unknown dialect `{dialect}`",
                                    hints=((f"did you mean `{close}`?",) if close else ())
                                    + ("dialects: " + ", ".join(DIALECTS),)))
-    sqlglot_dialect, table = _dialect(dialect)
+    sqlglot_dialect, table = _dialect(dialect, tuple(sorted(provided)))
     try:
         if table:
             tree = _rewrite(tree.copy() if copy else tree, table)

@@ -26,9 +26,25 @@ def _accepts(segc_type: str, duck_type: str) -> bool:
     return base in _ACCEPTS[segc_type]
 
 
-def check_data(project) -> list[Diagnostic]:
-    from segc.run.duckdb_engine import run
+def _read_csv_through(project, columns: dict[str, dict[str, str]]) -> list[Diagnostic]:
+    """Each CSV source read to its last line: DuckDB detects a column's type from the first
+    lines, and a later value that does not convert (E707) fails only a query that reads it."""
+    from segc.front.errors import SegcError
 
+    diags: list[Diagnostic] = []
+    for src in project.schema.sources.values():
+        if not str(src.path or "").lower().endswith(".csv") or not columns[src.name]:
+            continue
+        q = exp.select(*(exp.Count(this=col(c)) for c in columns[src.name])).from_(
+            table(".".join(src.table.split(".")[-2:])))
+        try:
+            project.engine.execute(q.sql(dialect="duckdb"))
+        except SegcError as e:
+            diags += e.diagnostics
+    return diags
+
+
+def check_data(project) -> list[Diagnostic]:
     schema = project.schema
     con = project.duckdb()
     columns: dict[str, dict[str, str]] = {}
@@ -36,7 +52,7 @@ def check_data(project) -> list[Diagnostic]:
         q = exp.select(exp.Star()).from_(table(".".join(src.table.split(".")[-2:]))).limit(0)
         desc = con.execute(q.sql(dialect="duckdb")).description
         columns[src.name] = {d[0]: str(d[1]) for d in desc}
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = _read_csv_through(project, columns)
 
     def need(source: str, column: str, segc_type: str | None, path: tuple, what: str) -> bool:
         src = schema.sources[source]
@@ -51,9 +67,13 @@ def check_data(project) -> list[Diagnostic]:
                                            "columns: " + ", ".join(list(have)[:15]),)))
             return False
         if segc_type and not _accepts(segc_type, have[column]):
+            hints = ("declare `type:` to match the data, or convert the column",)
+            if segc_type in ("date", "timestamp") and str(src.path).lower().endswith(".csv"):
+                option = "dateformat" if segc_type == "date" else "timestampformat"
+                hints = (f"if the file writes {segc_type}s in a format DuckDB does not detect, set `{option}:` "
+                         f"on source `{source}`, e.g. \"%d.%m.%Y\" (strftime fields)",) + hints
             diags.append(Diagnostic("E711", f"{what}: column `{column}` of {src.path} is {have[column]}, "
-                                    f"not {segc_type}", schema.key_span(*path),
-                                    hints=("declare `type:` to match the data, or convert the column",)))
+                                    f"not {segc_type}", schema.key_span(*path), hints=hints))
             return False
         return True
 
@@ -88,7 +108,7 @@ def check_data(project) -> list[Diagnostic]:
                                       default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
         src = schema.sources[base]
         q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
-        row = run(con, q.sql(dialect="duckdb"))[0]
+        row = project.engine.execute(q.sql(dialect="duckdb"))[0]
         for (name, code, _cond, message, hint), n in zip(checks, row):
             if n:
                 diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),

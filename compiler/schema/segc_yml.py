@@ -109,6 +109,8 @@ PLAIN_FIELDS = {
         "table": ("table", _STR, None), "path": ("path", _STR, None), "key": ("key", _STR, None),
         "time": ("time", _STR, None), "columns": ("columns", _columns, {}),
         "sensitive": ("sensitive", lambda v: tuple(v) if _list_of(str)(v) is not _BAD else _BAD, ()),
+        "dateformat": ("dateformat", _STR, None), "timestampformat": ("timestampformat", _STR, None),
+        "delimiter": ("delimiter", _STR, None), "header": ("header", _BOOL, None),
     },
     "feature": {
         "type": ("type", _TYPE, REQUIRED), "description": ("description", _STR, ""),
@@ -182,6 +184,12 @@ class SourceDef:
     columns: dict[str, str]
     span: Span | None = None
     sensitive: tuple[str, ...] = ()  # columns declared sensitive (physical.py)
+    # how a CSV `path:` is read (CSV_OPTIONS): only the options segc.yml sets
+    csv: dict[str, str | bool] = field(default_factory=dict)
+
+
+# a CSV source's reading options in segc.yml (the others are DuckDB's own detection)
+CSV_OPTIONS = ("dateformat", "timestampformat", "delimiter", "header")
 
 
 @dataclass(frozen=True)
@@ -294,6 +302,21 @@ def _text(located: Located, path: tuple, value: str) -> Text:
     return Text(value, span, exact)
 
 
+def _csv_options(name: str, s, err) -> dict[str, str | bool]:
+    """The CSV options a source sets; E005 where the file is not a CSV or a value cannot be one."""
+    options = {k: getattr(s, k) for k in CSV_OPTIONS if getattr(s, k) is not None}
+    for key, value in options.items():
+        path = ("sources", name, key)
+        if not (s.path or "").lower().endswith(".csv"):
+            err(path, f"`{key}:` of source `{name}` applies to a CSV file, and its `path:` is not one")
+        elif key == "delimiter" and len(value) != 1:
+            err(path, f"`delimiter:` of source `{name}` must be one character", 'e.g. `delimiter: ";"`, or `delimiter: "\\t"` for a tab')
+        elif key.endswith("format") and "%" not in value:
+            err(path, f"`{key}:` of source `{name}` is not a format: it has no `%` field",
+                "e.g. `dateformat: \"%d/%m/%Y\"`, `timestampformat: \"%d/%m/%Y %H:%M\"` (strftime fields)")
+    return options
+
+
 def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[Diagnostic]]:
     """`m`: the document as read (read_plain's namespaces, or pydantic's models: the same
     attributes); `broken`: the features already left out (their entry did not validate);
@@ -306,7 +329,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     sources = {}
     for name, s in m.sources.items():
         sources[name] = SourceDef(name, s.table or name, s.path, s.key, s.time, dict(s.columns),
-                                  loc.span(("sources", name)), tuple(s.sensitive))
+                                  loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err))
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
     if m.base not in sources:

@@ -31,6 +31,10 @@ class SourceModel(_Model):
     time: str | None = None
     columns: dict[str, TypeName] = {}
     sensitive: tuple[str, ...] = ()
+    dateformat: str | None = None
+    timestampformat: str | None = None
+    delimiter: str | None = None
+    header: bool | None = None
 
 
 class FeatureModel(_Model):
