@@ -155,6 +155,7 @@ sources:
   customers:
     table: shop.customers
     path: data/customers.csv
+    columns: {contact: string, ref: string}  # what the sql: features read
   orders:
     table: shop.orders
     path: data/orders.csv
