@@ -37,6 +37,7 @@ class CountResult:
     population: int
     segments: list[SegmentCount]
     missing: dict[str, float] = field(default_factory=dict)  # features missing for > 20%
+    readers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # counted segments using each of those
 
     @property
     def empty_branches(self) -> list[str]:
@@ -62,7 +63,8 @@ def count(project: Project, names: list[str] | None = None, as_of=None) -> Count
     if not names:
         raise SegcError(Diagnostic("E211", "there are no segments to count",
                                    hints=("define segments in segments/*.seg",)))
-    used = set().union(*(_features_read(project.definition(n).pred) for n in names))
+    reads = {n: _features_read(project.definition(n).pred) for n in names}
+    used = set().union(*reads.values())
     nullable = [f for f in project.schema.features if f in used and project.schema.features[f].nullable]
     row = project.run(project.counts_query(names, as_of, nullable))[0]
     population = row[0]
@@ -70,8 +72,9 @@ def count(project: Project, names: list[str] | None = None, as_of=None) -> Count
                              project.min_size(n)) for n, c in zip(names, row[1:1 + len(names)])]
     missing = {f: 1 - present / population for f, present in zip(nullable, row[1 + len(names):])
                if population and 1 - present / population > MISSING_WARNING}
+    readers = {f: tuple(n for n in names if f in reads[n]) for f in missing}
     effective = project.as_of if as_of is None else project.as_of_date(as_of)
-    return CountResult(effective.isoformat() if effective else "today", population, segments, missing)
+    return CountResult(effective.isoformat() if effective else "today", population, segments, missing, readers)
 
 
 def transitions(project: Project, name: str, start, end) -> Transitions:

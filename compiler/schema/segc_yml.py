@@ -15,6 +15,8 @@ from segc.backend.dialects import DIALECTS
 from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+# warnings about one feature, which its `ignore_warnings:` may silence
+FEATURE_WARNINGS = {"W742": "missing for more than 20% of the population"}
 
 
 # The plain reading of segc.yml. pydantic (segc_yml_pydantic.py) stays the reference, but
@@ -90,7 +92,7 @@ def _entry(fields, data):
         if key not in data:
             if default is REQUIRED:
                 return _BAD
-            out[attr] = default.copy() if isinstance(default, dict) else default
+            out[attr] = default.copy() if isinstance(default, (dict, list)) else default
             continue
         value = data[key]
         value = None if value is None and default is None else read(value)
@@ -113,6 +115,7 @@ PLAIN_FIELDS = {
         "where": ("where", _STR, None), "window": ("window", _window, None), "sql": ("sql", _STR, None),
         "sql_dialect": ("sql_dialect", _STR, "duckdb"), "values": ("values", _list_of(str, int), None),
         "nullable": ("nullable", _BOOL, True), "sensitive": ("sensitive", _BOOL, False),
+        "ignore_warnings": ("ignore_warnings", _list_of(str), []),
     },
     "param": {
         "type": ("type", _TYPE, REQUIRED),
@@ -194,6 +197,7 @@ class FeatureDef:
     window: ast.Duration | None = None
     sql: object | None = None  # sqlglot expression
     span: Span | None = None
+    ignore_warnings: frozenset[str] = frozenset()  # codes of FEATURE_WARNINGS not reported for it
 
 
 KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer")
@@ -316,8 +320,13 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
         if f.values is not None and f.type not in ("string", "int"):
             err(path + ("values",), "`values:` is only for string and int features")
         values = tuple(f.values) if f.values is not None else None
+        for code in f.ignore_warnings:
+            if code not in FEATURE_WARNINGS:
+                err(path + ("ignore_warnings",), f"`{code}` is not a warning about a feature",
+                    "warnings that a feature can silence: " + ", ".join(
+                        f"{c} ({what})" for c, what in FEATURE_WARNINGS.items()))
         common = dict(name=name, type=f.type, sensitive=f.sensitive, description=f.description,
-                      values=values, span=loc.span(path))
+                      values=values, span=loc.span(path), ignore_warnings=frozenset(f.ignore_warnings))
         if f.from_ is not None:
             features[name] = _agg_feature(name, f, m, loc, err, common)
         elif f.sql is not None:

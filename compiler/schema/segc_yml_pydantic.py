@@ -45,6 +45,7 @@ class FeatureModel(_Model):
     values: list[Union[str, int]] | None = None
     nullable: bool = True
     sensitive: bool = False
+    ignore_warnings: list[str] = []
 
     @field_validator("window", mode="before")  # before: `window: 30` is a number, not a string
     @classmethod
