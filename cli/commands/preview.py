@@ -14,7 +14,7 @@ from segc.front.errors import SegcError
 
 def count(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: every segment).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv. json/csv print only data.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv. json/csv print only data.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -29,13 +29,13 @@ def count(
 
       segc count examples/retail
 
-      segc count loyal_big_basket at_risk --format json
+      segc count loyal_big_basket at_risk -p examples/retail --format json
     """
-    check_format(format, ("table", "json", "csv"))
+    format = check_format(format, ("text", "json", "csv"))
     p, names = load_targets(targets or [], project, param, as_of)
     use_engine(p, engine, dsn, master)
     try:
-        with progress(format == "table", "counting"):
+        with progress(format == "text", "counting"):
             result = p.count(names or None)
     except SegcError as e:
         fail(e)
@@ -48,7 +48,7 @@ def count(
     diags = count_diagnostics(p, result, strict)
     errors = [d for d in diags if d.is_error]
     # json/csv keep stderr for what fails the run: their readers are scripts
-    shown = diags if format == "table" else errors
+    shown = diags if format == "text" else errors
     if shown:
         typer.echo(render_text(shown), err=True)
     if errors:
@@ -59,7 +59,7 @@ def count(
 def sample(
     targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
     n: Annotated[int, typer.Option("-n", min=1, help="How many members to show.")] = 20,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -71,7 +71,8 @@ def sample(
 
     Example: segc sample at_risk -p examples/retail -n 5
     """
-    p, names = one_project(targets, project, param, as_of, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets, project, param, as_of, engine, dsn, master)
     if len(names) != 1:
         raise typer.BadParameter("give exactly one segment name")
     try:
@@ -81,13 +82,13 @@ def sample(
     from segc.cli.printers.preview import print_sample
 
     print_sample(result, format, title=f"{names[0]} (first {n} by key)")
-    if result.masked and format == "table":
+    if result.masked and format == "text":
         typer.echo("masked (sensitive): " + ", ".join(result.masked), err=True)
 
 
 def overlap(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: all).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -99,7 +100,8 @@ def overlap(
 
     Example: segc overlap loyal_big_basket at_risk inactive_6m -p examples/retail
     """
-    p, names = one_project(targets or [], project, param, as_of, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
     try:
         result = p.overlap(names or None)
     except SegcError as e:
@@ -111,7 +113,7 @@ def overlap(
 
 def profile(
     targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -123,7 +125,8 @@ def profile(
 
     Example: segc profile loyal_big_basket -p examples/retail
     """
-    p, names = one_project(targets, project, param, as_of, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))  # csv: JSON, as before (a profile is not a table)
+    p, names = one_project(targets, project, param, as_of, engine, dsn, master)
     if len(names) != 1:
         raise typer.BadParameter("give exactly one segment name")
     try:
@@ -139,7 +142,7 @@ def transitions(
     targets: Annotated[list[str], typer.Argument(help="A segmentation name (and optionally a project folder).")],
     start: Annotated[str, typer.Option("--from", help="The earlier as-of date (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option("--to", help="The later as-of date (YYYY-MM-DD).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     param: ParamOpt = None,
     project: ProjectOpt = None,
     engine: EngineOpt = "duckdb",
@@ -150,7 +153,8 @@ def transitions(
 
     Example: segc transitions value_tier --from 2024-01-01 --to 2024-07-01 -p examples/retail
     """
-    p, names = one_project(targets, project, param, None, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets, project, param, None, engine, dsn, master)
     if len(names) != 1:
         raise typer.BadParameter("give exactly one segmentation name")
     try:

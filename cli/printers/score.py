@@ -8,7 +8,7 @@ import sys
 from segc.cli.printers.fit import print_table
 
 
-def print_model(model, fmt: str = "table", path: str | None = None, current: bool = True) -> None:
+def print_model(model, fmt: str = "text", path: str | None = None, current: bool = True) -> None:
     if fmt == "json":
         body = model.to_json()
         if path is not None:
