@@ -11,7 +11,7 @@ from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
-from segc.backend.dialects import DIALECTS
+from segc.backend.dialects import DIALECTS, QUOTING
 from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -138,6 +138,7 @@ PLAIN_FIELDS["project"] = {
     "name": ("name", _STR, REQUIRED), "entity": ("entity", _STR, "customer"), "base": ("base", _STR, REQUIRED),
     "key": ("key", _STR, REQUIRED), "as_of": ("as_of", _DATE, None), "dialect": ("dialect", _one_of(DIALECTS), "duckdb"),
     "population": ("population", _STR, None), "min_size": ("min_size", _size, None),
+    "quoting": ("quoting", _one_of(QUOTING), "preserve"),
     "sources": ("sources", _mapping(PLAIN_FIELDS["source"]), REQUIRED),
     "features": ("features", _mapping(PLAIN_FIELDS["feature"]), {}),
     "params": ("params", _mapping(PLAIN_FIELDS["param"]), {}),
@@ -253,6 +254,7 @@ class Schema:
     kpis: dict[str, KpiDef] = field(default_factory=dict)
     scores: dict[str, ScoreDef] = field(default_factory=dict)
     broken: frozenset[str] = frozenset()  # features left out for a problem in segc.yml
+    quoting: str = "preserve"  # how names are written in the SQL: backend.render.QUOTING
 
     def key_span(self, *path) -> Span | None:
         return self.located.span(tuple(path)) if self.located else None
@@ -357,7 +359,7 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
     scores = _scores(m, loc, err, features)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
-                  broken=frozenset(broken)), diags
+                  broken=frozenset(broken), quoting=m.quoting), diags
 
 
 def _reads(f: FeatureDef, base: str) -> set[tuple[str, str]]:

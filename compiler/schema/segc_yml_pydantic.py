@@ -106,6 +106,7 @@ class ProjectModel(_Model):
     dialect: Literal[DIALECTS] = "duckdb"
     population: str | None = None
     min_size: int | None = Field(default=None, ge=0)
+    quoting: Literal["preserve", "fold"] = "preserve"
     sources: dict[str, SourceModel]
     features: dict[str, FeatureModel] = {}
     params: dict[str, ParamModel] = {}
