@@ -284,7 +284,8 @@ def quote_hint(node: ast.Compare) -> str:
 def unpadded_date(node) -> str:
     """`2024-1-1` parses as a subtraction; the date it was meant to be, zero-padded."""
     for part in (getattr(node, a, None) for a in ("left", "right", "low", "high")):
-        m = part is not None and re.fullmatch(r"(\d{4})\s*-\s*(\d{1,2})\s*-\s*(\d{1,2})", part.span.text())
+        text = part.span.text() if part is not None and part.span is not None else ""
+        m = re.fullmatch(r"(\d{4})\s*-\s*(\d{1,2})\s*-\s*(\d{1,2})", text)
         if m:
             try:
                 return dt.date(*map(int, m.groups())).isoformat()
