@@ -85,6 +85,14 @@ def test_overlap(width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_sample(width):
+    out = run(width, "sample", "at_risk", "-n", "5", *P).stdout
+    assert_fits(out, width)
+    rows = json.loads(run(200, "sample", "at_risk", "-n", "5", *P, "--format", "json").stdout)
+    assert all(str(r["customer_id"]) in cells(out) for r in rows)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_profile(width):
     out = run(width, "profile", "loyal_big_basket", *P).stdout
     assert_fits(out, width)
@@ -130,3 +138,18 @@ def test_a_pipe_gets_the_whole_table():
     out = CliRunner().invoke(app, ["report", *P], env={"COLUMNS": "40"}).stdout
     assert "…" not in out and "not shown" not in out
     assert max(len(line) for line in table_lines(out)) > 80  # as wide as it needs
+
+
+def test_diff_membership_table(tmp_path):
+    import shutil
+
+    new = tmp_path / "new"
+    shutil.copytree(EXAMPLE, new, ignore=shutil.ignore_patterns("build", "site"))
+    seg = new / "segments" / "behaviour.seg"
+    seg.write_text(seg.read_text().replace("segment at_risk = inactive_6m and not loyal_big_basket",
+                                           "segment at_risk = inactive_6m"))
+    out = Plain(CliRunner().invoke(app, ["diff", str(EXAMPLE), str(new)], env=terminal(40))).stdout
+    assert_fits(out, 40)
+    data = json.loads(CliRunner().invoke(app, ["diff", str(EXAMPLE), str(new), "--format", "json"]).stdout)
+    members = [m for c in data["segments"] for m in c["membership"]]
+    assert members and all(f"{m['after']:,}" in cells(out) for m in members), out
