@@ -25,18 +25,26 @@ ExpressionsOpt = Annotated[Optional[list[str]], typer.Option("--expression", "-e
 ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Override a parameter: --param name=value (repeatable).")]
 
 
-def check_format(value: str, allowed: tuple[str, ...], option: str = "--format") -> None:
-    """A value outside `allowed` is a usage error (exit 2): `choose a, b or c`."""
+# `text` is the human format of every command; `table`, its name in some commands before,
+# is still read (not shown in --help) so that scripts written then keep working
+FORMAT_ALIASES = {"table": "text"}
+
+
+def check_format(value: str, allowed: tuple[str, ...], option: str = "--format") -> str:
+    """The format named by `value` (an alias read as its format); a value outside
+    `allowed` is a usage error (exit 2): `choose a, b or c`."""
+    if option == "--format":
+        value = FORMAT_ALIASES.get(value, value)
     if value not in allowed:
         raise typer.BadParameter(f"choose {', '.join(allowed[:-1])} or {allowed[-1]}", param_hint=option)
+    return value
 
 
 
 
-def one_project(targets, project, param, as_of, format, engine="duckdb", dsn=None, master=None):
-    """For the preview commands: check --format, load the project the arguments name, open
-    the engine; returns (project, segment names)."""
-    check_format(format, ("table", "json", "csv"))
+def one_project(targets, project, param, as_of, engine="duckdb", dsn=None, master=None):
+    """For the preview commands: load the project the arguments name, open the engine;
+    returns (project, segment names)."""
     p, names = load_targets(targets, project, param, as_of)
     use_engine(p, engine, dsn, master)
     return p, names

@@ -49,6 +49,7 @@ class CountResult:
     population: int
     segments: list[SegmentCount]
     missing: dict[str, float] = field(default_factory=dict)  # features missing for > 20%
+    readers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # counted segments using each of those
 
     @property
     def empty_branches(self) -> list[str]:
@@ -72,7 +73,8 @@ def count(project: Project, names: list[str] | None = None, as_of=None) -> Count
     if not targets:
         raise SegcError(Diagnostic("E211", "there are no segments to count",
                                    hints=("define segments in segments/*.seg",)))
-    used = set().union(*(_features_read(t.pred) for t in targets))
+    reads = {t.name: _features_read(t.pred) for t in targets}
+    used = set().union(*reads.values())
     nullable = [f for f in project.schema.features if f in used and project.schema.features[f].nullable]
     row = project.run(project.counts_query(targets, as_of, nullable))[0]
     population = row[0]
@@ -80,8 +82,9 @@ def count(project: Project, names: list[str] | None = None, as_of=None) -> Count
                              t.min_size, t.kind) for t, c in zip(targets, row[1:1 + len(targets)])]
     missing = {f: 1 - present / population for f, present in zip(nullable, row[1 + len(targets):])
                if population and 1 - present / population > MISSING_WARNING}
+    readers = {f: tuple(n for n in reads if f in reads[n]) for f in missing}
     effective = project.as_of if as_of is None else project.as_of_date(as_of)
-    return CountResult(effective.isoformat() if effective else "today", population, segments, missing)
+    return CountResult(effective.isoformat() if effective else "today", population, segments, missing, readers)
 
 
 def transitions(project: Project, name: str, start, end) -> Transitions:

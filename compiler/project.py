@@ -249,7 +249,8 @@ class Project:
         return self._checker.check_expression(expr)
 
     def _render(self, tree, dialect: str | None, pretty: bool, provided: tuple[str, ...] = ()) -> str:
-        return render(tree, dialect or self.schema.dialect, pretty=pretty, copy=False, provided=provided)
+        return render(tree, dialect or self.schema.dialect, pretty=pretty, copy=False, provided=provided,
+                      quoting=self.schema.quoting)
 
     def lowerer(self, as_of=None) -> Lowerer:
         return Lowerer(self.schema, self.as_of if as_of is None else self.as_of_date(as_of))
@@ -334,7 +335,8 @@ class Project:
 
     def run(self, query) -> list[tuple]:
         """The rows of a sqlglot query, rendered for the project's engine and run there."""
-        return self.engine.execute(render(query, self.engine.dialect, pretty=False, copy=False))
+        return self.engine.execute(render(query, self.engine.dialect, pretty=False, copy=False,
+                                          quoting=self.schema.quoting))
 
     def check_data(self) -> list[Diagnostic]:
         """The preview data against segc.yml (run/datacheck.py)."""

@@ -480,6 +480,22 @@ def test_cli_build(tmp_path):
     assert "90.0" in (out / "quadrant.sql").read_text() and "CURRENT_DATE" in (out / "quadrant.sql").read_text()
 
 
+def test_cli_build_pinned_by_segc_yml_unless_as_of_today(tmp_path):
+    """The README's promise: `as_of:` in segc.yml is pinned in the built SQL; `--as-of
+    today` makes it rolling."""
+    pinned, rolling = tmp_path / "pinned", tmp_path / "rolling"
+    for out, extra in ((pinned, []), (rolling, ["--as-of", "today"])):
+        result = CliRunner().invoke(app, ["build", "-p", str(EXAMPLE), "inactive_6m", "--dialect", "snowflake",
+                                          "--template", "view", "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+    sql = (pinned / "inactive_6m.sql").read_text()
+    assert "2024-07-01" in sql and "CURRENT_DATE" not in sql
+    assert json.loads((pinned / "manifest.json").read_text())["as_of"] == {"mode": "pinned", "date": "2024-07-01"}
+    sql = (rolling / "inactive_6m.sql").read_text()
+    assert "CURRENT_DATE" in sql and "2024-07-01" not in sql
+    assert json.loads((rolling / "manifest.json").read_text())["as_of"] == {"mode": "rolling"}
+
+
 @pytest.mark.parametrize("args, code", [
     (["--template", "viewz"], "E821"),
     (["--dialect", "snowflak"], "E601"),

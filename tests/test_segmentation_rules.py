@@ -162,6 +162,47 @@ def test_strict_passes_when_every_segment_is_large_enough(sized):
     assert "E740" not in result.stderr and "W740" not in result.stderr
 
 
+# ---- W742: a feature missing for many ---------------------------------------------------
+
+MISSING = """segment big_basket = basket_avg > 80
+segment small_basket = basket_avg < 20 and email_optin
+segment young = age < 30
+segment optin = email_optin
+"""
+
+
+def _missing_retail(tmp_path, **features):
+    config = yaml.safe_load((EXAMPLE / "segc.yml").read_text(encoding="utf-8"))
+    for name, changes in features.items():
+        config["features"][name].update(changes)
+    return retail_copy(tmp_path / "p", MISSING, features=config["features"])
+
+
+def test_missing_feature_warning_names_its_segments_and_points_at_segc_yml(tmp_path):
+    root = _missing_retail(tmp_path)
+    result = cli("count", str(root))
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.stderr.splitlines() if "warning[W742]" in line]
+    assert "`basket_avg` (used by `big_basket` and `small_basket`) is missing for 26%" in line
+    assert re.search(r"--> \S*segc\.yml:\d+:3", result.stderr)  # the feature's declaration
+    assert "`ignore_warnings: [W742]` on `basket_avg`" in result.stderr
+
+
+def test_missing_feature_warning_silenced_per_feature(tmp_path):
+    root = _missing_retail(tmp_path, basket_avg={"ignore_warnings": ["W742"]})
+    result = cli("count", str(root))
+    assert result.exit_code == 0, result.output
+    assert "W742" not in result.stderr
+
+
+def test_ignore_warnings_takes_only_feature_warnings(tmp_path):
+    root = _missing_retail(tmp_path, basket_avg={"ignore_warnings": ["W740"]})
+    result = cli("check", str(root))
+    assert result.exit_code == 1
+    assert "error[E005]: `W740` is not a warning about a feature" in result.stderr
+    assert "W742 (missing for more than 20% of the population)" in result.stderr
+
+
 # ---- sensitive features -----------------------------------------------------------------
 
 def test_sensitive_feature_in_the_population_is_an_error(tmp_path):

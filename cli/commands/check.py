@@ -28,7 +28,7 @@ def check(
     """
     from segc.front.errors import render_github, render_json, render_text
 
-    check_format(format, ("text", "json", "github"))
+    format = check_format(format, ("text", "json", "github"))
     p = load_folder(path, project, "segc check", fmt=format)
     if data:
         try:

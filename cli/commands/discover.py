@@ -11,8 +11,8 @@ from segc.front.errors import SegcError
 
 
 def discover(
+    features: Annotated[str, typer.Option("--features", help="The numeric (or bool) features to cluster on, comma-separated.")],
     path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
-    features: Annotated[str, typer.Option("--features", help="Required: the numeric (or bool) features to cluster on, comma-separated.")] = "",
     k: Annotated[str, typer.Option("--k", help="Number of clusters, or a range (3..6) to choose by silhouette.")] = "3..6",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the segmentation to this .seg file (atomically); default: print it.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace --out even if segc discover did not write it.")] = False,
@@ -39,7 +39,7 @@ def discover(
 
       segc discover -p examples/retail --features purchases_365d,basket_avg --k 4 --out examples/retail/segments/discovered.seg
     """
-    check_format(format, ("text", "json"))
+    format = check_format(format, ("text", "json"))
     p = load_folder(path, project, "segc discover", param, as_of)
     from segc.apps.discover import discover as discover_segments
     from segc.apps.discover import write

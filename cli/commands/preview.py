@@ -15,7 +15,7 @@ from segc.front.errors import SegcError
 def count(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names; a segmentation counts as its branches (default: every segment).")] = None,
     expression: ExpressionsOpt = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv. json/csv print only data.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv. json/csv print only data.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -30,18 +30,18 @@ def count(
 
       segc count examples/retail
 
-      segc count loyal_big_basket at_risk --format json
+      segc count loyal_big_basket at_risk -p examples/retail --format json
 
       segc count quadrant -p examples/retail    # a segmentation: one row per branch
 
       segc count -e 'age >= 30 and email_optin' -p examples/retail
     """
-    check_format(format, ("table", "json", "csv"))
+    format = check_format(format, ("text", "json", "csv"))
     p, names = load_targets(targets or [], project, param, as_of)
-    names += ad_hoc(p, expression, format == "table")
+    names += ad_hoc(p, expression, format == "text")
     use_engine(p, engine, dsn, master)
     try:
-        with progress(format == "table", "counting"):
+        with progress(format == "text", "counting"):
             result = p.count(names or None)
     except SegcError as e:
         fail(e)
@@ -54,7 +54,7 @@ def count(
     diags = count_diagnostics(p, result, strict)
     errors = [d for d in diags if d.is_error]
     # json/csv keep stderr for what fails the run: their readers are scripts
-    shown = diags if format == "table" else errors
+    shown = diags if format == "text" else errors
     if shown:
         typer.echo(render_text(shown), err=True)
     if errors:
@@ -66,7 +66,7 @@ def sample(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A segment or branch name (and optionally a project folder).")] = None,
     expression: ExpressionOpt = None,
     n: Annotated[int, typer.Option("-n", min=1, help="How many members to show.")] = 20,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -82,8 +82,9 @@ def sample(
 
       segc sample -e 'basket_avg > 500' -p examples/retail -n 5
     """
-    p, names = one_project(targets or [], project, param, as_of, format, engine, dsn, master)
-    names += ad_hoc(p, [expression] if expression is not None else [], format == "table")
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
+    names += ad_hoc(p, [expression] if expression is not None else [], format == "text")
     if len(names) != 1:
         raise typer.BadParameter("give exactly one segment name, or -e EXPRESSION")
     try:
@@ -93,13 +94,13 @@ def sample(
     from segc.cli.printers.preview import print_sample
 
     print_sample(result, format, title=f"{result.name} (first {n} by key)")
-    if result.masked and format == "table":
+    if result.masked and format == "text":
         typer.echo("masked (sensitive): " + ", ".join(result.masked), err=True)
 
 
 def overlap(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: all).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -111,7 +112,8 @@ def overlap(
 
     Example: segc overlap loyal_big_basket at_risk inactive_6m -p examples/retail
     """
-    p, names = one_project(targets or [], project, param, as_of, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
     try:
         result = p.overlap(names or None)
     except SegcError as e:
@@ -124,7 +126,7 @@ def overlap(
 def profile(
     targets: Annotated[Optional[list[str]], typer.Argument(help="Segment names, a segmentation (its branches side by side), and optionally a project folder.")] = None,
     expression: ExpressionsOpt = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -146,8 +148,9 @@ def profile(
 
       segc profile -e 'age >= 60' -p examples/retail
     """
-    p, names = one_project(targets or [], project, param, as_of, format, engine, dsn, master)
-    names += ad_hoc(p, expression, format == "table")
+    format = check_format(format, ("text", "json", "csv"))  # csv: JSON, as before (a profile is not a table)
+    p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
+    names += ad_hoc(p, expression, format == "text")
     if not names:
         raise typer.BadParameter("give a segment name, a segmentation or -e EXPRESSION")
     try:
@@ -165,7 +168,7 @@ def transitions(
     targets: Annotated[list[str], typer.Argument(help="A segmentation name (and optionally a project folder).")],
     start: Annotated[str, typer.Option("--from", help="The earlier as-of date (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option("--to", help="The later as-of date (YYYY-MM-DD).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     param: ParamOpt = None,
     project: ProjectOpt = None,
     engine: EngineOpt = "duckdb",
@@ -176,7 +179,8 @@ def transitions(
 
     Example: segc transitions value_tier --from 2024-01-01 --to 2024-07-01 -p examples/retail
     """
-    p, names = one_project(targets, project, param, None, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets, project, param, None, engine, dsn, master)
     if len(names) != 1:
         raise typer.BadParameter("give exactly one segmentation name")
     try:

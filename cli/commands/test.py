@@ -23,7 +23,7 @@ def test_command(
 
     Example: segc test -p examples/retail
     """
-    check_format(format, ("text", "json"))
+    format = check_format(format, ("text", "json"))
     files = []
     for t in targets or []:
         path = Path(t)

@@ -87,7 +87,8 @@ class _Builder:
         self.dialect = dialect
         self.target_schema = schema
         self.as_of = project.as_of.isoformat() if project.as_of else None
-        self.env = _environment(project.root / "templates", dialect)
+        self.quoting = project.schema.quoting
+        self.env = _environment(project.root / "templates", dialect, self.quoting)
 
     # which definitions, in file order: segments and whole segmentations (not branches)
     def definitions(self, names: list[str] | None) -> list[tuple[str, str, object]]:
@@ -207,16 +208,16 @@ class _Builder:
             "sensitive": dict(sorted(sensitive.items())),
             "as_of": self.as_of,
             "hash": _definition_hash(node),
-            "relation": _relation(name, self.target_schema, self.dialect),
+            "relation": _relation(name, self.target_schema, self.dialect, self.quoting),
             "target_schema": self.target_schema,
         }
         if self.template == "members":
-            ctx["sql"] = render(_members(tree, name, kind), self.dialect)
+            ctx["sql"] = render(_members(tree, name, kind), self.dialect, quoting=self.quoting)
             ctx["columns"] = [key, SEGMENT_COLUMN]
         elif self.template == "dbt":
             ctx["sql"] = self.dbt_sql(tree)
         else:
-            ctx["sql"] = render(tree, self.dialect)
+            ctx["sql"] = render(tree, self.dialect, quoting=self.quoting)
         if self.template == "table" and self.dialect == "tsql":
             # T-SQL has no CREATE TABLE AS: SELECT ... INTO on the outer query
             from sqlglot import exp
@@ -225,7 +226,7 @@ class _Builder:
 
             into = tree.copy()
             into.set("into", exp.Into(this=table(".".join(p for p in (self.target_schema, name) if p))))
-            ctx["select_into"] = render(into, self.dialect)
+            ctx["select_into"] = render(into, self.dialect, quoting=self.quoting)
         else:
             ctx["select_into"] = None
         return ctx
@@ -247,7 +248,7 @@ class _Builder:
                 if node.args.get("alias") is not None:
                     new.set("alias", node.args["alias"].copy())
                 node.replace(new)
-            sql = render(t, self.dialect)
+            sql = render(t, self.dialect, quoting=self.quoting)
             if sql.count(marker) == len(replaced):  # no string literal holds the marker
                 break
         else:  # pragma: no cover - a literal would need to hold 100 different markers
@@ -312,7 +313,7 @@ class _Builder:
 
 # ---- helpers -------------------------------------------------------------------------
 
-def _environment(project_templates: Path, dialect: str):
+def _environment(project_templates: Path, dialect: str, quoting: str = "preserve"):
     """A sandboxed jinja2 environment: the project's templates/ first, then segc's."""
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
@@ -325,8 +326,8 @@ def _environment(project_templates: Path, dialect: str):
     env.filters["comment"] = _comment
     env.filters["yaml"] = _yaml_scalar
     env.filters["dbt_escape"] = dbt_escape
-    env.globals["quote"] = env.filters["quote"] = lambda name: _quote(name, dialect)
-    env.globals["relation_of"] = lambda name, schema=None: _relation(name, schema, dialect)
+    env.globals["quote"] = env.filters["quote"] = lambda name: _quote(name, dialect, quoting)
+    env.globals["relation_of"] = lambda name, schema=None: _relation(name, schema, dialect, quoting)
     return env
 
 
@@ -368,13 +369,24 @@ def _jinja_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def _quote(name: str, dialect: str) -> str:
+def _quote(name: str, dialect: str, quoting: str = "preserve") -> str:
     from sqlglot import exp
 
-    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+    return _sql(exp.to_identifier(name, quoted=True), dialect, quoting)
 
 
-def _relation(name: str, schema: str | None, dialect: str) -> str:
+def _sql(tree, dialect: str, quoting: str) -> str:
+    """A name (or a table) as the project's `quoting:` writes it for the dialect."""
+    if quoting == "fold":
+        from sqlglot import Dialect
+
+        from segc.backend.render import fold_identifiers
+
+        tree = fold_identifiers(tree, Dialect.get_or_raise(dialect))
+    return tree.sql(dialect=dialect)
+
+
+def _relation(name: str, schema: str | None, dialect: str, quoting: str = "preserve") -> str:
     """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
     from segc.backend.lower import table
 
@@ -386,7 +398,7 @@ def _relation(name: str, schema: str | None, dialect: str) -> str:
         t.set("db", ident(parts[-1]))
         if len(parts) > 1:
             t.set("catalog", ident(".".join(parts[:-1])))
-    return t.sql(dialect=dialect)
+    return _sql(t, dialect, quoting)
 
 
 def _file_stems(names: list[str]) -> dict[str, str]:

@@ -4,6 +4,8 @@ wrong (measured, DESIGN §7), and what a dialect cannot express becomes a diagno
 never wrong SQL."""
 from __future__ import annotations
 
+import functools
+
 from sqlglot import Dialect, ErrorLevel, exp
 from sqlglot.errors import UnsupportedError
 
@@ -81,12 +83,44 @@ def _under(node: exp.Expression, root: exp.Expression) -> bool:
     return node is root
 
 
+def fold_identifiers(tree: exp.Expression, sqlglot_dialect: Dialect) -> exp.Expression:
+    """`quoting: fold`: every identifier that is a plain name (letters, digits, `_`) loses
+    its quotes and is case-folded as the dialect folds an unquoted name (Snowflake: upper
+    case; PostgreSQL, DuckDB: lower case), so that it names what an unquoted name names
+    there; any other name (a space, a dash) stays quoted as written (folded too where
+    even a quoted name ignores case, as on DuckDB: sqlglot knows). A keyword of the
+    dialect (`order`, `date`) is folded the same way but quoted, since sqlglot's generator
+    does not quote every reserved word on every dialect."""
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    plain = []
+    for node in tree.find_all(exp.Identifier):
+        if node.quoted and exp.SAFE_IDENTIFIER_RE.match(node.this):
+            node.set("quoted", False)
+            plain.append(node)
+    tree = normalize_identifiers(tree, dialect=sqlglot_dialect)
+    keywords = _keywords(type(sqlglot_dialect))
+    for node in plain:
+        if node.this.upper() in keywords:
+            node.set("quoted", True)
+    return tree
+
+
+@functools.cache
+def _keywords(dialect_class: type) -> frozenset[str]:
+    """Every word of the dialect's keywords (`ORDER` of `ORDER BY`) and reserved words:
+    quoting one more name than needed is harmless once it is folded."""
+    words = {w for k in dialect_class.tokenizer_class.KEYWORDS for w in k.split()}
+    words |= {w.upper() for w in getattr(dialect_class.generator_class, "RESERVED_KEYWORDS", ())}
+    return frozenset(words)
+
+
 def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool = True,
-           provided: tuple[str, ...] = ()) -> str:
+           provided: tuple[str, ...] = (), quoting: str = "preserve") -> str:
     """SQL text of `tree`; `copy=False` lets the dialect's rewrites reuse a tree that the
     caller will not render again (a fresh lowering). `provided`: functions the connection
     that will run the SQL registered itself (e.g. `segc test`'s SQLite has an `md5`), so
-    the dialect's lack of them is no obstacle there."""
+    the dialect's lack of them is no obstacle there. `quoting` is segc.yml's (dialects.QUOTING)."""
     if dialect not in DIALECTS:
         from segc.front.errors import suggest
 
@@ -98,6 +132,9 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool =
     try:
         if table:
             tree = _rewrite(tree.copy() if copy else tree, table)
+            copy = False
+        if quoting == "fold":
+            tree = fold_identifiers(tree.copy() if copy else tree, sqlglot_dialect)
             copy = False
         return sqlglot_dialect.generate(tree, copy=copy, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as e:

@@ -1,12 +1,15 @@
 """`segc check --data`: the preview data against segc.yml — every column a feature or a
 source declares exists with a compatible type, and `nullable: false` and `values:` hold.
-Reports counts only, never the offending values (they may be personal data)."""
+Reports counts; a value outside `values:` is named only when at least MIN_SHARED rows
+hold it and the feature is not sensitive (a value one customer holds may be personal
+data typed into the wrong field: a name, an e-mail)."""
 from __future__ import annotations
 
 from sqlglot import exp
 
 from segc.front.errors import Diagnostic
 from segc.backend.lower import col, table
+from segc.check.policy import sensitive_reads
 
 # segc type -> DuckDB column types it accepts
 _ACCEPTS = {
@@ -19,6 +22,10 @@ _ACCEPTS = {
     "date": ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
     "timestamp": ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"),
 }
+
+
+MIN_SHARED = 10  # rows that must share a value before a message may name it
+NAMED_VALUES = 5  # at most this many values are named, the most frequent first
 
 
 def _accepts(segc_type: str, duck_type: str) -> bool:
@@ -88,7 +95,7 @@ def check_data(project) -> list[Diagnostic]:
             need(name, src.time, "timestamp", ("sources", name, "time"), f"source `{name}` time")
         for c, t in src.columns.items():
             need(name, c, t, ("sources", name, "columns", c), f"source `{name}`")
-    checks = []
+    checks, outside_checks = [], {}
     for name, f in schema.features.items():
         if f.kind != "column":
             continue
@@ -103,14 +110,36 @@ def check_data(project) -> list[Diagnostic]:
                 exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v) for v in f.values]))
             checks.append((name, "E713", outside, "has {n} rows with a value outside its `values:`",
                            "add the values to `values:` (conditions on them are compile errors)"))
+            outside_checks[name] = outside
     if checks:
         sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
                                       default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
         src = schema.sources[base]
-        q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
+        base_table = table(".".join(src.table.split(".")[-2:]))
+        q = exp.select(*sums).from_(base_table)
         row = project.engine.execute(q.sql(dialect="duckdb"))[0]
         for (name, code, _cond, message, hint), n in zip(checks, row):
             if n:
+                hints = (hint,)
+                if code == "E713":
+                    hints = (_outside_values(project, base_table, name, outside_checks[name]),) + hints
                 diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),
-                                        schema.key_span("features", name), hints=(hint,)))
+                                        schema.key_span("features", name), hints=tuple(h for h in hints if h)))
     return diags
+
+
+def _outside_values(project, base_table: exp.Expression, name: str, outside: exp.Expression) -> str:
+    """The most frequent values outside `values:` that at least MIN_SHARED rows share, for
+    a feature that reads no sensitive column; otherwise it says why none is shown."""
+    feature = project.schema.features[name]
+    if sensitive_reads(project.schema, [name]):
+        return "the values are not shown: the feature is sensitive"
+    n = exp.Count(this=exp.Star())
+    q = (exp.select(col(feature.column), n).from_(base_table.copy()).where(outside.copy())
+         .group_by(col(feature.column)).having(exp.GTE(this=n.copy(), expression=exp.Literal.number(MIN_SHARED)))
+         .order_by(exp.Ordered(this=n.copy(), desc=True), col(feature.column)).limit(NAMED_VALUES))
+    shared = project.engine.execute(q.sql(dialect="duckdb"))
+    if not shared:
+        return f"no value outside `values:` is held by {MIN_SHARED} rows or more, so none is shown"
+    named = ", ".join(f"`{v}` ({int(k)} rows)" for v, k in shared)
+    return f"the most frequent, held by {MIN_SHARED} rows or more: {named} (rarer values are not shown)"

@@ -16,7 +16,7 @@ class PostgresEngine(Engine):
             import psycopg
         except ImportError:
             raise SegcError(Diagnostic("E720", "the postgres engine needs psycopg",
-                                       hints=("pip install 'psycopg[binary]'",))) from None
+                                       hints=("install segc's PostgreSQL extra: pip install \"segc[postgres]\" (it brings psycopg[binary])",))) from None
         try:
             self.con = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
             # the session's time zone decides how a TIMESTAMPTZ compares with a timestamp or

@@ -46,7 +46,8 @@ def _import_pyspark():
         from pyspark.sql import SparkSession  # noqa: F401
     except ImportError:
         raise SegcError(Diagnostic("E730", "the spark engine needs pyspark",
-                                   hints=("pip install pyspark (it needs a Java runtime 17 or 21)",))) from None
+                                   hints=("install segc's Spark extra: pip install \"segc[spark]\" "
+                                          "(it brings pyspark, which needs a Java runtime 17 or 21)",))) from None
 
 
 def _java_missing() -> bool:

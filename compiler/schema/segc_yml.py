@@ -11,12 +11,14 @@ from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
-from segc.backend.dialects import DIALECTS
+from segc.backend.dialects import DIALECTS, QUOTING
 from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
 from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+# warnings about one feature, which its `ignore_warnings:` may silence
+FEATURE_WARNINGS = {"W742": "missing for more than 20% of the population"}
 
 
 # The plain reading of segc.yml. pydantic (segc_yml_pydantic.py) stays the reference, but
@@ -92,7 +94,7 @@ def _entry(fields, data):
         if key not in data:
             if default is REQUIRED:
                 return _BAD
-            out[attr] = default.copy() if isinstance(default, dict) else default
+            out[attr] = default.copy() if isinstance(default, (dict, list)) else default
             continue
         value = data[key]
         value = None if value is None and default is None else read(value)
@@ -118,6 +120,7 @@ PLAIN_FIELDS = {
         "where": ("where", _STR, None), "window": ("window", _window, None), "sql": ("sql", _STR, None),
         "sql_dialect": ("sql_dialect", _STR, "duckdb"), "values": ("values", _list_of(str, int), None),
         "nullable": ("nullable", _BOOL, True), "sensitive": ("sensitive", _BOOL, False),
+        "ignore_warnings": ("ignore_warnings", _list_of(str), []),
     },
     "param": {
         "type": ("type", _TYPE, REQUIRED),
@@ -142,6 +145,7 @@ PLAIN_FIELDS["project"] = {
     "population": ("population", _STR, None), "min_size": ("min_size", _size, None),
     "min_group": ("min_group", lambda v: v if type(v) is int and v >= 1 else _BAD, 10),
     "allow_outside_paths": ("allow_outside_paths", _BOOL, False),
+    "quoting": ("quoting", _one_of(QUOTING), "preserve"),
     "sources": ("sources", _mapping(PLAIN_FIELDS["source"]), REQUIRED),
     "features": ("features", _mapping(PLAIN_FIELDS["feature"]), {}),
     "params": ("params", _mapping(PLAIN_FIELDS["param"]), {}),
@@ -208,6 +212,7 @@ class FeatureDef:
     window: ast.Duration | None = None
     sql: object | None = None  # sqlglot expression
     span: Span | None = None
+    ignore_warnings: frozenset[str] = frozenset()  # codes of FEATURE_WARNINGS not reported for it
 
 
 KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer")
@@ -269,6 +274,7 @@ class Schema:
 
     def is_sensitive_column(self, source: str, column: str) -> bool:
         return self.sensitivity is not None and self.sensitivity.is_sensitive(source, column)
+    quoting: str = "preserve"  # how names are written in the SQL: backend.render.QUOTING
 
     def key_span(self, *path) -> Span | None:
         return self.located.span(tuple(path)) if self.located else None
@@ -352,8 +358,13 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
         if f.values is not None and f.type not in ("string", "int"):
             err(path + ("values",), "`values:` is only for string and int features")
         values = tuple(f.values) if f.values is not None else None
+        for code in f.ignore_warnings:
+            if code not in FEATURE_WARNINGS:
+                err(path + ("ignore_warnings",), f"`{code}` is not a warning about a feature",
+                    "warnings that a feature can silence: " + ", ".join(
+                        f"{c} ({what})" for c, what in FEATURE_WARNINGS.items()))
         common = dict(name=name, type=f.type, sensitive=f.sensitive, description=f.description,
-                      values=values, span=loc.span(path))
+                      values=values, span=loc.span(path), ignore_warnings=frozenset(f.ignore_warnings))
         if f.from_ is not None:
             features[name] = _agg_feature(name, f, m, loc, err, common)
         elif f.sql is not None:
@@ -393,7 +404,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
                   broken=frozenset(broken), sensitivity=found, min_group=m.min_group,
-                  allow_outside_paths=m.allow_outside_paths), diags
+                  allow_outside_paths=m.allow_outside_paths, quoting=m.quoting), diags
 
 
 def _kpis(m, loc: Located, err) -> dict[str, KpiDef]:

@@ -50,6 +50,7 @@ class FeatureModel(_Model):
     values: list[Union[str, int]] | None = None
     nullable: bool = True
     sensitive: bool = False
+    ignore_warnings: list[str] = []
 
     @field_validator("window", mode="before")  # before: `window: 30` is a number, not a string
     @classmethod
@@ -112,6 +113,7 @@ class ProjectModel(_Model):
     min_size: int | None = Field(default=None, ge=0)
     min_group: int = Field(default=10, ge=1)
     allow_outside_paths: bool = False
+    quoting: Literal["preserve", "fold"] = "preserve"
     sources: dict[str, SourceModel]
     features: dict[str, FeatureModel] = {}
     params: dict[str, ParamModel] = {}
