@@ -40,7 +40,7 @@ KINDS = {
 }
 
 # values of the options a command requires (by option name)
-REQUIRED = {"--from": "2024-01-01", "--to": "2024-07-01", "--out": "out"}
+REQUIRED = {"--from": "2024-01-01", "--to": "2024-07-01", "--out": "out", "--features": "purchases_365d,basket_avg"}
 
 # what the commands that take targets must do with each kind (check/targets.py): run (0),
 # or refuse with E011 naming what they take. A segmentation counts, overlaps, profiles
