@@ -8,7 +8,25 @@ from typing import Annotated
 import typer
 
 from segc import __version__
-from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, preview, report, score, test
+from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, preview, report, score, test
+
+def _no_type_for_flags() -> None:
+    """typer (0.29) shows a flag's type in --help as if it took a value (`--strict
+    <bool>`, `--help <bool>`); a flag takes none, so it shows no type."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "segc_flags_hidden", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.segc_flags_hidden = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_no_type_for_flags()
 
 app = typer.Typer(
     name="segc",
@@ -37,13 +55,15 @@ def main_callback(
 
       segc compile loyal_big_basket -p examples/retail --dialect snowflake
 
-      segc compile -e 'age >= 30 and not vip' --dialect postgres
+      segc compile -e 'age >= 30 and not email_optin' -p examples/retail --dialect postgres
 
       segc count examples/retail
     """
 
 
 # the commands, in the order `segc --help` lists them (Typer lists the score group last)
+app.command(short_help="Create a new project that runs at once (segc.yml, sample data, a segment, a test).")(
+    init.init)
 app.command()(check.check)
 app.command()(compile.compile)
 app.command()(preview.count)

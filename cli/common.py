@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from segc.backend.dialects import DIALECTS
-from segc.cli.plain import fail, load, load_targets  # noqa: F401 (the commands import them from here)
+from segc.cli.plain import fail, load, load_folder, load_targets  # noqa: F401 (the commands import them from here)
 from segc.front.errors import SegcError
 
 ProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", help="Project folder (default: the nearest folder upward holding segc.yml).")]
@@ -20,24 +20,49 @@ EngineOpt = Annotated[str, typer.Option("--engine", help="Where to run: duckdb (
 DsnOpt = Annotated[Optional[str], typer.Option("--dsn", envvar="SEGC_DSN", show_default=False, show_envvar=True, help="PostgreSQL connection string (never printed).")]
 MasterOpt = Annotated[Optional[str], typer.Option("--master", help="Spark master URL (default: local[*]).")]
 DialectOpt = Annotated[Optional[str], typer.Option("--dialect", "-d", help=", ".join(DIALECTS) + " (default: the project's).")]
+ExpressionOpt = Annotated[Optional[str], typer.Option("--expression", "-e", help="An ad-hoc expression instead of a named segment (as `segc compile -e`).")]
+ExpressionsOpt = Annotated[Optional[list[str]], typer.Option("--expression", "-e", help="An ad-hoc expression, as `segc compile -e` takes (repeatable; with or without names).")]
 ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Override a parameter: --param name=value (repeatable).")]
 
 
-def check_format(value: str, allowed: tuple[str, ...], option: str = "--format") -> None:
-    """A value outside `allowed` is a usage error (exit 2): `choose a, b or c`."""
+# `text` is the human format of every command; `table`, its name in some commands before,
+# is still read (not shown in --help) so that scripts written then keep working
+FORMAT_ALIASES = {"table": "text"}
+
+
+def check_format(value: str, allowed: tuple[str, ...], option: str = "--format") -> str:
+    """The format named by `value` (an alias read as its format); a value outside
+    `allowed` is a usage error (exit 2): `choose a, b or c`."""
+    if option == "--format":
+        value = FORMAT_ALIASES.get(value, value)
     if value not in allowed:
         raise typer.BadParameter(f"choose {', '.join(allowed[:-1])} or {allowed[-1]}", param_hint=option)
+    return value
 
 
 
 
-def one_project(targets, project, param, as_of, format, engine="duckdb", dsn=None, master=None):
-    """For the preview commands: check --format, load the project the arguments name, open
-    the engine; returns (project, segment names)."""
-    check_format(format, ("table", "json", "csv"))
+def one_project(targets, project, param, as_of, engine="duckdb", dsn=None, master=None):
+    """For the preview commands: load the project the arguments name, open the engine;
+    returns (project, segment names)."""
     p, names = load_targets(targets, project, param, as_of)
     use_engine(p, engine, dsn, master)
     return p, names
+
+
+def ad_hoc(p, expressions: list[str] | None, show_warnings: bool) -> list:
+    """The targets of `-e` expressions (checked as `segc compile -e` checks one), their
+    warnings on stderr when `show_warnings`; or the diagnostics and exit 1."""
+    try:
+        found = [p.expression(text) for text in expressions or []]
+    except SegcError as e:
+        fail(e)
+    warnings = [d for t in found for d in t.warnings]
+    if warnings and show_warnings:
+        from segc.front.errors import render_text
+
+        typer.echo(render_text(warnings), err=True)
+    return found
 
 
 def use_engine(p, engine: str, dsn: str | None, master: str | None) -> None:

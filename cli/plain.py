@@ -73,6 +73,16 @@ def load(project: Path | None, params=None, as_of=None, fmt="text"):
     return load_targets([], project, params, as_of, fmt)[0]
 
 
+def load_folder(path: Path | None, project: Path | None, what: str, params=None, as_of=None, fmt="text"):
+    """The project of a command taking a folder (`segc check DIR`, or --project), or exit 1."""
+    from segc import project as api
+
+    try:
+        return api.load_folder(path, project, what, api.parse_param_args(params), as_of)
+    except SegcError as e:
+        fail(e, fmt)
+
+
 def load_targets(targets: list[str], project: Path | None, params=None, as_of=None, fmt="text"):
     """(project, segment names) that the positional arguments name; or exit 1."""
     from segc import project as api

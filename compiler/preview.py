@@ -11,11 +11,22 @@ from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer, col, flag, ident
-from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.check.policy import allowed_features
+from segc.check.targets import BRANCH, SEGMENTATION, WHOLE, Takes, Target
+from segc.front.errors import Diagnostic, SegcError
 
 if TYPE_CHECKING:
     from segc.project import Project
 
+# what each preview takes (check/targets.py): a segmentation counts, overlaps and profiles
+# as its branches side by side; a sample is of one segment; a transition matrix is of a
+# whole segmentation
+COUNT = Takes("segc count")
+OVERLAP = Takes("segc overlap")
+PROFILE = Takes("segc profile")
+PROFILE_ONE = Takes("a profile", segmentation=None)  # the API's profile(name): one target
+SAMPLE = Takes("segc sample", segmentation=None)
+TRANSITIONS = Takes("segc transitions", frozenset({SEGMENTATION}), WHOLE)
 MISSING_WARNING = 0.20  # warn when a feature a segment uses is missing this often
 
 
@@ -25,6 +36,7 @@ class SegmentCount:
     count: int
     share: float  # of the population
     min_size: int | None = None
+    kind: str = "segment"  # or branch, expression (check/targets.py)
 
     @property
     def too_small(self) -> bool:
@@ -37,11 +49,12 @@ class CountResult:
     population: int
     segments: list[SegmentCount]
     missing: dict[str, float] = field(default_factory=dict)  # features missing for > 20%
+    readers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # counted segments using each of those
 
     @property
     def empty_branches(self) -> list[str]:
         """Segmentation branches (`name.branch`) that no one is in: a useless tier."""
-        return [s.name for s in self.segments if "." in s.name and s.count == 0]
+        return [s.name for s in self.segments if s.kind == BRANCH and s.count == 0]
 
     def to_dict(self) -> dict:
         return {"as_of": self.as_of, "population": self.population,
@@ -56,32 +69,28 @@ class CountResult:
 
 def count(project: Project, names: list[str] | None = None, as_of=None) -> CountResult:
     """Population and each segment's size, all in one query (one scan)."""
-    names = project.segment_names if not names else names
-    for n in names:
-        project.definition(n)
-    if not names:
+    targets = project.targets(names or project.segment_names, COUNT)
+    if not targets:
         raise SegcError(Diagnostic("E211", "there are no segments to count",
                                    hints=("define segments in segments/*.seg",)))
-    used = set().union(*(_features_read(project.definition(n).pred) for n in names))
+    reads = {t.name: _features_read(t.pred) for t in targets}
+    used = set().union(*reads.values())
     nullable = [f for f in project.schema.features if f in used and project.schema.features[f].nullable]
     require_unique_keys(project, as_of)
-    row = project.run(project.counts_query(names, as_of, nullable))[0]
+    row = project.run(project.counts_query(targets, as_of, nullable))[0]
     population = row[0]
-    segments = [SegmentCount(n, int(c or 0), (int(c or 0) / population) if population else 0.0,
-                             project.min_size(n)) for n, c in zip(names, row[1:1 + len(names)])]
-    missing = {f: 1 - present / population for f, present in zip(nullable, row[1 + len(names):])
+    segments = [SegmentCount(t.name, int(c or 0), (int(c or 0) / population) if population else 0.0,
+                             t.min_size, t.kind) for t, c in zip(targets, row[1:1 + len(targets)])]
+    missing = {f: 1 - present / population for f, present in zip(nullable, row[1 + len(targets):])
                if population and 1 - present / population > MISSING_WARNING}
+    readers = {f: tuple(n for n in reads if f in reads[n]) for f in missing}
     effective = project.as_of if as_of is None else project.as_of_date(as_of)
-    return CountResult(effective.isoformat() if effective else "today", population, segments, missing)
+    return CountResult(effective.isoformat() if effective else "today", population, segments, missing, readers)
 
 
 def transitions(project: Project, name: str, start, end) -> Transitions:
     """The transition matrix of a segmentation between two as-of dates, in one query."""
-    if name not in project.checked.segmentations:
-        close = suggest(name, project.checked.segmentations)
-        raise SegcError(Diagnostic("E212", f"unknown segmentation `{name}`",
-                                   hints=(f"did you mean `{close}`?" if close else
-                                          "segmentations: " + (", ".join(project.checked.segmentations) or "none"),)))
+    name = project.target(name, TRANSITIONS).name
     start_d, end_d = _transition_date(start, "--from"), _transition_date(end, "--to")
     if start_d >= end_d:
         raise SegcError(Diagnostic("E009", f"--from {start_d} is not before --to {end_d}",
@@ -120,19 +129,18 @@ def feature_matrix(project: Project, features: list[str], as_of=None):
     return keys, matrix
 
 
-def visible(project: Project, name: str, features) -> list[str]:
-    """Features safe to show for a segment: sensitive ones only when it allows them."""
-    allowed = project.checked.segments[name].sensitive if name in project.checked.segments else {}
-    return [f for f in features if not project.schema.features[f].sensitive or f in allowed]
+def visible(project: Project, target: Target, features) -> list[str]:
+    """Features safe to show for a target: sensitive ones only when it allows them."""
+    return allowed_features(project.schema, features, target.sensitive)
 
 
 def sample(project: Project, name: str, n: int = 20, as_of=None) -> Sample:
     """Up to n members (lowest keys first) with the features the segment uses."""
     from sqlglot import exp
 
-    d = project.definition(name)
+    d = project.target(name, SAMPLE)
     shown = [f for f in project.schema.features if f in d.features]
-    values = project.feature_values(visible(project, name, shown))
+    values = project.feature_values(visible(project, d, shown))
 
     def select(lw: Lowerer):
         cols = [exp.alias_(col(KEY), ident(project.schema.key))]
@@ -144,15 +152,15 @@ def sample(project: Project, name: str, n: int = 20, as_of=None) -> Sample:
     q = q.order_by(col(project.schema.key)).limit(n)
     rows = project.run(q)
     masked = [f for f in shown if f not in values]
-    return Sample(name, [project.schema.key, *values], rows, masked)
+    return Sample(d.name, [project.schema.key, *values], rows, masked)
 
 
 def overlap(project: Project, names: list[str] | None = None, as_of=None) -> Overlap:
     """Pairwise intersections of segments, in one query."""
     from sqlglot import exp
 
-    names = project.segment_names if not names else names
-    preds = [project.definition(n).pred for n in names]
+    targets = project.targets(names or project.segment_names, OVERLAP)
+    names, preds = [t.name for t in targets], [t.pred for t in targets]
     require_unique_keys(project, as_of)
 
     def select(lw: Lowerer):
@@ -174,13 +182,18 @@ def overlap(project: Project, names: list[str] | None = None, as_of=None) -> Ove
     return Overlap(names, matrix)
 
 
-def profile(project: Project, name: str, as_of=None, top: int = 5) -> Profile:
+def profiles(project: Project, names, as_of=None, top: int = 5) -> Profiles:
+    """The profile of each target, side by side (a segmentation: of each branch)."""
+    return Profiles([profile(project, t, as_of, top) for t in project.targets(names, PROFILE)])
+
+
+def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> Profile:
     """Each feature in the segment vs the population: mean, stddev and missing share of
     numbers; the most frequent values of strings and booleans."""
     from sqlglot import exp
 
-    d = project.definition(name)
-    feats = visible(project, name, [f for f, fd in project.schema.features.items()])
+    d = project.target(name, PROFILE_ONE)
+    feats = visible(project, d, [f for f, fd in project.schema.features.items()])
     values = project.feature_values(feats)
     numeric = [f for f in feats if project.schema.features[f].type in ir.NUMERIC]
     categorical = [f for f in feats if project.schema.features[f].type in ("string", "bool")]
@@ -214,15 +227,32 @@ def profile(project: Project, name: str, as_of=None, top: int = 5) -> Profile:
             return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
 
         inner = project.lowerer(as_of).query(project.checked.population, select_values)
-        q = (exp.select(col("segc_value"), exp.Count(this=exp.Star()), exp.Sum(this=col("segc_in")))
-             .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("segc_values"))))
-             .group_by(col("segc_value")).order_by(exp.Ordered(this=exp.Literal.number(3), desc=True),
-                                                   exp.Ordered(this=exp.Literal.number(2), desc=True),
-                                                   col("segc_value")).limit(top))
-        rows = project.run(q)
+        rows = _top_values(project, inner, top, project.schema.min_group)
+        rest = (OTHER, n_pop - sum(c for _v, c, _i in rows), n_in - sum(int(i or 0) for _v, _c, i in rows))
         categories.append(CategoryProfile(f, [(value, (int(i or 0) / n_in) if n_in else 0.0, c / n_pop)
-                                              for value, c, i in rows]))
-    return Profile(name, n_in, n_pop, numbers, categories)
+                                              for value, c, i in rows + ([rest] if rest[1] else [])]))
+    return Profile(d.name, n_in, n_pop, numbers, categories)
+
+
+OTHER = "(other)"  # every member whose value is not shown, together
+
+
+def _top_values(project, inner, top: int, min_group: int) -> list[tuple]:
+    """(value, members, members in the segment) of the `top` most frequent values that at
+    least `min_group` members of the population share: a value held by fewer (an e-mail
+    address, a name) is personal and never printed (profile shows the rest as (other))."""
+    from sqlglot import exp
+
+    def grouped(having) -> exp.Select:
+        return (exp.select(col("segc_value"), exp.alias_(exp.Count(this=exp.Star()), ident("segc_n")),
+                           exp.alias_(exp.Sum(this=col("segc_in")), ident("segc_in")))
+                .from_(exp.Subquery(this=inner.copy(), alias=exp.TableAlias(this=ident("segc_values"))))
+                .group_by(col("segc_value")).having(having(exp.Count(this=exp.Star()), exp.Literal.number(min_group))))
+
+    shown = grouped(lambda n, k: exp.GTE(this=n, expression=k)).order_by(
+        exp.Ordered(this=exp.Literal.number(3), desc=True), exp.Ordered(this=exp.Literal.number(2), desc=True),
+        col("segc_value")).limit(top)
+    return [tuple(r) for r in project.run(shown)]
 
 
 def require_unique_keys(project: Project, as_of=None) -> None:
@@ -458,6 +488,15 @@ class Profile:
         from dataclasses import asdict
 
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Profiles of several targets (a segmentation's branches), to show side by side."""
+    profiles: list[Profile]
+
+    def to_dict(self) -> dict:
+        return {"profiles": [p.to_dict() for p in self.profiles]}
 
 
 NOT_IN_POPULATION = "(not in population)"

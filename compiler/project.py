@@ -9,6 +9,7 @@ from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, or_
 from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
+from segc.check.targets import BRANCH, EXPRESSION, SEGMENT, SEGMENTATION, WHOLE, Takes, Target, resolve
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, find_root, read_source
@@ -17,6 +18,8 @@ from segc.front.source import Source
 from segc.schema.segc_yml import coerce_param, load_schema
 
 FORMS = ("select", "count", "label")
+# a segmentation compiles whole: its labels (--form label) or its members (select)
+COMPILE = Takes("segc compile", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
 
 
 class SQL(str):
@@ -57,11 +60,23 @@ def load_targets(words: list[str], project: Path | None = None, params: dict[str
             names.append(word)
     loaded = load_project(project or Path("."), params=params, as_of=as_of)
     for word in path_words:
-        if word in loaded.checked.segments:
+        if word in loaded.checked.segments or word in loaded.checked.segmentations:
             raise SegcError(Diagnostic("E012", f"`{word}` is both a folder and a segment name",
                                        hints=(f"write `./{word}` for the folder, or `--project DIR {word}` "
                                               "for the segment",)))
     return loaded, names
+
+
+def load_folder(path: Path | None, project: Path | None, what: str, params: dict[str, str] | None = None,
+                as_of=None) -> Project:
+    """The project of a command that takes a project folder and no names (`segc check
+    DIR`): with --project given too, a word that is not a folder would be ignored, so it
+    is E011 instead (`segc check quadrant -p DIR` checks the whole project, not quadrant)."""
+    if path is not None and project is not None and not Path(path).is_dir():
+        raise SegcError(Diagnostic("E011", f"{what} takes a project folder, and `{path}` is not one",
+                                   hints=(f"{what} works on the whole project (--project {project}): "
+                                          f"drop `{path}`",)))
+    return load_project(project or path or Path("."), params=params, as_of=as_of)
 
 
 def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
@@ -96,7 +111,8 @@ class Project:
                 if getattr(e, "module", None) is not None:  # what parsed is still checked
                     self.modules.append(e.module)
         try:
-            self.schema, problems = load_schema(read_source(self.root / "segc.yml", display_path(self.root / "segc.yml")))
+            self.schema, problems = load_schema(read_source(self.root / "segc.yml", display_path(self.root / "segc.yml")),
+                                                self.root)
         except SegcError as e:  # without a schema nothing can be checked, but syntax errors still show
             raise SegcError(e.diagnostics + diags) from None
         diags = problems + diags
@@ -182,44 +198,59 @@ class Project:
         """Segments, then each segmentation's branches as `name.branch`, in file order."""
         return list(self.checked.segments)
 
+    def targets(self, words, takes: Takes | None = None) -> list[Target]:
+        """What the names (or Targets, e.g. `expression(...)`) stand for, as the command
+        described by `takes` takes them (default: segments, branches and expressions, a
+        segmentation as its branches); raises SegcError (E212 unknown, E011 refused)."""
+        features = list(self.schema.features) + list(self.schema.scores)
+        return resolve(self.checked, features, words, takes or Takes("this command"))
+
+    def target(self, word, takes: Takes | None = None) -> Target:
+        """The one target a command that takes one names (a segmentation is refused unless
+        `takes` keeps it whole)."""
+        found = self.targets([word], takes or Takes("this command", segmentation=None))
+        return found[0]
+
+    def expression(self, text: str) -> Target:
+        """An ad-hoc expression (`-e`) as a target, checked against the project; its
+        warnings (W101, ...) are kept on it. Raises SegcError."""
+        pred, used = self.check_expression(text)
+        warnings = tuple(d for d in self._checker.diags if not d.is_error)
+        return Target(text, EXPRESSION, pred, used, warnings=warnings)
+
     def definition(self, name: str):
-        d = self.checked.segments.get(name)
-        if d is None and name not in self.checked.segmentations:
-            names = list(self.checked.segments) + list(self.checked.segmentations)
-            close = suggest(name, names)
-            raise SegcError(Diagnostic("E212", f"unknown segment `{name}`",
-                                       hints=(f"did you mean `{close}`?" if close else
-                                              "defined: " + ", ".join(names[:20]),)))
-        return d
+        """The checked segment or branch `name` (E212 unknown, E011 a segmentation)."""
+        return self.checked.segments[self.target(name, Takes("a segment", frozenset({SEGMENT, BRANCH}))).name]
 
     # ---- compile ----
     def compile(self, name: str, dialect: str | None = None, form: str = "select",
-                as_of=None, pretty: bool = True) -> str:
-        if name in self.checked.segmentations and form in ("select", "label"):
-            return self._render(self.label_query(name, as_of), dialect, pretty)
-        if name in self.checked.segmentations:
-            branches = ", ".join(f"`{name}.{b}`" for b, _p in self.checked.segmentations[name].branches)
+                as_of=None, pretty: bool = True, provided: tuple[str, ...] = ()) -> str:
+        """`provided`: functions the connection that runs the SQL registered (render)."""
+        target = self.target(name, COMPILE)
+        if target.kind == SEGMENTATION and form in ("select", "label"):
+            return self._render(self.label_query(name, as_of), dialect, pretty, provided)
+        if target.kind == SEGMENTATION:
+            branches = ", ".join(f"`{b}`" for b in target.branches)
             raise SegcError(Diagnostic("E011", f"`{name}` is a segmentation: the form `{form}` needs one of "
                                        "its branches", hints=(f"compile one of {branches}, or use "
                                                               "--form label for the whole segmentation",)))
-        d = self.definition(name)
-        return self._render(self.query(d.pred, form, as_of), dialect, pretty)
+        return self._render(self.query(target.pred, form, as_of), dialect, pretty, provided)
 
     def compile_expression(self, text: str, dialect: str | None = None, form: str = "select",
                            as_of=None, pretty: bool = True) -> SQL:
         """The whole pipeline (parse, check, lower, render) on an ad-hoc expression, checked
         once: the SQL carries the expression's warnings (W101 a condition that is never true,
         W106 an empty period, ...), as `segc check` gives them for a segment."""
-        pred, _used = self.check_expression(text)
-        warnings = tuple(d for d in self._checker.diags if not d.is_error)
-        return SQL(self._render(self.query(pred, form, as_of), dialect, pretty), warnings)
+        target = self.expression(text)
+        return SQL(self._render(self.query(target.pred, form, as_of), dialect, pretty), target.warnings)
 
     def check_expression(self, text: str, name: str = "<expression>") -> tuple[ir.Pred, frozenset[str]]:
         expr = parse_expression(Source(name, text))
         return self._checker.check_expression(expr)
 
-    def _render(self, tree, dialect: str | None, pretty: bool) -> str:
-        return render(tree, dialect or self.schema.dialect, pretty=pretty, copy=False)
+    def _render(self, tree, dialect: str | None, pretty: bool, provided: tuple[str, ...] = ()) -> str:
+        return render(tree, dialect or self.schema.dialect, pretty=pretty, copy=False, provided=provided,
+                      quoting=self.schema.quoting)
 
     def lowerer(self, as_of=None) -> Lowerer:
         return Lowerer(self.schema, self.as_of if as_of is None else self.as_of_date(as_of))
@@ -261,12 +292,12 @@ class Project:
 
         return self.lowerer(as_of).query(self.checked.population, select)
 
-    def counts_query(self, names: list[str], as_of=None, present: list[str] = ()):
-        """Population and every segment's size in one scan (conditional aggregation), and
+    def counts_query(self, targets: list, as_of=None, present: list[str] = ()):
+        """Population and every target's size in one scan (conditional aggregation), and
         how many have each feature of `present`."""
         from sqlglot import exp
 
-        preds = [(n, self.definition(n).pred) for n in names]
+        preds = [(t.name, t.pred) for t in self.targets(targets)]
         values = self.feature_values(present)
 
         def select(lw: Lowerer):
@@ -304,7 +335,8 @@ class Project:
 
     def run(self, query) -> list[tuple]:
         """The rows of a sqlglot query, rendered for the project's engine and run there."""
-        return self.engine.execute(render(query, self.engine.dialect, pretty=False, copy=False))
+        return self.engine.execute(render(query, self.engine.dialect, pretty=False, copy=False,
+                                          quoting=self.schema.quoting))
 
     def check_data(self) -> list[Diagnostic]:
         """The preview data against segc.yml (run/datacheck.py), then the quantile scores
@@ -317,7 +349,7 @@ class Project:
         return diags + preview.quantile_ties(self)
 
     def min_size(self, name: str) -> int | None:
-        return self.checked.segments[name].annotations.min_size
+        return self.definition(name).annotations.min_size
 
     # ---- previews (preview.py), run on the project's engine ----
     def count(self, names: list[str] | None = None, as_of=None) -> preview.CountResult:
@@ -336,9 +368,13 @@ class Project:
         """Pairwise intersections of segments, in one query."""
         return preview.overlap(self, names, as_of)
 
-    def profile(self, name: str, as_of=None, top: int = 5) -> preview.Profile:
+    def profile(self, name: str | Target, as_of=None, top: int = 5) -> preview.Profile:
         """Each feature in the segment vs the population."""
         return preview.profile(self, name, as_of, top)
+
+    def profiles(self, names: list, as_of=None, top: int = 5) -> preview.Profiles:
+        """Profiles side by side: of each target, a segmentation's branches one by one."""
+        return preview.profiles(self, names, as_of, top)
 
     def feature_matrix(self, features: list[str], as_of=None):
         """(keys, matrix) of the population's feature values at the as-of (numpy)."""

@@ -224,7 +224,7 @@ def test_written_atomically_and_safely(tmp_path, retail):
     (precious / "notes.txt").write_text("keep me", encoding="utf-8")
     with pytest.raises(SegcError) as info:
         build_catalog(retail, precious)
-    assert info.value.diagnostics[0].code == "E910"
+    assert info.value.diagnostics[0].code == "E822"
     assert (precious / "notes.txt").read_text(encoding="utf-8") == "keep me"
     afile = tmp_path / "file.html"
     afile.write_text("x", encoding="utf-8")
@@ -240,7 +240,7 @@ def test_cli(tmp_path, retail):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("x", encoding="utf-8")
     result = runner.invoke(app, ["docs", "--out", str(tmp_path / "taken"), "-p", str(EXAMPLE)])
-    assert result.exit_code == 1 and "E910" in result.stderr
+    assert result.exit_code == 1 and "E822" in result.stderr
 
 
 def test_jinja_is_imported_lazily():
@@ -270,5 +270,5 @@ def test_the_catalogue_never_replaces_the_current_or_project_folder(tmp_path, mo
     for out, what in ((here, "the current folder"), (project, "the project folder"), (tmp_path, "the project folder")):
         with pytest.raises(segc.SegcError) as e:
             build_catalog(p, out, counts=False)
-        assert e.value.diagnostics[0].code == "E910" and what in e.value.diagnostics[0].message
+        assert e.value.diagnostics[0].code == "E822" and what in e.value.diagnostics[0].message
     assert here.is_dir() and not any(here.iterdir())

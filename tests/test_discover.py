@@ -281,7 +281,7 @@ def test_out_refuses_a_file_segc_did_not_write(planted, tmp_path):
     mine = tmp_path / "mine.seg"
     mine.write_text("segment precious = visits > 3\n", encoding="utf-8")
     result = cli("discover", str(folder), "--features", FEATURES, "--name", "elsewhere", "--out", str(mine))
-    assert result.exit_code == 1 and "error[E956]" in result.stderr
+    assert result.exit_code == 1 and "error[E822]" in result.stderr
     assert mine.read_text(encoding="utf-8") == "segment precious = visits > 3\n"
     forced = cli("discover", str(folder), "--features", FEATURES, "--name", "elsewhere", "--out", str(mine),
                  "--force")
@@ -289,4 +289,4 @@ def test_out_refuses_a_file_segc_did_not_write(planted, tmp_path):
     assert mine.read_text(encoding="utf-8").startswith("# Discovered by `segc discover`")
     missing_dir = cli("discover", str(folder), "--features", FEATURES, "--name", "other",
                       "--out", str(tmp_path / "no" / "x.seg"))
-    assert missing_dir.exit_code == 1 and "error[E956]" in missing_dir.stderr
+    assert missing_dir.exit_code == 1 and "error[E824]" in missing_dir.stderr

@@ -165,5 +165,24 @@ def test_spark_without_pyspark():
     code = "import sys; sys.modules['pyspark'] = None; " + CLI  # import pyspark -> ImportError
     result = _segc_child(code, dict(os.environ))
     assert result.returncode == 1, result.stderr
-    assert "the spark engine needs pyspark" in result.stderr and "pip install pyspark" in result.stderr
+    assert "the spark engine needs pyspark" in result.stderr and 'pip install "segc[spark]"' in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_postgres_without_psycopg():
+    code = "import sys; sys.modules['psycopg'] = None; " + CLI
+    result = subprocess.run([sys.executable, "-c", code, "count", str(EXAMPLE), "--engine", "postgres",
+                             "--dsn", "postgresql://nobody@localhost:1/none"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "error[E720]: the postgres engine needs psycopg" in result.stderr
+    assert 'pip install "segc[postgres]"' in result.stderr and "Traceback" not in result.stderr
+
+
+def test_engine_extras_are_declared():
+    """The extras the hints above name exist, with the drivers the engines import."""
+    import tomllib
+
+    extras = tomllib.loads((EXAMPLE.parent.parent / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(r.startswith("psycopg[binary]") for r in extras["postgres"])
+    assert any(r.startswith("pyspark") for r in extras["spark"])

@@ -565,7 +565,9 @@ def test_cli_explicit_files_and_folders(project, tmp_path):
     assert result.exit_code == 0, result.output
     assert (loose / "x.seg").read_text(encoding="utf-8") == "vip and not y\n"
     assert (project / "other.seg").read_text(encoding="utf-8") == "segment c = z\n"
-    assert cli("fmt", str(tmp_path / "missing.seg")).exit_code == 2
+    # a missing file is bad input like any other: coded (E007), exit 1 (was a usage error)
+    missing = cli("fmt", str(tmp_path / "missing.seg"))
+    assert missing.exit_code == 1 and "error[E007]: file not found" in missing.stderr
 
 
 def test_cli_without_a_project(tmp_path, monkeypatch):

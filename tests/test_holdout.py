@@ -19,6 +19,7 @@ from fractions import Fraction
 
 import pytest
 import sqlglot
+import yaml
 from typer.testing import CliRunner
 
 import segc
@@ -333,3 +334,41 @@ def test_canonical_format():
     text = "segment  x=not   holdout 10.0 % seed  'it\\'s'and holdout 2.50% seed $campaign\n"
     assert format_source(text) == 'segment x = not holdout 10% seed "it\'s" and holdout 2.5% seed $campaign\n'
     assert format_source(format_source(text)) == format_source(text)
+
+
+# ---- `segc test`: SQLite gets the other engines' MD5 -------------------------------------
+
+def test_sqlite_md5_of_the_test_runner_matches_duckdb():
+    from segc.run.memory import open_memory
+
+    lite, duck = open_memory("sqlite"), open_memory("duckdb")
+    texts = [k for k in string_keys() if "\x00" not in k] + ["spring:1", "it's été 😀:42"]
+    got = [lite.execute("SELECT md5(?)", (t,)).fetchone()[0] for t in texts]
+    assert got == [duck.execute("SELECT md5(?)", [t]).fetchone()[0] for t in texts]
+    assert lite.execute("SELECT md5(NULL)").fetchone()[0] is None
+
+
+def test_holdout_segments_pass_segc_test(tmp_path, entities):
+    """A `segc test` file whose expectations are the reference's members; DuckDB agrees on
+    the same rows, and both engines of `segc test` (SQLite through its registered md5) pass."""
+    from segc.apps.segtest import run_tests
+
+    names = ("control", "big_control", "big_target", "third", "odd_seed")
+    root = write_project(tmp_path / "ab", CONFIG, SEGMENTS)
+    project = segc.load_project(root)
+    people = {k: entities[k] for k in range(1, 401)}
+    expect = {name: sorted(reference(project, people, name)) for name in names}
+    data = [{"id": k, **v} for k, v in people.items()]
+    with open_engine("duckdb") as duck:
+        duck.load({TABLE: ({"id": "int", "spend": "float", "is_test": "bool"}, data)})
+        for name in names:
+            assert members(project, duck, name) == set(expect[name]), name
+    assert all(0 < len(v) < len(people) for v in expect.values())
+    (root / "tests").mkdir()
+    (root / "tests" / "holdout.yml").write_text(yaml.safe_dump(
+        {"as_of": dt.date(2024, 7, 1), "rows": {"people": data}, "expect": expect}, sort_keys=False), encoding="utf-8")
+    report = run_tests(project)
+    assert report.ok and report.engines == ("duckdb", "sqlite"), report.to_dict()
+    assert report.checks == 2 * len(names)
+    result = CliRunner().invoke(app, ["test", "-p", str(root)])
+    assert result.exit_code == 0, result.output

@@ -25,7 +25,8 @@ _FOLDERS = {"compiler": "segc", "cli": "segc/cli", "grammar": "segc/grammar"}
 REQUIRED_IN_WHEEL = tuple(sorted(
     f"{pkg}/{path.relative_to(ROOT / folder).as_posix()}"
     for folder, pkg in _FOLDERS.items() for path in (ROOT / folder).rglob("*")
-    if path.suffix in (".py", ".lark", ".j2") and "__pycache__" not in path.parts))
+    if (path.suffix in (".py", ".lark", ".j2") or (path.is_file() and "init" in path.parts))  # init: segc init's files
+    and "__pycache__" not in path.parts))
 
 SEGC_YML = """\
 name: t
@@ -121,3 +122,11 @@ def test_installed_segc_builds_with_its_templates(installed, tmp_path):
     _check(result, "`segc build --template view` from the installed wheel")
     assert 'CREATE OR REPLACE VIEW "adults" AS' in (out / "adults.sql").read_text(), (out / "adults.sql").read_text()
     assert (out / "manifest.json").is_file()
+
+
+def test_installed_segc_init_runs_at_once(installed, tmp_path):
+    """`segc init` from the wheel finds its templates (segc.yml, data, segment, test)."""
+    _check(_run([installed / "segc", "init", "new"], cwd=tmp_path, timeout=60), "`segc init` from the wheel")
+    result = _run([installed / "segc", "count", "-p", "new", "--format", "csv"], cwd=tmp_path, timeout=60)
+    _check(result, "`segc count` on the project `segc init` made")
+    assert "active_subscribers,9," in result.stdout, result.stdout

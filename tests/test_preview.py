@@ -22,6 +22,7 @@ name: preview
 base: customers
 key: id
 as_of: 2024-07-01
+min_group: 1  # seven rows: every value shown (tests/test_min_group.py tests the threshold)
 population: not (age is missing and city is missing)
 sources:
   customers: {table: customers, path: data/customers.parquet}

@@ -275,6 +275,7 @@ name: small
 base: people
 key: id
 as_of: 2024-07-01
+min_group: 1  # a handful of rows: every group shown (tests/test_min_group.py tests the threshold)
 sources:
   people: {table: people, path: data/people.csv}
 features:
@@ -510,7 +511,7 @@ def test_bad_input(args, code, words):
 
 def test_out_is_a_folder(tmp_path):
     result = cli("report", "-p", str(EXAMPLE), "new_signups", "--format", "json", "--out", str(tmp_path))
-    assert result.exit_code == 1 and "error[E948]" in result.stderr and "is a folder" in result.stderr
+    assert result.exit_code == 1 and "error[E824]" in result.stderr and "a folder is in the way" in result.stderr
 
 
 def test_table_with_out_is_a_usage_error(tmp_path):
@@ -540,3 +541,49 @@ def test_bad_kpi_in_segc_yml(tmp_path, kpi, code, message):
     assert f"error[{code}]" in result.stderr and message in result.stderr, result.stderr
     assert f"segc.yml:{line}:" in result.stderr  # file:line:col of the KPI in segc.yml
     assert cli("check", str(root)).exit_code == 1  # `segc check` finds it too
+
+
+RATES_CONFIG = """
+name: rates
+base: people
+key: id
+as_of: 2024-07-01
+sources:
+  people: {table: people, path: data/people.csv}
+features:
+  active: {type: bool}
+  spend: {type: float}
+  keen: {type: bool}
+kpis:
+  actives: {count_of: active}
+  active_share: {share_of: active}
+  spend_total: {sum: spend}
+  spend_avg: {avg: spend}
+"""
+
+
+def test_the_kpi_heatmap_compares_rates_per_member(tmp_path):
+    """100 people, 36 active; `keen` holds 25 of them, 23 active (92%): per member the
+    segment is 0.92 / 0.36 = 2.56 times the population, though its count (23) is below the
+    population's (36). Spend: 10 each, 40 for the keen, so 40 / 17.5 per member."""
+    from segc.apps.report.html import kpi_index, kpi_text, render_html
+
+    root = tmp_path / "rates"
+    (root / "data").mkdir(parents=True)
+    (root / "segments").mkdir()
+    (root / "segc.yml").write_text(RATES_CONFIG)
+    (root / "segments" / "s.seg").write_text("segment keen_ones = keen\n")
+    rows = [(i, i < 23 or 25 <= i < 38, 40.0 if i < 25 else 10.0, i < 25) for i in range(100)]
+    with open(root / "data" / "people.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "active", "spend", "keen"])
+        w.writerows([[i, str(a).lower(), s, str(k).lower()] for i, a, s, k in rows])
+    r = build_report(segc.load_project(root), ["keen_ones"], periods=2)
+    assert r.row("keen_ones").current.kpis["actives"] == 23 and r.row(POPULATION).current.kpis["actives"] == 36
+    pop_spend = (25 * 40 + 75 * 10) / 100
+    (index,) = kpi_index(r, ["keen_ones"])
+    assert index == pytest.approx([0.92 / 0.36, 0.92 / 0.36, 40 / pop_spend, 40 / pop_spend])
+    assert kpi_text(r, r.kpis[0], r.row("keen_ones").current) == "23 (92%)"
+    assert kpi_text(r, r.kpis[2], r.row("keen_ones").current) == "1,000.00 (40.00 per member)"
+    page = render_html(r, "rates")
+    assert "23 (92%)" in page and "36 (36%)" in page

@@ -49,6 +49,7 @@ def retail_copy(folder: Path, segments: str, **changes) -> Path:
             source["path"] = str(EXAMPLE / source["path"])
     config.pop("scores", None)
     config.pop("kpis", None)
+    config["allow_outside_paths"] = True  # the example's data, read where it is
     config.update(changes)
     folder.mkdir(parents=True)
     (folder / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -161,6 +162,47 @@ def test_strict_passes_when_every_segment_is_large_enough(sized):
     assert "E740" not in result.stderr and "W740" not in result.stderr
 
 
+# ---- W742: a feature missing for many ---------------------------------------------------
+
+MISSING = """segment big_basket = basket_avg > 80
+segment small_basket = basket_avg < 20 and email_optin
+segment young = age < 30
+segment optin = email_optin
+"""
+
+
+def _missing_retail(tmp_path, **features):
+    config = yaml.safe_load((EXAMPLE / "segc.yml").read_text(encoding="utf-8"))
+    for name, changes in features.items():
+        config["features"][name].update(changes)
+    return retail_copy(tmp_path / "p", MISSING, features=config["features"])
+
+
+def test_missing_feature_warning_names_its_segments_and_points_at_segc_yml(tmp_path):
+    root = _missing_retail(tmp_path)
+    result = cli("count", str(root))
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.stderr.splitlines() if "warning[W742]" in line]
+    assert "`basket_avg` (used by `big_basket` and `small_basket`) is missing for 26%" in line
+    assert re.search(r"--> \S*segc\.yml:\d+:3", result.stderr)  # the feature's declaration
+    assert "`ignore_warnings: [W742]` on `basket_avg`" in result.stderr
+
+
+def test_missing_feature_warning_silenced_per_feature(tmp_path):
+    root = _missing_retail(tmp_path, basket_avg={"ignore_warnings": ["W742"]})
+    result = cli("count", str(root))
+    assert result.exit_code == 0, result.output
+    assert "W742" not in result.stderr
+
+
+def test_ignore_warnings_takes_only_feature_warnings(tmp_path):
+    root = _missing_retail(tmp_path, basket_avg={"ignore_warnings": ["W740"]})
+    result = cli("check", str(root))
+    assert result.exit_code == 1
+    assert "error[E005]: `W740` is not a warning about a feature" in result.stderr
+    assert "W742 (missing for more than 20% of the population)" in result.stderr
+
+
 # ---- sensitive features -----------------------------------------------------------------
 
 def test_sensitive_feature_in_the_population_is_an_error(tmp_path):
@@ -193,9 +235,10 @@ def test_sensitive_feature_in_a_segmentation_is_reported_once(tmp_path):
         "uses_branch": {"religion": "audit"}}
 
 
-def test_a_sensitive_column_under_another_name_must_be_sensitive(tmp_path):
+def test_a_sensitive_column_under_another_name_is_sensitive(tmp_path):
     """Renaming (`column:`), an `sql:` expression or another aggregate of the same event
-    column would otherwise read sensitive data without @allow_sensitive."""
+    column reads sensitive data too: such a feature is sensitive by construction (DESIGN
+    §8.5, schema/physical.py), so a segment using it needs @allow_sensitive."""
     features = yaml.safe_load((EXAMPLE / "segc.yml").read_text(encoding="utf-8"))["features"]
     features.update({
         "faith": {"type": "string", "column": "Religion"},
@@ -204,19 +247,15 @@ def test_a_sensitive_column_under_another_name_must_be_sensitive(tmp_path):
                        "sensitive": True},
         "statuses": {"type": "int", "from": "orders", "agg": "count_distinct", "column": "status"},
     })
-    root = retail_copy(tmp_path / "p", "segment a = email_optin\n", features=features)
+    uses = 'segment a = faith = "x"\nsegment b = pious\nsegment c = statuses > 1\nsegment d = email_optin\n'
+    root = retail_copy(tmp_path / "p", uses, features=features)
     result = cli("check", str(root), "--format", "json")
     assert result.exit_code == 1
-    found = sorted(d["message"] for d in json.loads(result.stdout)["diagnostics"] if d["code"] == "E502")
-    assert found == ["feature `faith` reads `religion` of `customers`, which the sensitive feature "
-                     "`religion` reads too",
-                     "feature `pious` reads `religion` of `customers`, which the sensitive feature "
-                     "`religion` reads too",
-                     "feature `statuses` reads `status` of `orders`, which the sensitive feature "
-                     "`status_mix` reads too"]
-    for name in ("faith", "pious", "statuses"):
-        features[name]["sensitive"] = True
-    root = retail_copy(tmp_path / "q", "segment a = email_optin\n", features=features)
+    found = sorted(d["message"] for d in json.loads(result.stdout)["diagnostics"] if d["code"] == "E501")
+    assert found == ["`a` uses the sensitive feature `faith`", "`b` uses the sensitive feature `pious`",
+                     "`c` uses the sensitive feature `statuses`"]
+    allowed = "".join(f'@allow_sensitive("consent")\n{line}\n' for line in uses.splitlines())
+    root = retail_copy(tmp_path / "q", allowed, features=features)
     assert cli("check", str(root)).exit_code == 0
 
 
@@ -305,5 +344,8 @@ def test_transitions_bad_dates(args, fragments):
 def test_transitions_of_a_segment_is_an_error():
     result = cli("transitions", "loyal_big_basket", "--from", START, "--to", END, "-p", str(EXAMPLE))
     assert result.exit_code == 1
-    assert "error[E212]: unknown segmentation `loyal_big_basket`" in result.stderr
+    # a segment is known, just not what transitions take: E011 (E212 said "unknown")
+    assert "error[E011]: `loyal_big_basket` is a segment: segc transitions takes a segmentation" in result.stderr
     assert "segmentations: quadrant, rfm, value_tier" in result.stderr
+    unknown = cli("transitions", "valu_tier", "--from", START, "--to", END, "-p", str(EXAMPLE))
+    assert unknown.exit_code == 1 and "error[E212]" in unknown.stderr and "did you mean `value_tier`?" in unknown.stderr

@@ -27,7 +27,7 @@ def build(
 
     Examples:
 
-      segc build --dialect snowflake --template view --out build/views
+      segc build -p examples/retail --dialect snowflake --template view --out build/views
 
       segc build -p examples/retail --template dbt --out build/dbt
     """

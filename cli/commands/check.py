@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import ProjectOpt, check_format, fail, load
+from segc.cli.common import ProjectOpt, check_format, fail, load_folder
 from segc.front.errors import SegcError
 
 
@@ -28,8 +28,8 @@ def check(
     """
     from segc.front.errors import render_github, render_json, render_text
 
-    check_format(format, ("text", "json", "github"))
-    p = load(project or path, fmt=format)
+    format = check_format(format, ("text", "json", "github"))
+    p = load_folder(path, project, "segc check", fmt=format)
     warnings = list(p.warnings)
     if data:
         try:

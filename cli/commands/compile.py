@@ -24,11 +24,11 @@ def compile(
 
     Examples:
 
-      segc compile loyal_big_basket --dialect snowflake
+      segc compile loyal_big_basket -p examples/retail --dialect snowflake
 
-      segc compile -e 'age >= 30 and country in ["FR", "BE"]' --form count
+      segc compile -e 'age >= 30 and country in ["FR", "BE"]' -p examples/retail --form count
 
-      segc compile value_tier --form label --as-of 2024-07-01
+      segc compile value_tier -p examples/retail --form label --as-of 2024-07-01
     """
     if (name is None) == (expression is None):
         raise typer.BadParameter("give a segment NAME or -e EXPRESSION (one of them)")

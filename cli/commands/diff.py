@@ -25,9 +25,9 @@ def diff(
 
       segc diff HEAD examples/retail
 
-      segc diff ../retail-v1 examples/retail --format json
+      segc diff HEAD~1 examples/retail --format json
     """
-    check_format(format, ("text", "json"))
+    format = check_format(format, ("text", "json"))
     from segc.apps.diff import diff_projects
     from segc.project import parse_param_args
 

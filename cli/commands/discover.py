@@ -6,13 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, check_format, fail, load, progress
+from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, check_format, fail, load_folder, progress
 from segc.front.errors import SegcError
 
 
 def discover(
+    features: Annotated[str, typer.Option("--features", help="The numeric (or bool) features to cluster on, comma-separated.")],
     path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
-    features: Annotated[str, typer.Option("--features", help="Required: the numeric (or bool) features to cluster on, comma-separated.")] = "",
     k: Annotated[str, typer.Option("--k", help="Number of clusters, or a range (3..6) to choose by silhouette.")] = "3..6",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the segmentation to this .seg file (atomically); default: print it.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace --out even if segc discover did not write it.")] = False,
@@ -39,8 +39,8 @@ def discover(
 
       segc discover -p examples/retail --features purchases_365d,basket_avg --k 4 --out examples/retail/segments/discovered.seg
     """
-    check_format(format, ("text", "json"))
-    p = load(project or path, param, as_of, fmt="text")
+    format = check_format(format, ("text", "json"))
+    p = load_folder(path, project, "segc discover", param, as_of)
     from segc.apps.discover import discover as discover_segments
     from segc.apps.discover import write
 
@@ -50,7 +50,7 @@ def discover(
             result = discover_segments(p, names, k=k, as_of=as_of, seed=seed, name=name, depth=depth,
                                        min_size=min_size, out=out, force=force)
         if out is not None:
-            write(result, out, force=force)
+            write(result, out, p, force=force)
     except SegcError as e:
         fail(e)
     from segc.cli.printers.discovery import print_discovery

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, fail, load, progress
+from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, fail, load_folder, progress
 from segc.front.errors import SegcError
 
 
@@ -24,7 +24,7 @@ def docs(
 
     Example: segc docs --out site/segments -p examples/retail
     """
-    p = load(project or path, param, as_of)
+    p = load_folder(path, project, "segc docs", param, as_of)
     from segc.apps.catalog import build_catalog
 
     try:

@@ -29,15 +29,15 @@ def fmt_command(
     from segc.front import format_files as formatter
     from segc.front.errors import render_text
 
-    for path in paths or []:
-        if not path.exists():
-            raise typer.BadParameter(f"no such file or folder: {path}", param_hint="PATHS")
     try:
         items = formatter.format_files(formatter.files_to_format(paths or [], project))
     except SegcError as e:
         fail(e)
     if not check:
-        formatter.write_formatted(items)
+        try:
+            formatter.write_formatted(items)
+        except SegcError as e:
+            fail(e)
     for item in items:
         if item.diagnostics:
             typer.echo(render_text(item.diagnostics), err=True)

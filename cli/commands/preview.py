@@ -7,14 +7,15 @@ from typing import Annotated, Optional
 import typer
 
 from segc.cli.common import (
-    AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load_targets,
-    one_project, progress, use_engine)
+    AsOfOpt, DsnOpt, EngineOpt, ExpressionOpt, ExpressionsOpt, MasterOpt, ParamOpt, ProjectOpt, ad_hoc,
+    check_format, fail, load_targets, one_project, progress, use_engine)
 from segc.front.errors import SegcError
 
 
 def count(
-    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: every segment).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv. json/csv print only data.")] = "table",
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names; a segmentation counts as its branches (default: every segment).")] = None,
+    expression: ExpressionsOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv. json/csv print only data.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -29,13 +30,18 @@ def count(
 
       segc count examples/retail
 
-      segc count loyal_big_basket at_risk --format json
+      segc count loyal_big_basket at_risk -p examples/retail --format json
+
+      segc count quadrant -p examples/retail    # a segmentation: one row per branch
+
+      segc count -e 'age >= 30 and email_optin' -p examples/retail
     """
-    check_format(format, ("table", "json", "csv"))
+    format = check_format(format, ("text", "json", "csv"))
     p, names = load_targets(targets or [], project, param, as_of)
+    names += ad_hoc(p, expression, format == "text")
     use_engine(p, engine, dsn, master)
     try:
-        with progress(format == "table", "counting"):
+        with progress(format == "text", "counting"):
             result = p.count(names or None)
     except SegcError as e:
         fail(e)
@@ -48,7 +54,7 @@ def count(
     diags = count_diagnostics(p, result, strict)
     errors = [d for d in diags if d.is_error]
     # json/csv keep stderr for what fails the run: their readers are scripts
-    shown = diags if format == "table" else errors
+    shown = diags if format == "text" else errors
     if shown:
         typer.echo(render_text(shown), err=True)
     if errors:
@@ -57,9 +63,10 @@ def count(
 
 
 def sample(
-    targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
+    targets: Annotated[Optional[list[str]], typer.Argument(help="A segment or branch name (and optionally a project folder).")] = None,
+    expression: ExpressionOpt = None,
     n: Annotated[int, typer.Option("-n", min=1, help="How many members to show.")] = 20,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -69,25 +76,31 @@ def sample(
 ) -> None:
     """Show members of a segment with the features it uses (sensitive ones masked).
 
-    Example: segc sample at_risk -p examples/retail -n 5
+    Examples:
+
+      segc sample at_risk -p examples/retail -n 5
+
+      segc sample -e 'basket_avg > 500' -p examples/retail -n 5
     """
-    p, names = one_project(targets, project, param, as_of, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
+    names += ad_hoc(p, [expression] if expression is not None else [], format == "text")
     if len(names) != 1:
-        raise typer.BadParameter("give exactly one segment name")
+        raise typer.BadParameter("give exactly one segment name, or -e EXPRESSION")
     try:
         result = p.sample(names[0], n)
     except SegcError as e:
         fail(e)
     from segc.cli.printers.preview import print_sample
 
-    print_sample(result, format, title=f"{names[0]} (first {n} by key)")
-    if result.masked and format == "table":
+    print_sample(result, format, title=f"{result.name} (first {n} by key)")
+    if result.masked and format == "text":
         typer.echo("masked (sensitive): " + ", ".join(result.masked), err=True)
 
 
 def overlap(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment names (default: all).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -99,7 +112,8 @@ def overlap(
 
     Example: segc overlap loyal_big_basket at_risk inactive_6m -p examples/retail
     """
-    p, names = one_project(targets or [], project, param, as_of, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
     try:
         result = p.overlap(names or None)
     except SegcError as e:
@@ -110,8 +124,9 @@ def overlap(
 
 
 def profile(
-    targets: Annotated[list[str], typer.Argument(help="A segment name (and optionally a project folder).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    targets: Annotated[Optional[list[str]], typer.Argument(help="Segment names, a segmentation (its branches side by side), and optionally a project folder.")] = None,
+    expression: ExpressionsOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -120,16 +135,30 @@ def profile(
     master: MasterOpt = None,
 ) -> None:
     """Profile a segment against the population: mean, stddev, missing share; top values.
+    Several segments, or a segmentation's branches, are shown side by side.
 
-    Example: segc profile loyal_big_basket -p examples/retail
+    A value is shown only when at least `min_group` members of the population share it
+    (segc.yml, default 10); the others are added up as (other).
+
+    Examples:
+
+      segc profile loyal_big_basket -p examples/retail
+
+      segc profile value_tier -p examples/retail      # each branch side by side
+
+      segc profile -e 'age >= 60' -p examples/retail
     """
-    p, names = one_project(targets, project, param, as_of, format, engine, dsn, master)
-    if len(names) != 1:
-        raise typer.BadParameter("give exactly one segment name")
+    format = check_format(format, ("text", "json", "csv"))  # csv: JSON, as before (a profile is not a table)
+    p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
+    names += ad_hoc(p, expression, format == "text")
+    if not names:
+        raise typer.BadParameter("give a segment name, a segmentation or -e EXPRESSION")
     try:
-        result = p.profile(names[0])
+        result = p.profiles(names)
     except SegcError as e:
         fail(e)
+    if len(result.profiles) == 1:  # one segment: its profile, as it always was
+        result = result.profiles[0]
     from segc.cli.printers.preview import print_profile
 
     print_profile(result, format)
@@ -139,7 +168,7 @@ def transitions(
     targets: Annotated[list[str], typer.Argument(help="A segmentation name (and optionally a project folder).")],
     start: Annotated[str, typer.Option("--from", help="The earlier as-of date (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option("--to", help="The later as-of date (YYYY-MM-DD).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     param: ParamOpt = None,
     project: ProjectOpt = None,
     engine: EngineOpt = "duckdb",
@@ -150,7 +179,8 @@ def transitions(
 
     Example: segc transitions value_tier --from 2024-01-01 --to 2024-07-01 -p examples/retail
     """
-    p, names = one_project(targets, project, param, None, format, engine, dsn, master)
+    format = check_format(format, ("text", "json", "csv"))
+    p, names = one_project(targets, project, param, None, engine, dsn, master)
     if len(names) != 1:
         raise typer.BadParameter("give exactly one segmentation name")
     try:

@@ -18,8 +18,8 @@ def report(
     by: Annotated[Optional[str], typer.Option("--by", help="Break the figures down by a string or bool feature, e.g. country.")] = None,
     period: Annotated[str, typer.Option("--period", help="Compare with the as-of date this long before: `30 days`, `4 weeks`, `1 month`...")] = "30 days",
     periods: Annotated[int, typer.Option("--periods", help="json/html: how many as-of dates, one period apart, the sizes over time cover (2-60; one query each).")] = 6,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or html (html needs --out). json/csv print only data.")] = "table",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv/html into this file (replaced atomically) instead of stdout.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json, csv or html (html needs --out). json/csv print only data.")] = "text",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv/html into this file (replaced atomically; only a report segc wrote is replaced) instead of stdout.")] = None,
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
@@ -40,8 +40,8 @@ def report(
 
       segc report -p examples/retail --by country --format html --out report.html
     """
-    check_format(format, ("table", "json", "csv", "html"))
-    if format == "table" and out is not None:
+    format = check_format(format, ("text", "json", "csv", "html"))
+    if format == "text" and out is not None:
         raise typer.BadParameter("the table is for the terminal; use --format json, csv or html with --out",
                                  param_hint="--out")
     p, names = load_targets(targets or [], project, param, as_of)
@@ -49,17 +49,17 @@ def report(
     from segc.apps.report.measure import build_report
 
     try:
-        check_output(format, out)
+        check_output(format, out, p)
     except SegcError as e:
         fail(e)
     use_engine(p, engine, dsn, master)
 
     try:
-        with progress(format == "table" or out is not None, "reporting"):
+        with progress(format == "text" or out is not None, "reporting"):
             result = build_report(p, names or None, kpis=kpi, by=by, period=period,
                                   periods=periods if format in ("json", "html") else 2)
             if out is not None:
-                write_report(result, format, out, project=p.schema.name)
+                write_report(result, format, out, p)
     except SegcError as e:
         fail(e)
     if out is not None:

@@ -19,14 +19,14 @@ score_app = typer.Typer(
 )
 
 
-def _score_project(project: Path | None, fmt: str):
+def _score_project(project: Path | None, fmt: str):  # -> (project, the format's name)
     """segc.yml only: fitting and showing a score need neither the segments (which may wait
     for this very fit) nor the other model files."""
     from segc.project import load_project
 
-    check_format(fmt, ("table", "json"))
+    fmt = check_format(fmt, ("text", "json"))
     try:
-        return load_project(project or Path("."), segments=False)
+        return load_project(project or Path("."), segments=False), fmt
     except SegcError as e:
         fail(e, "json" if fmt == "json" else "text")
 
@@ -36,7 +36,7 @@ def score_fit(
     name: Annotated[str, typer.Argument(help="A score declared under `scores:` in segc.yml.")],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Train at this as-of date instead of the score's train_as_of (YYYY-MM-DD).")] = None,
     validate_as_of: Annotated[Optional[str], typer.Option("--validate-as-of", help="Validate at this as-of instead of the score's validate_as_of (at least as-of + horizon).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json (the model file's content).")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json (the model file's content).")] = "text",
     project: ProjectOpt = None,
     engine: EngineOpt = "duckdb",
     dsn: DsnOpt = None,
@@ -50,13 +50,13 @@ def score_fit(
 
     Example: segc score fit potential -p examples/retail
     """
-    p = _score_project(project, format)
+    p, format = _score_project(project, format)
     use_engine(p, engine, dsn, master)
     from segc.apps.score import fit_score
     from segc.schema.score_model import write_model
 
     try:
-        with progress(format == "table", f"fitting {name}"):
+        with progress(format == "text", f"fitting {name}"):
             model = fit_score(p, name, train_as_of=as_of, validate_as_of=validate_as_of)
         path = write_model(p.root, model)
     except SegcError as e:
@@ -64,21 +64,21 @@ def score_fit(
     from segc.cli.printers.score import print_model
 
     print_model(model, format, path=display_path(path))
-    if format == "table":
+    if format == "text":
         typer.echo(f"wrote {display_path(path)}", err=True)
 
 
 @score_app.command("show")
 def score_show(
     name: Annotated[str, typer.Argument(help="A score declared under `scores:` in segc.yml.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json (the model file's content).")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json (the model file's content).")] = "text",
     project: ProjectOpt = None,
 ) -> None:
     """Print a fitted score: coefficients, imputation, scaling and validation figures.
 
     Example: segc score show potential -p examples/retail
     """
-    p = _score_project(project, format)
+    p, format = _score_project(project, format)
     from segc.apps.score import is_current, read_score_model
     from segc.schema.score_model import model_path
 

@@ -23,17 +23,16 @@ def test_command(
 
     Example: segc test -p examples/retail
     """
-    check_format(format, ("text", "json"))
+    format = check_format(format, ("text", "json"))
     files = []
     for t in targets or []:
         path = Path(t)
         if path.is_dir():
             project = path
-        elif path.suffix in (".yml", ".yaml") and path.is_file():
+        else:  # a test file; anything else is E806 from run_tests, with the other problems
             files.append(path)
-            project = project or path.parent
-        else:
-            raise typer.BadParameter(f"`{t}` is neither a project folder nor a test file (.yml)")
+            if path.suffix in (".yml", ".yaml") and path.is_file():
+                project = project or path.parent
     p = load(project, fmt=format)
     from segc.apps.segtest import run_tests
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from segc.cli.printers.fit import print_table
+
 
 def print_diff(result, fmt: str = "text") -> None:
     if fmt == "json":
@@ -35,18 +37,12 @@ def print_diff(result, fmt: str = "text") -> None:
     if rows:
         table = Table(title=f"membership on the preview data (as of {result.as_of})", title_justify="left")
         for col in ("segment", "status", "before", "after", "entered", "left", "unchanged"):
-            # names are never cut: two branches of one segmentation must stay apart
-            table.add_column(col, justify="left" if col in ("segment", "status") else "right",
-                             no_wrap=col == "segment")
+            # names are never cut (print_table wraps them): two branches of one segmentation must stay apart
+            table.add_column(col, justify="left" if col in ("segment", "status") else "right")
         for c, m in rows:
             table.add_row(escape(m.name), c.status, f"{m.before:,}", f"{m.after:,}", f"[green]+{m.entered:,}[/]",
                           f"[red]-{m.left:,}[/]", f"{m.unchanged:,}")
-        if not console.is_terminal:  # a CI log or a file: rich's 80 columns would cut names and figures
-            from rich.measure import Measurement
-
-            wide = console.options.update(max_width=10_000)
-            console.width = max(console.width, Measurement.get(console, wide, table).maximum)
-        console.print(table)
+        print_table(console, table)  # a CI log or a file: the whole table, at its own width
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from segc.cli.printers.fit import print_table
+
 
 def _num(v) -> str:
     if v is None:
@@ -38,7 +40,7 @@ def print_discovery(result, fmt: str, out=None) -> None:
     table = Table(title="branches (first match wins) — mean, and stddev inside / stddev overall",
                   title_justify="left")
     for c in ("branch", "cluster", "count", "share", "in cluster"):
-        table.add_column(c, justify="left" if c == "branch" else "right", no_wrap=c == "branch")
+        table.add_column(c, justify="left" if c == "branch" else "right")
     for f in result.features:
         table.add_column(f, justify="right")
     for b in result.branches:
@@ -49,13 +51,13 @@ def print_discovery(result, fmt: str, out=None) -> None:
                       "—" if b.in_cluster is None else f"{b.in_cluster:.0%}", *cells)
     table.add_row("[dim](population)[/]", "", f"{result.population:,}", "100%", "",
                   *[_num(result.population_means[f]) for f in result.features])
-    console.print(table)
+    print_table(console, table)
     clusters = Table(title="clusters — how many of each are in their branch", title_justify="left")
     for c in ("cluster", "size", "branch", "in branch"):
         clusters.add_column(c, justify="right" if c in ("size", "in branch") else "left")
     for c in result.clusters:
         clusters.add_row(str(c.cluster), f"{c.size:,}", escape(c.branch or "—"), f"{c.in_branch:.0%}")
-    console.print(clusters)
+    print_table(console, clusters)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     for b in result.branches:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from segc.cli.printers.fit import print_table
+
 
 def print_report(report, fmt: str) -> None:
     if fmt in ("json", "csv"):
@@ -21,7 +23,7 @@ def print_report(report, fmt: str) -> None:
     title = (f"as of {report.as_of.isoformat()}, change since {report.previous_as_of.isoformat()} "
              f"({report.period} earlier)" + (f" — by {report.by}" if report.by else ""))
     table = Table(title=title, title_justify="left")
-    table.add_column("segment", no_wrap=True)
+    table.add_column("segment")
     if report.by:
         table.add_column(report.by)
     for m in report.metrics:
@@ -37,16 +39,7 @@ def print_report(report, fmt: str) -> None:
         style = "bold" if report.by and r.group is ALL else None
         table.add_row(*first, *cells, style=style, end_section=bool(report.by) and last_of_segment)
     console = Console()
-    from rich.measure import Measurement
-
-    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    if needed > console.width:
-        if console.is_terminal:
-            console.print("[dim](the table is wider than this terminal: widen it, choose KPIs with --kpi, "
-                          "or use --format csv)[/]")
-        else:  # a file or a pipe: the whole table, not columns cut to `…`
-            console = Console(width=needed)
-    console.print(table)
+    print_table(console, table)
     for k in report.kpis:
         console.print(f"[bold]{escape(k.name)}[/] = {k.kind}: {escape(k.text)}"
                       + (f" [dim]— {escape(k.description)}[/]" if k.description else ""), highlight=False)

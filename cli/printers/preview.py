@@ -6,6 +6,8 @@ import csv
 import json
 import sys
 
+from segc.cli.printers.fit import print_table
+
 
 def print_data(result, fmt: str) -> bool:
     """JSON or CSV (data only, as the result defines it) on stdout; False for a table."""
@@ -31,7 +33,7 @@ def print_counts(result, fmt: str) -> None:
         bar = "█" * round(s.share * 20)
         name = f"[yellow]{s.name} (< {s.min_size})[/]" if s.too_small else s.name
         table.add_row(name, f"{s.count:,}", f"{s.share:.1%}", f"[cyan]{bar}[/]")
-    Console().print(table)
+    print_table(Console(), table, drop_first=(3,))  # the bars before any number
 
 
 def print_sample(result, fmt: str, title: str = "") -> None:
@@ -45,7 +47,7 @@ def print_sample(result, fmt: str, title: str = "") -> None:
         table.add_column(c)
     for r in result.to_csv()[1:]:  # dates as ISO text, as in CSV and JSON
         table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v) for v in r])
-    Console().print(table)
+    print_table(Console(), table)
 
 
 def print_overlap(result, fmt: str) -> None:
@@ -63,12 +65,15 @@ def print_overlap(result, fmt: str) -> None:
         cells = [f"[bold]{result.matrix[i][i]:,}[/]" if i == j else
                  f"{result.matrix[i][j]:,} ({result.jaccard(i, j):.2f})" for j in range(n)]
         table.add_row(name, *cells)
-    Console().print(table)
+    print_table(Console(), table)
 
 
 def print_profile(result, fmt: str) -> None:
     if fmt in ("json", "csv"):
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    if hasattr(result, "profiles"):
+        _print_side_by_side(result.profiles)
         return
     from rich.console import Console
     from rich.table import Table
@@ -79,17 +84,63 @@ def print_profile(result, fmt: str) -> None:
     console = Console()
     table = Table(title=f"{result.name}: {result.size:,} of {result.population:,}", title_justify="left")
     for c in ("feature", "mean", "stddev", "missing", "pop. mean", "pop. stddev", "pop. missing"):
-        table.add_column(c, justify="left" if c == "feature" else "right", no_wrap=c == "feature")
+        table.add_column(c, justify="left" if c == "feature" else "right", )
     for p in result.numeric:
         table.add_row(p.feature, num(p.mean), num(p.stddev), num(p.missing, True),
                       num(p.population_mean), num(p.population_stddev), num(p.population_missing, True))
-    console.print(table)
+    print_table(console, table)
     for c in result.categorical:
         t = Table(title=c.feature, title_justify="left")
         for col in ("value", "in segment", "in population"):
             t.add_column(col, justify="left" if col == "value" else "right")
         for value, share_in, share_pop in c.values:
             t.add_row("—" if value is None else str(value), f"{share_in:.1%}", f"{share_pop:.1%}")
+        print_table(console, t)
+
+
+def _print_side_by_side(profiles) -> None:
+    """Several profiles (a segmentation's branches): one column per segment, then the
+    population; numbers by mean (missing share below), values by share."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console, first = Console(), profiles[0]
+    # a segmentation's branches are headed by the branch alone (the title names it)
+    prefixes = {p.name.partition(".")[0] for p in profiles if "." in p.name}
+    whole = prefixes.pop() if len(prefixes) == 1 and all("." in p.name for p in profiles) else None
+    heads = [p.name.partition(".")[2] if whole else p.name for p in profiles]
+
+    def num(v, pct=False):
+        return "—" if v is None else (f"{v:.0%}" if pct else f"{v:,.2f}")
+
+    # a feature shown for one segment may be masked (sensitive) for another: by name
+    numeric = [{n.feature: n for n in p.numeric} for p in profiles]
+    rows = {n.feature: n for p in profiles for n in p.numeric}
+    table = Table(title=f"{whole + ': ' if whole else ''}mean (missing) of {first.population:,} in the population",
+                  title_justify="left")
+    table.add_column("feature", no_wrap=True)
+    for head, p in zip(heads, profiles):
+        table.add_column(f"{head}\n{p.size:,}", justify="right")
+    table.add_column("population", justify="right")
+    for feature, n in rows.items():
+        cells = [f"{num(m[feature].mean)} ({num(m[feature].missing, True)})" if feature in m else "masked"
+                 for m in numeric]
+        table.add_row(feature, *cells, f"{num(n.population_mean)} ({num(n.population_missing, True)})")
+    console.print(table)
+    categorical = [{c.feature: c for c in p.categorical} for p in profiles]
+    for feature in {c.feature: None for p in profiles for c in p.categorical}:
+        t = Table(title=feature, title_justify="left")
+        t.add_column("value")
+        for head in heads:
+            t.add_column(head, justify="right")
+        t.add_column("population", justify="right")
+        shares = [{value: share for value, share, _pop in m[feature].values} if feature in m else None
+                  for m in categorical]
+        population = {value: pop for m in categorical if feature in m for value, _share, pop in m[feature].values}
+        for value, pop in population.items():  # each segment's top values, in order of appearance
+            t.add_row("—" if value is None else str(value),
+                      *("masked" if s is None else f"{s[value]:.1%}" if value in s else "" for s in shares),
+                      f"{pop:.1%}")
         console.print(t)
 
 
@@ -101,7 +152,7 @@ def print_transitions(result, fmt: str) -> None:
 
     table = Table(title=f"{result.segmentation}: from {result.start} (rows) to {result.end} (columns)",
                   title_justify="left")
-    table.add_column("from \\ to", no_wrap=True)
+    table.add_column("from \\ to")
     for c in result.columns:
         table.add_column(c, justify="right")
     table.add_column("total", justify="right")
@@ -114,4 +165,4 @@ def print_transitions(result, fmt: str) -> None:
             cell = f"{result.counts.get((r, c), 0):,} ({result.row_share(r, c):.0%})"
             cells.append(f"[bold]{cell}[/]" if r == c else cell)
         table.add_row(r, *cells, f"{total:,}")
-    Console().print(table)
+    print_table(Console(), table)

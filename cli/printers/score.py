@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
+from segc.cli.printers.fit import print_table
 
-def print_model(model, fmt: str = "table", path: str | None = None, current: bool = True) -> None:
+
+def print_model(model, fmt: str = "text", path: str | None = None, current: bool = True) -> None:
     if fmt == "json":
         body = model.to_json()
         if path is not None:
@@ -37,7 +39,7 @@ def print_model(model, fmt: str = "table", path: str | None = None, current: boo
         coefs.add_column(c, justify="left" if c == "feature" else "right")
     for f in sorted(model.features, key=lambda f: -abs(f.coefficient)):
         coefs.add_row(escape(f.name), f"{f.coefficient:+.4f}", _num(f.impute), _num(f.mean), _num(f.scale))
-    console.print(coefs)
+    print_table(console, coefs)
 
     fit = Table(title="fit", title_justify="left")
     for c in ("", "as of", "target on", "rows", "positives", "AUC"):
@@ -45,14 +47,14 @@ def print_model(model, fmt: str = "table", path: str | None = None, current: boo
     for label, s in (("training", t), ("validation", v)):
         fit.add_row(label, s.as_of.isoformat(), s.target_at.isoformat(), f"{s.rows:,}",
                     f"{s.positives:,} ({s.positives / s.rows:.1%})" if s.rows else "0", f"{s.auc:.3f}")
-    console.print(fit)
+    print_table(console, fit)
 
     deciles = Table(title=f"validation by decile (highest scores first), as of {v.as_of}", title_justify="left")
     for c in ("decile", "rows", "mean score", "observed", "lift"):
         deciles.add_column(c, justify="right")
     for d in v.deciles:
         deciles.add_row(str(d.decile), f"{d.rows:,}", f"{d.predicted:.3f}", f"{d.observed:.3f}", f"{d.lift:.2f}")
-    console.print(deciles)
+    print_table(console, deciles)
 
 
 def _num(v: float) -> str:

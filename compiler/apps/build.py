@@ -19,9 +19,10 @@ from pathlib import Path
 from segc import __version__
 
 from segc.front import ast
-from segc.front.files import guarded_folder, project_path, replace_folder
+from segc.front.files import check_output, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.render import render
+from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
 from segc.backend.dialects import DIALECTS
 
 TEMPLATES = ("select", "view", "table", "members", "dbt")
@@ -36,6 +37,8 @@ TEMPLATE_FILES = {
     "members": ("members.sql.j2",),
     "dbt": ("dbt_model.sql.j2", "dbt_sources.yml.j2", "dbt_schema.yml.j2"),
 }
+# a segmentation builds whole (one file: key and branch); a branch is built with it
+BUILD = Takes("segc build", frozenset({SEGMENT, SEGMENTATION}), WHOLE)
 SEGMENT_COLUMN = "segment"  # the label/segment-name column of segmentations and members
 
 
@@ -84,7 +87,8 @@ class _Builder:
         self.dialect = dialect
         self.target_schema = schema
         self.as_of = project.as_of.isoformat() if project.as_of else None
-        self.env = _environment(project.root / "templates", dialect)
+        self.quoting = project.schema.quoting
+        self.env = _environment(project.root / "templates", dialect, self.quoting)
 
     # which definitions, in file order: segments and whole segmentations (not branches)
     def definitions(self, names: list[str] | None) -> list[tuple[str, str, object]]:
@@ -98,17 +102,7 @@ class _Builder:
                     found.append((node.name, "segmentation", node))
         if names:
             known = {n: (n, k, node) for n, k, node in found}
-            missing = [n for n in names if n not in known]
-            if missing:
-                diags = []
-                for n in missing:
-                    close = suggest(n, list(known))
-                    hint = f"did you mean `{close}`?" if close else "build takes segment and segmentation names"
-                    if "." in n:
-                        hint = "a branch is built with its segmentation: give `" + n.split(".")[0] + "`"
-                    diags.append(Diagnostic("E212", f"unknown segment `{n}`", hints=(hint,)))
-                raise SegcError(diags)
-            found = [known[n] for n in dict.fromkeys(names)]
+            found = [known[n] for n in dict.fromkeys(t.name for t in self.project.targets(names, BUILD))]
         return found
 
     def run(self, names: list[str] | None) -> tuple[dict[str, bytes], dict]:
@@ -214,16 +208,16 @@ class _Builder:
             "sensitive": dict(sorted(sensitive.items())),
             "as_of": self.as_of,
             "hash": _definition_hash(node),
-            "relation": _relation(name, self.target_schema, self.dialect),
+            "relation": _relation(name, self.target_schema, self.dialect, self.quoting),
             "target_schema": self.target_schema,
         }
         if self.template == "members":
-            ctx["sql"] = render(_members(tree, name, kind), self.dialect)
+            ctx["sql"] = render(_members(tree, name, kind), self.dialect, quoting=self.quoting)
             ctx["columns"] = [key, SEGMENT_COLUMN]
         elif self.template == "dbt":
             ctx["sql"] = self.dbt_sql(tree)
         else:
-            ctx["sql"] = render(tree, self.dialect)
+            ctx["sql"] = render(tree, self.dialect, quoting=self.quoting)
         if self.template == "table" and self.dialect == "tsql":
             # T-SQL has no CREATE TABLE AS: SELECT ... INTO on the outer query
             from sqlglot import exp
@@ -232,7 +226,7 @@ class _Builder:
 
             into = tree.copy()
             into.set("into", exp.Into(this=table(".".join(p for p in (self.target_schema, name) if p))))
-            ctx["select_into"] = render(into, self.dialect)
+            ctx["select_into"] = render(into, self.dialect, quoting=self.quoting)
         else:
             ctx["select_into"] = None
         return ctx
@@ -254,7 +248,7 @@ class _Builder:
                 if node.args.get("alias") is not None:
                     new.set("alias", node.args["alias"].copy())
                 node.replace(new)
-            sql = render(t, self.dialect)
+            sql = render(t, self.dialect, quoting=self.quoting)
             if sql.count(marker) == len(replaced):  # no string literal holds the marker
                 break
         else:  # pragma: no cover - a literal would need to hold 100 different markers
@@ -319,7 +313,7 @@ class _Builder:
 
 # ---- helpers -------------------------------------------------------------------------
 
-def _environment(project_templates: Path, dialect: str):
+def _environment(project_templates: Path, dialect: str, quoting: str = "preserve"):
     """A sandboxed jinja2 environment: the project's templates/ first, then segc's."""
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
@@ -332,8 +326,8 @@ def _environment(project_templates: Path, dialect: str):
     env.filters["comment"] = _comment
     env.filters["yaml"] = _yaml_scalar
     env.filters["dbt_escape"] = dbt_escape
-    env.globals["quote"] = env.filters["quote"] = lambda name: _quote(name, dialect)
-    env.globals["relation_of"] = lambda name, schema=None: _relation(name, schema, dialect)
+    env.globals["quote"] = env.filters["quote"] = lambda name: _quote(name, dialect, quoting)
+    env.globals["relation_of"] = lambda name, schema=None: _relation(name, schema, dialect, quoting)
     return env
 
 
@@ -375,13 +369,24 @@ def _jinja_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def _quote(name: str, dialect: str) -> str:
+def _quote(name: str, dialect: str, quoting: str = "preserve") -> str:
     from sqlglot import exp
 
-    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+    return _sql(exp.to_identifier(name, quoted=True), dialect, quoting)
 
 
-def _relation(name: str, schema: str | None, dialect: str) -> str:
+def _sql(tree, dialect: str, quoting: str) -> str:
+    """A name (or a table) as the project's `quoting:` writes it for the dialect."""
+    if quoting == "fold":
+        from sqlglot import Dialect
+
+        from segc.backend.render import fold_identifiers
+
+        tree = fold_identifiers(tree, Dialect.get_or_raise(dialect))
+    return tree.sql(dialect=dialect)
+
+
+def _relation(name: str, schema: str | None, dialect: str, quoting: str = "preserve") -> str:
     """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
     from segc.backend.lower import table
 
@@ -393,7 +398,7 @@ def _relation(name: str, schema: str | None, dialect: str) -> str:
         t.set("db", ident(parts[-1]))
         if len(parts) > 1:
             t.set("catalog", ident(".".join(parts[:-1])))
-    return t.sql(dialect=dialect)
+    return _sql(t, dialect, quoting)
 
 
 def _file_stems(names: list[str]) -> dict[str, str]:
@@ -541,18 +546,9 @@ def _made_by_segc(folder: Path) -> bool:
 
 
 def _check_out(root: Path, out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise SegcError(Diagnostic("E822", f"--out `{out}` is a file, not a folder",
-                                   hints=("choose a folder for the build output",)))
-    guarded = guarded_folder(out, root)
-    if guarded:
-        raise SegcError(Diagnostic("E822", f"--out `{out}` would replace {guarded} or a folder holding it",
-                                   hints=("build into a folder of its own, e.g. --out build/segments",)))
-    if out.is_dir() and any(out.iterdir()) and not _made_by_segc(out):
-        raise SegcError(Diagnostic("E822", f"--out `{out}` is a folder that `segc build` did not make "
-                                   f"(no {MANIFEST} from segc): it would be replaced",
-                                   hints=("build into a new or empty folder; segc replaces its own "
-                                          "output folders as a whole",)))
+    """The rule for every output (files.check_output): a new or empty folder, or one this
+    command made (its manifest.json says so)."""
+    check_output(out, _made_by_segc, folder=True, root=root)
 
 
 def _located(d: Diagnostic, name: str, node) -> Diagnostic:
@@ -566,13 +562,9 @@ def _located(d: Diagnostic, name: str, node) -> Diagnostic:
 
 def write_atomically(files: dict[str, bytes], out: Path, root: Path | None = None) -> None:
     """Swap the new output folder in (files.replace_folder): the previous output stays as it
-    was unless everything succeeded."""
+    was unless everything succeeded (E824 otherwise)."""
     def refuse(target: Path) -> None:  # checked again right before the swap: the folder may have changed
         if root is not None:
             _check_out(root, target)
 
-    try:
-        replace_folder(Path(out), files, refuse=refuse)
-    except OSError as e:
-        raise SegcError(Diagnostic("E824", f"cannot write the build output `{Path(out).resolve()}`: {e.strerror or e}",
-                                   hints=("the previous output (if any) is unchanged",))) from None
+    replace_folder(Path(out), files, refuse=refuse)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segc.front import ast
-from segc.front.files import guarded_folder, project_path, replace_folder
+from segc.front.files import check_output, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError
 from segc.backend.dialects import DIALECTS
 
@@ -225,16 +225,6 @@ def build_catalog(project, out: str | Path, counts: bool = True, dialects=DIALEC
 
 
 def _check_target(out: Path, root: Path) -> None:
-    guarded = guarded_folder(out, root)
-    if guarded:
-        raise SegcError(Diagnostic("E910", f"`{out}` would replace {guarded} or a folder holding it",
-                                   file=str(out), hints=("write the catalogue into a folder of its own, "
-                                                         "e.g. --out build/docs",)))
-    if out.exists() and not out.is_dir():
-        raise SegcError(Diagnostic("E910", f"`{out}` exists and is not a folder", file=str(out)))
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise SegcError(Diagnostic("E910", f"`{out}` is not empty and does not hold a segc catalogue",
-                                   file=str(out), hints=("the folder would be replaced: choose an empty or "
-                                                         "new folder for --out",)))
-
-
+    """The rule for every output (files.check_output): a new or empty folder, or a catalogue
+    this command wrote (it holds MARKER)."""
+    check_output(out, lambda folder: (folder / MARKER).is_file(), folder=True, root=root)

@@ -26,11 +26,25 @@ def count_diagnostics(project: Project, result: CountResult, strict: bool = Fals
             _span(project, name), severity="warning",
             hints=("check its condition, and whether the branches before it already take its customers",)))
     for feature, share in result.missing.items():
+        if "W742" in project.schema.features[feature].ignore_warnings:
+            continue
         out.append(Diagnostic(
-            "W742", f"`{feature}` is missing for {share:.0%} of the population: conditions on it "
-            "exclude them (`not` includes them)", severity="warning",
-            hints=(f"`{feature} is missing` selects them; `coalesce({feature}, ...)` gives them a value",)))
+            "W742", f"`{feature}` (used by {_names(result.readers.get(feature, ()))}) is missing for "
+            f"{share:.0%} of the population: conditions on it exclude them (`not` includes them)",
+            project.schema.key_span("features", feature), severity="warning",
+            hints=(f"`{feature} is missing` selects them; `coalesce({feature}, ...)` gives them a value",
+                   f"if that is intended, silence this in segc.yml: `ignore_warnings: [W742]` on `{feature}`")))
     return out
+
+
+def _names(names: tuple[str, ...], shown: int = 5) -> str:
+    """`a`, `b` and 3 more: the segments a warning concerns, without flooding the terminal."""
+    quoted = [f"`{n}`" for n in names[:shown]]
+    if len(names) > shown:
+        quoted.append(f"{len(names) - shown} more")
+    if len(quoted) <= 1:
+        return "".join(quoted) or "the counted segments"
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _span(project: Project, name: str):

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segc.apps.outputs import check_file
+from segc.check.policy import sensitive_reads
 from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.project import same_file
@@ -130,7 +132,7 @@ def check_features(project, features: list[str]) -> None:
             diags.append(Diagnostic("E950", f"unknown feature `{f}` in --features",
                                     hints=(f"did you mean `{close}`?" if close else
                                            "features are declared in segc.yml",)))
-        elif fd.sensitive:
+        elif sensitive_reads(project.schema, [f]):  # the one policy: clusters select customers
             diags.append(Diagnostic("E952", f"`{f}` is a sensitive feature: discovery does not use it",
                                     hints=("sensitive features may not select customers; leave it out",)))
         elif fd.type not in ("int", "float", "bool"):
@@ -178,17 +180,11 @@ def _written_by_discover(path: Path) -> bool:
         return False
 
 
-def check_out(path: Path, force: bool) -> None:
-    """Refuse to replace a file segc did not write (unless forced)."""
-    if path.is_dir():
-        raise SegcError(Diagnostic("E956", f"--out `{path}` is a folder", hints=("give a .seg file name",)))
-    if not path.parent.is_dir():
-        raise SegcError(Diagnostic("E956", f"--out: the folder `{path.parent}` does not exist",
-                                   hints=("create it first, or write into the project's segments/ folder",)))
-    if path.exists() and not force:
-        if not _written_by_discover(path):
-            raise SegcError(Diagnostic("E956", f"--out `{path}` exists and was not written by segc discover",
-                                       hints=("choose another file, or pass --force to replace it",)))
+def check_out(project, path: Path, force: bool) -> None:
+    """The rule for every output (files.check_output): a new file, or one segc discover
+    wrote (its first line says so), or with --force any plain file but segc.yml and the
+    data files."""
+    check_file(project, path, _written_by_discover, force=force)
 
 
 # ---- discovery -------------------------------------------------------------------------
@@ -204,7 +200,7 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     replaced = replaced_file(project, name, out)
     check_name(project, name, replaced)
     if out is not None:
-        check_out(out, force)
+        check_out(project, out, force)
     if depth < 1 or depth > 6:
         raise SegcError(Diagnostic("E954", f"--depth {depth}: the rules' depth must be between 1 and 6"))
     if max(ks) > 2 ** depth:
@@ -297,15 +293,12 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
                           branch_reports, cluster_reports, pop_means, pop_sd, imputed, notes, warnings)
 
 
-def write(result: DiscoverResult, path: Path, force: bool = False) -> None:
-    """Write the segmentation atomically (temp file + rename)."""
+def write(result: DiscoverResult, path: Path, project, force: bool = False) -> None:
+    """Write the segmentation atomically (temp file + rename; E822/E824)."""
     from segc.front.files import write_atomic
 
-    check_out(path, force)
-    try:
-        write_atomic(path, result.text)
-    except OSError as e:
-        raise SegcError(Diagnostic("E956", f"cannot write `{path}`: {e.strerror}")) from None
+    check_out(project, path, force)
+    write_atomic(path, result.text, refuse=lambda target: check_out(project, target, force))
 
 
 # ---- clustering ------------------------------------------------------------------------

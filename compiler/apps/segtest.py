@@ -27,13 +27,16 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segc.check.targets import BRANCH, SEGMENT, Takes
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, read_source
 from segc.front.source import Span
 from segc.front.yamlpos import Located, load_yaml
-from segc.run.memory import IN_MEMORY, create_tables, open_memory, table_parts
+from segc.run.engine import engine_message
+from segc.run.memory import IN_MEMORY, PROVIDED, create_tables, open_memory, table_parts
 
 ENGINES = IN_MEMORY  # no warehouse: the engines that hold a database in memory
+EXPECT = Takes("`expect:`", frozenset({SEGMENT, BRANCH}), None)  # members of one segment or branch
 TOP_KEYS = ("as_of", "description", "defaults", "rows", "expect")
 
 
@@ -133,6 +136,12 @@ def run_tests(project, files: list[str | Path] | None = None, engines: tuple[str
                                    hints=("add tests/<name>.yml with `rows:` and `expect:` (see `segc test --help`)",)))
     parsed, diags = [], []
     for path in paths:
+        if not (path.suffix in (".yml", ".yaml") and path.is_file()):
+            # a segment name, or a mistyped file: segments are named in a file's `expect:`
+            diags.append(Diagnostic("E806", f"`{path}` is neither a project folder nor a test file (.yml)",
+                                    hints=("give test files (tests/*.yml) or a project folder; a test names its "
+                                           "segments under `expect:`",)))
+            continue
         try:
             parsed.append(parse_test_file(project, path))
         except SegcError as e:
@@ -434,20 +443,14 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
     if not isinstance(expect, dict) or not expect:
         err(("expect",), "`expect:` maps segment names to lists of member keys", value=True)
         return {}
-    checked = project.checked
     out = {}
     for name, keys in expect.items():
         name_s = str(name)
         where = ("expect", name)
-        if name_s in checked.segmentations:
-            branches = ", ".join(f"`{name_s}.{b}`" for b, _p in checked.segmentations[name_s].branches)
-            err(where, f"`{name_s}` is a segmentation: expect its branches one by one", f"write {branches}",
-                code="E805")
-            continue
-        if name_s not in checked.segments:
-            close = suggest(name_s, list(checked.segments))
-            err(where, f"unknown segment `{name_s}`", code="E805",
-                *([f"did you mean `{close}`?"] if close else ["segments: " + ", ".join(list(checked.segments)[:20])]))
+        try:
+            project.target(name_s, EXPECT)
+        except SegcError as e:  # the resolver's words, at the key of the test file
+            err(where, e.diagnostics[0].message, *e.diagnostics[0].hints, code="E805")
             continue
         if keys is None:
             keys = []
@@ -476,7 +479,7 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
 def _run_file(project, test: _TestFile, engines) -> FileResult:
     outcomes = []
     for engine in engines:
-        con = _load(engine, test.tables)
+        con = _load(engine, test.tables, test.file)
         try:
             for name, expected in test.expect.items():
                 outcomes.append(_check(project, con, engine, name, expected, test.as_of))
@@ -488,13 +491,13 @@ def _run_file(project, test: _TestFile, engines) -> FileResult:
 
 def _check(project, con, engine: str, name: str, expected: tuple, as_of: dt.date) -> Outcome:
     try:
-        sql = project.compile(name, dialect=engine, as_of=as_of, pretty=False)
+        sql = project.compile(name, dialect=engine, as_of=as_of, pretty=False, provided=PROVIDED[engine])
     except SegcError as e:
         return Outcome(name, engine, expected, error="; ".join(d.message for d in e.diagnostics))
     try:
         got = {row[0] for row in con.execute(sql).fetchall()}
     except Exception as e:  # the engine's own error type; a segc bug or an unsupported construct
-        return Outcome(name, engine, expected, error=f"the query failed: {str(e).splitlines()[0][:300]}")
+        return Outcome(name, engine, expected, error=f"the query failed: {engine_message(e)}")
     want = set(expected)
     return Outcome(name, engine, expected, tuple(sorted(want - got, key=_order)), tuple(sorted(got - want, key=_order)))
 
@@ -503,7 +506,7 @@ def _order(k):
     return (isinstance(k, str), k)
 
 
-def _load(engine: str, tables: list[_Table]):
+def _load(engine: str, tables: list[_Table], file: str):
     """A fresh in-memory connection of `engine` with the tables created and filled."""
     for t in tables:
         try:
@@ -513,7 +516,11 @@ def _load(engine: str, tables: list[_Table]):
     con = open_memory(engine)
     try:
         create_tables(con, engine, [(t.name, t.columns, t.rows) for t in tables])
-    except BaseException:
+    except (KeyboardInterrupt, SegcError):
         con.close()
         raise
+    except Exception as e:  # the engine refused a value (e.g. an int beyond 64 bits): never shown
+        con.close()
+        raise SegcError(Diagnostic("E804", f"{file}: the rows cannot be loaded into {engine}: {engine_message(e)}",
+                                   hints=("a value outside its column type's range?",))) from None
     return con

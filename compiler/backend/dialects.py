@@ -31,3 +31,7 @@ TABLE: dict[str, Dialect] = {d.name: d for d in (
     Dialect("tsql", rewrite="tsql"),
 )}
 DIALECTS: tuple[str, ...] = tuple(TABLE)
+
+# segc.yml `quoting:` (docs/language.md, "Names in the SQL"): `preserve` quotes every name as
+# written; `fold` writes plain names unquoted, case-folded as the dialect folds them
+QUOTING = ("preserve", "fold")

@@ -4,6 +4,8 @@ wrong (measured, DESIGN §7), and what a dialect cannot express becomes a diagno
 never wrong SQL."""
 from __future__ import annotations
 
+import functools
+
 from sqlglot import Dialect, ErrorLevel, exp
 from sqlglot.errors import UnsupportedError
 
@@ -11,17 +13,21 @@ from segc.front.errors import Diagnostic, SegcError
 from segc.backend import rewrites
 from segc.backend.dialects import DIALECTS, TABLE
 
-# dialect -> (sqlglot's dialect, {node class: rewrite}, the subclasses included): built
-# once, as Dialect.get_or_raise makes a new dialect object on every call
-_DIALECTS: dict[str, tuple[Dialect, dict]] = {}
+# (dialect, functions provided) -> (sqlglot's dialect, {node class: rewrite}, the subclasses
+# included): built once, as Dialect.get_or_raise makes a new dialect object on every call
+_DIALECTS: dict[tuple[str, tuple[str, ...]], tuple[Dialect, dict]] = {}
+# functions a connection may provide beyond its dialect's own (`provided=` of render): the
+# node each renders, left as sqlglot writes it instead of the dialect's rewrite or refusal
+_PROVIDABLE = {"md5": exp.MD5}
 
 
-def _dialect(name: str) -> tuple[Dialect, dict]:
-    if name not in _DIALECTS:
+def _dialect(name: str, provided: tuple[str, ...] = ()) -> tuple[Dialect, dict]:
+    if (name, provided) not in _DIALECTS:
         table = getattr(rewrites, TABLE[name].rewrite) if TABLE[name].rewrite else {}
-        _DIALECTS[name] = (Dialect.get_or_raise(name), {sub: rewrite for cls, rewrite in table.items()
-                                                        for sub in (cls, *_subclasses(cls))})
-    return _DIALECTS[name]
+        table = {cls: rewrite for cls, rewrite in table.items() if cls not in {_PROVIDABLE[f] for f in provided}}
+        _DIALECTS[name, provided] = (Dialect.get_or_raise(name), {sub: rewrite for cls, rewrite in table.items()
+                                                                  for sub in (cls, *_subclasses(cls))})
+    return _DIALECTS[name, provided]
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -77,9 +83,44 @@ def _under(node: exp.Expression, root: exp.Expression) -> bool:
     return node is root
 
 
-def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool = True) -> str:
+def fold_identifiers(tree: exp.Expression, sqlglot_dialect: Dialect) -> exp.Expression:
+    """`quoting: fold`: every identifier that is a plain name (letters, digits, `_`) loses
+    its quotes and is case-folded as the dialect folds an unquoted name (Snowflake: upper
+    case; PostgreSQL, DuckDB: lower case), so that it names what an unquoted name names
+    there; any other name (a space, a dash) stays quoted as written (folded too where
+    even a quoted name ignores case, as on DuckDB: sqlglot knows). A keyword of the
+    dialect (`order`, `date`) is folded the same way but quoted, since sqlglot's generator
+    does not quote every reserved word on every dialect."""
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    plain = []
+    for node in tree.find_all(exp.Identifier):
+        if node.quoted and exp.SAFE_IDENTIFIER_RE.match(node.this):
+            node.set("quoted", False)
+            plain.append(node)
+    tree = normalize_identifiers(tree, dialect=sqlglot_dialect)
+    keywords = _keywords(type(sqlglot_dialect))
+    for node in plain:
+        if node.this.upper() in keywords:
+            node.set("quoted", True)
+    return tree
+
+
+@functools.cache
+def _keywords(dialect_class: type) -> frozenset[str]:
+    """Every word of the dialect's keywords (`ORDER` of `ORDER BY`) and reserved words:
+    quoting one more name than needed is harmless once it is folded."""
+    words = {w for k in dialect_class.tokenizer_class.KEYWORDS for w in k.split()}
+    words |= {w.upper() for w in getattr(dialect_class.generator_class, "RESERVED_KEYWORDS", ())}
+    return frozenset(words)
+
+
+def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool = True,
+           provided: tuple[str, ...] = (), quoting: str = "preserve") -> str:
     """SQL text of `tree`; `copy=False` lets the dialect's rewrites reuse a tree that the
-    caller will not render again (a fresh lowering)."""
+    caller will not render again (a fresh lowering). `provided`: functions the connection
+    that will run the SQL registered itself (e.g. `segc test`'s SQLite has an `md5`), so
+    the dialect's lack of them is no obstacle there. `quoting` is segc.yml's (dialects.QUOTING)."""
     if dialect not in DIALECTS:
         from segc.front.errors import suggest
 
@@ -87,10 +128,13 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool =
         raise SegcError(Diagnostic("E601", f"unknown dialect `{dialect}`",
                                    hints=((f"did you mean `{close}`?",) if close else ())
                                    + ("dialects: " + ", ".join(DIALECTS),)))
-    sqlglot_dialect, table = _dialect(dialect)
+    sqlglot_dialect, table = _dialect(dialect, tuple(sorted(provided)))
     try:
         if table:
             tree = _rewrite(tree.copy() if copy else tree, table)
+            copy = False
+        if quoting == "fold":
+            tree = fold_identifiers(tree.copy() if copy else tree, sqlglot_dialect)
             copy = False
         return sqlglot_dialect.generate(tree, copy=copy, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as e:

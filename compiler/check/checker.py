@@ -51,7 +51,7 @@ class Checker(Names, Predicates, Values, Periods, Policy, Lints, Reporter):
         if self.schema.population is not None:
             scope = self.features_scope()
             population = self.embedded_pred(self.schema.population, scope) or ir.TRUE
-            self.population_policy(scope.used)
+            self.population_policy(scope.used, population)
         # every aggregate feature of segc.yml is checked (its `where:`, its type), used or not
         for f in self.schema.features.values():
             if f.kind == "agg":
@@ -71,11 +71,13 @@ class Checker(Names, Predicates, Values, Periods, Policy, Lints, Reporter):
             if isinstance(node, ast.Segment):
                 pred, feats = resolved
                 notes = Annotations.of(node, self.schema.min_size)
-                segments[name] = Definition(name, pred, node, file, feats, self.policy(node, feats, notes), notes)
+                segments[name] = Definition(name, pred, node, file, feats, self.policy(node, feats, notes, pred),
+                                            notes)
             else:
                 info = self.segmentation_info(node, file)
                 segmentations[name] = info
-                allowed = self.policy(node, info.features, info.annotations)  # once: the branches share it
+                # once: the branches share it
+                allowed = self.policy(node, info.features, info.annotations, [p for _, p in info.branches if p])
                 for bname, pred in branch_preds(info):
                     segments[f"{name}.{bname}"] = Definition(
                         f"{name}.{bname}", pred, node, file, info.features, dict(allowed), info.annotations)
@@ -101,7 +103,7 @@ class Checker(Names, Predicates, Values, Periods, Policy, Lints, Reporter):
         except Reported:
             result = failed
         used = frozenset(scope.used)
-        self.policy_expr(expr, used)
+        self.policy_expr(expr, used, result)
         if any(d.is_error for d in self.diags):
             raise SegcError(self.diags)
         return result, used

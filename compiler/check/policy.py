@@ -1,39 +1,128 @@
-"""The sensitive-feature policy: what may read a sensitive feature (a definition with
-@allow_sensitive("reason")), and what never may (the population, ad-hoc expressions)."""
+"""The sensitive-data policy (DESIGN §8.5), at one place: what reads a sensitive column,
+and who may.
+
+A column is sensitive physically (schema/physical.py): a feature reading it is sensitive
+under any name, through any source over the same table or file. What an expression reads
+is taken from its checked IR (references already expanded, so transitively) and from the
+features the checker saw it use: a sensitive feature, or an inline aggregate whose column
+or `where` reads a sensitive column (`max(people.religion) = "x"`). `sensitive_reads` is
+the one test; every route that reads data for a definition or for the whole project
+calls it. A definition may read sensitive data only with @allow_sensitive("reason"); a
+score only with `allow_sensitive:` in segc.yml; the routes that serve every segment at
+once (the population, KPIs, `report --by`, `discover --features`, ad-hoc expressions)
+never may. tests/test_privacy_routes.py proves every route of ROUTES both ways."""
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
+
+from segc import ir
 from segc.check.definitions import Annotations
+from segc.front.errors import Diagnostic, SegcError
+
+# Every route by which an expression can read a column, each proven refused and allowed
+# in tests/test_privacy_routes.py (which fails when this list and its table differ).
+ROUTES = (
+    "feature column:",        # a base feature over the column
+    "feature where:",         # an aggregate feature whose where: reads it
+    "feature sql:",           # an sql: feature naming it
+    "second source",          # another source over the same table or file
+    "inline aggregate",       # max(people.religion) = "x"
+    "inline where",           # count(people where religion = "x")
+    "reference",              # a segment that uses a segment that reads it
+    "segmentation branch",    # a branch of a segmentation that reads it
+    "score features",         # a score fed with it (allowed by the score's allow_sensitive:)
+    "score target",           # a score's target reads it (idem)
+    "population",             # never allowed
+    "kpi",                    # never allowed
+    "ad-hoc expression",      # count -e: never allowed
+    "report --by",            # never allowed
+    "discover --features",    # never allowed
+    "sample columns",         # shown only for a segment that allows it
+    "profile columns",        # idem
+    "catalogue",              # segc docs: counts only definitions that passed the policy
+)
+
+HINT = ("sensitive features (religion, ethnicity, ...) may not select customers; if a legal basis "
+        "exists, annotate the definition with @allow_sensitive(\"reason\")")
+
+
+def sensitive_reads(schema, features=(), *trees) -> list[str]:
+    """The sensitive things read by an expression that uses `features` and checked to
+    `trees` (IR): sensitive features by name, inline aggregates' columns as `source.column`."""
+    out = {f for f in features if f in schema.features and schema.features[f].sensitive}
+    for tree in trees:
+        _walk(schema, tree, None, out)
+    return sorted(out)
+
+
+def _walk(schema, node, source: str | None, out: set[str]) -> None:
+    if isinstance(node, ir.Col):
+        if node.scope == "event" and source is not None and schema.is_sensitive_column(source, node.name):
+            out.add(f"{source}.{node.name}")
+        elif node.scope == "features" and node.name in schema.features and schema.features[node.name].sensitive:
+            out.add(node.name)
+        return
+    if isinstance(node, ir.Agg):
+        if node.label is not None and node.label in schema.features:
+            if schema.features[node.label].sensitive:
+                out.add(node.label)
+            return  # the feature's columns are the feature's sensitivity
+        source = node.source
+    if is_dataclass(node):
+        children = [getattr(node, f.name) for f in fields(node)]
+    elif isinstance(node, (tuple, list)):
+        children = list(node)
+    else:
+        return
+    for child in children:
+        if isinstance(child, (ir.Value, ir.Pred, ir.Window, tuple, list)):
+            _walk(schema, child, source, out)
+
+
+def _listed(names: list[str]) -> str:
+    """`the sensitive feature `religion``, or `the sensitive data ...` when an inline
+    aggregate's `source.column` is among them."""
+    what = "sensitive data" if any("." in n for n in names) else \
+        "sensitive feature" + ("s" if len(names) > 1 else "")
+    return f"the {what} " + ", ".join(f"`{n}`" for n in names)
+
+
+def allowed_features(schema, features, allowed) -> list[str]:
+    """Of `features`, those a definition may show: not sensitive, or allowed by it."""
+    return [f for f in features if not sensitive_reads(schema, [f]) or f in allowed]
 
 
 class Policy:
-    def policy_expr(self, expr, used) -> None:
-        for f in sorted(used):
-            if self.schema.features[f].sensitive:
-                self.error("E501", f"`{f}` is a sensitive feature", expr.span,
-                           "sensitive features may only be used by a segment annotated "
-                           "@allow_sensitive(\"reason\")")
+    def policy_expr(self, expr, used, *trees) -> None:
+        found = sensitive_reads(self.schema, used, *trees)
+        if found:
+            self.error("E501", f"the expression uses {_listed(found)}", expr.span,
+                       "sensitive features may only be used by a segment annotated @allow_sensitive(\"reason\")")
 
-    def population_policy(self, used) -> None:
+    def population_policy(self, used, *trees) -> None:
         # the population filters every segment, so no segment's @allow_sensitive covers it
-        sensitive = sorted(f for f in used if self.schema.features[f].sensitive)
-        if sensitive:
-            self.error("E501", "the population uses the sensitive feature"
-                       f"{'s' if len(sensitive) > 1 else ''} " + ", ".join(f"`{f}`" for f in sensitive),
-                       self.schema.population.span,
+        found = sensitive_reads(self.schema, used, *trees)
+        if found:
+            self.error("E501", f"the population uses {_listed(found)}", self.schema.population.span,
                        "the population applies to every segment, where @allow_sensitive cannot reach: "
                        "move the condition into the segments that have a legal basis")
 
-    def policy(self, node, used: frozenset[str], notes: Annotations) -> dict[str, str]:
-        """The sensitive features a definition reads, each with the reason its
+    def score_policy(self, score, what: str, found: list[str], span) -> None:
+        """E933 when a score's target or features read sensitive data without its
+        `allow_sensitive:` (the score's own allowance: it is fitted once, for every segment)."""
+        if found and not score.allow_sensitive:
+            self.error("E933", f"{what} uses {_listed(found)}", span,
+                       "sensitive data (religion, ethnicity, ...) may not feed a score; if a legal basis "
+                       "exists, give the score `allow_sensitive: \"reason\"` in segc.yml")
+
+    def policy(self, node, used: frozenset[str], notes: Annotations, *trees) -> dict[str, str]:
+        """The sensitive data a definition reads, each with the reason its
         @allow_sensitive gives; E501 when it gives none."""
-        sensitive = sorted(f for f in used if self.schema.features[f].sensitive)
-        if not sensitive:
+        found = sensitive_reads(self.schema, used, *trees)
+        if not found:
             return {}
         reason = notes.allow_sensitive
         if reason is None:
-            self.error("E501", f"`{node.name}` uses the sensitive feature{'s' if len(sensitive) > 1 else ''} "
-                       + ", ".join(f"`{f}`" for f in sensitive), node.name_span,
-                       "sensitive features (religion, ethnicity, ...) may not select customers; if a "
-                       "legal basis exists, annotate the definition with @allow_sensitive(\"reason\")")
+            self.error("E501", f"`{node.name}` uses {_listed(found)}", node.name_span, HINT)
             return {}
-        return {f: reason for f in sensitive}
+        return {f: reason for f in found}

@@ -1,6 +1,9 @@
 """Conditions: the syntax tree of a condition -> ir.Pred, with the types of what it compares."""
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from segc import ir
 from segc.check.definitions import SegmentationInfo, branch_preds
 from segc.check.reporter import Reported
@@ -81,7 +84,16 @@ class Predicates:
 
     def _p_Compare(self, node: ast.Compare, scope):
         left = self.value(node.left, scope)
-        right = self.value(node.right, scope)
+        try:
+            right = self.value(node.right, scope)
+        except Reported:
+            if isinstance(node.right, ast.Name) and type_of(left) == "string":
+                # a look-alike name suggested is the likelier reading, unless the word is a declared value
+                declared = isinstance(left, ir.Col) and left.scope == "features" and node.right.name in (
+                    self.schema.features[left.name].values or ())
+                self.add_hint(node.right.span, ("E201", "E202"), quote_hint(node),
+                              when=lambda d: declared or not d.label)
+            raise
         self.comparable(node, left, right, ordered=node.op not in ("=", "!="))
         self.check_values(left, node.right, right)
         self.check_values(right, node.left, left)
@@ -102,7 +114,8 @@ class Predicates:
                            f"test it separately: `{node.operand.span.text()} is missing`")
                 continue
             if not isinstance(item, (ast.Literal, ast.Param)):
-                self.error("E305", "list items must be literal values or $parameters", item.span)
+                self.error("E305", "list items must be literal values or $parameters", item.span,
+                           f'a string is quoted: `"{item.name}"`' if isinstance(item, ast.Name) else "")
                 continue
             try:
                 v = self.value(item, scope)
@@ -234,7 +247,14 @@ class Predicates:
         elif quoted and (ta in ir.NUMERIC or tb in ir.NUMERIC):
             hint = "numbers are written without quotes"
         elif (ta in TEMPORAL or tb in TEMPORAL) and (ta in ir.NUMERIC or tb in ir.NUMERIC):
-            hint = "dates are written YYYY-MM-DD (2024-01-01); for a number of days use `days_since(d)`"
+            written = unpadded_date(node)
+            hint = (f"dates are written YYYY-MM-DD: `{written}`" if written else
+                    "dates are written YYYY-MM-DD (2024-01-01); for a number of days use `days_since(d)`")
+        elif "bool" in (ta, tb) and quoted:
+            flag = a if ta == "bool" else b
+            name = f"`{flag.name}`" if isinstance(flag, ir.Col) else "it"
+            hint = (f"{name} is true/false, not a string: write {name} (or `not {name.strip('`')}`), "
+                    f"or compare with `true`/`false` unquoted")
         self.error("E301", f"cannot compare {describe(ta)} with {describe(tb)}", node.span, hint)
         raise Reported
 
@@ -250,3 +270,25 @@ class Predicates:
                    f"did you mean `{close}`?" if close else "",
                    "values: " + ", ".join(str(v) for v in allowed))
         raise Reported
+
+
+def quote_hint(node: ast.Compare) -> str:
+    """`country = FR` or, in segc.yml, `where: status = completed`: an unquoted string."""
+    fixed = f'{node.left.span.text()} {node.op} "{node.right.name}"'
+    hint = f"a string is quoted: `{fixed}`"
+    if node.span.file.endswith(".yml"):  # a YAML value that starts with `"` ends at the next one
+        hint += f"; in segc.yml wrap the whole condition in single quotes: `'{fixed}'`"
+    return hint
+
+
+def unpadded_date(node) -> str:
+    """`2024-1-1` parses as a subtraction; the date it was meant to be, zero-padded."""
+    for part in (getattr(node, a, None) for a in ("left", "right", "low", "high")):
+        text = part.span.text() if part is not None and part.span is not None else ""
+        m = re.fullmatch(r"(\d{4})\s*-\s*(\d{1,2})\s*-\s*(\d{1,2})", text)
+        if m:
+            try:
+                return dt.date(*map(int, m.groups())).isoformat()
+            except ValueError:
+                return ""
+    return ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from segc import ir
+from segc.check.policy import sensitive_reads
 from segc.check.reporter import Reported
 from segc.front.errors import suggest
 from segc.schema.segc_yml import ScoreDef
@@ -50,10 +51,8 @@ def check_scores(checker) -> dict[str, ir.Pred]:
             pred = None
         finally:
             checker.score_context = None
-        sensitive = sorted(f for f in scope.used if schema.features[f].sensitive)
-        if sensitive and not s.allow_sensitive:
-            checker.error("E933", f"the target of the score `{s.name}` uses the sensitive feature "
-                           + ", ".join(f"`{f}`" for f in sensitive), s.target.span, _SENSITIVE_HINT)
+        checker.score_policy(s, f"the target of the score `{s.name}`", sensitive_reads(schema, scope.used, pred),
+                             s.target.span)
         if pred is not None:
             targets[s.name] = pred
         model = checker.models.get(s.name)
@@ -62,10 +61,6 @@ def check_scores(checker) -> dict[str, ir.Pred]:
         if pred is None or sum(d.is_error for d in checker.diags) > errors_before:
             checker.broken_scores.add(s.name)
     return targets
-
-
-_SENSITIVE_HINT = ("sensitive features (religion, ethnicity, ...) may not feed a score; if a legal basis "
-                   "exists, give the score `allow_sensitive: \"reason\"` in segc.yml")
 
 
 def _check_features(checker, s: ScoreDef) -> None:
@@ -87,8 +82,8 @@ def _check_features(checker, s: ScoreDef) -> None:
             checker.error("E932", f"score `{s.name}`: the feature `{name}` is {f.type}, not a number",
                            span, "a score takes int, float and bool features (a bool counts 1/0); for "
                            "a string, declare a bool feature such as `sql: \"country = 'FR'\"`")
-        elif f.sensitive and not s.allow_sensitive:
-            checker.error("E933", f"score `{s.name}`: `{name}` is a sensitive feature", span, _SENSITIVE_HINT)
+        else:
+            checker.score_policy(s, f"score `{s.name}`", sensitive_reads(schema, [name]), span)
         seen.add(name)
 
 

@@ -83,14 +83,33 @@ class Values:
                 self.error("E201", f"unknown name `{node.name}`", node.span,
                            "missing values are tested with `x is missing` / `x is present`")
                 raise Reported
-            candidates = list(self.schema.features) + list(self.defs) + list(self.schema.scores)
+            # every definition: a branch too (`champions` -> `rfm.champions`)
+            branches = [f"{n}.{b.name}" for n, (d, _f) in self.defs.items() if isinstance(d, ast.Segmentation)
+                        for b in d.branches]
+            candidates = list(self.schema.features) + list(self.defs) + branches + list(self.schema.scores)
             close = suggest(node.name, candidates)
             what = "feature or segment"
-            self.error("E201", f"unknown {what} `{node.name}`", node.span,
-                       label=f"did you mean `{close}`?" if close else "")
+            column = self.event_column_hint(node.name)  # then a look-alike feature would mislead
+            self.error("E201", f"unknown {what} `{node.name}`", node.span, column,
+                       label=f"did you mean `{close}`?" if close and not column else "")
             raise Reported
         scope.used.add(node.name)
         return self.feature_value(feature, node.span)
+
+    def event_column_hint(self, name: str) -> str:
+        """A column of an event source named at the top level, where only features exist:
+        a new user's `amount > 100`."""
+        for src in self.schema.sources.values():
+            if src.key is None or (name not in src.columns and name != src.time):
+                continue
+            if name == src.time:
+                example = f"`exists({src.name} during last 30 days)` or `max({src.name}.{name})`"
+            elif src.columns[name] in ir.NUMERIC:
+                example = f"`sum({src.name}.{name}) > 100` or `count({src.name} where {name} > 100) >= 1`"
+            else:
+                example = f"`count({src.name} where {name} = ...) >= 1`"
+            return f"`{name}` is a column of `{src.name}`; use it inside an aggregate, e.g. {example}"
+        return ""
 
     def feature_value(self, f: FeatureDef, span) -> ir.Value:
         if f.kind == "agg":

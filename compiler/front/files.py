@@ -3,22 +3,27 @@ what cannot be read), the path a message shows for a file, and writing — one f
 replaced atomically, or a whole output folder swapped in at once.
 
     source = read_source(path, display_path(path))
+    check_output(out, has_mark(b"<meta name=\"generator\" content=\"segc report\">"))
     write_atomic(path, text)
     replace_folder(out, {"index.html": b"..."}, refuse=check)
 
-A kill -9 in the middle of a write never leaves a half-written file or folder in place:
-the new content is written beside it under a hidden temporary name, then renamed over
-it. Folders left behind by a killed run are removed by a later one, once they are an
-hour old (a younger one may belong to a run still going)."""
+Every output goes through one rule (check_output: segc replaces only what it wrote) and
+one writer (write_atomic, replace_folder: any OSError is E824). A kill -9 in the middle
+of a write never leaves a half-written file or folder in place: the new content is
+written beside it under a hidden temporary name, then renamed over it; a folder swap
+killed half-way is undone by the next run (replace_folder)."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import glob
 import os
 import secrets
 import shutil
+import stat
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.source import Source, Span
@@ -93,7 +98,59 @@ def project_path(file: str | Path, root: Path) -> str:
         return p.as_posix()
 
 
-# ---- writing ----------------------------------------------------------------------------
+# ---- writing: the one rule and the one writer ------------------------------------------
+#
+# Every file or folder segc writes (build, docs, report --out, discover --out, fmt, score
+# fit, init) goes through `check_output` (may segc replace what is there?) and then
+# `write_atomic` or `replace_folder` (write it all at once); any OSError becomes E824.
+
+def check_output(out: Path, ours: Callable[[Path], bool], *, folder: bool = False, root: Path | None = None,
+                 force: bool = False, protected: Iterable[Path] = ()) -> None:
+    """The one rule for outputs: segc replaces only what it wrote itself. `out` may be new,
+    or what `ours(out)` recognises as segc's earlier output (a mark segc writes into each
+    output: a header line, a manifest, a marker file). Refused (E822): a symbolic link
+    (writing through it would change a file elsewhere), a FIFO, a device or a socket, the
+    project's segc.yml and `protected` paths (its data files) even with `force`, the project
+    or the current folder for a folder output, and anything else without segc's mark
+    (unless `force`). A folder where a file goes, or the reverse, is E824 (in the way)."""
+    out = Path(os.path.abspath(out))
+    try:
+        st = os.lstat(out)
+    except FileNotFoundError:
+        if not folder and not out.parent.is_dir():  # a file's folder is not created for it
+            raise write_error(out, FileNotFoundError(errno.ENOENT, "the folder does not exist")) from None
+        return
+    except OSError as e:  # a name too long, a file where a folder is on the way...
+        raise write_error(out, e) from None
+    try:
+        _check_existing(out, st, ours, folder, root, force, protected)
+    except OSError as e:  # a folder it cannot read, a link loop...
+        raise write_error(out, e) from None
+
+
+def _check_existing(out: Path, st: os.stat_result, ours: Callable[[Path], bool], folder: bool,
+                    root: Path | None, force: bool, protected: Iterable[Path]) -> None:
+    what = "folder" if folder else "file"
+    if stat.S_ISLNK(st.st_mode):
+        raise _refused(out, "is a symbolic link: segc does not write through links",
+                       f"give the real path, or a new {what} name")
+    if folder and not stat.S_ISDIR(st.st_mode) or not folder and stat.S_ISDIR(st.st_mode):
+        raise write_error(out, OSError(errno.ENOTDIR if folder else errno.EISDIR,
+                                       "a file is in the way" if folder else "a folder is in the way"))
+    if not folder and not stat.S_ISREG(st.st_mode):
+        raise _refused(out, "is not a plain file (a FIFO, a device or a socket)", "give a new file name")
+    guarded = guarded_folder(out, root if root is not None else Path.cwd()) if folder else None
+    if guarded:
+        raise _refused(out, f"would replace {guarded} or a folder holding it",
+                       "write into a folder of its own, e.g. --out build/out")
+    never = {Path(p).resolve() for p in protected} | ({Path(root).resolve() / "segc.yml"} if root else set())
+    if out.resolve() in never:
+        raise _refused(out, "is one of the project's own files", "give a new file name")
+    if force or folder and not any(out.iterdir()) or _safely(ours, out):
+        return
+    raise _refused(out, "exists and segc did not write it: it would be replaced",
+                   f"give a new {what} name (or an empty folder); segc replaces only its own outputs")
+
 
 def guarded_folder(out: Path, root: Path) -> str | None:
     """What replacing the folder `out` would destroy that it must not: "the project folder"
@@ -105,22 +162,83 @@ def guarded_folder(out: Path, root: Path) -> str | None:
     return None
 
 
-def write_atomic(path: Path, text: str | bytes) -> None:
+def has_mark(mark: bytes, within: int = 1024) -> Callable[[Path], bool]:
+    """`ours` for a file that carries `mark` in its first `within` bytes (a header line, a
+    <meta name="generator">, the fixed start of a JSON or CSV report)."""
+    def ours(path: Path) -> bool:
+        with open(path, "rb") as f:
+            return mark in f.read(within)
+    return ours
+
+
+def _safely(ours: Callable[[Path], bool], out: Path) -> bool:
+    try:
+        return ours(out)
+    except (OSError, ValueError):  # unreadable, or not what segc writes
+        return False
+
+
+def _refused(out: Path, why: str, hint: str) -> SegcError:
+    return SegcError(Diagnostic("E822", f"`{display_path(out)}` {why}", file=display_path(out),
+                                hints=(hint, "segc replaces only files and folders it wrote itself (README: "
+                                             "What segc writes)")))
+
+
+_HINTS = {
+    errno.ENAMETOOLONG: "the name is too long for this file system: choose a shorter one",
+    errno.EACCES: "the folder is not writable: choose another place or change its permissions",
+    errno.EPERM: "the folder is not writable: choose another place or change its permissions",
+    errno.EROFS: "the file system is read-only: choose another place",
+    errno.ENOTDIR: "a file is in the way where a folder is needed: move it or choose another path",
+    errno.EISDIR: "a folder is in the way where a file is needed: move it or choose another name",
+    errno.EEXIST: "something is in the way: move it or choose another path",
+    errno.ENOTEMPTY: "something is in the way: move it or choose another path",
+    errno.ENOSPC: "the disk is full: free some space and run again",
+    errno.EDQUOT: "the disk quota is exceeded: free some space and run again",
+    errno.EFBIG: "the file is larger than this file system or limit allows",
+    errno.ENOENT: "the folder does not exist: create it first",
+}
+
+
+def write_error(path: Path, e: OSError) -> SegcError:
+    """E824, the one diagnostic for an output segc cannot write: the path, the OS's reason
+    and what to do; nothing was changed (every write is all or nothing)."""
+    reason = e.strerror or str(e)
+    shown = display_path(Path(path))
+    return SegcError(Diagnostic("E824", f"cannot write `{shown}`: {reason}", file=shown,
+                                hints=(_HINTS.get(e.errno, "check the path and the file system"),
+                                       "nothing was changed: a previous output, if any, is as it was")))
+
+
+def write_atomic(path: Path, text: str | bytes, refuse: Callable[[Path], None] | None = None,
+                 parents: bool = False) -> None:
     """Replace a file's content all at once (a temp file in the same folder, then
     os.replace), keeping its permissions, or for a new file those of any new file (the
-    umask, not mkstemp's private 0600); a symbolic link keeps pointing at the file."""
+    umask, not mkstemp's private 0600); a symbolic link keeps pointing at the file (`segc
+    fmt` rewrites what a link points to; outputs refuse links in `check_output`).
+    `refuse(path)` is asked right before the replace, as in replace_folder; `parents`
+    creates the file's folder first. E824 on any OSError, and no temp file is left behind."""
+    try:
+        if parents:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(Path(path), text, refuse)
+    except OSError as e:
+        raise write_error(Path(path), e) from None
+
+
+def _write_atomic(path: Path, text: str | bytes, refuse: Callable[[Path], None] | None) -> None:
     import tempfile
 
-    path = Path(os.path.realpath(path))
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    real = Path(os.path.realpath(path))
+    mode = real.stat().st_mode & 0o7777 if real.exists() else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name[:200]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8") if isinstance(text, str) else text)
-            f.flush()
-            os.fsync(f.fileno())
+            _write_all(f, text.encode("utf-8") if isinstance(text, str) else text)
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        if refuse is not None:
+            refuse(path)
+        os.replace(tmp, real)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -129,39 +247,103 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise
 
 
+def _write_all(f, data: bytes) -> None:
+    f.write(data)
+    f.flush()
+    os.fsync(f.fileno())  # a full disk often shows only here (delayed allocation)
+
+
 def replace_folder(out: Path, files: dict[str, bytes], refuse: Callable[[Path], None] | None = None) -> Path:
     """Write `files` (relative path -> content) into a new folder beside `out`, then swap
     it in: the previous folder stays as it was unless everything succeeded. `refuse(out)`
     is asked right before the swap (the folder may have changed since the caller looked)
-    and raises to keep a folder segc did not write. Raises OSError on a write error.
-    Folders and files get the usual permissions (the umask)."""
-    out = Path(out).resolve()
+    and raises to keep a folder segc did not write. E824 on any OSError. Folders and files
+    get the usual permissions (the umask).
+
+    Crash-safe: the swap is two renames (out -> .out.segc-old.X, new -> out). A run killed
+    between them leaves the previous output whole in .segc-old; the next run into `out`
+    puts it back before anything else, and the sweep removes a .segc-old only once `out`
+    exists again (so never the only copy). The swap and the recovery hold a lock on the
+    parent folder, so a run never mistakes another's swap for a crash."""
+    out = Path(os.path.abspath(out))  # not resolve(): a symbolic link named `out` is refused, not followed
+    try:
+        return _replace_folder(out, files, refuse)
+    except OSError as e:
+        raise write_error(out, e) from None
+
+
+def _replace_folder(out: Path, files: dict[str, bytes], refuse: Callable[[Path], None] | None) -> Path:
     parent = out.parent
-    _sweep(parent, out.name)
     parent.mkdir(parents=True, exist_ok=True)
+    with _locked(parent):
+        _recover(parent, out)
+        _sweep(parent, out.name)
     tmp = _fresh_dir(parent, f"{out.name}.segc-new")
     try:
         for rel, data in files.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        if refuse is not None:
-            refuse(out)
-        if out.exists():
-            old = _fresh_dir(parent, f"{out.name}.segc-old", create=False)
-            os.rename(out, old)
-            try:
-                os.rename(tmp, out)
-            except BaseException:
-                os.rename(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
+            with open(path, "wb") as f:
+                _write_all(f, data)
+            _step("writing")
+        with _locked(parent):
+            if refuse is not None:
+                refuse(out)
+            _step("before-swap")
+            _swap(parent, out, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _swap(parent: Path, out: Path, tmp: Path) -> None:
+    if not os.path.lexists(out):
+        os.rename(tmp, out)
+        _step("new-moved")
+        return
+    old = _fresh_dir(parent, f"{out.name}.segc-old", create=False)
+    os.rename(out, old)
+    _step("old-moved")
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    _step("new-moved")
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _step(name: str) -> None:
+    """A point in a write where a test kills the process (tests/test_files.py replaces this
+    in a subprocess and sends itself SIGKILL) to prove each step leaves a whole output."""
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """An advisory lock on `folder` (flock on the folder itself: no lock file to leave
+    behind); released by the OS when the process dies, even by SIGKILL."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; the swap is as safe, only not guarded against a parallel run
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _recover(parent: Path, out: Path) -> None:
+    """A run killed between the swap's two renames left no `out` and the previous output
+    whole in .segc-old: put it back (the newest, should several be there)."""
+    if os.path.lexists(out):
+        return
+    olds = [p for p in parent.glob(f".{glob.escape(out.name)}.segc-old.*") if p.is_dir()]
+    if olds:
+        os.rename(max(olds, key=lambda p: p.stat().st_mtime), out)
 
 
 def _umask() -> int:
@@ -185,13 +367,20 @@ def _fresh_dir(parent: Path, stem: str, create: bool = True) -> Path:
 
 
 def _sweep(parent: Path, name: str) -> None:
-    """Remove the temporary folders of runs into `name` that were killed (SIGKILL, a
-    cancelled CI job) before they could clean up; an hour old, so not a running one's."""
+    """Remove what runs into `name` left behind when killed (SIGKILL, a cancelled CI job)
+    before they could clean up, with the parent folder locked (after `_recover`): a
+    .segc-old once `out` is in place (a new output replaced it; a swap in progress holds
+    the lock), a half-written .segc-new once an hour old (a younger one may belong to a
+    run still writing)."""
     if not parent.is_dir():
         return
+    out_exists = os.path.lexists(parent / name)
     for path in parent.glob(f".{glob.escape(name)}.segc-*"):  # `o[1]` is a name, not a pattern
         try:
-            if path.is_dir() and time.time() - path.stat().st_mtime > STALE_SECONDS:
+            if not path.is_dir():
+                continue
+            old = path.name.startswith(f".{name}.segc-old.")
+            if old and out_exists or not old and time.time() - path.stat().st_mtime > STALE_SECONDS:
                 shutil.rmtree(path, ignore_errors=True)
         except OSError:
             pass

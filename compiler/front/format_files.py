@@ -73,7 +73,8 @@ def format_files(files: list[Path]) -> list[Formatted]:
 
 
 def write_formatted(items: list[Formatted]) -> None:
-    """Rewrite the files that change, each atomically."""
+    """Rewrite the files that change, each atomically (E824 on the first that cannot be
+    written; the files before it are rewritten, each whole, and the rest untouched)."""
     from segc.front.files import write_atomic
 
     for item in items:

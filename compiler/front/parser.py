@@ -422,6 +422,7 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
         end = len(text.rstrip())
         # `accepts` is what the parser could take; `expected` also holds what the lexer could
         expected = getattr(e, "accepts", None) or getattr(e, "expected", None) or []
+        hints += _misused_word_hints(text, len(text.rstrip()), None)
         if expected:
             hints.append(f"expected {_describe_expected(expected)}")
         return Diagnostic("E102", "unexpected end of input", Span(source, max(end - 1, 0), max(end, 1)),
@@ -446,6 +447,7 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
         hints.append(f"`{tok}` is a keyword of the language and cannot be used as a name")
     if str(tok) in ("and", "or") and "NAME" in expected:
         hints.append("a condition is missing before this word")
+    hints += _misused_word_hints(text, tok.start_pos, tok)
     if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
         hints.append("inside an aggregate, `where` comes before `during`: "
                      "`count(orders where ... during last 30 days)`")
@@ -453,6 +455,32 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
         hints.append(f"expected {_describe_expected(expected)}")
     return Diagnostic("E101", message, Span(source, tok.start_pos, tok.end_pos),
                       hints=tuple(h for h in hints if h))
+
+
+_KEYWORDS = frozenset("and or not between in is missing present contains starts ends with within by "
+                      "where during last next this to true false today".split())
+_BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
+
+
+def _misused_word_hints(text: str, pos: int, tok: Token | None) -> list[str]:
+    """Hints for what a new user writes by habit from SQL or English: `AND`,
+    `during 30 days`, `d in last 30 days`; `tok` is the unexpected token at `pos` (None
+    at the end of the input)."""
+    before, word = text[:pos], str(tok) if tok is not None else ""
+    hints = []
+    previous = re.search(r"([A-Za-z_]\w*)\s*$", before)
+    for w in (word, previous.group(1) if previous else ""):
+        if w.lower() in _KEYWORDS and w != w.lower():
+            hints.append(f"keywords are lowercase: write `{w.lower()}`")
+            break
+    bare = _BARE_DURATION.search(before)
+    if bare:
+        hints.append(f"a rolling period starts with `last` (or `next`): `{bare.group(1)} last {bare.group(2)}`")
+    wrong_in = re.search(r"([\w.]+)\s+in\s*$", before)
+    if wrong_in and tok is not None and tok.type in ("LAST", "NEXT", "THIS", "DATE", "TIMESTAMP"):
+        period = text[pos:].split("\n", 1)[0].split(" and ")[0].split(" or ")[0].strip().rstrip(")")
+        hints.append(f"a date in a period is tested with `within`: `{wrong_in.group(1)} within {period}`")
+    return hints
 
 
 def _problem_diagnostic(source: Source, p: _SyntaxProblem) -> Diagnostic:

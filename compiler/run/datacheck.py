@@ -1,13 +1,16 @@
 """`segc check --data`: the preview data against segc.yml — every column a feature or a
 source declares exists with a compatible type, `nullable: false` and `values:` hold, and
-the base key is unique (E715). Reports counts only, never the offending values (they may
-be personal data)."""
+the base key is unique (E715). Reports counts; a value outside `values:` is named only
+when at least MIN_SHARED rows hold it and the feature is not sensitive (a value one
+customer holds may be personal data typed into the wrong field: a name, an e-mail); a
+key never is."""
 from __future__ import annotations
 
 from sqlglot import exp
 
 from segc.front.errors import Diagnostic
 from segc.backend.lower import col, table
+from segc.check.policy import sensitive_reads
 
 # segc type -> DuckDB column types it accepts
 _ACCEPTS = {
@@ -22,14 +25,34 @@ _ACCEPTS = {
 }
 
 
+MIN_SHARED = 10  # rows that must share a value before a message may name it
+NAMED_VALUES = 5  # at most this many values are named, the most frequent first
+
+
 def _accepts(segc_type: str, duck_type: str) -> bool:
     base = duck_type.split("(")[0].strip().upper()
     return base in _ACCEPTS[segc_type]
 
 
-def check_data(project) -> list[Diagnostic]:
-    from segc.run.duckdb_engine import run
+def _read_csv_through(project, columns: dict[str, dict[str, str]]) -> list[Diagnostic]:
+    """Each CSV source read to its last line: DuckDB detects a column's type from the first
+    lines, and a later value that does not convert (E707) fails only a query that reads it."""
+    from segc.front.errors import SegcError
 
+    diags: list[Diagnostic] = []
+    for src in project.schema.sources.values():
+        if not str(src.path or "").lower().endswith(".csv") or not columns[src.name]:
+            continue
+        q = exp.select(*(exp.Count(this=col(c)) for c in columns[src.name])).from_(
+            table(".".join(src.table.split(".")[-2:])))
+        try:
+            project.engine.execute(q.sql(dialect="duckdb"))
+        except SegcError as e:
+            diags += e.diagnostics
+    return diags
+
+
+def check_data(project) -> list[Diagnostic]:
     schema = project.schema
     con = project.duckdb()
     columns: dict[str, dict[str, str]] = {}
@@ -37,7 +60,7 @@ def check_data(project) -> list[Diagnostic]:
         q = exp.select(exp.Star()).from_(table(".".join(src.table.split(".")[-2:]))).limit(0)
         desc = con.execute(q.sql(dialect="duckdb")).description
         columns[src.name] = {d[0]: str(d[1]) for d in desc}
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = _read_csv_through(project, columns)
 
     def need(source: str, column: str, segc_type: str | None, path: tuple, what: str) -> bool:
         src = schema.sources[source]
@@ -52,9 +75,13 @@ def check_data(project) -> list[Diagnostic]:
                                            "columns: " + ", ".join(list(have)[:15]),)))
             return False
         if segc_type and not _accepts(segc_type, have[column]):
+            hints = ("declare `type:` to match the data, or convert the column",)
+            if segc_type in ("date", "timestamp") and str(src.path).lower().endswith(".csv"):
+                option = "dateformat" if segc_type == "date" else "timestampformat"
+                hints = (f"if the file writes {segc_type}s in a format DuckDB does not detect, set `{option}:` "
+                         f"on source `{source}`, e.g. \"%d.%m.%Y\" (strftime fields)",) + hints
             diags.append(Diagnostic("E711", f"{what}: column `{column}` of {src.path} is {have[column]}, "
-                                    f"not {segc_type}", schema.key_span(*path),
-                                    hints=("declare `type:` to match the data, or convert the column",)))
+                                    f"not {segc_type}", schema.key_span(*path), hints=hints))
             return False
         return True
 
@@ -69,7 +96,7 @@ def check_data(project) -> list[Diagnostic]:
             need(name, src.key, None, ("sources", name, "key"), f"source `{name}`")
         for c, t in src.columns.items():
             need(name, c, t, ("sources", name, "columns", c), f"source `{name}`")
-    checks = []
+    checks, outside_checks = [], {}
     for name, f in schema.features.items():
         if f.kind != "column":
             continue
@@ -84,6 +111,7 @@ def check_data(project) -> list[Diagnostic]:
                 exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v) for v in f.values]))
             checks.append((name, "E713", outside, "has {n} rows with a value outside its `values:`",
                            "add the values to `values:` (conditions on them are compile errors)"))
+            outside_checks[name] = outside
         if f.type == "float" and columns[base][f.column].split("(")[0].upper() in _NAN_TYPES:
             checks.append((name, "W716", _is_nan(col(f.column)), _NAN_MESSAGE, _NAN_HINT))
     # one scan of the base for every check, the key's uniqueness included
@@ -94,16 +122,20 @@ def check_data(project) -> list[Diagnostic]:
         sums.append(duplicates(col(schema.key)))
     if sums:
         src = schema.sources[base]
-        q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
-        row = run(con, q.sql(dialect="duckdb"))[0]
+        base_table = table(".".join(src.table.split(".")[-2:]))
+        q = exp.select(*sums).from_(base_table)
+        row = project.engine.execute(q.sql(dialect="duckdb"))[0]
         for (name, code, _cond, message, hint), n in zip(checks, row):
             if n:
+                hints = (hint,)
+                if code == "E713":
+                    hints = (_outside_values(project, base_table, name, outside_checks[name]),) + hints
                 diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),
-                                        schema.key_span("features", name), hints=(hint,),
+                                        schema.key_span("features", name), hints=tuple(h for h in hints if h),
                                         severity="warning" if code.startswith("W") else "error"))
         if key_ok and row[-1]:
             diags.append(duplicate_keys(schema, int(row[-1]), f"the base `{base}`"))
-    diags += _event_nans(schema, columns, run, con)
+    diags += _event_nans(project, columns)
     return diags
 
 
@@ -120,9 +152,9 @@ def _is_nan(c: exp.Expression) -> exp.Expression:
     return exp.IsNan(this=c)
 
 
-def _event_nans(schema, columns, run, con) -> list[Diagnostic]:
+def _event_nans(project, columns) -> list[Diagnostic]:
     """W716 for the float columns of event sources: one query per source."""
-    out = []
+    schema, out = project.schema, []
     for name, src in schema.sources.items():
         floats = [c for c, t in src.columns.items() if t == "float" and name != schema.base
                   and columns[name].get(c, "").split("(")[0].upper() in _NAN_TYPES]
@@ -131,7 +163,7 @@ def _event_nans(schema, columns, run, con) -> list[Diagnostic]:
         sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=_is_nan(col(c)), true=exp.Literal.number(1))],
                                       default=exp.Literal.number(0))) for c in floats]
         q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
-        for c, n in zip(floats, run(con, q.sql(dialect="duckdb"))[0]):
+        for c, n in zip(floats, project.engine.execute(q.sql(dialect="duckdb"))[0]):
             if n:
                 out.append(Diagnostic("W716", f"column `{c}` of source `{name}` " + _NAN_MESSAGE.format(n=int(n)),
                                       schema.key_span("sources", name, "columns", c), hints=(_NAN_HINT,),
@@ -152,3 +184,20 @@ def duplicate_keys(schema, n: int, where: str) -> Diagnostic:
                       schema.key_span("key"),
                       hints=("the key must be unique: deduplicate the table, or declare the column that "
                              "is unique as `key:`",))
+
+
+def _outside_values(project, base_table: exp.Expression, name: str, outside: exp.Expression) -> str:
+    """The most frequent values outside `values:` that at least MIN_SHARED rows share, for
+    a feature that reads no sensitive column; otherwise it says why none is shown."""
+    feature = project.schema.features[name]
+    if sensitive_reads(project.schema, [name]):
+        return "the values are not shown: the feature is sensitive"
+    n = exp.Count(this=exp.Star())
+    q = (exp.select(col(feature.column), n).from_(base_table.copy()).where(outside.copy())
+         .group_by(col(feature.column)).having(exp.GTE(this=n.copy(), expression=exp.Literal.number(MIN_SHARED)))
+         .order_by(exp.Ordered(this=n.copy(), desc=True), col(feature.column)).limit(NAMED_VALUES))
+    shared = project.engine.execute(q.sql(dialect="duckdb"))
+    if not shared:
+        return f"no value outside `values:` is held by {MIN_SHARED} rows or more, so none is shown"
+    named = ", ".join(f"`{v}` ({int(k)} rows)" for v, k in shared)
+    return f"the most frequent, held by {MIN_SHARED} rows or more: {named} (rarer values are not shown)"

@@ -1,31 +1,57 @@
 """The embedded DuckDB engine: the project's local files as views, queries run so that
-Ctrl-C stops them at once."""
+Ctrl-C stops them at once.
+
+CSV files are read by DuckDB's `read_csv_auto` with the options of the source in segc.yml
+(`dateformat`, `timestampformat`, `delimiter`, `header`); DuckDB detects the rest. A CSV
+value that DuckDB cannot convert (a date in another format, a word in a number column) is
+E707, naming the file, the column and the line, never the value."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlglot import exp
 
 from segc.backend.lower import ident, table
 from segc.front.errors import Diagnostic, Interrupted, SegcError
-from segc.run.engine import Engine, engine_message, source_file
-from segc.schema.segc_yml import Schema
+from segc.run.engine import Engine, engine_message, open_duckdb, source_file
+from segc.schema.physical import normalised_table
+from segc.schema.segc_yml import Schema, SourceDef
 
 _READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto", ".json": "read_json_auto",
             ".jsonl": "read_json_auto", ".ndjson": "read_json_auto"}
 _DATABASES = (".duckdb", ".db", ".ddb")
+_CSV_OPTIONS = {"dateformat": "dateformat", "timestampformat": "timestampformat", "delimiter": "delim",
+                "header": "header"}  # segc.yml's name -> read_csv's
+_TEMPORAL = ("date", "timestamp")
 
 
-def connect_duckdb(schema: Schema, root: Path):
-    """An in-memory DuckDB where each source's warehouse name is a view over its local file.
-    User files are only read."""
+@dataclass
+class _Files:
+    """What the views read, for messages about the data: each CSV file by its resolved path
+    (source, as messages name it), and the columns segc.yml declares a date or a timestamp
+    that DuckDB read as text (source, file, column, type)."""
+    csv: dict[str, tuple[SourceDef, str]] = field(default_factory=dict)
+    text_dates: list[tuple[SourceDef, str, str, str]] = field(default_factory=list)
+
+
+def _connect(schema: Schema, root: Path):
+    """An in-memory DuckDB where each source's warehouse name is a view over its local file
+    (user files are only read), and what messages need to know of the files."""
     import duckdb
 
+    con = open_duckdb()
     # segc shows its own progress indicator; DuckDB's would write to stderr even in pipes
-    con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")
+    files = _Files()
     attached: dict[str, str] = {}  # database file -> alias
+    views: set[str] = set()  # a second source over the same table reads the view already made
     for src in schema.sources.values():
+        view = normalised_table(".".join(src.table.split(".")[-2:]))
+        if view in views:
+            continue
+        views.add(view)
         if src.path is None:
             raise SegcError(Diagnostic("E701", f"source `{src.name}` has no `path:` to preview on DuckDB",
                                        schema.key_span("sources", src.name),
@@ -44,8 +70,8 @@ def connect_duckdb(schema: Schema, root: Path):
             alias = attached[str(path)]
             scan = exp.select(exp.Star()).from_(table(f"{alias}.{src.table}"))
         elif suffix in _READERS:
-            scan = exp.select(exp.Star()).from_(
-                exp.Table(this=exp.Anonymous(this=_READERS[suffix], expressions=[exp.Literal.string(str(path))])))
+            scan = exp.select(exp.Star()).from_(exp.Table(this=exp.Anonymous(
+                this=_READERS[suffix], expressions=[exp.Literal.string(str(path)), *_csv_options(src, suffix)])))
         else:
             raise SegcError(Diagnostic("E703", f"cannot read `{display}`: use .parquet, .csv, .json or a "
                                        ".duckdb database", schema.key_span("sources", src.name, "path")))
@@ -55,18 +81,72 @@ def connect_duckdb(schema: Schema, root: Path):
         try:
             for statement in statements:
                 con.execute(statement.sql(dialect="duckdb"))
-            con.execute(exp.select(exp.Star()).from_(target.copy()).limit(0).sql(dialect="duckdb")).fetchall()
+            read = con.execute(exp.select(exp.Star()).from_(target.copy()).limit(0).sql(dialect="duckdb"))
+            read.fetchall()
         except duckdb.Error as e:
             raise SegcError(Diagnostic("E704", f"cannot read data file {display} of source `{src.name}`",
                                        schema.key_span("sources", src.name, "path"),
                                        hints=(engine_message(e),))) from None
-    return con
+        if suffix == ".csv":
+            files.csv[str(path)] = (src, display)
+            read_as = {d[0]: str(d[1]).upper() for d in read.description}
+            files.text_dates += [(src, display, column, type_) for column, type_ in declared_columns(schema, src).items()
+                                 if type_ in _TEMPORAL and read_as.get(column) == "VARCHAR"]
+    return con, files
 
 
-def run(con, sql: str) -> list[tuple]:
+def _csv_options(src: SourceDef, suffix: str) -> list[exp.Expression]:
+    """`name = value` arguments of read_csv for the options segc.yml sets."""
+    if suffix != ".csv":
+        return []
+    return [exp.EQ(this=exp.column(_CSV_OPTIONS[k]),
+                   expression=exp.Boolean(this=v) if isinstance(v, bool) else exp.Literal.string(v))
+            for k, v in src.csv.items()]
+
+
+def declared_columns(schema: Schema, src: SourceDef) -> dict[str, str]:
+    """The columns of a source's file that segc.yml gives a type: the base's column
+    features, an event source's `time:` and `columns:`."""
+    out = {f.column: f.type for f in schema.features.values() if f.kind == "column"} if src.name == schema.base else {}
+    if src.time:
+        out[src.time] = "timestamp"
+    out.update(src.columns)
+    return out
+
+
+def _csv_diagnostics(schema: Schema, files: _Files, e: Exception) -> list[Diagnostic]:
+    """E707 for a failed query that CSV data explains: a declared date or timestamp column
+    read as text (the query then compares text with dates), or a value DuckDB could not
+    convert on some line. None of them carries the value."""
+    text = str(e)
+    failed = re.search(r'CSV Error on Line: (\d+)', text)
+    column = re.search(r'Error when converting column "([^"\n]*)"\. Could not convert string .* to \'([A-Z_ ]+)', text)
+    where = re.search(r"^\s*file = (.*)$", text, re.M)
+    if failed and column and where and where.group(1).strip() in files.csv:
+        src, display = files.csv[where.group(1).strip()]
+        name, type_ = column.group(1), column.group(2)
+        temporal = type_.startswith(("DATE", "TIMESTAMP"))
+        hint = (f"set `{'dateformat' if type_ == 'DATE' else 'timestampformat'}:` on source `{src.name}` "
+                "(e.g. \"%d/%m/%Y\") if the file writes its dates another way, or fix that line"
+                if temporal else "fix that line, or make the column hold only such values")
+        return [Diagnostic("E707", f"column `{name}` of {display} (source `{src.name}`): line {failed.group(1)} "
+                           f"holds a value that DuckDB cannot read as {type_} (the type it detected from the first lines)",
+                           schema.key_span("sources", src.name, "path"), hints=(hint,))]
+    if not text.startswith("Binder Error") or "VARCHAR" not in text:  # not text compared with dates
+        return []
+    return [Diagnostic("E707", f"column `{column}` of {display} (source `{src.name}`) is declared {type_} "
+                       "in segc.yml, but DuckDB could not read its values as such, so it read them as text",
+                       schema.key_span("sources", src.name, "path"),
+                       hints=(f"set `{'dateformat' if type_ == 'date' else 'timestampformat'}:` on source "
+                              f"`{src.name}` to the file's format, e.g. \"%d.%m.%Y\" (strftime fields)",))
+            for src, display, column, type_ in files.text_dates]
+
+
+def run(con, sql: str, explain=None) -> list[tuple]:
     """The query's rows. It runs in a worker thread so that Ctrl-C reaches the main thread
     at once: DuckDB checks for interrupts only between some operators (a window sort kept a
-    query running 14 s after Ctrl-C), so the main thread interrupts it and gives up."""
+    query running 14 s after Ctrl-C), so the main thread interrupts it and gives up.
+    `explain`: error -> the diagnostics that explain it better than E705, if any."""
     import threading
 
     import duckdb
@@ -92,6 +172,9 @@ def run(con, sql: str) -> list[tuple]:
     try:
         raise outcome["error"]
     except duckdb.Error as e:
+        better = explain(e) if explain else None
+        if better:
+            raise SegcError(better) from None
         raise SegcError(Diagnostic("E705", "the query failed on DuckDB",
                                    hints=(engine_message(e),
                                           "check that the data files match segc.yml (`segc check --data`)"))) from None
@@ -101,10 +184,11 @@ class DuckDBEngine(Engine):
     dialect = name = "duckdb"
 
     def __init__(self, schema: Schema, root: Path):
-        self.con = connect_duckdb(schema, root)
+        self.schema = schema
+        self.con, self._files = _connect(schema, root)
 
     def execute(self, sql: str) -> list[tuple]:
-        return run(self.con, sql)
+        return run(self.con, sql, explain=lambda e: _csv_diagnostics(self.schema, self._files, e))
 
     def close(self) -> None:
         self.con.close()

@@ -5,15 +5,35 @@ PostgreSQL (a DSN; the sources are tables in the database; postgres_engine.py) a
 spark_engine.py). connect.py opens one by name."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from segc.front.errors import Diagnostic, SegcError
+from segc.run.masking import mask_values
 
 
-def engine_message(e: Exception) -> str:
-    """The first line of an engine error, without quoted values (they may be personal data)."""
-    return re.sub(r"'[^']*'", "'…'", str(e).split("\n")[0])[:300]
+def engine_message(e: BaseException | str) -> str:
+    """The telling line of an engine error with every value masked (masking.py: they may be
+    personal data). Every engine error segc shows goes through here."""
+    lines = [ln.strip() for ln in mask_values(str(e).strip()).splitlines() if ln.strip()]
+    if not lines:
+        return type(e).__name__
+    message = lines[0]
+    # DuckDB's CSV errors say where on their first line and what on a later one
+    if "CSV Error on Line" in message:
+        message += ": " + next((ln for ln in lines if ln.startswith("Error when converting")), "")
+    return message.rstrip(": ")[:300]
+
+
+def open_duckdb():
+    """A new in-memory DuckDB whose session time zone is UTC. DuckDB's default is the
+    process's local time zone (TZ), which decides how a TIMESTAMPTZ value compares with a
+    timestamp or date: the same data gave other counts under TZ=Asia/Tokyo than under
+    TZ=UTC. Every DuckDB connection segc opens comes from here."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 class Engine:

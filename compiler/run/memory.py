@@ -37,6 +37,8 @@ from typing import Any, NamedTuple
 from sqlglot import exp
 
 IN_MEMORY = ("duckdb", "sqlite")  # the engines `open_memory` opens
+# functions `open_memory` registers beyond the engine's own (render's `provided=`)
+PROVIDED = {"duckdb": (), "sqlite": ("md5",)}
 ENGINES = (*IN_MEMORY, "postgres")  # the engines `create_tables` fills
 
 _NATIVE_TYPES = {
@@ -68,9 +70,9 @@ class Table(NamedTuple):
 def open_memory(engine: str):
     """A new, empty in-memory connection of DuckDB or SQLite."""
     if engine == "duckdb":
-        import duckdb
+        from segc.run.engine import open_duckdb
 
-        return duckdb.connect(":memory:")
+        return open_duckdb()
     if engine == "sqlite":
         return _open_sqlite()
     raise ValueError(f"no in-memory database for {engine!r} (expected one of {', '.join(IN_MEMORY)})")
@@ -88,7 +90,20 @@ def _open_sqlite():
     if hasattr(con, "setconfig"):
         con.setconfig(sqlite3.SQLITE_DBCONFIG_DQS_DML, False)
         con.setconfig(sqlite3.SQLITE_DBCONFIG_DQS_DDL, False)
+    # SQLite has no MD5, which `holdout` needs (backend/holdout.py): the other engines'
+    con.create_function("md5", 1, _md5, deterministic=True)
     return con
+
+
+def _md5(value):
+    """MD5 as DuckDB, PostgreSQL and Spark compute it: lowercase hex of the digest of the
+    text's UTF-8 bytes (a blob's own bytes); NULL for NULL."""
+    import hashlib
+
+    if value is None:
+        return None
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return hashlib.md5(data).hexdigest()
 
 
 def table_parts(engine: str, name: str) -> tuple[str, ...]:

@@ -16,9 +16,12 @@ class PostgresEngine(Engine):
             import psycopg
         except ImportError:
             raise SegcError(Diagnostic("E720", "the postgres engine needs psycopg",
-                                       hints=("pip install 'psycopg[binary]'",))) from None
+                                       hints=("install segc's PostgreSQL extra: pip install \"segc[postgres]\" (it brings psycopg[binary])",))) from None
         try:
             self.con = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+            # the session's time zone decides how a TIMESTAMPTZ compares with a timestamp or
+            # date; the server's default or PGTZ would make counts depend on where they run
+            self.con.execute("SET TimeZone = 'UTC'")
         except psycopg.Error as e:
             raise SegcError(Diagnostic("E721", "cannot connect to PostgreSQL" + _where(dsn),
                                        hints=(_pg_reason(e),))) from None

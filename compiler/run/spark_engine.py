@@ -46,7 +46,8 @@ def _import_pyspark():
         from pyspark.sql import SparkSession  # noqa: F401
     except ImportError:
         raise SegcError(Diagnostic("E730", "the spark engine needs pyspark",
-                                   hints=("pip install pyspark (it needs a Java runtime 17 or 21)",))) from None
+                                   hints=("install segc's Spark extra: pip install \"segc[spark]\" "
+                                          "(it brings pyspark, which needs a Java runtime 17 or 21)",))) from None
 
 
 def _java_missing() -> bool:
@@ -70,8 +71,8 @@ def _jvm_reason(log: Path) -> str:
             return "Java was not found: install a Java runtime or set JAVA_HOME"
     for ln in lines:
         if "error" in ln.lower() or "exception" in ln.lower():
-            return engine_message(Exception(ln))
-    return engine_message(Exception(lines[-1])) if lines else "the Java process exited at start"
+            return engine_message(ln)
+    return engine_message(lines[-1]) if lines else "the Java process exited at start"
 
 
 def start_session(master: str | None = None, app_name: str = "segc", settings: dict[str, str] | None = None):
@@ -115,7 +116,7 @@ def start_session(master: str | None = None, app_name: str = "segc", settings: d
         sc = SparkContext(conf=conf, gateway=gateway)
     except Exception as e:  # JAVA_GATEWAY_EXITED, a bad master URL, ...
         text = str(e)
-        reason = _jvm_reason(log) if "JAVA_GATEWAY" in text or "gateway" in text.lower() else _message(e)
+        reason = _jvm_reason(log) if "JAVA_GATEWAY" in text or "gateway" in text.lower() else engine_message(e)
         raise SegcError(Diagnostic("E732", f"cannot start Spark (master {master})",
                                    hints=(reason, f"the JVM's output is in {log}"))) from None
     sc.setLogLevel("ERROR")
@@ -156,6 +157,8 @@ class SparkEngine(Engine):
             session, self._owner, self._folder = start_session(master)
         else:
             self._owner, self._folder = False, None
+        # a session started elsewhere may have another time zone: UTC, as DuckDB and PostgreSQL
+        session.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark = session
         self._register(schema, Path(root))
 
@@ -190,6 +193,9 @@ class SparkEngine(Engine):
                 continue
             kind, options = fmt
             opts = {"path": str(path), **options}
+            if kind == "csv":  # segc.yml's CSV options Spark shares (its date formats are not strftime's)
+                opts.update({spark: str(src.csv[key]).lower() if isinstance(src.csv[key], bool) else src.csv[key]
+                             for key, spark in (("delimiter", "sep"), ("header", "header")) if key in src.csv})
             option_sql = ", ".join(f"{_name([k])} {exp.Literal.string(v).sql(dialect='spark')}" for k, v in opts.items())
             statements = []
             if len(parts) >= 2:
@@ -203,7 +209,7 @@ class SparkEngine(Engine):
             except Exception as e:
                 raise SegcError(Diagnostic("E735", f"cannot read data file {display} of source `{src.name}` on Spark",
                                            schema.key_span("sources", src.name, "path"),
-                                           hints=(_message(e),))) from None
+                                           hints=(engine_message(e),))) from None
             registered[name] = str(path)
 
     # ---- queries ----
@@ -213,7 +219,7 @@ class SparkEngine(Engine):
             ltz = [i for i, f in enumerate(df.schema.fields) if f.dataType.typeName() == "timestamp"]
             rows = df.collect()
         except Exception as e:
-            hint = _message(e)
+            hint = engine_message(e)
             if "TABLE_OR_VIEW_NOT_FOUND" in str(e):
                 hint = "a source table is missing: " + hint + " (check `table:` in segc.yml)"
             raise SegcError(Diagnostic("E736", "the query failed on Spark", hints=(hint,))) from None
@@ -226,11 +232,6 @@ class SparkEngine(Engine):
             self._owner = False
             if self._folder is not None:
                 shutil.rmtree(self._folder, ignore_errors=True)
-
-
-def _message(e: Exception) -> str:
-    """The first line of a Spark error (they start with a newline), without quoted values."""
-    return engine_message(Exception(str(e).strip()))
 
 
 def _plain(v, ltz: bool):

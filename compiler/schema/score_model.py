@@ -129,16 +129,18 @@ def model_path(root: Path, name: str) -> Path:
 
 
 def write_model(root: Path, model: FittedScore) -> Path:
-    """Write models/<name>.yml atomically (a temp file next to it, then os.replace)."""
-    from segc.front.files import write_atomic
+    """Write models/<name>.yml atomically (a temp file next to it, then os.replace), under
+    the rule of every output (files.check_output; E822/E824): a plain file there is this
+    score's model, even damaged (refitting is how it is repaired), but never a link, a FIFO
+    or a folder."""
+    from segc.front.files import check_output, write_atomic
 
     path = model_path(root, model.name)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, model_text(model))
-    except OSError as e:
-        raise SegcError(Diagnostic("E938", f"cannot write the model file: {e.strerror}",
-                                   file=str(path))) from None
+
+    def refuse(target: Path) -> None:
+        check_output(target, lambda _file: True, root=root)
+
+    write_atomic(path, model_text(model), refuse=refuse, parents=True)
     return path
 
 

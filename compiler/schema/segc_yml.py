@@ -11,10 +11,14 @@ from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
 from segc.front.yamlpos import Located, load_yaml
-from segc.backend.dialects import DIALECTS
+from segc.backend.dialects import DIALECTS, QUOTING
+from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
+from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.vocabulary import AGGS, RESERVED, TYPES, WINDOW
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+# warnings about one feature, which its `ignore_warnings:` may silence
+FEATURE_WARNINGS = {"W742": "missing for more than 20% of the population"}
 
 
 # The plain reading of segc.yml. pydantic (segc_yml_pydantic.py) stays the reference, but
@@ -90,7 +94,7 @@ def _entry(fields, data):
         if key not in data:
             if default is REQUIRED:
                 return _BAD
-            out[attr] = default.copy() if isinstance(default, dict) else default
+            out[attr] = default.copy() if isinstance(default, (dict, list)) else default
             continue
         value = data[key]
         value = None if value is None and default is None else read(value)
@@ -106,6 +110,9 @@ PLAIN_FIELDS = {
     "source": {
         "table": ("table", _STR, None), "path": ("path", _STR, None), "key": ("key", _STR, None),
         "time": ("time", _STR, None), "columns": ("columns", _columns, {}),
+        "sensitive": ("sensitive", lambda v: tuple(v) if _list_of(str)(v) is not _BAD else _BAD, ()),
+        "dateformat": ("dateformat", _STR, None), "timestampformat": ("timestampformat", _STR, None),
+        "delimiter": ("delimiter", _STR, None), "header": ("header", _BOOL, None),
     },
     "feature": {
         "type": ("type", _TYPE, REQUIRED), "description": ("description", _STR, ""),
@@ -113,6 +120,7 @@ PLAIN_FIELDS = {
         "where": ("where", _STR, None), "window": ("window", _window, None), "sql": ("sql", _STR, None),
         "sql_dialect": ("sql_dialect", _STR, "duckdb"), "values": ("values", _list_of(str, int), None),
         "nullable": ("nullable", _BOOL, True), "sensitive": ("sensitive", _BOOL, False),
+        "ignore_warnings": ("ignore_warnings", _list_of(str), []),
     },
     "param": {
         "type": ("type", _TYPE, REQUIRED),
@@ -135,6 +143,9 @@ PLAIN_FIELDS["project"] = {
     "name": ("name", _STR, REQUIRED), "entity": ("entity", _STR, "customer"), "base": ("base", _STR, REQUIRED),
     "key": ("key", _STR, REQUIRED), "as_of": ("as_of", _DATE, None), "dialect": ("dialect", _one_of(DIALECTS), "duckdb"),
     "population": ("population", _STR, None), "min_size": ("min_size", _size, None),
+    "min_group": ("min_group", lambda v: v if type(v) is int and v >= 1 else _BAD, 10),
+    "allow_outside_paths": ("allow_outside_paths", _BOOL, False),
+    "quoting": ("quoting", _one_of(QUOTING), "preserve"),
     "sources": ("sources", _mapping(PLAIN_FIELDS["source"]), REQUIRED),
     "features": ("features", _mapping(PLAIN_FIELDS["feature"]), {}),
     "params": ("params", _mapping(PLAIN_FIELDS["param"]), {}),
@@ -176,6 +187,13 @@ class SourceDef:
     time: str | None
     columns: dict[str, str]
     span: Span | None = None
+    sensitive: tuple[str, ...] = ()  # columns declared sensitive (physical.py)
+    # how a CSV `path:` is read (CSV_OPTIONS): only the options segc.yml sets
+    csv: dict[str, str | bool] = field(default_factory=dict)
+
+
+# a CSV source's reading options in segc.yml (the others are DuckDB's own detection)
+CSV_OPTIONS = ("dateformat", "timestampformat", "delimiter", "header")
 
 
 @dataclass(frozen=True)
@@ -194,6 +212,7 @@ class FeatureDef:
     window: ast.Duration | None = None
     sql: object | None = None  # sqlglot expression
     span: Span | None = None
+    ignore_warnings: frozenset[str] = frozenset()  # codes of FEATURE_WARNINGS not reported for it
 
 
 KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer")
@@ -249,6 +268,13 @@ class Schema:
     kpis: dict[str, KpiDef] = field(default_factory=dict)
     scores: dict[str, ScoreDef] = field(default_factory=dict)
     broken: frozenset[str] = frozenset()  # features left out for a problem in segc.yml
+    sensitivity: Sensitivity | None = field(default=None, repr=False)  # physical.py
+    min_group: int = 10  # the fewest members sharing a value for it to be shown (profile, report --by)
+    allow_outside_paths: bool = False
+
+    def is_sensitive_column(self, source: str, column: str) -> bool:
+        return self.sensitivity is not None and self.sensitivity.is_sensitive(source, column)
+    quoting: str = "preserve"  # how names are written in the SQL: backend.render.QUOTING
 
     def key_span(self, *path) -> Span | None:
         return self.located.span(tuple(path)) if self.located else None
@@ -260,7 +286,7 @@ def parse_window(text: str) -> ast.Duration | None:
     return ast.Duration(int(m.group(1)), m.group(2)) if m else None
 
 
-def load_schema(source: Source) -> tuple[Schema, list[Diagnostic]]:
+def load_schema(source: Source, root=None) -> tuple[Schema, list[Diagnostic]]:
     """The schema and the problems of segc.yml. A feature with a problem is left out of
     the schema and named in `broken`, so that the segments are still checked (and their
     uses of it not reported again); only a document without a usable shape raises."""
@@ -273,7 +299,7 @@ def load_schema(source: Source) -> tuple[Schema, list[Diagnostic]]:
         from segc.schema.segc_yml_pydantic import validate
 
         model, diags, broken = validate(located)
-    schema, problems = _build(model, located, broken)
+    schema, problems = _build(model, located, broken, root)
     return schema, diags + problems
 
 
@@ -282,9 +308,25 @@ def _text(located: Located, path: tuple, value: str) -> Text:
     return Text(value, span, exact)
 
 
-def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]:
+def _csv_options(name: str, s, err) -> dict[str, str | bool]:
+    """The CSV options a source sets; E005 where the file is not a CSV or a value cannot be one."""
+    options = {k: getattr(s, k) for k in CSV_OPTIONS if getattr(s, k) is not None}
+    for key, value in options.items():
+        path = ("sources", name, key)
+        if not (s.path or "").lower().endswith(".csv"):
+            err(path, f"`{key}:` of source `{name}` applies to a CSV file, and its `path:` is not one")
+        elif key == "delimiter" and len(value) != 1:
+            err(path, f"`delimiter:` of source `{name}` must be one character", 'e.g. `delimiter: ";"`, or `delimiter: "\\t"` for a tab')
+        elif key.endswith("format") and "%" not in value:
+            err(path, f"`{key}:` of source `{name}` is not a format: it has no `%` field",
+                "e.g. `dateformat: \"%d/%m/%Y\"`, `timestampformat: \"%d/%m/%Y %H:%M\"` (strftime fields)")
+    return options
+
+
+def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[Diagnostic]]:
     """`m`: the document as read (read_plain's namespaces, or pydantic's models: the same
-    attributes); `broken`: the features already left out (their entry did not validate)."""
+    attributes); `broken`: the features already left out (their entry did not validate);
+    `root`: the project folder, where `path:`s are resolved (physical.py)."""
     diags: list[Diagnostic] = []
 
     def err(path, message, *hints, code="E005"):
@@ -293,7 +335,7 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
     sources = {}
     for name, s in m.sources.items():
         sources[name] = SourceDef(name, s.table or name, s.path, s.key, s.time, dict(s.columns),
-                                  loc.span(("sources", name)))
+                                  loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err))
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
     if m.base not in sources:
@@ -316,8 +358,13 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
         if f.values is not None and f.type not in ("string", "int"):
             err(path + ("values",), "`values:` is only for string and int features")
         values = tuple(f.values) if f.values is not None else None
+        for code in f.ignore_warnings:
+            if code not in FEATURE_WARNINGS:
+                err(path + ("ignore_warnings",), f"`{code}` is not a warning about a feature",
+                    "warnings that a feature can silence: " + ", ".join(
+                        f"{c} ({what})" for c, what in FEATURE_WARNINGS.items()))
         common = dict(name=name, type=f.type, sensitive=f.sensitive, description=f.description,
-                      values=values, span=loc.span(path))
+                      values=values, span=loc.span(path), ignore_warnings=frozenset(f.ignore_warnings))
         if f.from_ is not None:
             features[name] = _agg_feature(name, f, m, loc, err, common)
         elif f.sql is not None:
@@ -332,8 +379,16 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
             broken.add(name)
             features.pop(name, None)
 
-    _check_sensitive_columns(features, m.base, err)
     _check_base_time(sources.get(m.base), features, err)
+    _check_sql_columns(m, sources, features, loc, diags, broken)
+    if root is not None and not m.allow_outside_paths:
+        for name, s in sources.items():
+            if s.path is not None and outside_project(s.path, root):
+                err(("sources", name, "path"), f"the `path:` of source `{name}` leads outside the project folder",
+                    "keep the data inside the project (a folder such as data/), or set "
+                    "`allow_outside_paths: true` in segc.yml to read it where it is", code="E709")
+    found = sensitivity(sources, features, m.base, root)
+    features = mark_features(features, m.base, found)
 
     params = {}
     for name, p in m.params.items():
@@ -349,7 +404,8 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
     scores = _scores(m, loc, err, features)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
-                  broken=frozenset(broken)), diags
+                  broken=frozenset(broken), sensitivity=found, min_group=m.min_group,
+                  allow_outside_paths=m.allow_outside_paths, quoting=m.quoting), diags
 
 
 def _check_base_time(base: SourceDef | None, features: dict[str, FeatureDef], err) -> None:
@@ -364,27 +420,6 @@ def _check_base_time(base: SourceDef | None, features: dict[str, FeatureDef], er
                 f"declare `{name}` `type: date` (or timestamp), or name another column", code="E301")
             return
 
-
-def _reads(f: FeatureDef, base: str) -> set[tuple[str, str]]:
-    """The (source, column) pairs a feature reads (its column, its `sql:`'s columns)."""
-    from sqlglot import exp
-
-    if f.kind == "sql":
-        return {(base, c.name.casefold()) for c in f.sql.find_all(exp.Column)} if f.sql is not None else set()
-    return {(f.source or base, f.column.casefold())} if f.column else set()
-
-
-def _check_sensitive_columns(features: dict[str, FeatureDef], base: str, err) -> None:
-    """A column that a sensitive feature reads is sensitive data under any other name:
-    `faith: {column: religion}` beside a sensitive `religion` must be sensitive too."""
-    owners = {r: name for name, f in features.items() if f.sensitive for r in _reads(f, base)}
-    for name, f in features.items():
-        for source, column in sorted(_reads(f, base)) if not f.sensitive else ():
-            owner = owners.get((source, column))
-            if owner is not None:
-                err(("features", name), f"feature `{name}` reads `{column}` of `{source}`, which the sensitive "
-                    f"feature `{owner}` reads too", f"mark `{name}` `sensitive: true` as well", code="E502")
-                break
 
 
 def _kpis(m, loc: Located, err) -> dict[str, KpiDef]:
@@ -472,18 +507,33 @@ def _agg_feature(name, f, m, loc: Located, err, common) -> FeatureDef | None:
 
 
 def _sql_feature(name, f, loc: Located, diags, common) -> FeatureDef:
-    import sqlglot
-    from sqlglot.errors import ParseError
-
-    path = ("features", name, "sql")
-    try:
-        tree = sqlglot.parse_one(f.sql, read=f.sql_dialect)
-    except (ParseError, ValueError) as e:
-        msg = str(e).split("\n")[0]
-        diags.append(Diagnostic("E006", f"feature `{name}`: its `sql:` does not parse as {f.sql_dialect} SQL",
-                                loc.span(path), hints=(msg,)))
-        tree = None
+    tree, problem = parse_sql_feature(name, f.sql, f.sql_dialect, loc.span(("features", name, "sql")))
+    if problem is not None:
+        diags.append(problem)
     return FeatureDef(kind="sql", nullable=f.nullable, sql=tree, **common)
+
+
+def base_columns(m, sources: dict[str, SourceDef]) -> set[str]:
+    """The base columns segc knows: the base's `columns:`, `key:` and `time:`, the
+    project's key, and the `column:` of every base feature."""
+    base = sources.get(m.base)
+    known = {m.key} | ({c for c in (base.key, base.time) if c} | set(base.columns) if base else set())
+    for name, f in m.features.items():
+        if f.from_ is None and f.sql is None:
+            known.add(f.column or name)
+    return known
+
+
+def _check_sql_columns(m, sources, features: dict[str, FeatureDef], loc: Located, diags, broken) -> None:
+    """Every column an `sql:` feature reads must be one segc knows (sql_feature.py)."""
+    known = base_columns(m, sources)
+    for name, f in list(features.items()):
+        if f.kind == "sql" and f.sql is not None:
+            unknown = unresolved_columns(f.sql, known)
+            if unknown:
+                diags.append(unresolved_diagnostic(name, unknown, known, loc.span(("features", name, "sql"))))
+                broken.add(name)
+                features.pop(name)
 
 
 def coerce_param(type_: str, value) -> object:

@@ -30,6 +30,11 @@ class SourceModel(_Model):
     key: str | None = None
     time: str | None = None
     columns: dict[str, TypeName] = {}
+    sensitive: tuple[str, ...] = ()
+    dateformat: str | None = None
+    timestampformat: str | None = None
+    delimiter: str | None = None
+    header: bool | None = None
 
 
 class FeatureModel(_Model):
@@ -45,6 +50,7 @@ class FeatureModel(_Model):
     values: list[Union[str, int]] | None = None
     nullable: bool = True
     sensitive: bool = False
+    ignore_warnings: list[str] = []
 
     @field_validator("window", mode="before")  # before: `window: 30` is a number, not a string
     @classmethod
@@ -105,6 +111,9 @@ class ProjectModel(_Model):
     dialect: Literal[DIALECTS] = "duckdb"
     population: str | None = None
     min_size: int | None = Field(default=None, ge=0)
+    min_group: int = Field(default=10, ge=1)
+    allow_outside_paths: bool = False
+    quoting: Literal["preserve", "fold"] = "preserve"
     sources: dict[str, SourceModel]
     features: dict[str, FeatureModel] = {}
     params: dict[str, ParamModel] = {}

@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 from segc.apps.report.measure import Report, group_label
+from segc.apps.outputs import check_file
 from segc.front.errors import Diagnostic, SegcError
+from segc.front.files import has_mark, write_atomic
 
 
 def report_text(report, fmt: str) -> str:
@@ -33,15 +35,25 @@ def _cell(v) -> str:
     return "" if v is None else str(v)  # floats at full precision (shortest round-trip form)
 
 
-def check_output(fmt: str, out: Path | None) -> None:
-    """HTML is always a file (E948 without one): asked before the report's queries run."""
+# How segc knows a report file is its own (files.check_output): each format's fixed start
+MARKS = {"html": b'<meta name="generator" content="segc report">', "json": b'{\n  "as_of": "',
+         "csv": b"as_of,previous_as_of,segment,group,metric,"}
+
+
+def check_output(fmt: str, out: Path | None, project=None) -> None:
+    """HTML is always a file (E948 without one); `out` must be new or a report segc wrote
+    (E822/E824). Asked before the report's queries run, and again right before the write."""
     if fmt == "html" and out is None:
         raise SegcError(Diagnostic("E948", "--format html writes a file: give --out FILE",
                                    hints=("e.g. --format html --out report.html",)))
+    if out is not None and project is not None:
+        check_file(project, out, has_mark(MARKS[fmt]))
 
 
-def write_report(report: Report, fmt: str, out: Path, project: str = "") -> Path:
-    """Write the report as `fmt` (json, csv or html) into `out`, atomically."""
-    from segc.apps.report.html import render_html, write_text
+def write_report(report: Report, fmt: str, out: Path, project) -> Path:
+    """Write the report as `fmt` (json, csv or html) into `out`, atomically (E822/E824)."""
+    from segc.apps.report.html import render_html
 
-    return write_text(out, render_html(report, project) if fmt == "html" else report_text(report, fmt))
+    text = render_html(report, project.schema.name) if fmt == "html" else report_text(report, fmt)
+    write_atomic(out, text, refuse=lambda path: check_output(fmt, path, project))
+    return out

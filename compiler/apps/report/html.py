@@ -2,15 +2,13 @@
 HTML page), and the HTML page itself: the table and its charts (plotly), in one file
 that works offline (plotly.js is embedded), written atomically.
 
-    write_text("report.html", render_html(report, project="retail"))
+    html = render_html(report, project="retail")
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from segc.front.errors import Diagnostic, SegcError
-from segc.front.files import write_atomic
 from segc.apps.report.measure import ALL, POPULATION, Report, ReportRow, group_label
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "report"
@@ -90,6 +88,46 @@ def _lines(report: Report) -> list[Line]:
     return out
 
 
+TOTALS = ("count_of", "sum")  # KPIs that add up over the members: a bigger segment has more
+
+
+def per_member(kind: str, value, size: int):
+    """A KPI as a figure per member: a total (count_of, sum) divided by the size; the other
+    kinds (share_of, avg, per_customer) are per member already. A segment's count compared
+    with the population's count would rank a small segment where 92% are active below a
+    population where 36% are."""
+    if value is None or kind not in TOTALS:
+        return value
+    return value / size if size else None
+
+
+def kpi_index(report: Report, names: list[str]) -> list[list[float | None]]:
+    """For each segment and KPI, its figure per member over the population's (1 = the
+    same); None where either is missing or the population's is 0."""
+    base = report.row(POPULATION).current
+    rows = []
+    for n in names:
+        cur = report.row(n).current
+        row = []
+        for k in report.kpis:
+            v, b = per_member(k.kind, cur.kpis[k.name], cur.size), per_member(k.kind, base.kpis[k.name], base.size)
+            row.append(v / b if v is not None and b else None)
+        rows.append(row)
+    return rows
+
+
+def kpi_text(report: Report, kpi, figures) -> str:
+    """A heatmap cell: the KPI's value, and for a total its rate per member."""
+    value = figures.kpis[kpi.name]
+    shown = format_value(report, kpi.name, value)
+    rate = per_member(kpi.kind, value, figures.size)
+    if kpi.kind == "count_of" and rate is not None:
+        return f"{shown} ({rate:.0%})"
+    if kpi.kind == "sum" and rate is not None:
+        return f"{shown} ({rate:,.2f} per member)"
+    return shown
+
+
 def _figures(report: Report) -> list[tuple[str, str, str]]:
     """(id, title, plotly html) of each chart."""
     import plotly.graph_objects as go
@@ -122,28 +160,20 @@ def _figures(report: Report) -> list[tuple[str, str, str]]:
         charts.append(("segc-by-group", f"Sizes by {report.by}", by_group))
 
     if report.kpis:
-        # each KPI as an index against the whole population (1 = same as the population),
-        # so that KPIs of different units share one colour scale; the cell shows the value
-        z, text = [], []
+        # each KPI per member as an index against the whole population's (1 = same as the
+        # population), so that KPIs of different units share one colour scale
         base = report.row(POPULATION).current
-        for n in names:
-            cur = report.row(n).current
-            zr, tr = [], []
-            for k in report.kpis:
-                v, b = cur.kpis[k.name], base.kpis[k.name]
-                zr.append(v / b if v is not None and b else None)
-                tr.append(format_value(report, k.name, v))
-            z.append(zr)
-            text.append(tr)
-        population_text = [format_value(report, k.name, base.kpis[k.name]) for k in report.kpis]
+        z, text = kpi_index(report, names), [[kpi_text(report, k, report.row(n).current) for k in report.kpis]
+                                             for n in names]
+        population_text = [kpi_text(report, k, base) for k in report.kpis]
         kpis = go.Figure(go.Heatmap(
             z=[[1.0] * len(report.kpis)] + z, y=[POPULATION] + names, x=[k.name for k in report.kpis],
             text=[population_text] + text, texttemplate="%{text}", colorscale="RdBu", zmid=1.0,
             zmin=0.0, zmax=2.0, colorbar=dict(title="index", thickness=12),
-            hovertemplate="%{y} · %{x}: %{text} (index %{z:.2f})<extra></extra>"), layout=layout)
+            hovertemplate="%{y} · %{x}: %{text} (index per member %{z:.2f})<extra></extra>"), layout=layout)
         kpis.update_layout(height=max(320, 22 * (len(names) + 1) + 120), yaxis=dict(autorange="reversed"),
                            xaxis=dict(side="top"))
-        charts.append(("segc-kpis", f"KPIs on {report.as_of.isoformat()}, against the population "
+        charts.append(("segc-kpis", f"KPIs on {report.as_of.isoformat()}, per member against the population "
                                     "(colour: index, 1 = population)", kpis))
 
     history = go.Figure(layout=layout)
@@ -171,16 +201,3 @@ def render_html(report: Report, project: str = "") -> str:
         report=report, project=project, lines=_lines(report), charts=_figures(report),
         plotlyjs=get_plotlyjs(), population=POPULATION,
         groups=[group_label(g) for g in report.groups])
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    """Replace `path` all at once (a temp file beside it, then os.replace)."""
-    path = Path(path)
-    if path.is_dir():
-        raise SegcError(Diagnostic("E948", f"`{path}` is a folder: --out takes a file name",
-                                   file=str(path), hints=("e.g. --out report.html",)))
-    try:
-        write_atomic(path, text)
-    except OSError as e:
-        raise SegcError(Diagnostic("E948", f"cannot write `{path}`: {e.strerror or e}", file=str(path))) from None
-    return path

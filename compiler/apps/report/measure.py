@@ -23,10 +23,13 @@ from segc.front import ast
 from segc import ir
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.check.kpis import Kpi
+from segc.check.targets import Takes
+from segc.check.policy import sensitive_reads
 from segc.backend.lower import Lowerer, col, flag, ident
 from segc.preview import require_unique_keys
 from segc.schema.segc_yml import parse_window
 
+REPORT = Takes("segc report")  # a segmentation reports as its branches, one row each
 POPULATION = "(population)"  # the row of the whole population (every customer of it)
 
 
@@ -38,6 +41,17 @@ class _All:
 
 
 ALL = _All()
+
+
+class _Other:
+    """The group of every value shared by fewer than `min_group` members (segc.yml): such
+    a value may be one person's (a postcode, a name) and is never printed."""
+
+    def __repr__(self) -> str:
+        return "(other)"
+
+
+OTHER = _Other()
 MISSING = "(missing)"  # label of customers whose dimension value is missing
 DEFAULT_PERIOD = "30 days"
 DEFAULT_PERIODS = 6
@@ -132,6 +146,8 @@ class Report:
 def group_label(value) -> str:
     if value is ALL:
         return "(all)"
+    if value is OTHER:
+        return "(other)"
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -173,7 +189,7 @@ def _check_dimension(project, by: str) -> None:
         raise SegcError(Diagnostic("E943", f"unknown feature `{by}` for --by",
                                    hints=(f"did you mean `{close}`?" if close else
                                           "--by takes a string or bool feature of segc.yml, e.g. a country",)))
-    if f.sensitive:
+    if sensitive_reads(project.schema, [by]):  # the one policy: report --by serves every segment
         raise SegcError(Diagnostic("E945", f"`{by}` is a sensitive feature: a report is never broken down by it",
                                    hints=("choose another dimension; sensitive features never appear in any output",)))
     if f.type not in ("string", "bool"):
@@ -287,6 +303,14 @@ def _figures(sums: _Sums, population: int, kpis: list[Kpi]) -> Figures:
     return Figures(size, size / population if population else None, values)
 
 
+def _merge(groups: dict, small: set, n: int) -> dict:
+    """The groups with those in `small` added up into OTHER (when there are any)."""
+    out = {g: v for g, v in groups.items() if g not in small}
+    if small & set(groups):
+        out[OTHER] = _totals({g: v for g, v in groups.items() if g in small}, n)
+    return out
+
+
 def _totals(groups: dict[object, tuple[int, list[_Sums]]], n: int) -> tuple[int, list[_Sums]]:
     population, sums = 0, [_Sums() for _ in range(n)]
     for pop, per_segment in groups.values():
@@ -312,9 +336,8 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
                  periods: int = DEFAULT_PERIODS) -> Report:
     """Sizes, shares and KPIs of segments at the as-of and one period earlier (by a
     dimension), and their sizes over the last `periods` as-of dates. Raises SegcError."""
-    names = project.segment_names if not names else list(dict.fromkeys(names))
-    for n in names:
-        project.definition(n)
+    targets = list({t.name: t for t in project.targets(names or project.segment_names, REPORT)}.values())
+    names = [t.name for t in targets]
     if not names:
         raise SegcError(Diagnostic("E211", "there are no segments to report on",
                                    hints=("define segments in segments/*.seg",)))
@@ -330,12 +353,15 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
         current = _today(project)
     dates = [ir.shift_date(current, -k * step.amount, step.unit) for k in range(periods)]
     segments = [POPULATION, *names]
-    preds = [ir.TRUE] + [project.definition(n).pred for n in names]
+    preds = [ir.TRUE] + [t.pred for t in targets]
 
     now = _run(project, preds, chosen, by, dates[0])
     before = _run(project, preds, chosen, by, dates[1])
+    small = {g for g in (*now, *before) if g is not ALL and any(0 < run[g][0] < project.schema.min_group
+                                                                for run in (now, before) if g in run)}
+    now, before = _merge(now, small, len(preds)), _merge(before, small, len(preds))
     group_values = sorted({g for g in (*now, *before) if g is not ALL},
-                          key=lambda v: (v is None, str(v) if v is not None else ""))
+                          key=lambda v: (v is OTHER, v is None, str(v) if v is not None else ""))
     empty = (0, [_Sums() for _ in preds])
     rows = []
     for i, seg in enumerate(segments):

@@ -1,0 +1,246 @@
+"""Every route by which an expression can read a sensitive column (DESIGN §8.5), refused
+without the allowance and allowed with it — on DuckDB and on PostgreSQL where the route
+runs SQL.
+
+The project is the retail example with its data copied in, where `religion` is made
+sensitive ONLY by `sensitive: [religion]` on the base source (the feature `religion` is
+not marked), and read under other names: a renamed base feature, an `sql:` feature, an
+aggregate's `where:`, and two more sources over the same table (`people`, same `table:`)
+and the same file (`mirror`, another table name, the same file through `..`).
+
+ROUTES (exported by segc.check.policy) and the table below must list the same routes, so
+a route added to the policy without a test here fails `test_every_route_is_tested`."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import psycopg
+import pytest
+import yaml
+from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
+from typer.testing import CliRunner
+
+from segc.check.policy import ROUTES
+from segc.cli.main import app
+from tests.conftest import EXAMPLE
+from tests.test_engines_parity import load_into_postgres
+
+ALLOW = '@allow_sensitive("consent, art. 9(2)(a)")\n'
+REASON = "consent, art. 9(2)(a)"
+SENSITIVE_FEATURES = {
+    "faith": {"type": "string", "column": "religion"},                       # renamed column
+    "pious": {"type": "bool", "sql": "religion = 'x'"},                      # sql:
+    "faith_len": {"type": "int", "sql": "length(religion)"},                 # sql:, numeric
+    "believers": {"type": "int", "from": "people", "agg": "count",           # where: via a source
+                  "where": 'religion = "x"'},                                #   over the same table
+    "faiths_mirror": {"type": "int", "from": "mirror", "agg": "count_distinct",  # a source over
+                      "column": "religion"},                                      # the same file
+}
+
+
+def base_config() -> dict:
+    config = yaml.safe_load((EXAMPLE / "segc.yml").read_text(encoding="utf-8"))
+    config.pop("scores"), config.pop("kpis")
+    config["sources"]["customers"]["sensitive"] = ["religion"]
+    config["features"]["religion"].pop("sensitive")
+    config["sources"]["people"] = {"table": "shop.customers", "path": "data/customers.parquet",
+                                   "key": "customer_id", "columns": {"religion": "string"}}
+    config["sources"]["mirror"] = {"table": "mirror.customers", "path": "data/../data/customers.parquet",
+                                   "key": "customer_id", "columns": {"religion": "string"}}
+    config["features"].update(copy.deepcopy(SENSITIVE_FEATURES))
+    config["allow_outside_paths"] = True  # data/ links to one copy of the data for every project
+    return config
+
+
+def score(target: str, features: list[str], allowed: bool) -> dict:
+    s = {"target": target, "horizon": "30 days", "features": features, "train_as_of": "2023-07-01",
+         "validate_as_of": "2024-01-01"}
+    return {"scores": {"s": {**s, "allow_sensitive": REASON} if allowed else s}}
+
+
+@dataclass
+class Route:
+    command: list[str]
+    segments: str  # `{allow}` is the annotation in the allowed run, nothing in the refused one
+    config: object = None  # allowed: bool -> changes to segc.yml
+    code: str = "E501"
+    allowable: bool = True  # False: refused whatever allowance (it serves every segment at once)
+    runs_sql: bool = True
+    shown: str | None = None  # a column the allowed run shows (and the refused one must not)
+    control: tuple | None = None  # (segments, config, command) of the same route on a plain column
+    refused_segments: str | None = None  # when refusing means masking, not an error
+    engines: tuple[str, ...] = ("duckdb", "postgres")  # where the command runs SQL
+
+    def changes(self, allowed: bool) -> dict:
+        return self.config(allowed) if self.config else {}
+
+
+TABLE = {
+    "feature column:": Route(["count", "a"], '{allow}segment a = faith = "x"\n'),
+    "feature where:": Route(["count", "a"], "{allow}segment a = believers > 0\n"),
+    "feature sql:": Route(["count", "a"], "{allow}segment a = pious\n"),
+    "second source": Route(["count", "a"], "{allow}segment a = faiths_mirror > 0\n"),
+    "inline aggregate": Route(["count", "a"], '{allow}segment a = max(people.religion) = "x"\n'),
+    "inline where": Route(["count", "a"], '{allow}segment a = count(mirror where religion = "x") > 0\n'),
+    "reference": Route(["count", "a"], ALLOW + 'segment inner = count(people where religion = "x") > 0\n'
+                       "{allow}segment a = inner or email_optin\n"),
+    "segmentation branch": Route(["count", "a.x"], "{allow}segmentation a {\n  x = pious\n  rest = else\n}\n"),
+    "score features": Route(["score", "fit", "s"], "", lambda ok: score("purchases_90d >= 1", ["faith_len", "age"], ok),
+                            code="E933"),
+    "score target": Route(["score", "fit", "s"], "",
+                          lambda ok: score('purchases_90d >= 1 and max(people.religion) is missing', ["age"], ok),
+                          code="E933"),
+    "population": Route(["count", "a"], "{allow}segment a = email_optin\n",
+                        lambda ok: {"population": "not is_test and not pious"}, allowable=False,
+                        control=("segment a = email_optin\n", {"population": "not is_test and not loyalty_card"},
+                                 ["count", "a"])),
+    "kpi": Route(["report", "a"], "{allow}segment a = email_optin\n",
+                 lambda ok: {"kpis": {"k": {"share_of": 'max(people.religion) = "x"'}}}, allowable=False,
+                 control=("segment a = email_optin\n", {"kpis": {"k": {"share_of": "loyalty_card"}}}, ["report", "a"])),
+    "ad-hoc expression": Route(["compile", "-e", 'faith = "x"'], "{allow}segment a = email_optin\n",
+                               allowable=False, runs_sql=False,
+                               control=("", {}, ["compile", "-e", 'country = "FR"'])),
+    "report --by": Route(["report", "a", "--by", "faith"], "{allow}segment a = email_optin\n", code="E945", allowable=False,
+                         control=("segment a = email_optin\n", {}, ["report", "a", "--by", "country"])),
+    "discover --features": Route(["discover", "--features", "faith_len,age", "--k", "2"],
+                                 "{allow}segment a = email_optin\n", code="E952", allowable=False,
+                                 engines=("duckdb",),  # discover runs on DuckDB only
+                                 control=("", {}, ["discover", "--features", "age,purchases_365d", "--k", "2"])),
+    "sample columns": Route(["sample", "a", "--format", "json"], '{allow}segment a = faith is present or email_optin\n',
+                            shown='"faith"'),
+    "profile columns": Route(["profile", "a", "--format", "json"],
+                             '{allow}segment a = email_optin or faith_len > 100\n', shown='"faith_len"',
+                             refused_segments="segment a = email_optin\n"),
+    "catalogue": Route(["docs", "--out", "site"], '{allow}segment a = faith = "x"\n', runs_sql=False),
+}
+
+
+def test_every_route_is_tested():
+    assert set(TABLE) == set(ROUTES)
+
+
+# ---- the project, the engines --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def data_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("privacy_data")
+    shutil.copytree(EXAMPLE / "data", folder / "data")
+    return folder / "data"
+
+
+@pytest.fixture(scope="module")
+def pg_project_dsn(pg_dsn, data_folder) -> str:
+    """The example's tables, and mirror.customers (the file under another table name)."""
+    database = f"segc_privacy_{os.getpid()}"
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
+        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
+    dsn = make_conninfo(pg_dsn, dbname=database)
+    sources = {name: SimpleNamespace(table=t, path=f"data/{f}.parquet") for name, t, f in (
+        ("customers", "shop.customers", "customers"), ("orders", "shop.orders", "orders"),
+        ("carts", "shop.carts", "carts"), ("mirror", "mirror.customers", "customers"))}
+    load_into_postgres(dsn, SimpleNamespace(root=data_folder.parent, schema=SimpleNamespace(sources=sources)))
+    return dsn
+
+
+def project(folder: Path, data: Path, segments: str, changes: dict) -> Path:
+    config = base_config()
+    config.update(changes)
+    folder.mkdir(parents=True)
+    os.symlink(data, folder / "data")
+    (folder / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (folder / "segments").mkdir()
+    (folder / "segments" / "main.seg").write_text(segments, encoding="utf-8")
+    return folder
+
+
+def run(root: Path, command: list[str], engine: str, dsn: str | None):
+    args = list(command)
+    if "--out" in args:
+        args[args.index("--out") + 1] = str(root / args[args.index("--out") + 1])
+    args += ["-p", str(root)]
+    if engine == "postgres":
+        args += ["--engine", "postgres", "--dsn", dsn]
+    result = CliRunner().invoke(app, args)
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out, out
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, out
+
+
+def engines_of(route: Route) -> list[str]:
+    return list(route.engines) if route.runs_sql else ["duckdb"]
+
+
+@pytest.fixture
+def dsn_for(request):
+    """The PostgreSQL DSN, started only for a test that runs on PostgreSQL."""
+    return lambda engine: request.getfixturevalue("pg_project_dsn") if engine == "postgres" else None
+
+
+CASES = [(name, engine) for name, route in TABLE.items() for engine in engines_of(route)]
+
+
+@pytest.mark.parametrize("name,engine", CASES, ids=[f"{n}-{e}" for n, e in CASES])
+def test_route_is_refused_without_the_allowance(name, engine, tmp_path, data_folder, dsn_for):
+    route = TABLE[name]
+    segments = route.refused_segments or route.segments.replace("{allow}", "")
+    root = project(tmp_path / "p", data_folder, segments, route.changes(False))
+    code, out = run(root, route.command, engine, dsn_for(engine))
+    if route.refused_segments is not None:  # refusing is masking: the output leaves it out
+        assert code == 0, out
+        assert route.shown not in out, out
+        return
+    assert code == 1, out
+    assert f"[{route.code}]" in out or f'"{route.code}"' in out, out
+    assert "religion" in out or "faith" in out or "pious" in out, out  # it names what it refused
+
+
+@pytest.mark.parametrize("name,engine", CASES, ids=[f"{n}-{e}" for n, e in CASES])
+def test_route_is_allowed_with_the_allowance(name, engine, tmp_path, data_folder, dsn_for):
+    route = TABLE[name]
+    root = project(tmp_path / "p", data_folder, route.segments.replace("{allow}", ALLOW), route.changes(True))
+    code, out = run(root, route.command, engine, dsn_for(engine))
+    if not route.allowable:
+        # no annotation reaches a route that serves every segment: still refused ...
+        assert code == 1 and route.code in out, out
+        # ... and the same route over a column that is not sensitive runs
+        segments, changes, command = route.control
+        control = project(tmp_path / "control", data_folder, segments, changes)
+        code, out = run(control, command, engine, dsn_for(engine))
+    assert code == 0, out
+    if route.shown:
+        assert route.shown in out, out
+
+
+def test_one_table_under_other_spellings():
+    """What can name the same table folds to the same name (over-marking is the safe side:
+    PostgreSQL's quoted "Shop" is another table, but never a way round the policy)."""
+    from segc.schema.physical import normalised_table, physical_tables
+
+    assert normalised_table('SHOP."Customers"') == normalised_table("shop.customers") == "shop.customers"
+    sources = {n: SimpleNamespace(table=t, path=p) for n, t, p in (
+        ("a", "x.t", None), ("b", "y.u", "d/f.csv"), ("c", "X.T", "./d/../d/f.csv"), ("d", "z.v", None))}
+    tables = physical_tables(sources, None)
+    assert tables["a"] == tables["b"] == tables["c"] != tables["d"]
+
+
+def test_source_and_feature_declarations_agree(tmp_path, data_folder):
+    """`sensitive: true` on a feature marks the columns it reads, as `sensitive:` on the
+    source does: the same project with the feature marked instead is refused the same way."""
+    config = base_config()
+    config["sources"]["customers"].pop("sensitive")
+    config["features"]["religion"]["sensitive"] = True
+    root = project(tmp_path / "p", data_folder, 'segment a = max(people.religion) = "x"\n', {})
+    (root / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    code, out = run(root, ["check", "--format", "json"], "duckdb", None)
+    assert code == 1
+    assert [d["message"] for d in json.loads(out)["diagnostics"]] == \
+        ["`a` uses the sensitive data `people.religion`"]
