@@ -22,6 +22,14 @@ MAX_QUANTILES = 100
 
 class Values:
     def value(self, node: ast.Expr, scope) -> ir.Value:
+        try:
+            self.enter(node)  # nesting.py: a bounded depth
+            return self.value_at_level(node, scope)
+        finally:
+            self.leave()
+
+    def value_at_level(self, node: ast.Expr, scope) -> ir.Value:
+        """The value of `node`, whose level is already counted (a value used as a condition)."""
         method = getattr(self, "_v_" + type(node).__name__, None)
         if method is None:
             if isinstance(node, (ast.Compare, ast.And, ast.Or, ast.Not, ast.Between, ast.InList,
