@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from segc import ir
 from segc.check.definitions import Scope
-from segc.check.periods import shift
 from segc.check.reporter import Reported
 from segc.check.types import ERROR, TEMPORAL, describe, is_fixed, same_kind, type_of
 from segc.front import ast
@@ -126,7 +125,7 @@ class Values:
                 raise Reported
         window = ir.Window()
         if f.window is not None:
-            window = ir.Window(lo=shift(ir.AsOf(), -f.window.amount, f.window.unit))
+            window = ir.Window(lo=self.shifted(ir.AsOf(), -f.window.amount, f.window.unit, f.span))
         column = None
         if f.column is not None:
             column = ir.Col(f.column, self.event_columns(src)[f.column], True, "event")
@@ -170,7 +169,7 @@ class Values:
                            node.left.span)
                 raise Reported
             d = node.right
-            return shift(base, d.amount if node.op == "+" else -d.amount, d.unit)
+            return self.shifted(base, d.amount if node.op == "+" else -d.amount, d.unit, node.span)
         left, right = self.all_of((node.left, node.right), lambda n: self.value(n, scope))
         lt, rt = type_of(left), type_of(right)
         if ERROR in (lt, rt):

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from segc import ir
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
@@ -296,6 +297,8 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
                                   loc.span(("sources", name)))
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
+        if s.table is not None:
+            _check_table_name(s.table, ("sources", name, "table"), err)
     if m.base not in sources:
         close = suggest(m.base, sources)
         err(("base",), f"the base source `{m.base}` is not declared under `sources:`",
@@ -333,6 +336,8 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
             features.pop(name, None)
 
     _check_sensitive_columns(features, m.base, err)
+    if m.as_of is not None and ir.as_of_problem(m.as_of):
+        err(("as_of",), ir.as_of_problem(m.as_of), ir.DATE_RANGE_HINT, code="E309")
 
     params = {}
     for name, p in m.params.items():
@@ -349,6 +354,29 @@ def _build(m, loc: Located, broken: set[str]) -> tuple[Schema, list[Diagnostic]]
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
                   broken=frozenset(broken)), diags
+
+
+def _check_dates(path, sc, err) -> None:
+    """A score's as-of dates and horizon keep to the supported dates (ir.DATE_RANGE)."""
+    for key in ("train_as_of", "validate_as_of"):
+        value = getattr(sc, key)
+        if value is not None and ir.as_of_problem(value):
+            err(path + (key,), ir.as_of_problem(value), ir.DATE_RANGE_HINT, code="E309")
+    horizon = parse_window(sc.horizon)
+    if horizon is not None and ir.shift_years(horizon.amount, horizon.unit) > ir.MAX_SHIFT_YEARS:
+        err(path + ("horizon",), f"a horizon of more than {ir.MAX_SHIFT_YEARS} years", ir.DATE_RANGE_HINT,
+            code="E309")
+
+
+def _check_table_name(table: str, path, err) -> None:
+    """`table` or `schema.table` or `catalog.schema.table`, each part named: every
+    dialect's table reference has at most three parts."""
+    parts = table.split(".")
+    if len(parts) > 3:
+        err(path, f"`{table}` has {len(parts)} parts; a table is `table`, `schema.table` or "
+            "`catalog.schema.table`", "the warehouse names a table with at most three parts")
+    elif any(not p.strip() for p in parts):
+        err(path, f"`{table}` has an empty part", "write `schema.table` with a name on each side of the dot")
 
 
 def _reads(f: FeatureDef, base: str) -> set[tuple[str, str]]:
@@ -409,6 +437,7 @@ def _scores(m, loc: Located, err, features) -> dict[str, ScoreDef]:
             continue
         if sc.allow_sensitive is not None and not sc.allow_sensitive.strip():
             err(path + ("allow_sensitive",), "`allow_sensitive:` needs a reason (the legal basis)", code="E933")
+        _check_dates(path, sc, err)
         out[name] = ScoreDef(name, _text(loc, path + ("target",), sc.target), parse_window(sc.horizon),
                              tuple(sc.features), sc.train_as_of, sc.validate_as_of, sc.C,
                              sc.allow_sensitive, sc.description, loc.span(path))
