@@ -236,6 +236,8 @@ class _ToAst(Transformer):
     def number(self, tok):
         text = str(tok)
         value, kind = (float(text), "float") if "." in text else (int(text), "int")
+        if value == float("inf"):  # SQL has no literal for it
+            raise _SyntaxProblem(tok, "this number is too large", "numbers are at most about 1.8e308")
         return ast.Literal(value, kind, span=self._span(tok))
 
     def string(self, tok):

@@ -3,6 +3,7 @@ plain dataclasses. Every error names the file, the key and the line."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -511,9 +512,10 @@ def coerce_param(type_: str, value) -> object:
             return int(text)
         if type_ == "float":
             try:
-                return float(text)
+                float(text)
             except ValueError:
                 raise ValueError(f"`{value}` is not a number") from None
+            return finite_float(text)
         if type_ == "bool":
             if text.lower() not in ("true", "false"):
                 raise ValueError(f"`{value}` is not true or false")
@@ -533,4 +535,16 @@ def coerce_param(type_: str, value) -> object:
           "date": (dt.date,), "timestamp": (dt.datetime,)}[type_]
     if isinstance(value, bool) and type_ != "bool" or not isinstance(value, ok):
         raise ValueError(f"`{value}` is not a {type_}")
-    return float(value) if type_ == "float" else value
+    return finite_float(value) if type_ == "float" else value
+
+
+def finite_float(value) -> float:
+    """A number as a float, refusing NaN and the infinities (`nan`, `inf`, `1e400`): SQL
+    has no literal for them (sqlglot would write a bare `nan`, an identifier)."""
+    try:
+        out = float(value)
+    except OverflowError:  # an int beyond the floats
+        out = math.inf
+    if not math.isfinite(out):
+        raise ValueError(f"`{value}` is not a finite number")
+    return out
