@@ -28,6 +28,7 @@ from fractions import Fraction
 from sqlglot import exp
 
 from segc import ir
+from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
 from segc.schema.segc_yml import Schema
 
@@ -343,7 +344,7 @@ class Lowerer:
         if isinstance(p, ir.And):
             return and_([self.pred(i, positive) for i in p.items])
         if isinstance(p, ir.Or):
-            return or_([self.pred(i, positive) for i in p.items])
+            return or_([self.pred(i, positive) for i in equalities_as_sets(p.items)])
         if isinstance(p, ir.Not):
             return not_(self.pred(p.operand, not positive))
         if isinstance(p, ir.Cmp):
