@@ -133,3 +133,9 @@ def test_three_part_table_names_still_work(project_dir):
     edit_config(project_dir, lambda c: c["sources"]["orders"].update(table="cat.shop.orders"))
     result = cli("compile", "-e", "count(orders) > 1", "-p", project_dir)
     assert result.exit_code == 0 and '"cat"."shop"."orders"' in result.output
+
+
+def test_transitions_dates_out_of_range():
+    for dates in (("0001-01-01", "2024-01-01"), ("2024-01-01", "9999-12-31")):
+        result = cli("transitions", "value_tier", "-p", EXAMPLE, "--from", dates[0], "--to", dates[1])
+        assert result.exit_code == 1 and "E009" in result.output, result.output
