@@ -140,8 +140,8 @@ def flag(cond: exp.Expression) -> exp.Expression:
 
 
 def _dedupe(parts):
-    # by hash, not `p not in out`: that compared each part with every earlier one, and
-    # made a 10,000-term `and` take minutes
+    # by hash, not `p not in out`, which compares each part with every earlier one
+    # (quadratic in the number of conjuncts of a long `and`)
     return list(dict.fromkeys(p for p in parts if not (isinstance(p, exp.Boolean) and p.this is True)))
 
 
