@@ -214,17 +214,54 @@ TRUE, FALSE = Bool(True), Bool(False)
 
 # ---- arithmetic the checker, the lowering and the apps share ----
 
+# The dates segc computes with: Python's, and most engines' (SQL Server, BigQuery,
+# Snowflake...). An as-of in AS_OF_RANGE moved by at most MAX_SHIFT_YEARS (the checker
+# refuses more, check/periods.py) stays in DATE_RANGE, so no date arithmetic of the
+# lowering, the preview or the reports can leave it.
+DATE_RANGE = (dt.date(1, 1, 1), dt.date(9999, 12, 31))
+AS_OF_RANGE = (dt.date(1000, 1, 1), dt.date(8999, 12, 31))
+MAX_SHIFT_YEARS = 900
+DATE_RANGE_HINT = (f"dates run from {DATE_RANGE[0]} to {DATE_RANGE[1]}; an as-of from {AS_OF_RANGE[0]} to "
+                   f"{AS_OF_RANGE[1]}, and a date may be moved by at most {MAX_SHIFT_YEARS} years")
+
+
+class DateOutOfRange(ValueError):
+    """Date arithmetic that leaves DATE_RANGE."""
+
+
 def shift_date(d: dt.date, amount: int, unit: str) -> dt.date:
-    """Calendar arithmetic with month ends clamped (2024-03-31 - 1 month = 2024-02-29)."""
-    if unit == "day":
-        return d + dt.timedelta(days=amount)
-    if unit == "week":
-        return d + dt.timedelta(days=7 * amount)
-    months = amount * (12 if unit == "year" else 1)
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    day = min(d.day, calendar.monthrange(year, month)[1])
-    return d.replace(year=year, month=month, day=day)
+    """Calendar arithmetic with month ends clamped (2024-03-31 - 1 month = 2024-02-29);
+    DateOutOfRange outside DATE_RANGE."""
+    try:
+        if unit == "day":
+            return d + dt.timedelta(days=amount)
+        if unit == "week":
+            return d + dt.timedelta(days=7 * amount)
+        months = amount * (12 if unit == "year" else 1)
+        y, m = divmod(d.month - 1 + months, 12)
+        year, month = d.year + y, m + 1
+        day = min(d.day, calendar.monthrange(year, month)[1])
+        return d.replace(year=year, month=month, day=day)
+    except (OverflowError, ValueError):
+        sign = "+" if amount >= 0 else "-"
+        plural = "" if abs(amount) == 1 else "s"
+        raise DateOutOfRange(f"{d.isoformat()} {sign} {abs(amount)} {unit}{plural} is not a supported date") from None
+
+
+def shift_years(amount: int, unit: str) -> float:
+    """How far a shift moves a date, in years (for MAX_SHIFT_YEARS)."""
+    return abs(amount) / {"day": 365.25, "week": 365.25 / 7, "month": 12, "year": 1}[unit]
+
+
+def as_of_problem(d: dt.date) -> str | None:
+    """Why `d` cannot be an as-of, or None."""
+    if isinstance(d, dt.date) and not AS_OF_RANGE[0] <= _day(d) <= AS_OF_RANGE[1]:
+        return f"the as-of {d.isoformat()} is outside the supported range"
+    return None
+
+
+def _day(d: dt.date) -> dt.date:
+    return d.date() if isinstance(d, dt.datetime) else d
 
 
 # the holdout split (the rule: backend/holdout.py): the checker refuses a share that

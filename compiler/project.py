@@ -182,15 +182,18 @@ class Project:
     def as_of_date(self, value) -> dt.date | None:
         if value is None:
             return self.schema.as_of
-        if isinstance(value, dt.date):
-            return value
         if value == "today":
             return None  # rolling: the engine's current date
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise SegcError(Diagnostic("E009", f"--as-of `{value}` is not a date",
-                                       hints=("write YYYY-MM-DD, or `today` for the engine's current date",))) from None
+        if not isinstance(value, dt.date):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise SegcError(Diagnostic("E009", f"--as-of `{value}` is not a date", hints=(
+                    "write YYYY-MM-DD, or `today` for the engine's current date",))) from None
+        problem = ir.as_of_problem(value)
+        if problem:
+            raise SegcError(Diagnostic("E009", problem, hints=(ir.DATE_RANGE_HINT,)))
+        return value
 
     # ---- names ----
     @property

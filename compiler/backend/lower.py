@@ -28,6 +28,7 @@ from fractions import Fraction
 from sqlglot import exp
 
 from segc import ir
+from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
 from segc.schema.segc_yml import Schema
 
@@ -146,13 +147,9 @@ def flag(cond: exp.Expression) -> exp.Expression:
 
 
 def _dedupe(parts):
-    out = []
-    for p in parts:
-        if isinstance(p, exp.Boolean) and p.this is True:
-            continue
-        if p not in out:
-            out.append(p)
-    return out
+    # by hash, not `p not in out`, which compares each part with every earlier one
+    # (quadratic in the number of conjuncts of a long `and`)
+    return list(dict.fromkeys(p for p in parts if not (isinstance(p, exp.Boolean) and p.this is True)))
 
 
 def literal(value, type_: str) -> exp.Expression:
@@ -350,7 +347,7 @@ class Lowerer:
         if isinstance(p, ir.And):
             return and_([self.pred(i, positive) for i in p.items])
         if isinstance(p, ir.Or):
-            return or_([self.pred(i, positive) for i in p.items])
+            return or_([self.pred(i, positive) for i in equalities_as_sets(p.items)])
         if isinstance(p, ir.Not):
             return not_(self.pred(p.operand, not positive))
         if isinstance(p, ir.Cmp):

@@ -13,6 +13,7 @@ from segc import ir
 from segc.check.definitions import Annotations, Checked, Definition, SegmentationInfo, branch_preds
 from segc.check.lints import Lints
 from segc.check.names import Names
+from segc.check.nesting import Nesting
 from segc.check.periods import Periods
 from segc.check.policy import Policy
 from segc.check.predicates import Predicates
@@ -23,7 +24,7 @@ from segc.front.errors import SegcError
 from segc.schema.segc_yml import Schema
 
 
-class Checker(Names, Predicates, Values, Periods, Policy, Lints, Reporter):
+class Checker(Names, Predicates, Values, Periods, Policy, Lints, Nesting, Reporter):
     def __init__(self, schema: Schema, modules: list[ast.Module], params: dict[str, object] | None = None,
                  models: dict | None = None):
         Reporter.__init__(self)
@@ -42,6 +43,7 @@ class Checker(Names, Predicates, Values, Periods, Policy, Lints, Reporter):
                 self.declare(d, module.file)
         self.done: dict[str, tuple[ir.Pred, frozenset[str]]] = {}
         self.stack: list[str] = []
+        self.definition_depth: dict[str, int] = {}  # nesting.py: levels of each checked definition
         self.where_cache: dict[str, ir.Pred | None] = {}
         self.agg_cache: dict[str, ir.Agg | None] = {}  # None: its error is already reported
 

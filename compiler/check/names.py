@@ -80,19 +80,21 @@ class Names:
         node, _file = self.defs[name]
         self.stack.append(name)
         try:
-            if isinstance(node, ast.Segment):
-                scope = self.features_scope()
-                try:
-                    pred = self.pred(node.expr, scope)
-                except Reported:
-                    pred = None
-                result = None if pred is None else (pred, frozenset(scope.used))
-            else:
-                result = self.segmentation(node)
+            result = self.measure(name, lambda: self.check_definition(node))
         finally:
             self.stack.pop()
         self.done[name] = result
         return result
+
+    def check_definition(self, node):
+        if isinstance(node, ast.Segmentation):
+            return self.segmentation(node)
+        scope = self.features_scope()
+        try:
+            pred = self.pred(node.expr, scope)
+        except Reported:
+            return None
+        return pred, frozenset(scope.used)
 
     def segmentation(self, node: ast.Segmentation):
         branches, used = [], set()

@@ -14,9 +14,9 @@ class Periods:
             self.warn("W106", f"`{p.kind} {p.duration.text}` holds no time at all: nothing is ever in it",
                       p.span, f"write e.g. `{p.kind} 1 {p.duration.unit}`")
         if p.kind == "last":
-            return ir.Window(shift(asof, -p.duration.amount, p.duration.unit), asof)
+            return ir.Window(self.shifted(asof, -p.duration.amount, p.duration.unit, p.span), asof)
         if p.kind == "next":
-            return ir.Window(asof, shift(asof, p.duration.amount, p.duration.unit))
+            return ir.Window(asof, self.shifted(asof, p.duration.amount, p.duration.unit, p.span))
         if p.kind in ("this", "previous"):
             unit = p.unit.rstrip("s")
             if unit == "day" or p.unit.endswith("s"):
@@ -37,7 +37,36 @@ class Periods:
             self.warn("W105", "this range ends before it starts: it contains no time at all", p.span,
                       "write the earlier date first")
         # both days included: up to the start of the day after the end
-        return ir.Window(lo, shift(hi, 1, "day") if type_of(hi) == "date" else hi)
+        return ir.Window(lo, self.shifted(hi, 1, "day", p.end.span) if type_of(hi) == "date" else hi)
+
+    def shifted(self, base: ir.Value, amount: int, unit: str, span) -> ir.Value:
+        """`base` moved by a duration, refused (E309) if it can leave the supported dates:
+        a fixed date is moved here; any other (the as-of, a feature) may move at most
+        ir.MAX_SHIFT_YEARS in all, which keeps an as-of of ir.AS_OF_RANGE in range."""
+        out = shift(base, amount, unit)
+        v, years = out, 0.0
+        while isinstance(v, ir.DateShift):
+            years += ir.shift_years(v.amount, v.unit)
+            v = v.base
+        problem = None
+        if years > ir.MAX_SHIFT_YEARS:
+            problem = f"this moves a date by more than {ir.MAX_SHIFT_YEARS} years"
+        elif isinstance(v, ir.Const) and type_of(v) in TEMPORAL:
+            try:
+                fold_shifts(out)
+            except ir.DateOutOfRange as e:
+                problem = str(e)
+        if problem:
+            self.error("E309", problem, span, ir.DATE_RANGE_HINT)
+            raise Reported
+        return out
+
+
+def fold_shifts(v: ir.Value):
+    """The date of shifts of a literal date (DateOutOfRange outside the supported dates)."""
+    if isinstance(v, ir.DateShift):
+        return ir.shift_date(fold_shifts(v.base), v.amount, v.unit)
+    return v.value
 
 
 def shift(base: ir.Value, amount: int, unit: str) -> ir.Value:

@@ -6,6 +6,7 @@ import re
 
 from segc import ir
 from segc.check.definitions import SegmentationInfo, branch_preds
+from segc.check.nesting import BRANCH_LEVELS
 from segc.check.reporter import Reported
 from segc.check.types import ERROR, TEMPORAL, condition_hint, contains_quantile, describe, same_kind, type_of
 from segc.front import ast
@@ -14,10 +15,14 @@ from segc.front.errors import suggest
 
 class Predicates:
     def pred(self, node: ast.Expr, scope) -> ir.Pred:
-        method = getattr(self, "_p_" + type(node).__name__, None)
-        if method is not None:
-            return method(node, scope)
-        return self.pred_from_value(node, scope)
+        try:
+            self.enter(node)  # nesting.py: a bounded depth, references included
+            method = getattr(self, "_p_" + type(node).__name__, None)
+            if method is not None:
+                return method(node, scope)
+            return self.pred_from_value(node, scope)
+        finally:
+            self.leave()
 
     def _p_And(self, node, scope):
         items = self.all_of(node.items, lambda n: self.pred(n, scope))
@@ -54,6 +59,7 @@ class Predicates:
             if resolved is None:
                 raise Reported
             pred, used = resolved
+            self.through(node.name, node)
             scope.used |= used
             return pred
         return self.pred_from_value(node, scope, f"`{node.name}`")
@@ -78,6 +84,7 @@ class Predicates:
             self.error("E201", f"`{node.left}` has no branch `{node.right}`", node.span,
                        f"did you mean `{node.left}.{close}`?" if close else "branches: " + ", ".join(names))
             raise Reported
+        self.through(node.left, node, BRANCH_LEVELS)
         scope.used |= used
         info = SegmentationInfo(node.left, target, "", branches, used)
         return dict(branch_preds(info))[node.right]
@@ -219,7 +226,7 @@ class Predicates:
 
     def pred_from_value(self, node, scope, what: str = "this", hint: bool = True):
         """A value where a condition is expected: a bool is one, anything else is E302."""
-        value = self.value(node, scope)
+        value = self.value_at_level(node, scope)
         if type_of(value) in ("bool", ERROR):
             return ir.IsTrue(value)
         self.error("E302", f"{what} is {describe(type_of(value))}, not a condition", node.span,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from segc import ir
 from segc.check.definitions import Scope
-from segc.check.periods import shift
 from segc.check.reporter import Reported
 from segc.check.types import ERROR, TEMPORAL, describe, is_fixed, same_kind, type_of
 from segc.front import ast
@@ -22,6 +21,14 @@ MAX_QUANTILES = 100
 
 class Values:
     def value(self, node: ast.Expr, scope) -> ir.Value:
+        try:
+            self.enter(node)  # nesting.py: a bounded depth
+            return self.value_at_level(node, scope)
+        finally:
+            self.leave()
+
+    def value_at_level(self, node: ast.Expr, scope) -> ir.Value:
+        """The value of `node`, whose level is already counted (a value used as a condition)."""
         method = getattr(self, "_v_" + type(node).__name__, None)
         if method is None:
             if isinstance(node, (ast.Compare, ast.And, ast.Or, ast.Not, ast.Between, ast.InList,
@@ -138,7 +145,7 @@ class Values:
                 raise Reported
         window = ir.Window()
         if f.window is not None:
-            window = ir.Window(lo=shift(ir.AsOf(), -f.window.amount, f.window.unit))
+            window = ir.Window(lo=self.shifted(ir.AsOf(), -f.window.amount, f.window.unit, f.span))
         column = None
         if f.column is not None:
             column = ir.Col(f.column, self.event_columns(src)[f.column], True, "event")
@@ -182,7 +189,7 @@ class Values:
                            node.left.span)
                 raise Reported
             d = node.right
-            return shift(base, d.amount if node.op == "+" else -d.amount, d.unit)
+            return self.shifted(base, d.amount if node.op == "+" else -d.amount, d.unit, node.span)
         left, right = self.all_of((node.left, node.right), lambda n: self.value(n, scope))
         lt, rt = type_of(left), type_of(right)
         if ERROR in (lt, rt):

@@ -24,6 +24,7 @@ else:
 
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError
+from segc.front.nesting import nesting_diagnostic, too_deep
 from segc.front.source import Source, Span
 
 _PLURAL_UNITS = {"days": "day", "weeks": "week", "months": "month", "years": "year"}
@@ -235,6 +236,8 @@ class _ToAst(Transformer):
     def number(self, tok):
         text = str(tok)
         value, kind = (float(text), "float") if "." in text else (int(text), "int")
+        if value == float("inf"):  # SQL has no literal for it
+            raise _SyntaxProblem(tok, "this number is too large", "numbers are at most about 1.8e308")
         return ast.Literal(value, kind, span=self._span(tok))
 
     def string(self, tok):
@@ -316,6 +319,7 @@ class Parser:
         bare = _DEF_WORD.search(_STRINGS_AND_COMMENTS.sub(" ", text)) is None
         if bare and any(line.strip() and not line.lstrip().startswith("#") for line in lines):
             _kind, docs, expr = self._parse(source, text, "expr_file")
+            _refuse_deep(expr)
             seg = ast.Segment(Path(source.name).stem, expr, _ToAst._doc(docs), (),
                               span=expr.span, name_span=expr.span)
             return ast.Module(source.name, (seg,), bare=True, span=expr.span)
@@ -323,15 +327,18 @@ class Parser:
             defs = self._parse(source, text, "file")
         except SegcError as first:
             defs, diags, broken = self._recover(source)
-            error = SegcError(diags or first.diagnostics)
+            deep_diags, deep = _deep_definitions(defs)
+            error = SegcError((diags or first.diagnostics) + deep_diags)
             # the definitions that parsed are still checked, so that their errors show too
-            error.module = ast.Module(source.name, tuple(defs), broken=tuple(broken))
+            error.module = ast.Module(source.name, tuple(d for d in defs if d.name not in deep),
+                                      broken=tuple(broken) + tuple(deep))
             raise error from None
-        return ast.Module(source.name, tuple(defs))
+        return _without_deep(ast.Module(source.name, tuple(defs)))
 
     def parse_expression(self, source: Source, text: str | None = None, offset: int = 0) -> ast.Expr:
         """An expression: a whole source, or `text` found at `offset` inside it."""
         _kind, _docs, expr = self._parse(source, source.text if text is None else text, "expr_file", offset)
+        _refuse_deep(expr)
         return expr
 
     def _parse(self, source: Source, text: str, start: str, offset: int = 0):
@@ -361,6 +368,39 @@ class Parser:
                 diags.extend(e.diagnostics)
                 broken += _DEF_NAME.findall(text[start:end])
         return defs, diags, broken
+
+
+def _refuse_deep(expr: ast.Expr) -> None:
+    deep = too_deep(expr)
+    if deep is not None:
+        raise SegcError(nesting_diagnostic(deep))
+
+
+def _definition_exprs(d: ast.Definition) -> list[ast.Expr]:
+    return [d.expr] if isinstance(d, ast.Segment) else [b.expr for b in d.branches if b.expr is not None]
+
+
+def _deep_definitions(defs) -> tuple[list[Diagnostic], list[str]]:
+    """The definitions nested too deeply for the later stages, each with its diagnostic."""
+    diags, names = [], []
+    for d in defs:
+        node = next((n for n in map(too_deep, _definition_exprs(d)) if n is not None), None)
+        if node is not None:
+            diags.append(nesting_diagnostic(node))
+            names.append(d.name)
+    return diags, names
+
+
+def _without_deep(module: ast.Module) -> ast.Module:
+    """The module, or an error for its definitions nested too deeply (the others are still
+    checked, as after a syntax error)."""
+    diags, deep = _deep_definitions(module.definitions)
+    if not diags:
+        return module
+    error = SegcError(diags)
+    error.module = ast.Module(module.file, tuple(d for d in module.definitions if d.name not in deep),
+                              broken=tuple(deep))
+    raise error
 
 
 def _definition_chunks(text: str) -> list[tuple[int, int]]:

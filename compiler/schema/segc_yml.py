@@ -3,10 +3,12 @@ plain dataclasses. Every error names the file, the key and the line."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from segc import ir
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
@@ -338,6 +340,8 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                                   loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err))
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
+        if s.table is not None:
+            _check_table_name(s.table, ("sources", name, "table"), err)
     if m.base not in sources:
         close = suggest(m.base, sources)
         err(("base",), f"the base source `{m.base}` is not declared under `sources:`",
@@ -389,6 +393,8 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                     "`allow_outside_paths: true` in segc.yml to read it where it is", code="E709")
     found = sensitivity(sources, features, m.base, root)
     features = mark_features(features, m.base, found)
+    if m.as_of is not None and ir.as_of_problem(m.as_of):
+        err(("as_of",), ir.as_of_problem(m.as_of), ir.DATE_RANGE_HINT, code="E309")
 
     params = {}
     for name, p in m.params.items():
@@ -406,6 +412,30 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
                   broken=frozenset(broken), sensitivity=found, min_group=m.min_group,
                   allow_outside_paths=m.allow_outside_paths, quoting=m.quoting), diags
+
+
+def _check_dates(path, sc, err) -> None:
+    """A score's as-of dates and horizon keep to the supported dates (ir.DATE_RANGE)."""
+    for key in ("train_as_of", "validate_as_of"):
+        value = getattr(sc, key)
+        if value is not None and ir.as_of_problem(value):
+            err(path + (key,), ir.as_of_problem(value), ir.DATE_RANGE_HINT, code="E309")
+    horizon = parse_window(sc.horizon)
+    if horizon is not None and ir.shift_years(horizon.amount, horizon.unit) > ir.MAX_SHIFT_YEARS:
+        err(path + ("horizon",), f"a horizon of more than {ir.MAX_SHIFT_YEARS} years", ir.DATE_RANGE_HINT,
+            code="E309")
+
+
+def _check_table_name(table: str, path, err) -> None:
+    """`table` or `schema.table` or `catalog.schema.table`, each part named: every
+    dialect's table reference has at most three parts."""
+    parts = table.split(".")
+    if len(parts) > 3:
+        err(path, f"`{table}` has {len(parts)} parts; a table is `table`, `schema.table` or "
+            "`catalog.schema.table`", "the warehouse names a table with at most three parts")
+    elif any(not p.strip() for p in parts):
+        err(path, f"`{table}` has an empty part", "write `schema.table` with a name on each side of the dot")
+
 
 
 def _check_base_time(base: SourceDef | None, features: dict[str, FeatureDef], err) -> None:
@@ -458,6 +488,7 @@ def _scores(m, loc: Located, err, features) -> dict[str, ScoreDef]:
             continue
         if sc.allow_sensitive is not None and not sc.allow_sensitive.strip():
             err(path + ("allow_sensitive",), "`allow_sensitive:` needs a reason (the legal basis)", code="E933")
+        _check_dates(path, sc, err)
         out[name] = ScoreDef(name, _text(loc, path + ("target",), sc.target), parse_window(sc.horizon),
                              tuple(sc.features), sc.train_as_of, sc.validate_as_of, sc.C,
                              sc.allow_sensitive, sc.description, loc.span(path))
@@ -546,9 +577,10 @@ def coerce_param(type_: str, value) -> object:
             return int(text)
         if type_ == "float":
             try:
-                return float(text)
+                float(text)
             except ValueError:
                 raise ValueError(f"`{value}` is not a number") from None
+            return finite_float(text)
         if type_ == "bool":
             if text.lower() not in ("true", "false"):
                 raise ValueError(f"`{value}` is not true or false")
@@ -568,4 +600,16 @@ def coerce_param(type_: str, value) -> object:
           "date": (dt.date,), "timestamp": (dt.datetime,)}[type_]
     if isinstance(value, bool) and type_ != "bool" or not isinstance(value, ok):
         raise ValueError(f"`{value}` is not a {type_}")
-    return float(value) if type_ == "float" else value
+    return finite_float(value) if type_ == "float" else value
+
+
+def finite_float(value) -> float:
+    """A number as a float, refusing NaN and the infinities (`nan`, `inf`, `1e400`): SQL
+    has no literal for them (sqlglot would write a bare `nan`, an identifier)."""
+    try:
+        out = float(value)
+    except OverflowError:  # an int beyond the floats
+        out = math.inf
+    if not math.isfinite(out):
+        raise ValueError(f"`{value}` is not a finite number")
+    return out

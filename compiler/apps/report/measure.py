@@ -320,6 +320,18 @@ def _totals(groups: dict[object, tuple[int, list[_Sums]]], n: int) -> tuple[int,
     return population, sums
 
 
+def _report_dates(current: dt.date, step, periods: int, period: str) -> list[dt.date]:
+    """The as-of dates of the sizes over time; each one a supported as-of (E946)."""
+    try:
+        dates = [ir.shift_date(current, -k * step.amount, step.unit) for k in range(periods)]
+    except ir.DateOutOfRange:
+        dates = []
+    if not dates or ir.as_of_problem(dates[-1]):
+        raise SegcError(Diagnostic("E946", f"{periods} periods of --period `{period}` before {current.isoformat()} "
+                                   "leave the supported dates", hints=(ir.DATE_RANGE_HINT,)))
+    return dates
+
+
 def _today(project) -> dt.date:
     """The engine's current date, for a report without a pinned as-of."""
     from segc.backend.render import render
@@ -351,7 +363,7 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
     current = project.as_of if as_of is None else project.as_of_date(as_of)
     if current is None:  # rolling: the engine's today, so that both dates are pinned
         current = _today(project)
-    dates = [ir.shift_date(current, -k * step.amount, step.unit) for k in range(periods)]
+    dates = _report_dates(current, step, periods, period)
     segments = [POPULATION, *names]
     preds = [ir.TRUE] + [t.pred for t in targets]
 
