@@ -1,4 +1,4 @@
-"""segc.yml's plain reading (segc_yml.read_plain, which spares `segc compile` importing
+"""segc.yml's plain reading (segc_yml_plain.read_plain, which spares `segc compile` importing
 pydantic) agrees with pydantic's models (segc_yml_pydantic.py), the reference: the same
 fields and defaults, and on any document either the same model or a refusal that leaves
 it to pydantic (never a document that pydantic rejects)."""
@@ -12,7 +12,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from segc.schema.segc_yml import PLAIN_FIELDS, REQUIRED, read_plain
+from segc.schema.segc_yml_plain import PLAIN_FIELDS, REQUIRED, read_plain
 from segc.schema.segc_yml_pydantic import (FeatureModel, KpiModel, ParamModel, ProjectModel, ScoreModel,
                                            SourceModel)
 

@@ -22,7 +22,7 @@ EXAMPLE = ROOT / "examples" / "retail"
 
 HEAVY_FOR_IMPORT = ("duckdb", "jinja2", "lark", "sqlglot", "pydantic")
 HEAVY_FOR_COMPILE = ("duckdb", "jinja2")
-# what the `segc compile` command line does without (cli/plain.py, segc_yml.read_plain)
+# what the `segc compile` command line does without (cli/plain.py, segc_yml_plain.read_plain)
 NOT_FOR_COMPILE_COMMAND = ("duckdb", "jinja2", "typer", "click", "rich", "pydantic", "numpy", "sklearn")
 
 
