@@ -30,10 +30,11 @@ BAD_SQL = [
     ("salary > 100", "E202", "`salary`"),
     ("other.age > 1", "E202", "`other.age`"),
     ("shop.customers.age > 1", "E202", "`shop.customers.age`"),
+    ("abs(" * 2000 + "age" + ")" * 2000, "E006", "nested too deeply"),
 ]
 
 
-@pytest.mark.parametrize("sql,code,fragment", BAD_SQL, ids=[b[0] or "empty" for b in BAD_SQL])
+@pytest.mark.parametrize("sql,code,fragment", BAD_SQL, ids=[b[0][:40] or "empty" for b in BAD_SQL])
 def test_bad_sql_feature_is_a_located_diagnostic(make_project, monkeypatch, sql, code, fragment):
     root = make_project(config(features__bad={"type": "int", "sql": sql}), "segment a = bad > 1\n")
     monkeypatch.chdir(root)

@@ -47,7 +47,11 @@ def parse_sql_feature(name: str, text: str, dialect: str, span: Span | None):
     except ParseError as e:
         first = e.errors[0]["description"] if e.errors else str(e).split("\n")[0]
         return problem(f"does not parse as {dialect} SQL", _ANSI.sub("", first))
-    except (SqlglotError, ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError) as e:
+    except RecursionError:
+        return problem(f"is nested too deeply for sqlglot's {dialect} parser",
+                       "write it flatter: sqlglot's parser recurses a dozen frames per level, so "
+                       "a few dozen nested calls or parentheses are its limit")
+    except (SqlglotError, ValueError, IndexError, KeyError, TypeError, AttributeError) as e:
         # sqlglot's tokenizer raises TokenError, and some malformed inputs reach an IndexError:
         # any of them is a text that does not parse
         detail = _ANSI.sub("", str(e).split("\n")[0]) or type(e).__name__
