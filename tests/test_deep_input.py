@@ -148,7 +148,7 @@ def test_ten_thousand_levels_give_a_diagnostic(name, project_dir, tmp_path):
     assert result.exit_code == 1 and "E104" in result.output
     write(project_dir, "")
     project = segc.load_project(project_dir)
-    for dialect in DIALECTS:
+    for dialect in ("duckdb", "tsql"):  # the parser refuses it before any dialect is involved
         with pytest.raises(segc.SegcError) as e:
             project.compile_expression(text, dialect=dialect)
         assert [d.code for d in e.value.diagnostics] == ["E104"]
