@@ -18,7 +18,11 @@ def init(
 
     Examples:
 
-      segc init my_segments && segc count -p my_segments && segc test -p my_segments
+      segc init my_segments
+
+      segc count -p my_segments
+
+      segc test -p my_segments
     """
     from segc.apps.scaffold import init_project
 
