@@ -40,8 +40,6 @@ def check_format(value: str, allowed: tuple[str, ...], option: str = "--format")
     return value
 
 
-
-
 def one_project(targets, project, param, as_of, engine="duckdb", dsn=None, master=None):
     """For the preview commands: load the project the arguments name, open the engine;
     returns (project, segment names)."""

@@ -11,6 +11,7 @@ from sqlglot import exp
 from segc.front.errors import Diagnostic
 from segc.backend.lower import col, table
 from segc.check.policy import sensitive_reads
+from segc.run.duckdb_engine import local_name
 
 # segc type -> DuckDB column types it accepts
 _ACCEPTS = {
@@ -44,7 +45,7 @@ def _read_csv_through(project, columns: dict[str, dict[str, str]]) -> list[Diagn
         if not str(src.path or "").lower().endswith(".csv") or not columns[src.name]:
             continue
         q = exp.select(*(exp.Count(this=col(c)) for c in columns[src.name])).from_(
-            table(".".join(src.table.split(".")[-2:])))
+            table(local_name(src)))
         try:
             project.engine.execute(q.sql(dialect="duckdb"))
         except SegcError as e:
@@ -57,7 +58,7 @@ def check_data(project) -> list[Diagnostic]:
     con = project.duckdb()
     columns: dict[str, dict[str, str]] = {}
     for src in schema.sources.values():
-        q = exp.select(exp.Star()).from_(table(".".join(src.table.split(".")[-2:]))).limit(0)
+        q = exp.select(exp.Star()).from_(table(local_name(src))).limit(0)
         desc = con.execute(q.sql(dialect="duckdb")).description
         columns[src.name] = {d[0]: str(d[1]) for d in desc}
     diags: list[Diagnostic] = _read_csv_through(project, columns)
@@ -122,7 +123,7 @@ def check_data(project) -> list[Diagnostic]:
         sums.append(duplicates(col(schema.key)))
     if sums:
         src = schema.sources[base]
-        base_table = table(".".join(src.table.split(".")[-2:]))
+        base_table = table(local_name(src))
         q = exp.select(*sums).from_(base_table)
         row = project.engine.execute(q.sql(dialect="duckdb"))[0]
         for (name, code, _cond, message, hint), n in zip(checks, row):
@@ -162,7 +163,7 @@ def _event_nans(project, columns) -> list[Diagnostic]:
             continue
         sums = [exp.Sum(this=exp.Case(ifs=[exp.If(this=_is_nan(col(c)), true=exp.Literal.number(1))],
                                       default=exp.Literal.number(0))) for c in floats]
-        q = exp.select(*sums).from_(table(".".join(src.table.split(".")[-2:])))
+        q = exp.select(*sums).from_(table(local_name(src)))
         for c, n in zip(floats, project.engine.execute(q.sql(dialect="duckdb"))[0]):
             if n:
                 out.append(Diagnostic("W716", f"column `{c}` of source `{name}` " + _NAN_MESSAGE.format(n=int(n)),

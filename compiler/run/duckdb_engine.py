@@ -36,6 +36,12 @@ class _Files:
     text_dates: list[tuple[SourceDef, str, str, str]] = field(default_factory=list)
 
 
+def local_name(src: SourceDef) -> str:
+    """The view a source's data is read through on the local DuckDB: its `table:` without a
+    catalog (`schema.table` or `table`)."""
+    return ".".join(src.table.split(".")[-2:])
+
+
 def _connect(schema: Schema, root: Path):
     """An in-memory DuckDB where each source's warehouse name is a view over its local file
     (user files are only read), and what messages need to know of the files."""
@@ -48,7 +54,7 @@ def _connect(schema: Schema, root: Path):
     attached: dict[str, str] = {}  # database file -> alias
     views: set[str] = set()  # a second source over the same table reads the view already made
     for src in schema.sources.values():
-        view = normalised_table(".".join(src.table.split(".")[-2:]))
+        view = normalised_table(local_name(src))
         if view in views:
             continue
         views.add(view)
@@ -58,7 +64,7 @@ def _connect(schema: Schema, root: Path):
                                        hints=("add `path: data/<file>.parquet` (csv, parquet or json)",)))
         path, display = source_file(schema, root, src)
         suffix = path.suffix.lower()
-        target = table(".".join(src.table.split(".")[-2:]))
+        target = table(local_name(src))
         statements = []
         if suffix in _DATABASES:
             # a DuckDB database file: attached read-only, the source's table read from it
