@@ -11,7 +11,8 @@ Shape:
          "segc_dist_1"     AS (its distinct values: count, running count, total),
          "segc_cuts_1"     AS (one row: the cuts of `top`, `bottom`, `quantile_score`)
     SELECT ... FROM segc_features [CROSS JOIN segc_cuts_1] WHERE population AND <condition>
-A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"); conditions shared by all the
+A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"), a sequence its own CTE
+("segc_seq_N", backend/sequences.py); conditions shared by all the
 aggregates of a GROUP BY (a common window, the `where`) filter its events in WHERE.
 
 One module of about 600 lines: the CTEs above are named, ordered and shared by one
@@ -30,6 +31,7 @@ from sqlglot import exp
 from segc import ir
 from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
+from segc.backend.sequences import sequence_cte
 from segc.schema.segc_yml import Schema
 
 KEY = "segc_key"
@@ -523,18 +525,23 @@ class Lowerer:
         out, n = [], 0
         for name in sorted(self.sources):
             aggs = self.sources[name].aggs
-            plain = {a: c for a, c in aggs.items() if a.func != "count_distinct"}
+            plain = {a: c for a, c in aggs.items() if a.func != "count_distinct" and a.sequence is None}
             if plain:
                 out.append((f"segc_src_{name}", name, plain))
             for a, c in aggs.items():
-                if a.func == "count_distinct":
+                if a.func == "count_distinct" or a.sequence is not None:
                     n += 1
-                    out.append((f"segc_distinct_{n}", name, {a: c}))
+                    kind = "distinct" if a.sequence is None else "seq"
+                    out.append((f"segc_{kind}_{n}", name, {a: c}))
         return out
 
     def _event_cte(self, name: str, aggs: dict) -> exp.Select:
         src = self.schema.sources[name]
-        conds = [self._agg_conds(a) for a in aggs]  # in the order of aggs (no hashing of aggregates)
+        conds = [self._agg_conds(a) for a in aggs]
+        seq = next(iter(aggs)).sequence
+        if seq is not None:  # one aggregate: backend/sequences.py
+            y_where = self.pred(seq.where) if seq.where is not None else None
+            return sequence_cte(self.schema, *aggs, *aggs.values(), conds[0], y_where, self._as_of_bound())  # in the order of aggs (no hashing of aggregates)
         # conditions every aggregate shares filter the events once, in WHERE
         shared = [c for c in conds[0] if all(c in cs for cs in conds)]
         where = list(shared)

@@ -302,6 +302,7 @@ class Values:
             self.error("E209", f"source `{node.source}` has no `key:` joining it to the base", node.span)
             raise Reported
         columns = self.event_columns(src)
+        sequence = self.sequence(node, src) if node.sequence is not None else None
         column = None
         if node.column is not None:
             if node.column not in columns:
@@ -345,4 +346,4 @@ class Values:
                           "the as-of date", node.during.span, "write `during last ...`")
         if func == "exists":
             func = "count"
-        return ir.Agg(func, node.source, column, where, window, self.agg_type(func, column))
+        return ir.Agg(func, node.source, column, where, window, self.agg_type(func, column), sequence=sequence)

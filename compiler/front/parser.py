@@ -37,7 +37,7 @@ _TERMINAL_WORDS = {
     "EQUAL": "`=`", "COMMA": "`,`", "DOT": "`.`", "DOLLAR": "`$`", "AT": "`@`",
     "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`",
     "UNIT": "a unit (days, weeks, months, years)", "AGG": "an aggregate (count, sum, ...)",
-    "RANK_DIR": "`top` or `bottom`", "DOC": "a `##` comment", "$END": "the end of the file",
+    "RANK_DIR": "`top` or `bottom`", "SEQ_OP": "`followed by`, `not followed by` or `preceded by`", "DOC": "a `##` comment", "$END": "the end of the file",
 }
 
 
@@ -225,6 +225,12 @@ class _ToAst(Transformer):
     def aggregate(self, func, source, column, _where, where, _during, during, rpar):
         return ast.Aggregate(str(func), str(source), str(column) if column is not None else None,
                              where, during, span=self._span(func, rpar))
+
+    def sequence(self, func, source, _where, where, _during, during, op, y_source, _y_where, y_where, number, unit,
+                 rpar):
+        kind = "_".join(str(op).split()[:-1])  # `not  followed by` -> not_followed
+        seq = ast.Sequence(kind, str(y_source), y_where, self._duration(number, unit), span=self._span(op, rpar))
+        return ast.Aggregate(str(func), str(source), None, where, during, seq, span=self._span(func, rpar))
 
     def paren(self, lpar, expr, rpar):
         return expr
