@@ -400,6 +400,25 @@ class Evaluator:
                 return d - dt.timedelta(days=d.weekday())  # weeks start on Monday
         raise TypeError(f"reference: unknown function {name}")
 
+    def _sequence_holds(self, a: ir.Agg, x, key) -> bool:
+        """DESIGN §8.1: is there a Y event (not x itself: rows are told apart by identity,
+        so identical duplicates follow each other) with t_x <= t_y <= t_x + D (preceded:
+        t_x - D <= t_y <= t_x), before the as-of; `not followed by`: none."""
+        seq = a.sequence
+        schema = self.world.schema
+        t_x = as_datetime(x[schema.sources[a.source].time])
+        y_time = schema.sources[seq.source].time
+        lo, hi = (shift(t_x, -seq.amount, seq.unit), t_x) if seq.kind == "preceded" else \
+            (t_x, shift(t_x, seq.amount, seq.unit))
+        as_of = as_datetime(self.world.as_of)
+        for y in self.world._events_by_key.get(seq.source, {}).get(key, []):
+            t = y.get(y_time)
+            if y is x or t is None or not as_datetime(t) < as_of or not lo <= as_datetime(t) <= hi:
+                continue
+            if seq.where is None or self._holds(seq.where, {"key": key, "event": y}):
+                return seq.kind != "not_followed"
+        return seq.kind == "not_followed"
+
     def _agg(self, a: ir.Agg, env):
         src = self.world.schema.sources[a.source]
         lo = None if a.window.lo is None else self._value(a.window.lo, env)
@@ -428,6 +447,8 @@ class Evaluator:
             picked.append(row)
         if ambiguous:
             raise Ambiguous
+        if a.sequence is not None:
+            return Num(Fraction(sum(1 for x in picked if self._sequence_holds(a, x, env["key"]))))
         if a.func == "count" and a.column is None:
             return Num(Fraction(len(picked)))
         values = [_num(r.get(a.column.name)) for r in picked]

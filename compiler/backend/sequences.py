@@ -57,35 +57,47 @@ def _shift(t: exp.Expression, amount: int, unit: str, time_type: str) -> exp.Exp
     return cls(this=t, expression=exp.Literal.number(amount), unit=exp.var(unit.upper()))
 
 
-def _events(src, conds: list[exp.Expression], extra: list[exp.Expression]) -> exp.Select:
+def _events(src, source: exp.Table, time: exp.Expression, conds: list[exp.Expression],
+            extra: list[exp.Expression]) -> exp.Select:
     """One side's events per key and time, counted (`extra`: more grouped columns)."""
-    keys = [_alias(exp.column(src.key, quoted=True), KEY), _alias(exp.column(src.time, quoted=True), "segc_t"), *extra]
-    q = exp.select(*keys, _alias(exp.Count(this=exp.Star()), "segc_n")).from_(exp.table_(src.table, quoted=True))
+    keys = [_alias(exp.column(src.key, quoted=True), KEY), _alias(time, "segc_t"), *extra]
+    q = exp.select(*keys, _alias(exp.Count(this=exp.Star()), "segc_n")).from_(source)
     where = _and(conds)
     if where is not None:
         q = q.where(where)
     return q.group_by(*[k.this.copy() for k in keys])
 
 
+def _time(src, other) -> tuple[exp.Expression, str]:
+    """A source's time column, as a timestamp when the other side's is one (a date stands
+    for its midnight, as everywhere in segc), and its type."""
+    types = [s.columns.get(s.time, "timestamp") for s in (src, other)]
+    t = exp.column(src.time, quoted=True)
+    if types[0] != types[1] and types[0] == "date":
+        return exp.Cast(this=t, to=exp.DataType.build("TIMESTAMP")), "timestamp"
+    return t, types[0]
+
+
 def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression], y_where: exp.Expression | None,
-                 as_of: exp.Expression) -> exp.Select:
-    """The CTE counting, per key, the X events of `agg` that have (or lack) a Y event near them."""
+                 as_of: exp.Expression, table_of) -> exp.Select:
+    """The CTE counting, per key, the X events of `agg` that have (or lack) a Y event near
+    them; `table_of(name)` is the lowering's table reference."""
     seq = agg.sequence
     xs, ys = schema.sources[agg.source], schema.sources[seq.source]
     same = agg.source == seq.source
     x_time = exp.column(xs.time, quoted=True)
+    (x_t, time_type), (y_t, _) = _time(xs, ys), _time(ys, xs)
     self_flag = []
     if same:
         is_y = y_where.copy() if y_where is not None else exp.true()
         self_flag = [_alias(exp.Case(ifs=[exp.If(this=is_y, true=exp.Literal.number(1))],
                                      default=exp.Literal.number(0)), "segc_self")]
-    x = _events(xs, [exp.LT(this=x_time, expression=as_of.copy()), *x_conds], self_flag)
+    x = _events(xs, table_of(xs.table), x_t, [exp.LT(this=x_time, expression=as_of.copy()), *x_conds], self_flag)
     y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]
     if y_where is not None:
         y_conds.append(y_where)
-    y = _events(ys, y_conds, [])
+    y = _events(ys, table_of(ys.table), y_t, y_conds, [])
     t, ty = _col("segc_t", "x"), _col("segc_t", "y")
-    time_type = xs.columns.get(xs.time, "timestamp")
     if seq.kind == "preceded":
         lo, hi = _shift(t, -seq.amount, seq.unit, time_type), t.copy()
     else:

@@ -252,6 +252,8 @@ def _expr(e) -> str:
             text += " where " + expr_text(e.where)
         if e.during is not None:
             text += " during " + _period(e.during)
+        if e.sequence is not None:
+            text += " " + _sequence(e.sequence)
         return text + ")"
     if isinstance(e, ast.Neg):
         operand = expr_text(e.operand, 7)
@@ -538,3 +540,9 @@ class _Formatter:
                 out.append("")
             out.append(c.text)
         return "\n".join(out) + "\n" if out else ""
+
+
+def _sequence(s: ast.Sequence) -> str:
+    """`followed by orders where ... within 2 days` (the Y side of a sequence)."""
+    where = f" where {expr_text(s.where)}" if s.where is not None else ""
+    return f"{s.kind.replace('_', ' ')} by {s.source}{where} within {s.within.text}"

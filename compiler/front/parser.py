@@ -497,6 +497,10 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
     if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
         hints.append("inside an aggregate, `where` comes before `during`: "
                      "`count(orders where ... during last 30 days)`")
+    if _SEQUENCE_WITHIN.search(text[:tok.start_pos]):
+        # `... followed by carts where abandoned within 2 days`: `abandoned within ...` is a
+        # date test to the parser, which takes the longest reading
+        hints = [f"inside a sequence, compare the condition before `within`: `{_SEQUENCE_WITHIN.search(text[:tok.start_pos]).group(1)} = true within ...`"]
     if expected:
         hints.append(f"expected {_describe_expected(expected)}")
     return Diagnostic("E101", message, Span(source, tok.start_pos, tok.end_pos),
@@ -505,6 +509,7 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
 
 _KEYWORDS = frozenset("and or not between in is missing present contains starts ends with within by "
                       "where during last next this to true false today".split())
+_SEQUENCE_WITHIN = re.compile(r"\b(?:followed|preceded)\s+by\s+\w+\s+where\b[^()]*?(\w+)\s+within\s+\d+\s+\w+\s*$")
 _BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
 
 
