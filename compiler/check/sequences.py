@@ -8,6 +8,7 @@ from segc import ir
 from segc.check.definitions import Scope
 from segc.check.reporter import Reported
 from segc.front import ast
+from segc.front.errors import suggest
 
 
 class Sequences:
@@ -22,8 +23,9 @@ class Sequences:
         if y is None or seq.source == self.schema.base or y.key is None:
             what = ("is the base, not an event source" if seq.source == self.schema.base else
                     "is not a source" if y is None else "has no `key:` joining it to the base")
+            close = suggest(seq.source, events) if y is None else None
             self.error("E209", f"`{seq.source}` after `{_words(seq.kind)}` {what}", seq.span,
-                       "the events after `followed by` must belong to the same customers as the counted "
+                       f"did you mean `{close}`?" if close else "the events after `followed by` must belong to the same customers as the counted "
                        "ones: an event source with a `key:` (" + (", ".join(events) or "none declared") + ")")
             raise Reported
         for name, src, span in ((node.source, x_source, node.span), (seq.source, y, seq.span)):
