@@ -36,7 +36,10 @@ class Sequences:
         where = None
         if seq.where is not None:
             where = self.pred(seq.where, Scope("event", self.event_columns(y), seq.source))
-        return ir.Sequence(seq.kind, seq.source, where, seq.within.amount, seq.within.unit)
+        amount, unit = seq.within.amount, seq.within.unit
+        if unit == "week":  # as date shifts do (periods.shift): not every dialect has a week unit
+            amount, unit = amount * 7, "day"
+        return ir.Sequence(seq.kind, seq.source, where, amount, unit)
 
 
 def _words(kind: str) -> str:
