@@ -54,7 +54,8 @@ NOT_MUTATED = ("compiler/run/memory.py",)
 # time boundaries and the differential regressions worked out by hand, then the fuzzer
 TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_time_boundaries.py",
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
-         "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py"]
+         "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py",
+         "tests/test_sequences_conformance.py", "tests/test_differential_sequences.py"]
 
 # name -> (what it breaks, [(old code, new code), ...]); each code a whole expression or
 # whole statements, found by structure anywhere under compiler/ and cli/
@@ -149,6 +150,15 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "floor/ceil not cast to an integer (PostgreSQL: double precision % bigint does not exist)",
         [('return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))',
           "return simple[name](this=args[0])")]),
+    "seq_bound_strict": (
+        "a sequence's far bound made strict: `t_y <= t_x + D` -> `<` (a Y event exactly D later is lost)",
+        [("exp.LTE(this=ty.copy(), expression=hi)", "exp.LT(this=ty.copy(), expression=hi)")]),
+    "seq_follows_itself": (
+        "an event following itself (same source: the X event not taken back out of its own Y events)",
+        [('hits = exp.Sub(this=hits, expression=_col("segc_self"))', "hits = hits")]),
+    "seq_y_after_as_of": (
+        "Y events not clipped at the as-of (an order at or after the as-of follows a cart)",
+        [("y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]", "y_conds = []")]),
 }
 
 
