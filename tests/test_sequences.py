@@ -82,3 +82,11 @@ def test_the_reference_gives_the_conformance_members(project):
     for case in CASES:
         pred, _ = project.check_expression(case["expr"])
         assert sorted(k for k in ev.population if ev.holds(pred, k)) == sorted(case["members"]), case["expr"]
+
+
+def test_the_readme_relaunch_is_the_example_segment():
+    from tests.conftest import EXAMPLE, ROOT
+
+    line = next(ln for ln in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+                if ln.startswith("segment cart_relaunch"))
+    assert line in (EXAMPLE / "segments" / "journeys.seg").read_text(encoding="utf-8")
