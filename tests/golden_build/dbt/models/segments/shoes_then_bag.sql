@@ -16,17 +16,15 @@ WITH "segc_seq_1" AS (
       SELECT
         "customer_id" AS "segc_key",
         "ordered_at" AS "segc_t",
-        CASE WHEN "category" = 'bags' AND "status" = 'completed' THEN 1 ELSE 0 END AS "segc_self",
+        CASE WHEN "category" = 'bags' THEN 1 ELSE 0 END AS "segc_self",
         COUNT(*) AS "segc_n"
       FROM {{ source("retail", "orders") }}
       WHERE
-        "ordered_at" < CAST('2024-07-01' AS DATE)
-        AND "category" = 'shoes'
-        AND "status" = 'completed'
+        "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'shoes'
       GROUP BY
         "customer_id",
         "ordered_at",
-        CASE WHEN "category" = 'bags' AND "status" = 'completed' THEN 1 ELSE 0 END
+        CASE WHEN "category" = 'bags' THEN 1 ELSE 0 END
     ) AS "x"
     LEFT JOIN (
       SELECT
@@ -35,9 +33,7 @@ WITH "segc_seq_1" AS (
         COUNT(*) AS "segc_n"
       FROM {{ source("retail", "orders") }}
       WHERE
-        "ordered_at" < CAST('2024-07-01' AS DATE)
-        AND "category" = 'bags'
-        AND "status" = 'completed'
+        "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'bags'
       GROUP BY
         "customer_id",
         "ordered_at"
