@@ -14,8 +14,8 @@ the rounds (rotated and reversed, as scale.py does), medians of wall and process
   hand-relaunch   the best hand-written DuckDB query: abandoned carts of the last 7 days
                   of population customers, NOT EXISTS an order within 2 days (a semi-join
                   DuckDB plans as an anti-join), COUNT(DISTINCT customer_id)
-  floor-relaunch  one grouped pass: the week's abandoned carts and the orders, each
-                  grouped per customer once (no join): the least any answer reads
+  floor-relaunch  one grouped pass: the week's abandoned carts and the orders since the
+                  week's start, each grouped per customer once (no join)
   segc-seq, hand-seq, floor-seq   the same for SHOES_BAG (hand: EXISTS a bag order
                   within 7 days of a shoe order)
   count           project.count() of the frozen project (35 segments and branches)
@@ -58,20 +58,23 @@ FLOOR_RELAUNCH = f"""
 SELECT (SELECT count(*) FROM (SELECT customer_id, count(*) FROM shop.carts WHERE abandoned
         AND created_at >= {_WEEK} AND created_at < {_AS_OF} GROUP BY customer_id)),
        (SELECT count(*) FROM (SELECT customer_id, max(ordered_at) FROM shop.orders
-        WHERE ordered_at < {_AS_OF} GROUP BY customer_id))"""
+        WHERE ordered_at >= {_WEEK} AND ordered_at < {_AS_OF} GROUP BY customer_id))"""
 FLOOR_SEQ = f"""
 SELECT count(*) FROM (SELECT customer_id, count(CASE WHEN category = 'shoes' THEN 1 END),
        max(CASE WHEN category = 'bags' THEN ordered_at END)
        FROM shop.orders WHERE ordered_at < {_AS_OF} GROUP BY customer_id)"""
 
 
-def with_sequences(folder: Path) -> Path:
-    """A copy of the project with the two sequences as segments."""
-    out = folder.parent / (folder.name + "-sequences")
+def copy_project(folder: Path, suffix: str, segments: str = "") -> Path:
+    """A copy of scale.py's project that may read its data where it is (E709 otherwise:
+    the data is outside the project folder), with `segments` added."""
+    out = folder.parent / (folder.name + suffix)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(folder, out)
-    (out / "segments" / "sequences.seg").write_text(
-        f"segment relaunch = {RELAUNCH}\nsegment shoes_then_bag = {SHOES_BAG}\n", encoding="utf-8")
+    config = out / "segc.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nallow_outside_paths: true\n", encoding="utf-8")
+    if segments:
+        (out / "segments" / "sequences.seg").write_text(segments, encoding="utf-8")
     return out
 
 
@@ -83,7 +86,9 @@ def main() -> None:
     import segc
 
     folder = prepare(args.size)
-    project, plus = segc.load_project(folder), segc.load_project(with_sequences(folder))
+    project = segc.load_project(copy_project(folder, "-base"))
+    plus = segc.load_project(copy_project(folder, "-sequences",
+                                          f"segment relaunch = {RELAUNCH}\nsegment shoes_then_bag = {SHOES_BAG}\n"))
     con = project.duckdb()
     con.execute("SET enable_progress_bar = false")
     plus_con = plus.duckdb()

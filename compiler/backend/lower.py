@@ -541,7 +541,11 @@ class Lowerer:
         seq = next(iter(aggs)).sequence
         if seq is not None:  # one aggregate: backend/sequences.py
             y_where = self.pred(seq.where) if seq.where is not None else None
-            return sequence_cte(self.schema, *aggs, *aggs.values(), conds[0], y_where, self._as_of_bound(), table)  # in the order of aggs (no hashing of aggregates)
+            w = next(iter(aggs)).window
+            bounds = (self.value(w.lo) if w.lo is not None else None,
+                      self.value(w.hi) if w.hi is not None and not isinstance(w.hi, ir.AsOf) else None)
+            return sequence_cte(self.schema, *aggs, *aggs.values(), conds[0], y_where, self._as_of_bound(), table,
+                                bounds)  # in the order of aggs (no hashing of aggregates)
         # conditions every aggregate shares filter the events once, in WHERE
         shared = [c for c in conds[0] if all(c in cs for cs in conds)]
         where = list(shared)

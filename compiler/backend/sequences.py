@@ -2,12 +2,12 @@
 
 Shape (X events grouped per key and time, joined to Y events of the same key within D):
 
-    SELECT segc_key, SUM(CASE WHEN COALESCE(segc_hits, 0) - segc_self > 0 THEN segc_n ELSE 0 END)
-    FROM (SELECT x.segc_key, x.segc_t, x.segc_self, x.segc_n, SUM(y.segc_n) AS segc_hits
+    SELECT segc_key, SUM(CASE WHEN segc_hits - segc_self > 0 THEN segc_n ELSE 0 END)
+    FROM (SELECT x.segc_key, x.segc_t, x.segc_self, x.segc_n, COUNT(y.segc_key) AS segc_hits
           FROM (SELECT key, time AS segc_t, <x is a Y event: 1/0> AS segc_self, COUNT(*) AS segc_n
                 FROM X WHERE time < as_of AND <X's where, window> GROUP BY key, time, segc_self) AS x
-          LEFT JOIN (SELECT key, time AS segc_t, COUNT(*) AS segc_n
-                     FROM Y WHERE time < as_of AND <Y's where> GROUP BY key, time) AS y
+          LEFT JOIN (SELECT key, time AS segc_t FROM Y
+                     WHERE time < as_of AND <Y's where> [AND time >= X's window start]) AS y
             ON y.segc_key = x.segc_key AND y.segc_t BETWEEN x.segc_t AND x.segc_t + D  -- preceded: x.segc_t - D AND x.segc_t
           GROUP BY x.segc_key, x.segc_t, x.segc_self, x.segc_n) AS segc_pairs
     GROUP BY segc_key            -- `not followed by`: `... <= 0`
@@ -58,14 +58,20 @@ def _shift(t: exp.Expression, amount: int, unit: str, time_type: str) -> exp.Exp
 
 
 def _events(src, source: exp.Table, time: exp.Expression, conds: list[exp.Expression],
-            extra: list[exp.Expression]) -> exp.Select:
-    """One side's events per key and time, counted (`extra`: more grouped columns)."""
-    keys = [_alias(exp.column(src.key, quoted=True), KEY), _alias(time, "segc_t"), *extra]
-    q = exp.select(*keys, _alias(exp.Count(this=exp.Star()), "segc_n")).from_(source)
+            extra: list[exp.Expression] | None) -> exp.Select:
+    """One side's events: per key and time, counted (`extra`: more grouped columns), or
+    (extra None) one row each: grouping the Y side too costs a pass over it, and rows of
+    one key and instant are rare."""
+    keys = [_alias(exp.column(src.key, quoted=True), KEY), _alias(time, "segc_t")]
+    if extra is None:
+        q = exp.select(*keys).from_(source)
+    else:
+        keys += extra
+        q = exp.select(*keys, _alias(exp.Count(this=exp.Star()), "segc_n")).from_(source)
     where = _and(conds)
     if where is not None:
         q = q.where(where)
-    return q.group_by(*[k.this.copy() for k in keys])
+    return q if extra is None else q.group_by(*[k.this.copy() for k in keys])
 
 
 def _time(src, other) -> tuple[exp.Expression, str]:
@@ -79,9 +85,10 @@ def _time(src, other) -> tuple[exp.Expression, str]:
 
 
 def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression], y_where: exp.Expression | None,
-                 as_of: exp.Expression, table_of) -> exp.Select:
+                 as_of: exp.Expression, table_of, x_window: tuple) -> exp.Select:
     """The CTE counting, per key, the X events of `agg` that have (or lack) a Y event near
-    them; `table_of(name)` is the lowering's table reference."""
+    them; `table_of(name)` is the lowering's table reference; `x_window` X's `during` as
+    (lowest time or None, time it stays below or None)."""
     seq = agg.sequence
     xs, ys = schema.sources[agg.source], schema.sources[seq.source]
     same = agg.source == seq.source
@@ -96,7 +103,14 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
     y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]
     if y_where is not None:
         y_conds.append(y_where)
-    y = _events(ys, table_of(ys.table), y_t, y_conds, [])
+    # only Y events that can be near an X event of the window are read (the cart relaunch
+    # reads a week of orders, not all of them): after X's start, or before X's end
+    x_lo, x_hi = x_window
+    if seq.kind != "preceded" and x_lo is not None:
+        y_conds.append(exp.GTE(this=exp.column(ys.time, quoted=True), expression=x_lo))
+    if seq.kind == "preceded" and x_hi is not None:
+        y_conds.append(exp.LT(this=exp.column(ys.time, quoted=True), expression=x_hi))
+    y = _events(ys, table_of(ys.table), y_t, y_conds, None)
     t, ty = _col("segc_t", "x"), _col("segc_t", "y")
     if seq.kind == "preceded":
         lo, hi = _shift(t, -seq.amount, seq.unit, time_type), t.copy()
@@ -105,11 +119,11 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
     on = _and([exp.EQ(this=_col(KEY, "y"), expression=_col(KEY, "x")),
                exp.GTE(this=ty, expression=lo), exp.LTE(this=ty.copy(), expression=hi)])
     grouped = [_col(KEY, "x"), t.copy(), _col("segc_n", "x")] + ([_col("segc_self", "x")] if same else [])
-    pairs = (exp.select(*[c.copy() for c in grouped], _alias(exp.Sum(this=_col("segc_n", "y")), "segc_hits"))
+    pairs = (exp.select(*[c.copy() for c in grouped], _alias(exp.Count(this=_col(KEY, "y")), "segc_hits"))
              .from_(_subquery(x, "x"))
              .join(_subquery(y, "y"), on=on, join_type="LEFT")
              .group_by(*[c.copy() for c in grouped]))
-    hits = exp.Coalesce(this=_col("segc_hits"), expressions=[exp.Literal.number(0)])
+    hits = _col("segc_hits")
     if same:
         hits = exp.Sub(this=hits, expression=_col("segc_self"))
     test = exp.LTE if seq.kind == "not_followed" else exp.GT
