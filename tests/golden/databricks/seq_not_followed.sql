@@ -1,14 +1,14 @@
 WITH `segc_seq_1` AS (
   SELECT
     `segc_key`,
-    SUM(CASE WHEN COALESCE(`segc_hits`, 0) - `segc_self` <= 0 THEN `segc_n` ELSE 0 END) AS `segc_agg_1`
+    SUM(CASE WHEN `segc_hits` - `segc_self` <= 0 THEN `segc_n` ELSE 0 END) AS `segc_agg_1`
   FROM (
     SELECT
       `x`.`segc_key`,
       `x`.`segc_t`,
       `x`.`segc_n`,
       `x`.`segc_self`,
-      SUM(`y`.`segc_n`) AS `segc_hits`
+      COUNT(`y`.`segc_key`) AS `segc_hits`
     FROM (
       SELECT
         `customer_id` AS `segc_key`,
@@ -28,14 +28,12 @@ WITH `segc_seq_1` AS (
     LEFT JOIN (
       SELECT
         `customer_id` AS `segc_key`,
-        `ordered_at` AS `segc_t`,
-        COUNT(*) AS `segc_n`
+        `ordered_at` AS `segc_t`
       FROM `shop`.`orders`
       WHERE
-        `ordered_at` < CAST('2024-07-15' AS DATE) AND `status` = 'completed'
-      GROUP BY
-        `customer_id`,
-        `ordered_at`
+        `ordered_at` < CAST('2024-07-15' AS DATE)
+        AND `status` = 'completed'
+        AND `ordered_at` >= CAST('2024-06-15' AS DATE)
     ) AS `y`
       ON `y`.`segc_key` = `x`.`segc_key`
       AND `y`.`segc_t` >= `x`.`segc_t`
