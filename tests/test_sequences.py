@@ -90,3 +90,16 @@ def test_the_readme_relaunch_is_the_example_segment():
     line = next(ln for ln in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
                 if ln.startswith("segment cart_relaunch"))
     assert line in (EXAMPLE / "segments" / "journeys.seg").read_text(encoding="utf-8")
+
+
+def test_a_sensitive_column_in_the_y_where_needs_the_allowance(tmp_path):
+    """The policy walks into Y's `where`, with Y's source (a route to sensitive data)."""
+    config = {**PROJECT, "sources": {**PROJECT["sources"],
+                                     "visits": {"table": "visits", "key": "customer_id", "time": "at",
+                                                "columns": {"page": "string"}, "sensitive": ["page"]}}}
+    segment = 'segment a = exists(orders followed by visits where page = "x" within 2 days)\n'
+    with pytest.raises(segc.SegcError) as e:
+        segc.load_project(write_project(tmp_path / "refused", config, segment))
+    assert [d.code for d in e.value.diagnostics] == ["E501"] and "visits.page" in str(e.value)
+    allowed = segc.load_project(write_project(tmp_path / "allowed", config, '@allow_sensitive("consent")\n' + segment))
+    assert allowed.segment_names == ["a"]
