@@ -354,6 +354,36 @@ class Project:
     def min_size(self, name: str) -> int | None:
         return self.definition(name).annotations.min_size
 
+    # ---- membership as rows (run/membership.py, run/snapshots.py; DESIGN §8.2) ----
+    def members(self, name: str, as_of=None) -> list:
+        """The member keys of a segment or a branch (`seg.branch`), in key order; of a whole
+        segmentation, (key, branch) pairs."""
+        from segc.run.membership import MEMBERS, members_query
+
+        target = self.target(name, MEMBERS)
+        preview.require_unique_keys(self, as_of)
+        rows = self.run(members_query(self, target, self.as_of if as_of is None else self.as_of_date(as_of)))
+        return [tuple(r) for r in rows] if target.kind == SEGMENTATION else [r[0] for r in rows]
+
+    def snapshot(self, names: list[str] | None = None, as_of=None, table: str | None = None):
+        """Store the membership of every definition (or `names`) at the as-of: into
+        .segc/snapshots/ (DuckDB), or the warehouse table `table` (PostgreSQL). Re-running
+        an as-of replaces its rows. Returns a snapshots.Snapshot (the sizes stored)."""
+        from segc.run import snapshots
+
+        preview.require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
+        return snapshots.snapshot(self, names, as_of, table)
+
+    def changes(self, names: list[str] | None = None, since="last", as_of=None, with_=(),
+                table: str | None = None):
+        """Who entered and who exited each definition since the snapshot of `since` (a
+        date, or `last`: the latest before the as-of), with the `with_` payload. Returns a
+        snapshots.Changes: `.rows`, `.records()` / `.column_dict()` for a DataFrame."""
+        from segc.run import snapshots
+
+        preview.require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
+        return snapshots.changes(self, names, since, as_of, with_, table)
+
     # ---- previews (preview.py), run on the project's engine ----
     def count(self, names: list[str] | None = None, as_of=None) -> preview.CountResult:
         """Population and each segment's size, all in one query (one scan)."""

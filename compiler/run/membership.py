@@ -1,0 +1,196 @@
+"""Membership as rows, built as sqlglot trees: who is in each definition (key, definition,
+branch), for `project.members`, `segc snapshot` (the rows stored, with the as-of and the
+definition's hash) and `segc changes` (who entered and who exited since a stored
+snapshot, with the `--with` payload), and `segc build --template changes` (the same
+query over the warehouse's snapshot table). DESIGN §8.2.
+
+One scan of the population computes every definition at once (a flag per segment, the
+branch of each segmentation: the CASE of `--form label`); the rows are then one
+`UNION ALL` branch per definition over that scan. The lowerer's CTEs are hoisted to the
+top (a nested WITH is hoisted by some dialects, and renamed by none)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, table
+from segc.backend.render import render
+from segc.check.targets import BRANCH, SEGMENT, SEGMENTATION, WHOLE, Takes, Target
+
+MEMBERS = Takes("segc snapshot", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
+COLUMNS = ("key", "definition", "branch", "as_of", "definition_hash")  # a snapshot row
+MEMBERS_CTE, NOW, THEN = "segc_members", "segc_now", "segc_then"
+ENTERED, EXITED = "entered", "exited"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One definition as stored: `definition` and, for one branch of a segmentation,
+    `branch`; `target` is what computes it (a whole segmentation: its label)."""
+    definition: str
+    branch: str | None
+    target: Target
+
+
+def parts(targets: list[Target]) -> list[Part]:
+    """Each target as stored: a segment under its name; a branch `seg.b` as definition
+    `seg`, branch `b`; a whole segmentation as `seg` with each member's branch."""
+    out = []
+    for t in targets:
+        if t.kind == BRANCH:
+            seg, _dot, branch = t.name.partition(".")
+            out.append(Part(seg, branch, t))
+        else:
+            out.append(Part(t.name, None, t))
+    return out
+
+
+def default_targets(project) -> list[str]:
+    """Every segment and every segmentation (whole), in file order."""
+    branches = {f"{s}.{b}" for s, info in project.checked.segmentations.items() for b, _p in info.branches}
+    return [n for n in project.checked.segments if n not in branches] + list(project.checked.segmentations)
+
+
+def label_case(lw: Lowerer, branches) -> tuple[exp.Expression, exp.Expression | None]:
+    """The branch of a segmentation's member (first matching branch, `else` last) and the
+    condition of belonging to one (None: with `else`, everyone does)."""
+    from segc.backend.lower import or_
+
+    ifs, default = [], None
+    for branch, pred in branches:
+        if pred is None:
+            default = exp.Literal.string(branch)
+        else:
+            ifs.append(exp.If(this=lw.pred(pred), true=exp.Literal.string(branch)))
+    case = exp.Case(ifs=ifs, default=default) if ifs else default
+    return case, None if default is not None else or_([i.this.copy() for i in ifs])
+
+
+def _scan(project, items: list[Part], as_of, payload: dict[str, object] = None):
+    """The population with one column per part (segc_i: a segment's flag, a segmentation's
+    branch) and the payload features (segc_with_i), as (CTEs, select)."""
+    payload = payload or {}
+
+    def select(lw: Lowerer):
+        cols = [alias(col(KEY), KEY)]
+        for i, p in enumerate(items):
+            if p.target.kind == SEGMENTATION:
+                cols.append(alias(label_case(lw, project.checked.segmentations[p.definition].branches)[0], f"segc_{i}"))
+            else:
+                cols.append(alias(flag(lw.pred(p.target.pred)), f"segc_{i}"))
+        cols += [alias(lw.value(v), f"segc_with_{i}") for i, v in enumerate(payload.values())]
+        return cols, None
+
+    q = Lowerer(project.schema, as_of).query(project.checked.population, select)
+    with_ = q.args.get("with_")
+    q.set("with_", None)
+    return list(with_.expressions) if with_ else [], q
+
+
+def _rows(items: list[Part], extra=lambda p: []) -> exp.Expression:
+    """UNION ALL of each part's members over the scan: key, definition, branch (+ extra)."""
+    selects = []
+    for i, p in enumerate(items):
+        c = col(f"segc_{i}")
+        if p.target.kind == SEGMENTATION:
+            branch, where = c.copy(), exp.Not(this=exp.Is(this=c, expression=exp.Null()))
+        else:
+            branch = exp.Literal.string(p.branch) if p.branch else exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
+            where = exp.EQ(this=c, expression=exp.Literal.number(1))
+        selects.append(exp.Select(expressions=[alias(col(KEY), "key"), alias(exp.Literal.string(p.definition), "definition"),
+                                               alias(branch, "branch"), *extra(p)],
+                                  from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
+    union = selects[0]
+    for s in selects[1:]:
+        union = exp.Union(this=union, expression=s, distinct=False)
+    return union
+
+
+def _with(ctes: list, named: list[tuple[str, exp.Expression]], body: exp.Select) -> exp.Select:
+    body.set("with_", exp.With(expressions=ctes + [exp.CTE(this=q, alias=exp.TableAlias(this=ident(n)))
+                                                  for n, q in named]))
+    return body
+
+
+def members_query(project, target: Target, as_of) -> exp.Select:
+    """The keys of one definition (a whole segmentation: key and branch), by key."""
+    items = parts([target])
+    ctes, scan = _scan(project, items, as_of)
+    out = [col("key")] + ([col("branch")] if target.kind == SEGMENTATION else [])
+    body = exp.Select(expressions=out, from_=exp.From(this=exp.Subquery(this=_rows(items), alias=exp.TableAlias(
+        this=ident("segc_rows"))))).order_by(*(c.copy() for c in out))
+    return _with(ctes, [(MEMBERS_CTE, scan)], body)
+
+
+def definition_hash(project, part: Part) -> str:
+    """sha256 of the definition's compiled SQL: its membership query (a segmentation's
+    label query) rendered for DuckDB, rolling (no as-of date in it, so the hash of one
+    definition is the same at every as-of). It changes whenever what decides membership
+    does: the condition, a segment it uses, a feature's or a parameter's definition."""
+    ctes, scan = _scan(project, [part], None)
+    sql = render(_with(ctes, [(MEMBERS_CTE, scan)], exp.select(exp.Star()).from_(_rows([part]))),
+                 "duckdb", pretty=False, copy=False)
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
+    """The snapshot rows at `as_of` (COLUMNS), in one scan."""
+    from segc.backend.lower import literal
+
+    hashes = {p: definition_hash(project, p) for p in items}
+    ctes, scan = _scan(project, items, as_of)
+    rows = _rows(items, lambda p: [alias(literal(as_of, "date"), "as_of"),
+                                   alias(exp.Literal.string(hashes[p]), "definition_hash")])
+    body = exp.Select(expressions=[col(c) for c in COLUMNS],
+                      from_=exp.From(this=exp.Subquery(this=rows, alias=exp.TableAlias(this=ident("segc_rows")))))
+    return _with(ctes, [(MEMBERS_CTE, scan)], body)
+
+
+def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.date | exp.Expression,
+                  features: dict[str, object] = None, base_columns: tuple[str, ...] = ()) -> exp.Select:
+    """Who entered and who exited each part between the snapshot of `since` in the table
+    `snapshots` and the membership at `as_of`: key (named as the project's key),
+    definition, branch, change, then the payload at `as_of` (features, base columns: empty
+    for a key no longer in the population / the base). A move between branches is an exit
+    from one and an entry into the other (rows compare whole). Ordered, deterministic."""
+    from segc.backend.lower import literal
+
+    features = features or {}
+    ctes, scan = _scan(project, items, as_of, features)
+    since_value = since if isinstance(since, exp.Expression) else literal(since, "date")
+    names = sorted({p.definition for p in items})
+    then = exp.Select(expressions=[col("key"), col("definition"), col("branch")],
+                      from_=exp.From(this=table(snapshots)),
+                      where=exp.Where(this=exp.and_(exp.EQ(this=col("as_of"), expression=since_value),
+                                                    exp.In(this=col("definition"),
+                                                           expressions=[exp.Literal.string(n) for n in names]))))
+    if any(p.branch for p in items):  # a branch named alone: only its rows of the segmentation
+        keep = [exp.and_(exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)),
+                         exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)) if p.branch else
+                         exp.true()) for p in items]
+        then.set("where", exp.Where(this=exp.and_(then.args["where"].this, exp.or_(*keep))))
+
+    def side(a: str, b: str, change: str) -> exp.Select:
+        diff = exp.Except(this=exp.select(col("key"), col("definition"), col("branch")).from_(table(a)),
+                          expression=exp.select(col("key"), col("definition"), col("branch")).from_(table(b)))
+        return exp.Select(expressions=[col("key"), col("definition"), col("branch"),
+                                       alias(exp.Literal.string(change), "change")],
+                          from_=exp.From(this=exp.Subquery(this=diff, alias=exp.TableAlias(this=ident(f"segc_{change}")))))
+
+    changes = exp.Union(this=side(NOW, THEN, ENTERED), expression=side(THEN, NOW, EXITED), distinct=False)
+    key = project.schema.key
+    out = [alias(col("key", "c"), key), col("definition", "c"), col("branch", "c"), col("change", "c")]
+    out += [alias(col(f"segc_with_{i}", "m"), name) for i, name in enumerate(features)]
+    joins = [exp.Join(this=table(MEMBERS_CTE, "m"), side="LEFT", on=exp.EQ(this=col(KEY, "m"), expression=col("key", "c")))]
+    if base_columns:
+        base = project.schema.sources[project.schema.base]
+        out += [alias(col(c, "b"), c) for c in base_columns]
+        joins.append(exp.Join(this=table(base.table, "b"), side="LEFT",
+                              on=exp.EQ(this=col(key, "b"), expression=col("key", "c"))))
+    body = exp.Select(expressions=out, from_=exp.From(this=exp.Subquery(this=changes, alias=exp.TableAlias(
+        this=ident("c")))), joins=joins)
+    body = body.order_by(col("definition", "c"), col("branch", "c"), col("change", "c"), col("key", "c"))
+    return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _rows(items)), (THEN, then)], body)
