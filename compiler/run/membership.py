@@ -90,8 +90,9 @@ def _scan(project, items: list[Part], as_of, payload: dict[str, object] = None):
     return list(with_.expressions) if with_ else [], q
 
 
-def _rows(items: list[Part], extra=lambda p: []) -> exp.Expression:
-    """UNION ALL of each part's members over the scan: key, definition, branch (+ extra)."""
+def _rows(items: list[Part], extra=lambda i: []) -> exp.Expression:
+    """UNION ALL of each part's members over the scan: key, definition, branch (+ the
+    columns `extra(i)` gives the i-th part)."""
     selects = []
     for i, p in enumerate(items):
         c = col(f"segc_{i}")
@@ -101,7 +102,7 @@ def _rows(items: list[Part], extra=lambda p: []) -> exp.Expression:
             branch = exp.Literal.string(p.branch) if p.branch else exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
             where = exp.EQ(this=c, expression=exp.Literal.number(1))
         selects.append(exp.Select(expressions=[alias(col(KEY), "key"), alias(exp.Literal.string(p.definition), "definition"),
-                                               alias(branch, "branch"), *extra(p)],
+                                               alias(branch, "branch"), *extra(i)],
                                   from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
     union = selects[0]
     for s in selects[1:]:
@@ -140,10 +141,10 @@ def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
     """The snapshot rows at `as_of` (COLUMNS), in one scan."""
     from segc.backend.lower import literal
 
-    hashes = {p: definition_hash(project, p) for p in items}
+    hashes = [definition_hash(project, p) for p in items]
     ctes, scan = _scan(project, items, as_of)
-    rows = _rows(items, lambda p: [alias(literal(as_of, "date"), "as_of"),
-                                   alias(exp.Literal.string(hashes[p]), "definition_hash")])
+    rows = _rows(items, lambda i: [alias(literal(as_of, "date"), "as_of"),
+                                   alias(exp.Literal.string(hashes[i]), "definition_hash")])
     body = exp.Select(expressions=[col(c) for c in COLUMNS],
                       from_=exp.From(this=exp.Subquery(this=rows, alias=exp.TableAlias(this=ident("segc_rows")))))
     return _with(ctes, [(MEMBERS_CTE, scan)], body)
