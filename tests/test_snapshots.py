@@ -1,0 +1,262 @@
+"""`segc snapshot` and `segc changes` (DESIGN §8.2) on DuckDB (the local parquet store) and
+PostgreSQL (a warehouse table): snapshot at D1, change the data (new orders, attributes
+overwritten, customers deleted), snapshot at D2; `changes --since D1` must be the set
+differences of the memberships, computed here from `segc compile`'s queries (select;
+`--form label` for segmentations) run on the engine before and after the change.
+Re-running an as-of replaces it; a snapshot killed mid-write leaves the store as it was.
+A small copy of the example (customers 1..2000) keeps it quick."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
+from typer.testing import CliRunner
+
+import segc
+from segc.cli.main import app
+from segc.front.errors import SegcError
+from segc.run.postgres_engine import PostgresEngine
+from tests.conftest import EXAMPLE
+from tests.test_engines_parity import load_into_postgres
+
+D1, D2 = "2024-06-01", "2024-07-01"
+runner = CliRunner()
+# the data changes between the snapshots, the same SQL on DuckDB and PostgreSQL
+MUTATIONS = [
+    # new completed orders (one per customer ending in 3, after D1, before D2)
+    "INSERT INTO {orders} SELECT o.order_id + 100000000, o.customer_id, TIMESTAMP '2024-06-20 10:00:00', 950.0, "
+    "o.category, 'completed' FROM {orders} o WHERE o.customer_id % 10 = 3 "
+    "AND o.order_id IN (SELECT MIN(order_id) FROM {orders} GROUP BY customer_id)",
+    "UPDATE {customers} SET country = 'DE' WHERE customer_id % 7 = 0",  # attributes overwritten
+    "UPDATE {customers} SET age = 70 WHERE customer_id % 11 = 0",
+    "DELETE FROM {customers} WHERE customer_id % 50 = 0",  # customers deleted
+]
+TABLES = {"customers": "shop.customers", "orders": "shop.orders", "carts": "shop.carts"}
+
+
+def small_copy(folder: Path) -> Path:
+    """The example with customers 1..2000 (and their orders and carts)."""
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".segc", "build"))
+    for name in TABLES:
+        path = folder / "data" / f"{name}.parquet"
+        duckdb.execute(f"COPY (SELECT * FROM read_parquet('{EXAMPLE / 'data' / f'{name}.parquet'}') "
+                       f"WHERE customer_id <= 2000) TO '{path}' (FORMAT parquet)")
+    return folder
+
+
+def mutate_files(root: Path) -> None:
+    con = duckdb.connect()
+    for name in TABLES:
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{root / 'data' / f'{name}.parquet'}')")
+    for statement in MUTATIONS:
+        con.execute(statement.format(**{n: n for n in TABLES}))
+    for name in TABLES:
+        con.execute(f"COPY {name} TO '{root / 'data' / f'{name}.parquet'}' (FORMAT parquet)")
+    con.close()
+
+
+def memberships(project: segc.Project, dialect: str, as_of: str) -> set[tuple]:
+    """(definition, branch, key) of every segment and segmentation, from `segc compile`."""
+    out = set()
+    for name in list(project.checked.segmentations) + [
+            n for n in project.checked.segments if n.partition(".")[0] not in project.checked.segmentations]:
+        rows = project.engine.execute(project.compile(name, dialect=dialect, as_of=as_of, pretty=False))
+        whole = name in project.checked.segmentations
+        out |= {(name, r[1] if whole else None, r[0]) for r in rows}
+    return out
+
+
+def expected_changes(before: set, after: set) -> set[tuple]:
+    return {(d, b, k, "entered") for d, b, k in after - before} | {(d, b, k, "exited") for d, b, k in before - after}
+
+
+def got_changes(result) -> set[tuple]:
+    assert result.columns[:4] == ["customer_id", "definition", "branch", "change"]
+    rows = [(d, b, k, c) for k, d, b, c, *_ in result.rows]
+    assert len(rows) == len(set(rows))
+    return set(rows)
+
+
+# ---- DuckDB, the local store ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def duck_run(tmp_path_factory):
+    """Snapshot at D1, D2 before the change (expected: nothing changes since D2), the data
+    changed, then `changes --since D1` as of D2 (via the CLI, json)."""
+    root = small_copy(tmp_path_factory.mktemp("duck") / "shop")
+    project = segc.load_project(root)
+    before = memberships(project, "duckdb", D1)
+    assert runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", D1]).exit_code == 0
+    mutate_files(root)
+    project = segc.load_project(root)
+    after = memberships(project, "duckdb", D2)
+    result = runner.invoke(app, ["changes", "-p", str(root), "--since", D1, "--as-of", D2, "--format", "json",
+                                 "--with", "country,age"])
+    assert result.exit_code == 0, result.output
+    return root, project, before, after, json.loads(result.stdout)
+
+
+def test_changes_are_the_set_differences_on_duckdb(duck_run):
+    root, project, before, after, data = duck_run
+    got = {(r["definition"], r["branch"], r["customer_id"], r["change"]) for r in data["rows"]}
+    want = expected_changes(before, after)
+    assert got == want and len(got) == len(data["rows"])
+    # every kind of change is there: segments and branches, both ways, moves between branches
+    assert {c for *_x, c in got} == {"entered", "exited"} and any(b for _d, b, _k, _c in got)
+    moved = {(d, k) for d, b, k, c in got if b and c == "entered"} & {(d, k) for d, b, k, c in got if b and c == "exited"}
+    assert moved
+    counts = {c["definition"]: (c["entered"], c["exited"]) for c in data["counts"]}
+    assert sum(e + x for e, x in counts.values()) == len(got)
+
+
+def test_the_payload_is_read_at_the_new_as_of_also_for_exited_members(duck_run):
+    root, project, before, after, data = duck_run
+    con = duckdb.connect()
+    now = dict(con.execute(f"SELECT customer_id, country FROM read_parquet('{root / 'data' / 'customers.parquet'}')")
+               .fetchall())
+    exited = [r for r in data["rows"] if r["change"] == "exited"]
+    assert exited and all(r["country"] == now.get(r["customer_id"]) for r in data["rows"] if r["customer_id"] in now
+                          and r["country"] is not None)
+    deleted = [r for r in data["rows"] if r["customer_id"] % 50 == 0]
+    assert deleted and all(r["change"] == "exited" and r["country"] is None for r in deleted)
+    assert any(r["country"] == "DE" and r["customer_id"] % 7 == 0 for r in exited)  # overwritten since D1
+
+
+def test_rerunning_an_as_of_replaces_it(duck_run, tmp_path):
+    root, project, *_ = duck_run
+    once = project.snapshot(as_of=D2)
+    again = project.snapshot(as_of=D2)
+    assert once.counts == again.counts
+    part = root / ".segc" / "snapshots" / f"as_of={D2}" / "part.parquet"
+    n, distinct = duckdb.execute(f"SELECT COUNT(*), COUNT(DISTINCT (key, definition, branch)) FROM "
+                                 f"read_parquet('{part}')").fetchone()
+    assert n == distinct == sum(c for *_x, c in once.counts)
+    # a snapshot of one definition replaces its rows only
+    project.snapshot(["loyal_big_basket"], as_of=D2)
+    assert duckdb.execute(f"SELECT COUNT(*) FROM read_parquet('{part}')").fetchone()[0] == n
+    assert project.changes(since=D2, as_of=D2).rows == []  # nothing changed since
+
+
+def test_since_last_is_the_latest_snapshot_before_the_as_of(duck_run):
+    root, project, *_ = duck_run
+    assert project.changes(["quadrant"], since="last", as_of=D2).since == D1
+    with pytest.raises(SegcError) as e:
+        project.changes(since="last", as_of=D1)
+    assert e.value.diagnostics[0].code == "E770" and "segc snapshot" in e.value.diagnostics[0].hints[0]
+    result = runner.invoke(app, ["changes", "-p", str(root), "--since", "2020-01-01"])
+    assert result.exit_code == 1 and "error[E770]" in result.stderr and "Traceback" not in result.output
+
+
+def test_changes_api_gives_dataframe_friendly_forms(duck_run):
+    root, project, *_ = duck_run
+    result = project.changes(["loyal_big_basket"], since=D1, as_of=D2, with_=["country"])
+    records, columns = result.records(), result.column_dict()
+    assert list(columns) == result.columns == ["customer_id", "definition", "branch", "change", "country"]
+    assert len(records) == len(result.rows) == len(columns["customer_id"])
+
+
+def test_with_sensitive_or_unknown_columns_is_refused_without_values(duck_run):
+    root, *_ = duck_run
+    result = runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--since", D1,
+                                 "--with", "religion,emal"])
+    assert result.exit_code == 1
+    assert "error[E501]" in result.stderr and "error[E772]" in result.stderr and "Traceback" not in result.output
+
+
+KILLED_AT = '''
+import os, signal, sys
+import segc.front.files as files
+
+AT = sys.argv[1]
+
+def step(name):  # SIGKILL: no cleanup, as a cancelled CI job or the OOM killer
+    if name == AT:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+files._step = step
+from segc.cli.main import main
+sys.argv = ["segc", *sys.argv[2:]]
+main()
+'''
+
+
+@pytest.mark.parametrize("step", ["writing", "before-swap", "old-moved"])
+def test_a_snapshot_killed_mid_write_leaves_the_store_unchanged(duck_run, step):
+    root, project, before, *_ = duck_run
+    store = root / ".segc" / "snapshots"
+    # D1 holds the membership before the data changed: a new snapshot of D1 would differ
+    files = {p.relative_to(store).as_posix(): p.read_bytes() for p in store.glob("as_of=*/part.parquet")}
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT, step, "snapshot", "-p", str(root), "--as-of", D1],
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # a reader puts back a partition whose swap was killed half-way, and sees the store as it was
+    again = segc.load_project(root)
+    assert again.changes(["loyal_big_basket"], since=D1, as_of=D2).since == D1
+    assert {p.relative_to(store).as_posix(): p.read_bytes() for p in store.glob("as_of=*/part.parquet")} == files
+    stored = duckdb.execute(f"SELECT definition, branch, key FROM read_parquet('{store}/as_of={D1}/part.parquet')")
+    assert set(stored.fetchall()) == before
+
+
+# ---- PostgreSQL, a warehouse table ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pg_run(pg_dsn, tmp_path_factory):
+    root = small_copy(tmp_path_factory.mktemp("pg") / "shop")
+    database = f"segc_snap_{os.getpid()}"
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
+        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
+    dsn = make_conninfo(pg_dsn, dbname=database)
+    project = segc.load_project(root)
+    load_into_postgres(dsn, project)
+    engine = PostgresEngine(dsn)
+    project.use_engine(engine)
+    before = memberships(project, "postgres", D1)
+    project.snapshot(as_of=D1, table="crm.segc_snapshots")
+    for statement in MUTATIONS:
+        engine.execute_in_transaction([statement.format(**TABLES)])
+    after = memberships(project, "postgres", D2)
+    yield root, project, dsn, before, after
+    engine.close()
+
+
+def test_changes_are_the_set_differences_on_postgres(pg_run):
+    root, project, dsn, before, after = pg_run
+    result = project.changes(since=D1, as_of=D2, with_=["country"], table="crm.segc_snapshots")
+    assert got_changes(result) == expected_changes(before, after)
+
+
+def test_postgres_snapshot_replaces_its_as_of_in_one_table(pg_run):
+    root, project, dsn, *_ = pg_run
+    first = project.snapshot(as_of=D2, table="crm.segc_snapshots")
+    again = runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", D2, "--engine", "postgres", "--dsn", dsn,
+                                "--table", "crm.segc_snapshots", "--format", "json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["definitions"] == first.to_dict()["definitions"]
+    n, distinct = project.engine.execute("SELECT COUNT(*), COUNT(DISTINCT (key, definition, branch)) "
+                                         f"FROM crm.segc_snapshots WHERE as_of = DATE '{D2}'")[0]
+    assert n == distinct == sum(c for *_x, c in first.counts)
+    assert project.changes(since="last", as_of=D2, table="crm.segc_snapshots").since == D1
+
+
+def test_the_store_must_fit_the_engine(pg_run):
+    root, project, dsn, *_ = pg_run
+    with pytest.raises(SegcError) as e:
+        project.snapshot(as_of=D2)  # postgres without --table
+    assert e.value.diagnostics[0].code == "E771"
+    with pytest.raises(SegcError) as e:
+        segc.load_project(root).snapshot(as_of=D2, table="crm.x")  # --table on DuckDB
+    assert e.value.diagnostics[0].code == "E771"
+    with pytest.raises(SegcError) as e:
+        project.snapshot(as_of=D2, table="crm.x; DROP TABLE y")
+    assert e.value.diagnostics[0].code == "E771"
