@@ -76,7 +76,7 @@ class Changes:
         return [(n, e, x) for n, (e, x) in out.items()]
 
     def to_dict(self) -> dict:
-        return {"since": self.since, "as_of": self.as_of,
+        return {"since": self.since, "as_of": self.as_of, "columns": list(self.columns),
                 "counts": [{"definition": n, "entered": e, "exited": x} for n, e, x in self.counts()],
                 "rows": self.records()}
 
