@@ -260,3 +260,57 @@ def test_the_store_must_fit_the_engine(pg_run):
     with pytest.raises(SegcError) as e:
         project.snapshot(as_of=D2, table="crm.x; DROP TABLE y")
     assert e.value.diagnostics[0].code == "E771"
+
+
+# ---- segc build --template changes: the same rows, computed in the warehouse --------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden_changes"
+UPDATE = os.environ.get("SEGC_UPDATE_GOLDEN") == "1"
+GOLDEN_NAMES = ["loyal_big_basket", "quadrant", "value_tier"]  # a segment; segmentations without and with else
+
+
+def template_rows(project, dialect: str, schema: str | None, run) -> set[tuple]:
+    from segc.apps.build import render_build
+
+    files, _manifest = render_build(project, "changes", dialect, schema=schema)
+    out = set()
+    for rel, data in files.items():
+        if rel.endswith(".sql"):
+            body = "\n".join(ln for ln in data.decode().splitlines() if not ln.startswith("--")).strip().rstrip(";")
+            rows = run(body)
+            assert len(rows) == len(set(rows))
+            out |= {(d, b, k, c) for k, d, b, c in rows}
+    return out
+
+
+def test_template_changes_gives_the_rows_of_segc_changes_on_duckdb(duck_run):
+    root, project, *_ = duck_run
+    con = project.duckdb()
+    con.execute(f"CREATE OR REPLACE TABLE segc_snapshots AS SELECT * FROM read_parquet("
+                f"'{root}/.segc/snapshots/as_of=*/part.parquet', hive_partitioning = false)")
+    want = got_changes(project.changes(since="last"))
+    assert want and template_rows(project, "duckdb", None, lambda sql: con.execute(sql).fetchall()) == want
+
+
+def test_template_changes_gives_the_rows_of_segc_changes_on_postgres(pg_run):
+    root, project, *_ = pg_run
+    want = got_changes(project.changes(since="last", table="crm.segc_snapshots"))
+    assert want and template_rows(project, "postgres", "crm", project.engine.execute) == want
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
+                                     "trino", "databricks", "spark", "tsql"])
+def test_template_changes_golden_in_every_dialect(dialect):
+    import sqlglot
+
+    from segc.apps.build import render_build
+
+    files, _manifest = render_build(segc.load_project(EXAMPLE), "changes", dialect, schema="crm", names=GOLDEN_NAMES)
+    for name in GOLDEN_NAMES:
+        got = files[f"{name}.sql"].decode()
+        assert [s for s in sqlglot.parse(got, read=dialect) if s is not None]
+        golden = GOLDEN / dialect / f"{name}.sql"
+        if UPDATE:
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(got, encoding="utf-8")
+        assert golden.read_text(encoding="utf-8") == got, f"{golden} differs (SEGC_UPDATE_GOLDEN=1 to accept)"

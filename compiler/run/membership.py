@@ -150,8 +150,19 @@ def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
     return _with(ctes, [(MEMBERS_CTE, scan)], body)
 
 
+def latest_before(snapshots: str, as_of: dt.date | None) -> exp.Expression:
+    """The as-of of the latest snapshot in `snapshots` strictly before `as_of` (None: the
+    current date), as a scalar subquery: `--since last` in SQL (`--template changes`)."""
+    from segc.backend.lower import literal
+
+    bound = literal(as_of, "date") if as_of else exp.CurrentDate()
+    return exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table(snapshots)).where(
+        exp.LT(this=col("as_of"), expression=bound)))
+
+
 def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.date | exp.Expression,
-                  features: dict[str, object] = None, base_columns: tuple[str, ...] = ()) -> exp.Select:
+                  features: dict[str, object] = None, base_columns: tuple[str, ...] = (),
+                  ordered: bool = True) -> exp.Select:
     """Who entered and who exited each part between the snapshot of `since` in the table
     `snapshots` and the membership at `as_of`: key (named as the project's key),
     definition, branch, change, then the payload at `as_of` (features, base columns: empty
@@ -175,7 +186,7 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
         then.set("where", exp.Where(this=exp.and_(then.args["where"].this, exp.or_(*keep))))
 
     def side(a: str, b: str, change: str) -> exp.Select:
-        diff = exp.Except(this=exp.select(col("key"), col("definition"), col("branch")).from_(table(a)),
+        diff = exp.Except(distinct=True, this=exp.select(col("key"), col("definition"), col("branch")).from_(table(a)),
                           expression=exp.select(col("key"), col("definition"), col("branch")).from_(table(b)))
         return exp.Select(expressions=[col("key"), col("definition"), col("branch"),
                                        alias(exp.Literal.string(change), "change")],
@@ -185,13 +196,17 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
     key = project.schema.key
     out = [alias(col("key", "c"), key), col("definition", "c"), col("branch", "c"), col("change", "c")]
     out += [alias(col(f"segc_with_{i}", "m"), name) for i, name in enumerate(features)]
-    joins = [exp.Join(this=table(MEMBERS_CTE, "m"), side="LEFT", on=exp.EQ(this=col(KEY, "m"), expression=col("key", "c")))]
+    joins = [exp.Join(this=table(MEMBERS_CTE, "m"), side="LEFT", on=exp.EQ(this=col(KEY, "m"), expression=col("key", "c")))
+             ] if features else []
     if base_columns:
         base = project.schema.sources[project.schema.base]
         out += [alias(col(c, "b"), c) for c in base_columns]
         joins.append(exp.Join(this=table(base.table, "b"), side="LEFT",
                               on=exp.EQ(this=col(key, "b"), expression=col("key", "c"))))
     body = exp.Select(expressions=out, from_=exp.From(this=exp.Subquery(this=changes, alias=exp.TableAlias(
-        this=ident("c")))), joins=joins)
-    body = body.order_by(col("definition", "c"), col("branch", "c"), col("change", "c"), col("key", "c"))
+        this=ident("c")))))
+    if joins:
+        body.set("joins", joins)
+    if ordered:  # not in a view (T-SQL refuses ORDER BY there)
+        body = body.order_by(col("definition", "c"), col("branch", "c"), col("change", "c"), col("key", "c"))
     return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _rows(items)), (THEN, then)], body)
