@@ -244,7 +244,8 @@ class _Builder:
 
         as_of = self.project.as_of
         items = parts(self.project.targets([name], MEMBERS))
-        return changes_query(self.project, items, as_of, snapshots, latest_before(snapshots, as_of), ordered=False)
+        return changes_query(self.project, items, as_of, snapshots, latest_before(snapshots, as_of), ordered=False,
+                             portable=True)
 
     def dbt_sql(self, tree) -> str:
         """The query with each source table replaced by `{{ source(project, name) }}`, done
