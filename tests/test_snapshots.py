@@ -314,3 +314,20 @@ def test_template_changes_golden_in_every_dialect(dialect):
             golden.parent.mkdir(parents=True, exist_ok=True)
             golden.write_text(got, encoding="utf-8")
         assert golden.read_text(encoding="utf-8") == got, f"{golden} differs (SEGC_UPDATE_GOLDEN=1 to accept)"
+
+
+def test_readme_activation_examples_run(tmp_path, monkeypatch):
+    """The README's "Activation" console lines, on a copy of the example (they write its store)."""
+    import shlex
+
+    text = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Activation: snapshots and changes", 1)[1].split("\n### ", 1)[0]
+    console = section.split("```console", 1)[1].split("```", 1)[0]
+    lines = [ln[2:] for ln in console.splitlines() if ln.startswith("$ segc ")]
+    assert any(ln.startswith("segc snapshot") for ln in lines) and any(ln.startswith("segc changes") for ln in lines)
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "retail", ignore=shutil.ignore_patterns(".segc", "build"))
+    monkeypatch.chdir(tmp_path)
+    outputs = [runner.invoke(app, shlex.split(line, comments=True)[1:]) for line in lines]
+    assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
+    shown = [ln for ln in console.splitlines() if ln and not ln.startswith(("$", "..."))]
+    assert outputs[-1].stdout.splitlines()[:len(shown)] == shown  # the rows the README shows

@@ -37,7 +37,7 @@ def snapshot(
 
       segc snapshot loyal_big_basket value_tier -p examples/retail --as-of 2024-06-01
 
-      segc snapshot -p examples/retail --engine postgres --table crm.segc_snapshots
+    In the warehouse: --engine postgres --dsn ... --table crm.segc_snapshots.
     """
     format = check_format(format, ("text", "json"))
     p, names = load_targets(targets or [], project, param, as_of)
