@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from segc import ir, preview
-from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, or_
+from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident
 from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
@@ -279,18 +279,14 @@ class Project:
         population, the unmatched with a NULL branch."""
         from sqlglot import exp
 
+        from segc.run.membership import label_case
+
         info = self.checked.segmentations[name]
 
         def select(lw: Lowerer):
-            ifs, default = [], None
-            for branch, pred in info.branches:
-                if pred is None:
-                    default = exp.Literal.string(branch)
-                else:
-                    ifs.append(exp.If(this=lw.pred(pred), true=exp.Literal.string(branch)))
-            case = exp.Case(ifs=ifs, default=default) if ifs else default
+            case, in_a_branch = label_case(lw, info.branches)
             # without `else`, the unmatched belong to no branch
-            cond = None if default is not None or keep_unmatched else or_([i.this.copy() for i in ifs])
+            cond = None if keep_unmatched else in_a_branch
             return [exp.alias_(col(KEY), ident(self.schema.key)), exp.alias_(case, ident("segment"))], cond
 
         return self.lowerer(as_of).query(self.checked.population, select)

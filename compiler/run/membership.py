@@ -20,7 +20,8 @@ from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, table
 from segc.backend.render import render
 from segc.check.targets import BRANCH, SEGMENT, SEGMENTATION, WHOLE, Takes, Target
 
-MEMBERS = Takes("segc snapshot", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
+# what members, snapshot and changes take: names (no expression); a segmentation whole
+MEMBERS = Takes("members, snapshots and changes", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
 COLUMNS = ("key", "definition", "branch", "as_of", "definition_hash")  # a snapshot row
 MEMBERS_CTE, NOW, THEN = "segc_members", "segc_now", "segc_then"
 ENTERED, EXITED = "entered", "exited"
