@@ -331,3 +331,21 @@ def test_readme_activation_examples_run(tmp_path, monkeypatch):
     assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
     shown = [ln for ln in console.splitlines() if ln and not ln.startswith(("$", "..."))]
     assert outputs[-1].stdout.splitlines()[:len(shown)] == shown  # the rows the README shows
+
+
+def test_changes_out_writes_a_file_and_replaces_only_its_own(duck_run, tmp_path):
+    root, *_ = duck_run
+    out = tmp_path / "changes.csv"
+    args = ["changes", "loyal_big_basket", "-p", str(root), "--since", D1, "--with", "country", "--format", "csv"]
+    first = runner.invoke(app, [*args, "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    printed = runner.invoke(app, args).stdout
+    assert out.read_text(encoding="utf-8") == printed and printed.startswith("customer_id,definition,branch,change,country\n")
+    assert runner.invoke(app, [*args, "--out", str(out)]).exit_code == 0  # its own file: replaced
+    other = tmp_path / "notes.csv"
+    other.write_text("my notes\n", encoding="utf-8")
+    refused = runner.invoke(app, [*args, "--out", str(other)])
+    assert refused.exit_code == 1 and "error[E822]" in refused.stderr
+    assert other.read_text(encoding="utf-8") == "my notes\n"
+    counts = runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--since", D1, "--format", "table"])
+    assert counts.exit_code == 0 and "loyal_big_basket" in counts.stdout and "entered" in counts.stdout

@@ -197,9 +197,13 @@ def open_store(project, table_name: str | None):
                                        f"--engine postgres (the engine is {engine})",
                                        hints=("without --table, snapshots go to the project's .segc/snapshots/",)))
         return TableStore(project, table_name)
-    if engine != "duckdb":
-        raise SegcError(Diagnostic("E771", f"on the {engine} engine, snapshots are stored in a warehouse table",
+    if engine == "postgres":
+        raise SegcError(Diagnostic("E771", "on the postgres engine, snapshots are stored in a warehouse table",
                                    hints=("give --table schema.name (created if missing)",)))
+    if engine != "duckdb":
+        raise SegcError(Diagnostic("E771", f"snapshots cannot be stored from the {engine} engine",
+                                   hints=("run on the embedded DuckDB (the local store .segc/snapshots/), or "
+                                          "--engine postgres --table schema.name",)))
     return LocalStore(project)
 
 
