@@ -349,3 +349,22 @@ def test_changes_out_writes_a_file_and_replaces_only_its_own(duck_run, tmp_path)
     assert other.read_text(encoding="utf-8") == "my notes\n"
     counts = runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--since", D1, "--format", "table"])
     assert counts.exit_code == 0 and "loyal_big_basket" in counts.stdout and "entered" in counts.stdout
+
+
+def test_a_definition_edited_since_the_snapshot_is_w770(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    project.snapshot(["loyal_big_basket", "quadrant", "at_risk"], as_of=D1)
+    assert project.changes(["loyal_big_basket", "quadrant.frequent_big", "at_risk"], since=D1).warnings == ()
+    rfm = root / "segments" / "rfm.seg"
+    rfm.write_text(rfm.read_text(encoding="utf-8").replace("purchases_365d >= 5 and basket_avg > $min_basket",
+                                                           "purchases_365d >= 6 and basket_avg > $min_basket"),
+                   encoding="utf-8")
+    edited = segc.load_project(root).changes(["loyal_big_basket", "at_risk", "inactive_6m"], since=D1)
+    # at_risk uses loyal_big_basket: its hash (its compiled SQL) changed too
+    assert [d.code for d in edited.warnings] == ["W770"] * 3, edited.warnings
+    assert "`loyal_big_basket` changed since" in edited.warnings[0].message
+    assert "`at_risk` changed since" in edited.warnings[1].message
+    assert "`inactive_6m` is not in the snapshot" in edited.warnings[2].message
+    result = runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--since", D1, "--format", "csv"])
+    assert result.exit_code == 0 and "warning[W770]" in result.stderr and "W770" not in result.stdout

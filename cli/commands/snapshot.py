@@ -97,6 +97,10 @@ def changes(
                 write_changes(result, format, out, p)
     except SegcError as e:
         fail(e)
+    if result.warnings:  # on stderr: stdout is the data a tool reads
+        from segc.front.errors import render_text
+
+        typer.echo(render_text(list(result.warnings)), err=True)
     if out is not None:
         typer.echo(f"wrote {len(result.rows)} changes ({format}) to {out}", err=True)
         return

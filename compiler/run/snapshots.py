@@ -58,6 +58,7 @@ class Changes:
     columns: list[str]  # key, definition, branch, change, then the payload
     rows: list[tuple]
     definitions: list[tuple[str, str | None]] = field(default_factory=list)  # every (definition, branch) compared
+    warnings: tuple[Diagnostic, ...] = ()  # W770: a definition changed since the snapshot, or not in it
 
     def records(self) -> list[dict]:
         """One dict per row (pandas.DataFrame(changes.records()))."""
@@ -242,12 +243,43 @@ def changes(project, names=None, since="last", as_of=None, with_=(), table_name:
     query = membership.changes_query(project, items, d, store.relation(then), then,
                                      {f: project.feature_values([f])[f] for f in features}, base_columns)
     rows = project.run(query)
+    warnings = _edited_since(project, store, then, items)
     columns = [project.schema.key, "definition", "branch", "change", *features, *base_columns]
     compared = [(p.definition, p.branch) for p in items if p.target.kind != "segmentation"]
     for p in items:
         if p.target.kind == "segmentation":
             compared += [(p.definition, b) for b, _p in project.checked.segmentations[p.definition].branches]
-    return Changes(then.isoformat(), d.isoformat(), columns, rows, compared)
+    return Changes(then.isoformat(), d.isoformat(), columns, rows, compared, warnings)
+
+
+def _edited_since(project, store, then: dt.date, items: list[Part]) -> tuple[Diagnostic, ...]:
+    """W770 for each definition whose stored hash differs from its hash now (its changes
+    then include what the edit moved, not only what the data did), or that the snapshot
+    does not hold (every member counts as entered)."""
+    q = (exp.select(col("definition"), col("definition_hash")).distinct().from_(table(store.relation(then)))
+         .where(exp.EQ(this=col("as_of"), expression=literal(then, "date"))))
+    stored: dict[str, set[str]] = {}
+    for definition, digest in project.run(q):
+        stored.setdefault(definition, set()).add(digest)
+    out = []
+    for p in items:
+        name = f"{p.definition}.{p.branch}" if p.branch else p.definition
+        if p.definition not in stored:
+            out.append(Diagnostic("W770", f"`{name}` is not in the snapshot of {then}: all its members count as entered",
+                                  severity="warning", hints=("snapshot it (`segc snapshot`) before comparing",)))
+        elif not {membership.definition_hash(project, q) for q in _stored_as(project, p)} & stored[p.definition]:
+            out.append(Diagnostic("W770", f"`{name}` changed since the snapshot of {then} (its definition hash "
+                                  "differs): its changes include what the edit moved", severity="warning",
+                                  hints=("compare with a snapshot taken after the edit to see only what the data moved",)))
+    return tuple(out)
+
+
+def _stored_as(project, p: Part) -> list[Part]:
+    """How a part may have been stored: a branch alone, or with its whole segmentation."""
+    if not p.branch:
+        return [p]
+    whole = project.targets([p.definition], membership.MEMBERS)[0]
+    return [p, Part(p.definition, None, whole)]
 
 
 def since_date(store, since, as_of: dt.date) -> dt.date:
