@@ -368,3 +368,13 @@ def test_a_definition_edited_since_the_snapshot_is_w770(tmp_path):
     assert "`inactive_6m` is not in the snapshot" in edited.warnings[2].message
     result = runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--since", D1, "--format", "csv"])
     assert result.exit_code == 0 and "warning[W770]" in result.stderr and "W770" not in result.stdout
+
+
+def test_a_project_without_segments_is_e211_not_a_traceback(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    for f in (root / "segments").glob("*.seg"):
+        f.unlink()
+    for command in (["snapshot"], ["changes"]):
+        result = runner.invoke(app, [*command, "-p", str(root)])
+        assert result.exit_code == 1 and "error[E211]" in result.stderr, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)

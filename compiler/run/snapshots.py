@@ -210,9 +210,18 @@ def open_store(project, table_name: str | None):
 
 # ---- snapshot ---------------------------------------------------------------------------
 
+def _parts(project, names) -> list[Part]:
+    """The parts the names give (default: every segment and segmentation); E211 for none."""
+    items = membership.parts(project.targets(names or membership.default_targets(project), membership.MEMBERS))
+    if not items:
+        raise SegcError(Diagnostic("E211", "there are no segments to snapshot or compare",
+                                   hints=("define segments in segments/*.seg",)))
+    return items
+
+
 def snapshot(project, names=None, as_of=None, table_name: str | None = None) -> Snapshot:
     store = open_store(project, table_name)
-    items = membership.parts(project.targets(names or membership.default_targets(project), membership.MEMBERS))
+    items = _parts(project, names)
     d = snapshot_as_of(project, as_of)
     query = membership.snapshot_query(project, items, d)
     definitions = sorted({p.definition for p in items})
@@ -235,8 +244,8 @@ def _stored_counts(project, store, d: dt.date, items: list[Part]) -> list[tuple[
 
 def changes(project, names=None, since="last", as_of=None, with_=(), table_name: str | None = None) -> Changes:
     store = open_store(project, table_name)
-    targets = project.targets(names or membership.default_targets(project), membership.MEMBERS)
-    items = membership.parts(targets)
+    items = _parts(project, names)
+    targets = [p.target for p in items]
     d = snapshot_as_of(project, as_of)
     features, base_columns = payload(project, targets, with_)
     then = since_date(store, since, d)
