@@ -159,10 +159,14 @@ def test_since_last_is_the_latest_snapshot_before_the_as_of(duck_run):
 
 def test_changes_api_gives_dataframe_friendly_forms(duck_run):
     root, project, *_ = duck_run
-    result = project.changes(["loyal_big_basket"], since=D1, as_of=D2, with_=["country"])
+    result = project.changes(["loyal_big_basket"], since=D1, as_of=D2, with_=["email", "country"])
     records, columns = result.records(), result.column_dict()
-    assert list(columns) == result.columns == ["customer_id", "definition", "branch", "change", "country"]
+    # --with's order; email is a column of the base (segc.yml `columns:`), country a feature
+    assert list(columns) == result.columns == ["customer_id", "definition", "branch", "change", "email", "country"]
     assert len(records) == len(result.rows) == len(columns["customer_id"])
+    emails = dict(duckdb.execute(f"SELECT customer_id, email FROM read_parquet('{root / 'data' / 'customers.parquet'}')")
+                  .fetchall())
+    assert records and all(r["email"] == emails.get(r["customer_id"]) for r in records)
 
 
 def test_with_sensitive_or_unknown_columns_is_refused_without_values(duck_run):

@@ -163,12 +163,13 @@ def latest_before(snapshots: str, as_of: dt.date | None) -> exp.Expression:
 
 def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.date | exp.Expression,
                   features: dict[str, object] = None, base_columns: tuple[str, ...] = (),
-                  ordered: bool = True, portable: bool = False) -> exp.Select:
+                  ordered: bool = True, portable: bool = False, order: tuple[str, ...] = ()) -> exp.Select:
     """Who entered and who exited each part between the snapshot of `since` in the table
     `snapshots` and the membership at `as_of`: key (named as the project's key),
     definition, branch, change, then the payload at `as_of` (features, base columns: empty
     for a key no longer in the population / the base). A move between branches is an exit
     from one and an entry into the other (rows compare whole). Ordered, deterministic.
+    `order`: the payload columns' order (default: features, then base columns).
     `portable`: the differences as two EXCEPTs, which every dialect has (MySQL has no FULL
     JOIN); else one FULL JOIN, a single hash join (DuckDB at 1M customers: 2.9 s
     instead of 4.1 s), for the engines segc runs on."""
@@ -192,12 +193,13 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
     changes = _differences() if portable else _full_join()
     key = project.schema.key
     out = [alias(col("key", "c"), key), col("definition", "c"), col("branch", "c"), col("change", "c")]
-    out += [alias(col(f"segc_with_{i}", "m"), name) for i, name in enumerate(features)]
+    with_ = {name: col(f"segc_with_{i}", "m") for i, name in enumerate(features)}
+    with_.update({c: col(c, "b") for c in base_columns})
+    out += [alias(with_[name], name) for name in (order or with_)]  # as --with lists them
     joins = [exp.Join(this=table(MEMBERS_CTE, "m"), side="LEFT", on=exp.EQ(this=col(KEY, "m"), expression=col("key", "c")))
              ] if features else []
     if base_columns:
         base = project.schema.sources[project.schema.base]
-        out += [alias(col(c, "b"), c) for c in base_columns]
         joins.append(exp.Join(this=table(base.table, "b"), side="LEFT",
                               on=exp.EQ(this=col(key, "b"), expression=col("key", "c"))))
     body = exp.Select(expressions=out, from_=exp.From(this=exp.Subquery(this=changes, alias=exp.TableAlias(

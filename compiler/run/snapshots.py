@@ -250,10 +250,11 @@ def changes(project, names=None, since="last", as_of=None, with_=(), table_name:
     features, base_columns = payload(project, targets, with_)
     then = since_date(store, since, d)
     query = membership.changes_query(project, items, d, store.relation(then), then,
-                                     {f: project.feature_values([f])[f] for f in features}, base_columns)
+                                     {f: project.feature_values([f])[f] for f in features}, base_columns,
+                                     order=tuple(n for n in dict.fromkeys(with_ or ()) if n in features or n in base_columns))
     rows = project.run(query)
     warnings = _edited_since(project, store, then, items)
-    columns = [project.schema.key, "definition", "branch", "change", *features, *base_columns]
+    columns = [project.schema.key, "definition", "branch", "change", *dict.fromkeys(with_ or ())]
     compared = [(p.definition, p.branch) for p in items if p.target.kind != "segmentation"]
     for p in items:
         if p.target.kind == "segmentation":
