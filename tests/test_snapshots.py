@@ -382,3 +382,10 @@ def test_a_project_without_segments_is_e211_not_a_traceback(tmp_path):
         result = runner.invoke(app, [*command, "-p", str(root)])
         assert result.exit_code == 1 and "error[E211]" in result.stderr, result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_snapshot_lists_every_branch_also_an_empty_one(duck_run):
+    root, project, *_ = duck_run
+    result = project.snapshot(["quadrant", "loyal_big_basket"], as_of="2000-01-01")  # before any order
+    branches = [b for b, _p in project.checked.segmentations["quadrant"].branches]
+    assert result.counts == [("quadrant", b, 0) for b in branches] + [("loyal_big_basket", None, 0)]

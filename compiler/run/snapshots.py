@@ -234,10 +234,18 @@ def _stored_counts(project, store, d: dt.date, items: list[Part]) -> list[tuple[
     relation = store.relation(d)
     q = (exp.select(col("definition"), col("branch"), exp.Count(this=exp.Star())).from_(table(relation))
          .where(exp.In(this=col("definition"), expressions=[exp.Literal.string(p.definition) for p in items]))
-         .group_by(col("definition"), col("branch")).order_by(col("definition"), col("branch")))
+         .group_by(col("definition"), col("branch")))
     if isinstance(store, TableStore):
         q.set("where", exp.Where(this=exp.and_(q.args["where"].this, exp.EQ(this=col("as_of"), expression=literal(d, "date")))))
-    return [(r[0], r[1], int(r[2])) for r in project.run(q)]
+    found = {(r[0], r[1]): int(r[2]) for r in project.run(q)}
+    out = []  # every definition and branch, an empty one with 0, in the order of the targets
+    for p in items:
+        if p.target.kind == "segmentation":
+            out += [(p.definition, b, found.get((p.definition, b), 0))
+                    for b, _pred in project.checked.segmentations[p.definition].branches]
+        else:
+            out.append((p.definition, p.branch, found.get((p.definition, p.branch), 0)))
+    return out
 
 
 # ---- changes ----------------------------------------------------------------------------
