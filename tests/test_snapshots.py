@@ -117,6 +117,13 @@ def test_changes_are_the_set_differences_on_duckdb(duck_run):
     assert moved
     counts = {c["definition"]: (c["entered"], c["exited"]) for c in data["counts"]}
     assert sum(e + x for e, x in counts.values()) == len(got)
+    # the snapshot at D2 stores the membership after the change; D1's is kept as it was
+    assert runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", D2]).exit_code == 0
+    stored = f"{root}/.segc/snapshots/as_of=%s/part.parquet"
+    for d, want_rows in ((D1, before), (D2, after)):
+        rows = duckdb.execute(f"SELECT definition, branch, key, as_of FROM read_parquet('{stored % d}')").fetchall()
+        assert {r[:3] for r in rows} == want_rows and len(rows) == len(want_rows)
+        assert {str(r[3]) for r in rows} == {d}
 
 
 def test_the_payload_is_read_at_the_new_as_of_also_for_exited_members(duck_run):
@@ -238,10 +245,12 @@ def test_changes_are_the_set_differences_on_postgres(pg_run):
     root, project, dsn, before, after = pg_run
     result = project.changes(since=D1, as_of=D2, with_=["country"], table="crm.segc_snapshots")
     assert got_changes(result) == expected_changes(before, after)
+    stored = project.engine.execute(f"SELECT definition, branch, key FROM crm.segc_snapshots WHERE as_of = DATE '{D1}'")
+    assert set(stored) == before and len(stored) == len(before)
 
 
 def test_postgres_snapshot_replaces_its_as_of_in_one_table(pg_run):
-    root, project, dsn, *_ = pg_run
+    root, project, dsn, before, after = pg_run
     first = project.snapshot(as_of=D2, table="crm.segc_snapshots")
     again = runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", D2, "--engine", "postgres", "--dsn", dsn,
                                 "--table", "crm.segc_snapshots", "--format", "json"])
@@ -250,6 +259,8 @@ def test_postgres_snapshot_replaces_its_as_of_in_one_table(pg_run):
     n, distinct = project.engine.execute("SELECT COUNT(*), COUNT(DISTINCT (key, definition, branch)) "
                                          f"FROM crm.segc_snapshots WHERE as_of = DATE '{D2}'")[0]
     assert n == distinct == sum(c for *_x, c in first.counts)
+    stored = project.engine.execute(f"SELECT definition, branch, key FROM crm.segc_snapshots WHERE as_of = DATE '{D2}'")
+    assert set(stored) == after
     assert project.changes(since="last", as_of=D2, table="crm.segc_snapshots").since == D1
 
 
