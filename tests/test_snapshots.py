@@ -346,6 +346,13 @@ def test_readme_activation_examples_run(tmp_path, monkeypatch):
     assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
     shown = [ln for ln in console.splitlines() if ln and not ln.startswith(("$", "..."))]
     assert outputs[-1].stdout.splitlines()[:len(shown)] == shown  # the rows the README shows
+    # the Python block, on the same copy (its comments show the first keys)
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    scope = {"project": segc.load_project(tmp_path / "examples" / "retail")}
+    exec(code, scope)
+    assert scope["project"].members("loyal_big_basket")[:3] == [1, 13, 46]
+    assert scope["project"].members("quadrant")[:2] == [(1, "frequent_big"), (2, "occasional_small")]
+    assert scope["changes"].since == "2024-06-30" and scope["records"]
 
 
 def test_changes_out_writes_a_file_and_replaces_only_its_own(duck_run, tmp_path):
