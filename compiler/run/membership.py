@@ -171,8 +171,8 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
     from one and an entry into the other (rows compare whole). Ordered, deterministic.
     `order`: the payload columns' order (default: features, then base columns).
     `portable`: the differences as two EXCEPTs, which every dialect has (MySQL has no FULL
-    JOIN); else one FULL JOIN, a single hash join (DuckDB at 1M customers: 2.9 s
-    instead of 4.1 s), for the engines segc runs on."""
+    JOIN); else one FULL JOIN on (key, an integer code of the pair), a single hash join
+    (DuckDB at 1M customers: 2.7 s instead of 4.1 s), for the engines segc runs on."""
     from segc.backend.lower import literal
 
     features = features or {}
@@ -208,7 +208,11 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
         body.set("joins", joins)
     if ordered:  # not in a view (T-SQL refuses ORDER BY there)
         body = body.order_by(col("definition", "c"), col("branch", "c"), col("change", "c"), col("key", "c"))
-    return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _rows(items)), (THEN, then)], body)
+    if portable:
+        return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _rows(items)), (THEN, then)], body)
+    pairs = _pairs(project, items)
+    return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _coded_rows(items, pairs)), (PAIRS, _pairs_table(pairs)),
+                        (THEN, _coded_then(then))], body)
 
 
 _ROW = ("key", "definition", "branch")
@@ -225,21 +229,82 @@ def _differences() -> exp.Expression:
     return exp.Union(this=side(NOW, THEN, ENTERED), expression=side(THEN, NOW, EXITED), distinct=False)
 
 
-def _full_join() -> exp.Select:
-    """The changes as the unmatched rows of now FULL JOIN then (a segment's NULL branch
-    matches NULL: no branch is named '')."""
-    def same(c: str) -> exp.Expression:
-        if c != "branch":
-            return exp.EQ(this=col(c, "n"), expression=col(c, "t"))
-        return exp.EQ(this=exp.Coalesce(this=col(c, "n"), expressions=[exp.Literal.string("")]),
-                      expression=exp.Coalesce(this=col(c, "t"), expressions=[exp.Literal.string("")]))
+PAIRS = "segc_pairs"
 
+
+def _pairs(project, items: list[Part]) -> list[tuple[str, str | None]]:
+    """Every (definition, branch) compared; its index is its code in the FULL JOIN."""
+    out = []
+    for p in items:
+        if p.target.kind == SEGMENTATION:
+            out += [(p.definition, b) for b, _pred in project.checked.segmentations[p.definition].branches]
+        else:
+            out.append((p.definition, p.branch))
+    return out
+
+
+def _pairs_table(pairs) -> exp.Select:
+    """The pairs as a relation (code, definition, branch)."""
+    null = exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
+    rows = [exp.Tuple(expressions=[exp.Literal.number(i), exp.Literal.string(d),
+                                   exp.Literal.string(b) if b else null.copy()]) for i, (d, b) in enumerate(pairs)]
+    values = exp.Values(expressions=rows, alias=exp.TableAlias(this=ident("segc_p"), columns=[
+        ident("code"), ident("definition"), ident("branch")]))
+    return exp.select(col("code"), col("definition"), col("branch")).from_(values)
+
+
+def _coded_rows(items: list[Part], pairs) -> exp.Expression:
+    """The members now as (key, code): the code of each pair, an integer, so that the FULL
+    JOIN hashes and compares (BIGINT, INT) instead of (key, two strings): 3.0 s -> 2.7 s
+    at 1M customers on DuckDB."""
+    code = {pair: i for i, pair in enumerate(pairs)}
+    selects = []
+    for i, p in enumerate(items):
+        c = col(f"segc_{i}")
+        if p.target.kind == SEGMENTATION:
+            value = exp.Case(ifs=[exp.If(this=exp.EQ(this=c.copy(), expression=exp.Literal.string(b)),
+                                         true=exp.Literal.number(code[(d, b)])) for d, b in pairs if d == p.definition])
+            where = exp.Not(this=exp.Is(this=c, expression=exp.Null()))
+        else:
+            value, where = exp.Literal.number(code[(p.definition, p.branch)]), exp.EQ(this=c, expression=exp.Literal.number(1))
+        selects.append(exp.Select(expressions=[alias(col(KEY), "key"), alias(value, "code")],
+                                  from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
+    union = selects[0]
+    for s in selects[1:]:
+        union = exp.Union(this=union, expression=s, distinct=False)
+    return union
+
+
+def _same_branch(a: str, b: str) -> exp.Expression:
+    # a segment's NULL branch matches NULL: no branch is named ''
+    return exp.EQ(this=exp.Coalesce(this=col("branch", a), expressions=[exp.Literal.string("")]),
+                  expression=exp.Coalesce(this=col("branch", b), expressions=[exp.Literal.string("")]))
+
+
+def _coded_then(then: exp.Select) -> exp.Select:
+    """The stored rows with the code of their pair (NULL: a pair not compared now, e.g. a
+    branch since removed: such a row never matches, so it is an exit)."""
+    on = exp.and_(exp.EQ(this=col("definition", "p"), expression=col("definition", "s")), _same_branch("p", "s"))
+    return exp.Select(expressions=[col("key", "s"), col("definition", "s"), col("branch", "s"), col("code", "p")],
+                      from_=exp.From(this=exp.Subquery(this=then, alias=exp.TableAlias(this=ident("s")))),
+                      joins=[exp.Join(this=table(PAIRS, "p"), side="LEFT", on=on)])
+
+
+def _full_join() -> exp.Select:
+    """The changes as the unmatched rows of now FULL JOIN then on (key, code); an entry's
+    definition and branch are its code's."""
     missing = {s: exp.Is(this=col("key", s), expression=exp.Null()) for s in ("n", "t")}
     change = exp.Case(ifs=[exp.If(this=missing["t"].copy(), true=exp.Literal.string(ENTERED))],
                       default=exp.Literal.string(EXITED))
+    entered = missing["t"].copy()
     return exp.Select(
-        expressions=[*(alias(exp.Coalesce(this=col(c, "n"), expressions=[col(c, "t")]), c) for c in _ROW),
+        expressions=[alias(exp.Coalesce(this=col("key", "n"), expressions=[col("key", "t")]), "key"),
+                     *(alias(exp.Case(ifs=[exp.If(this=entered.copy(), true=col(c, "p"))], default=col(c, "t")), c)
+                       for c in ("definition", "branch")),
                      alias(change, "change")],
         from_=exp.From(this=table(NOW, "n")),
-        joins=[exp.Join(this=table(THEN, "t"), side="FULL", kind="OUTER", on=exp.and_(*map(same, _ROW)))],
+        joins=[exp.Join(this=table(THEN, "t"), side="FULL", kind="OUTER",
+                        on=exp.and_(exp.EQ(this=col("key", "n"), expression=col("key", "t")),
+                                    exp.EQ(this=col("code", "n"), expression=col("code", "t")))),
+               exp.Join(this=table(PAIRS, "p"), side="LEFT", on=exp.EQ(this=col("code", "p"), expression=col("code", "n")))],
         where=exp.Where(this=exp.or_(missing["n"], missing["t"])))
