@@ -210,8 +210,8 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
         body = body.order_by(col("definition", "c"), col("branch", "c"), col("change", "c"), col("key", "c"))
     if portable:
         return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _rows(items)), (THEN, then)], body)
-    pairs = _pairs(project, items)
-    return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _coded_rows(items, pairs)), (PAIRS, _pairs_table(pairs)),
+    compared = pairs(project, items)
+    return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _coded_rows(items, compared)), (PAIRS, _pairs_table(compared)),
                         (THEN, _coded_then(then))], body)
 
 
@@ -232,7 +232,7 @@ def _differences() -> exp.Expression:
 PAIRS = "segc_pairs"
 
 
-def _pairs(project, items: list[Part]) -> list[tuple[str, str | None]]:
+def pairs(project, items: list[Part]) -> list[tuple[str, str | None]]:
     """Every (definition, branch) compared; its index is its code in the FULL JOIN."""
     out = []
     for p in items:

@@ -238,14 +238,8 @@ def _stored_counts(project, store, d: dt.date, items: list[Part]) -> list[tuple[
     if isinstance(store, TableStore):
         q.set("where", exp.Where(this=exp.and_(q.args["where"].this, exp.EQ(this=col("as_of"), expression=literal(d, "date")))))
     found = {(r[0], r[1]): int(r[2]) for r in project.run(q)}
-    out = []  # every definition and branch, an empty one with 0, in the order of the targets
-    for p in items:
-        if p.target.kind == "segmentation":
-            out += [(p.definition, b, found.get((p.definition, b), 0))
-                    for b, _pred in project.checked.segmentations[p.definition].branches]
-        else:
-            out.append((p.definition, p.branch, found.get((p.definition, p.branch), 0)))
-    return out
+    # every definition and branch, an empty one with 0, in the order of the targets
+    return [(d, b, found.get((d, b), 0)) for d, b in membership.pairs(project, items)]
 
 
 # ---- changes ----------------------------------------------------------------------------
@@ -263,11 +257,7 @@ def changes(project, names=None, since="last", as_of=None, with_=(), table_name:
     rows = project.run(query)
     warnings = _edited_since(project, store, then, items)
     columns = [project.schema.key, "definition", "branch", "change", *dict.fromkeys(with_ or ())]
-    compared = [(p.definition, p.branch) for p in items if p.target.kind != "segmentation"]
-    for p in items:
-        if p.target.kind == "segmentation":
-            compared += [(p.definition, b) for b, _p in project.checked.segmentations[p.definition].branches]
-    return Changes(then.isoformat(), d.isoformat(), columns, rows, compared, warnings)
+    return Changes(then.isoformat(), d.isoformat(), columns, rows, membership.pairs(project, items), warnings)
 
 
 def _edited_since(project, store, then: dt.date, items: list[Part]) -> tuple[Diagnostic, ...]:
