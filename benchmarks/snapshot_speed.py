@@ -103,11 +103,11 @@ def main() -> None:
     print(f"{population:,} customers in the population; snapshot: {len(sizes['snapshot'].counts)} definitions "
           f"and branches, {stored:,} rows; changes since {SINCE}: {len(sizes['changes'].rows):,} rows, "
           f"since {MONTH}: {len(sizes['changes-30d'].rows):,} rows")
-    print(f"{'method':<12} {'wall (median)':>14} {'cpu (median)':>13} {'wall / count':>13}")
-    base = statistics.median(walls["count"])
+    print(f"{'method':<12} {'wall (median)':>14} {'cpu (median)':>13} {'wall / count':>13} {'cpu / count':>12}")
+    base, base_cpu = statistics.median(walls["count"]), statistics.median(cpus["count"])
     for m in methods:
         w, c = statistics.median(walls[m]), statistics.median(cpus[m])
-        print(f"{m:<12} {w:>13.2f}s {c:>12.2f}s {w / base:>12.2f}x")
+        print(f"{m:<12} {w:>13.2f}s {c:>12.2f}s {w / base:>12.2f}x {c / base_cpu:>11.2f}x")
     print(f"rounds: {args.rounds}; walls: " + "; ".join(f"{m} " + ", ".join(f"{x:.2f}" for x in walls[m])
                                                        for m in methods))
 
