@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from segc import __version__
-from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, preview, report, score, test
+from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, preview, report, score, snapshot, test
 
 def _no_type_for_flags() -> None:
     """typer (0.29) shows a flag's type in --help as if it took a value (`--strict
@@ -72,6 +72,10 @@ app.command()(preview.overlap)
 app.command()(preview.profile)
 app.command()(preview.transitions)
 app.command()(build.build)
+app.command(short_help="Store who is in each segment at the as-of (.segc/snapshots/, or a warehouse table).")(
+    snapshot.snapshot)
+app.command(short_help="Who entered and who exited each segment since a snapshot, with a payload (--with).")(
+    snapshot.changes)
 app.command("test", short_help="Run the segment unit tests (tests/*.yml) on in-memory DuckDB and SQLite.")(
     test.test_command)
 app.command(short_help="What changed between two versions of a project, and who enters or leaves each segment.")(

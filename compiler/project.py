@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from segc import ir, preview
-from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, or_
+from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident
 from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
@@ -279,18 +279,14 @@ class Project:
         population, the unmatched with a NULL branch."""
         from sqlglot import exp
 
+        from segc.run.membership import label_case
+
         info = self.checked.segmentations[name]
 
         def select(lw: Lowerer):
-            ifs, default = [], None
-            for branch, pred in info.branches:
-                if pred is None:
-                    default = exp.Literal.string(branch)
-                else:
-                    ifs.append(exp.If(this=lw.pred(pred), true=exp.Literal.string(branch)))
-            case = exp.Case(ifs=ifs, default=default) if ifs else default
+            case, in_a_branch = label_case(lw, info.branches)
             # without `else`, the unmatched belong to no branch
-            cond = None if default is not None or keep_unmatched else or_([i.this.copy() for i in ifs])
+            cond = None if keep_unmatched else in_a_branch
             return [exp.alias_(col(KEY), ident(self.schema.key)), exp.alias_(case, ident("segment"))], cond
 
         return self.lowerer(as_of).query(self.checked.population, select)
@@ -353,6 +349,36 @@ class Project:
 
     def min_size(self, name: str) -> int | None:
         return self.definition(name).annotations.min_size
+
+    # ---- membership as rows (run/membership.py, run/snapshots.py; DESIGN §8.2) ----
+    def members(self, name: str, as_of=None) -> list:
+        """The member keys of a segment or a branch (`seg.branch`), in key order; of a whole
+        segmentation, (key, branch) pairs."""
+        from segc.run.membership import MEMBERS, members_query
+
+        target = self.target(name, MEMBERS)
+        preview.require_unique_keys(self, as_of)
+        rows = self.run(members_query(self, target, self.as_of if as_of is None else self.as_of_date(as_of)))
+        return [tuple(r) for r in rows] if target.kind == SEGMENTATION else [r[0] for r in rows]
+
+    def snapshot(self, names: list[str] | None = None, as_of=None, table: str | None = None):
+        """Store the membership of every definition (or `names`) at the as-of: into
+        .segc/snapshots/ (DuckDB), or the warehouse table `table` (PostgreSQL). Re-running
+        an as-of replaces its rows. Returns a snapshots.Snapshot (the sizes stored)."""
+        from segc.run import snapshots
+
+        preview.require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
+        return snapshots.snapshot(self, names, as_of, table)
+
+    def changes(self, names: list[str] | None = None, since="last", as_of=None, with_=(),
+                table: str | None = None):
+        """Who entered and who exited each definition since the snapshot of `since` (a
+        date, or `last`: the latest before the as-of), with the `with_` payload. Returns a
+        snapshots.Changes: `.rows`, `.records()` / `.column_dict()` for a DataFrame."""
+        from segc.run import snapshots
+
+        preview.require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
+        return snapshots.changes(self, names, since, as_of, with_, table)
 
     # ---- previews (preview.py), run on the project's engine ----
     def count(self, names: list[str] | None = None, as_of=None) -> preview.CountResult:

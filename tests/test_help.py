@@ -108,6 +108,8 @@ def workspace(tmp_path_factory):
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run([*git, "commit", "-qm", "one"], cwd=root, check=True)
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "two"], cwd=root, check=True)
+    # `segc changes` compares with a stored snapshot: one before the example's as-of
+    assert runner.invoke(app, ["snapshot", "-p", str(root / "examples" / "retail"), "--as-of", "2024-06-01"]).exit_code == 0
     return root
 
 

@@ -20,7 +20,8 @@ def test_init_runs_at_once(tmp_path):
     result = cli("init", folder)
     assert result.exit_code == 0, result.output
     assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == [
-        "data/customers.csv", "data/orders.csv", "segc.yml", "segments/main.seg", "tests/basic.yml"]
+        ".gitignore", "data/customers.csv", "data/orders.csv", "segc.yml", "segments/main.seg", "tests/basic.yml"]
+    assert ".segc/" in (folder / ".gitignore").read_text().splitlines()  # the snapshot store stays out of git
     count = cli("count", "-p", folder, "--format", "json")
     assert count.exit_code == 0, count.output
     data = json.loads(count.stdout)

@@ -77,6 +77,8 @@ class Route:
     control: tuple | None = None  # (segments, config, command) of the same route on a plain column
     refused_segments: str | None = None  # when refusing means masking, not an error
     engines: tuple[str, ...] = ("duckdb", "postgres")  # where the command runs SQL
+    setup: tuple = ()  # commands run first (a snapshot for `changes`)
+    plain_segments: str | None = None  # the refused run's, where the allowed ones need the allowance to load
 
     def changes(self, allowed: bool) -> dict:
         return self.config(allowed) if self.config else {}
@@ -119,6 +121,12 @@ TABLE = {
                              '{allow}segment a = email_optin or faith_len > 100\n', shown='"faith_len"',
                              refused_segments="segment a = email_optin\n"),
     "catalogue": Route(["docs", "--out", "site"], '{allow}segment a = faith = "x"\n', runs_sql=False),
+    # the payload is checked before any query, the same on every engine (PostgreSQL would
+    # need a --table store: tests/test_snapshots.py)
+    "changes --with": Route(["changes", "a", "--with", "faith", "--since", "last", "--format", "json"],
+                            '{allow}segment a = faith is present or email_optin\n', shown='"faith"',
+                            engines=("duckdb",), setup=(["snapshot", "a", "--as-of", "2024-06-01"],),
+                            plain_segments="segment a = email_optin\n"),
 }
 
 
@@ -191,8 +199,10 @@ CASES = [(name, engine) for name, route in TABLE.items() for engine in engines_o
 @pytest.mark.parametrize("name,engine", CASES, ids=[f"{n}-{e}" for n, e in CASES])
 def test_route_is_refused_without_the_allowance(name, engine, tmp_path, data_folder, dsn_for):
     route = TABLE[name]
-    segments = route.refused_segments or route.segments.replace("{allow}", "")
+    segments = route.refused_segments or route.plain_segments or route.segments.replace("{allow}", "")
     root = project(tmp_path / "p", data_folder, segments, route.changes(False))
+    for command in route.setup:
+        assert run(root, command, engine, dsn_for(engine))[0] == 0
     code, out = run(root, route.command, engine, dsn_for(engine))
     if route.refused_segments is not None:  # refusing is masking: the output leaves it out
         assert code == 0, out
@@ -207,6 +217,8 @@ def test_route_is_refused_without_the_allowance(name, engine, tmp_path, data_fol
 def test_route_is_allowed_with_the_allowance(name, engine, tmp_path, data_folder, dsn_for):
     route = TABLE[name]
     root = project(tmp_path / "p", data_folder, route.segments.replace("{allow}", ALLOW), route.changes(True))
+    for command in route.setup:
+        assert run(root, command, engine, dsn_for(engine))[0] == 0
     code, out = run(root, route.command, engine, dsn_for(engine))
     if not route.allowable:
         # no annotation reaches a route that serves every segment: still refused ...

@@ -12,7 +12,7 @@ from segc.front.errors import SegcError
 
 def build(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or names to build (default: every segment and segmentation).")] = None,
-    template: Annotated[str, typer.Option("--template", "-t", help="select, view, table, members or dbt.")] = "select",
+    template: Annotated[str, typer.Option("--template", "-t", help="select, view, table, members, dbt or changes (who entered/exited since the latest snapshot in <schema>.segc_snapshots).")] = "select",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder, replaced as a whole (default: build/<template> in the project).")] = None,
     dialect: DialectOpt = None,
     schema: Annotated[Optional[str], typer.Option("--schema", help="Schema (or db.schema) of the views and tables the view/table templates create.")] = None,

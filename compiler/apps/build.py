@@ -25,7 +25,7 @@ from segc.backend.render import render
 from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
 from segc.backend.dialects import DIALECTS
 
-TEMPLATES = ("select", "view", "table", "members", "dbt")
+TEMPLATES = ("select", "view", "table", "members", "dbt", "changes")
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 MANIFEST = "manifest.json"
 DBT_DIR = "models/segments"
@@ -35,11 +35,13 @@ TEMPLATE_FILES = {
     "view": ("view.sql.j2",),
     "table": ("table.sql.j2",),
     "members": ("members.sql.j2",),
+    "changes": ("changes.sql.j2",),
     "dbt": ("dbt_model.sql.j2", "dbt_sources.yml.j2", "dbt_schema.yml.j2"),
 }
 # a segmentation builds whole (one file: key and branch); a branch is built with it
 BUILD = Takes("segc build", frozenset({SEGMENT, SEGMENTATION}), WHOLE)
 SEGMENT_COLUMN = "segment"  # the label/segment-name column of segmentations and members
+SNAPSHOTS = "segc_snapshots"  # the table `--template changes` reads (in --schema): `segc snapshot --table`'s
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,10 @@ class _Builder:
         if self.template == "members":
             ctx["sql"] = render(_members(tree, name, kind), self.dialect, quoting=self.quoting)
             ctx["columns"] = [key, SEGMENT_COLUMN]
+        elif self.template == "changes":
+            ctx["snapshots"] = ".".join(p for p in (self.target_schema, SNAPSHOTS) if p)
+            ctx["sql"] = render(self.changes_tree(name, ctx["snapshots"]), self.dialect, quoting=self.quoting)
+            ctx["columns"] = [key, "definition", "branch", "change"]
         elif self.template == "dbt":
             ctx["sql"] = self.dbt_sql(tree)
         else:
@@ -230,6 +236,16 @@ class _Builder:
         else:
             ctx["select_into"] = None
         return ctx
+
+    def changes_tree(self, name: str, snapshots: str):
+        """Who entered and exited `name` since the latest snapshot in `snapshots` before the
+        as-of (run/membership.py: the query of `segc changes --since last`)."""
+        from segc.run.membership import MEMBERS, changes_query, latest_before, parts
+
+        as_of = self.project.as_of
+        items = parts(self.project.targets([name], MEMBERS))
+        return changes_query(self.project, items, as_of, snapshots, latest_before(snapshots, as_of), ordered=False,
+                             portable=True)
 
     def dbt_sql(self, tree) -> str:
         """The query with each source table replaced by `{{ source(project, name) }}`, done

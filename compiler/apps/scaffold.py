@@ -13,7 +13,7 @@ from segc.front.errors import Diagnostic, SegcError
 from segc.front.files import display_path, replace_folder, write_atomic
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "init"
-FILES = ("segc.yml", "segments/main.seg", "tests/basic.yml", "data/customers.csv", "data/orders.csv")
+FILES = ("segc.yml", "segments/main.seg", "tests/basic.yml", "data/customers.csv", "data/orders.csv", ".gitignore")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ ROUTES = (
     "sample columns",         # shown only for a segment that allows it
     "profile columns",        # idem
     "catalogue",              # segc docs: counts only definitions that passed the policy
+    "changes --with",         # a payload column: shown only for definitions that allow it
 )
 
 HINT = ("sensitive features (religion, ethnicity, ...) may not select customers; if a legal basis "
@@ -92,8 +93,15 @@ def _listed(names: list[str]) -> str:
 
 
 def allowed_features(schema, features, allowed) -> list[str]:
-    """Of `features`, those a definition may show: not sensitive, or allowed by it."""
-    return [f for f in features if not sensitive_reads(schema, [f]) or f in allowed]
+    """Of `features` (or columns of the base source: `changes --with`), those a definition
+    may show: not sensitive, or allowed by it."""
+    return [f for f in features if not _sensitive(schema, f) or f in allowed]
+
+
+def _sensitive(schema, name: str) -> bool:
+    if name in schema.features:
+        return bool(sensitive_reads(schema, [name]))
+    return schema.is_sensitive_column(schema.base, name)
 
 
 class Policy:

@@ -272,7 +272,32 @@ def replace_folder(out: Path, files: dict[str, bytes], refuse: Callable[[Path], 
         raise write_error(out, e) from None
 
 
-def _replace_folder(out: Path, files: dict[str, bytes], refuse: Callable[[Path], None] | None) -> Path:
+def fill_folder(out: Path, fill: Callable[[Path], None], refuse: Callable[[Path], None] | None = None) -> Path:
+    """replace_folder for content too big to hold in memory (a snapshot's parquet file):
+    `fill(tmp)` writes it into the new folder, which is then swapped in as replace_folder
+    does (the same crash safety; E824 on any OSError)."""
+    out = Path(os.path.abspath(out))
+    try:
+        return _replace_folder(out, fill, refuse)
+    except OSError as e:
+        raise write_error(out, e) from None
+
+
+def recover_folders(parent: Path) -> None:
+    """Put back every folder of `parent` that a swap killed between its two renames left
+    whole in .segc-old (what replace_folder does for its own `out` before writing): a
+    reader of several outputs (the snapshot store's partitions) sees them all."""
+    parent = Path(parent)
+    if not parent.is_dir():
+        return
+    with _locked(parent):
+        for old in parent.glob(".*.segc-old.*"):
+            name = old.name[1:].rsplit(".segc-old.", 1)[0]
+            _recover(parent, parent / name)
+
+
+def _replace_folder(out: Path, files: dict[str, bytes] | Callable[[Path], None],
+                    refuse: Callable[[Path], None] | None) -> Path:
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
     with _locked(parent):
@@ -280,7 +305,10 @@ def _replace_folder(out: Path, files: dict[str, bytes], refuse: Callable[[Path],
         _sweep(parent, out.name)
     tmp = _fresh_dir(parent, f"{out.name}.segc-new")
     try:
-        for rel, data in files.items():
+        if callable(files):
+            files(tmp)
+            _step("writing")
+        for rel, data in files.items() if not callable(files) else ():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "wb") as f:

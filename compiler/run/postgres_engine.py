@@ -44,6 +44,20 @@ class PostgresEngine(Engine):
                 hint = "a source table is missing: " + hint + " (check `table:` in segc.yml)"
             raise SegcError(Diagnostic("E722", "the query failed on PostgreSQL", hints=(hint,))) from None
 
+    def execute_in_transaction(self, statements: list[str]) -> None:
+        """Run the statements in one transaction: all of them, or (on any error, or a
+        kill: the server rolls back) none (`segc snapshot --table`)."""
+        import psycopg
+
+        try:
+            with self.con.transaction(), self.con.cursor() as cur:
+                for sql in statements:
+                    cur.execute(sql)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted: the transaction was rolled back") from None
+        except psycopg.Error as e:
+            raise SegcError(Diagnostic("E722", "the query failed on PostgreSQL", hints=(engine_message(e),))) from None
+
     def close(self) -> None:
         self.con.close()
 

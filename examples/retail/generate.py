@@ -57,6 +57,11 @@ CATEGORIES = [
 
 RELIGIONS = ["christian", "none", "muslim", "jewish", "other"]
 
+# first names for the e-mail payload (`segc changes --with email,first_name`); the e-mail
+# address is made from the name and the key, at example.com (reserved: it reaches no one)
+FIRST_NAMES = ["Léa", "Emma", "Louis", "Gabriel", "Chloé", "Lukas", "Mia", "Noah", "Sofía",
+               "Hugo", "Lucía", "Elias", "Inès", "Jules", "Anna", "Matteo", "Zoé", "Lina"]
+
 
 def _cumulative(rows):
     """Turn (name, share, ...) rows into (name, lo, hi, ...) with [lo, hi) covering [0, 1)."""
@@ -87,6 +92,7 @@ def _setup(con: duckdb.DuckDBPyConnection, seed: int) -> None:
             sqrt(-2 * ln(1 - rnd(a, b, tag || '.r'))) * cos(2 * pi() * rnd(a, b, tag || '.t'))
     """)
     con.execute("SET VARIABLE religions = ?", [RELIGIONS])
+    con.execute("SET VARIABLE first_names = ?", [FIRST_NAMES])
 
 
 # One row per customer with the public columns and the hidden traits that drive their
@@ -182,9 +188,15 @@ JOIN cats AS c ON rnd(s.customer_id, 0, 'favourite') >= c.lo AND rnd(s.customer_
 """
 
 CUSTOMERS_SQL = """
+WITH named AS (
+    SELECT *, getvariable('first_names')[1 + floor(
+        len(getvariable('first_names')) * rnd(customer_id, 0, 'first_name'))::INTEGER] AS first_name
+    FROM people
+)
 SELECT customer_id, country, city AS "City Name", age, signup_date, email_optin,
-       sms_optin, is_test, religion, loyalty_card
-FROM people
+       sms_optin, is_test, religion, loyalty_card, first_name,
+       lower(strip_accents(first_name)) || '.' || customer_id || '@example.com' AS email
+FROM named
 ORDER BY customer_id
 """
 

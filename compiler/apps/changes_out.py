@@ -1,0 +1,34 @@
+"""`segc changes --format json|csv`: the changes as text, on stdout or written into a file
+(`--out`) by the one writer, under the one rule (a file segc wrote, known by its start)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from segc.apps.outputs import check_file
+from segc.front.files import has_mark, write_atomic
+
+# how segc knows a changes file is its own: JSON's fixed start; CSV's header after the key
+MARKS = {"json": b'{\n  "since": "', "csv": b",definition,branch,change"}
+
+
+def changes_text(changes, fmt: str) -> str:
+    """JSON (counts and rows) or CSV (one line per row, the header first)."""
+    if fmt == "json":
+        return json.dumps(changes.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(changes.to_csv())
+    return buf.getvalue()
+
+
+def check_changes_output(fmt: str, out: Path, project) -> None:
+    """May `out` be written? New, or a changes file of this format (E822/E824 if not)."""
+    check_file(project, out, has_mark(MARKS[fmt]))
+
+
+def write_changes(changes, fmt: str, out: Path, project) -> Path:
+    """Write the changes as `fmt` into `out`, atomically (E822/E824)."""
+    write_atomic(out, changes_text(changes, fmt), refuse=lambda path: check_changes_output(fmt, path, project))
+    return out

@@ -1,0 +1,310 @@
+"""Membership as rows, built as sqlglot trees: who is in each definition (key, definition,
+branch), for `project.members`, `segc snapshot` (the rows stored, with the as-of and the
+definition's hash) and `segc changes` (who entered and who exited since a stored
+snapshot, with the `--with` payload), and `segc build --template changes` (the same
+query over the warehouse's snapshot table). DESIGN §8.2.
+
+One scan of the population computes every definition at once (a flag per segment, the
+branch of each segmentation: the CASE of `--form label`); the rows are then one
+`UNION ALL` branch per definition over that scan. The lowerer's CTEs are hoisted to the
+top (a nested WITH is hoisted by some dialects, and renamed by none)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, table
+from segc.backend.render import render
+from segc.check.targets import BRANCH, SEGMENT, SEGMENTATION, WHOLE, Takes, Target
+
+# what members, snapshot and changes take: names (no expression); a segmentation whole
+MEMBERS = Takes("members, snapshots and changes", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
+COLUMNS = ("key", "definition", "branch", "as_of", "definition_hash")  # a snapshot row
+MEMBERS_CTE, NOW, THEN = "segc_members", "segc_now", "segc_then"
+ENTERED, EXITED = "entered", "exited"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One definition as stored: `definition` and, for one branch of a segmentation,
+    `branch`; `target` is what computes it (a whole segmentation: its label)."""
+    definition: str
+    branch: str | None
+    target: Target
+
+
+def parts(targets: list[Target]) -> list[Part]:
+    """Each target as stored: a segment under its name; a branch `seg.b` as definition
+    `seg`, branch `b`; a whole segmentation as `seg` with each member's branch."""
+    out = []
+    for t in targets:
+        if t.kind == BRANCH:
+            seg, _dot, branch = t.name.partition(".")
+            out.append(Part(seg, branch, t))
+        else:
+            out.append(Part(t.name, None, t))
+    return out
+
+
+def default_targets(project) -> list[str]:
+    """Every segment and every segmentation (whole), in file order."""
+    branches = {f"{s}.{b}" for s, info in project.checked.segmentations.items() for b, _p in info.branches}
+    return [n for n in project.checked.segments if n not in branches] + list(project.checked.segmentations)
+
+
+def label_case(lw: Lowerer, branches) -> tuple[exp.Expression, exp.Expression | None]:
+    """The branch of a segmentation's member (first matching branch, `else` last) and the
+    condition of belonging to one (None: with `else`, everyone does)."""
+    from segc.backend.lower import or_
+
+    ifs, default = [], None
+    for branch, pred in branches:
+        if pred is None:
+            default = exp.Literal.string(branch)
+        else:
+            ifs.append(exp.If(this=lw.pred(pred), true=exp.Literal.string(branch)))
+    case = exp.Case(ifs=ifs, default=default) if ifs else default
+    return case, None if default is not None else or_([i.this.copy() for i in ifs])
+
+
+def _scan(project, items: list[Part], as_of, payload: dict[str, object] = None):
+    """The population with one column per part (segc_i: a segment's flag, a segmentation's
+    branch) and the payload features (segc_with_i), as (CTEs, select)."""
+    payload = payload or {}
+
+    def select(lw: Lowerer):
+        cols = [alias(col(KEY), KEY)]
+        for i, p in enumerate(items):
+            if p.target.kind == SEGMENTATION:
+                cols.append(alias(label_case(lw, project.checked.segmentations[p.definition].branches)[0], f"segc_{i}"))
+            else:
+                cols.append(alias(flag(lw.pred(p.target.pred)), f"segc_{i}"))
+        cols += [alias(lw.value(v), f"segc_with_{i}") for i, v in enumerate(payload.values())]
+        return cols, None
+
+    q = Lowerer(project.schema, as_of).query(project.checked.population, select)
+    with_ = q.args.get("with_")
+    q.set("with_", None)
+    return list(with_.expressions) if with_ else [], q
+
+
+def _rows(items: list[Part], extra=lambda i: []) -> exp.Expression:
+    """UNION ALL of each part's members over the scan: key, definition, branch (+ the
+    columns `extra(i)` gives the i-th part)."""
+    selects = []
+    for i, p in enumerate(items):
+        c = col(f"segc_{i}")
+        if p.target.kind == SEGMENTATION:
+            branch, where = c.copy(), exp.Not(this=exp.Is(this=c, expression=exp.Null()))
+        else:
+            branch = exp.Literal.string(p.branch) if p.branch else exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
+            where = exp.EQ(this=c, expression=exp.Literal.number(1))
+        selects.append(exp.Select(expressions=[alias(col(KEY), "key"), alias(exp.Literal.string(p.definition), "definition"),
+                                               alias(branch, "branch"), *extra(i)],
+                                  from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
+    union = selects[0]
+    for s in selects[1:]:
+        union = exp.Union(this=union, expression=s, distinct=False)
+    return union
+
+
+def _with(ctes: list, named: list[tuple[str, exp.Expression]], body: exp.Select) -> exp.Select:
+    body.set("with_", exp.With(expressions=ctes + [exp.CTE(this=q, alias=exp.TableAlias(this=ident(n)))
+                                                  for n, q in named]))
+    return body
+
+
+def members_query(project, target: Target, as_of) -> exp.Select:
+    """The keys of one definition (a whole segmentation: key and branch), by key."""
+    items = parts([target])
+    ctes, scan = _scan(project, items, as_of)
+    out = [col("key")] + ([col("branch")] if target.kind == SEGMENTATION else [])
+    body = exp.Select(expressions=out, from_=exp.From(this=exp.Subquery(this=_rows(items), alias=exp.TableAlias(
+        this=ident("segc_rows"))))).order_by(*(c.copy() for c in out))
+    return _with(ctes, [(MEMBERS_CTE, scan)], body)
+
+
+def definition_hash(project, part: Part) -> str:
+    """sha256 of the definition's compiled SQL: its membership query (a segmentation's
+    label query) rendered for DuckDB, rolling (no as-of date in it, so the hash of one
+    definition is the same at every as-of). It changes whenever what decides membership
+    does: the condition, a segment it uses, a feature's or a parameter's definition."""
+    ctes, scan = _scan(project, [part], None)
+    sql = render(_with(ctes, [(MEMBERS_CTE, scan)], exp.select(exp.Star()).from_(_rows([part]))),
+                 "duckdb", pretty=False, copy=False)
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
+    """The snapshot rows at `as_of` (COLUMNS), in one scan."""
+    from segc.backend.lower import literal
+
+    hashes = [definition_hash(project, p) for p in items]
+    ctes, scan = _scan(project, items, as_of)
+    rows = _rows(items, lambda i: [alias(literal(as_of, "date"), "as_of"),
+                                   alias(exp.Literal.string(hashes[i]), "definition_hash")])
+    body = exp.Select(expressions=[col(c) for c in COLUMNS],
+                      from_=exp.From(this=exp.Subquery(this=rows, alias=exp.TableAlias(this=ident("segc_rows")))))
+    return _with(ctes, [(MEMBERS_CTE, scan)], body)
+
+
+def latest_before(snapshots: str, as_of: dt.date | None) -> exp.Expression:
+    """The as-of of the latest snapshot in `snapshots` strictly before `as_of` (None: the
+    current date), as a scalar subquery: `--since last` in SQL (`--template changes`)."""
+    from segc.backend.lower import literal
+
+    bound = literal(as_of, "date") if as_of else exp.CurrentDate()
+    return exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table(snapshots)).where(
+        exp.LT(this=col("as_of"), expression=bound)))
+
+
+def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.date | exp.Expression,
+                  features: dict[str, object] = None, base_columns: tuple[str, ...] = (),
+                  ordered: bool = True, portable: bool = False, order: tuple[str, ...] = ()) -> exp.Select:
+    """Who entered and who exited each part between the snapshot of `since` in the table
+    `snapshots` and the membership at `as_of`: key (named as the project's key),
+    definition, branch, change, then the payload at `as_of` (features, base columns: empty
+    for a key no longer in the population / the base). A move between branches is an exit
+    from one and an entry into the other (rows compare whole). Ordered, deterministic.
+    `order`: the payload columns' order (default: features, then base columns).
+    `portable`: the differences as two EXCEPTs, which every dialect has (MySQL has no FULL
+    JOIN); else one FULL JOIN on (key, an integer code of the pair), a single hash join
+    (DuckDB at 1M customers: 2.7 s instead of 4.1 s), for the engines segc runs on."""
+    from segc.backend.lower import literal
+
+    features = features or {}
+    ctes, scan = _scan(project, items, as_of, features)
+    since_value = since if isinstance(since, exp.Expression) else literal(since, "date")
+    names = sorted({p.definition for p in items})
+    then = exp.Select(expressions=[col("key"), col("definition"), col("branch")],
+                      from_=exp.From(this=table(snapshots)),
+                      where=exp.Where(this=exp.and_(exp.EQ(this=col("as_of"), expression=since_value),
+                                                    exp.In(this=col("definition"),
+                                                           expressions=[exp.Literal.string(n) for n in names]))))
+    if any(p.branch for p in items):  # a branch named alone: only its rows of the segmentation
+        keep = [exp.and_(exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)),
+                         exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)) if p.branch else
+                         exp.true()) for p in items]
+        then.set("where", exp.Where(this=exp.and_(then.args["where"].this, exp.or_(*keep))))
+
+    changes = _differences() if portable else _full_join()
+    key = project.schema.key
+    out = [alias(col("key", "c"), key), col("definition", "c"), col("branch", "c"), col("change", "c")]
+    with_ = {name: col(f"segc_with_{i}", "m") for i, name in enumerate(features)}
+    with_.update({c: col(c, "b") for c in base_columns})
+    out += [alias(with_[name], name) for name in (order or with_)]  # as --with lists them
+    joins = [exp.Join(this=table(MEMBERS_CTE, "m"), side="LEFT", on=exp.EQ(this=col(KEY, "m"), expression=col("key", "c")))
+             ] if features else []
+    if base_columns:
+        base = project.schema.sources[project.schema.base]
+        joins.append(exp.Join(this=table(base.table, "b"), side="LEFT",
+                              on=exp.EQ(this=col(key, "b"), expression=col("key", "c"))))
+    body = exp.Select(expressions=out, from_=exp.From(this=exp.Subquery(this=changes, alias=exp.TableAlias(
+        this=ident("c")))))
+    if joins:
+        body.set("joins", joins)
+    if ordered:  # not in a view (T-SQL refuses ORDER BY there)
+        body = body.order_by(col("definition", "c"), col("branch", "c"), col("change", "c"), col("key", "c"))
+    if portable:
+        return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _rows(items)), (THEN, then)], body)
+    compared = pairs(project, items)
+    return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _coded_rows(items, compared)), (PAIRS, _pairs_table(compared)),
+                        (THEN, _coded_then(then))], body)
+
+
+_ROW = ("key", "definition", "branch")
+
+
+def _differences() -> exp.Expression:
+    """The changes as (now EXCEPT then) UNION ALL (then EXCEPT now)."""
+    def side(a: str, b: str, change: str) -> exp.Select:
+        diff = exp.Except(distinct=True, this=exp.select(*map(col, _ROW)).from_(table(a)),
+                          expression=exp.select(*map(col, _ROW)).from_(table(b)))
+        return exp.Select(expressions=[*map(col, _ROW), alias(exp.Literal.string(change), "change")],
+                          from_=exp.From(this=exp.Subquery(this=diff, alias=exp.TableAlias(this=ident(f"segc_{change}")))))
+
+    return exp.Union(this=side(NOW, THEN, ENTERED), expression=side(THEN, NOW, EXITED), distinct=False)
+
+
+PAIRS = "segc_pairs"
+
+
+def pairs(project, items: list[Part]) -> list[tuple[str, str | None]]:
+    """Every (definition, branch) compared; its index is its code in the FULL JOIN."""
+    out = []
+    for p in items:
+        if p.target.kind == SEGMENTATION:
+            out += [(p.definition, b) for b, _pred in project.checked.segmentations[p.definition].branches]
+        else:
+            out.append((p.definition, p.branch))
+    return out
+
+
+def _pairs_table(pairs) -> exp.Select:
+    """The pairs as a relation (code, definition, branch)."""
+    null = exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
+    rows = [exp.Tuple(expressions=[exp.Literal.number(i), exp.Literal.string(d),
+                                   exp.Literal.string(b) if b else null.copy()]) for i, (d, b) in enumerate(pairs)]
+    values = exp.Values(expressions=rows, alias=exp.TableAlias(this=ident("segc_p"), columns=[
+        ident("code"), ident("definition"), ident("branch")]))
+    return exp.select(col("code"), col("definition"), col("branch")).from_(values)
+
+
+def _coded_rows(items: list[Part], pairs) -> exp.Expression:
+    """The members now as (key, code): the code of each pair, an integer, so that the FULL
+    JOIN hashes and compares (BIGINT, INT) instead of (key, two strings): 3.0 s -> 2.7 s
+    at 1M customers on DuckDB."""
+    code = {pair: i for i, pair in enumerate(pairs)}
+    selects = []
+    for i, p in enumerate(items):
+        c = col(f"segc_{i}")
+        if p.target.kind == SEGMENTATION:
+            value = exp.Case(ifs=[exp.If(this=exp.EQ(this=c.copy(), expression=exp.Literal.string(b)),
+                                         true=exp.Literal.number(code[(d, b)])) for d, b in pairs if d == p.definition])
+            where = exp.Not(this=exp.Is(this=c, expression=exp.Null()))
+        else:
+            value, where = exp.Literal.number(code[(p.definition, p.branch)]), exp.EQ(this=c, expression=exp.Literal.number(1))
+        selects.append(exp.Select(expressions=[alias(col(KEY), "key"), alias(value, "code")],
+                                  from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
+    union = selects[0]
+    for s in selects[1:]:
+        union = exp.Union(this=union, expression=s, distinct=False)
+    return union
+
+
+def _same_branch(a: str, b: str) -> exp.Expression:
+    # a segment's NULL branch matches NULL: no branch is named ''
+    return exp.EQ(this=exp.Coalesce(this=col("branch", a), expressions=[exp.Literal.string("")]),
+                  expression=exp.Coalesce(this=col("branch", b), expressions=[exp.Literal.string("")]))
+
+
+def _coded_then(then: exp.Select) -> exp.Select:
+    """The stored rows with the code of their pair (NULL: a pair not compared now, e.g. a
+    branch since removed: such a row never matches, so it is an exit)."""
+    on = exp.and_(exp.EQ(this=col("definition", "p"), expression=col("definition", "s")), _same_branch("p", "s"))
+    return exp.Select(expressions=[col("key", "s"), col("definition", "s"), col("branch", "s"), col("code", "p")],
+                      from_=exp.From(this=exp.Subquery(this=then, alias=exp.TableAlias(this=ident("s")))),
+                      joins=[exp.Join(this=table(PAIRS, "p"), side="LEFT", on=on)])
+
+
+def _full_join() -> exp.Select:
+    """The changes as the unmatched rows of now FULL JOIN then on (key, code); an entry's
+    definition and branch are its code's."""
+    missing = {s: exp.Is(this=col("key", s), expression=exp.Null()) for s in ("n", "t")}
+    change = exp.Case(ifs=[exp.If(this=missing["t"].copy(), true=exp.Literal.string(ENTERED))],
+                      default=exp.Literal.string(EXITED))
+    entered = missing["t"].copy()
+    return exp.Select(
+        expressions=[alias(exp.Coalesce(this=col("key", "n"), expressions=[col("key", "t")]), "key"),
+                     *(alias(exp.Case(ifs=[exp.If(this=entered.copy(), true=col(c, "p"))], default=col(c, "t")), c)
+                       for c in ("definition", "branch")),
+                     alias(change, "change")],
+        from_=exp.From(this=table(NOW, "n")),
+        joins=[exp.Join(this=table(THEN, "t"), side="FULL", kind="OUTER",
+                        on=exp.and_(exp.EQ(this=col("key", "n"), expression=col("key", "t")),
+                                    exp.EQ(this=col("code", "n"), expression=col("code", "t")))),
+               exp.Join(this=table(PAIRS, "p"), side="LEFT", on=exp.EQ(this=col("code", "p"), expression=col("code", "n")))],
+        where=exp.Where(this=exp.or_(missing["n"], missing["t"])))

@@ -1,0 +1,366 @@
+"""The snapshot store and what reads it: `segc snapshot` (the membership at an as-of,
+stored) and `segc changes` (who entered and exited since a stored snapshot, with a
+payload). DESIGN §8.2. The queries are membership.py's; this module stores and reads.
+
+Two stores, the same rows (membership.COLUMNS: key, definition, branch, as_of,
+definition_hash):
+- local (the default, on the embedded DuckDB): parquet under `<project>/.segc/snapshots/`,
+  one folder per as-of, `as_of=YYYY-MM-DD/part.parquet`. DuckDB writes the file into a
+  new folder beside the partition, which is then swapped in (front/files.fill_folder):
+  a run killed at any point leaves every partition whole (a swap killed half-way is put
+  back by the next reader or writer).
+- a warehouse table (`--engine postgres --table schema.name`): created if missing; a
+  snapshot is one transaction (DELETE the as-of's rows of the definitions written, then
+  INSERT ... SELECT: the rows never leave the warehouse).
+Re-running an as-of replaces the rows of the definitions it writes (the others of that
+date are kept), so there are never duplicates."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlglot import exp
+
+from segc.backend.lower import alias, col, datatype, ident, literal, table
+from segc.backend.render import render
+from segc.check.policy import allowed_features
+from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.front.files import fill_folder, recover_folders
+from segc.run import membership
+from segc.run.membership import COLUMNS, ENTERED, EXITED, Part
+
+STORE = Path(".segc") / "snapshots"
+PARTITION = re.compile(r"^as_of=(\d{4}-\d{2}-\d{2})$")
+LOCAL_VIEW = "segc_snapshots"  # the local store's partition, as a table of the DuckDB session
+TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What `segc snapshot` stored: where, at which as-of, and the size of each
+    (definition, branch)."""
+    as_of: str
+    store: str  # the local folder (relative to the project) or the warehouse table
+    counts: list[tuple[str, str | None, int]]
+
+    def to_dict(self) -> dict:
+        return {"as_of": self.as_of, "store": self.store,
+                "definitions": [{"definition": d, "branch": b, "members": n} for d, b, n in self.counts]}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Who entered and who exited each definition (and branch) between two dates."""
+    since: str
+    as_of: str
+    columns: list[str]  # key, definition, branch, change, then the payload
+    rows: list[tuple]
+    definitions: list[tuple[str, str | None]] = field(default_factory=list)  # every (definition, branch) compared
+    warnings: tuple[Diagnostic, ...] = ()  # W770: a definition changed since the snapshot, or not in it
+
+    def records(self) -> list[dict]:
+        """One dict per row (pandas.DataFrame(changes.records()))."""
+        return [dict(zip(self.columns, map(_plain, r))) for r in self.rows]
+
+    def column_dict(self) -> dict[str, list]:
+        """{column: values} (pandas.DataFrame(changes.column_dict()), polars alike)."""
+        return {c: [_plain(r[i]) for r in self.rows] for i, c in enumerate(self.columns)}
+
+    def counts(self) -> list[tuple[str, int, int]]:
+        """(definition or `definition.branch`, entered, exited) for each definition compared."""
+        out = {(f"{d}.{b}" if b else d): [0, 0] for d, b in self.definitions}
+        for r in self.rows:
+            name = f"{r[1]}.{r[2]}" if r[2] else r[1]
+            out.setdefault(name, [0, 0])[0 if r[3] == ENTERED else 1] += 1
+        return [(n, e, x) for n, (e, x) in out.items()]
+
+    def to_dict(self) -> dict:
+        return {"since": self.since, "as_of": self.as_of, "columns": list(self.columns),
+                "counts": [{"definition": n, "entered": e, "exited": x} for n, e, x in self.counts()],
+                "rows": self.records()}
+
+    def to_csv(self) -> list[list]:
+        return [list(self.columns), *([_plain(v) for v in r] for r in self.rows)]
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+# ---- where the snapshots are ------------------------------------------------------------
+
+def snapshot_as_of(project, as_of) -> dt.date:
+    """The as-of a snapshot is taken at: --as-of, else the project's, else today (UTC)."""
+    d = project.as_of if as_of is None else project.as_of_date(as_of)
+    return d or dt.datetime.now(dt.timezone.utc).date()
+
+
+class LocalStore:
+    """Parquet partitions under the project's .segc/snapshots/, read and written by the
+    project's DuckDB session."""
+
+    def __init__(self, project):
+        self.project = project
+        self.folder = Path(project.root) / STORE
+
+    @property
+    def where(self) -> str:
+        return STORE.as_posix()
+
+    def partition(self, d: dt.date) -> Path:
+        return self.folder / f"as_of={d.isoformat()}"
+
+    def dates(self) -> list[dt.date]:
+        recover_folders(self.folder)  # a swap killed half-way: its partition back first
+        if not self.folder.is_dir():
+            return []
+        found = [PARTITION.match(p.name) for p in self.folder.iterdir() if (p / "part.parquet").is_file()]
+        return sorted(dt.date.fromisoformat(m.group(1)) for m in found if m)
+
+    def _scan(self, d: dt.date) -> exp.Expression:
+        path = exp.Literal.string(str(self.partition(d) / "part.parquet"))
+        return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[path]))
+
+    def write(self, query: exp.Select, d: dt.date, definitions: list[str]) -> None:
+        con = self.project.duckdb()
+        if d in self.dates():  # keep that date's rows of the definitions not written now
+            kept = exp.select(*[col(c) for c in COLUMNS]).from_(self._scan(d)).where(
+                exp.Not(this=exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in definitions])))
+            query = exp.union(query, kept, distinct=False)
+        sql = render(query, "duckdb", pretty=False, copy=False, quoting=self.project.schema.quoting)
+
+        def fill(tmp: Path) -> None:
+            _duckdb(lambda: con.sql(sql).write_parquet(str(tmp / "part.parquet")))
+
+        fill_folder(self.partition(d), fill)
+
+    def relation(self, d: dt.date) -> str:
+        """The snapshot of `d` as a view of the DuckDB session, for the changes query."""
+        view = exp.Create(this=table(LOCAL_VIEW), kind="VIEW", replace=True, properties=exp.Properties(
+            expressions=[exp.TemporaryProperty()]), expression=exp.select(exp.Star()).from_(self._scan(d)))
+        _duckdb(lambda: self.project.duckdb().execute(view.sql("duckdb")))
+        return LOCAL_VIEW
+
+
+class TableStore:
+    """A warehouse table (PostgreSQL) holding every snapshot."""
+
+    def __init__(self, project, name: str):
+        if not TABLE_NAME.match(name or ""):
+            raise SegcError(Diagnostic("E771", f"--table `{name}` is not a table name",
+                                       hints=("write schema.name (letters, digits and _), e.g. --table crm.segc_snapshots",)))
+        self.project, self.name, self.where = project, name, name
+
+    def _run(self, query) -> list[tuple]:
+        return self.project.engine.execute(query if isinstance(query, str) else query.sql("postgres"))
+
+    def exists(self) -> bool:
+        schema, _dot, name = self.name.rpartition(".")
+        tables = exp.select(exp.Count(this=exp.Star())).from_(table("information_schema.tables")).where(
+            exp.and_(exp.EQ(this=col("table_name"), expression=exp.Literal.string(name)),
+                     exp.EQ(this=col("table_schema"), expression=exp.Literal.string(schema)) if schema else
+                     exp.true()))
+        return bool(self._run(tables)[0][0])
+
+    def dates(self) -> list[dt.date]:
+        if not self.exists():
+            return []
+        q = exp.select(col("as_of")).distinct().from_(table(self.name)).order_by(col("as_of"))
+        return [r[0] for r in self._run(q)]
+
+    def write(self, query: exp.Select, d: dt.date, definitions: list[str]) -> None:
+        schema = self.name.rpartition(".")[0]
+        statements = [exp.Create(this=table(schema), kind="SCHEMA", exists=True)] if schema else []
+        empty = exp.select(exp.Star()).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(
+            this=ident("segc_rows")))).limit(0)
+        statements += [
+            exp.Create(this=table(self.name), kind="TABLE", exists=True, expression=empty),
+            exp.Delete(this=table(self.name), where=exp.Where(this=exp.and_(
+                exp.EQ(this=col("as_of"), expression=literal(d, "date")),
+                exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in definitions])))),
+            exp.Insert(this=exp.Schema(this=table(self.name), expressions=[ident(c) for c in COLUMNS]),
+                       expression=query)]
+        self.project.engine.execute_in_transaction([s.sql("postgres") for s in statements])
+
+    def relation(self, d: dt.date) -> str:
+        return self.name
+
+
+def open_store(project, table_name: str | None):
+    """The store a command reads or writes: the warehouse table on PostgreSQL, else the
+    local parquet store on the embedded DuckDB (E771 for another pairing)."""
+    engine = project.engine.name
+    if table_name is not None:
+        if engine != "postgres":
+            raise SegcError(Diagnostic("E771", f"--table stores snapshots in a warehouse table: it needs "
+                                       f"--engine postgres (the engine is {engine})",
+                                       hints=("without --table, snapshots go to the project's .segc/snapshots/",)))
+        return TableStore(project, table_name)
+    if engine == "postgres":
+        raise SegcError(Diagnostic("E771", "on the postgres engine, snapshots are stored in a warehouse table",
+                                   hints=("give --table schema.name (created if missing)",)))
+    if engine != "duckdb":
+        raise SegcError(Diagnostic("E771", f"snapshots cannot be stored from the {engine} engine",
+                                   hints=("run on the embedded DuckDB (the local store .segc/snapshots/), or "
+                                          "--engine postgres --table schema.name",)))
+    return LocalStore(project)
+
+
+# ---- snapshot ---------------------------------------------------------------------------
+
+def _parts(project, names) -> list[Part]:
+    """The parts the names give (default: every segment and segmentation); E211 for none."""
+    items = membership.parts(project.targets(names or membership.default_targets(project), membership.MEMBERS))
+    if not items:
+        raise SegcError(Diagnostic("E211", "there are no segments to snapshot or compare",
+                                   hints=("define segments in segments/*.seg",)))
+    return items
+
+
+def snapshot(project, names=None, as_of=None, table_name: str | None = None) -> Snapshot:
+    store = open_store(project, table_name)
+    items = _parts(project, names)
+    d = snapshot_as_of(project, as_of)
+    query = membership.snapshot_query(project, items, d)
+    definitions = sorted({p.definition for p in items})
+    store.write(query, d, definitions)
+    return Snapshot(d.isoformat(), store.where, _stored_counts(project, store, d, items))
+
+
+def _stored_counts(project, store, d: dt.date, items: list[Part]) -> list[tuple[str, str | None, int]]:
+    """Rows per (definition, branch) of what was just stored, read back from the store."""
+    relation = store.relation(d)
+    q = (exp.select(col("definition"), col("branch"), exp.Count(this=exp.Star())).from_(table(relation))
+         .where(exp.In(this=col("definition"), expressions=[exp.Literal.string(p.definition) for p in items]))
+         .group_by(col("definition"), col("branch")))
+    if isinstance(store, TableStore):
+        q.set("where", exp.Where(this=exp.and_(q.args["where"].this, exp.EQ(this=col("as_of"), expression=literal(d, "date")))))
+    found = {(r[0], r[1]): int(r[2]) for r in project.run(q)}
+    # every definition and branch, an empty one with 0, in the order of the targets
+    return [(d, b, found.get((d, b), 0)) for d, b in membership.pairs(project, items)]
+
+
+# ---- changes ----------------------------------------------------------------------------
+
+def changes(project, names=None, since="last", as_of=None, with_=(), table_name: str | None = None) -> Changes:
+    store = open_store(project, table_name)
+    items = _parts(project, names)
+    targets = [p.target for p in items]
+    d = snapshot_as_of(project, as_of)
+    features, base_columns = payload(project, targets, with_)
+    then = since_date(store, since, d)
+    query = membership.changes_query(project, items, d, store.relation(then), then,
+                                     {f: project.feature_values([f])[f] for f in features}, base_columns,
+                                     order=tuple(n for n in dict.fromkeys(with_ or ()) if n in features or n in base_columns))
+    rows = project.run(query)
+    warnings = _edited_since(project, store, then, items)
+    columns = [project.schema.key, "definition", "branch", "change", *dict.fromkeys(with_ or ())]
+    return Changes(then.isoformat(), d.isoformat(), columns, rows, membership.pairs(project, items), warnings)
+
+
+def _edited_since(project, store, then: dt.date, items: list[Part]) -> tuple[Diagnostic, ...]:
+    """W770 for each definition whose stored hash differs from its hash now (its changes
+    then include what the edit moved, not only what the data did), or that the snapshot
+    does not hold (every member counts as entered)."""
+    q = (exp.select(col("definition"), col("definition_hash")).distinct().from_(table(store.relation(then)))
+         .where(exp.EQ(this=col("as_of"), expression=literal(then, "date"))))
+    stored: dict[str, set[str]] = {}
+    for definition, digest in project.run(q):
+        stored.setdefault(definition, set()).add(digest)
+    out = []
+    for p in items:
+        name = f"{p.definition}.{p.branch}" if p.branch else p.definition
+        if p.definition not in stored:
+            out.append(Diagnostic("W770", f"`{name}` is not in the snapshot of {then}: all its members count as entered",
+                                  severity="warning", hints=("snapshot it (`segc snapshot`) before comparing",)))
+        elif not {membership.definition_hash(project, q) for q in _stored_as(project, p)} & stored[p.definition]:
+            out.append(Diagnostic("W770", f"`{name}` changed since the snapshot of {then} (its definition hash "
+                                  "differs): its changes include what the edit moved", severity="warning",
+                                  hints=("compare with a snapshot taken after the edit to see only what the data moved",)))
+    return tuple(out)
+
+
+def _stored_as(project, p: Part) -> list[Part]:
+    """How a part may have been stored: a branch alone, or with its whole segmentation."""
+    if not p.branch:
+        return [p]
+    whole = project.targets([p.definition], membership.MEMBERS)[0]
+    return [p, Part(p.definition, None, whole)]
+
+
+def since_date(store, since, as_of: dt.date) -> dt.date:
+    """The snapshot compared with: `last` = the latest strictly before the as-of; a date
+    must have a snapshot. E770 when there is none."""
+    dates = store.dates()
+    run = f"take one with `segc snapshot --as-of DATE`"
+    if since in (None, "last"):
+        before = [x for x in dates if x < as_of]
+        if not before:
+            raise SegcError(Diagnostic("E770", f"no snapshot before {as_of} in {store.where}",
+                                       hints=(run + " (e.g. daily in CI), then `segc changes --since last`",)))
+        return before[-1]
+    try:
+        d = since if isinstance(since, dt.date) else dt.date.fromisoformat(str(since))
+    except ValueError:
+        raise SegcError(Diagnostic("E009", f"--since `{since}` is not a date",
+                                   hints=("write YYYY-MM-DD, or `last` for the latest snapshot",))) from None
+    if d not in dates:
+        shown = ", ".join(x.isoformat() for x in dates[-5:]) or "none"
+        raise SegcError(Diagnostic("E770", f"no snapshot at {d} in {store.where}",
+                                   hints=(f"snapshots: {shown}; {run}",)))
+    return d
+
+
+def payload(project, targets, names) -> tuple[list[str], tuple[str, ...]]:
+    """The `--with` names split into features and columns of the base source. A sensitive
+    one only where every target allows it (the one policy function: check/policy.py),
+    else E501 naming the definitions; an unknown name is E772."""
+    schema = project.schema
+    base = schema.sources[schema.base]
+    known_columns = set(base.columns or ()) | {f.column for f in schema.features.values() if f.kind == "column"}
+    features, columns, diags = [], [], []
+    for name in dict.fromkeys(names or ()):
+        if name in schema.features:
+            features.append(name)
+        elif name in known_columns and name != schema.key:
+            columns.append(name)
+        else:
+            close = suggest(name, list(schema.features) + sorted(known_columns))
+            diags.append(Diagnostic("E772", f"--with `{name}` is neither a feature nor a column of the base "
+                                    f"source `{schema.base}`",
+                                    hints=(f"did you mean `{close}`?" if close else
+                                           "declare the column in segc.yml (a feature, or `columns:` of the base)",)))
+    for t in targets:
+        refused = [n for n in features + columns
+                   if n not in allowed_features(schema, [n], _allowance(project, t))]
+        if refused:
+            diags.append(Diagnostic("E501", f"--with {', '.join(f'`{n}`' for n in refused)}: sensitive data that "
+                                    f"`{t.name}` does not use with @allow_sensitive",
+                                    hints=("a changes payload shows a sensitive column only for a segment that "
+                                           "uses it with @allow_sensitive(\"reason\"); leave it out of --with",)))
+    if diags:
+        raise SegcError(diags)
+    return features, tuple(columns)
+
+
+def _allowance(project, target) -> dict[str, str]:
+    """The sensitive data a target is allowed (a whole segmentation: what all its branches are)."""
+    if target.kind != "segmentation":
+        return target.sensitive
+    allowed = [project.checked.segments[b].sensitive for b in target.branches]
+    return {k: v for k, v in allowed[0].items() if all(k in a for a in allowed)} if allowed else {}
+
+
+def _duckdb(run) -> None:
+    """A DuckDB call on the store: its failure is E722-like, values masked (engine_message)."""
+    import duckdb
+
+    from segc.run.engine import engine_message
+
+    try:
+        run()
+    except duckdb.Error as e:
+        raise SegcError(Diagnostic("E704", "reading or writing the snapshot store failed",
+                                   hints=(engine_message(e),))) from None
