@@ -182,6 +182,15 @@ class Top(Pred):
 
 
 @dataclass(frozen=True)
+class TopN(Pred):
+    """`top 100 by f`: fewer than n entities of the population have a strictly better
+    present value (ties go in together; missing never qualifies)."""
+    direction: str  # top, bottom
+    n: int
+    by: Value
+
+
+@dataclass(frozen=True)
 class Holdout(Pred):
     """The entities whose key, hashed with the seed, falls in the first `percent` of the
     hash space (segc.holdout). Never missing: the key never is."""

@@ -237,6 +237,8 @@ class Evaluator:
             raise ValueError(p.kind)
         if isinstance(p, ir.Top):
             return self._top(p, env)
+        if isinstance(p, ir.TopN):
+            return self._top_n(p, env)
         if isinstance(p, ir.Holdout):
             return _in_holdout(p.seed, env["key"], p.percent)
         raise TypeError(f"reference: unknown condition {p!r}")
@@ -273,6 +275,18 @@ class Evaluator:
             count = sum(1 for v in values if v <= x)
         share = Fraction(repr(p.percent)) / 100
         return Fraction(count, len(values)) <= share
+
+    def _top_n(self, p: ir.TopN, env) -> bool:
+        """Fewer than n present values strictly better than this one (ties go in together)."""
+        x = self._value(p.by, env)
+        if x is None:
+            return False
+        values, ambiguous = self._ranked(p.by)
+        if ambiguous:
+            raise Ambiguous
+        x = _plain(x)
+        better = sum(1 for v in values if (v > x if p.direction == "top" else v < x))
+        return better < p.n
 
     def _quantile(self, q: ir.Quantile, env):
         x = self._value(q.by, env)

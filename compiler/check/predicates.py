@@ -174,13 +174,19 @@ class Predicates:
         if type_of(by) not in ir.NUMERIC + TEMPORAL + (ERROR,):
             self.error("E301", f"ranking needs a number or a date; this is {describe(type_of(by))}", node.by.span)
             raise Reported
-        if not 0 < node.percent <= 100:
+        if node.absolute and not (isinstance(node.percent, int) and node.percent >= 1):
+            self.error("E306", "the count of a ranking must be a whole number of at least 1", node.span,
+                       f"e.g. `{node.direction} 100 by ...`, or a share: `{node.direction} 10% by ...`")
+            raise Reported
+        if not node.absolute and not 0 < node.percent <= 100:
             self.error("E306", "the share must be more than 0% and at most 100%", node.span)
             raise Reported
         if scope.kind != "features":
             self.error("E306", "ranking is not available inside an aggregate", node.span)
             raise Reported
         self.not_ranked(by, node.by.span)
+        if node.absolute:
+            return ir.TopN(node.direction, node.percent, by)
         return ir.Top(node.direction, node.percent, by)
 
     def _p_Holdout(self, node: ast.Holdout, scope):

@@ -133,9 +133,11 @@ class Within(Node):
 
 @dataclass(frozen=True)
 class Rank(Node):
+    """`top 10% by f`, or with `absolute`, `top 100 by f` (then `percent` is the count N)."""
     direction: str  # top, bottom
     percent: float
     by: Expr
+    absolute: bool = False
 
 
 @dataclass(frozen=True)

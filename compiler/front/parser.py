@@ -194,6 +194,11 @@ class _ToAst(Transformer):
     def rank(self, direction, number, _pct, by):
         return ast.Rank(str(direction), float(number), by, span=self._span(direction, by))
 
+    def rank_n(self, direction, number, by):
+        # `top 2.5 by f` keeps its fraction so the checker can refuse it (E306)
+        n = float(number) if "." in number else int(number)
+        return ast.Rank(str(direction), n, by, absolute=True, span=self._span(direction, by))
+
     def holdout(self, kw, number, _pct, _seed, seed):
         return ast.Holdout(float(number), seed, span=self._span(kw, seed))
 
