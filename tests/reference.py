@@ -382,6 +382,8 @@ class Evaluator:
             return mapped
         if name == "length":
             return Num(Fraction(len(x)))
+        if name == "trim":
+            return x.strip(" ")
         if name == "abs":
             return Num(abs(x.value), x.inexact)
         if name in ("floor", "ceil"):

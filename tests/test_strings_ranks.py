@@ -47,3 +47,17 @@ def test_rank_errors(project, expr, words):
 def test_rank_count_error_is_located_with_hint(project):
     d, = diagnostics(project, "age > 1 and top 0 by spend")
     assert d.code == "E306" and (d.span.line, d.span.col) == (1, 13) and "top 100 by" in d.hints[0]
+
+
+def test_trim_needs_a_string(project):
+    d, = diagnostics(project, "trim(age) = 1")
+    assert d.code == "E304" and "`trim` needs a string" in d.message
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "bigquery", "trino", "snowflake", "tsql", "sqlite"])
+def test_trim_spells_out_the_space(project, dialect):
+    """Without its characters, TRIM strips every white space on BigQuery and Trino."""
+    import sqlglot
+    sql = project.compile_expression('trim(name) = "x"', dialect=dialect)
+    trims = list(sqlglot.parse_one(sql, read=dialect).find_all(sqlglot.exp.Trim))
+    assert len(trims) == 1 and trims[0].expression.this == " "

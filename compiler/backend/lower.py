@@ -31,6 +31,7 @@ from segc import ir
 from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
 from segc.backend.ranks import absolute_rank_test
+from segc.backend.strings import trim_spaces
 from segc.schema.segc_yml import Schema
 
 KEY = "segc_key"
@@ -291,6 +292,8 @@ class Lowerer:
             return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))
         if name in simple:
             return simple[name](this=args[0])
+        if name == "trim":
+            return trim_spaces(args[0])
         if name == "round":
             return exp.Round(this=args[0], decimals=args[1] if len(args) > 1 else None)
         if v.type == "timestamp" and name in ("coalesce", "least", "greatest"):
