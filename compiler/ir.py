@@ -169,7 +169,7 @@ class Missing(Pred):
 
 @dataclass(frozen=True)
 class Match(Pred):
-    kind: str  # contains, starts, ends
+    kind: str  # contains, starts, ends, matches (a regex search in the portable subset)
     operand: Value
     pattern: str
 

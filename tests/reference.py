@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -234,6 +235,8 @@ class Evaluator:
                 return x.startswith(p.pattern)
             if p.kind == "ends":
                 return x.endswith(p.pattern)
+            if p.kind == "matches":
+                return _regex_search(p.pattern, x)
             raise ValueError(p.kind)
         if isinstance(p, ir.Top):
             return self._top(p, env)
@@ -540,3 +543,23 @@ def _ties_fragile(values) -> bool:
         if (a.inexact or b.inexact) and b.value - a.value <= TOLERANCE * max(1, abs(a.value), abs(b.value)):
             return True
     return False
+
+
+def _regex_search(pattern: str, x: str) -> bool:
+    """DESIGN §8.1's `matches`: Python's re.search (case-sensitive; `.` is not LF, as in
+    Python), with `$` the end of the string only (Python's `$` also matches before a final
+    newline: it becomes `\\Z`). Read independently of segc.front.regex_subset."""
+    out, i, in_set = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and not in_set:
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if c == "[" and not in_set:
+            in_set, start = True, i
+        elif c == "]" and in_set and i > start + 1 + (pattern[start + 1] == "^"):
+            in_set = False
+        out.append("\\Z" if c == "$" and not in_set else c)
+        i += 1
+    return re.search("".join(out), x) is not None

@@ -61,3 +61,56 @@ def test_trim_spells_out_the_space(project, dialect):
     sql = project.compile_expression('trim(name) = "x"', dialect=dialect)
     trims = list(sqlglot.parse_one(sql, read=dialect).find_all(sqlglot.exp.Trim))
     assert len(trims) == 1 and trims[0].expression.this == " "
+
+
+def test_fmt_round_trips_matches():
+    text = 'segment a = email matches "^[a-z]+@gmail\\\\.com$" and not name matches "x"\n'
+    assert format_source(text) == text
+
+
+@pytest.mark.parametrize("pattern,index,words", [
+    (r"a\\d", 1, "`\\d` is not in the portable subset"),
+    (r"(?i)gmail", 0, "`(?` groups"),
+    (r"(a)\\1", 3, "`\\1`"),
+    (r"(?=a)", 0, "lookaround"),
+    (r"[a-z", 0, "never closed"),
+    (r"a)", 1, "closes no"),
+    (r"a*?", 2, "another quantifier"),
+    (r"[[:alpha:]]", 1, "inside `[...]`"),
+    (r"x{3,1}", 1, "bad repetition"),
+])
+def test_regex_outside_the_subset_is_e330_at_its_character(project, pattern, index, words):
+    expr = f'email matches "{pattern}"'
+    d, = diagnostics(project, expr)
+    assert d.code == "E330" and words in d.message and d.hints, d
+    # the column of the offending character in the source (escapes such as \\d take two)
+    raw_before = pattern.replace("\\\\", "\\")[:index].count("\\")
+    assert (d.span.line, d.span.col) == (1, len('email matches "') + 1 + index + raw_before)
+
+
+def test_regex_must_be_a_literal(project):
+    d, = diagnostics(project, "email matches name")
+    assert d.code == "E330" and "string literal" in d.message
+
+
+def test_matches_needs_a_string(project):
+    d, = diagnostics(project, 'age matches "1"')
+    assert d.code == "E301"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "tsql"])
+def test_matches_without_regex_is_e602(project, dialect):
+    d, = diagnostics(project, 'email matches "a"', dialect)
+    assert d.code == "E602" and "regular expression" in d.message
+
+
+@pytest.mark.parametrize("dialect,shape", [
+    ("duckdb", "REGEXP_MATCHES("), ("postgres", " ~ '"), ("bigquery", "REGEXP_CONTAINS("),
+    ("spark", "\\\\z'"), ("databricks", "\\\\z'"), ("mysql", "'c')"), ("trino", "'\\Aa"),
+    ("snowflake", "REGEXP_INSTR("), ("redshift", " ~ '"),
+])
+def test_matches_shape_per_dialect(project, dialect, shape):
+    """Search everywhere: Snowflake's REGEXP_LIKE is a full match; `$` is the end of the
+    string (Java, ICU: `\\z`; Trino's Joni anchors lines: `\\A`, `\\z`); MySQL case-sensitive."""
+    sql = project.compile_expression('email matches "^a.$"', dialect=dialect)
+    assert shape in sql, sql

@@ -31,7 +31,7 @@ from segc import ir
 from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
 from segc.backend.ranks import absolute_rank_test
-from segc.backend.strings import trim_spaces
+from segc.backend.strings import regex_search, trim_spaces
 from segc.schema.segc_yml import Schema
 
 KEY = "segc_key"
@@ -438,8 +438,10 @@ class Lowerer:
     def _match(self, p: ir.Match, positive: bool) -> exp.Expression:
         x = self.value(p.operand)
         if p.pattern == "":
-            # every present string contains, starts and ends with ""
+            # every present string contains, starts and ends with "" (and an empty regex finds it)
             return and_(self.guards(p.operand))
+        if p.kind == "matches":
+            return self._guarded(positive, [p.operand], regex_search(x, p.pattern))
         pat = exp.Literal.string(p.pattern)
         if p.kind == "contains":
             core = exp.GT(this=exp.StrPosition(this=x, substr=pat), expression=exp.Literal.number(0))

@@ -7,6 +7,7 @@ import re
 from segc import ir
 from segc.check.definitions import SegmentationInfo, branch_preds
 from segc.check.nesting import BRANCH_LEVELS
+from segc.check.regex import checked_regex
 from segc.check.reporter import Reported
 from segc.check.types import ERROR, TEMPORAL, condition_hint, contains_quantile, describe, same_kind, type_of
 from segc.front import ast
@@ -145,6 +146,8 @@ class Predicates:
         if type_of(x) not in ("string", ERROR):
             self.error("E301", f"`{node.kind}` needs a string on its left; this is {describe(type_of(x))}",
                        node.operand.span)
+        if node.kind == "matches":
+            return ir.Match("matches", x, checked_regex(self, node.pattern))
         if not isinstance(node.pattern, (ast.Literal, ast.Param)):
             self.error("E301", f"the text after `{node.kind}` must be a string literal or a $parameter",
                        node.pattern.span, "compare two features with `=` instead")

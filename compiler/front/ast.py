@@ -120,7 +120,7 @@ class IsMissing(Node):
 
 @dataclass(frozen=True)
 class StrMatch(Node):
-    kind: str  # contains, starts, ends
+    kind: str  # contains, starts, ends, matches (a regex in the portable subset)
     operand: Expr
     pattern: Expr
 

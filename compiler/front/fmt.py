@@ -203,7 +203,7 @@ def _literal_text(lit: ast.Literal) -> str:
 
 _PREDICATES = (ast.Compare, ast.Between, ast.InList, ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank,
                ast.Holdout)
-_STR_WORDS = {"contains": "contains", "starts": "starts with", "ends": "ends with"}
+_STR_WORDS = {"contains": "contains", "starts": "starts with", "ends": "ends with", "matches": "matches"}
 
 
 def _prec(e) -> int:
