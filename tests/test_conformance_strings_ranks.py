@@ -1,5 +1,6 @@
 """The top/bottom N, trim and matches cases of the events conformance suite (DESIGN §8.1),
-on DuckDB, SQLite and PostgreSQL, and on Spark once. The suite is read from a copy
+on DuckDB, SQLite and PostgreSQL (on Spark: tests/test_spark_strings_ranks.py, apart, as the
+mutation harness runs this file for every mutant). The suite is read from a copy
 (tests/strrank/events.yml, = shared/conformance/events.yml) without the three features
 first/last/nth/mode bring (last_amount, home_store, second_order_at), which this branch
 does not have: the merge with the PICKS branch moves these cases to tests/test_conformance.py
@@ -71,35 +72,3 @@ def test_case(loaded, engine, case):
     negated = eng.query(project.compile_expression(f"not ({expr})", dialect=engine, form="count"))[0][0]
     assert len(members) + negated == population
 
-
-def test_cases_on_spark(tmp_path):
-    """Spark reads local files: the rows are written to parquet by DuckDB, as
-    tests/test_conformance.py::test_every_case_on_spark does."""
-    from segc.run.spark_engine import SparkEngine, start_session
-    from tests.engines import open_engine
-    from tests.test_engines_parity import TEST_SPARK
-
-    base = _config()
-    config = {**base, "sources": {s: {**src, "path": f"data/{src.get('table', s)}.parquet"}
-                                  for s, src in base["sources"].items()}}
-    root = write_project(tmp_path / "events", config)
-    (root / "data").mkdir()
-    with open_engine("duckdb") as duck:
-        for t, cols in table_columns(base).items():
-            duck.load({t: (cols, SUITE["rows"].get(t.split(".")[-1], []))})
-            duck.query(f"COPY {t} TO '{root}/data/{t}.parquet' (FORMAT parquet)")
-    project = segc.load_project(root)
-    session, owner, _folder = start_session("local[2]", settings=TEST_SPARK)
-    try:
-        spark = SparkEngine(project.schema, root, session=session)
-        population = spark.execute(project.compile_expression("true", dialect="spark", form="count"))[0][0]
-        for case in CASES:
-            expr = case["expr"]
-            sql = project.compile_expression(expr, dialect="spark")
-            members = sorted(row[0] for row in spark.execute(sql))
-            assert members == sorted(case["members"]), f"{expr!r} on spark:\n{sql}"
-            negated = spark.execute(project.compile_expression(f"not ({expr})", dialect="spark", form="count"))
-            assert len(members) + negated[0][0] == population, f"not ({expr}) on spark"
-    finally:
-        if owner:
-            session.stop()
