@@ -72,3 +72,24 @@ def test_case(loaded, engine, case):
     negated = eng.query(project.compile_expression(f"not ({expr})", dialect=engine, form="count"))[0][0]
     assert len(members) + negated == population
 
+
+
+def test_segc_test_runs_matches_on_its_sqlite(tmp_path):
+    """`segc test`'s in-memory SQLite registers `regexp` (run/memory.py) with the meaning
+    of DESIGN §8.1, so a project's `matches` segments are tested there too, with the same
+    members as on DuckDB; a warehouse SQLite (`segc build --dialect sqlite`) stays E602."""
+    from segc.apps.segtest import run_tests
+
+    cases = [c for c in CASES if " matches " in c["expr"]]
+    segments = "".join(f"segment m{i} = {c['expr']}\n" for i, c in enumerate(cases))
+    root = write_project(tmp_path / "p", _config(), segments)
+    (root / "tests").mkdir()
+    fixture = {"as_of": str(SUITE["project"]["as_of"]), "rows": SUITE["rows"],
+               "expect": {f"m{i}": c["members"] for i, c in enumerate(cases)}}
+    (root / "tests" / "matches.yml").write_text(yaml.safe_dump(fixture), encoding="utf-8")
+    report = run_tests(segc.load_project(root))
+    assert report.ok and set(report.engines) == {"duckdb", "sqlite"}, report.to_dict() \
+        if hasattr(report, "to_dict") else report
+    with pytest.raises(SegcError) as info:
+        segc.load_project(root).compile("m0", dialect="sqlite")
+    assert info.value.diagnostics[0].code == "E602"
