@@ -502,7 +502,7 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
                       hints=tuple(h for h in hints if h))
 
 
-_KEYWORDS = frozenset("and or not between in is missing present contains starts ends with within by "
+_KEYWORDS = frozenset("and or not between in is missing present contains starts ends matches with within by "
                       "where during last next this to true false today".split())
 _BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
 
