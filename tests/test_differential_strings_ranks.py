@@ -6,7 +6,7 @@ PostgreSQL, compared member for member with the reference interpreter (tests/ref
 Python's re.search with `$` the end of the string), and `not A` with the complement.
 
 Seeded (`random.Random`), so every run is the same; `SEGC_STRRANK_EXAMPLES` data sets
-(default 40) of `EXPRESSIONS` expressions each."""
+(default 30) of `EXPRESSIONS` expressions each."""
 from __future__ import annotations
 
 import os
@@ -23,7 +23,7 @@ from tests.conftest import table_columns, write_project
 from tests.engines import ENGINES, open_engine
 from tests.test_differential import RandomDraw, string_literal
 
-EXAMPLES = int(os.environ.get("SEGC_STRRANK_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("SEGC_STRRANK_EXAMPLES", "30"))
 EXPRESSIONS = 10
 CONFIG = {
     "name": "strrank_fuzz",

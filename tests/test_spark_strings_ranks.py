@@ -3,7 +3,12 @@ test for all: its session is slow to start), apart from tests/test_conformance_s
 so that the mutation harness, which runs that file for every mutant, does not start Spark."""
 from __future__ import annotations
 
+from sqlglot import exp
+
 import segc
+from segc.backend.render import render
+from segc.backend.strings import regex_search
+from tests import reference as ref
 from tests.conftest import table_columns, write_project
 from tests.test_conformance_strings_ranks import CASES, SUITE, _config
 
@@ -37,6 +42,15 @@ def test_cases_on_spark(tmp_path):
             assert members == sorted(case["members"]), f"{expr!r} on spark:\n{sql}"
             negated = spark.execute(project.compile_expression(f"not ({expr})", dialect="spark", form="count"))
             assert len(members) + negated[0][0] == population, f"not ({expr}) on spark"
+        # `.`, `^`, `$` and sets against newlines, CR and non-ASCII, as Java reads them
+        for pattern, text in NEWLINE_CASES:
+            sql = render(exp.select(regex_search(exp.Literal.string(text), pattern)), "spark", pretty=False)
+            got = session.sql(sql).collect()[0][0]
+            assert got == ref._regex_search(pattern, text), f"{pattern!r} on {text!r}: {sql}"
     finally:
         if owner:
             session.stop()
+
+
+NEWLINE_CASES = [(p, t) for p in ("b$", "^a", "a.b", "a[^x]b", "^a.$", "a$|b", "(a|b)+$", ".", "^$")
+                 for t in ("ab", "ab\n", "a\nb", "a\rb", "a\r\n", "\na", "a", "", "\n", "é\n", "aé")]
