@@ -182,7 +182,7 @@ class Missing(Pred):
 
 @dataclass(frozen=True)
 class Match(Pred):
-    kind: str  # contains, starts, ends
+    kind: str  # contains, starts, ends, matches (a regex search in the portable subset)
     operand: Value
     pattern: str
 
@@ -191,6 +191,15 @@ class Match(Pred):
 class Top(Pred):
     direction: str  # top, bottom
     percent: float
+    by: Value
+
+
+@dataclass(frozen=True)
+class TopN(Pred):
+    """`top 100 by f`: fewer than n entities of the population have a strictly better
+    present value (ties go in together; missing never qualifies)."""
+    direction: str  # top, bottom
+    n: int
     by: Value
 
 

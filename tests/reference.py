@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -234,9 +235,13 @@ class Evaluator:
                 return x.startswith(p.pattern)
             if p.kind == "ends":
                 return x.endswith(p.pattern)
+            if p.kind == "matches":
+                return _regex_search(p.pattern, x)
             raise ValueError(p.kind)
         if isinstance(p, ir.Top):
             return self._top(p, env)
+        if isinstance(p, ir.TopN):
+            return self._top_n(p, env)
         if isinstance(p, ir.Holdout):
             return _in_holdout(p.seed, env["key"], p.percent)
         raise TypeError(f"reference: unknown condition {p!r}")
@@ -273,6 +278,18 @@ class Evaluator:
             count = sum(1 for v in values if v <= x)
         share = Fraction(repr(p.percent)) / 100
         return Fraction(count, len(values)) <= share
+
+    def _top_n(self, p: ir.TopN, env) -> bool:
+        """Fewer than n present values strictly better than this one (ties go in together)."""
+        x = self._value(p.by, env)
+        if x is None:
+            return False
+        values, ambiguous = self._ranked(p.by)
+        if ambiguous:
+            raise Ambiguous
+        x = _plain(x)
+        better = sum(1 for v in values if (v > x if p.direction == "top" else v < x))
+        return better < p.n
 
     def _quantile(self, q: ir.Quantile, env):
         x = self._value(q.by, env)
@@ -368,6 +385,8 @@ class Evaluator:
             return mapped
         if name == "length":
             return Num(Fraction(len(x)))
+        if name == "trim":
+            return x.strip(" ")
         if name == "abs":
             return Num(abs(x.value), x.inexact)
         if name in ("floor", "ceil"):
@@ -545,3 +564,23 @@ def _ties_fragile(values) -> bool:
         if (a.inexact or b.inexact) and b.value - a.value <= TOLERANCE * max(1, abs(a.value), abs(b.value)):
             return True
     return False
+
+
+def _regex_search(pattern: str, x: str) -> bool:
+    """DESIGN §8.1's `matches`: Python's re.search (case-sensitive; `.` is not LF, as in
+    Python), with `$` the end of the string only (Python's `$` also matches before a final
+    newline: it becomes `\\Z`). Read independently of segc.front.regex_subset."""
+    out, i, in_set = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and not in_set:
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if c == "[" and not in_set:
+            in_set, start = True, i
+        elif c == "]" and in_set and i > start + 1 + (pattern[start + 1] == "^"):
+            in_set = False
+        out.append("\\Z" if c == "$" and not in_set else c)
+        i += 1
+    return re.search("".join(out), x) is not None

@@ -31,6 +31,8 @@ from sqlglot import exp
 from segc import ir
 from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
+from segc.backend.ranks import absolute_rank_test
+from segc.backend.strings import regex_search, trim_spaces
 from segc.backend.sequences import sequence_cte
 from segc.schema.segc_yml import Schema
 
@@ -292,6 +294,8 @@ class Lowerer:
             return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))
         if name in simple:
             return simple[name](this=args[0])
+        if name == "trim":
+            return trim_spaces(args[0])
         if name == "round":
             return exp.Round(this=args[0], decimals=args[1] if len(args) > 1 else None)
         if v.type == "timestamp" and name in ("coalesce", "least", "greatest"):
@@ -375,9 +379,12 @@ class Lowerer:
             return not_(present)
         if isinstance(p, ir.Match):
             return self._match(p, positive)
-        if isinstance(p, ir.Top):
-            share = Fraction(str(p.percent)) / 100
-            cut = self._cut(p.by, (p.direction, share.numerator, share.denominator))
+        if isinstance(p, (ir.Top, ir.TopN)):
+            if isinstance(p, ir.TopN):
+                cut = self._cut(p.by, (p.direction + "_n", p.n, 0))
+            else:
+                share = Fraction(str(p.percent)) / 100
+                cut = self._cut(p.by, (p.direction, share.numerator, share.denominator))
             # no cut when nobody qualifies (top 5% of 10 customers): false, also under `not`
             core = (exp.GTE if p.direction == "top" else exp.LTE)(this=paren(self.value(p.by)), expression=cut)
             return and_(self.guards(p.by) + [_is_not_null(cut.copy()), core])
@@ -433,8 +440,10 @@ class Lowerer:
     def _match(self, p: ir.Match, positive: bool) -> exp.Expression:
         x = self.value(p.operand)
         if p.pattern == "":
-            # every present string contains, starts and ends with ""
+            # every present string contains, starts and ends with "" (and an empty regex finds it)
             return and_(self.guards(p.operand))
+        if p.kind == "matches":
+            return self._guarded(positive, [p.operand], regex_search(x, p.pattern))
         pat = exp.Literal.string(p.pattern)
         if p.kind == "contains":
             core = exp.GT(this=exp.StrPosition(this=x, substr=pat), expression=exp.Literal.number(0))
@@ -512,8 +521,10 @@ class Lowerer:
             elif kind == "top":  # share a/b: (values >= v) / total <= a / b
                 ge = exp.Add(this=exp.Sub(this=total.copy(), expression=le.copy()), expression=n.copy())
                 test, pick = exp.LTE(this=times(b, ge), expression=times(a, total)), exp.Min
-            else:  # bottom: (values <= v) / total <= a / b
+            elif kind == "bottom":  # (values <= v) / total <= a / b
                 test, pick = exp.LTE(this=times(b, le), expression=times(a, total)), exp.Max
+            else:  # top_n / bottom_n: fewer than a values strictly better (ties go in together)
+                test, pick = absolute_rank_test(kind, a, n, le, total)
             columns.append(alias(pick(this=exp.Case(ifs=[exp.If(this=test, true=v.copy())])), name))
         return [(f"segc_values_{i}", values), (f"segc_dist_{i}", dist),
                 (f"segc_cuts_{i}", make_select(columns, table(f"segc_dist_{i}")))]

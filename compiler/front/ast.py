@@ -130,7 +130,7 @@ class IsMissing(Node):
 
 @dataclass(frozen=True)
 class StrMatch(Node):
-    kind: str  # contains, starts, ends
+    kind: str  # contains, starts, ends, matches (a regex in the portable subset)
     operand: Expr
     pattern: Expr
 
@@ -143,9 +143,11 @@ class Within(Node):
 
 @dataclass(frozen=True)
 class Rank(Node):
+    """`top 10% by f`, or with `absolute`, `top 100 by f` (then `percent` is the count N)."""
     direction: str  # top, bottom
     percent: float
     by: Expr
+    absolute: bool = False
 
 
 @dataclass(frozen=True)

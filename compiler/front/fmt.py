@@ -203,7 +203,7 @@ def _literal_text(lit: ast.Literal) -> str:
 
 _PREDICATES = (ast.Compare, ast.Between, ast.InList, ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank,
                ast.Holdout)
-_STR_WORDS = {"contains": "contains", "starts": "starts with", "ends": "ends with"}
+_STR_WORDS = {"contains": "contains", "starts": "starts with", "ends": "ends with", "matches": "matches"}
 
 
 def _prec(e) -> int:
@@ -275,6 +275,9 @@ def _expr(e) -> str:
     if isinstance(e, ast.Within):
         return f"{expr_text(e.operand, 5)} within {_period(e.period)}"
     if isinstance(e, ast.Rank):
+        if e.absolute:
+            count = str(e.percent) if isinstance(e.percent, int) else _float_text(e.percent)
+            return f"{e.direction} {count} by {expr_text(e.by, 5)}"
         return f"{e.direction} {_percent_text(e.percent)}% by {expr_text(e.by, 5)}"
     if isinstance(e, ast.Holdout):
         return f"holdout {_percent_text(e.percent)}% seed {expr_text(e.seed)}"

@@ -194,6 +194,11 @@ class _ToAst(Transformer):
     def rank(self, direction, number, _pct, by):
         return ast.Rank(str(direction), float(number), by, span=self._span(direction, by))
 
+    def rank_n(self, direction, number, by):
+        # `top 2.5 by f` keeps its fraction so the checker can refuse it (E306)
+        n = float(number) if "." in number else int(number)
+        return ast.Rank(str(direction), n, by, absolute=True, span=self._span(direction, by))
+
     def holdout(self, kw, number, _pct, _seed, seed):
         return ast.Holdout(float(number), seed, span=self._span(kw, seed))
 
@@ -507,7 +512,7 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
                       hints=tuple(h for h in hints if h))
 
 
-_KEYWORDS = frozenset("and or not between in is missing present contains starts ends with within by "
+_KEYWORDS = frozenset("and or not between in is missing present contains starts ends matches with within by "
                       "where during last next this to true false today".split())
 _SEQUENCE_WITHIN = re.compile(r"\b(?:followed|preceded)\s+by\s+\w+\s+where\b[^()]*?(\w+)\s+within\s+\d+\s+\w+\s*$")
 _BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
