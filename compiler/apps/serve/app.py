@@ -135,8 +135,9 @@ def _plain(value):
     return value
 
 
-def serve(playground: Playground, port: int = 0, open_browser: bool = True, ready=None) -> None:
-    """Run the server until interrupted; `ready(url)` is called once it listens."""
+def listen(playground: Playground, port: int = 0):
+    """(uvicorn server, its bound socket, the URL with the token): bound to 127.0.0.1 now,
+    served by `server.run(sockets=[sock])` (serve, or a test's thread)."""
     import socket
     import uvicorn
 
@@ -150,10 +151,14 @@ def serve(playground: Playground, port: int = 0, open_browser: bool = True, read
         raise SegcError(Diagnostic("E972", f"cannot listen on 127.0.0.1:{port}: {e.strerror}",
                                    hints=("choose another --port, or leave it out for a free one",))) from None
     port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/?token={token}"
     app = make_app(playground, token, port)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    return server, sock, f"http://127.0.0.1:{port}/?token={token}"
+
+
+def serve(playground: Playground, port: int = 0, open_browser: bool = True, ready=None) -> None:
+    """Run the server until interrupted; `ready(url)` is called once it listens."""
+    server, sock, url = listen(playground, port)
     if ready is not None:
         ready(url)
     if open_browser:
