@@ -60,6 +60,12 @@ def main() -> None:
     args = ap.parse_args()
     scale.CACHE.mkdir(parents=True, exist_ok=True)  # scale.prepare runs the generator there
     folder = scale.prepare(args.size)
+    # scale.prepare points `path:` at the shared data outside the project folder, which
+    # segc.yml must now allow (E709)
+    yml = folder / "segc.yml"
+    text = yml.read_text(encoding="utf-8")
+    if "allow_outside_paths:" not in text:
+        yml.write_text(text + "\nallow_outside_paths: true\n", encoding="utf-8")
     server, sock, url = listen(open_playground(folder), 0)
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
     while not server.started:

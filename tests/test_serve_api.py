@@ -80,6 +80,9 @@ def test_answers(client, retail):
     overlap = post(client, "overlap", {"expression": text}).json()
     both = [s["both"] for s in overlap["segments"]]
     assert both == sorted(both, reverse=True) and overlap["size"] == count["segments"][0]["count"]
+    p = load_project(retail)
+    for row in overlap["segments"][:3] + overlap["segments"][-2:]:  # as `segc overlap` counts them
+        assert p.overlap([p.expression(text), row["name"]]).matrix[0][1] == row["both"], row
     profile = post(client, "profile", {"expression": text}).json()
     assert profile["size"] == count["segments"][0]["count"]
     sample = post(client, "sample", {"expression": text, "n": 3}).json()

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from segc.backend.lower import KEY, Lowerer, col, make_select, table
+from segc.preview import require_unique_keys
 from segc.project import Project
 
 _TABLES = itertools.count(1)
@@ -92,6 +93,8 @@ class Matrix:
         project.run(exp.Create(this=table(self.name), kind="TABLE", replace=True, expression=query,
                                properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
         self.view = MatrixProject(project, lw, self.name)
+        require_unique_keys(self.view, as_of)  # once, on the matrix: its previews then skip it
+        self.view.keys_checked = True
 
     def drop(self) -> None:
         self.project.run(exp.Drop(tables=[table(self.name)], kind="TABLE", exists=True))

@@ -95,12 +95,10 @@ class Playground:
         p = self.project()
         target = p.expression(text)
         as_of = self._as_of(as_of)
-        names = [n for n in p.segment_names]
-        result, via = self._fast(lambda q: q.overlap([target, *names], as_of), as_of)
-        size = result.matrix[0][0]
-        rows = [{"name": n, "count": result.matrix[i][i], "both": result.matrix[0][i],
-                 "share_of_expression": result.matrix[0][i] / size if size else 0.0,
-                 "jaccard": result.jaccard(0, i)} for i, n in enumerate(result.names) if i]
+        (size, pairs), via = self._fast(lambda q: overlap_with(q, target, as_of), as_of)
+        rows = [{"name": n, "count": count, "both": both, "share_of_expression": both / size if size else 0.0,
+                 "jaccard": both / (size + count - both) if size + count - both else 0.0}
+                for n, count, both in pairs]
         rows.sort(key=lambda r: (-r["both"], r["name"]))
         return {"size": size, "segments": rows, "via": via}
 
@@ -146,3 +144,26 @@ def open_playground(project: Path | None, params: dict[str, str] | None = None, 
     pg = Playground(loaded.root, params, as_of)
     pg._project, pg._project_stamp = loaded, pg._sources_stamp()
     return pg
+
+
+def overlap_with(project: Project, target, as_of=None) -> tuple[int, list[tuple[str, int, int]]]:
+    """The target's size, and (segment, size, both) for every segment and branch: one
+    query of 2 sums per segment (preview.overlap's every pair would be n² sums)."""
+    from sqlglot import exp
+
+    from segc.backend.lower import Lowerer, flag, ident
+    from segc.preview import OVERLAP
+
+    others = project.targets(project.segment_names, OVERLAP)
+
+    def select(lw: Lowerer):
+        cond = lw.pred(target.pred)
+        out = [exp.alias_(exp.Sum(this=flag(cond)), ident("segc_size"))]
+        for i, t in enumerate(others):
+            pred = lw.pred(t.pred)
+            out += [exp.alias_(exp.Sum(this=flag(pred)), ident(f"segc_n_{i}")),
+                    exp.alias_(exp.Sum(this=flag(exp.and_(cond.copy(), pred.copy()))), ident(f"segc_both_{i}"))]
+        return out, None
+
+    row = project.run(project.lowerer(as_of).query(project.checked.population, select))[0]
+    return int(row[0] or 0), [(t.name, int(row[1 + 2 * i] or 0), int(row[2 + 2 * i] or 0)) for i, t in enumerate(others)]
