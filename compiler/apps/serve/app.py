@@ -144,6 +144,7 @@ def listen(playground: Playground, port: int = 0):
     token = secrets.token_urlsafe(32)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # headers and body leave at once
     try:
         sock.bind(("127.0.0.1", port))
     except OSError as e:
