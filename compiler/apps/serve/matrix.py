@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from segc.backend.lower import KEY, Lowerer, col, make_select, table
+from segc.backend.lower import KEY, Lowerer, col, flag, ident, make_select, table
 from segc.preview import require_unique_keys
 from segc.project import Project
 
@@ -31,10 +31,19 @@ class MatrixLowerer(Lowerer):
     """A lowerer whose final relation is the matrix table: `query` selects from it (the
     population is already applied) and refuses what needs anything the matrix lacks."""
 
-    def __init__(self, base: Lowerer, name: str):
+    def __init__(self, base: Lowerer, name: str, flags: dict):
         self.__dict__.update(_state_copy(base))
         self._held = _state_copy(base)
         self._table = name
+        self._flags = flags
+
+    def pred(self, p, positive: bool = True):
+        # a defined segment's condition is a 0/1 column of the matrix (never NULL: the
+        # same under a `not`), so an overlap with every segment reads columns
+        name = self._flags.get(p)
+        if name is not None:
+            return exp.EQ(this=col(name), expression=exp.Literal.number(1))
+        return super().pred(p, positive)
 
     def query(self, population, select):
         projections, where = select(self)
@@ -43,30 +52,33 @@ class MatrixLowerer(Lowerer):
         return make_select(projections, table(self._table), where)
 
 
+_OWN = ("schema", "as_of", "_held", "_table", "_flags")  # not what lowering remembers
+
+
 def _state(lw) -> dict:
-    return {k: v for k, v in vars(lw).items() if k not in ("schema", "as_of", "_held", "_table")}
+    return _state_of(vars(lw))
 
 
 def _state_of(d: dict) -> dict:
-    return {k: v for k, v in d.items() if k not in ("schema", "as_of", "_held", "_table")}
+    return {k: v for k, v in d.items() if k not in _OWN}
 
 
 def _state_copy(lw) -> dict:
     """What a lowerer remembers, deep-copied (the schema and as-of are shared)."""
     return {k: (v if k in ("schema", "as_of") else copy.deepcopy(v)) for k, v in vars(lw).items()
-            if k not in ("_held", "_table")}
+            if k not in _OWN[2:]}
 
 
 class MatrixProject(Project):
     """The project with its previews (count, profile, overlap, sample) run on the matrix:
     preview.py's functions unchanged, so the figures mean what `segc count` means."""
 
-    def __init__(self, project: Project, base: Lowerer, name: str):
+    def __init__(self, project: Project, base: Lowerer, name: str, flags: dict):
         self.__dict__.update(project.__dict__)
-        self._base, self._table = base, name
+        self._base, self._table, self._flags = base, name, flags
 
     def lowerer(self, as_of=None) -> Lowerer:
-        return MatrixLowerer(self._base, self._table)
+        return MatrixLowerer(self._base, self._table, self._flags)
 
 
 class Matrix:
@@ -78,21 +90,23 @@ class Matrix:
         lw = project.lowerer(as_of)
         for v in project.feature_values(project.schema.features).values():
             lw.value(v)
-        for d in project.checked.segments.values():
-            if d.pred is not None:
-                lw.pred(d.pred)
+        preds = list(dict.fromkeys(d.pred for d in project.checked.segments.values() if d.pred is not None))
+        for p in preds:
+            lw.pred(p)
         self.name = f"segc_matrix_{next(_TABLES)}"
+        flags = {p: f"segc_segment_{i}" for i, p in enumerate(preds, 1)}
 
         def select(q: Lowerer):
             held = [KEY, *q.columns, *(c for s in q.sources.values() for c in s.aggs.values()),
                     *(c for cuts in q.cuts.values() for c in cuts.values())]
-            return [col(c) for c in dict.fromkeys(held)], None
+            segments = [exp.alias_(flag(q.pred(p)), ident(name)) for p, name in flags.items()]
+            return [col(c) for c in dict.fromkeys(held)] + segments, None
 
         query = lw.query(project.checked.population, select)
         project.duckdb()  # the matrix is a DuckDB table: refuse (E706) any other engine
         project.run(exp.Create(this=table(self.name), kind="TABLE", replace=True, expression=query,
                                properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
-        self.view = MatrixProject(project, lw, self.name)
+        self.view = MatrixProject(project, lw, self.name, flags)
         require_unique_keys(self.view, as_of)  # once, on the matrix: its previews then skip it
         self.view.keys_checked = True
 
