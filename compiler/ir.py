@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 NUMERIC = ("int", "float")
+# aggregates that pick one value of the events (DESIGN §8.1): its type is the column's
+PICKS = ("first", "last", "nth", "mode")
 
 
 # ---- values -------------------------------------------------------------------------
@@ -121,7 +123,7 @@ class Sequence:
 @dataclass(frozen=True)
 class Agg(Value):
     """An aggregate over an event source, computed in that source's one GROUP BY."""
-    func: str  # count, count_distinct, sum, avg, min, max
+    func: str  # count, count_distinct, sum, avg, min, max; first, last, nth, mode (PICKS)
     source: str
     column: Col | None
     where: Pred | None
@@ -129,10 +131,11 @@ class Agg(Value):
     type: str
     label: str | None = None  # the feature's name when it comes from segc.yml
     sequence: Sequence | None = None  # count only: the X events with (or without) a Y event near them
+    n: int | None = None  # nth: the position, from 1
 
     @property
     def nullable(self) -> bool:
-        return self.func in ("avg", "min", "max")
+        return self.func in ("avg", "min", "max") + PICKS
 
 
 @dataclass(frozen=True)

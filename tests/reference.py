@@ -404,6 +404,8 @@ class Evaluator:
             return Num(Fraction(r), not _binary_exact(Fraction(r)))
         if name == "days_since":
             return Num(Fraction((self.world.as_of - date_of(x)).days))
+        if name == "days_between":
+            return Num(Fraction((date_of(args[1]) - date_of(x)).days))
         if name == "year_of":
             return Num(Fraction(x.year))
         if name == "month_of":
@@ -468,6 +470,8 @@ class Evaluator:
             raise Ambiguous
         if a.sequence is not None:
             return Num(Fraction(sum(1 for x in picked if self._sequence_holds(a, x, env["key"]))))
+        if a.func in ir.PICKS:
+            return _pick(a, src, picked)
         if a.func == "count" and a.column is None:
             return Num(Fraction(len(picked)))
         values = [_num(r.get(a.column.name)) for r in picked]
@@ -494,6 +498,38 @@ def _in_holdout(seed: str, key, percent: float) -> bool:
     below floor(p/100 * 2^32). Integers here; the SQL compares hex text."""
     h = int.from_bytes(hashlib.md5(f"{seed}:{key}".encode("utf-8")).digest()[:4], "big")
     return h < math.floor(Fraction(repr(percent)) / 100 * 2**32)
+
+
+def _pick(a: ir.Agg, src, rows):
+    """first/last/nth/mode (DESIGN §8.1). The events in order of time, then `order_by:`
+    (NULL last); `last` is the end of that order. Events tied on all of them are taken
+    in order of the value asked for, smallest first, NULL last, for every pick."""
+    def value(r):
+        return _num(r.get(a.column.name))
+
+    if a.func == "mode":
+        counts: dict = {}
+        for r in rows:
+            v = value(r)
+            if v is not None:
+                counts.setdefault(_plain(v), [0, v])[0] += 1
+        if not counts:
+            return None
+        _, (_, best) = min(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return best
+
+    def by_value(r):
+        v = value(r)
+        return (v is None, _plain(v) if v is not None else 0)
+
+    def position(r):  # NULL after every value
+        return (as_datetime(r[src.time]),) + tuple((r.get(c) is None, _plain(_num(r.get(c))) if r.get(c) is not None else 0)
+                                                   for c in src.order_by)
+
+    ordered = sorted(rows, key=by_value)  # stable: the value decides among events tied on position
+    ordered.sort(key=position, reverse=a.func == "last")
+    k = 1 if a.func in ("first", "last") else a.n
+    return value(ordered[k - 1]) if len(ordered) >= k else None
 
 
 def _empty(a: ir.Agg):

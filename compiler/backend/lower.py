@@ -31,6 +31,7 @@ from sqlglot import exp
 from segc import ir
 from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
+from segc.backend.picks import pick_cte
 from segc.backend.ranks import absolute_rank_test
 from segc.backend.strings import regex_search, trim_spaces
 from segc.backend.sequences import sequence_cte
@@ -269,6 +270,9 @@ class Lowerer:
             asof = self.value(ir.AsOf())
             return exp.DateDiff(this=asof, expression=exp.Cast(this=args[0], to=datatype("DATE")),
                                 unit=exp.var("DAY"))
+        if name == "days_between":  # calendar days from the date of a to the date of b
+            a, b = (x if arg.type == "date" else exp.Cast(this=x, to=datatype("DATE")) for arg, x in zip(v.args, args))
+            return exp.DateDiff(this=b, expression=a, unit=exp.var("DAY"))
         if name == "to_float":  # a score's input (score_model.formula): double precision, bools 1/0
             x = exp.Cast(this=args[0], to=datatype("INT")) if v.args[0].type == "bool" else args[0]
             return exp.Cast(this=x, to=datatype("DOUBLE"))
@@ -536,20 +540,21 @@ class Lowerer:
         out, n = [], 0
         for name in sorted(self.sources):
             aggs = self.sources[name].aggs
-            plain = {a: c for a, c in aggs.items() if a.func != "count_distinct" and a.sequence is None}
+            plain = {a: c for a, c in aggs.items() if _own_cte(a) is None}
             if plain:
                 out.append((f"segc_src_{name}", name, plain))
             for a, c in aggs.items():
-                if a.func == "count_distinct" or a.sequence is not None:
+                if _own_cte(a) is not None:
                     n += 1
-                    kind = "distinct" if a.sequence is None else "seq"
-                    out.append((f"segc_{kind}_{n}", name, {a: c}))
+                    out.append((f"segc_{_own_cte(a)}_{n}", name, {a: c}))
         return out
 
     def _event_cte(self, name: str, aggs: dict) -> exp.Select:
         src = self.schema.sources[name]
         conds = [self._agg_conds(a) for a in aggs]
         seq = next(iter(aggs)).sequence
+        if next(iter(aggs)).func in ir.PICKS:  # one aggregate: backend/picks.py
+            return self._pick_cte(src, *aggs.items(), conds[0])
         if seq is not None:  # one aggregate: backend/sequences.py
             y_where = self.pred(seq.where) if seq.where is not None else None
             w = next(iter(aggs)).window
@@ -571,6 +576,14 @@ class Lowerer:
             own = [c for c in agg_conds if c not in shared]
             projections.append(alias(self._aggregate(agg, own), column))
         return make_select(projections, table(src.table), and_(where) if where else None, [col(src.key)])
+
+    def _pick_cte(self, src, pick: tuple[ir.Agg, str], conds: list[exp.Expression]) -> exp.Select:
+        agg, column = pick
+        value = col(agg.column.name)
+        value = nan_free(value) if agg.column.type == "float" else value
+        where = and_([*conds, exp.LT(this=col(src.time), expression=self._as_of_bound())] if src.time else conds)
+        return pick_cte(agg.func, agg.n, column, table(src.table), col(src.key), col(src.time) if src.time else None,
+                        [col(c) for c in src.order_by], value, None if _is_true(where) else where)
 
     def _as_of_bound(self) -> exp.Expression:
         return literal(self.as_of, "date") if self.as_of else exp.CurrentDate()
@@ -635,6 +648,15 @@ class Lowerer:
         since = col(base.time, BASE)
         return exp.Or(this=exp.Is(this=since, expression=exp.Null()),
                       expression=exp.LT(this=since.copy(), expression=self._as_of_bound()))
+
+
+def _own_cte(a: ir.Agg) -> str | None:
+    """The kind of CTE an aggregate needs of its own, beside its source's one GROUP BY."""
+    if a.func in ir.PICKS:
+        return "pick"
+    if a.sequence is not None:
+        return "seq"
+    return "distinct" if a.func == "count_distinct" else None
 
 
 def _is_not_null(e: exp.Expression) -> exp.Expression:

@@ -245,6 +245,13 @@ class Predicates:
     def _p_Aggregate(self, node: ast.Aggregate, scope):
         if node.func == "exists":
             return ir.Cmp(">", self.aggregate(node, scope), ir.Const(0, "int"))
+        if node.func in ir.PICKS:
+            value = self.aggregate(node, scope)
+            if value.type == "bool":  # `last(carts.abandoned)`: the value is the condition
+                return ir.IsTrue(value)
+            self.error("E302", f"`{node.func}(...)` is {describe(value.type)}, not a condition", node.span,
+                       f"compare it: `{node.func}(...) = ...`")
+            raise Reported
         self.error("E302", f"`{node.func}(...)` is a number, not a condition", node.span,
                    f"compare it: `{node.func}(...) > 0`, or use `exists(...)`")
         raise Reported

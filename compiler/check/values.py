@@ -14,7 +14,7 @@ from segc.schema.segc_yml import FeatureDef
 FUNCTIONS = {
     "lower": (1, 1), "upper": (1, 1), "length": (1, 1), "trim": (1, 1), "abs": (1, 1), "round": (1, 2),
     "floor": (1, 1), "ceil": (1, 1), "coalesce": (2, 99), "least": (2, 99), "greatest": (2, 99),
-    "days_since": (1, 1), "year_of": (1, 1), "month_of": (1, 1), "quantile_score": (2, 2),
+    "days_since": (1, 1), "days_between": (2, 2), "year_of": (1, 1), "month_of": (1, 1), "quantile_score": (2, 2),
 }
 MAX_QUANTILES = 100
 
@@ -154,7 +154,7 @@ class Values:
             self.error("E307", f"feature `{f.name}` is declared {f.type} but `{f.agg}` gives {agg_type}",
                        f.span, f"declare `type: {agg_type}`")
             raise Reported
-        return ir.Agg(f.agg, f.source, column, where, window, f.type, label=f.name)
+        return ir.Agg(f.agg, f.source, column, where, window, f.type, label=f.name, n=f.n)
 
     @staticmethod
     def agg_type(func: str, column: ir.Col | None) -> str:
@@ -246,7 +246,7 @@ class Values:
                 raise Reported
             out = types[0] if name == "abs" else ("int" if name in ("floor", "ceil") else "float")
             return ir.Func(name, tuple(args), out)
-        if name in ("days_since", "year_of", "month_of"):
+        if name in ("days_since", "days_between", "year_of", "month_of"):
             need(TEMPORAL, "a date or timestamp")
             return ir.Func(name, tuple(args), "int")
         # coalesce, least, greatest: arguments of one type
@@ -346,4 +346,26 @@ class Values:
                           "the as-of date", node.during.span, "write `during last ...`")
         if func == "exists":
             func = "count"
-        return ir.Agg(func, node.source, column, where, window, self.agg_type(func, column), sequence=sequence)
+        n = self.pick_position(node, src) if func in ir.PICKS else None
+        return ir.Agg(func, node.source, column, where, window, self.agg_type(func, column), sequence=sequence,
+                      n=n)
+
+    def pick_position(self, node: ast.Aggregate, src) -> int | None:
+        """nth's k: an integer literal from 1 (the SQL numbers rows with it); first, last and
+        nth need the events' time order."""
+        if node.func in ("first", "last", "nth") and not src.time:
+            self.error("E210", f"`{node.func}` needs the events in time order, and source `{node.source}` "
+                       "declares no `time:`", node.span, f"add `time: <column>` to source `{node.source}`")
+            raise Reported
+        if node.func != "nth":
+            if node.k is not None:
+                self.error("E304", f"`{node.func}` takes no position", node.k.span,
+                           f"`nth({node.source}.{node.column}, 2)` is the value on the second event")
+                raise Reported
+            return None
+        k = node.k
+        if k is None or not (isinstance(k, ast.Literal) and k.type == "int" and k.value >= 1):
+            self.error("E304", "`nth` needs the position of the event: a whole number from 1",
+                       (k or node).span, f"e.g. `nth({node.source}.{node.column}, 2)` for the second event")
+            raise Reported
+        return k.value

@@ -81,12 +81,13 @@ class Sequence(Node):
 
 @dataclass(frozen=True)
 class Aggregate(Node):
-    func: str  # count, count_distinct, sum, avg, min, max, exists
+    func: str  # count, count_distinct, sum, avg, min, max, exists; first, last, nth, mode (picks)
     source: str
     column: str | None
     where: Expr | None
     during: Period | None
     sequence: Sequence | None = None  # count/exists of X events followed (or not) by Y events
+    k: Expr | None = None  # nth's position (checked: an integer literal >= 1)
 
 
 @dataclass(frozen=True)

@@ -248,6 +248,8 @@ def _expr(e) -> str:
         return f"{e.func}({', '.join(expr_text(a) for a in e.args)})"
     if isinstance(e, ast.Aggregate):
         text = e.func + "(" + e.source + (f".{e.column}" if e.column is not None else "")
+        if e.k is not None:
+            text += ", " + expr_text(e.k)
         if e.where is not None:
             text += " where " + expr_text(e.where)
         if e.during is not None:

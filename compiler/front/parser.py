@@ -37,6 +37,7 @@ _TERMINAL_WORDS = {
     "EQUAL": "`=`", "COMMA": "`,`", "DOT": "`.`", "DOLLAR": "`$`", "AT": "`@`",
     "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`",
     "UNIT": "a unit (days, weeks, months, years)", "AGG": "an aggregate (count, sum, ...)",
+    "PICK": "`first`, `nth` or `mode`",
     "RANK_DIR": "`top` or `bottom`", "SEQ_OP": "`followed by`, `not followed by` or `preceded by`", "DOC": "a `##` comment", "$END": "the end of the file",
 }
 
@@ -230,6 +231,9 @@ class _ToAst(Transformer):
     def aggregate(self, func, source, column, _where, where, _during, during, rpar):
         return ast.Aggregate(str(func), str(source), str(column) if column is not None else None,
                              where, during, span=self._span(func, rpar))
+
+    def pick(self, func, source, column, k, _where, where, _during, during, rpar):
+        return ast.Aggregate(str(func), str(source), str(column), where, during, k=k, span=self._span(func, rpar))
 
     def sequence(self, func, source, _where, where, _during, during, op, y_source, _y_where, y_where, number, unit,
                  rpar):

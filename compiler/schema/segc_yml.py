@@ -15,6 +15,7 @@ from segc.front.yamlpos import Located, load_yaml
 from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
 from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.segc_yml_plain import read_plain
+from segc.ir import PICKS
 from segc.schema.vocabulary import RESERVED, WINDOW
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -51,6 +52,7 @@ class SourceDef:
     sensitive: tuple[str, ...] = ()  # columns declared sensitive (physical.py)
     # how a CSV `path:` is read (CSV_OPTIONS): only the options segc.yml sets
     csv: dict[str, str | bool] = field(default_factory=dict)
+    order_by: tuple[str, ...] = ()  # tie-breakers of the event order after `time:` (DESIGN §8.1)
 
 
 # a CSV source's reading options in segc.yml (the others are DuckDB's own detection)
@@ -74,6 +76,7 @@ class FeatureDef:
     sql: object | None = None  # sqlglot expression
     span: Span | None = None
     ignore_warnings: frozenset[str] = frozenset()  # codes of FEATURE_WARNINGS not reported for it
+    n: int | None = None  # agg: nth, the position
 
 
 KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer")
@@ -196,7 +199,9 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     sources = {}
     for name, s in m.sources.items():
         sources[name] = SourceDef(name, s.table or name, s.path, s.key, s.time, dict(s.columns),
-                                  loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err))
+                                  loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err),
+                                  tuple(s.order_by))
+        _check_order_by(sources[name], err)
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
         if s.table is not None:
@@ -389,11 +394,38 @@ def _agg_feature(name, f, m, loc: Located, err, common) -> FeatureDef | None:
             code="E202")
     elif column is not None and f.agg in ("sum", "avg") and known[column] not in ("int", "float"):
         err(path + ("agg",), f"`{f.agg}` needs a numeric column; `{column}` is {known[column]}", code="E301")
-    nullable = f.agg in ("avg", "min", "max")
+    _check_pick(f, src, path, err)
+    nullable = f.agg in ("avg", "min", "max") + PICKS
     where = _text(loc, path + ("where",), f.where) if f.where else None
     window = parse_window(f.window) if f.window else None
     return FeatureDef(kind="agg", nullable=nullable, column=column, source=f.from_, agg=f.agg,
-                      where=where, window=window, **common)
+                      where=where, window=window, n=f.n, **common)
+
+
+def _check_order_by(src: SourceDef, err) -> None:
+    known = set(src.columns) | {c for c in (src.time, src.key) if c}
+    for i, name in enumerate(src.order_by):
+        if name not in known:
+            close = suggest(name, known)
+            err(("sources", src.name, "order_by", i), f"`order_by: {name}` is not a column of source `{src.name}`",
+                f"did you mean `{close}`?" if close else f"declare it under sources.{src.name}.columns", code="E202")
+    if src.order_by and not src.time:
+        err(("sources", src.name, "order_by"), f"`order_by:` breaks ties of the time order, and source "
+            f"`{src.name}` declares no `time:`", f"add `time: <column>` to source `{src.name}`", code="E210")
+
+
+def _check_pick(f, src, path, err) -> None:
+    """`agg: nth` takes `n:` (a position from 1), no other aggregate does; first, last and
+    nth need the events' order: the source's `time:`."""
+    if f.agg == "nth" and (f.n is None or isinstance(f.n, bool) or f.n < 1):
+        err(path + (("n",) if f.n is not None else ()), "`agg: nth` needs `n:`, the position of the event "
+            "(1 = the first)", "e.g. `n: 2` for the second event", code="E304")
+    elif f.agg != "nth" and f.n is not None:
+        err(path + ("n",), f"`n:` is the position of `agg: nth`; `agg: {f.agg}` takes none",
+            "remove `n:`, or write `agg: nth`", code="E304")
+    if f.agg in ("first", "last", "nth") and not src.time:
+        err(path + ("agg",), f"`agg: {f.agg}` needs the events in time order, and source `{f.from_}` "
+            "declares no `time:`", f"add `time: <column>` to source `{f.from_}`", code="E210")
 
 
 def _sql_feature(name, f, loc: Located, diags, common) -> FeatureDef:

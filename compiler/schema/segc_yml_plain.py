@@ -95,6 +95,7 @@ PLAIN_FIELDS = {
     "source": {
         "table": ("table", _STR, None), "path": ("path", _STR, None), "key": ("key", _STR, None),
         "time": ("time", _STR, None), "columns": ("columns", _columns, {}),
+        "order_by": ("order_by", lambda v: tuple(v) if _list_of(str)(v) is not _BAD else _BAD, ()),
         "sensitive": ("sensitive", lambda v: tuple(v) if _list_of(str)(v) is not _BAD else _BAD, ()),
         "dateformat": ("dateformat", _STR, None), "timestampformat": ("timestampformat", _STR, None),
         "delimiter": ("delimiter", _STR, None), "header": ("header", _BOOL, None),
@@ -102,6 +103,7 @@ PLAIN_FIELDS = {
     "feature": {
         "type": ("type", _TYPE, REQUIRED), "description": ("description", _STR, ""),
         "column": ("column", _STR, None), "from": ("from_", _STR, None), "agg": ("agg", _one_of(AGGS), None),
+        "n": ("n", _exact(int), None),
         "where": ("where", _STR, None), "window": ("window", _window, None), "sql": ("sql", _STR, None),
         "sql_dialect": ("sql_dialect", _STR, "duckdb"), "values": ("values", _list_of(str, int), None),
         "nullable": ("nullable", _BOOL, True), "sensitive": ("sensitive", _BOOL, False),

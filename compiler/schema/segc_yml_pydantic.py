@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from segc.backend.dialects import DIALECTS
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.yamlpos import Located
-from segc.schema.vocabulary import TYPES, WINDOW
+from segc.schema.vocabulary import AGGS, TYPES, WINDOW
 
 TypeName = Literal["int", "float", "string", "bool", "date", "timestamp"]
 
@@ -29,6 +29,7 @@ class SourceModel(_Model):
     path: str | None = None
     key: str | None = None
     time: str | None = None
+    order_by: tuple[str, ...] = ()
     columns: dict[str, TypeName] = {}
     sensitive: tuple[str, ...] = ()
     dateformat: str | None = None
@@ -42,7 +43,8 @@ class FeatureModel(_Model):
     description: str = ""
     column: str | None = None
     from_: str | None = Field(default=None, alias="from")
-    agg: Literal["count", "count_distinct", "sum", "avg", "min", "max"] | None = None
+    agg: Literal[AGGS] | None = None
+    n: int | None = None  # agg: nth
     where: str | None = None
     window: str | None = None
     sql: str | None = None

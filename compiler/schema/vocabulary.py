@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
+from segc.ir import PICKS
+
 TYPES = ("int", "float", "string", "bool", "date", "timestamp")
-AGGS = ("count", "count_distinct", "sum", "avg", "min", "max")
+AGGS = ("count", "count_distinct", "sum", "avg", "min", "max") + PICKS
 # Words of the language: a feature named like one could never be referred to.
 RESERVED = frozenset(
     "and or not between in is missing present contains starts ends matches with within by top bottom "
     "segment segmentation else true false today where during last next this to holdout seed "
-    "count_distinct count sum avg min max exists".split())
+    "count_distinct count sum avg min max exists followed preceded first nth mode".split())
 
 WINDOW = re.compile(r"\s*(\d+)\s*(day|week|month|year)s?\s*$")
