@@ -1,10 +1,7 @@
-"""The top/bottom N, trim and matches cases of the events conformance suite (DESIGN §8.1),
-on DuckDB, SQLite and PostgreSQL (on Spark: tests/test_spark_strings_ranks.py, apart, as the
-mutation harness runs this file for every mutant). The suite is read from a copy
-(tests/strrank/events.yml, = shared/conformance/events.yml) without the three features
-first/last/nth/mode bring (last_amount, home_store, second_order_at), which this branch
-does not have: the merge with the PICKS branch moves these cases to tests/test_conformance.py
-(tests/conformance/events.yml) and removes this file and the copy.
+"""Beyond the events conformance suite (tests/conformance/events.yml, run on every engine by
+tests/test_conformance.py): top/bottom N, trim and matches inside an aggregate and on an
+aggregate's ties, on DuckDB, SQLite and PostgreSQL, on the suite's rows; `segc test`'s
+SQLite running `matches`; and the reference interpreter on every case of the suite.
 
 Where a dialect cannot express a construct (SQLite has no regex), the case must raise the
 diagnostic of UNSUPPORTED (tests/test_conformance.py) instead of giving members."""
@@ -21,10 +18,9 @@ from tests.conftest import table_columns, write_project
 from tests.engines import ENGINES
 from tests.test_conformance import unsupported_code
 
-SUITE = yaml.safe_load((Path(__file__).parent / "strrank" / "events.yml").read_text(encoding="utf-8"))
-PICKS_FEATURES = ("last_amount", "home_store", "second_order_at")
+SUITE = yaml.safe_load((Path(__file__).parent / "conformance" / "events.yml").read_text(encoding="utf-8"))
 MINE = ("top ", "bottom ", "trim(", " matches ")
-CASES = [c for c in SUITE["cases"] if any(w in c["expr"] for w in MINE)]
+CASES = [c for c in SUITE["cases"] if any(w in c["expr"] for w in MINE)]  # of this file's constructs
 # beyond events.yml: inside an aggregate's `where` (worked out by hand from the rows; the
 # order at the as-of never counts), and ranks of an aggregate with ties
 EXTRA = [
@@ -37,9 +33,7 @@ EXTRA = [
 
 
 def _config() -> dict:
-    project = dict(SUITE["project"])
-    project["features"] = {k: v for k, v in project["features"].items() if k not in PICKS_FEATURES}
-    return project
+    return SUITE["project"]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +58,7 @@ def test_cases_are_found():
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("case", CASES + EXTRA, ids=[c["expr"] for c in CASES + EXTRA])
+@pytest.mark.parametrize("case", EXTRA, ids=[c["expr"] for c in EXTRA])
 def test_case(loaded, engine, case):
     project, engines = loaded
     eng, expr = engines[engine], case["expr"]
@@ -105,8 +99,8 @@ def test_segc_test_runs_matches_on_its_sqlite(tmp_path):
 
 
 def test_reference_agrees(tmp_path):
-    """The reference interpreter (tests/reference.py) gives the same members, `matches`
-    included (it reads the pattern on its own, with Python's re)."""
+    """The reference interpreter (tests/reference.py) gives the members of every case of the
+    suite, worked out by hand (`matches` read on its own, with Python's re)."""
     from tests import reference as ref
     from tests.test_differential import _parse
 
@@ -117,6 +111,6 @@ def test_reference_agrees(tmp_path):
     events = {name: [{**r, src.time: _parse(r[src.time], "timestamp")} for r in SUITE["rows"].get(name, [])]
               for name, src in schema.sources.items() if name != schema.base}
     world = ref.World(entities, events, project.as_of, schema)
-    for case in CASES + EXTRA:
+    for case in SUITE["cases"] + EXTRA:
         members, unknown = ref.evaluate(world, project.check_expression(case["expr"])[0], project.checked.population)
         assert not unknown and sorted(members) == sorted(case["members"]), case["expr"]

@@ -1,11 +1,13 @@
 """Sequences (DESIGN §8.1): parsing, `segc fmt`, the checker's errors, and the reference
 interpreter on the events.yml sequence cases (their execution on the engines:
-tests/test_sequences_conformance.py; random data: tests/test_differential_sequences.py)."""
+tests/test_conformance.py; random data: tests/test_differential_sequences.py)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+import yaml
 
 import segc
 from segc.front import ast
@@ -14,7 +16,10 @@ from segc.front.parser import parse_expression
 from segc.front.source import Source
 from tests import reference as ref
 from tests.conftest import write_project
-from tests.test_sequences_conformance import CASES, PROJECT, SUITE
+
+SUITE = yaml.safe_load((Path(__file__).parent / "conformance" / "events.yml").read_text(encoding="utf-8"))
+PROJECT = SUITE["project"]
+CASES = [c for c in SUITE["cases"] if any(w in c["expr"] for w in ("followed by", "preceded by"))]
 
 
 def parse(text: str):
