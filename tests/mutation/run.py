@@ -55,7 +55,7 @@ NOT_MUTATED = ("compiler/run/memory.py",)
 TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_time_boundaries.py",
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
          "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py",
-         "tests/test_differential_sequences.py",
+         "tests/test_differential_sequences.py", "tests/test_differential_picks.py", "tests/test_picks.py",
          "tests/test_conformance_strings_ranks.py", "tests/test_differential_strings_ranks.py"]
 
 # name -> (what it breaks, [(old code, new code), ...]); each code a whole expression or
@@ -163,6 +163,16 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "floor/ceil not cast to an integer (PostgreSQL: double precision % bigint does not exist)",
         [('return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))',
           "return simple[name](this=args[0])")]),
+    "pick_ties_largest_first": (
+        "a pick's tie order reversed: among events at one instant, the largest value first (DESIGN §8.1: smallest)",
+        [("position.append(_asc(value.copy()))", "position.append(_desc(value.copy()))")]),
+    "pick_last_not_reversed": (
+        "`last` ordered like `first` (the earliest event kept)",
+        [("(_desc if last else _asc)(c.copy())", "_asc(c.copy())")]),
+    "pick_mode_largest": (
+        "mode's tie of frequencies to the largest value",
+        [("[exp.Ordered(this=_col(COUNT), desc=True), _asc(_col(VALUE))]",
+          "[exp.Ordered(this=_col(COUNT), desc=True), _desc(_col(VALUE))]")]),
     "seq_bound_strict": (
         "a sequence's far bound made strict: `t_y <= t_x + D` -> `<` (a Y event exactly D later is lost)",
         [("exp.LTE(this=ty.copy(), expression=hi)", "exp.LT(this=ty.copy(), expression=hi)")]),
