@@ -114,7 +114,7 @@ rows:
   ordrs:
     - {customer_id: 1}
   orders:
-    - {customer_id: 1, ordered_at: 2024-01-01, amount: 12.5, order_id: 5}
+    - {customer_id: 1, ordered_at: 2024-01-01, amount: 12.5, coupon_id: 5}
 expect:
   loyal_big_baskt: [1]
   value_tier: [1]
@@ -134,7 +134,7 @@ def test_bad_file_diagnostics(copy):
         ("E801", 5, 7),    # a nullable: false column without a value
         ("E804", 5, 42),   # "old" is not an int
         ("E802", 6, 3),    # unknown source ordrs
-        ("E803", 9, 62),   # order_id is not declared
+        ("E803", 9, 62),   # coupon_id is not declared
         ("E805", 11, 3),   # unknown segment
         ("E805", 12, 3),   # a segmentation without a branch
         ("E804", 13, 13),  # a key that is not an int

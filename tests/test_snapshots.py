@@ -35,7 +35,7 @@ runner = CliRunner()
 MUTATIONS = [
     # new completed orders (one per customer ending in 3, after D1, before D2)
     "INSERT INTO {orders} SELECT o.order_id + 100000000, o.customer_id, TIMESTAMP '2024-06-20 10:00:00', 950.0, "
-    "o.category, 'completed' FROM {orders} o WHERE o.customer_id % 10 = 3 "
+    "o.category, 'completed', o.store FROM {orders} o WHERE o.customer_id % 10 = 3 "
     "AND o.order_id IN (SELECT MIN(order_id) FROM {orders} GROUP BY customer_id)",
     "UPDATE {customers} SET country = 'DE' WHERE customer_id % 7 = 0",  # attributes overwritten
     "UPDATE {customers} SET age = 70 WHERE customer_id % 11 = 0",

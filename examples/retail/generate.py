@@ -57,6 +57,10 @@ CATEGORIES = [
 
 RELIGIONS = ["christian", "none", "muslim", "jewish", "other"]
 
+# points of sale (orders.store); the shop's own site among them
+STORES = ["Paris Rivoli", "Lyon Part-Dieu", "Lille Europe", "Bruxelles Louise", "Online"]
+STORES_SQL = "[" + ", ".join(f"'{s}'" for s in STORES) + "]"
+
 # first names for the e-mail payload (`segc changes --with email,first_name`); the e-mail
 # address is made from the name and the key, at example.com (reserved: it reaches no one)
 FIRST_NAMES = ["Léa", "Emma", "Louis", "Gabriel", "Chloé", "Lukas", "Mia", "Noah", "Sofía",
@@ -202,7 +206,7 @@ ORDER BY customer_id
 
 # Orders are spread uniformly over each customer's activity span; their count follows
 # the persona's yearly rate times the length of that span (buyers order at least once).
-ORDERS_SQL = """
+ORDERS_SQL = f"""
 WITH counts AS (
     SELECT *,
         CASE WHEN persona = 'none' THEN 0 ELSE greatest(1, round(
@@ -241,6 +245,10 @@ SELECT
     ordered_at,
     amount,
     category,
+    -- the point of sale: most of a customer's orders at their home store (`agg: mode`)
+    {STORES_SQL}[1 + floor(CASE WHEN rnd(customer_id, j, 'at_home_store') < 0.7
+                                THEN rnd(customer_id, 0, 'home_store')
+                                ELSE rnd(customer_id, j, 'store') END * {len(STORES)})::INTEGER] AS store,
     CASE
         WHEN rnd(customer_id, j, 'status') < 0.04 THEN 'cancelled'
         WHEN rnd(customer_id, j, 'status') < 0.04 + return_rate THEN 'returned'
