@@ -147,3 +147,12 @@ def test_the_tie_rule_on_every_engine_is_the_reference(tmp_path, pg_dsn, order_b
             for e in EXPRESSIONS:
                 got = sorted(r[0] for r in engine.query(project.compile_expression(e, dialect=name)))
                 assert got == expected[e], f"{e} on {name}"
+
+
+def test_the_readme_picks_are_example_segments():
+    from tests.conftest import EXAMPLE, ROOT
+
+    lines = [ln for ln in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+             if ln.startswith(("segment quick_repeat", "segment lyon_shoes"))]
+    journeys = (EXAMPLE / "segments" / "journeys.seg").read_text(encoding="utf-8")
+    assert len(lines) == 2 and all(line in journeys for line in lines)
