@@ -94,8 +94,9 @@ _TYPE = _one_of(TYPES)
 PLAIN_FIELDS = {
     "source": {
         "table": ("table", _STR, None), "path": ("path", _STR, None), "key": ("key", _STR, None),
-        "time": ("time", _STR, None), "columns": ("columns", _columns, {}),
+        "time": ("time", _STR, None),
         "order_by": ("order_by", lambda v: tuple(v) if _list_of(str)(v) is not _BAD else _BAD, ()),
+        "columns": ("columns", _columns, {}),
         "sensitive": ("sensitive", lambda v: tuple(v) if _list_of(str)(v) is not _BAD else _BAD, ()),
         "dateformat": ("dateformat", _STR, None), "timestampformat": ("timestampformat", _STR, None),
         "delimiter": ("delimiter", _STR, None), "header": ("header", _BOOL, None),
