@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import threading
@@ -43,23 +44,24 @@ class Client:
         parts = urlsplit(url)
         self.token = parts.query.split("token=")[1]
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port)
+        self.cpu: dict[str, list[float]] = {}
 
     def post(self, name: str, body: dict) -> tuple[int, dict, float]:
-        start = time.perf_counter()
+        """(status, answer, wall seconds); the process's CPU seconds (server, DuckDB's
+        threads and client: all in this process) are added to self.cpu[name]."""
+        start, cpu = time.perf_counter(), time.process_time()
         self.conn.request("POST", f"/api/{name}", json.dumps(body),
                           {"Content-Type": "application/json", "X-Segc-Token": self.token})
         r = self.conn.getresponse()
         data = json.loads(r.read())
+        self.cpu.setdefault(name, []).append(time.process_time() - cpu)
         return r.status, data, time.perf_counter() - start
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--size", default="1m", choices=list(scale.SIZES))
-    ap.add_argument("--rounds", type=int, default=5, help="rounds of profile and overlap per text")
-    args = ap.parse_args()
+def start(size: str):
+    """The scale project's playground served on 127.0.0.1 from a thread: (server, url)."""
     scale.CACHE.mkdir(parents=True, exist_ok=True)  # scale.prepare runs the generator there
-    folder = scale.prepare(args.size)
+    folder = scale.prepare(size)
     # scale.prepare points `path:` at the shared data outside the project folder, which
     # segc.yml must now allow (E709)
     yml = folder / "segc.yml"
@@ -70,6 +72,15 @@ def main() -> None:
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
+    return server, url
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", default="1m", choices=list(scale.SIZES))
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of profile and overlap per text")
+    args = ap.parse_args()
+    server, url = start(args.size)
     c = Client(url)
     _s, first, build = c.post("count", {"expression": "age >= 30"})
     print(f"first request (builds the feature matrix, {first['population']:,} customers): {build * 1000:.0f} ms")
@@ -89,14 +100,16 @@ def main() -> None:
             profile.append(c.post("profile", {"expression": text})[2])
             overlap.append(c.post("overlap", {"expression": text})[2])
 
-    def line(name, xs):
+    def line(name, xs, cpu):
         xs = sorted(xs)
         p90 = xs[min(len(xs) - 1, int(0.9 * len(xs)))]
-        return f"{name:<28} n={len(xs):<4} median {statistics.median(xs) * 1000:7.1f} ms   p90 {p90 * 1000:7.1f} ms"
+        return (f"{name:<28} n={len(xs):<4} median {statistics.median(xs) * 1000:7.1f} ms   p90 {p90 * 1000:7.1f} ms"
+                f"   CPU median {statistics.median(cpu) * 1000:7.1f} ms")
 
-    print(line("keystroke (check + count)", keystrokes), "   via:", ", ".join(sorted(vias)))
-    print(line("profile", profile))
-    print(line("overlap (every segment)", overlap))
+    print(line("keystroke (check + count)", keystrokes, c.cpu["count"]), "   via:", ", ".join(sorted(vias)))
+    print(line("profile", profile, c.cpu["profile"]))
+    print(line("overlap (every segment)", overlap, c.cpu["overlap"]))
+    print("load average (1, 5, 15 min):", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     server.should_exit = True
 
 

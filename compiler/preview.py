@@ -193,10 +193,8 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
     from sqlglot import exp
 
     d = project.target(name, PROFILE_ONE)
-    feats = visible(project, d, [f for f, fd in project.schema.features.items()])
-    values = project.feature_values(feats)
-    numeric = [f for f in feats if project.schema.features[f].type in ir.NUMERIC]
-    categorical = [f for f in feats if project.schema.features[f].type in ("string", "bool")]
+    numeric, categorical = profiled_features(project, d)
+    values = project.feature_values(numeric + categorical)
     require_unique_keys(project, as_of)
 
     def select(lw: Lowerer):
@@ -214,12 +212,8 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
 
     row = project.run(project.lowerer(as_of).query(project.checked.population, select))[0]
     n_pop, n_in = row[0], int(row[1] or 0)
-    numbers = []
-    for k, f in enumerate(numeric):
-        mean, sd, present, mean_in, sd_in, missing_in = row[2 + 6 * k: 8 + 6 * k]
-        numbers.append(NumericProfile(f, mean_in, sd_in, (int(missing_in) / n_in) if n_in else None,
-                                      mean, sd, (1 - present / n_pop) if n_pop else None))
-    categories = []
+    stats = [(f, *row[2 + 6 * k: 8 + 6 * k]) for k, f in enumerate(numeric)]
+    tops = []
     for f in categorical:
 
         def select_values(lw: Lowerer, f=f):
@@ -227,11 +221,31 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
             return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
 
         inner = project.lowerer(as_of).query(project.checked.population, select_values)
-        rows = _top_values(project, inner, top, project.schema.min_group)
+        tops.append((f, _top_values(project, inner, top, project.schema.min_group)))
+    return assemble_profile(d.name, n_pop, n_in, stats, tops)
+
+
+def profiled_features(project: Project, target: Target) -> tuple[list[str], list[str]]:
+    """The (numeric, categorical) features a profile of the target shows."""
+    feats = visible(project, target, list(project.schema.features))
+    types = {f: project.schema.features[f].type for f in feats}
+    return ([f for f in feats if types[f] in ir.NUMERIC], [f for f in feats if types[f] in ("string", "bool")])
+
+
+def assemble_profile(name: str, n_pop, n_in: int, stats, tops) -> Profile:
+    """A Profile from its figures: `stats` holds (feature, population mean, stddev, count
+    of values, segment mean, stddev, missing in the segment) of each number; `tops` holds
+    (feature, top values) of each category, the top values as _top_values returns them
+    (shared by `segc profile` and the playground, which computes them another way)."""
+    numbers = [NumericProfile(f, mean_in, sd_in, (int(missing_in) / n_in) if n_in else None,
+                              mean, sd, (1 - present / n_pop) if n_pop else None)
+               for f, mean, sd, present, mean_in, sd_in, missing_in in stats]
+    categories = []
+    for f, rows in tops:
         rest = (OTHER, n_pop - sum(c for _v, c, _i in rows), n_in - sum(int(i or 0) for _v, _c, i in rows))
         categories.append(CategoryProfile(f, [(value, (int(i or 0) / n_in) if n_in else 0.0, c / n_pop)
                                               for value, c, i in rows + ([rest] if rest[1] else [])]))
-    return Profile(d.name, n_in, n_pop, numbers, categories)
+    return Profile(name, n_in, n_pop, numbers, categories)
 
 
 OTHER = "(other)"  # every member whose value is not shown, together

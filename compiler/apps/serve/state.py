@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from segc.apps.serve.fast import matrix_overlap, matrix_profile
 from segc.apps.serve.matrix import Matrix, NotInMatrix, data_stamp
 from segc.front.errors import Diagnostic, SegcError
 from segc.project import Project, load_project
@@ -50,11 +51,12 @@ class Playground:
             self._matrices[key] = (stamp, Matrix(p, key))
         return self._matrices[key][1]
 
-    def _fast(self, run, as_of):
-        """`run(project)` on the matrix; on the full query when the matrix cannot answer.
+    def _fast(self, run, as_of, on_matrix=None):
+        """`run(project)` on the matrix (or `on_matrix(view)`, a quicker way to the same
+        figures there); on the full query when the matrix cannot answer.
         Returns (result, "matrix" | "full")."""
         try:
-            return run(self.matrix(as_of).view), "matrix"
+            return (on_matrix or run)(self.matrix(as_of).view), "matrix"
         except NotInMatrix:
             return run(self.project()), "full"
 
@@ -87,7 +89,8 @@ class Playground:
     def profile(self, text: str, as_of=None) -> dict:
         target = self.project().expression(text)
         as_of = self._as_of(as_of)
-        result, via = self._fast(lambda p: p.profile(target, as_of), as_of)
+        result, via = self._fast(lambda p: p.profile(target, as_of), as_of,
+                                 lambda view: matrix_profile(view, target, as_of))
         return {**result.to_dict(), "via": via}
 
     def overlap(self, text: str, as_of=None) -> dict:
@@ -95,7 +98,8 @@ class Playground:
         p = self.project()
         target = p.expression(text)
         as_of = self._as_of(as_of)
-        (size, pairs), via = self._fast(lambda q: overlap_with(q, target, as_of), as_of)
+        (size, pairs), via = self._fast(lambda q: overlap_with(q, target, as_of), as_of,
+                                        lambda view: matrix_overlap(view, target, as_of))
         rows = [{"name": n, "count": count, "both": both, "share_of_expression": both / size if size else 0.0,
                  "jaccard": both / (size + count - both) if size + count - both else 0.0}
                 for n, count, both in pairs]

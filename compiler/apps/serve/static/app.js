@@ -48,14 +48,12 @@
       $("population").textContent = count.data.population.toLocaleString("en-US");
       $("via").textContent = count.data.via === "matrix" ? "" : "full query";
     }
-    const [overlap, profile, sample, sql] = await Promise.all([
-      api("overlap", body({})), api("profile", body({})), api("sample", body({n: 10})),
-      api("compile", body({dialect: $("dialect").value}))]);
-    if (mine !== generation) return;
-    if (overlap.ok) renderOverlap(overlap.data);
-    if (profile.ok) renderProfile(profile.data);
-    if (sample.ok) renderSample(sample.data);
-    if (sql.ok) $("sql").textContent = sql.data.sql;
+    // each panel as soon as its own answer arrives (not after the slowest of the four)
+    const show = (promise, render) => promise.then((r) => { if (mine === generation && r.ok) render(r.data); });
+    await Promise.all([
+      show(api("overlap", body({})), renderOverlap), show(api("profile", body({})), renderProfile),
+      show(api("sample", body({n: 10})), renderSample),
+      show(api("compile", body({dialect: $("dialect").value})), (d) => { $("sql").textContent = d.sql; })]);
   }
 
   function renderOverlap(d) {
