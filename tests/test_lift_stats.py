@@ -90,3 +90,19 @@ def test_calibration_no_effect_intervals_cover_zero_about_95_percent():
     lo, hi = stats.binom.ppf([0.0005, 0.9995], 200, 0.95)
     for kind, n in covered.items():
         assert lo <= n <= hi, (kind, n, lo, hi)
+
+
+def test_readout_is_plain_numbers_and_warns_on_srm():
+    import json
+    bt, bc, vt, vc = _rows()
+    out = ls.readout({"bought": ("proportion", list(bt), list(bc)), "spent": ("mean", list(vt), list(vc))},
+                     len(bt), len(bc), 0.5)
+    back = json.loads(json.dumps(out))
+    assert back == out
+    for m in back["metrics"].values():
+        assert all(isinstance(m[k], (int, float)) for k in ("target", "control", "difference", "ci_low",
+                                                            "ci_high", "p_value", "n_target", "n_control"))
+    assert 0 <= back["metrics"]["bought"]["target"] <= 1  # a fraction, not a percentage
+    assert back["srm"]["failed"] and "sample ratio mismatch" in back["warning"]  # 400/300 against 50%
+    assert ls.readout({}, 400, 300, 400 / 700)["warning"] is None
+    assert "not testable" in ls.readout({}, 400, 300, None)["warning"]

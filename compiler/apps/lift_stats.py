@@ -142,3 +142,21 @@ def sample_ratio(n_target: int, n_control: int, expected_share: float | None) ->
         return Srm(n_target, n_control, expected_share, None, None)
     res = stats.chisquare([n_target, n_control], [total * expected_share, total * (1 - expected_share)])
     return Srm(n_target, n_control, expected_share, float(res.statistic), float(res.pvalue))
+
+
+def readout(metrics: dict[str, tuple[str, Sequence, Sequence]], n_target: int, n_control: int,
+            expected_share: float | None) -> dict:
+    """The figures of one experiment as plain numbers (proportions as fractions), ready for
+    --format json: `metrics` maps a name to (kind, target values, control values), kind
+    "proportion" or "mean"; `warning` is set when the SRM test fails, and says when the
+    split could not be tested."""
+    compare = {"proportion": compare_proportions, "mean": compare_means}
+    srm = sample_ratio(n_target, n_control, expected_share)
+    warning = None
+    if srm.failed:
+        warning = (f"sample ratio mismatch (p = {srm.p_value:.2g} < {SRM_THRESHOLD}): the arms are not "
+                   "split as expected, so the differences below may not be the campaign's effect")
+    elif not srm.testable:
+        warning = "sample ratio not testable: no expected split is known (the arms are not from `holdout N%`)"
+    return {"srm": srm.to_dict(), "srm_threshold": SRM_THRESHOLD, "confidence": CONFIDENCE, "warning": warning,
+            "metrics": {name: compare[kind](t, c).to_dict() for name, (kind, t, c) in metrics.items()}}
