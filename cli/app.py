@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from segc import __version__
-from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, preview, report, score, snapshot, test
+from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, preview, report, score, serve, snapshot, test
 
 def _no_type_for_flags() -> None:
     """typer (0.29) shows a flag's type in --help as if it took a value (`--strict
@@ -89,4 +89,6 @@ app.add_typer(score.score_app, name="score",
               short_help="Potential scores (segc.yml `scores:`): fit a logistic regression, show it.")
 app.command(short_help="Find segments in the data (k-means) and write them as an editable segmentation.")(
     discover.discover)
+app.command(short_help="A local playground: count, overlap, profile and SQL of a segment as you type.")(
+    serve.serve)
 

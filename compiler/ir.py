@@ -107,6 +107,18 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Sequence:
+    """What must (or must not) come near each counted event: `followed by Y within D`
+    (`t_x <= t_y <= t_x + D`), `not followed by`, `preceded by` (`t_x - D <= t_y <= t_x`).
+    Y events obey the as-of; an event never follows itself (DESIGN §8.1)."""
+    kind: str  # followed, not_followed, preceded
+    source: str
+    where: Pred | None
+    amount: int
+    unit: str  # day, week, month, year
+
+
+@dataclass(frozen=True)
 class Agg(Value):
     """An aggregate over an event source, computed in that source's one GROUP BY."""
     func: str  # count, count_distinct, sum, avg, min, max
@@ -116,6 +128,7 @@ class Agg(Value):
     window: Window
     type: str
     label: str | None = None  # the feature's name when it comes from segc.yml
+    sequence: Sequence | None = None  # count only: the X events with (or without) a Y event near them
 
     @property
     def nullable(self) -> bool:
@@ -169,7 +182,7 @@ class Missing(Pred):
 
 @dataclass(frozen=True)
 class Match(Pred):
-    kind: str  # contains, starts, ends
+    kind: str  # contains, starts, ends, matches (a regex search in the portable subset)
     operand: Value
     pattern: str
 
@@ -178,6 +191,15 @@ class Match(Pred):
 class Top(Pred):
     direction: str  # top, bottom
     percent: float
+    by: Value
+
+
+@dataclass(frozen=True)
+class TopN(Pred):
+    """`top 100 by f`: fewer than n entities of the population have a strictly better
+    present value (ties go in together; missing never qualifies)."""
+    direction: str  # top, bottom
+    n: int
     by: Value
 
 

@@ -262,6 +262,9 @@ def require_unique_keys(project: Project, as_of=None) -> None:
     scan of the joined features (4-7%; benchmarks/README.md §5)."""
     from segc.run.datacheck import duplicates
 
+    if project.keys_checked:
+        return
+
     def select(lw: Lowerer):
         return [duplicates(col(KEY))], None
 

@@ -98,6 +98,10 @@ def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
 
 
 class Project:
+    # the population's keys are known to be unique (a feature matrix built from it, whose
+    # build checked them): the previews skip require_unique_keys' query
+    keys_checked = False
+
     def __init__(self, root: Path, params: dict[str, str] | None = None, as_of=None, segments: bool = True):
         self.root = Path(root)
         self._engine = None  # opened on first use (engine), or chosen with use_engine

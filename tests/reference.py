@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -234,9 +235,13 @@ class Evaluator:
                 return x.startswith(p.pattern)
             if p.kind == "ends":
                 return x.endswith(p.pattern)
+            if p.kind == "matches":
+                return _regex_search(p.pattern, x)
             raise ValueError(p.kind)
         if isinstance(p, ir.Top):
             return self._top(p, env)
+        if isinstance(p, ir.TopN):
+            return self._top_n(p, env)
         if isinstance(p, ir.Holdout):
             return _in_holdout(p.seed, env["key"], p.percent)
         raise TypeError(f"reference: unknown condition {p!r}")
@@ -273,6 +278,18 @@ class Evaluator:
             count = sum(1 for v in values if v <= x)
         share = Fraction(repr(p.percent)) / 100
         return Fraction(count, len(values)) <= share
+
+    def _top_n(self, p: ir.TopN, env) -> bool:
+        """Fewer than n present values strictly better than this one (ties go in together)."""
+        x = self._value(p.by, env)
+        if x is None:
+            return False
+        values, ambiguous = self._ranked(p.by)
+        if ambiguous:
+            raise Ambiguous
+        x = _plain(x)
+        better = sum(1 for v in values if (v > x if p.direction == "top" else v < x))
+        return better < p.n
 
     def _quantile(self, q: ir.Quantile, env):
         x = self._value(q.by, env)
@@ -368,6 +385,8 @@ class Evaluator:
             return mapped
         if name == "length":
             return Num(Fraction(len(x)))
+        if name == "trim":
+            return x.strip(" ")
         if name == "abs":
             return Num(abs(x.value), x.inexact)
         if name in ("floor", "ceil"):
@@ -400,6 +419,25 @@ class Evaluator:
                 return d - dt.timedelta(days=d.weekday())  # weeks start on Monday
         raise TypeError(f"reference: unknown function {name}")
 
+    def _sequence_holds(self, a: ir.Agg, x, key) -> bool:
+        """DESIGN §8.1: is there a Y event (not x itself: rows are told apart by identity,
+        so identical duplicates follow each other) with t_x <= t_y <= t_x + D (preceded:
+        t_x - D <= t_y <= t_x), before the as-of; `not followed by`: none."""
+        seq = a.sequence
+        schema = self.world.schema
+        t_x = as_datetime(x[schema.sources[a.source].time])
+        y_time = schema.sources[seq.source].time
+        lo, hi = (shift(t_x, -seq.amount, seq.unit), t_x) if seq.kind == "preceded" else \
+            (t_x, shift(t_x, seq.amount, seq.unit))
+        as_of = as_datetime(self.world.as_of)
+        for y in self.world._events_by_key.get(seq.source, {}).get(key, []):
+            t = y.get(y_time)
+            if y is x or t is None or not as_datetime(t) < as_of or not lo <= as_datetime(t) <= hi:
+                continue
+            if seq.where is None or self._holds(seq.where, {"key": key, "event": y}):
+                return seq.kind != "not_followed"
+        return seq.kind == "not_followed"
+
     def _agg(self, a: ir.Agg, env):
         src = self.world.schema.sources[a.source]
         lo = None if a.window.lo is None else self._value(a.window.lo, env)
@@ -428,6 +466,8 @@ class Evaluator:
             picked.append(row)
         if ambiguous:
             raise Ambiguous
+        if a.sequence is not None:
+            return Num(Fraction(sum(1 for x in picked if self._sequence_holds(a, x, env["key"]))))
         if a.func == "count" and a.column is None:
             return Num(Fraction(len(picked)))
         values = [_num(r.get(a.column.name)) for r in picked]
@@ -524,3 +564,23 @@ def _ties_fragile(values) -> bool:
         if (a.inexact or b.inexact) and b.value - a.value <= TOLERANCE * max(1, abs(a.value), abs(b.value)):
             return True
     return False
+
+
+def _regex_search(pattern: str, x: str) -> bool:
+    """DESIGN §8.1's `matches`: Python's re.search (case-sensitive; `.` is not LF, as in
+    Python), with `$` the end of the string only (Python's `$` also matches before a final
+    newline: it becomes `\\Z`). Read independently of segc.front.regex_subset."""
+    out, i, in_set = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and not in_set:
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if c == "[" and not in_set:
+            in_set, start = True, i
+        elif c == "]" and in_set and i > start + 1 + (pattern[start + 1] == "^"):
+            in_set = False
+        out.append("\\Z" if c == "$" and not in_set else c)
+        i += 1
+    return re.search("".join(out), x) is not None

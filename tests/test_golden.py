@@ -72,6 +72,9 @@ _SQLITE_MONTHS = ("E602", "SQLite does not clamp month ends in rolling date arit
 EXPECTED_ERRORS = {
     ("sqlite", "rolling/today_minus"): _SQLITE_MONTHS,         # today - 6 months, today - 1 year
     ("sqlite", "rolling/agg_months"): _SQLITE_MONTHS,          # window: 6 months
+    ("sqlite", "seq_preceded"): ("E602", "SQLite does not clamp month ends when adding months"),  # within 1 month
+    ("sqlite", "gmail"): ("E602", "SQLite has no regular expression function"),  # matches
+    ("tsql", "gmail"): ("E602", "T-SQL (before SQL Server 2025) has no regular expression function"),
 }
 
 PARAMS = [(d, c) for d in DIALECTS for c in CASES]

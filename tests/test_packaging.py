@@ -25,7 +25,8 @@ _FOLDERS = {"compiler": "segc", "cli": "segc/cli", "grammar": "segc/grammar"}
 REQUIRED_IN_WHEEL = tuple(sorted(
     f"{pkg}/{path.relative_to(ROOT / folder).as_posix()}"
     for folder, pkg in _FOLDERS.items() for path in (ROOT / folder).rglob("*")
-    if (path.suffix in (".py", ".lark", ".j2") or (path.is_file() and "init" in path.parts))  # init: segc init's files
+    if (path.suffix in (".py", ".lark", ".j2") or (path.is_file() and "init" in path.parts)  # init: segc init's files
+        or (path.is_file() and "static" in path.parts))  # static: segc serve's page and editor bundle
     and "__pycache__" not in path.parts))
 
 SEGC_YML = """\

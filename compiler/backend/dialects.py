@@ -25,9 +25,9 @@ TABLE: dict[str, Dialect] = {d.name: d for d in (
     Dialect("snowflake", rewrite="snowflake"),
     Dialect("bigquery", rewrite="bigquery"),
     Dialect("redshift"),
-    Dialect("trino"),
-    Dialect("databricks"),
-    Dialect("spark"),
+    Dialect("trino", rewrite="trino"),
+    Dialect("databricks", rewrite="databricks"),
+    Dialect("spark", rewrite="spark"),
     Dialect("tsql", rewrite="tsql"),
 )}
 DIALECTS: tuple[str, ...] = tuple(TABLE)

@@ -11,7 +11,8 @@ Shape:
          "segc_dist_1"     AS (its distinct values: count, running count, total),
          "segc_cuts_1"     AS (one row: the cuts of `top`, `bottom`, `quantile_score`)
     SELECT ... FROM segc_features [CROSS JOIN segc_cuts_1] WHERE population AND <condition>
-A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"); conditions shared by all the
+A COUNT(DISTINCT) gets its own GROUP BY ("segc_distinct_N"), a sequence its own CTE
+("segc_seq_N", backend/sequences.py); conditions shared by all the
 aggregates of a GROUP BY (a common window, the `where`) filter its events in WHERE.
 
 One module of about 600 lines: the CTEs above are named, ordered and shared by one
@@ -30,6 +31,9 @@ from sqlglot import exp
 from segc import ir
 from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
+from segc.backend.ranks import absolute_rank_test
+from segc.backend.strings import regex_search, trim_spaces
+from segc.backend.sequences import sequence_cte
 from segc.schema.segc_yml import Schema
 
 KEY = "segc_key"
@@ -290,6 +294,8 @@ class Lowerer:
             return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))
         if name in simple:
             return simple[name](this=args[0])
+        if name == "trim":
+            return trim_spaces(args[0])
         if name == "round":
             return exp.Round(this=args[0], decimals=args[1] if len(args) > 1 else None)
         if v.type == "timestamp" and name in ("coalesce", "least", "greatest"):
@@ -373,9 +379,12 @@ class Lowerer:
             return not_(present)
         if isinstance(p, ir.Match):
             return self._match(p, positive)
-        if isinstance(p, ir.Top):
-            share = Fraction(str(p.percent)) / 100
-            cut = self._cut(p.by, (p.direction, share.numerator, share.denominator))
+        if isinstance(p, (ir.Top, ir.TopN)):
+            if isinstance(p, ir.TopN):
+                cut = self._cut(p.by, (p.direction + "_n", p.n, 0))
+            else:
+                share = Fraction(str(p.percent)) / 100
+                cut = self._cut(p.by, (p.direction, share.numerator, share.denominator))
             # no cut when nobody qualifies (top 5% of 10 customers): false, also under `not`
             core = (exp.GTE if p.direction == "top" else exp.LTE)(this=paren(self.value(p.by)), expression=cut)
             return and_(self.guards(p.by) + [_is_not_null(cut.copy()), core])
@@ -431,8 +440,10 @@ class Lowerer:
     def _match(self, p: ir.Match, positive: bool) -> exp.Expression:
         x = self.value(p.operand)
         if p.pattern == "":
-            # every present string contains, starts and ends with ""
+            # every present string contains, starts and ends with "" (and an empty regex finds it)
             return and_(self.guards(p.operand))
+        if p.kind == "matches":
+            return self._guarded(positive, [p.operand], regex_search(x, p.pattern))
         pat = exp.Literal.string(p.pattern)
         if p.kind == "contains":
             core = exp.GT(this=exp.StrPosition(this=x, substr=pat), expression=exp.Literal.number(0))
@@ -510,8 +521,10 @@ class Lowerer:
             elif kind == "top":  # share a/b: (values >= v) / total <= a / b
                 ge = exp.Add(this=exp.Sub(this=total.copy(), expression=le.copy()), expression=n.copy())
                 test, pick = exp.LTE(this=times(b, ge), expression=times(a, total)), exp.Min
-            else:  # bottom: (values <= v) / total <= a / b
+            elif kind == "bottom":  # (values <= v) / total <= a / b
                 test, pick = exp.LTE(this=times(b, le), expression=times(a, total)), exp.Max
+            else:  # top_n / bottom_n: fewer than a values strictly better (ties go in together)
+                test, pick = absolute_rank_test(kind, a, n, le, total)
             columns.append(alias(pick(this=exp.Case(ifs=[exp.If(this=test, true=v.copy())])), name))
         return [(f"segc_values_{i}", values), (f"segc_dist_{i}", dist),
                 (f"segc_cuts_{i}", make_select(columns, table(f"segc_dist_{i}")))]
@@ -523,18 +536,27 @@ class Lowerer:
         out, n = [], 0
         for name in sorted(self.sources):
             aggs = self.sources[name].aggs
-            plain = {a: c for a, c in aggs.items() if a.func != "count_distinct"}
+            plain = {a: c for a, c in aggs.items() if a.func != "count_distinct" and a.sequence is None}
             if plain:
                 out.append((f"segc_src_{name}", name, plain))
             for a, c in aggs.items():
-                if a.func == "count_distinct":
+                if a.func == "count_distinct" or a.sequence is not None:
                     n += 1
-                    out.append((f"segc_distinct_{n}", name, {a: c}))
+                    kind = "distinct" if a.sequence is None else "seq"
+                    out.append((f"segc_{kind}_{n}", name, {a: c}))
         return out
 
     def _event_cte(self, name: str, aggs: dict) -> exp.Select:
         src = self.schema.sources[name]
-        conds = [self._agg_conds(a) for a in aggs]  # in the order of aggs (no hashing of aggregates)
+        conds = [self._agg_conds(a) for a in aggs]
+        seq = next(iter(aggs)).sequence
+        if seq is not None:  # one aggregate: backend/sequences.py
+            y_where = self.pred(seq.where) if seq.where is not None else None
+            w = next(iter(aggs)).window
+            bounds = (self.value(w.lo) if w.lo is not None else None,
+                      self.value(w.hi) if w.hi is not None and not isinstance(w.hi, ir.AsOf) else None)
+            return sequence_cte(self.schema, *aggs, *aggs.values(), conds[0], y_where, self._as_of_bound(), table,
+                                bounds)  # in the order of aggs (no hashing of aggregates)
         # conditions every aggregate shares filter the events once, in WHERE
         shared = [c for c in conds[0] if all(c in cs for cs in conds)]
         where = list(shared)

@@ -18,7 +18,7 @@ from segc.backend.dialects import DIALECTS, TABLE
 _DIALECTS: dict[tuple[str, tuple[str, ...]], tuple[Dialect, dict]] = {}
 # functions a connection may provide beyond its dialect's own (`provided=` of render): the
 # node each renders, left as sqlglot writes it instead of the dialect's rewrite or refusal
-_PROVIDABLE = {"md5": exp.MD5}
+_PROVIDABLE = {"md5": exp.MD5, "regexp": exp.RegexpLike}
 
 
 def _dialect(name: str, provided: tuple[str, ...] = ()) -> tuple[Dialect, dict]:

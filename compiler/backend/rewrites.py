@@ -8,6 +8,8 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.errors import UnsupportedError
 
+from segc.backend.strings import java_regex, mysql_regex, no_regex, snowflake_regex, trino_regex
+
 
 def is_nan_literal(node: exp.Expression) -> bool:
     """CAST('NaN' AS DOUBLE): what lower.nan_free compares a float with."""
@@ -116,6 +118,7 @@ sqlite = {
     exp.DateTrunc: _sqlite_date_trunc,
     exp.DateAdd: _sqlite_date_add,
     exp.TimestampAdd: _sqlite_date_add,
+    exp.RegexpLike: no_regex("SQLite"),
 }
 
 
@@ -195,6 +198,7 @@ tsql = {
     exp.DateTrunc: _tsql_date_trunc,
     exp.Literal: _tsql_literal,
     exp.MD5: _tsql_md5,
+    exp.RegexpLike: no_regex("T-SQL (before SQL Server 2025)"),
 }
 
 
@@ -209,7 +213,7 @@ def _postgres_round(node: exp.Round) -> exp.Expression:
 
 postgres = {exp.Round: _postgres_round}
 
-mysql = {exp.Nullif: _no_nan}
+mysql = {exp.Nullif: _no_nan, exp.RegexpLike: mysql_regex}
 
 
 def _snowflake_int_div(node: exp.IntDiv) -> exp.Expression:
@@ -220,7 +224,7 @@ def _snowflake_int_div(node: exp.IntDiv) -> exp.Expression:
     return exp.Paren(this=exp.Div(this=exp.Paren(this=multiple), expression=b.copy(), typed=False, safe=False))
 
 
-snowflake = {exp.IntDiv: _snowflake_int_div}
+snowflake = {exp.IntDiv: _snowflake_int_div, exp.RegexpLike: snowflake_regex}
 
 
 def _bigquery_timestamp_add(node: exp.TimestampAdd) -> exp.Expression:
@@ -237,3 +241,8 @@ def _bigquery_date_trunc(node: exp.DateTrunc) -> exp.Expression:
 
 
 bigquery = {exp.TimestampAdd: _bigquery_timestamp_add, exp.DateTrunc: _bigquery_date_trunc}
+
+# `matches`: where the engine's regex reads `^`/`$` otherwise (backend/strings.py)
+spark = {exp.RegexpLike: java_regex}
+databricks = {exp.RegexpLike: java_regex}
+trino = {exp.RegexpLike: trino_regex}

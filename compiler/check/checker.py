@@ -4,7 +4,7 @@ every independent problem, not only the first.
 
 The Checker is one object made of one class per concern, each in its own module:
 names.py (declarations, references, scopes), predicates.py (conditions), values.py
-(values and aggregates), periods.py (periods and the calendar), policy.py (sensitive
+(values and aggregates), sequences.py (`followed by`), periods.py (periods and the calendar), policy.py (sensitive
 features), lints.py (warnings), reporter.py (how problems are recorded); scores.py and
 kpis.py check segc.yml's scores and KPIs through it."""
 from __future__ import annotations
@@ -18,13 +18,14 @@ from segc.check.periods import Periods
 from segc.check.policy import Policy
 from segc.check.predicates import Predicates
 from segc.check.reporter import Reported, Reporter
+from segc.check.sequences import Sequences
 from segc.check.values import Values
 from segc.front import ast
 from segc.front.errors import SegcError
 from segc.schema.segc_yml import Schema
 
 
-class Checker(Names, Predicates, Values, Periods, Policy, Lints, Nesting, Reporter):
+class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nesting, Reporter):
     def __init__(self, schema: Schema, modules: list[ast.Module], params: dict[str, object] | None = None,
                  models: dict | None = None):
         Reporter.__init__(self)

@@ -63,6 +63,10 @@ def _walk(schema, node, source: str | None, out: set[str]) -> None:
         elif node.scope == "features" and node.name in schema.features and schema.features[node.name].sensitive:
             out.add(node.name)
         return
+    if isinstance(node, ir.Sequence):  # Y's `where` reads Y's columns
+        if node.where is not None:
+            _walk(schema, node.where, node.source, out)
+        return
     if isinstance(node, ir.Agg):
         if node.label is not None and node.label in schema.features:
             if schema.features[node.label].sensitive:
@@ -76,7 +80,7 @@ def _walk(schema, node, source: str | None, out: set[str]) -> None:
     else:
         return
     for child in children:
-        if isinstance(child, (ir.Value, ir.Pred, ir.Window, tuple, list)):
+        if isinstance(child, (ir.Value, ir.Pred, ir.Window, ir.Sequence, tuple, list)):
             _walk(schema, child, source, out)
 
 

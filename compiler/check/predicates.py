@@ -7,6 +7,7 @@ import re
 from segc import ir
 from segc.check.definitions import SegmentationInfo, branch_preds
 from segc.check.nesting import BRANCH_LEVELS
+from segc.check.regex import checked_regex
 from segc.check.reporter import Reported
 from segc.check.types import ERROR, TEMPORAL, condition_hint, contains_quantile, describe, same_kind, type_of
 from segc.front import ast
@@ -145,6 +146,8 @@ class Predicates:
         if type_of(x) not in ("string", ERROR):
             self.error("E301", f"`{node.kind}` needs a string on its left; this is {describe(type_of(x))}",
                        node.operand.span)
+        if node.kind == "matches":
+            return ir.Match("matches", x, checked_regex(self, node.pattern))
         if not isinstance(node.pattern, (ast.Literal, ast.Param)):
             self.error("E301", f"the text after `{node.kind}` must be a string literal or a $parameter",
                        node.pattern.span, "compare two features with `=` instead")
@@ -174,13 +177,19 @@ class Predicates:
         if type_of(by) not in ir.NUMERIC + TEMPORAL + (ERROR,):
             self.error("E301", f"ranking needs a number or a date; this is {describe(type_of(by))}", node.by.span)
             raise Reported
-        if not 0 < node.percent <= 100:
+        if node.absolute and not (isinstance(node.percent, int) and node.percent >= 1):
+            self.error("E306", "the count of a ranking must be a whole number of at least 1", node.span,
+                       f"e.g. `{node.direction} 100 by ...`, or a share: `{node.direction} 10% by ...`")
+            raise Reported
+        if not node.absolute and not 0 < node.percent <= 100:
             self.error("E306", "the share must be more than 0% and at most 100%", node.span)
             raise Reported
         if scope.kind != "features":
             self.error("E306", "ranking is not available inside an aggregate", node.span)
             raise Reported
         self.not_ranked(by, node.by.span)
+        if node.absolute:
+            return ir.TopN(node.direction, node.percent, by)
         return ir.Top(node.direction, node.percent, by)
 
     def _p_Holdout(self, node: ast.Holdout, scope):

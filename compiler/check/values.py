@@ -12,7 +12,7 @@ from segc.schema.segc_yml import FeatureDef
 
 # name -> (min args, max args); the types are checked in _v_Call
 FUNCTIONS = {
-    "lower": (1, 1), "upper": (1, 1), "length": (1, 1), "abs": (1, 1), "round": (1, 2),
+    "lower": (1, 1), "upper": (1, 1), "length": (1, 1), "trim": (1, 1), "abs": (1, 1), "round": (1, 2),
     "floor": (1, 1), "ceil": (1, 1), "coalesce": (2, 99), "least": (2, 99), "greatest": (2, 99),
     "days_since": (1, 1), "year_of": (1, 1), "month_of": (1, 1), "quantile_score": (2, 2),
 }
@@ -236,7 +236,7 @@ class Values:
                     self.error("E304", f"`{name}` needs {what}; this is {describe(t)}", n.span)
                     raise Reported
 
-        if name in ("lower", "upper", "length"):
+        if name in ("lower", "upper", "length", "trim"):
             need(("string",), "a string")
             return ir.Func(name, tuple(args), "int" if name == "length" else "string")
         if name in ("abs", "floor", "ceil", "round"):
@@ -302,6 +302,7 @@ class Values:
             self.error("E209", f"source `{node.source}` has no `key:` joining it to the base", node.span)
             raise Reported
         columns = self.event_columns(src)
+        sequence = self.sequence(node, src) if node.sequence is not None else None
         column = None
         if node.column is not None:
             if node.column not in columns:
@@ -345,4 +346,4 @@ class Values:
                           "the as-of date", node.during.span, "write `during last ...`")
         if func == "exists":
             func = "count"
-        return ir.Agg(func, node.source, column, where, window, self.agg_type(func, column))
+        return ir.Agg(func, node.source, column, where, window, self.agg_type(func, column), sequence=sequence)

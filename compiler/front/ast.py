@@ -71,12 +71,22 @@ class Period(Node):
 
 
 @dataclass(frozen=True)
+class Sequence(Node):
+    """The Y side of `count(X followed by Y within D)` (DESIGN §8.1)."""
+    kind: str  # followed, not_followed, preceded
+    source: str
+    where: Expr | None
+    within: Duration
+
+
+@dataclass(frozen=True)
 class Aggregate(Node):
     func: str  # count, count_distinct, sum, avg, min, max, exists
     source: str
     column: str | None
     where: Expr | None
     during: Period | None
+    sequence: Sequence | None = None  # count/exists of X events followed (or not) by Y events
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ class IsMissing(Node):
 
 @dataclass(frozen=True)
 class StrMatch(Node):
-    kind: str  # contains, starts, ends
+    kind: str  # contains, starts, ends, matches (a regex in the portable subset)
     operand: Expr
     pattern: Expr
 
@@ -133,9 +143,11 @@ class Within(Node):
 
 @dataclass(frozen=True)
 class Rank(Node):
+    """`top 10% by f`, or with `absolute`, `top 100 by f` (then `percent` is the count N)."""
     direction: str  # top, bottom
     percent: float
     by: Expr
+    absolute: bool = False
 
 
 @dataclass(frozen=True)

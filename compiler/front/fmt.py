@@ -203,7 +203,7 @@ def _literal_text(lit: ast.Literal) -> str:
 
 _PREDICATES = (ast.Compare, ast.Between, ast.InList, ast.IsMissing, ast.StrMatch, ast.Within, ast.Rank,
                ast.Holdout)
-_STR_WORDS = {"contains": "contains", "starts": "starts with", "ends": "ends with"}
+_STR_WORDS = {"contains": "contains", "starts": "starts with", "ends": "ends with", "matches": "matches"}
 
 
 def _prec(e) -> int:
@@ -252,6 +252,8 @@ def _expr(e) -> str:
             text += " where " + expr_text(e.where)
         if e.during is not None:
             text += " during " + _period(e.during)
+        if e.sequence is not None:
+            text += " " + _sequence(e.sequence)
         return text + ")"
     if isinstance(e, ast.Neg):
         operand = expr_text(e.operand, 7)
@@ -273,6 +275,9 @@ def _expr(e) -> str:
     if isinstance(e, ast.Within):
         return f"{expr_text(e.operand, 5)} within {_period(e.period)}"
     if isinstance(e, ast.Rank):
+        if e.absolute:
+            count = str(e.percent) if isinstance(e.percent, int) else _float_text(e.percent)
+            return f"{e.direction} {count} by {expr_text(e.by, 5)}"
         return f"{e.direction} {_percent_text(e.percent)}% by {expr_text(e.by, 5)}"
     if isinstance(e, ast.Holdout):
         return f"holdout {_percent_text(e.percent)}% seed {expr_text(e.seed)}"
@@ -538,3 +543,9 @@ class _Formatter:
                 out.append("")
             out.append(c.text)
         return "\n".join(out) + "\n" if out else ""
+
+
+def _sequence(s: ast.Sequence) -> str:
+    """`followed by orders where ... within 2 days` (the Y side of a sequence)."""
+    where = f" where {expr_text(s.where)}" if s.where is not None else ""
+    return f"{s.kind.replace('_', ' ')} by {s.source}{where} within {s.within.text}"

@@ -37,7 +37,7 @@ _TERMINAL_WORDS = {
     "EQUAL": "`=`", "COMMA": "`,`", "DOT": "`.`", "DOLLAR": "`$`", "AT": "`@`",
     "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`",
     "UNIT": "a unit (days, weeks, months, years)", "AGG": "an aggregate (count, sum, ...)",
-    "RANK_DIR": "`top` or `bottom`", "DOC": "a `##` comment", "$END": "the end of the file",
+    "RANK_DIR": "`top` or `bottom`", "SEQ_OP": "`followed by`, `not followed by` or `preceded by`", "DOC": "a `##` comment", "$END": "the end of the file",
 }
 
 
@@ -194,6 +194,11 @@ class _ToAst(Transformer):
     def rank(self, direction, number, _pct, by):
         return ast.Rank(str(direction), float(number), by, span=self._span(direction, by))
 
+    def rank_n(self, direction, number, by):
+        # `top 2.5 by f` keeps its fraction so the checker can refuse it (E306)
+        n = float(number) if "." in number else int(number)
+        return ast.Rank(str(direction), n, by, absolute=True, span=self._span(direction, by))
+
     def holdout(self, kw, number, _pct, _seed, seed):
         return ast.Holdout(float(number), seed, span=self._span(kw, seed))
 
@@ -225,6 +230,12 @@ class _ToAst(Transformer):
     def aggregate(self, func, source, column, _where, where, _during, during, rpar):
         return ast.Aggregate(str(func), str(source), str(column) if column is not None else None,
                              where, during, span=self._span(func, rpar))
+
+    def sequence(self, func, source, _where, where, _during, during, op, y_source, _y_where, y_where, number, unit,
+                 rpar):
+        kind = "_".join(str(op).split()[:-1])  # `not  followed by` -> not_followed
+        seq = ast.Sequence(kind, str(y_source), y_where, self._duration(number, unit), span=self._span(op, rpar))
+        return ast.Aggregate(str(func), str(source), None, where, during, seq, span=self._span(func, rpar))
 
     def paren(self, lpar, expr, rpar):
         return expr
@@ -491,14 +502,19 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
     if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
         hints.append("inside an aggregate, `where` comes before `during`: "
                      "`count(orders where ... during last 30 days)`")
+    if _SEQUENCE_WITHIN.search(text[:tok.start_pos]):
+        # `... followed by carts where abandoned within 2 days`: `abandoned within ...` is a
+        # date test to the parser, which takes the longest reading
+        hints = [f"inside a sequence, compare the condition before `within`: `{_SEQUENCE_WITHIN.search(text[:tok.start_pos]).group(1)} = true within ...`"]
     if expected:
         hints.append(f"expected {_describe_expected(expected)}")
     return Diagnostic("E101", message, Span(source, tok.start_pos, tok.end_pos),
                       hints=tuple(h for h in hints if h))
 
 
-_KEYWORDS = frozenset("and or not between in is missing present contains starts ends with within by "
+_KEYWORDS = frozenset("and or not between in is missing present contains starts ends matches with within by "
                       "where during last next this to true false today".split())
+_SEQUENCE_WITHIN = re.compile(r"\b(?:followed|preceded)\s+by\s+\w+\s+where\b[^()]*?(\w+)\s+within\s+\d+\s+\w+\s*$")
 _BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
 
 

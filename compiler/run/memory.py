@@ -30,6 +30,8 @@ in-memory database attached as the catalog). A table that exists is replaced.
 """
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -38,7 +40,7 @@ from sqlglot import exp
 
 IN_MEMORY = ("duckdb", "sqlite")  # the engines `open_memory` opens
 # functions `open_memory` registers beyond the engine's own (render's `provided=`)
-PROVIDED = {"duckdb": (), "sqlite": ("md5",)}
+PROVIDED = {"duckdb": (), "sqlite": ("md5", "regexp")}
 ENGINES = (*IN_MEMORY, "postgres")  # the engines `create_tables` fills
 
 _NATIVE_TYPES = {
@@ -92,7 +94,25 @@ def _open_sqlite():
         con.setconfig(sqlite3.SQLITE_DBCONFIG_DQS_DDL, False)
     # SQLite has no MD5, which `holdout` needs (backend/holdout.py): the other engines'
     con.create_function("md5", 1, _md5, deterministic=True)
+    # nor regular expressions, which `matches` needs: `x REGEXP p` calls regexp(p, x)
+    con.create_function("regexp", 2, _regexp, deterministic=True)
     return con
+
+
+def _regexp(pattern, value):
+    """`matches` as DESIGN §8.1 means it (Python's re.search, `$` the end of the string),
+    for the pattern segc wrote (backend/strings.py: `.` already a set without LF); NULL
+    for NULL, so that `not` keeps the missing out as on the other engines."""
+    if value is None or pattern is None:
+        return None
+    return _compiled(pattern).search(value) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str):
+    from segc.front.regex_subset import parse, write
+
+    return re.compile(write(parse(pattern), end="\\Z"))
 
 
 def _md5(value):

@@ -9,7 +9,7 @@ TYPES = ("int", "float", "string", "bool", "date", "timestamp")
 AGGS = ("count", "count_distinct", "sum", "avg", "min", "max")
 # Words of the language: a feature named like one could never be referred to.
 RESERVED = frozenset(
-    "and or not between in is missing present contains starts ends with within by top bottom "
+    "and or not between in is missing present contains starts ends matches with within by top bottom "
     "segment segmentation else true false today where during last next this to holdout seed "
     "count_distinct count sum avg min max exists".split())
 

@@ -54,7 +54,9 @@ NOT_MUTATED = ("compiler/run/memory.py",)
 # time boundaries and the differential regressions worked out by hand, then the fuzzer
 TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_time_boundaries.py",
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
-         "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py"]
+         "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py",
+         "tests/test_sequences_conformance.py", "tests/test_differential_sequences.py",
+         "tests/test_conformance_strings_ranks.py", "tests/test_differential_strings_ranks.py"]
 
 # name -> (what it breaks, [(old code, new code), ...]); each code a whole expression or
 # whole statements, found by structure anywhere under compiler/ and cli/
@@ -145,10 +147,31 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "score_term_sign": (
         "a score's negative terms added instead of subtracted",
         [("exp.Sub(this=z, expression=paren(term.this))", "exp.Add(this=z, expression=paren(term.this))")]),
+    # absolute ranks and regexes (DESIGN §8.1)
+    "rank_missing_qualifies": (
+        "a missing value qualifies for a rank (`top 3 by f` takes the customers without f)",
+        [("return and_(self.guards(p.by) + [_is_not_null(cut.copy()), core])",
+          "return exp.Or(this=not_(and_(self.guards(p.by))), expression=and_([_is_not_null(cut.copy()), core]))")]),
+    "top_n_ties_excluded": (
+        "`top N`'s count of better values includes the ties (values >= v, not > v): ties left out",
+        [("better = exp.Sub(this=total.copy(), expression=le.copy())",
+          "better = exp.Add(this=exp.Sub(this=total.copy(), expression=le.copy()), expression=n.copy())")]),
+    "regex_dot_matches_newline": (
+        "`.` left as it is in the regex (PostgreSQL's `.` matches a newline)",
+        [('out.append("[^" + NEWLINE + "]")', 'out.append(".")')]),
     "floor_not_integer": (
         "floor/ceil not cast to an integer (PostgreSQL: double precision % bigint does not exist)",
         [('return exp.Cast(this=simple[name](this=args[0]), to=datatype("BIGINT"))',
           "return simple[name](this=args[0])")]),
+    "seq_bound_strict": (
+        "a sequence's far bound made strict: `t_y <= t_x + D` -> `<` (a Y event exactly D later is lost)",
+        [("exp.LTE(this=ty.copy(), expression=hi)", "exp.LT(this=ty.copy(), expression=hi)")]),
+    "seq_follows_itself": (
+        "an event following itself (same source: the X event not taken back out of its own Y events)",
+        [('hits = exp.Sub(this=hits, expression=_col("segc_self"))', "hits = hits")]),
+    "seq_y_after_as_of": (
+        "Y events not clipped at the as-of (an order at or after the as-of follows a cart)",
+        [("y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]", "y_conds = []")]),
 }
 
 

@@ -1,0 +1,145 @@
+"""Sequences at scale: the cart relaunch and a shoes -> bag sequence on DuckDB, 1M customers.
+
+    python benchmarks/events_sequences.py [--size 1m] [--rounds 5]
+
+Data and project: those of benchmarks/scale.py (examples/retail/generate.py --customers N,
+cached under ~/.cache/segc-bench/scale/; the frozen retail project of count_speed_project/,
+population `not is_test`, as-of 2024-07-01). The example's categories have no sneakers or
+totes: shoes -> bags is the same shape.
+
+Methods, in this one process on one DuckDB connection, after a warm-up, interleaved over
+the rounds (rotated and reversed, as scale.py does), medians of wall and process CPU time:
+
+  segc-relaunch   project.compile_expression(RELAUNCH, form="count"), executed
+  hand-relaunch   the best hand-written DuckDB query: abandoned carts of the last 7 days
+                  of population customers, NOT EXISTS an order within 2 days (a semi-join
+                  DuckDB plans as an anti-join), COUNT(DISTINCT customer_id)
+  floor-relaunch  one grouped pass: the week's abandoned carts and the orders since the
+                  week's start, each grouped per customer once (no join)
+  segc-seq, hand-seq, floor-seq   the same for SHOES_BAG (hand: EXISTS a bag order
+                  within 7 days of a shoe order)
+  count           project.count() of the frozen project (35 segments and branches)
+  count+2         the same project with the two sequences added as segments
+
+Targets (issue 17): segc <= 1.5x hand for each; count+2 <= 1.3x count. Before timing, the
+segc and hand answers are compared (they must be equal).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from scale import SIZES, prepare, round_order  # noqa: E402  (the data and the frozen project)
+
+RELAUNCH = "exists(carts where abandoned during last 7 days not followed by orders within 2 days)"
+SHOES_BAG = 'count(orders where category = "shoes" followed by orders where category = "bags" within 7 days) >= 1'
+_AS_OF, _WEEK = "DATE '2024-07-01'", "DATE '2024-06-24'"
+HAND_RELAUNCH = f"""
+SELECT count(DISTINCT c.customer_id) FROM shop.carts AS c
+JOIN shop.customers AS u ON u.customer_id = c.customer_id AND NOT u.is_test
+WHERE c.abandoned AND c.created_at >= {_WEEK} AND c.created_at < {_AS_OF}
+  AND NOT EXISTS (SELECT 1 FROM shop.orders AS o WHERE o.customer_id = c.customer_id
+                  AND o.ordered_at >= c.created_at AND o.ordered_at <= c.created_at + INTERVAL 2 DAY
+                  AND o.ordered_at < {_AS_OF})"""
+HAND_SEQ = f"""
+SELECT count(DISTINCT x.customer_id) FROM shop.orders AS x
+JOIN shop.customers AS u ON u.customer_id = x.customer_id AND NOT u.is_test
+WHERE x.category = 'shoes' AND x.ordered_at < {_AS_OF}
+  AND EXISTS (SELECT 1 FROM shop.orders AS y WHERE y.customer_id = x.customer_id AND y.category = 'bags'
+              AND y.ordered_at >= x.ordered_at AND y.ordered_at <= x.ordered_at + INTERVAL 7 DAY
+              AND y.ordered_at < {_AS_OF})"""
+FLOOR_RELAUNCH = f"""
+SELECT (SELECT count(*) FROM (SELECT customer_id, count(*) FROM shop.carts WHERE abandoned
+        AND created_at >= {_WEEK} AND created_at < {_AS_OF} GROUP BY customer_id)),
+       (SELECT count(*) FROM (SELECT customer_id, max(ordered_at) FROM shop.orders
+        WHERE ordered_at >= {_WEEK} AND ordered_at < {_AS_OF} GROUP BY customer_id))"""
+FLOOR_SEQ = f"""
+SELECT count(*) FROM (SELECT customer_id, count(CASE WHEN category = 'shoes' THEN 1 END),
+       max(CASE WHEN category = 'bags' THEN ordered_at END)
+       FROM shop.orders WHERE ordered_at < {_AS_OF} GROUP BY customer_id)"""
+
+
+def copy_project(folder: Path, suffix: str, segments: str = "") -> Path:
+    """A copy of scale.py's project that may read its data where it is (E709 otherwise:
+    the data is outside the project folder), with `segments` added."""
+    out = folder.parent / (folder.name + suffix)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(folder, out)
+    config = out / "segc.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nallow_outside_paths: true\n", encoding="utf-8")
+    if segments:
+        (out / "segments" / "sequences.seg").write_text(segments, encoding="utf-8")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1m", choices=sorted(SIZES))
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    import segc
+
+    folder = prepare(args.size)
+    project = segc.load_project(copy_project(folder, "-base"))
+    plus = segc.load_project(copy_project(folder, "-sequences",
+                                          f"segment relaunch = {RELAUNCH}\nsegment shoes_then_bag = {SHOES_BAG}\n"))
+    con = project.duckdb()
+    con.execute("SET enable_progress_bar = false")
+    plus_con = plus.duckdb()
+    plus_con.execute("SET enable_progress_bar = false")
+    rows = {t: con.execute(f"SELECT count(*) FROM shop.{t}").fetchone()[0] for t in ("customers", "orders", "carts")}
+    print(f"{rows['customers']:,} customers, {rows['orders']:,} orders, {rows['carts']:,} carts; "
+          f"DuckDB {con.execute('SELECT version()').fetchone()[0]}")
+
+    def one(sql):
+        return lambda: con.execute(sql).fetchone()[0]
+
+    def segc_count(text):
+        return lambda: con.execute(project.compile_expression(text, form="count", pretty=False)).fetchone()[0]
+
+    methods = {
+        "segc-relaunch": segc_count(RELAUNCH), "hand-relaunch": one(HAND_RELAUNCH), "floor-relaunch": one(FLOOR_RELAUNCH),
+        "segc-seq": segc_count(SHOES_BAG), "hand-seq": one(HAND_SEQ), "floor-seq": one(FLOOR_SEQ),
+        "count": lambda: project.count().population, "count+2": lambda: plus.count().population,
+    }
+    for a, b in (("segc-relaunch", "hand-relaunch"), ("segc-seq", "hand-seq")):
+        got, want = methods[a](), methods[b]()
+        print(f"{a}: {got:,} members, {b}: {want:,}")
+        if got != want:
+            sys.exit(f"{a} and {b} differ")
+    extra = {s.name: s.count for s in plus.count().segments if s.name in ("relaunch", "shoes_then_bag")}
+    print(f"in count+2: {extra}")
+    wall: dict[str, list[float]] = {m: [] for m in methods}
+    cpu: dict[str, list[float]] = {m: [] for m in methods}
+    for name in methods:  # warm-up
+        methods[name]()
+    for r in range(args.rounds):
+        for name in round_order(list(methods), r):
+            w, c = time.perf_counter(), time.process_time()
+            methods[name]()
+            wall[name].append(time.perf_counter() - w)
+            cpu[name].append(time.process_time() - c)
+    med = {m: (statistics.median(wall[m]), statistics.median(cpu[m])) for m in methods}
+    print(f"\nmedians over {args.rounds} rounds (wall s / CPU s):")
+    for m, (w, c) in med.items():
+        print(f"  {m:16} {w:7.3f} {c:7.3f}")
+
+    def ratio(a, b):
+        return f"{med[a][0] / med[b][0]:.2f} wall / {med[a][1] / med[b][1]:.2f} CPU"
+
+    print("\nratios:")
+    for what in ("relaunch", "seq"):
+        print(f"  segc-{what} / hand-{what}:  {ratio(f'segc-{what}', f'hand-{what}')}   (target <= 1.5)")
+        print(f"  segc-{what} / floor-{what}: {ratio(f'segc-{what}', f'floor-{what}')}")
+        print(f"  hand-{what} / floor-{what}: {ratio(f'hand-{what}', f'floor-{what}')}")
+    print(f"  count+2 / count:         {ratio('count+2', 'count')}   (target <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()

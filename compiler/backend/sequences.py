@@ -1,0 +1,133 @@
+"""Sequences (DESIGN §8.1): `count(X followed by Y within D)` and its kin, one CTE each.
+
+Shape (X events grouped per key and time, joined to Y events of the same key within D):
+
+    SELECT segc_key, SUM(CASE WHEN segc_hits - segc_self > 0 THEN segc_n ELSE 0 END)
+    FROM (SELECT x.segc_key, x.segc_t, x.segc_self, x.segc_n, COUNT(y.segc_key) AS segc_hits
+          FROM (SELECT key, time AS segc_t, <x is a Y event: 1/0> AS segc_self, COUNT(*) AS segc_n
+                FROM X WHERE time < as_of AND <X's where, window> GROUP BY key, time, segc_self) AS x
+          LEFT JOIN (SELECT key, time AS segc_t FROM Y
+                     WHERE time < as_of AND <Y's where> [AND time >= X's window start]) AS y
+            ON y.segc_key = x.segc_key AND y.segc_t BETWEEN x.segc_t AND x.segc_t + D  -- preceded: x.segc_t - D AND x.segc_t
+          GROUP BY x.segc_key, x.segc_t, x.segc_self, x.segc_n) AS segc_pairs
+    GROUP BY segc_key            -- `not followed by`: `... <= 0`
+
+Why this shape: whether an X event has a Y event near it depends only on its key, its
+time and whether it is itself a Y event, so X events are grouped on those (`segc_n` of
+them) and no row identity is needed: an event never follows itself because, when X and
+Y are one source, the X event is among the Y events counted at its own time and
+`segc_self` takes it back out; identical duplicate rows stay two events, each following
+the other. A ROW_NUMBER() would need one numbering shared by both sides, which engines
+that inline CTEs (Spark) do not guarantee. The join is a plain time-bounded equi-join on
+the key that every dialect expresses; D is calendar arithmetic (months clamp to the
+month's end, as `during` and date shifts do).
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from segc import ir
+
+KEY = "segc_key"
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.alias_(e, name, quoted=True)
+
+
+def _subquery(q: exp.Select, name: str) -> exp.Subquery:
+    return exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True)))
+
+
+def _and(parts: list[exp.Expression]) -> exp.Expression | None:
+    out = None
+    for p in parts:
+        p = exp.Paren(this=p) if isinstance(p, exp.Or) else p
+        out = p if out is None else exp.And(this=out, expression=p)
+    return out
+
+
+def _shift(t: exp.Expression, amount: int, unit: str, time_type: str) -> exp.Expression:
+    """t + amount units, as the lowering of date shifts writes it (a timestamp keeps its time of day)."""
+    cls = exp.TimestampAdd if time_type == "timestamp" else exp.DateAdd
+    return cls(this=t, expression=exp.Literal.number(amount), unit=exp.var(unit.upper()))
+
+
+def _events(src, source: exp.Table, time: exp.Expression, conds: list[exp.Expression],
+            extra: list[exp.Expression] | None) -> exp.Select:
+    """One side's events: per key and time, counted (`extra`: more grouped columns), or
+    (extra None) one row each: grouping the Y side too costs a pass over it, and rows of
+    one key and instant are rare."""
+    keys = [_alias(exp.column(src.key, quoted=True), KEY), _alias(time, "segc_t")]
+    if extra is None:
+        q = exp.select(*keys).from_(source)
+    else:
+        keys += extra
+        q = exp.select(*keys, _alias(exp.Count(this=exp.Star()), "segc_n")).from_(source)
+    where = _and(conds)
+    if where is not None:
+        q = q.where(where)
+    return q if extra is None else q.group_by(*[k.this.copy() for k in keys])
+
+
+def _time(src, other) -> tuple[exp.Expression, str]:
+    """A source's time column, as a timestamp when the other side's is one (a date stands
+    for its midnight, as everywhere in segc), and its type."""
+    types = [s.columns.get(s.time, "timestamp") for s in (src, other)]
+    t = exp.column(src.time, quoted=True)
+    if types[0] != types[1] and types[0] == "date":
+        return exp.Cast(this=t, to=exp.DataType.build("TIMESTAMP")), "timestamp"
+    return t, types[0]
+
+
+def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression], y_where: exp.Expression | None,
+                 as_of: exp.Expression, table_of, x_window: tuple) -> exp.Select:
+    """The CTE counting, per key, the X events of `agg` that have (or lack) a Y event near
+    them; `table_of(name)` is the lowering's table reference; `x_window` X's `during` as
+    (lowest time or None, time it stays below or None)."""
+    seq = agg.sequence
+    xs, ys = schema.sources[agg.source], schema.sources[seq.source]
+    same = agg.source == seq.source
+    x_time = exp.column(xs.time, quoted=True)
+    (x_t, time_type), (y_t, _) = _time(xs, ys), _time(ys, xs)
+    self_flag = []
+    if same:
+        is_y = y_where.copy() if y_where is not None else exp.true()
+        self_flag = [_alias(exp.Case(ifs=[exp.If(this=is_y, true=exp.Literal.number(1))],
+                                     default=exp.Literal.number(0)), "segc_self")]
+    x = _events(xs, table_of(xs.table), x_t, [exp.LT(this=x_time, expression=as_of.copy()), *x_conds], self_flag)
+    y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]
+    if y_where is not None:
+        y_conds.append(y_where)
+    # only Y events that can be near an X event of the window are read (the cart relaunch
+    # reads a week of orders, not all of them): after X's start, or before X's end
+    x_lo, x_hi = x_window
+    if seq.kind != "preceded" and x_lo is not None:
+        y_conds.append(exp.GTE(this=exp.column(ys.time, quoted=True), expression=x_lo))
+    if seq.kind == "preceded" and x_hi is not None:
+        y_conds.append(exp.LT(this=exp.column(ys.time, quoted=True), expression=x_hi))
+    y = _events(ys, table_of(ys.table), y_t, y_conds, None)
+    t, ty = _col("segc_t", "x"), _col("segc_t", "y")
+    if seq.kind == "preceded":
+        lo, hi = _shift(t, -seq.amount, seq.unit, time_type), t.copy()
+    else:
+        lo, hi = t, _shift(t.copy(), seq.amount, seq.unit, time_type)
+    on = _and([exp.EQ(this=_col(KEY, "y"), expression=_col(KEY, "x")),
+               exp.GTE(this=ty, expression=lo), exp.LTE(this=ty.copy(), expression=hi)])
+    grouped = [_col(KEY, "x"), t.copy(), _col("segc_n", "x")] + ([_col("segc_self", "x")] if same else [])
+    pairs = (exp.select(*[c.copy() for c in grouped], _alias(exp.Count(this=_col(KEY, "y")), "segc_hits"))
+             .from_(_subquery(x, "x"))
+             .join(_subquery(y, "y"), on=on, join_type="LEFT")
+             .group_by(*[c.copy() for c in grouped]))
+    hits = _col("segc_hits")
+    if same:
+        hits = exp.Sub(this=hits, expression=_col("segc_self"))
+    test = exp.LTE if seq.kind == "not_followed" else exp.GT
+    counted = exp.Case(ifs=[exp.If(this=test(this=hits, expression=exp.Literal.number(0)), true=_col("segc_n"))],
+                       default=exp.Literal.number(0))
+    return (exp.select(_col(KEY), _alias(exp.Sum(this=counted), column))
+            .from_(_subquery(pairs, "segc_pairs")).group_by(_col(KEY)))

@@ -1,0 +1,136 @@
+"""`segc serve`'s JSON API (Starlette's test client, no socket): the token and the
+cross-site guards, the answers' shapes, saving (formatted, atomic, confined to the
+project), and the feature matrix: counts from it equal `segc count`'s for every example
+segment, and what it cannot answer falls back to the full query."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from segc.apps.serve.app import make_app
+from segc.apps.serve.state import open_playground
+from segc.project import load_project
+from tests.conftest import EXAMPLE
+
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+TOKEN = "secret-token"
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serve") / "retail"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("build", "site", "*.duckdb"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def playground(retail):
+    return open_playground(retail)
+
+
+@pytest.fixture(scope="module")
+def client(playground):
+    from starlette.testclient import TestClient
+
+    return TestClient(make_app(playground, TOKEN, PORT), base_url=BASE)
+
+
+def post(client, name, body, **headers):
+    return client.post(f"/api/{name}", json=body, headers={"X-Segc-Token": TOKEN, **headers})
+
+
+def test_every_request_needs_the_token(client):
+    assert client.post("/api/count", json={"expression": "age >= 30"}).status_code == 403
+    assert client.get("/").status_code == 403
+    assert client.post("/api/count", json={"expression": "age >= 30"}, headers={"X-Segc-Token": "wrong"}).status_code == 403
+    page = client.get(f"/?token={TOKEN}")
+    assert page.status_code == 200 and "segc playground" in page.text
+    assert "httponly" in page.headers["set-cookie"].lower()  # the cookie then stands for the token
+
+
+def test_cross_site_and_rebinding_are_refused(client):
+    assert post(client, "count", {"expression": "age >= 30"}, Origin="http://evil.example").status_code == 403
+    assert post(client, "count", {"expression": "age >= 30"}, Host="evil.example:8765").status_code == 403
+    assert post(client, "count", {"expression": "age >= 30"}, Origin=BASE).status_code == 200
+
+
+def test_errors_are_the_check_json_shape(client):
+    r = post(client, "count", {"expression": "age >= "})
+    assert r.status_code == 422
+    body = r.json()
+    assert set(body) == {"diagnostics", "errors", "warnings"} and body["errors"] == 1
+    d = body["diagnostics"][0]
+    assert d["code"] == "E102" and d["line"] == 1 and d["col"] >= 5
+    assert post(client, "count", {"nothing": 1}).json()["diagnostics"][0]["code"] == "E971"
+    r = client.post("/api/count", content=b"[1, 2]", headers={"X-Segc-Token": TOKEN})
+    assert r.status_code == 400 and r.json()["diagnostics"][0]["code"] == "E971"
+
+
+def test_answers(client, retail):
+    text = 'age >= 30 and country = "FR"'
+    count = post(client, "count", {"expression": text}).json()
+    full = load_project(retail).count([load_project(retail).expression(text)])
+    assert count["segments"][0]["count"] == full.segments[0].count and count["population"] == full.population
+    assert count["via"] == "matrix"
+    sql = post(client, "compile", {"expression": text, "dialect": "snowflake"}).json()
+    assert sql["dialect"] == "snowflake" and "SELECT" in sql["sql"]
+    overlap = post(client, "overlap", {"expression": text}).json()
+    both = [s["both"] for s in overlap["segments"]]
+    assert both == sorted(both, reverse=True) and overlap["size"] == count["segments"][0]["count"]
+    p = load_project(retail)
+    for row in overlap["segments"][:3] + overlap["segments"][-2:]:  # as `segc overlap` counts them
+        assert p.overlap([p.expression(text), row["name"]]).matrix[0][1] == row["both"], row
+    profile = post(client, "profile", {"expression": text}).json()
+    assert profile["size"] == count["segments"][0]["count"]
+    sample = post(client, "sample", {"expression": text, "n": 3}).json()
+    assert len(sample["rows"]) == 3 and sample["columns"][0] == "customer_id"
+    segments = post(client, "segments", {}).json()
+    assert [s["name"] for s in segments["segments"]] == load_project(retail).segment_names
+    assert post(client, "count", {"expression": text, "as_of": "2024-01-01"}).json()["as_of"] == "2024-01-01"
+
+
+def test_matrix_counts_equal_segc_count_for_every_example_segment(playground, retail):
+    p = load_project(retail)
+    full = {s.name: s.count for s in p.count().segments}
+    m = playground.matrix()
+    assert {s.name: s.count for s in m.view.count().segments} == full
+    # and each one alone, as an edit is counted
+    for name in p.segment_names:
+        assert playground.count(name)["segments"][0]["count"] == full[name], name
+
+
+def test_what_the_matrix_lacks_falls_back_to_the_full_query(playground, retail):
+    p = load_project(retail)
+    # an inline aggregate no feature computes, and a ranking of it: not in the matrix
+    for text in ('count(orders where amount > 123 during last 45 days) >= 1',
+                 'top 5% by age'):
+        got = playground.count(text)
+        assert got["via"] == "full"
+        assert got["segments"][0]["count"] == p.count([p.expression(text)]).segments[0].count
+
+
+def test_matrix_is_rebuilt_when_the_data_changes(playground, retail):
+    import os
+
+    first = playground.matrix()
+    assert playground.matrix() is first
+    yml = retail / "segc.yml"
+    st = yml.stat()
+    os.utime(yml, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))
+    assert playground.matrix() is not first
+
+
+def test_save_writes_formatted_seg_inside_the_project(client, retail):
+    r = post(client, "save", {"path": "segments/play.seg", "text": "segment  play_thirty =   age>=30"})
+    assert r.status_code == 200
+    written = (retail / "segments" / "play.seg").read_text()
+    assert written == "segment play_thirty = age >= 30\n"
+    assert "play_thirty" in [s["name"] for s in post(client, "segments", {}).json()["segments"]]
+    for bad in ("../evil.seg", "/tmp/evil.seg", "segments/x.txt", "segments/../../x.seg", ".hidden.seg", ""):
+        r = post(client, "save", {"path": bad, "text": "segment x = age >= 30"})
+        assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "E970", bad
+    r = post(client, "save", {"path": "segments/broken.seg", "text": "segment broken = age >="})
+    assert r.status_code == 422 and not (retail / "segments" / "broken.seg").exists()

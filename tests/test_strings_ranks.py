@@ -1,0 +1,116 @@
+"""Absolute ranks (`top N by f`), `trim(x)` and `x matches "re"` (DESIGN §8.1): parsing,
+`segc fmt`, the checker's diagnostics. Execution: tests/test_conformance_strings_ranks.py
+and tests/test_differential_strings_ranks.py."""
+from __future__ import annotations
+
+import pytest
+
+import segc
+from segc.front.errors import SegcError
+from segc.front.fmt import format_source
+from tests.conftest import write_project
+from tests.test_conformance_strings_ranks import _config
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return segc.load_project(write_project(tmp_path_factory.mktemp("strrank"), _config()))
+
+
+def diagnostics(project, expr: str, dialect: str = "duckdb"):
+    with pytest.raises(SegcError) as info:
+        project.compile_expression(expr, dialect=dialect)
+    return info.value.diagnostics
+
+
+@pytest.mark.parametrize("text", [
+    "segment a = top 100 by spend\n",
+    "segment a = bottom 1 by age and not top 3 by spend\n",
+    "segment a = top 10% by spend or top 10 by spend\n",
+])
+def test_fmt_round_trips(text):
+    assert format_source(text) == text
+    assert format_source(format_source(text)) == format_source(text)
+
+
+@pytest.mark.parametrize("expr,words", [
+    ("top 0 by spend", "at least 1"),
+    ("bottom 2.5 by age", "whole number"),
+    ("top 3 by name", "needs a number or a date"),
+    ("count(orders where top 3 by amount) > 0", "inside an aggregate"),
+])
+def test_rank_errors(project, expr, words):
+    d, = diagnostics(project, expr)
+    assert d.code in ("E306", "E301") and words in d.message and d.span is not None
+
+
+def test_rank_count_error_is_located_with_hint(project):
+    d, = diagnostics(project, "age > 1 and top 0 by spend")
+    assert d.code == "E306" and (d.span.line, d.span.col) == (1, 13) and "top 100 by" in d.hints[0]
+
+
+def test_trim_needs_a_string(project):
+    d, = diagnostics(project, "trim(age) = 1")
+    assert d.code == "E304" and "`trim` needs a string" in d.message
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "bigquery", "trino", "snowflake", "tsql", "sqlite"])
+def test_trim_spells_out_the_space(project, dialect):
+    """Without its characters, TRIM strips every white space on BigQuery and Trino."""
+    import sqlglot
+    sql = project.compile_expression('trim(name) = "x"', dialect=dialect)
+    trims = list(sqlglot.parse_one(sql, read=dialect).find_all(sqlglot.exp.Trim))
+    assert len(trims) == 1 and trims[0].expression.this == " "
+
+
+def test_fmt_round_trips_matches():
+    text = 'segment a = email matches "^[a-z]+@gmail\\\\.com$" and not name matches "x"\n'
+    assert format_source(text) == text
+
+
+@pytest.mark.parametrize("pattern,index,words", [
+    (r"a\\d", 1, "`\\d` is not in the portable subset"),
+    (r"(?i)gmail", 0, "`(?` groups"),
+    (r"(a)\\1", 3, "`\\1`"),
+    (r"(?=a)", 0, "lookaround"),
+    (r"[a-z", 0, "never closed"),
+    (r"a)", 1, "closes no"),
+    (r"a*?", 2, "another quantifier"),
+    (r"[[:alpha:]]", 1, "inside `[...]`"),
+    (r"x{3,1}", 1, "bad repetition"),
+])
+def test_regex_outside_the_subset_is_e330_at_its_character(project, pattern, index, words):
+    expr = f'email matches "{pattern}"'
+    d, = diagnostics(project, expr)
+    assert d.code == "E330" and words in d.message and d.hints, d
+    # the column of the offending character in the source (escapes such as \\d take two)
+    raw_before = pattern.replace("\\\\", "\\")[:index].count("\\")
+    assert (d.span.line, d.span.col) == (1, len('email matches "') + 1 + index + raw_before)
+
+
+def test_regex_must_be_a_literal(project):
+    d, = diagnostics(project, "email matches name")
+    assert d.code == "E330" and "string literal" in d.message
+
+
+def test_matches_needs_a_string(project):
+    d, = diagnostics(project, 'age matches "1"')
+    assert d.code == "E301"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "tsql"])
+def test_matches_without_regex_is_e602(project, dialect):
+    d, = diagnostics(project, 'email matches "a"', dialect)
+    assert d.code == "E602" and "regular expression" in d.message
+
+
+@pytest.mark.parametrize("dialect,shape", [
+    ("duckdb", "REGEXP_MATCHES("), ("postgres", " ~ '"), ("bigquery", "REGEXP_CONTAINS("),
+    ("spark", "\\\\z'"), ("databricks", "\\\\z'"), ("mysql", "'c')"), ("trino", "'\\Aa"),
+    ("snowflake", "REGEXP_INSTR("), ("redshift", " ~ '"),
+])
+def test_matches_shape_per_dialect(project, dialect, shape):
+    """Search everywhere: Snowflake's REGEXP_LIKE is a full match; `$` is the end of the
+    string (Java, ICU: `\\z`; Trino's Joni anchors lines: `\\A`, `\\z`); MySQL case-sensitive."""
+    sql = project.compile_expression('email matches "^a.$"', dialect=dialect)
+    assert shape in sql, sql
