@@ -13,7 +13,7 @@ from segc.front.errors import SegcError
 
 def lift(
     name: Annotated[str, typer.Argument(help="An experiment of segc.yml `experiments:`.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table (also: text), json, csv or html (html needs --out). json/csv print only data.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json, csv or html (html needs --out). json/csv print only data.")] = "text",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv/html into this file (replaced atomically; only a readout segc wrote is replaced) instead of stdout.")] = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
