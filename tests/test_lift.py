@@ -21,6 +21,7 @@ import segc
 from segc.cli.main import app
 from tests.conftest import EXAMPLE
 from tests.test_engines_parity import load_into_postgres
+from tests.test_report import headless
 
 A, U = "2024-03-01", "2024-05-01"
 # the metrics of spring_loyalty, written by hand: completed orders in [A, U)
@@ -121,6 +122,25 @@ def test_every_figure_equals_scipy_on_the_same_rows(engine, example, request):
     for metric in ("buyers", "revenue"):
         close(got["metrics"][metric], want[metric], metric)
     assert got["overlap"] == 0 and got["assigned_at"] == A and got["until"] == U
+
+
+def test_html_renders_in_headless_chromium(tmp_path):
+    page = tmp_path / "lift.html"
+    code, out = run(["lift", "spring_loyalty", "-p", str(EXAMPLE), "--format", "html", "--out", str(page)])
+    assert code == 0, out
+    text = page.read_text(encoding="utf-8")
+    assert "<script src" not in text and "<link" not in text  # self-contained: plotly.js is inside
+    result = headless("--dump-dom", page.as_uri(), user_data=tmp_path / "profile")
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    # plotly draws each chart into an <svg class="main-svg">: one per metric, each with its
+    # two bars and the difference's point with its error bar (the interval)
+    for div in ("segc-lift-0", "segc-lift-1"):
+        start = dom.index(f'id="{div}"')
+        chart = dom[start:start + 200_000]
+        assert 'class="main-svg"' in chart and 'class="trace bars"' in chart, div
+        assert 'class="trace scatter' in chart and 'class="errorbar"' in chart, div
+    assert dom.count('class="trace bars"') == 2 and dom.count('class="errorbar"') == 2
 
 
 def test_csv_and_html(tmp_path):
