@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from segc import __version__
-from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, preview, report, score, serve, snapshot, test
+from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, lift, preview, report, score, serve, snapshot, test
 
 def _no_type_for_flags() -> None:
     """typer (0.29) shows a flag's type in --help as if it took a value (`--strict
@@ -84,6 +84,8 @@ app.command(short_help="Write a static HTML catalogue of the segments (searchabl
     docs.docs)
 app.command(short_help="KPI report per segment (and per --by value), with the change since one period before.")(
     report.report)
+app.command(short_help="Experiment readout: target vs control frozen at assigned_at, with 95% intervals.")(
+    lift.lift)
 app.command("fmt")(fmt.fmt_command)
 app.add_typer(score.score_app, name="score",
               short_help="Potential scores (segc.yml `scores:`): fit a logistic regression, show it.")

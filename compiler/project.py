@@ -145,6 +145,15 @@ class Project:
                 self.kpis = check_kpis(self.schema, self._checker)
             except SegcError as e:
                 diags.extend(e.diagnostics)
+        self.experiments = {}  # segc.yml `experiments:`, for `segc lift`; arms need the checked segments
+        if self.schema.experiments and segments and not any(d.is_error for d in diags):
+            from segc.check.experiments import check_experiments
+
+            try:
+                self.experiments = check_experiments(self.schema, self._checker, self.checked,
+                                                     list(self.schema.features) + list(self.schema.scores))
+            except SegcError as e:
+                diags.extend(e.diagnostics)
         if any(d.is_error for d in diags):
             raise SegcError(diags)
         self.warnings = self.checked.warnings
@@ -159,7 +168,7 @@ class Project:
         checker = Checker(self.schema, modules, self.params, models=self._checker.models)
         derived = Project.__new__(Project)
         derived.root, derived.schema, derived.params, derived.as_of = self.root, self.schema, self.params, self.as_of
-        derived.kpis, derived.modules, derived._checker = self.kpis, modules, checker
+        derived.kpis, derived.experiments, derived.modules, derived._checker = self.kpis, self.experiments, modules, checker
         derived.checked = checker.check()
         derived.warnings = derived.checked.warnings
         derived._engine = self.engine

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 import sqlglot
 from typer.testing import CliRunner
 
@@ -299,6 +300,9 @@ def previous(example, tmp_path):
     # `holdout` (control groups) cannot be expressed on SQLite (E602): the build there
     # would fail before these tests make it fail on purpose
     (example / "segments" / "experiments.seg").unlink()
+    config = yaml.safe_load((example / "segc.yml").read_text(encoding="utf-8"))
+    config.pop("experiments")  # its arms were in experiments.seg
+    (example / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     build(segc.load_project(example), "view", out, dialect="sqlite")
     return example, out, _tree(out)
 

@@ -47,7 +47,7 @@ SENSITIVE_FEATURES = {
 
 def base_config() -> dict:
     config = yaml.safe_load((EXAMPLE / "segc.yml").read_text(encoding="utf-8"))
-    config.pop("scores"), config.pop("kpis")
+    config.pop("scores"), config.pop("kpis"), config.pop("experiments")
     config["sources"]["customers"]["sensitive"] = ["religion"]
     config["features"]["religion"].pop("sensitive")
     config["sources"]["people"] = {"table": "shop.customers", "path": "data/customers.parquet",
@@ -57,6 +57,11 @@ def base_config() -> dict:
     config["features"].update(copy.deepcopy(SENSITIVE_FEATURES))
     config["allow_outside_paths"] = True  # data/ links to one copy of the data for every project
     return config
+
+
+def experiment(metric: str, allowed: bool) -> dict:
+    e = {"target": "a", "control": "b", "assigned_at": "2024-03-01", "until": "2024-05-01", "metrics": {"m": metric}}
+    return {"experiments": {"x": {**e, "allow_sensitive": REASON} if allowed else e}}
 
 
 def score(target: str, features: list[str], allowed: bool) -> dict:
@@ -123,6 +128,8 @@ TABLE = {
     "catalogue": Route(["docs", "--out", "site"], '{allow}segment a = faith = "x"\n', runs_sql=False),
     # the payload is checked before any query, the same on every engine (PostgreSQL would
     # need a --table store: tests/test_snapshots.py)
+    "experiment metric": Route(["lift", "x", "--format", "json"], "segment a = email_optin\nsegment b = not email_optin\n",
+                               lambda ok: experiment('faith = "x" and exists(orders during experiment)', ok)),
     "changes --with": Route(["changes", "a", "--with", "faith", "--since", "last", "--format", "json"],
                             '{allow}segment a = faith is present or email_optin\n', shown='"faith"',
                             engines=("duckdb",), setup=(["snapshot", "a", "--as-of", "2024-06-01"],),

@@ -90,15 +90,16 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
         return Checked(self.schema, segments, segmentations, population,
                        [d for d in self.diags if not d.is_error], self.params, scores=score_targets)
 
-    def check_expression(self, expr: ast.Expr) -> tuple[ir.Pred, frozenset[str]]:
-        """An ad-hoc condition against the checked project (callable many times)."""
-        return self._ad_hoc(expr, self.pred, ir.FALSE)
+    def check_expression(self, expr: ast.Expr, policy=None) -> tuple[ir.Pred, frozenset[str]]:
+        """An ad-hoc condition against the checked project (callable many times); `policy`
+        replaces policy_expr for a route with its own allowance (an experiment metric)."""
+        return self._ad_hoc(expr, self.pred, ir.FALSE, policy)
 
-    def check_value_expression(self, expr: ast.Expr) -> tuple[ir.Value, frozenset[str]]:
+    def check_value_expression(self, expr: ast.Expr, policy=None) -> tuple[ir.Value, frozenset[str]]:
         """An ad-hoc value (what a report's KPI sums or averages); as check_expression."""
-        return self._ad_hoc(expr, self.value, None)
+        return self._ad_hoc(expr, self.value, None, policy)
 
-    def _ad_hoc(self, expr: ast.Expr, check, failed):
+    def _ad_hoc(self, expr: ast.Expr, check, failed, policy=None):
         self.diags = []
         scope = self.features_scope()
         try:
@@ -106,7 +107,7 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
         except Reported:
             result = failed
         used = frozenset(scope.used)
-        self.policy_expr(expr, used, result)
+        (policy or self.policy_expr)(expr, used, result)
         if any(d.is_error for d in self.diags):
             raise SegcError(self.diags)
         return result, used

@@ -8,7 +8,16 @@ from segc.front import ast
 
 
 class Periods:
+    experiment_window: ir.Window | None = None  # `during experiment`, set while an experiment's metrics are checked
+
     def period(self, p: ast.Period, scope) -> ir.Window:
+        if p.kind == "experiment":
+            if self.experiment_window is None:
+                self.error("E310", "`during experiment` is only meaningful in an experiment's metrics", p.span,
+                           "write the metric under `experiments: NAME: metrics:` in segc.yml, or give the dates: "
+                           "`during 2024-03-01 to 2024-03-31`")
+                raise Reported
+            return self.experiment_window
         asof = ir.AsOf()
         if p.kind in ("last", "next") and p.duration.amount == 0:
             self.warn("W106", f"`{p.kind} {p.duration.text}` holds no time at all: nothing is ever in it",

@@ -41,6 +41,7 @@ ROUTES = (
     "profile columns",        # idem
     "catalogue",              # segc docs: counts only definitions that passed the policy
     "changes --with",         # a payload column: shown only for definitions that allow it
+    "experiment metric",      # allowed by the experiment's allow_sensitive: in segc.yml
 )
 
 HINT = ("sensitive features (religion, ethnicity, ...) may not select customers; if a legal basis "
@@ -110,6 +111,16 @@ class Policy:
         if found:
             self.error("E501", f"the expression uses {_listed(found)}", expr.span,
                        "sensitive features may only be used by a segment annotated @allow_sensitive(\"reason\")")
+
+    def experiment_policy(self, name: str, allow_sensitive: str | None):
+        """The policy of an experiment's metrics: E501 unless the experiment gives
+        `allow_sensitive:` (its own allowance: the readout is of that experiment only)."""
+        def check(expr, used, *trees) -> None:
+            found = sensitive_reads(self.schema, used, *trees)
+            if found and not allow_sensitive:
+                self.error("E501", f"a metric of experiment `{name}` uses {_listed(found)}", expr.span,
+                           "if a legal basis exists, give the experiment `allow_sensitive: \"reason\"` in segc.yml")
+        return check
 
     def population_policy(self, used, *trees) -> None:
         # the population filters every segment, so no segment's @allow_sensitive covers it

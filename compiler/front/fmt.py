@@ -299,6 +299,8 @@ def _period(p: ast.Period) -> str:
         return f"this {p.unit}"
     if p.kind == "previous":
         return f"last {p.unit}"
+    if p.kind == "experiment":
+        return "experiment"
     return f"{expr_text(p.start, 5)} to {expr_text(p.end, 5)}"
 
 

@@ -303,6 +303,9 @@ class _ToAst(Transformer):
     def last_period(self, kw, unit):
         return ast.Period("previous", unit=str(unit), span=self._span(kw, unit))
 
+    def experiment_period(self, kw):
+        return ast.Period("experiment", span=self._span(kw, kw))
+
     def fixed_range(self, start, end):
         return ast.Period("fixed", start=start, end=end, span=self._span(start, end))
 

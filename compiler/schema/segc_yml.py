@@ -107,6 +107,22 @@ class ScoreDef:
 
 
 @dataclass(frozen=True)
+class ExperimentDef:
+    """An experiment of segc.yml `experiments:` (DESIGN §8.3), as written; its arms and
+    metrics are checked against the project in check/experiments.py."""
+    name: str
+    target: Text
+    control: Text
+    assigned_at: dt.date
+    until: dt.date
+    metrics: dict[str, Text]
+    allow_sensitive: str | None = None
+    description: str = ""
+    span: Span | None = None
+    until_span: Span | None = None
+
+
+@dataclass(frozen=True)
 class ParamDef:
     name: str
     type: str
@@ -131,6 +147,7 @@ class Schema:
     located: Located | None = field(default=None, repr=False)
     kpis: dict[str, KpiDef] = field(default_factory=dict)
     scores: dict[str, ScoreDef] = field(default_factory=dict)
+    experiments: dict[str, ExperimentDef] = field(default_factory=dict)
     broken: frozenset[str] = frozenset()  # features left out for a problem in segc.yml
     sensitivity: Sensitivity | None = field(default=None, repr=False)  # physical.py
     min_group: int = 10  # the fewest members sharing a value for it to be shown (profile, report --by)
@@ -272,8 +289,9 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     population = _text(loc, ("population",), m.population) if m.population else None
     kpis = _kpis(m, loc, err)
     scores = _scores(m, loc, err, features)
+    experiments = {name: _experiment(name, e, loc) for name, e in getattr(m, "experiments", {}).items()}
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
-                  sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores,
+                  sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores, experiments=experiments,
                   broken=frozenset(broken), sensitivity=found, min_group=m.min_group,
                   allow_outside_paths=m.allow_outside_paths, quoting=m.quoting), diags
 
@@ -334,6 +352,14 @@ def _kpis(m, loc: Located, err) -> dict[str, KpiDef]:
             out[name] = KpiDef(name, kinds[0], _text(loc, path + (kinds[0],), getattr(k, kinds[0])),
                                k.description, loc.span(path))
     return out
+
+
+def _experiment(name: str, e, loc: Located) -> ExperimentDef:
+    path = ("experiments", name)
+    return ExperimentDef(name, _text(loc, path + ("target",), e.target), _text(loc, path + ("control",), e.control),
+                         e.assigned_at, e.until,
+                         {m: _text(loc, path + ("metrics", m), x) for m, x in e.metrics.items()},
+                         e.allow_sensitive, e.description, loc.span(path), loc.span(path + ("until",)))
 
 
 def _scores(m, loc: Located, err, features) -> dict[str, ScoreDef]:

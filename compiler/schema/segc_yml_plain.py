@@ -90,6 +90,11 @@ def _entry(fields, data):
 
 
 _STR, _BOOL, _DATE = _exact(str), _exact(bool), _exact(dt.date)
+
+
+def _metrics(v):  # an experiment's metrics: at least one name -> an expression
+    return dict(v) if type(v) is dict and v and all(type(k) is str and type(x) is str for k, x in v.items()) else _BAD
+
 _TYPE = _one_of(TYPES)
 PLAIN_FIELDS = {
     "source": {
@@ -126,6 +131,12 @@ PLAIN_FIELDS = {
         "train_as_of": ("train_as_of", _DATE, REQUIRED), "validate_as_of": ("validate_as_of", _DATE, None),
         "C": ("C", _positive, 1.0), "allow_sensitive": ("allow_sensitive", _STR, None),
     },
+    "experiment": {
+        "description": ("description", _STR, ""), "target": ("target", _STR, REQUIRED),
+        "control": ("control", _STR, REQUIRED), "assigned_at": ("assigned_at", _DATE, REQUIRED),
+        "until": ("until", _DATE, REQUIRED), "metrics": ("metrics", _metrics, REQUIRED),
+        "allow_sensitive": ("allow_sensitive", _STR, None),
+    },
 }
 PLAIN_FIELDS["project"] = {
     "name": ("name", _STR, REQUIRED), "entity": ("entity", _STR, "customer"), "base": ("base", _STR, REQUIRED),
@@ -139,6 +150,7 @@ PLAIN_FIELDS["project"] = {
     "params": ("params", _mapping(PLAIN_FIELDS["param"]), {}),
     "kpis": ("kpis", _mapping(PLAIN_FIELDS["kpi"]), {}),
     "scores": ("scores", _mapping(PLAIN_FIELDS["score"]), {}),
+    "experiments": ("experiments", _mapping(PLAIN_FIELDS["experiment"]), {}),
 }
 
 

@@ -104,6 +104,18 @@ class ScoreModel(_Model):
         return v
 
 
+class ExperimentModel(_Model):
+    """An experiment of `segc lift` (DESIGN §8.3): two arms frozen at `assigned_at`, and
+    metrics over the events of [assigned_at, until); checked in check/experiments.py."""
+    description: str = ""
+    target: str
+    control: str
+    assigned_at: dt.date
+    until: dt.date
+    metrics: dict[str, str] = Field(min_length=1)
+    allow_sensitive: str | None = None
+
+
 class ProjectModel(_Model):
     name: str
     entity: str = "customer"
@@ -121,6 +133,7 @@ class ProjectModel(_Model):
     params: dict[str, ParamModel] = {}
     kpis: dict[str, KpiModel] = {}
     scores: dict[str, ScoreModel] = {}
+    experiments: dict[str, ExperimentModel] = {}
 
     @field_validator("as_of", mode="before")
     @classmethod
@@ -164,7 +177,8 @@ def _diagnostic(located: Located, err: dict) -> Diagnostic:
         message = f"unknown key `{where}`"
         span = located.span(path)
         parent_model = {"sources": SourceModel, "features": FeatureModel, "params": ParamModel,
-                        "kpis": KpiModel, "scores": ScoreModel}
+                        "kpis": KpiModel, "scores": ScoreModel,
+                        "experiments": ExperimentModel}
         fields = ProjectModel.model_fields if len(path) == 1 else \
             parent_model.get(path[0], ProjectModel).model_fields
         names = [f.alias or n for n, f in fields.items()]

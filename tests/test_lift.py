@@ -1,0 +1,212 @@
+"""`segc lift` (DESIGN §8.3): every figure of the JSON readout held to scipy.stats,
+computed here on rows pulled by a hand-written query (the metrics) and segc's member
+lists at assigned_at (the arms), to 1e-9, on DuckDB and PostgreSQL; and the diagnostics
+of bad experiments."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+
+import psycopg
+import pytest
+import yaml
+from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
+from scipy import stats
+from typer.testing import CliRunner
+
+import segc
+from segc.cli.main import app
+from tests.conftest import EXAMPLE
+from tests.test_engines_parity import load_into_postgres
+from tests.test_report import headless
+
+A, U = "2024-03-01", "2024-05-01"
+# the metrics of spring_loyalty, written by hand: completed orders in [A, U)
+METRICS_SQL = f"""
+SELECT customer_id,
+       MAX(CASE WHEN status = 'completed' AND ordered_at >= DATE '{A}' AND ordered_at < DATE '{U}' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN status = 'completed' AND ordered_at >= DATE '{A}' AND ordered_at < DATE '{U}' AND NOT isnan(amount)
+                THEN amount ELSE 0 END)
+FROM shop.orders GROUP BY customer_id"""
+TOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def example():
+    return segc.load_project(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def pg_retail(pg_dsn, example) -> str:
+    database = f"segc_lift_{os.getpid()}"
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
+        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
+    dsn = make_conninfo(pg_dsn, dbname=database)
+    load_into_postgres(dsn, example)
+    return dsn
+
+
+def run(args: list[str]):
+    result = CliRunner().invoke(app, args)
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out, out
+    return result.exit_code, out
+
+
+def hand_metrics(engine: str, example, dsn: str | None) -> dict:
+    if engine == "duckdb":
+        rows = example.duckdb().execute(METRICS_SQL).fetchall()
+    else:
+        with psycopg.connect(dsn) as con:
+            # PostgreSQL has no isnan(); its NaN equals itself, so `amount <> 'NaN'` drops it
+            rows = con.execute(METRICS_SQL.replace("NOT isnan(amount)", "amount <> 'NaN'::float8")).fetchall()
+    return {k: (bool(b), float(s)) for k, b, s in rows}
+
+
+def expected(example, metrics: dict) -> dict:
+    """The readout computed here with scipy.stats from the same rows."""
+    target = set(example.members("loyal_target", as_of=A))
+    control = set(example.members("loyal_control", as_of=A))
+    assert target and control and not target & control
+    nothing = (False, 0.0)  # no order at all: no completed order, a sum of 0
+    b_t = [metrics.get(k, nothing)[0] for k in sorted(target)]
+    b_c = [metrics.get(k, nothing)[0] for k in sorted(control)]
+    r_t = [metrics.get(k, nothing)[1] for k in sorted(target)]
+    r_c = [metrics.get(k, nothing)[1] for k in sorted(control)]
+    n_t, n_c = len(target), len(control)
+    x_t, x_c = sum(b_t), sum(b_c)
+    p_t, p_c = x_t / n_t, x_c / n_c
+    w_t = stats.binomtest(x_t, n_t).proportion_ci(0.95, method="wilson")
+    w_c = stats.binomtest(x_c, n_c).proportion_ci(0.95, method="wilson")
+    d = p_t - p_c
+    pooled = (x_t + x_c) / (n_t + n_c)
+    z = d / math.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
+    welch = stats.ttest_ind(r_t, r_c, equal_var=False)
+    ci = welch.confidence_interval(0.95)
+    m_t, m_c = sum(r_t) / n_t, sum(r_c) / n_c
+    srm = stats.chisquare([n_t, n_c], [(n_t + n_c) * 0.9, (n_t + n_c) * 0.1])
+    return {
+        "srm": {"n_target": n_t, "n_control": n_c, "expected_share": 0.9, "chi2": srm.statistic,
+                "p_value": srm.pvalue},
+        "buyers": {"n_target": n_t, "n_control": n_c, "target": p_t, "control": p_c, "difference": d,
+                   "ci_low": d - math.hypot(p_t - w_t.low, w_c.high - p_c),
+                   "ci_high": d + math.hypot(w_t.high - p_t, p_c - w_c.low),
+                   "relative": d / p_c, "p_value": 2 * stats.norm.sf(abs(z))},
+        "revenue": {"n_target": n_t, "n_control": n_c, "target": m_t, "control": m_c, "difference": m_t - m_c,
+                    "ci_low": ci.low, "ci_high": ci.high, "relative": (m_t - m_c) / m_c,
+                    "relative_low": ci.low / m_c, "relative_high": ci.high / m_c, "p_value": welch.pvalue},
+    }
+
+
+def close(got: dict, want: dict, where: str) -> None:
+    for key, value in want.items():
+        assert isinstance(got[key], (int, float)) and not isinstance(got[key], bool), (where, key, got[key])
+        assert math.isclose(got[key], float(value), rel_tol=TOL, abs_tol=TOL), (where, key, got[key], value)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_every_figure_equals_scipy_on_the_same_rows(engine, example, request):
+    dsn = request.getfixturevalue("pg_retail") if engine == "postgres" else None
+    args = ["lift", "spring_loyalty", "-p", str(EXAMPLE), "--format", "json"]
+    code, out = run(args + (["--engine", "postgres", "--dsn", dsn] if dsn else []))
+    assert code == 0, out
+    got = json.loads(out)
+    want = expected(example, hand_metrics(engine, example, dsn))
+    close(got["srm"], want["srm"], "srm")
+    assert got["srm"]["testable"] and got["metrics"]["buyers"]["kind"] == "proportion"
+    assert got["metrics"]["revenue"]["kind"] == "mean"
+    for metric in ("buyers", "revenue"):
+        close(got["metrics"][metric], want[metric], metric)
+    assert got["overlap"] == 0 and got["assigned_at"] == A and got["until"] == U
+
+
+def test_html_renders_in_headless_chromium(tmp_path):
+    page = tmp_path / "lift.html"
+    code, out = run(["lift", "spring_loyalty", "-p", str(EXAMPLE), "--format", "html", "--out", str(page)])
+    assert code == 0, out
+    text = page.read_text(encoding="utf-8")
+    assert "<script src" not in text and "<link" not in text  # self-contained: plotly.js is inside
+    result = headless("--dump-dom", page.as_uri(), user_data=tmp_path / "profile")
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    # plotly draws each chart into an <svg class="main-svg">: one per metric, each with its
+    # two bars and the difference's point with its error bar (the interval)
+    for div in ("segc-lift-0", "segc-lift-1"):
+        start = dom.index(f'id="{div}"')
+        chart = dom[start:start + 200_000]
+        assert 'class="main-svg"' in chart and 'class="trace bars"' in chart, div
+        assert 'class="trace scatter' in chart and 'class="errorbar"' in chart, div
+    assert dom.count('class="trace bars"') == 2 and dom.count('class="errorbar"') == 2
+
+
+def test_csv_and_html(tmp_path):
+    code, out = run(["lift", "spring_loyalty", "-p", str(EXAMPLE), "--format", "csv"])
+    assert code == 0 and out.splitlines()[0].startswith("experiment,metric,kind,"), out
+    assert [line.split(",")[1] for line in out.splitlines()[1:]] == ["buyers", "revenue"]
+    page = tmp_path / "lift.html"
+    code, out = run(["lift", "spring_loyalty", "-p", str(EXAMPLE), "--format", "html", "--out", str(page)])
+    assert code == 0, out
+    text = page.read_text(encoding="utf-8")
+    assert text.count('class="chart"') == 2 and "segc-lift-0" in text and "segc-lift-1" in text
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("generate.py", "build", "data"))
+    (root / "data").symlink_to(EXAMPLE / "data")
+    return root
+
+
+def with_experiment(root, **changes):
+    config = yaml.safe_load((root / "segc.yml").read_text(encoding="utf-8"))
+    config["allow_outside_paths"] = True
+    e = config["experiments"]["spring_loyalty"]
+    for key, value in changes.items():
+        if value is None:
+            e.pop(key, None)
+        else:
+            e[key] = value
+    (root / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return run(["lift", "spring_loyalty", "-p", str(root), "--format", "json"])
+
+
+def test_unknown_arm_is_e212_at_its_place(project):
+    code, out = with_experiment(project, target="loyal_targt")
+    assert code == 1 and "E212" in out and "did you mean `loyal_target`?" in out, out
+    assert "segc.yml:" in out and "loyal_targt" in out
+
+
+def test_until_not_after_assigned_at_is_e975(project):
+    code, out = with_experiment(project, until=A)
+    assert code == 1 and "E975" in out and "segc.yml:" in out, out
+
+
+def test_sensitive_metric_without_allowance_is_e501(project):
+    config = yaml.safe_load((project / "segc.yml").read_text(encoding="utf-8"))
+    config["features"]["religion"]["sensitive"] = True
+    (project / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    code, out = with_experiment(project, metrics={"m": 'religion = "x"'})
+    assert code == 1 and "E501" in out and "experiment `spring_loyalty`" in out, out
+    code, out = with_experiment(project, metrics={"m": 'religion = "x"'}, allow_sensitive="consent")
+    assert code == 0, out
+
+
+def test_a_string_metric_is_e976(project):
+    code, out = with_experiment(project, metrics={"m": "country"})
+    assert code == 1 and "E976" in out, out
+
+
+def test_during_experiment_outside_an_experiment_is_e310(project):
+    (project / "segments" / "zz.seg").write_text("segment zz = exists(orders during experiment)\n", encoding="utf-8")
+    code, out = run(["check", "-p", str(project)])
+    assert code == 1 and "E310" in out and "zz.seg:1:" in out, out
+
+
+def test_unknown_experiment_is_e977():
+    code, out = run(["lift", "spring_loyaltty", "-p", str(EXAMPLE)])
+    assert code == 1 and "E977" in out and "did you mean `spring_loyalty`?" in out, out
