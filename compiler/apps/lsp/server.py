@@ -11,6 +11,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.files import find_root
 
+from . import navigate
 from .workspace import Workspace
 
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
@@ -34,6 +35,7 @@ class SegcServer(LanguageServer):
     def __init__(self):
         super().__init__("segc", "1")
         self.project: Workspace | None = None
+        # modules is set by check()
 
     def workspace_for(self, path: Path) -> Workspace | None:
         if self.project is None or not path.is_relative_to(self.project.root):
@@ -116,6 +118,90 @@ def formatting(ls: SegcServer, params: lsp.DocumentFormattingParams):
     lines = text.split("\n")
     end = lsp.Position(len(lines) - 1, len(lines[-1]))
     return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), end), new)] if new != text else []
+
+
+KINDS = {"feature": lsp.CompletionItemKind.Field, "segment": lsp.CompletionItemKind.Class,
+         "branch": lsp.CompletionItemKind.EnumMember, "column": lsp.CompletionItemKind.Property,
+         "keyword": lsp.CompletionItemKind.Keyword, "param": lsp.CompletionItemKind.Variable,
+         "duration": lsp.CompletionItemKind.Unit}
+
+
+def _span_range(span) -> lsp.Range:
+    end_line, end_col = span.source.line_col(span.end)
+    return lsp.Range(lsp.Position(span.line - 1, span.col - 1), lsp.Position(end_line - 1, end_col - 1))
+
+
+def _location(span) -> lsp.Location:
+    return lsp.Location(from_fs_path(span.file), _span_range(span))
+
+
+def _at(params):
+    """The workspace (checked), the file's text and the word under the cursor."""
+    path = _path(params.text_document.uri)
+    ws = server.workspace_for(path)
+    if ws is None:
+        return None, None, None
+    if getattr(ws, "modules", None) is None:
+        ws.check()
+    text = ws.text(path)
+    return ws, text, navigate.word_at(text, params.position.line, params.position.character)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[".", "$", "("]))
+def completion(ls: SegcServer, params: lsp.CompletionParams):
+    ws, text, _ = _at(params)
+    if ws is None:
+        return None
+    items = navigate.completions(ws.schema, ws.modules, text, params.position.line, params.position.character)
+    return lsp.CompletionList(is_incomplete=False, items=[
+        lsp.CompletionItem(label=label, kind=KINDS[kind], detail=detail or None) for label, kind, detail in items])
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: SegcServer, params: lsp.HoverParams):
+    ws, _, word = _at(params)
+    if word is None:
+        return None
+    name = word[0]
+    d = navigate.definitions(ws.modules).get(name)
+    if d is not None:
+        value = navigate.segment_hover(d)
+    elif ws.schema is not None and name in ws.schema.features:
+        value = navigate.feature_hover(ws.schema.features[name])
+    else:
+        return None
+    return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, value))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: SegcServer, params: lsp.DefinitionParams):
+    ws, _, word = _at(params)
+    if word is None:
+        return None
+    d = navigate.definitions(ws.modules).get(word[0])
+    if d is not None and d.name_span is not None:
+        return _location(d.name_span)
+    feature = ws.schema.features.get(word[0]) if ws.schema is not None else None
+    return _location(feature.span) if feature is not None and feature.span is not None else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def references(ls: SegcServer, params: lsp.ReferenceParams):
+    ws, _, word = _at(params)
+    if word is None or word[0] not in navigate.definitions(ws.modules):
+        return None
+    return [_location(s) for s in navigate.references(ws.modules, word[0])]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME)
+def rename(ls: SegcServer, params: lsp.RenameParams):
+    ws, _, word = _at(params)
+    if word is None or word[0] not in navigate.definitions(ws.modules):
+        return None
+    changes: dict[str, list[lsp.TextEdit]] = {}
+    for span in navigate.references(ws.modules, word[0]):
+        changes.setdefault(from_fs_path(span.file), []).append(lsp.TextEdit(_span_range(span), params.new_name))
+    return lsp.WorkspaceEdit(changes=changes)
 
 
 def start() -> None:
