@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from segc import __version__
-from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, lift, preview, report, score, serve, snapshot, test
+from segc.cli.commands import build, check, compile, diff, discover, docs, fmt, init, lift, lsp, preview, report, score, serve, snapshot, test
 
 def _no_type_for_flags() -> None:
     """typer (0.29) shows a flag's type in --help as if it took a value (`--strict
@@ -87,6 +87,8 @@ app.command(short_help="KPI report per segment (and per --by value), with the ch
 app.command(short_help="Experiment readout: target vs control frozen at assigned_at, with 95% intervals.")(
     lift.lift)
 app.command("fmt")(fmt.fmt_command)
+app.command(short_help="Language server for .seg files on stdin/stdout (diagnostics, completion, hover, rename...).")(
+    lsp.lsp)
 app.add_typer(score.score_app, name="score",
               short_help="Potential scores (segc.yml `scores:`): fit a logistic regression, show it.")
 app.command(short_help="Find segments in the data (k-means) and write them as an editable segmentation.")(

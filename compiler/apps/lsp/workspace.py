@@ -1,0 +1,94 @@
+"""The project as an editor sees it: segc.yml and the .seg files, where an open buffer's
+unsaved text takes precedence over the file on disk. Parsed modules are cached per file, so
+a change parses only the changed file; the rest of the project is reused as parsed, and the
+checker (the same one `segc check` runs) checks them together."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from segc.check.checker import Checker
+from segc.front.errors import Diagnostic, SegcError
+from segc.front.files import read_source
+from segc.front.fmt import format_source
+from segc.front.parser import parse_module
+from segc.front.source import Source
+from segc.schema.segc_yml import load_schema
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.buffers: dict[Path, str] = {}  # open, possibly unsaved, .seg texts
+        self._parsed: dict[Path, tuple[str, object, list[Diagnostic]]] = {}  # path -> (text, module, diags)
+        self.schema = None
+        self._schema_diags: list[Diagnostic] = []
+        self.reload()
+
+    @property
+    def yml(self) -> Path:
+        return self.root / "segc.yml"
+
+    def reload(self) -> None:
+        """segc.yml or a file on disk changed: read segc.yml again, forget parsed files
+        (open buffers are parsed again from their text)."""
+        self._parsed.clear()
+        try:
+            self.schema, self._schema_diags = load_schema(read_source(self.yml, str(self.yml)), self.root)
+        except SegcError as e:
+            self.schema, self._schema_diags = None, list(e.diagnostics)
+        self.models = {}
+        if self.schema is not None and self.schema.scores:  # fitted scores, as a loaded project
+            from segc.schema.score_model import load_models
+
+            self.models, problems = load_models(self.root, self.schema, str)
+            self._schema_diags += problems
+
+    def files(self) -> list[Path]:
+        on_disk = {p.resolve() for p in (self.root / "segments").glob("**/*.seg")}
+        return sorted(on_disk | {p for p in self.buffers if p.suffix == ".seg"})
+
+    def text(self, path: Path) -> str:
+        if path in self.buffers:
+            return self.buffers[path]
+        return path.read_text(encoding="utf-8")
+
+    def module(self, path: Path):
+        """The parsed module of a file (None when nothing parsed) and its syntax errors;
+        parsed again only when its text changed."""
+        text = self.text(path)
+        cached = self._parsed.get(path)
+        if cached is not None and cached[0] == text:
+            return cached[1], cached[2]
+        try:
+            module, diags = parse_module(Source(str(path), text)), []
+        except SegcError as e:
+            module, diags = getattr(e, "module", None), list(e.diagnostics)
+        self._parsed[path] = (text, module, diags)
+        return module, diags
+
+    def check(self) -> dict[str, list[Diagnostic]]:
+        """Every diagnostic of the project (`segc check`'s), by the file it is in."""
+        diags = list(self._schema_diags)
+        modules = []
+        for path in self.files():
+            module, problems = self.module(path)
+            diags += problems
+            if module is not None:
+                modules.append(module)
+        self.checked = None
+        if self.schema is not None:
+            checker = Checker(self.schema, modules, {}, models=self.models)  # no --param: defaults, as `segc check`
+            try:
+                self.checked = checker.check()
+                diags += list(self.checked.warnings)
+            except SegcError as e:
+                diags += list(e.diagnostics)
+        self.modules = modules
+        by_file: dict[str, list[Diagnostic]] = {str(p): [] for p in self.files()}
+        by_file[str(self.yml)] = []
+        for d in diags:
+            by_file.setdefault(d.span.file if d.span is not None else (d.file or str(self.yml)), []).append(d)
+        return by_file
+
+    def format(self, path: Path) -> str:
+        return format_source(self.text(path), str(path))

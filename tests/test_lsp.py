@@ -1,0 +1,134 @@
+"""`segc lsp` end to end: a real LSP client (pytest-lsp) over stdio, one server for the
+module, on a copy of examples/retail."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+ROOT = Path(__file__).resolve().parents[1]
+SEGC = str(Path(sys.executable).parent / "segc")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("lsp") / "retail"
+    shutil.copytree(ROOT / "examples" / "retail", dest)
+    return dest
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[SEGC, "lsp"]), scope="module")
+async def client(lsp_client: LanguageClient, project: Path):
+    await lsp_client.initialize_session(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(), root_uri=project.as_uri()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _open(client: LanguageClient, path: Path, text: str) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        lsp.TextDocumentItem(uri=uri, language_id="seg", version=1, text=text)))
+    return uri
+
+
+def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        [lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def _diagnostics(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
+    while True:  # one notification per file of the project: wait for this file's
+        params = await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if params.uri == uri:
+            return list(params.diagnostics)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_error_typed_then_fixed(client: LanguageClient, project: Path):
+    path = project / "segments" / "behaviour.seg"
+    text = path.read_text()
+    uri = _open(client, path, text)
+    assert await _diagnostics(client, uri) == []
+    broken = text + "\nsegment typo = days_since(last_ordr_at) > 3\n"
+    _change(client, uri, broken, 2)
+    diags = await _diagnostics(client, uri)
+    assert [d.code for d in diags] == ["E201"]
+    line = broken.split("\n").index("segment typo = days_since(last_ordr_at) > 3")
+    col = broken.split("\n")[line].index("last_ordr_at")
+    assert diags[0].range == lsp.Range(lsp.Position(line, col), lsp.Position(line, col + len("last_ordr_at")))
+    assert "last_order_at" in diags[0].message  # the hint, as segc check gives it
+    _change(client, uri, text, 3)
+    assert await _diagnostics(client, uri) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_formatting_is_segc_fmt(client: LanguageClient, project: Path):
+    from segc.front.fmt import format_source
+
+    path = project / "segments" / "campaigns.seg"
+    messy = "segment   x_fmt=age>=30   and not vip\n"
+    uri = _open(client, path, messy)
+    edits = await client.text_document_formatting_async(lsp.DocumentFormattingParams(
+        lsp.TextDocumentIdentifier(uri=uri), lsp.FormattingOptions(tab_size=4, insert_spaces=True)))
+    assert [e.new_text for e in edits] == [format_source(messy)]
+    assert edits[0].new_text != messy
+
+
+def _pos(text: str, needle: str, offset: int = 0) -> lsp.Position:
+    i = text.index(needle) + offset
+    return lsp.Position(text.count("\n", 0, i), i - text.rfind("\n", 0, i) - 1)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_completion_features_and_columns(client: LanguageClient, project: Path):
+    path = project / "segments" / "audience.seg"
+    text = path.read_text() + "\nsegment c1 = count(orders where ca) > 1 and bas\n"
+    uri = _open(client, path, text)
+    doc = lsp.TextDocumentIdentifier(uri=uri)
+    got = await client.text_document_completion_async(lsp.CompletionParams(doc, _pos(text, "where ca", 8)))
+    columns = {i.label: i.detail for i in got.items}
+    assert columns["category"] == "string" and "basket_avg" not in columns  # the columns of orders only
+    got = await client.text_document_completion_async(lsp.CompletionParams(doc, _pos(text, "and bas", 7)))
+    items = {i.label: i for i in got.items}
+    assert items["basket_avg"].kind == lsp.CompletionItemKind.Field and items["basket_avg"].detail.startswith("float")
+    assert items["inactive_6m"].kind == lsp.CompletionItemKind.Class and "value_tier.good" in items
+    assert {"during", "where", "segment"} <= set(items)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_hover_definition_references_rename(client: LanguageClient, project: Path):
+    path = project / "segments" / "behaviour.seg"
+    text = path.read_text()
+    uri = _open(client, path, text)
+    doc = lsp.TextDocumentIdentifier(uri=uri)
+    at = _pos(text, "not loyal_big_basket", 5)  # defined in another file
+    hover = await client.text_document_hover_async(lsp.HoverParams(doc, at))
+    assert "loyal_big_basket" in hover.contents.value
+    target = await client.text_document_definition_async(lsp.DefinitionParams(doc, at))
+    assert target.uri != uri and target.uri.endswith(".seg")
+    defined = (project / "segments" / Path(target.uri).name).read_text().split("\n")[target.range.start.line]
+    assert "segment loyal_big_basket" in defined
+    feature = await client.text_document_definition_async(lsp.DefinitionParams(doc, _pos(text, "abandoned_cart_value_30d")))
+    assert feature.uri.endswith("segc.yml")
+    yml_line = (project / "segc.yml").read_text().split("\n")[feature.range.start.line]
+    assert "abandoned_cart_value_30d" in yml_line
+    hover = await client.text_document_hover_async(lsp.HoverParams(doc, _pos(text, "abandoned_cart_value_30d")))
+    assert "carts" in hover.contents.value  # its source
+    refs = await client.text_document_references_async(lsp.ReferenceParams(
+        context=lsp.ReferenceContext(include_declaration=True), text_document=doc,
+        position=_pos(text, "segment inactive_6m", 9)))
+    assert len(refs) >= 2
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=doc, position=_pos(text, "segment inactive_6m", 9), new_name="dormant_6m"))
+    edits = edit.changes[uri]
+    assert len(edits) == len(refs) and all(e.new_text == "dormant_6m" for e in edits)
+    for e in edits:
+        line = text.split("\n")[e.range.start.line]
+        assert line[e.range.start.character:e.range.end.character] == "inactive_6m"
