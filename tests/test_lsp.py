@@ -43,11 +43,20 @@ def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
         [lsp.TextDocumentContentChangeWholeDocument(text=text)]))
 
 
-async def _diagnostics(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
-    while True:  # one notification per file of the project: wait for this file's
-        params = await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        if params.uri == uri:
-            return list(params.diagnostics)
+async def _diagnostics(client: LanguageClient, uri: str, until, timeout: float = 30.0) -> list[lsp.Diagnostic]:
+    """The file's published diagnostics once `until(codes)` holds. Polls the client's store
+    of the latest publication per file: waiting for the next notification instead could
+    miss one that arrived before the wait began (and hang); a timeout fails the test."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        got = client.diagnostics.get(uri)
+        if got is not None and until([d.code for d in got]):
+            return list(got)
+        assert loop.time() < deadline, f"no diagnostics as expected for {uri} within {timeout} s: {got}"
+        await asyncio.sleep(0.02)
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -55,17 +64,17 @@ async def test_error_typed_then_fixed(client: LanguageClient, project: Path):
     path = project / "segments" / "behaviour.seg"
     text = path.read_text()
     uri = _open(client, path, text)
-    assert await _diagnostics(client, uri) == []
+    assert await _diagnostics(client, uri, lambda codes: codes == []) == []
     broken = text + "\nsegment typo = days_since(last_ordr_at) > 3\n"
     _change(client, uri, broken, 2)
-    diags = await _diagnostics(client, uri)
+    diags = await _diagnostics(client, uri, lambda codes: codes != [])
     assert [d.code for d in diags] == ["E201"]
     line = broken.split("\n").index("segment typo = days_since(last_ordr_at) > 3")
     col = broken.split("\n")[line].index("last_ordr_at")
     assert diags[0].range == lsp.Range(lsp.Position(line, col), lsp.Position(line, col + len("last_ordr_at")))
     assert "last_order_at" in diags[0].message  # the hint, as segc check gives it
     _change(client, uri, text, 3)
-    assert await _diagnostics(client, uri) == []
+    assert await _diagnostics(client, uri, lambda codes: codes == []) == []
 
 
 @pytest.mark.asyncio(loop_scope="module")
