@@ -12,6 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "retail"
 
 
+def drop_experiments(project: Path) -> None:
+    """A copy of the example given other segments: its segc.yml without `experiments:`
+    (the last block), whose arms are segments of the example (E212 without them)."""
+    path = project / "segc.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("# Experiments of `segc lift`")], encoding="utf-8")
+
+
 def write_project(folder: Path, config: dict, segments: str = "") -> Path:
     """A project folder from a segc.yml mapping and the text of one .seg file."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import segc
 from segc import ir
 from segc.backend.dialects import DIALECTS
 from segc.cli.main import app
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, drop_experiments
 
 runner = CliRunner()
 
@@ -42,6 +42,7 @@ IN_RANGE = [
 def project_dir(tmp_path):
     folder = tmp_path / "retail"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("segments", "tests", "models"))
+    drop_experiments(folder)
     (folder / "segments").mkdir()
     (folder / "segments" / "s.seg").write_text("segment s = signup_date within this month\n", encoding="utf-8")
     return folder

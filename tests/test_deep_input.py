@@ -20,7 +20,7 @@ from segc.front.nesting import MAX_NESTING
 from segc.front.parser import parse_expression
 from segc.front.source import Source
 from tests import reference as ref
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, drop_experiments
 
 runner = CliRunner()
 
@@ -70,6 +70,7 @@ def deepest_accepted(shape) -> int:
 def project_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("deep") / "retail"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("segments", "tests", "models"))
+    drop_experiments(folder)
     (folder / "segments").mkdir()
     return folder
 

@@ -49,6 +49,7 @@ def retail_copy(folder: Path, segments: str, **changes) -> Path:
             source["path"] = str(EXAMPLE / source["path"])
     config.pop("scores", None)
     config.pop("kpis", None)
+    config.pop("experiments", None)  # its arms are the example's segments
     config["allow_outside_paths"] = True  # the example's data, read where it is
     config.update(changes)
     folder.mkdir(parents=True)

@@ -26,7 +26,7 @@ import segc
 from segc.cli.main import app
 from segc.front.errors import SegcError
 from segc.run.postgres_engine import PostgresEngine
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, drop_experiments
 from tests.test_engines_parity import load_into_postgres
 
 D1, D2 = "2024-06-01", "2024-07-01"
@@ -396,6 +396,7 @@ def test_a_project_without_segments_is_e211_not_a_traceback(tmp_path):
     root = small_copy(tmp_path / "shop")
     for f in (root / "segments").glob("*.seg"):
         f.unlink()
+    drop_experiments(root)
     for command in (["snapshot"], ["changes"]):
         result = runner.invoke(app, [*command, "-p", str(root)])
         assert result.exit_code == 1 and "error[E211]" in result.stderr, result.output
