@@ -18,7 +18,7 @@ class Dialect:
 
 
 TABLE: dict[str, Dialect] = {d.name: d for d in (
-    Dialect("duckdb"),
+    Dialect("duckdb", rewrite="duckdb"),
     Dialect("sqlite", rewrite="sqlite"),
     Dialect("postgres", rewrite="postgres"),
     Dialect("mysql", rewrite="mysql"),

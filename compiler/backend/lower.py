@@ -33,6 +33,7 @@ from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
 from segc.backend.picks import pick_cte
 from segc.backend.ranks import absolute_rank_test
+from segc.backend.rewrites import FLOAT_SUM
 from segc.backend.strings import regex_search, trim_spaces
 from segc.backend.sequences import sequence_cte
 from segc.schema.segc_yml import Schema
@@ -611,7 +612,10 @@ class Lowerer:
         if a.func == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[value]))
         cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[a.func]
-        return cls(this=value)
+        node = cls(this=value)
+        if a.func in ("sum", "avg") and a.column is not None and a.column.type == "float":
+            node.meta[FLOAT_SUM] = True  # a dialect whose parallel float sums vary rewrites it
+        return node
 
     def _features_select(self, groups) -> exp.Select:
         schema = self.schema

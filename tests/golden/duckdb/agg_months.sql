@@ -1,7 +1,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "revenue_6m"
+    FSUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "revenue_6m"
   FROM "shop"."orders"
   WHERE
     "ordered_at" >= CAST('2024-01-15' AS DATE)

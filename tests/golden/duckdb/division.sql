@@ -1,7 +1,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(
+    FSUM(
       CASE
         WHEN "ordered_at" >= CAST('2023-07-16' AS DATE)
         THEN NULLIF("amount", CAST('NaN' AS DOUBLE))

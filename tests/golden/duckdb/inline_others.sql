@@ -1,7 +1,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    AVG(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "segc_agg_1",
+    FSUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) / COUNT(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "segc_agg_1",
     MAX("ordered_at") AS "segc_agg_3",
     MIN(
       CASE WHEN "status" <> 'returned' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END

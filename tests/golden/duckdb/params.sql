@@ -1,7 +1,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    AVG(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "basket_avg"
+    FSUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) / COUNT(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "basket_avg"
   FROM "shop"."orders"
   WHERE
     "status" = 'completed' AND "ordered_at" < CAST('2024-07-15' AS DATE)

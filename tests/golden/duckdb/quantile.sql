@@ -1,13 +1,15 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(
+    FSUM(
       CASE
         WHEN "ordered_at" >= CAST('2023-07-16' AS DATE)
         THEN NULLIF("amount", CAST('NaN' AS DOUBLE))
       END
     ) AS "revenue_365d",
-    AVG(
+    FSUM(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) / COUNT(
       CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
     ) AS "basket_avg"
   FROM "shop"."orders"

@@ -1,7 +1,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "revenue_365d"
+    FSUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "revenue_365d"
   FROM "shop"."orders"
   WHERE
     "ordered_at" >= CAST('2023-07-16' AS DATE)

@@ -19,13 +19,15 @@ WITH "segc_src_orders" AS (
         THEN 1
       END
     ) AS "purchases_365d",
-    SUM(
+    FSUM(
       CASE
         WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) AND "status" = 'completed'
         THEN NULLIF("amount", CAST('NaN' AS DOUBLE))
       END
     ) AS "revenue_365d",
-    AVG(
+    FSUM(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) / COUNT(
       CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
     ) AS "basket_avg",
     COUNT(

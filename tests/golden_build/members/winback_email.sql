@@ -14,7 +14,9 @@ WITH "segc_src_orders" AS (
         THEN 1
       END
     ) AS "purchases_365d",
-    AVG(
+    FSUM(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) / COUNT(
       CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
     ) AS "basket_avg"
   FROM "shop"."orders"

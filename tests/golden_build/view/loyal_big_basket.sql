@@ -8,7 +8,7 @@ WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
     COUNT(CASE WHEN "ordered_at" >= CAST('2023-07-02' AS DATE) THEN 1 END) AS "purchases_365d",
-    AVG(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "basket_avg"
+    FSUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) / COUNT(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "basket_avg"
   FROM "shop"."orders"
   WHERE
     "status" = 'completed' AND "ordered_at" < CAST('2024-07-01' AS DATE)

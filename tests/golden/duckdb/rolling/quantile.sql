@@ -1,7 +1,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(
+    FSUM(
       CASE
         WHEN "ordered_at" >= (
           CURRENT_DATE + INTERVAL (-365) DAY
@@ -9,7 +9,9 @@ WITH "segc_src_orders" AS (
         THEN NULLIF("amount", CAST('NaN' AS DOUBLE))
       END
     ) AS "revenue_365d",
-    AVG(
+    FSUM(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) / COUNT(
       CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
     ) AS "basket_avg"
   FROM "shop"."orders"

@@ -11,7 +11,9 @@ WITH "segc_src_orders" AS (
         THEN 1
       END
     ) AS "purchases_365d",
-    AVG(
+    FSUM(
+      CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
+    ) / COUNT(
       CASE WHEN "status" = 'completed' THEN NULLIF("amount", CAST('NaN' AS DOUBLE)) END
     ) AS "basket_avg"
   FROM {{ source("retail", "orders") }}

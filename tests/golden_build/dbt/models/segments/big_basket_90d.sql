@@ -4,7 +4,7 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    AVG(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "segc_agg_1"
+    FSUM(NULLIF("amount", CAST('NaN' AS DOUBLE))) / COUNT(NULLIF("amount", CAST('NaN' AS DOUBLE))) AS "segc_agg_1"
   FROM {{ source("retail", "orders") }}
   WHERE
     "ordered_at" >= CAST('2024-04-02' AS DATE)

@@ -4,7 +4,7 @@
 WITH "segc_src_carts" AS (
   SELECT
     "customer_id" AS "segc_key",
-    SUM(NULLIF("value", CAST('NaN' AS DOUBLE))) AS "abandoned_cart_value_30d"
+    FSUM(NULLIF("value", CAST('NaN' AS DOUBLE))) AS "abandoned_cart_value_30d"
   FROM {{ source("retail", "carts") }}
   WHERE
     "created_at" >= CAST('2024-06-01' AS DATE)
