@@ -171,21 +171,11 @@ def test_a_ratio_changes_relatively_like_an_average(duck):
 
 
 def test_the_same_ratios_on_postgres(pg_dsn, root, duck):
-    import psycopg
-    from psycopg import sql as pgsql
-    from psycopg.conninfo import make_conninfo
-
     from segc.run.postgres_engine import PostgresEngine
-    from tests.test_engines_parity import load_into_postgres
+    from tests.test_engines_parity import postgres_copy
 
-    database = f"segc_ratios_{os.getpid()}"
-    with psycopg.connect(pg_dsn, autocommit=True) as con:
-        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
-        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
-    dsn = make_conninfo(pg_dsn, dbname=database)
     project = segc.load_project(root)
-    load_into_postgres(dsn, project)
-    engine = PostgresEngine(dsn)
+    engine = PostgresEngine(postgres_copy(pg_dsn, f"segc_ratios_{os.getpid()}", project))
     try:
         pg = build_report(project.use_engine(engine), ["everyone", "buyers"], by="tier", periods=2)
     finally:
