@@ -33,11 +33,11 @@ runner = CliRunner()
 # id, tier, revenue, orders, optin (None: missing). Chosen so that the sum / sum differs
 # from the mean of per-member ratios, a member has a revenue but no order count (4), an
 # order count but no revenue (3), a group has no order count at all (b) and a member has
-# 0 orders (7).
+# 0 orders (7), a group has order counts but no revenue (d).
 ROWS = [
     (1, "a", 100.0, 2, True), (2, "a", 30.0, 1, False), (3, "a", None, 3, True),
     (4, "b", 50.0, None, False), (5, "b", None, None, True),
-    (6, "c", 12.0, 4, True), (7, "c", 0.0, 0, None),
+    (6, "c", 12.0, 4, True), (7, "c", 0.0, 0, None), (8, "d", None, 2, False),
 ]
 CONFIG = """\
 name: ratios
@@ -67,7 +67,7 @@ kpis:
     targets: {max: 150}
 """
 SEGMENTS = "segment everyone = true\nsegment buyers = orders >= 1\n"
-GROUPS = (ALL, "a", "b", "c")
+GROUPS = (ALL, "a", "b", "c", "d")
 
 
 def cli(*args: str):
@@ -143,9 +143,9 @@ def approx(value):
 
 def test_the_ratio_is_a_sum_over_a_sum_not_a_mean_of_ratios(duck):
     everyone = members("everyone", ALL)
-    assert basket(everyone) == pytest.approx(192 / 10)  # (100 + 30 + 50 + 12 + 0) / (2 + 1 + 3 + 4 + 0)
+    assert basket(everyone) == pytest.approx(192 / 12)  # (100 + 30 + 50 + 12 + 0) / (2 + 1 + 3 + 4 + 0 + 2)
     assert mean_of_ratios(everyone) == pytest.approx((50 + 30 + 3) / 3)  # what it must not be
-    assert duck.row("everyone").current.kpis["basket"] == pytest.approx(192 / 10)
+    assert duck.row("everyone").current.kpis["basket"] == pytest.approx(192 / 12)
     for segment in (POPULATION, "everyone", "buyers"):
         for group in GROUPS:
             for name, value in expected(segment, group).items():
@@ -160,7 +160,8 @@ def test_missing_denominators_and_a_zero_sum_give_a_missing_ratio(duck):
         assert duck.row("everyone", group).current.kpis["nothing"] is None
     # a member whose denominator is missing still adds its numerator (member 4's 50.0),
     # one whose numerator is missing still adds its denominator (member 3's 3 orders)
-    assert duck.row("everyone", ALL).current.kpis["basket"] == pytest.approx((100 + 30 + 50 + 12) / (2 + 1 + 3 + 4))
+    assert duck.row("everyone", ALL).current.kpis["basket"] == pytest.approx((100 + 30 + 50 + 12) / (2 + 1 + 3 + 4 + 2))
+    assert duck.row("everyone", "d").current.kpis["basket"] == 0  # no numerator at all: a sum of nothing, 0
 
 
 def test_a_ratio_changes_relatively_like_an_average(duck):
@@ -180,7 +181,7 @@ def test_the_same_ratios_on_postgres(pg_dsn, root, duck):
         pg = build_report(project.use_engine(engine), ["everyone", "buyers"], by="tier", periods=2)
     finally:
         engine.close()
-    assert pg.groups == duck.groups == ["a", "b", "c"]
+    assert pg.groups == duck.groups == ["a", "b", "c", "d"]
     for segment in (POPULATION, "everyone", "buyers"):
         for group in GROUPS:
             for name, value in expected(segment, group).items():
@@ -259,7 +260,7 @@ def test_targets_in_csv(root):
         bounds = {"basket": ("30.0", ""), "optin_share": ("0.5", "0.7"), "revenue_total": ("", "150.0")}
         assert (line["target_min"], line["target_max"]) == bounds[line["metric"]]
         checked += 1
-    assert checked == 3 * 3 * 4  # 3 KPIs with targets x (population + 2 segments) x 4 groups
+    assert checked == 3 * 3 * 5  # 3 KPIs with targets x (population + 2 segments) x 5 groups
 
 
 def test_targets_in_the_table(root):
@@ -267,8 +268,8 @@ def test_targets_in_the_table(root):
                            env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "✗ -10.80 vs ≥ 30.00" in out  # everyone: 19.20, 10.80 below min
-    # optin share of everyone: 4 of 7 = 57.1%, between 50% and 70%: met
+    assert "✗ -14.00 vs ≥ 30.00" in out  # everyone: 16.00, 14.00 below min
+    # optin share of everyone: 4 of 8 = 50.0%, on the min bound: met
     assert "✓ ≥ 50.0% and ≤ 70.0%" in out
     assert "basket = ratio: [revenue, orders]" in out
     assert "targets: ✓ met, ✗ missed" in out
@@ -287,9 +288,9 @@ def test_targets_in_html(root, tmp_path):
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     marks = re.findall(r'<span class="target( met| miss|)" title="[^"]*">([^<]*)</span>', page)
-    # every row (population + 2 segments, 4 groups each) x 3 KPIs with targets
-    assert len(marks) == 3 * 4 * 3
-    assert ("miss", "✗ -10.80 vs ≥ 30.00") in [(c.strip(), t) for c, t in marks]
+    # every row (population + 2 segments, 5 groups each) x 3 KPIs with targets
+    assert len(marks) == 3 * 5 * 3
+    assert ("miss", "✗ -14.00 vs ≥ 30.00") in [(c.strip(), t) for c, t in marks]
     assert {c.strip() for c, _ in marks} == {"met", "miss", ""}
     assert "<code>ratio: [revenue, orders]</code>" in page
 
