@@ -271,7 +271,8 @@ def test_targets_in_the_table(root):
     assert "✗ -14.00 vs ≥ 30.00" in out  # everyone: 16.00, 14.00 below min
     # optin share of everyone: 4 of 8 = 50.0%, on the min bound: met
     assert "✓ ≥ 50.0% and ≤ 70.0%" in out
-    assert "basket = ratio: [revenue, orders]" in out
+    assert "basket = ratio: [revenue, orders] (target ≥ 30.00)" in out
+    assert "optin_share = share_of: optin (target ≥ 50.0% and ≤ 70.0%)" in out
     assert "targets: ✓ met, ✗ missed" in out
 
 
@@ -293,6 +294,7 @@ def test_targets_in_html(root, tmp_path):
     assert ("miss", "✗ -14.00 vs ≥ 30.00") in [(c.strip(), t) for c, t in marks]
     assert {c.strip() for c, _ in marks} == {"met", "miss", ""}
     assert "<code>ratio: [revenue, orders]</code>" in page
+    assert '<b class="target">target ≥ 50.0% and ≤ 70.0%</b>' in page  # with the KPI's definition
 
 
 # ---- bad declarations ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ def print_report(report, fmt: str) -> None:
     from rich.table import Table
 
     from segc.apps.report.measure import ALL, group_label
-    from segc.apps.report.html import format_change, format_target, format_value
+    from segc.apps.report.html import format_bounds, format_change, format_target, format_value
 
     title = (f"as of {report.as_of.isoformat()}, change since {report.previous_as_of.isoformat()} "
              f"({report.period} earlier)" + (f" — by {report.by}" if report.by else ""))
@@ -46,6 +46,7 @@ def print_report(report, fmt: str) -> None:
     print_table(console, table)
     for k in report.kpis:
         console.print(f"[bold]{escape(k.name)}[/] = {escape(k.definition)}"
+                      + (f" [bold](target {escape(format_bounds(report, k.name, k.targets))})[/]" if k.targets else "")
                       + (f" [dim]— {escape(k.description)}[/]" if k.description else ""), highlight=False)
     if any(k.targets for k in report.kpis):
         console.print("[dim]targets: ✓ met, ✗ missed by the gap (the value minus the bound it misses), "

@@ -55,8 +55,7 @@ def format_change(report: Report, row: ReportRow, metric: str) -> tuple[str, int
 def format_target(report: Report, metric: str, check) -> tuple[str, int]:
     """A KPI's target in words, and -1 (missed), 1 (met) or 0 (no value to compare):
     `✓ ≥ 65.0%`, `✗ -2.7 pts vs ≥ 65.0%`, `? ≥ 65.0%` (shares in points, as their change)."""
-    bounds = " and ".join(f"{sign} {_bound(report, metric, b)}" for sign, b in (("≥", check.min), ("≤", check.max))
-                          if b is not None)
+    bounds = format_bounds(report, metric, check)
     if check.met is None:
         return f"? {bounds}", 0
     if check.met:
@@ -67,6 +66,12 @@ def format_target(report: Report, metric: str, check) -> tuple[str, int]:
     else:
         gap = _signed(check.gap, "," if kind == "count" and float(check.gap).is_integer() else ",.2f")[0]
     return f"✗ {gap} vs {bounds}", -1
+
+
+def format_bounds(report: Report, metric: str, targets) -> str:
+    """`≥ 65.0%`, `≤ 120.00`, `≥ 0.50 and ≤ 0.70`: a KPI's targets as its values read."""
+    return " and ".join(f"{sign} {_bound(report, metric, b)}" for sign, b in (("≥", targets.min), ("≤", targets.max))
+                        if b is not None)
 
 
 def _bound(report: Report, metric: str, bound: float) -> str:
@@ -227,4 +232,5 @@ def render_html(report: Report, project: str = "") -> str:
     return env.get_template("report.html.j2").render(
         report=report, project=project, lines=_lines(report), charts=_figures(report),
         plotlyjs=get_plotlyjs(), population=POPULATION,
+        targets={k.name: format_bounds(report, k.name, k.targets) for k in report.kpis if k.targets},
         groups=[group_label(g) for g in report.groups])
