@@ -62,6 +62,16 @@ def load_into_postgres(dsn: str, project: segc.Project) -> None:
     duck.close()
 
 
+def postgres_copy(pg_dsn: str, database: str, project: segc.Project) -> str:
+    """The DSN of a new database `database` on the test server holding the project's data."""
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
+        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
+    dsn = make_conninfo(pg_dsn, dbname=database)
+    load_into_postgres(dsn, project)
+    return dsn
+
+
 def _csv(duck, path: str) -> bytes:
     """The file as CSV text (no header, NULL as \\N), written by duckdb to a temp file."""
     import tempfile
@@ -81,14 +91,8 @@ def duck() -> segc.Project:
 
 @pytest.fixture(scope="module")
 def postgres(pg_dsn) -> segc.Project:
-    database = f"segc_parity_{os.getpid()}"
-    with psycopg.connect(pg_dsn, autocommit=True) as con:
-        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
-        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
-    dsn = make_conninfo(pg_dsn, dbname=database)
     project = segc.load_project(EXAMPLE)
-    load_into_postgres(dsn, project)
-    engine = PostgresEngine(dsn)
+    engine = PostgresEngine(postgres_copy(pg_dsn, f"segc_parity_{os.getpid()}", project))
     yield project.use_engine(engine)
     engine.close()
 

@@ -45,6 +45,7 @@ KPIS = {
     "avg_basket": ("avg", "basket_avg"),
     "frequency": ("per_customer", "purchases_365d"),
     "revenue_per_customer": ("per_customer", "revenue_365d"),
+    "basket_value": ("ratio", "revenue_365d"),  # ratio: [revenue_365d, purchases_365d]
 }
 
 
@@ -123,6 +124,8 @@ def expected_figures(members: list[dict], population: int, as_of: dt.date) -> di
         "avg_basket": sum(baskets) / len(baskets) if baskets else None,
         "frequency": sum(f["purchases_365d"] for f in members) / size if size else None,
         "revenue_per_customer": sum(f["revenue_365d"] for f in members) / size if size else None,
+        "basket_value": (sum(f["revenue_365d"] for f in members) / orders
+                         if (orders := sum(f["purchases_365d"] for f in members)) else None),
     }
 
 
@@ -173,6 +176,7 @@ def test_the_example_is_what_the_python_implements(retail):
     for name, text in DEFINITIONS.items():
         assert retail.definition(name).node.expr.span.text() == text
     assert {k.name: (k.kind, k.text) for k in retail.kpis.values()} == KPIS
+    assert retail.kpis["basket_value"].denominator_text == "purchases_365d"
     assert retail.schema.params["min_basket"].default == 80
 
 
@@ -199,7 +203,7 @@ def test_figures_match_python_for_two_periods_by_country(report, data):
                 assert change.relative is None
             else:
                 assert same(change.relative, (a - b) / abs(b))
-    assert checked == len(report.rows) * 2 * 9
+    assert checked == len(report.rows) * 2 * 10
     # the figures are not trivial: segments change, some groups are empty
     assert report.row("loyal_big_basket").current.size != report.row("loyal_big_basket").previous.size
     assert report.row("young_urban_fr", "DE").current.size == 0
@@ -369,7 +373,7 @@ def test_json_output(report):
     assert [k["name"] for k in body["kpis"]] == list(KPIS)
     assert len(body["rows"]) == len(report.rows) and len(body["history"]) == 3
     for row, expected in zip(body["rows"], report.rows):
-        assert set(row) == {"segment", "group", "size", "share", "kpis", "previous", "change"}
+        assert set(row) == {"segment", "group", "size", "share", "kpis", "previous", "change", "targets"}
         assert (row["segment"], row["size"]) == (expected.segment, expected.current.size)
         assert row["previous"]["size"] == expected.previous.size
         assert set(row["change"]) == {"size", "share", *KPIS}
@@ -385,7 +389,7 @@ def test_csv_output(report, tmp_path):
     lines = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(lines) == len(report.rows) * len(report.metrics)
     assert list(lines[0]) == ["as_of", "previous_as_of", "segment", "group", "metric", "value", "previous",
-                              "change", "relative_change"]
+                              "change", "relative_change", "target_min", "target_max", "met", "gap"]
     by_key = {(x["segment"], x["group"], x["metric"]): x for x in lines}
     for row in report.rows:
         for m in report.metrics:

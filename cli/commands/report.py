@@ -28,7 +28,8 @@ def report(
     master: MasterOpt = None,
 ) -> None:
     """KPI report: per segment (and per value of --by), size, share and every KPI of
-    segc.yml, with the change since one period before the as-of date. One query per
+    segc.yml, with the change since one period before the as-of date, and each KPI with
+    `targets:` marked met or missed with its gap (value minus the bound). One query per
     as-of date. The HTML page adds charts (sizes, KPIs against the population, sizes over
     the last --periods as-of dates) in one self-contained file.
 

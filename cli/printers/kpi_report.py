@@ -18,7 +18,7 @@ def print_report(report, fmt: str) -> None:
     from rich.table import Table
 
     from segc.apps.report.measure import ALL, group_label
-    from segc.apps.report.html import format_change, format_value
+    from segc.apps.report.html import format_bounds, format_change, format_target, format_value
 
     title = (f"as of {report.as_of.isoformat()}, change since {report.previous_as_of.isoformat()} "
              f"({report.period} earlier)" + (f" — by {report.by}" if report.by else ""))
@@ -29,11 +29,15 @@ def print_report(report, fmt: str) -> None:
     for m in report.metrics:
         table.add_column(m, justify="right")
     for i, r in enumerate(report.rows):
-        cells = []
+        cells, targets = [], report.targets(r)
         for m in report.metrics:
             change, sign = format_change(report, r, m)
             color = "green" if sign > 0 else "red" if sign < 0 else "dim"
-            cells.append(f"{format_value(report, m, r.current.get(m))}\n[{color}]{escape(change)}[/]")
+            cell = f"{format_value(report, m, r.current.get(m))}\n[{color}]{escape(change)}[/]"
+            if m in targets:  # ✓ met, ✗ missed with the gap, ? no value
+                text, mark = format_target(report, m, targets[m])
+                cell += f"\n[{'green' if mark > 0 else 'bold red' if mark < 0 else 'dim'}]{escape(text)}[/]"
+            cells.append(cell)
         first = [escape(r.segment)] + ([escape(group_label(r.group))] if report.by else [])
         last_of_segment = i + 1 == len(report.rows) or report.rows[i + 1].segment != r.segment
         style = "bold" if report.by and r.group is ALL else None
@@ -41,7 +45,11 @@ def print_report(report, fmt: str) -> None:
     console = Console()
     print_table(console, table)
     for k in report.kpis:
-        console.print(f"[bold]{escape(k.name)}[/] = {k.kind}: {escape(k.text)}"
+        console.print(f"[bold]{escape(k.name)}[/] = {escape(k.definition)}"
+                      + (f" [bold](target {escape(format_bounds(report, k.name, k.targets))})[/]" if k.targets else "")
                       + (f" [dim]— {escape(k.description)}[/]" if k.description else ""), highlight=False)
+    if any(k.targets for k in report.kpis):
+        console.print("[dim]targets: ✓ met, ✗ missed by the gap (the value minus the bound it misses), "
+                      "? no value to compare[/]", highlight=False)
     if not report.kpis:
         console.print("[dim]no KPIs: declare them under `kpis:` in segc.yml (size and share are always shown)[/]")

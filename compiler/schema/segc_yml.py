@@ -79,16 +79,25 @@ class FeatureDef:
     n: int | None = None  # agg: nth, the position
 
 
-KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer")
+KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer", "ratio")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """A KPI's objective (segc.yml `targets:`): at least `min` and/or at most `max`."""
+    min: float | None
+    max: float | None
 
 
 @dataclass(frozen=True)
 class KpiDef:
     name: str
     kind: str  # one of KPI_KINDS
-    expression: Text  # a condition (count_of, share_of) or a number (sum, avg, per_customer)
+    expression: Text  # a condition (count_of, share_of), a number (the others; ratio: the numerator)
     description: str = ""
     span: Span | None = None
+    denominator: Text | None = None  # ratio only
+    targets: Targets | None = None
 
 
 @dataclass(frozen=True)
@@ -349,9 +358,33 @@ def _kpis(m, loc: Located, err) -> dict[str, KpiDef]:
                 + (f" (it has {len(kinds)})" if kinds else ""),
                 "e.g. `share_of: purchases_90d >= 1` or `avg: basket_avg`", code="E941")
         else:
-            out[name] = KpiDef(name, kinds[0], _text(loc, path + (kinds[0],), getattr(k, kinds[0])),
-                               k.description, loc.span(path))
+            kind = kinds[0]
+            written = getattr(k, kind)
+            if kind == "ratio":  # [numerator, denominator], each located at its item
+                expression, denominator = (_text(loc, path + (kind, i), written[i]) for i in (0, 1))
+            else:
+                expression, denominator = _text(loc, path + (kind,), written), None
+            out[name] = KpiDef(name, kind, expression, k.description, loc.span(path), denominator,
+                               _targets(name, kind, k.targets, path + ("targets",), err))
     return out
+
+
+def _targets(name: str, kind: str, t, path, err) -> Targets | None:
+    """A KPI's `targets:`, or None; E949 when they cannot be met or mean nothing."""
+    if t is None:
+        return None
+    if t.min is None and t.max is None:
+        err(path, f"`targets:` of KPI `{name}` sets neither `min:` nor `max:`",
+            "e.g. `targets: {min: 0.4}` or `targets: {max: 120}`", code="E949")
+    elif t.min is not None and t.max is not None and t.min > t.max:
+        err(path, f"`targets:` of KPI `{name}`: `min: {t.min:g}` is above `max: {t.max:g}`, so no value meets both",
+            "swap them, or keep one bound", code="E949")
+    elif kind == "share_of" and any(b is not None and not 0 <= b <= 1 for b in (t.min, t.max)):
+        err(path, f"`targets:` of KPI `{name}` is not a fraction: a share goes from 0 to 1",
+            "write a share's target as a fraction: `min: 0.4` is 40%", code="E949")
+    else:
+        return Targets(t.min, t.max)
+    return None
 
 
 def _experiment(name: str, e, loc: Located) -> ExperimentDef:

@@ -9,6 +9,7 @@ pydantic's models and that both readings agree."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from types import SimpleNamespace
 
 from segc.backend.dialects import DIALECTS, QUOTING
@@ -95,6 +96,20 @@ _STR, _BOOL, _DATE = _exact(str), _exact(bool), _exact(dt.date)
 def _metrics(v):  # an experiment's metrics: at least one name -> an expression
     return dict(v) if type(v) is dict and v and all(type(k) is str and type(x) is str for k, x in v.items()) else _BAD
 
+def _ratio(v):  # as KpiModel._ratio: [numerator, denominator]
+    return list(v) if type(v) is list and len(v) == 2 and all(type(x) is str for x in v) else _BAD
+
+
+def _target(v):  # as segc_yml_pydantic.target_number: an int or a finite float, read as a float
+    if type(v) not in (int, float):
+        return _BAD
+    try:
+        v = float(v)
+    except OverflowError:
+        return _BAD
+    return v if math.isfinite(v) else _BAD
+
+
 _TYPE = _one_of(TYPES)
 PLAIN_FIELDS = {
     "source": {
@@ -123,8 +138,10 @@ PLAIN_FIELDS = {
     "kpi": {
         "description": ("description", _STR, ""), "count_of": ("count_of", _STR, None),
         "share_of": ("share_of", _STR, None), "sum": ("sum", _STR, None), "avg": ("avg", _STR, None),
-        "per_customer": ("per_customer", _STR, None),
+        "per_customer": ("per_customer", _STR, None), "ratio": ("ratio", _ratio, None),
+        "targets": ("targets", lambda v: _entry(PLAIN_FIELDS["kpi_targets"], v), None),
     },
+    "kpi_targets": {"min": ("min", _target, None), "max": ("max", _target, None)},
     "score": {
         "description": ("description", _STR, ""), "target": ("target", _STR, REQUIRED),
         "horizon": ("horizon", _horizon, REQUIRED), "features": ("features", _list_of(str, min_length=1), REQUIRED),

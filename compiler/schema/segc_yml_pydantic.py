@@ -7,6 +7,7 @@ largest share of `segc compile`'s start-up (benchmarks/README.md, cold start).""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Literal, Union
 
@@ -74,6 +75,33 @@ class ParamModel(_Model):
     description: str = ""
 
 
+def target_number(v):
+    """A KPI's target bound: a finite number (an int is read as a float); not a bool, nor
+    a string that pydantic would coerce (`min: "0.4"` is more likely a mistake)."""
+    if v is None:
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError("a target is a number, e.g. `min: 0.4` (a share is a fraction: 0.4 = 40%)")
+    try:
+        v = float(v)
+    except OverflowError:
+        v = math.inf
+    if not math.isfinite(v):
+        raise ValueError("a target is a finite number")
+    return v
+
+
+class TargetsModel(_Model):
+    """A KPI's objective: its value should be at least `min` and/or at most `max`."""
+    min: float | None = None
+    max: float | None = None
+
+    @field_validator("min", "max", mode="before")  # before: `min: true` would be 1.0
+    @classmethod
+    def _number(cls, v):
+        return target_number(v)
+
+
 class KpiModel(_Model):
     """A KPI of `segc report`: exactly one of the kinds, written in the segment language."""
     description: str = ""
@@ -82,6 +110,16 @@ class KpiModel(_Model):
     sum: str | None = None
     avg: str | None = None
     per_customer: str | None = None
+    ratio: list[str] | None = None  # [numerator, denominator]
+    targets: TargetsModel | None = None
+
+    @field_validator("ratio", mode="before")
+    @classmethod
+    def _ratio(cls, v):
+        if v is not None and not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)):
+            raise ValueError("`ratio:` is a list of two expressions, [numerator, denominator], "
+                             "e.g. `ratio: [revenue_365d, purchases_365d]`")
+        return v
 
 
 class ScoreModel(_Model):
@@ -180,6 +218,7 @@ def _diagnostic(located: Located, err: dict) -> Diagnostic:
                         "kpis": KpiModel, "scores": ScoreModel,
                         "experiments": ExperimentModel}
         fields = ProjectModel.model_fields if len(path) == 1 else \
+            TargetsModel.model_fields if path[0] == "kpis" and path[2:3] == ("targets",) else \
             parent_model.get(path[0], ProjectModel).model_fields
         names = [f.alias or n for n, f in fields.items()]
         close = suggest(str(path[-1]), names)

@@ -21,17 +21,22 @@ def report_text(report, fmt: str) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     # long format: one line per segment, group and metric (easy to pivot)
     writer.writerow(["as_of", "previous_as_of", "segment", "group", "metric", "value", "previous", "change",
-                     "relative_change"])
+                     "relative_change", "target_min", "target_max", "met", "gap"])
     for r in report.rows:
+        targets = report.targets(r)
         for m in report.metrics:
             c = r.change(m, report.is_share(m))
+            t = targets.get(m)  # the current value's; empty for a metric without targets
             writer.writerow([report.as_of.isoformat(), report.previous_as_of.isoformat(), r.segment,
                              group_label(r.group), m, _cell(r.current.get(m)), _cell(r.previous.get(m)),
-                             _cell(c.absolute), _cell(c.relative)])
+                             _cell(c.absolute), _cell(c.relative),
+                             *((_cell(t.min), _cell(t.max), _cell(t.met), _cell(t.gap)) if t else ("",) * 4)])
     return buf.getvalue()
 
 
 def _cell(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
     return "" if v is None else str(v)  # floats at full precision (shortest round-trip form)
 
 

@@ -52,6 +52,35 @@ def format_change(report: Report, row: ReportRow, metric: str) -> tuple[str, int
     return text, sign
 
 
+def format_target(report: Report, metric: str, check) -> tuple[str, int]:
+    """A KPI's target in words, and -1 (missed), 1 (met) or 0 (no value to compare):
+    `✓ ≥ 65.0%`, `✗ -2.7 pts vs ≥ 65.0%`, `? ≥ 65.0%` (shares in points, as their change)."""
+    bounds = format_bounds(report, metric, check)
+    if check.met is None:
+        return f"? {bounds}", 0
+    if check.met:
+        return f"✓ {bounds}", 1
+    kind = _kind(report, metric)
+    if kind == "share":
+        gap = _signed(check.gap * 100, ".1f")[0] + " pts"
+    else:
+        gap = _signed(check.gap, "," if kind == "count" and float(check.gap).is_integer() else ",.2f")[0]
+    return f"✗ {gap} vs {bounds}", -1
+
+
+def format_bounds(report: Report, metric: str, targets) -> str:
+    """`≥ 65.0%`, `≤ 120.00`, `≥ 0.50 and ≤ 0.70`: a KPI's targets as its values read."""
+    return " and ".join(f"{sign} {_bound(report, metric, b)}" for sign, b in (("≥", targets.min), ("≤", targets.max))
+                        if b is not None)
+
+
+def _bound(report: Report, metric: str, bound: float) -> str:
+    """A target as its KPI's values read (a count's whole target without `.0`)."""
+    if _kind(report, metric) == "count":
+        return f"{int(bound):,}" if bound.is_integer() else f"{bound:,}"
+    return format_value(report, metric, bound)
+
+
 def _signed(x, spec: str) -> tuple[str, int]:
     """`+1.25` / `-1.25`, and `0.00` without a sign when it rounds to nothing."""
     digits = format(abs(x), spec)
@@ -67,6 +96,8 @@ class Cell:
     value: str
     change: str
     sign: int
+    target: str = ""  # the KPI against its targets (format_target); "" without targets
+    target_sign: int = 0
 
 
 @dataclass
@@ -80,10 +111,11 @@ class Line:
 def _lines(report: Report) -> list[Line]:
     out = []
     for r in report.rows:
-        cells = []
+        cells, targets = [], report.targets(r)
         for m in report.metrics:
             change, sign = format_change(report, r, m)
-            cells.append(Cell(format_value(report, m, r.current.get(m)), change, sign))
+            target, target_sign = format_target(report, m, targets[m]) if m in targets else ("", 0)
+            cells.append(Cell(format_value(report, m, r.current.get(m)), change, sign, target, target_sign))
         out.append(Line(r.segment, group_label(r.group), r.group is ALL, cells))
     return out
 
@@ -200,4 +232,5 @@ def render_html(report: Report, project: str = "") -> str:
     return env.get_template("report.html.j2").render(
         report=report, project=project, lines=_lines(report), charts=_figures(report),
         plotlyjs=get_plotlyjs(), population=POPULATION,
+        targets={k.name: format_bounds(report, k.name, k.targets) for k in report.kpis if k.targets},
         groups=[group_label(g) for g in report.groups])

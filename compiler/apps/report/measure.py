@@ -9,7 +9,9 @@ One query per as-of date: an inner query computes, per customer of the populatio
 dimension's value, a 0/1 flag per segment and per KPI condition and each KPI's value;
 the outer query aggregates them for every segment x KPI with conditional aggregation,
 grouped by the dimension. Totals over the dimension's values are added up here, so the
-`(all)` rows need no second scan. Averages are carried as (sum, count) for that reason.
+`(all)` rows need no second scan. Averages are carried as (sum, count) for that reason,
+ratios as (sum of the numerator, sum of the denominator): the division is done here, once
+the sums are final, so no engine or dialect ever divides by zero.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from segc.front import ast
 from segc import ir
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.check.kpis import Kpi
+from segc.apps.report.targets import TargetCheck, check_target
 from segc.check.targets import Takes
 from segc.check.policy import sensitive_reads
 from segc.backend.lower import Lowerer, col, flag, ident
@@ -120,6 +123,10 @@ class Report:
     def is_share(self, metric: str) -> bool:
         return metric == "share" or any(k.name == metric and k.is_share for k in self.kpis)
 
+    def targets(self, row: ReportRow) -> dict[str, TargetCheck]:
+        """The row's current value of each KPI that has `targets:`, against them."""
+        return {k.name: check_target(k.targets, row.current.kpis[k.name]) for k in self.kpis if k.targets}
+
     def row(self, segment: str, group=ALL) -> ReportRow:
         for r in self.rows:
             if r.segment == segment and (r.group is ALL if group is ALL else r.group is not ALL and r.group == group):
@@ -135,7 +142,8 @@ class Report:
             change = {m: r.change(m, self.is_share(m)) for m in self.metrics}
             rows.append({"segment": r.segment, "group": group_label(r.group), **figures(r.current),
                          "previous": figures(r.previous),
-                         "change": {m: {"absolute": c.absolute, "relative": c.relative} for m, c in change.items()}})
+                         "change": {m: {"absolute": c.absolute, "relative": c.relative} for m, c in change.items()},
+                         "targets": {m: t.to_dict() for m, t in self.targets(r).items()}})
         return {"as_of": self.as_of.isoformat(), "previous_as_of": self.previous_as_of.isoformat(),
                 "period": self.period, "by": self.by, "kpis": [k.to_dict() for k in self.kpis],
                 "rows": rows,
@@ -211,8 +219,8 @@ class _Sums:
         self.size += other.size
         for name, v in other.kpis.items():
             mine = self.kpis.get(name)
-            if isinstance(v, tuple):
-                self.kpis[name] = (_plus(mine[0] if mine else None, v[0]), (mine[1] if mine else 0) + v[1])
+            if isinstance(v, tuple):  # avg: (sum, count); ratio: (sum, sum)
+                self.kpis[name] = tuple(_plus(a, b) for a, b in zip(mine or (None,) * len(v), v))
             else:
                 self.kpis[name] = _plus(mine, v)
 
@@ -234,6 +242,8 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
         for j, k in enumerate(kpis):
             out.append(exp.alias_(flag(lw.pred(k.pred)) if k.pred is not None else lw.value(k.value),
                                   ident(f"segc_k{j}")))
+            if k.denominator is not None:
+                out.append(exp.alias_(lw.value(k.denominator), ident(f"segc_d{j}")))
         return out, None
 
     inner = project.lowerer(as_of).query(project.checked.population, inner_select)
@@ -253,6 +263,8 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
             projections.append(exp.Sum(this=inside))
             if k.kind == "avg":
                 projections.append(exp.Count(this=inside.copy()))
+            if k.denominator is not None:  # the two sums; divided in Python, after the totals
+                projections.append(exp.Sum(this=exp.Case(ifs=[exp.If(this=member.copy(), true=col(f"segc_d{j}"))])))
     q = exp.select(*projections).from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("segc_flags"))))
     if dim is not None:
         q = q.group_by(col("segc_dim"))
@@ -275,6 +287,8 @@ def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]
                 if k.kind == "avg":
                     total, n = next(it), next(it)
                     sums.kpis[k.name] = (total, int(n or 0))
+                elif k.kind == "ratio":
+                    sums.kpis[k.name] = (next(it), next(it))  # sum of the numerator, of the denominator
                 elif k.pred is not None:
                     sums.kpis[k.name] = int(next(it) or 0)
                 else:
@@ -297,6 +311,9 @@ def _figures(sums: _Sums, population: int, kpis: list[Kpi]) -> Figures:
             values[k.name] = v if v is not None else 0
         elif k.kind == "per_customer":
             values[k.name] = (v or 0) / size if size else None
+        elif k.kind == "ratio":  # missing (not a division error) when the denominators add up to 0
+            numerator, denominator = v if v else (None, None)
+            values[k.name] = (numerator or 0) / denominator if denominator else None
         else:  # avg: over the members where the value is present
             total, n = v if v else (None, 0)
             values[k.name] = total / n if n else None
