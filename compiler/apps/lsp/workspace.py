@@ -1,5 +1,5 @@
 """The project as an editor sees it: segc.yml and the .seg files, where an open buffer's
-unsaved text takes precedence over the file on disk. Parsed modules are cached per file, so
+unsaved text (segc.yml's too) takes precedence over the file on disk. Parsed modules are cached per file, so
 a change parses only the changed file; the rest of the project is reused as parsed, and the
 checker (the same one `segc check` runs) checks them together."""
 from __future__ import annotations
@@ -18,7 +18,7 @@ from segc.schema.segc_yml import load_schema
 class Workspace:
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
-        self.buffers: dict[Path, str] = {}  # open, possibly unsaved, .seg texts
+        self.buffers: dict[Path, str] = {}  # open, possibly unsaved, texts: .seg files and segc.yml
         self._parsed: dict[Path, tuple[str, object, list[Diagnostic]]] = {}  # path -> (text, module, diags)
         self.schema = None
         self._schema_diags: list[Diagnostic] = []
@@ -29,11 +29,17 @@ class Workspace:
         return self.root / "segc.yml"
 
     def reload(self) -> None:
-        """segc.yml or a file on disk changed: read segc.yml again, forget parsed files
-        (open buffers are parsed again from their text)."""
+        """A file on disk changed: forget parsed files (open buffers are parsed again from
+        their text) and read segc.yml again."""
         self._parsed.clear()
+        self.reload_schema()
+
+    def reload_schema(self) -> None:
+        """Read segc.yml again: its open buffer when there is one, else the file on disk.
+        The .seg files do not depend on it to parse, so their parse results are kept. The
+        fitted-score models are read from their files, as when a project is loaded."""
         try:
-            self.schema, self._schema_diags = load_schema(read_source(self.yml, str(self.yml)), self.root)
+            self.schema, self._schema_diags = load_schema(self._yml_source(), self.root)
         except SegcError as e:
             self.schema, self._schema_diags = None, list(e.diagnostics)
         self.models = {}
@@ -42,6 +48,12 @@ class Workspace:
 
             self.models, problems = load_models(self.root, self.schema, str)
             self._schema_diags += problems
+
+    def _yml_source(self) -> Source:
+        if self.yml in self.buffers:
+            # line ends as read_source makes them of the file on disk (positions are lines/columns)
+            return Source(str(self.yml), self.buffers[self.yml].replace("\r\n", "\n").replace("\r", "\n"))
+        return read_source(self.yml, str(self.yml))
 
     def files(self) -> list[Path]:
         on_disk = {p.resolve() for p in (self.root / "segments").glob("**/*.seg")}
