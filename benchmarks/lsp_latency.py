@@ -36,13 +36,20 @@ def two_hundred_lines() -> str:
     return "\n".join(lines) + "\n"
 
 
-async def main(runs: int) -> None:
+def bench_project() -> tuple[Path, Path, Path, str]:
+    """A temporary copy of examples/retail with the 200-line file: (the temporary folder,
+    the project, the file, its text)."""
     tmp = Path(tempfile.mkdtemp())
     project = tmp / "retail"
     shutil.copytree(ROOT / "examples" / "retail", project)
     path = project / "segments" / "bench.seg"
     text = two_hundred_lines()
     path.write_text(text)
+    return tmp, project, path, text
+
+
+async def main(runs: int) -> None:
+    tmp, project, path, text = bench_project()
     uri = path.as_uri()
     client = LanguageClient("bench", "1")
     got: asyncio.Queue = asyncio.Queue()
@@ -106,12 +113,7 @@ def split(runs: int) -> None:
     from segc.front.parser import parse_module
     from segc.front.source import Source
 
-    tmp = Path(tempfile.mkdtemp())
-    project = tmp / "retail"
-    shutil.copytree(ROOT / "examples" / "retail", project)
-    path = project / "segments" / "bench.seg"
-    text = two_hundred_lines()
-    path.write_text(text)
+    tmp, project, path, text = bench_project()
     ws = Workspace(project)
     ws.check()
     parse = check = 0.0

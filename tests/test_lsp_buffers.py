@@ -6,47 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from segc.apps.lsp.server import lsp_range
 from segc.apps.lsp.workspace import Workspace
-
-ROOT = Path(__file__).resolve().parents[1]
-SEGC = str(Path(sys.executable).parent / "segc")
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("lspbuf") / "retail"
-    shutil.copytree(ROOT / "examples" / "retail", dest)
-    return dest
-
-
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[SEGC, "lsp"]), scope="module")
-async def client(lsp_client: LanguageClient, project: Path):
-    await lsp_client.initialize_session(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(), root_uri=project.as_uri()))
-    yield
-    await lsp_client.shutdown_session()
-
-
-def _open(client: LanguageClient, path: Path, text: str, language: str) -> str:
-    uri = path.as_uri()
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        lsp.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
-    return uri
-
-
-def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        [lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+from tests.lsp_session import ROOT, change_doc as _change, client, open_doc as _open, project  # noqa: F401 (fixtures)
 
 
 async def _until(client: LanguageClient, expected: dict[str, list], timeout: float = 30.0) -> None:
