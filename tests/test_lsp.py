@@ -2,45 +2,13 @@
 module, on a copy of examples/retail."""
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
-ROOT = Path(__file__).resolve().parents[1]
-SEGC = str(Path(sys.executable).parent / "segc")
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("lsp") / "retail"
-    shutil.copytree(ROOT / "examples" / "retail", dest)
-    return dest
-
-
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[SEGC, "lsp"]), scope="module")
-async def client(lsp_client: LanguageClient, project: Path):
-    await lsp_client.initialize_session(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(), root_uri=project.as_uri()))
-    yield
-    await lsp_client.shutdown_session()
-
-
-def _open(client: LanguageClient, path: Path, text: str) -> str:
-    uri = path.as_uri()
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        lsp.TextDocumentItem(uri=uri, language_id="seg", version=1, text=text)))
-    return uri
-
-
-def _change(client: LanguageClient, uri: str, text: str, version: int) -> None:
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        [lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+from tests.lsp_session import change_doc as _change, client, open_doc as _open, project  # noqa: F401 (fixtures)
 
 
 async def _diagnostics(client: LanguageClient, uri: str, until, timeout: float = 30.0) -> list[lsp.Diagnostic]:

@@ -61,39 +61,51 @@ def _path(uri: str) -> Path:
     return Path(to_fs_path(uri)).resolve()
 
 
+def _tracked(uri: str) -> bool:
+    """The buffers the project reads: .seg files and segc.yml (others are not segc's)."""
+    return uri.endswith(".seg") or uri.endswith("/segc.yml")
+
+
 def _buffer_changed(uri: str, text: str | None) -> None:
+    """An open buffer's text changed (None: saved, the text is the one already held)."""
     path = _path(uri)
     ws = server.workspace_for(path)
     if ws is None:
         return
-    if path == ws.yml:
-        ws.reload()
-    elif text is not None:
+    if text is not None:
         ws.buffers[path] = text
+    if path == ws.yml:
+        ws.reload_schema()
     server.publish()
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: SegcServer, params: lsp.DidOpenTextDocumentParams):
     doc = params.text_document
-    _buffer_changed(doc.uri, doc.text if doc.uri.endswith(".seg") else None)
+    if _tracked(doc.uri):
+        _buffer_changed(doc.uri, doc.text)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: SegcServer, params: lsp.DidChangeTextDocumentParams):
     doc = ls.workspace.get_text_document(params.text_document.uri)
-    _buffer_changed(doc.uri, doc.source if doc.uri.endswith(".seg") else None)
+    if _tracked(doc.uri):
+        _buffer_changed(doc.uri, doc.source)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: SegcServer, params: lsp.DidSaveTextDocumentParams):
-    _buffer_changed(params.text_document.uri, None)
+    if _tracked(params.text_document.uri):
+        _buffer_changed(params.text_document.uri, None)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: SegcServer, params: lsp.DidCloseTextDocumentParams):
     if ls.project is not None:  # the file on disk counts again
-        ls.project.buffers.pop(_path(params.text_document.uri), None)
+        path = _path(params.text_document.uri)
+        ls.project.buffers.pop(path, None)
+        if path == ls.project.yml:
+            ls.project.reload_schema()
         ls.publish()
 
 

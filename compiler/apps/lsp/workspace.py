@@ -1,7 +1,9 @@
 """The project as an editor sees it: segc.yml and the .seg files, where an open buffer's
-unsaved text takes precedence over the file on disk. Parsed modules are cached per file, so
+unsaved text (segc.yml's too) takes precedence over the file on disk. Parsed modules are cached per file, so
 a change parses only the changed file; the rest of the project is reused as parsed, and the
-checker (the same one `segc check` runs) checks them together."""
+checker (the same one `segc check` runs) checks them together, unless the change cannot
+alter its diagnostics (an edit between definitions: reuse.py), when the last ones are
+moved instead."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,13 +16,19 @@ from segc.front.parser import parse_module
 from segc.front.source import Source
 from segc.schema.segc_yml import load_schema
 
+from .reuse import moved
+
 
 class Workspace:
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
-        self.buffers: dict[Path, str] = {}  # open, possibly unsaved, .seg texts
+        self.buffers: dict[Path, str] = {}  # open, possibly unsaved, texts: .seg files and segc.yml
         self._parsed: dict[Path, tuple[str, object, list[Diagnostic]]] = {}  # path -> (text, module, diags)
         self.schema = None
+        # the last check: (text and module by file, the checker's diagnostics); None: none
+        # on this schema yet
+        self._last: tuple[dict, dict, list[Diagnostic]] | None = None
+        self.last_check = ""  # "full" or "reused": how the last diagnostics were had
         self._schema_diags: list[Diagnostic] = []
         self.reload()
 
@@ -29,11 +37,18 @@ class Workspace:
         return self.root / "segc.yml"
 
     def reload(self) -> None:
-        """segc.yml or a file on disk changed: read segc.yml again, forget parsed files
-        (open buffers are parsed again from their text)."""
+        """A file on disk changed: forget parsed files (open buffers are parsed again from
+        their text) and read segc.yml again."""
         self._parsed.clear()
+        self.reload_schema()
+
+    def reload_schema(self) -> None:
+        """Read segc.yml again: its open buffer when there is one, else the file on disk.
+        The .seg files do not depend on it to parse, so their parse results are kept. The
+        fitted-score models are read from their files, as when a project is loaded."""
+        self._last = None  # the checker's diagnostics depend on the schema
         try:
-            self.schema, self._schema_diags = load_schema(read_source(self.yml, str(self.yml)), self.root)
+            self.schema, self._schema_diags = load_schema(self._yml_source(), self.root)
         except SegcError as e:
             self.schema, self._schema_diags = None, list(e.diagnostics)
         self.models = {}
@@ -42,6 +57,12 @@ class Workspace:
 
             self.models, problems = load_models(self.root, self.schema, str)
             self._schema_diags += problems
+
+    def _yml_source(self) -> Source:
+        if self.yml in self.buffers:
+            # line ends as read_source makes them of the file on disk (positions are lines/columns)
+            return Source(str(self.yml), self.buffers[self.yml].replace("\r\n", "\n").replace("\r", "\n"))
+        return read_source(self.yml, str(self.yml))
 
     def files(self) -> list[Path]:
         on_disk = {p.resolve() for p in (self.root / "segments").glob("**/*.seg")}
@@ -69,26 +90,51 @@ class Workspace:
     def check(self) -> dict[str, list[Diagnostic]]:
         """Every diagnostic of the project (`segc check`'s), by the file it is in."""
         diags = list(self._schema_diags)
-        modules = []
+        texts, modules = {}, {}
         for path in self.files():
             module, problems = self.module(path)
             diags += problems
+            texts[path] = self._parsed[path][0]
             if module is not None:
-                modules.append(module)
-        self.checked = None
-        if self.schema is not None:
-            checker = Checker(self.schema, modules, {}, models=self.models)  # no --param: defaults, as `segc check`
-            try:
-                self.checked = checker.check()
-                diags += list(self.checked.warnings)
-            except SegcError as e:
-                diags += list(e.diagnostics)
-        self.modules = modules
-        by_file: dict[str, list[Diagnostic]] = {str(p): [] for p in self.files()}
+                modules[path] = module
+        self.modules = list(modules.values())
+        diags += self._checker_diags(texts, modules)
+        by_file: dict[str, list[Diagnostic]] = {str(p): [] for p in texts}
         by_file[str(self.yml)] = []
         for d in diags:
             by_file.setdefault(d.span.file if d.span is not None else (d.file or str(self.yml)), []).append(d)
         return by_file
+
+    def _checker_diags(self, texts: dict, modules: dict) -> list[Diagnostic]:
+        """The checker's diagnostics: those of the last check when they are known to be the
+        same (reuse.py says when), else a full check (`checked` is the last full check's)."""
+        if self.schema is None:
+            self.checked, self._last = None, None
+            return []
+        diags = self._reusable(texts, modules)
+        self.last_check = "reused" if diags is not None else "full"
+        if diags is None:
+            checker = Checker(self.schema, list(modules.values()), {}, models=self.models)  # no --param, as `segc check`
+            try:
+                self.checked = checker.check()
+                diags = list(self.checked.warnings)
+            except SegcError as e:
+                self.checked, diags = None, list(e.diagnostics)
+        self._last = (texts, modules, diags)
+        return diags
+
+    def _reusable(self, texts: dict, modules: dict) -> list[Diagnostic] | None:
+        if self._last is None:
+            return None
+        old_texts, old_modules, old_diags = self._last
+        if old_texts.keys() != texts.keys():
+            return None
+        changed = [p for p in texts if texts[p] != old_texts[p]]
+        if not changed:
+            return old_diags
+        if len(changed) > 1:
+            return None
+        return moved(old_diags, str(changed[0]), old_modules.get(changed[0]), modules.get(changed[0]))
 
     def format(self, path: Path) -> str:
         return format_source(self.text(path), str(path))
