@@ -98,3 +98,16 @@ def test_the_committed_example_shows_the_effect_with_an_interval_above_zero(tmp_
     assert 0 < buyers["ci_low"] and buyers["difference"] < 0.15  # real, and modest
     assert 0 < revenue["ci_low"]
     assert not out["warnings"] and not out["srm"]["failed"]
+
+
+def test_the_readme_shows_the_real_readout():
+    from typer.testing import CliRunner
+
+    from segc.cli.main import app
+
+    text = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Experiment readouts", 1)[1].split("\n### ", 1)[0]
+    shown = section.split("```console", 1)[1].split("```\n", 2)[2].split("```", 1)[0].strip().splitlines()
+    result = CliRunner().invoke(app, ["lift", "spring_loyalty", "-p", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert [ln.rstrip() for ln in result.stdout.strip().splitlines()] == shown
