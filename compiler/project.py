@@ -156,7 +156,8 @@ class Project:
                 diags.extend(e.diagnostics)
         if any(d.is_error for d in diags):
             raise SegcError(diags)
-        self.warnings = self.checked.warnings
+        # W978 (arms of an experiment not provably disjoint) with the checker's warnings
+        self.warnings = self.checked.warnings + [w for e in self.experiments.values() for w in e.warnings]
 
     def with_source(self, text: str, display: str, replacing: Path | None = None) -> Project:
         """This project as if `text` were one more of its .seg files (in place of the file

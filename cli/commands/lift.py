@@ -20,9 +20,11 @@ def lift(
     engine: EngineOpt = "duckdb",
     dsn: DsnOpt = None,
     master: MasterOpt = None,
+    table: Annotated[Optional[str], typer.Option("--table", help="With --engine postgres: the warehouse table (schema.name) of `segc snapshot --table`, whose snapshot at assigned_at holds the arms.")] = None,
 ) -> None:
     """Experiment readout: the members of the target and the control frozen at
-    `assigned_at` (point-in-time), and per metric (over [assigned_at, until)) n per arm,
+    `assigned_at` (the snapshot `segc snapshot` stored at that date when it holds both
+    arms with their current definitions, else point-in-time), and per metric (over [assigned_at, until)) n per arm,
     the proportion or mean, the difference target - control with its 95% interval
     (Newcombe's for proportions, Welch's for means), the relative difference, the p-value,
     and a sample-ratio-mismatch test against the holdout share. One query.
@@ -45,7 +47,7 @@ def lift(
         check_output(format, out, p)
         use_engine(p, engine, dsn, master)
         with progress(format == "text" or out is not None, "measuring"):
-            result = readout(p, name)
+            result = readout(p, name, table)
         if out is not None:
             write_lift(result, format, out, p)
     except SegcError as e:

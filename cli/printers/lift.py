@@ -26,6 +26,7 @@ def print_lift(r: dict, fmt: str) -> None:
         table.add_row(name, *cells)
     console = Console()
     print_table(console, table)
+    console.print(f"arms: {r['membership']}", highlight=False)
     if srm["testable"]:
         console.print(f"sample ratio: expected target share {srm['expected_share']:g}, chi-square p = "
                       f"{srm['p_value']:.3g}", highlight=False)

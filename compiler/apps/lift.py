@@ -1,8 +1,9 @@
 """`segc lift NAME`: the readout of an experiment of segc.yml (DESIGN §8.3).
 
-Membership is frozen at `assigned_at`: the arms are evaluated point-in-time at that as-of
-(the population too), so that members who later leave or join a segment stay in the arm
-they were assigned to. The metrics are evaluated with the as-of at `until`, which lets
+Membership is frozen at `assigned_at`: the arms are read from the snapshot `segc snapshot`
+stored at that date when it holds both arms under their current definitions
+(lift_frozen.py), else evaluated point-in-time at that as-of (the population too), so that
+members who later leave or join a segment stay in the arm they were assigned to. The metrics are evaluated with the as-of at `until`, which lets
 every event of [assigned_at, until) in (`during experiment` bounds them); the members come
 from the arms, whatever the population says at `until`. Both sides are one query: the
 arms joined to the metrics on the key. The statistics are computed in Python
@@ -13,6 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from segc import ir
+from segc.apps.lift_frozen import Arms, arms
 from segc.apps.lift_stats import readout
 from segc.backend.lower import KEY, alias, col, flag, ident, make_select
 from segc.check.experiments import PROPORTION
@@ -32,10 +34,11 @@ def experiment(project, name: str):
         "experiments: " + (", ".join(known) if known else "none; define them under `experiments:` in segc.yml"),)))
 
 
-def lift_query(project, e) -> exp.Select:
-    """Per member of either arm at assigned_at: the two arm flags and every metric (a
-    proportion as 1/0, a mean's value, NULL when missing), ordered by key."""
-    def arms(lw):
+def lift_query(project, e, frozen: Arms | None = None) -> exp.Select:
+    """Per member of either arm at assigned_at (from the stored snapshot when `frozen`
+    has one): the two arm flags and every metric (a proportion as 1/0, a mean's value,
+    NULL when missing), ordered by key."""
+    def point_in_time(lw):
         t, c = lw.pred(e.target.pred), lw.pred(e.control.pred)
         return ([alias(col(KEY), KEY), alias(flag(t), TARGET), alias(flag(c), CONTROL)],
                 exp.Or(this=exp.Paren(this=t.copy()), expression=exp.Paren(this=c.copy())))
@@ -47,7 +50,10 @@ def lift_query(project, e) -> exp.Select:
             out.append(alias(value, f"segc_m{i}"))
         return out, None
 
-    left = project.lowerer(e.assigned_at).query(project.checked.population, arms)
+    if frozen is not None and frozen.snapshot is not None:
+        left = frozen.select(TARGET, CONTROL)
+    else:
+        left = project.lowerer(e.assigned_at).query(project.checked.population, point_in_time)
     right = project.lowerer(e.until).query(ir.TRUE, metrics)
     cols = [col(TARGET, "a"), col(CONTROL, "a")] + [col(f"segc_m{i}", "m") for i in range(len(e.metrics))]
     join = exp.Join(this=exp.Subquery(this=right, alias=exp.TableAlias(this=ident("m"))), side="LEFT",
@@ -74,15 +80,17 @@ def arms_of(rows, metrics) -> tuple[dict, int, int, int]:
     return values, n_t, n_c, overlap
 
 
-def lift(project, name: str) -> dict:
-    """Every figure of the readout of experiment `name`, as plain numbers."""
+def lift(project, name: str, table: str | None = None) -> dict:
+    """Every figure of the readout of experiment `name`, as plain numbers. `table`: the
+    warehouse table of the snapshots (PostgreSQL), as `segc snapshot --table`."""
     e = experiment(project, name)
-    values, n_t, n_c, overlap = arms_of(project.run(lift_query(project, e)), e.metrics)
+    frozen = arms(project, e, table)
+    values, n_t, n_c, overlap = arms_of(project.run(lift_query(project, e, frozen)), e.metrics)
     out = readout(values, n_t, n_c, e.expected_share)
-    warnings = [w for w in (out.pop("warning"),) if w]
+    warnings = [*frozen.warnings, *(w for w in (out.pop("warning"),) if w)]
     if overlap:
         warnings.append(f"{overlap} members were in both arms at assigned_at and are left out of the readout")
     return {"experiment": e.name, "target": e.target.name, "control": e.control.name,
             "assigned_at": e.assigned_at.isoformat(), "until": e.until.isoformat(),
-            "membership": "point-in-time at assigned_at", "overlap": overlap,
+            "membership": frozen.membership, "overlap": overlap,
             "expressions": {k: m.text for k, m in e.metrics.items()}, **out, "warnings": warnings}

@@ -43,6 +43,7 @@ class Experiment:
     metrics: dict[str, Metric]
     expected_share: float | None  # the target's expected share of both arms (from `holdout N%`)
     description: str = ""
+    warnings: tuple[Diagnostic, ...] = ()  # W978: arms not provably disjoint
 
     @property
     def window(self) -> ir.Window:
@@ -88,8 +89,32 @@ def _experiment(e, checker, checked, features) -> Experiment:
             diags.extend(err.diagnostics)
     if diags:
         raise SegcError(diags)
+    warnings = () if disjoint(arms[0].pred, arms[1].pred) else (Diagnostic(
+        "W978", f"experiment `{e.name}`: its target `{arms[0].name}` and control `{arms[1].name}` are not "
+        "provably disjoint", e.control.span, severity="warning",
+        hints=("a member of both arms is left out of the readout; `segc lift` counts them (`overlap`)",
+               "the usual split: `control = S and holdout p% seed \"...\"`, `target = S and not control`")),)
     return Experiment(e.name, arms[0], arms[1], e.assigned_at, e.until, metrics,
-                      expected_share(arms[0].pred, arms[1].pred), e.description)
+                      expected_share(arms[0].pred, arms[1].pred), e.description, warnings)
+
+
+def _conjuncts(pred) -> set:
+    """What a condition requires: the items of its (nested) `and`s, or itself."""
+    if isinstance(pred, ir.And):
+        return set().union(*(_conjuncts(item) for item in pred.items))
+    return {pred}
+
+
+def disjoint(a: ir.Pred, b: ir.Pred) -> bool:
+    """True when one arm requires `not Q` and the other requires all that Q requires (so
+    it implies Q): syntactic, after segments are inlined, which proves the usual split
+    (`control = S and holdout`, `target = S and not control`). False means not proven,
+    not that the arms overlap."""
+    ca, cb = _conjuncts(a), _conjuncts(b)
+
+    def excludes(x: set, y: set) -> bool:
+        return any(isinstance(c, ir.Not) and _conjuncts(c.operand) <= y for c in x)
+    return excludes(ca, cb) or excludes(cb, ca)
 
 
 def _metric(e, name: str, text, checker) -> Metric:

@@ -275,14 +275,14 @@ def _edited_since(project, store, then: dt.date, items: list[Part]) -> tuple[Dia
         if p.definition not in stored:
             out.append(Diagnostic("W770", f"`{name}` is not in the snapshot of {then}: all its members count as entered",
                                   severity="warning", hints=("snapshot it (`segc snapshot`) before comparing",)))
-        elif not {membership.definition_hash(project, q) for q in _stored_as(project, p)} & stored[p.definition]:
+        elif not {membership.definition_hash(project, q) for q in stored_as(project, p)} & stored[p.definition]:
             out.append(Diagnostic("W770", f"`{name}` changed since the snapshot of {then} (its definition hash "
                                   "differs): its changes include what the edit moved", severity="warning",
                                   hints=("compare with a snapshot taken after the edit to see only what the data moved",)))
     return tuple(out)
 
 
-def _stored_as(project, p: Part) -> list[Part]:
+def stored_as(project, p: Part) -> list[Part]:
     """How a part may have been stored: a branch alone, or with its whole segmentation."""
     if not p.branch:
         return [p]

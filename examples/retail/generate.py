@@ -1,6 +1,6 @@
 """Generate the synthetic data of the segc retail example.
 
-    python generate.py [--customers N] [--out DIR] [--seed S]
+    python generate.py [--customers N] [--out DIR] [--seed S] [--no-effect]
 
 Writes customers.parquet, orders.parquet and carts.parquet into DIR (default: data/
 next to this script). Every row is built inside DuckDB with SQL, so 20 thousand and
@@ -14,6 +14,13 @@ parquet writer are DuckDB's own and may change between versions).
 The data is shaped around the example's as-of date (2024-07-01, see segc.yml): some
 customers stop buying more than six months before it (churn risk) and events continue
 for a month after it, so a query that forgets the point-in-time cut counts them.
+
+The data holds a real, modest effect of the spring campaign (segc.yml's experiment
+spring_loyalty): 40% of its target arm at 2024-03-01 place one more completed order before
+2024-05-01, so `segc lift spring_loyalty` has something to find. The arm is computed by
+segc itself on the data without the campaign (then the campaign's orders are added), so
+it is exactly the arm the readout uses; this needs segc installed. `--no-effect` leaves
+the campaign out.
 """
 
 from __future__ import annotations
@@ -206,7 +213,9 @@ ORDER BY customer_id
 
 # Orders are spread uniformly over each customer's activity span; their count follows
 # the persona's yearly rate times the length of that span (buyers order at least once).
-ORDERS_SQL = f"""
+# Without ids yet: the campaign's orders (below) join them before ids are given.
+ORDER_ROWS_SQL = f"""
+CREATE TEMP TABLE order_rows AS
 WITH counts AS (
     SELECT *,
         CASE WHEN persona = 'none' THEN 0 ELSE greatest(1, round(
@@ -230,31 +239,53 @@ WITH counts AS (
     FROM slots AS r
     JOIN cats AS c
       ON rnd(r.customer_id, r.j, 'category') >= c.lo AND rnd(r.customer_id, r.j, 'category') < c.hi
-), priced AS (
-    SELECT
-        d.*,
-        -- log-normal basket around the customer's level, scaled by the category's price
-        greatest(4.99, round(exp(d.basket_mu + 0.5 * gauss(d.customer_id, d.j, 'amount'))
-                             * c.price, 2)) AS amount
-    FROM drawn AS d JOIN cats AS c USING (category)
 )
+SELECT
+    d.customer_id, d.j, d.ordered_at,
+    -- log-normal basket around the customer's level, scaled by the category's price
+    greatest(4.99, round(exp(d.basket_mu + 0.5 * gauss(d.customer_id, d.j, 'amount'))
+                         * c.price, 2)) AS amount,
+    d.category,
+    -- the point of sale: most of a customer's orders at their home store (`agg: mode`)
+    {STORES_SQL}[1 + floor(CASE WHEN rnd(d.customer_id, d.j, 'at_home_store') < 0.7
+                                THEN rnd(d.customer_id, 0, 'home_store')
+                                ELSE rnd(d.customer_id, d.j, 'store') END * {len(STORES)})::INTEGER] AS store,
+    CASE
+        WHEN rnd(d.customer_id, d.j, 'status') < 0.04 THEN 'cancelled'
+        WHEN rnd(d.customer_id, d.j, 'status') < 0.04 + d.return_rate THEN 'returned'
+        ELSE 'completed'
+    END AS status
+FROM drawn AS d JOIN cats AS c USING (category)
+"""
+
+# The spring campaign's effect (segc.yml's experiment spring_loyalty): a share UPLIFT of
+# the customers in its target arm at assigned_at (table `treated`, computed by segc itself
+# on the data written so far) answer it with one more completed order, at a time drawn in
+# [assigned_at, until), at their home store, in their favourite category. The control arm
+# and everyone else are untouched. j = -1 keeps the draws apart from the regular orders'.
+CAMPAIGN_SQL = f"""
+INSERT INTO order_rows
+SELECT
+    p.customer_id, -1 AS j,
+    $start::TIMESTAMP + to_seconds(floor(rnd(p.customer_id, -1, 'ordered_at')
+        * date_diff('second', $start::TIMESTAMP, $stop::TIMESTAMP))::BIGINT) AS ordered_at,
+    greatest(4.99, round(exp(p.basket_mu + 0.5 * gauss(p.customer_id, -1, 'amount'))
+                         * c.price, 2)) AS amount,
+    p.favourite AS category,
+    {STORES_SQL}[1 + floor(rnd(p.customer_id, 0, 'home_store') * {len(STORES)})::INTEGER] AS store,
+    'completed' AS status
+FROM people AS p
+JOIN treated AS t USING (customer_id)
+JOIN cats AS c ON c.category = p.favourite
+WHERE rnd(p.customer_id, 0, 'campaign') < $uplift
+"""
+
+ORDERS_SQL = """
 SELECT
     -- ids grow with time, as in a real order system; ties broken by the row's key
     row_number() OVER (ORDER BY ordered_at, customer_id, j) AS order_id,
-    customer_id,
-    ordered_at,
-    amount,
-    category,
-    -- the point of sale: most of a customer's orders at their home store (`agg: mode`)
-    {STORES_SQL}[1 + floor(CASE WHEN rnd(customer_id, j, 'at_home_store') < 0.7
-                                THEN rnd(customer_id, 0, 'home_store')
-                                ELSE rnd(customer_id, j, 'store') END * {len(STORES)})::INTEGER] AS store,
-    CASE
-        WHEN rnd(customer_id, j, 'status') < 0.04 THEN 'cancelled'
-        WHEN rnd(customer_id, j, 'status') < 0.04 + return_rate THEN 'returned'
-        ELSE 'completed'
-    END AS status
-FROM priced
+    customer_id, ordered_at, amount, category, store, status
+FROM order_rows
 ORDER BY order_id
 """
 
@@ -292,33 +323,65 @@ FROM drawn
 ORDER BY cart_id
 """
 
-# Output files, in writing order: table name -> query.
+# Output files: table name -> query.
 TABLES = {"customers": CUSTOMERS_SQL, "orders": ORDERS_SQL, "carts": CARTS_SQL}
 
+EXAMPLE = Path(__file__).resolve().parent
+EXPERIMENT = "spring_loyalty"  # segc.yml's experiment whose target arm gets the campaign's orders
+UPLIFT = 0.40  # share of its target arm who answer the campaign with one more order
 
-def generate(n_customers: int, out: Path, seed: int) -> dict[str, int]:
-    """Write the three parquet files into `out`; return the row count of each."""
+
+def _write(con, sql: str, path: Path) -> int:
+    """COPY a query to a parquet file; its row count."""
+    # ZSTD is deterministic; the ORDER BY fixes row order and row groups.
+    con.execute(f"COPY ({sql}) TO $path (FORMAT parquet, COMPRESSION zstd)", {"path": str(path)})
+    return con.execute("SELECT count(*) FROM read_parquet($path)", {"path": str(path)}).fetchone()[0]
+
+
+def target_arm(data_root: Path) -> tuple[list[int], object]:
+    """The keys of the experiment's target arm at its assigned_at (in the target, not in
+    the control: a member of both belongs to neither, as in `segc lift`), and the
+    experiment, evaluated by segc itself on the files under data_root (the example's
+    segc.yml with its `path:`s read relative to data_root). Exact by construction: the
+    same rules, the same holdout hash and the same point-in-time cut as the readout."""
+    from segc.project import load_project
+    from segc.run.duckdb_engine import DuckDBEngine
+
+    project = load_project(EXAMPLE)
+    project.use_engine(DuckDBEngine(project.schema, data_root))
+    e = project.experiments[EXPERIMENT]
+    control = set(project.members(e.control.name, e.assigned_at))
+    return [k for k in project.members(e.target.name, e.assigned_at) if k not in control], e
+
+
+def generate(n_customers: int, out: Path, seed: int, effect: bool = True) -> dict[str, int]:
+    """Write the three parquet files into `out`; return the row count of each. With
+    `effect`, the campaign's orders are added (see CAMPAIGN_SQL)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     # Files are written into a temporary folder on the same file system, then each is
     # moved into place with an atomic rename: a reader never sees a half-written file
     # and a failed run leaves the previous data untouched.
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        # data/ as in segc.yml's `path:`s, so that segc reads the files written so far
+        (tmp / "data").mkdir()
         con = duckdb.connect()
         _setup(con, seed)
         con.execute(PEOPLE_SQL, {"n": n_customers})
-        rows = {}
-        for table, sql in TABLES.items():
-            path = tmp / f"{table}.parquet"
-            # ZSTD is deterministic; the ORDER BY fixes row order and row groups.
-            con.execute(f"COPY ({sql}) TO $path (FORMAT parquet, COMPRESSION zstd)",
-                        {"path": str(path)})
-            rows[table] = con.execute("SELECT count(*) FROM read_parquet($path)",
-                                      {"path": str(path)}).fetchone()[0]
+        con.execute(ORDER_ROWS_SQL)
+        rows = {table: _write(con, sql, tmp / "data" / f"{table}.parquet") for table, sql in TABLES.items()}
+        if effect:
+            # The arm is known only from the data without the campaign: its orders fall on
+            # or after assigned_at, which membership at assigned_at does not see.
+            keys, e = target_arm(tmp)
+            con.execute("CREATE TEMP TABLE treated AS SELECT unnest($keys::BIGINT[]) AS customer_id",
+                        {"keys": keys})
+            con.execute(CAMPAIGN_SQL, {"start": e.assigned_at, "stop": e.until, "uplift": UPLIFT})
+            rows["orders"] = _write(con, ORDERS_SQL, tmp / "data" / "orders.parquet")
         con.close()
         out.mkdir(exist_ok=True)
         for table in TABLES:
-            os.replace(tmp / f"{table}.parquet", out / f"{table}.parquet")
+            os.replace(tmp / "data" / f"{table}.parquet", out / f"{table}.parquet")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
@@ -331,12 +394,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "data",
                         metavar="DIR", help="output folder (default: data/ next to this script)")
     parser.add_argument("--seed", type=int, default=42, metavar="S", help="random seed (default: 42)")
+    parser.add_argument("--no-effect", action="store_true",
+                        help="leave out the spring campaign's orders (data with no effect to measure)")
     args = parser.parse_args(argv)
     if args.customers < 1:
         parser.error("--customers must be at least 1")
 
     started = time.perf_counter()
-    rows = generate(args.customers, args.out, args.seed)
+    rows = generate(args.customers, args.out, args.seed, effect=not args.no_effect)
     elapsed = time.perf_counter() - started
     for table in TABLES:
         size = (args.out / f"{table}.parquet").stat().st_size
