@@ -583,7 +583,8 @@ class Lowerer:
         value = nan_free(value) if agg.column.type == "float" else value
         where = and_([*conds, exp.LT(this=col(src.time), expression=self._as_of_bound())] if src.time else conds)
         return pick_cte(agg.func, agg.n, column, table(src.table), col(src.key), col(src.time) if src.time else None,
-                        [col(c) for c in src.order_by], value, None if _is_true(where) else where)
+                        [col(c) for c in src.order_by], value, None if _is_true(where) else where,
+                        grouped=agg.column.type != "bool")
 
     def _as_of_bound(self) -> exp.Expression:
         return literal(self.as_of, "date") if self.as_of else exp.CurrentDate()

@@ -1,23 +1,28 @@
 WITH `segc_pick_1` AS (
   SELECT
-    `segc_key`,
-    `segc_v` AS `segc_agg_1`
-  FROM (
+    `customer_id` AS `segc_key`,
+    MIN(`category`) AS `segc_agg_1`
+  FROM `shop`.`orders`
+  JOIN (
     SELECT
       `customer_id` AS `segc_key`,
-      `category` AS `segc_v`,
-      ROW_NUMBER() OVER (
-        PARTITION BY `customer_id`
-        ORDER BY CASE WHEN `ordered_at` IS NULL THEN 1 ELSE 0 END, `ordered_at` ASC, CASE WHEN `category` IS NULL THEN 1 ELSE 0 END, `category` ASC
-      ) AS `segc_rn`
+      MIN(`ordered_at`) AS `segc_t`
     FROM `shop`.`orders`
     WHERE
       `ordered_at` >= CAST('2023-07-16' AS DATE)
       AND `status` = 'completed'
       AND `ordered_at` < CAST('2024-07-15' AS DATE)
-  ) AS `segc_numbered`
+    GROUP BY
+      `customer_id`
+  ) AS `segc_latest`
+    ON `segc_latest`.`segc_key` = `customer_id`
+    AND `segc_latest`.`segc_t` = `ordered_at`
   WHERE
-    `segc_rn` = 1
+    `ordered_at` >= CAST('2023-07-16' AS DATE)
+    AND `status` = 'completed'
+    AND `ordered_at` < CAST('2024-07-15' AS DATE)
+  GROUP BY
+    `customer_id`
 ), `segc_features` AS (
   SELECT
     `segc_base`.`customer_id` AS `segc_key`,
