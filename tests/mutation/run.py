@@ -171,7 +171,8 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "pick_last_not_reversed": (
         "`last` ordered like `first` (the earliest event kept)",
         [("(_desc if last else _asc)(c.copy())", "_asc(c.copy())"),
-         ("(exp.Max if last else exp.Min)(this=time.copy())", "exp.Min(this=time.copy())")]),  # the grouped form
+         ('ir.Agg("max" if a.func == "last" else "min", a.source, time, a.where, a.window, time.type)',
+          'ir.Agg("min", a.source, time, a.where, a.window, time.type)')]),  # the grouped form
     "pick_mode_largest": (
         "mode's tie of frequencies to the largest value",
         [("[exp.Ordered(this=_col(COUNT), desc=True), _asc(_col(VALUE))]",
