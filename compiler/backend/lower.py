@@ -471,6 +471,8 @@ class Lowerer:
                 self.n_aggs += 1
                 name = f"segc_agg_{self.n_aggs}"
             src.aggs[a] = name
+            if _edge_time(a, self.schema) is not None:  # its first pass, in the source's GROUP BY
+                self._agg_column(_edge_time(a, self.schema))
         return name
 
     def _cut(self, by: ir.Value, spec: tuple) -> exp.Column:
@@ -583,8 +585,10 @@ class Lowerer:
         value = col(agg.column.name)
         value = nan_free(value) if agg.column.type == "float" else value
         where = and_([*conds, exp.LT(this=col(src.time), expression=self._as_of_bound())] if src.time else conds)
+        edge = _edge_time(agg, self.schema)
+        latest = None if edge is None else (table(f"segc_src_{agg.source}"), self.sources[agg.source].aggs[edge])
         return pick_cte(agg.func, agg.n, column, table(src.table), col(src.key), col(src.time) if src.time else None,
-                        [col(c) for c in src.order_by], value, None if _is_true(where) else where)
+                        [col(c) for c in src.order_by], value, None if _is_true(where) else where, latest)
 
     def _as_of_bound(self) -> exp.Expression:
         return literal(self.as_of, "date") if self.as_of else exp.CurrentDate()
@@ -652,6 +656,17 @@ class Lowerer:
         since = col(base.time, BASE)
         return exp.Or(this=exp.Is(this=since, expression=exp.Null()),
                       expression=exp.LT(this=since.copy(), expression=self._as_of_bound()))
+
+
+def _edge_time(a: ir.Agg, schema) -> ir.Agg | None:
+    """The latest (first: earliest) time of a first / last's events, an aggregate of the
+    source's one GROUP BY that its grouped form (backend/picks.py) joins back on; None
+    for the picks that keep the window (order_by:, booleans: PostgreSQL has no MIN(boolean))."""
+    src = schema.sources[a.source]
+    if a.func not in ("first", "last") or src.order_by or not src.time or a.column.type == "bool":
+        return None
+    time = ir.Col(src.time, src.columns.get(src.time, "timestamp"), True, "event")
+    return ir.Agg("max" if a.func == "last" else "min", a.source, time, a.where, a.window, time.type)
 
 
 def _own_cte(a: ir.Agg) -> str | None:

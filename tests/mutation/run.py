@@ -56,6 +56,7 @@ TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_tim
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
          "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py",
          "tests/test_differential_sequences.py", "tests/test_differential_picks.py", "tests/test_picks.py",
+         "tests/test_differential_picks_grouped.py",
          "tests/test_conformance_strings_ranks.py", "tests/test_differential_strings_ranks.py"]
 
 # name -> (what it breaks, [(old code, new code), ...]); each code a whole expression or
@@ -165,10 +166,13 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
           "return simple[name](this=args[0])")]),
     "pick_ties_largest_first": (
         "a pick's tie order reversed: among events at one instant, the largest value first (DESIGN §8.1: smallest)",
-        [("position.append(_asc(value.copy()))", "position.append(_desc(value.copy()))")]),
+        [("position.append(_asc(value.copy()))", "position.append(_desc(value.copy()))"),
+         ("_alias(exp.Min(this=value), column)", "_alias(exp.Max(this=value), column)")]),  # the grouped form
     "pick_last_not_reversed": (
         "`last` ordered like `first` (the earliest event kept)",
-        [("(_desc if last else _asc)(c.copy())", "_asc(c.copy())")]),
+        [("(_desc if last else _asc)(c.copy())", "_asc(c.copy())"),
+         ('ir.Agg("max" if a.func == "last" else "min", a.source, time, a.where, a.window, time.type)',
+          'ir.Agg("min", a.source, time, a.where, a.window, time.type)')]),  # the grouped form
     "pick_mode_largest": (
         "mode's tie of frequencies to the largest value",
         [("[exp.Ordered(this=_col(COUNT), desc=True), _asc(_col(VALUE))]",

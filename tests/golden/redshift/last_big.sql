@@ -1,27 +1,38 @@
-WITH "segc_pick_1" AS (
+WITH "segc_src_orders" AS (
   SELECT
-    "segc_key",
-    "segc_v" AS "segc_agg_1"
-  FROM (
-    SELECT
-      "customer_id" AS "segc_key",
-      NULLIF("amount", CAST('NaN' AS DOUBLE PRECISION)) AS "segc_v",
-      ROW_NUMBER() OVER (
-        PARTITION BY "customer_id"
-        ORDER BY "ordered_at" DESC, NULLIF("amount", CAST('NaN' AS DOUBLE PRECISION)) ASC
-      ) AS "segc_rn"
-    FROM "shop"."orders"
-    WHERE
-      "ordered_at" < CAST('2024-07-15' AS DATE)
-  ) AS "segc_numbered"
+    "customer_id" AS "segc_key",
+    MAX("ordered_at") AS "segc_agg_2"
+  FROM "shop"."orders"
   WHERE
-    "segc_rn" = 1
+    "ordered_at" < CAST('2024-07-15' AS DATE)
+  GROUP BY
+    "customer_id"
+), "segc_pick_1" AS (
+  SELECT
+    "customer_id" AS "segc_key",
+    MIN(NULLIF("amount", CAST('NaN' AS DOUBLE PRECISION))) AS "segc_agg_1"
+  FROM "shop"."orders"
+  JOIN (
+    SELECT
+      "segc_key",
+      "segc_agg_2" AS "segc_t"
+    FROM "segc_src_orders"
+  ) AS "segc_latest"
+    ON "segc_latest"."segc_key" = "customer_id"
+    AND "segc_latest"."segc_t" = "ordered_at"
+  WHERE
+    "ordered_at" < CAST('2024-07-15' AS DATE)
+  GROUP BY
+    "customer_id"
 ), "segc_features" AS (
   SELECT
     "segc_base"."customer_id" AS "segc_key",
     "segc_base"."is_test" AS "is_test",
+    "segc_src_orders"."segc_agg_2" AS "segc_agg_2",
     "segc_pick_1"."segc_agg_1" AS "segc_agg_1"
   FROM "shop"."customers" AS "segc_base"
+  LEFT JOIN "segc_src_orders" AS "segc_src_orders"
+    ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
   LEFT JOIN "segc_pick_1" AS "segc_pick_1"
     ON "segc_pick_1"."segc_key" = "segc_base"."customer_id"
 )

@@ -1,22 +1,33 @@
-WITH "segc_pick_1" AS (
+WITH "segc_src_orders" AS (
   SELECT
-    "segc_key",
-    "segc_v" AS "segc_agg_1"
-  FROM (
-    SELECT
-      "customer_id" AS "segc_key",
-      "ordered_at" AS "segc_v",
-      ROW_NUMBER() OVER (PARTITION BY "customer_id" ORDER BY "ordered_at" ASC NULLS LAST) AS "segc_rn"
-    FROM "shop"."orders"
-    WHERE
-      "ordered_at" < '2024-07-15'
-  ) AS "segc_numbered"
+    "customer_id" AS "segc_key",
+    MIN("ordered_at") AS "segc_agg_2"
+  FROM "shop"."orders"
   WHERE
-    "segc_rn" = 1
+    "ordered_at" < '2024-07-15'
+  GROUP BY
+    "customer_id"
+), "segc_pick_1" AS (
+  SELECT
+    "customer_id" AS "segc_key",
+    MIN("ordered_at") AS "segc_agg_1"
+  FROM "shop"."orders"
+  JOIN (
+    SELECT
+      "segc_key",
+      "segc_agg_2" AS "segc_t"
+    FROM "segc_src_orders"
+  ) AS "segc_latest"
+    ON "segc_latest"."segc_key" = "customer_id"
+    AND "segc_latest"."segc_t" = "ordered_at"
+  WHERE
+    "ordered_at" < '2024-07-15'
+  GROUP BY
+    "customer_id"
 ), "segc_pick_2" AS (
   SELECT
     "segc_key",
-    "segc_v" AS "segc_agg_2"
+    "segc_v" AS "segc_agg_3"
   FROM (
     SELECT
       "customer_id" AS "segc_key",
@@ -32,9 +43,12 @@ WITH "segc_pick_1" AS (
   SELECT
     "segc_base"."customer_id" AS "segc_key",
     "segc_base"."is_test" AS "is_test",
+    "segc_src_orders"."segc_agg_2" AS "segc_agg_2",
     "segc_pick_1"."segc_agg_1" AS "segc_agg_1",
-    "segc_pick_2"."segc_agg_2" AS "segc_agg_2"
+    "segc_pick_2"."segc_agg_3" AS "segc_agg_3"
   FROM "shop"."customers" AS "segc_base"
+  LEFT JOIN "segc_src_orders" AS "segc_src_orders"
+    ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
   LEFT JOIN "segc_pick_1" AS "segc_pick_1"
     ON "segc_pick_1"."segc_key" = "segc_base"."customer_id"
   LEFT JOIN "segc_pick_2" AS "segc_pick_2"
@@ -47,4 +61,4 @@ WHERE
   NOT (
     "is_test" = TRUE
   )
-  AND CAST((JULIANDAY(DATE("segc_agg_2")) - JULIANDAY(DATE("segc_agg_1"))) AS INTEGER) <= 30
+  AND CAST((JULIANDAY(DATE("segc_agg_3")) - JULIANDAY(DATE("segc_agg_1"))) AS INTEGER) <= 30
