@@ -62,9 +62,11 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
                     self.agg_feature(f, f.span)
                 except Reported:
                     pass
-        from segc.check.scores import check_scores
+        score_targets = {}
+        if self.schema.scores:  # only then: the fitted-score modules cost a cold start ≈ 7-10 ms
+            from segc.check.scores import check_scores
 
-        score_targets = check_scores(self) if self.schema.scores else {}
+            score_targets = check_scores(self)
         segments: dict[str, Definition] = {}
         segmentations: dict[str, SegmentationInfo] = {}
         for name, (node, file) in self.defs.items():

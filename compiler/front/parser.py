@@ -26,6 +26,7 @@ from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.nesting import nesting_diagnostic, too_deep
 from segc.front.source import Source, Span
+from segc.front.shared_lexer import share_scanners
 
 _PLURAL_UNITS = {"days": "day", "weeks": "week", "months": "month", "years": "year"}
 
@@ -325,6 +326,7 @@ class Parser:
         self._lock = threading.Lock()
         if SHIPPED:
             self._lark = segment_parser.Lark_StandAlone(transformer=self._transformer)
+            share_scanners(self._lark.parser.lexer)  # one lexer regex, not one per parser state (start-up)
         else:
             from lark import Lark
 

@@ -52,7 +52,12 @@ def load_yaml(source: Source) -> Located:
         if isinstance(n, yaml.MappingNode):
             out = {}
             for k, v in n.value:
-                key = loader.construct_object(k, deep=True)
+                try:  # a tag PyYAML cannot construct (`!x key:`) raised out of segc (a traceback)
+                    key = loader.construct_object(k, deep=True)
+                except (ValueError, yaml.YAMLError) as e:
+                    diags.append(Diagnostic("E001", f"invalid key `{span_of(k).text()}`: {getattr(e, 'problem', None) or e}", span_of(k),
+                                            hints=("a key is a plain word",)))
+                    continue
                 if isinstance(key, (dict, list)):
                     diags.append(Diagnostic("E001", "a key must be a plain word", span_of(k)))
                     continue
