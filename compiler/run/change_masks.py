@@ -48,11 +48,10 @@ def now_masks(members: str, conditions: list[exp.Expression]) -> exp.Select:
 
 
 def then_masks(coded_then: str, n_pairs: int) -> exp.Select:
-    """Per stored key: BIT_OR of its rows' bits (`coded_then`: key, code, bit; the rows of
+    """Per stored key: BIT_OR of its rows' bits (`coded_then`: key, code, mask, bit; the rows of
     a pair not compared now, code NULL, are left out: changes_rows makes them exits)."""
     masks = [alias(exp.BitwiseOrAgg(this=exp.Case(ifs=[exp.If(
-        this=exp.EQ(this=exp.Div(this=col("code"), expression=exp.Literal.number(BITS), typed=True),
-                    expression=exp.Literal.number(k)), true=col("bit"))])), f"segc_mask_{k}")
+        this=exp.EQ(this=col("mask"), expression=exp.Literal.number(k)), true=col("bit"))])), f"segc_mask_{k}")
         for k in range(mask_count(n_pairs))]
     if len(masks) == 1:  # the common case: every bit in one mask
         masks = [alias(exp.BitwiseOrAgg(this=col("bit")), "segc_mask_0")]

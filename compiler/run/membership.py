@@ -248,13 +248,14 @@ def pairs(project, items: list[Part]) -> list[tuple[str, str | None]]:
 
 
 def _pairs_table(pairs) -> exp.Select:
-    """The pairs as a relation (code, bit in its mask, definition, branch)."""
+    """The pairs as a relation (code, its mask and bit in it, definition, branch)."""
     null = exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
-    rows = [exp.Tuple(expressions=[exp.Literal.number(i), change_masks.bit(i), exp.Literal.string(d),
+    rows = [exp.Tuple(expressions=[exp.Literal.number(i), exp.Literal.number(i // change_masks.BITS),
+                                   change_masks.bit(i), exp.Literal.string(d),
                                    exp.Literal.string(b) if b else null.copy()]) for i, (d, b) in enumerate(pairs)]
     values = exp.Values(expressions=rows, alias=exp.TableAlias(this=ident("segc_p"), columns=[
-        ident("code"), ident("bit"), ident("definition"), ident("branch")]))
-    return exp.select(col("code"), col("bit"), col("definition"), col("branch")).from_(values)
+        ident("code"), ident("mask"), ident("bit"), ident("definition"), ident("branch")]))
+    return exp.select(col("code"), col("mask"), col("bit"), col("definition"), col("branch")).from_(values)
 
 
 def _conditions(project, items: list[Part], pairs) -> list[exp.Expression]:
@@ -282,6 +283,6 @@ def _coded_then(then: exp.Select) -> exp.Select:
     e.g. a branch since removed: such a row is an exit)."""
     on = exp.and_(exp.EQ(this=col("definition", "p"), expression=col("definition", "s")), _same_branch("p", "s"))
     return exp.Select(expressions=[col("key", "s"), col("definition", "s"), col("branch", "s"), col("code", "p"),
-                                   col("bit", "p")],
+                                   col("mask", "p"), col("bit", "p")],
                       from_=exp.From(this=exp.Subquery(this=then, alias=exp.TableAlias(this=ident("s")))),
                       joins=[exp.Join(this=table(PAIRS, "p"), side="LEFT", on=on)])
