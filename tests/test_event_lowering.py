@@ -72,8 +72,11 @@ def _grouped(sql: str) -> dict[str, exp.Select]:
 
 
 def _aggregates(select: exp.Select) -> list[str]:
-    """The aliases of a grouped CTE's aggregate columns (all but the key)."""
-    return [e.alias for e in select.expressions if e.find(exp.AggFunc)]
+    """The aliases of a grouped CTE's aggregate columns (all but the key); DuckDB's FSUM
+    (a float sum, rewrites.py) is a function sqlglot does not know as an aggregate."""
+    def is_aggregate(e):
+        return e.find(exp.AggFunc) or any(f.name.upper() == "FSUM" for f in e.find_all(exp.Anonymous))
+    return [e.alias for e in select.expressions if is_aggregate(e)]
 
 
 def _features_cte(sql: str) -> exp.Select:
