@@ -87,16 +87,20 @@ def engines(pg_dsn):
         eng.close()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_picks_match_reference(project, engines, seed):
+def load_seed(project, engines, config: dict, seed: int) -> ref.Evaluator:
+    """The seed's customers and orders loaded into every engine; the reference over them."""
     customers, orders = generate(seed)
-    columns = table_columns(CONFIG)
     rows = {"shop.customers": customers, "shop.orders": orders}
     for eng in engines.values():
-        eng.load({t: (cols, rows[t]) for t, cols in columns.items()})
+        eng.load({t: (cols, rows[t]) for t, cols in table_columns(config).items()})
     world = ref.World({c["customer_id"]: {"age": c["age"]} for c in customers}, {"orders": orders},
                       AS_OF, project.schema)
-    ev = ref.Evaluator(world, project.checked.population)
+    return ref.Evaluator(world, project.checked.population)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_picks_match_reference(project, engines, seed):
+    ev = load_seed(project, engines, CONFIG, seed)
     selected = 0
     for text in expressions(random.Random(seed)):
         got = run_members(project, engines, text, AS_OF)

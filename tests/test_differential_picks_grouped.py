@@ -11,10 +11,9 @@ import random
 import pytest
 
 import segc
-from tests import reference as ref
-from tests.conftest import table_columns, write_project
+from tests.conftest import write_project
 from tests.test_differential import check_against_reference, run_members
-from tests.test_differential_picks import AS_OF, CONFIG, N_CUSTOMERS, engines, expressions, generate  # noqa: F401
+from tests.test_differential_picks import AS_OF, CONFIG, N_CUSTOMERS, engines, expressions, load_seed  # noqa: F401
 
 UNORDERED = copy.deepcopy(CONFIG)
 del UNORDERED["sources"]["orders"]["order_by"]
@@ -36,14 +35,7 @@ def test_first_last_are_grouped(project):
 
 @pytest.mark.parametrize("seed", (7, 41))
 def test_grouped_picks_match_reference(project, engines, seed):  # noqa: F811
-    customers, orders = generate(seed)
-    columns = table_columns(UNORDERED)
-    rows = {"shop.customers": customers, "shop.orders": orders}
-    for eng in engines.values():
-        eng.load({t: (cols, rows[t]) for t, cols in columns.items()})
-    world = ref.World({c["customer_id"]: {"age": c["age"]} for c in customers}, {"orders": orders},
-                      AS_OF, project.schema)
-    ev = ref.Evaluator(world, project.checked.population)
+    ev = load_seed(project, engines, UNORDERED, seed)
     selected = 0
     for text in expressions(random.Random(seed)):
         if not text.startswith(("first(", "last(", "days_between(")):

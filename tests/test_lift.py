@@ -12,15 +12,13 @@ import shutil
 import psycopg
 import pytest
 import yaml
-from psycopg import sql as pgsql
-from psycopg.conninfo import make_conninfo
 from scipy import stats
 from typer.testing import CliRunner
 
 import segc
 from segc.cli.main import app
 from tests.conftest import EXAMPLE
-from tests.test_engines_parity import load_into_postgres
+from tests.test_engines_parity import postgres_copy
 from tests.test_report import headless
 
 A, U = "2024-03-01", "2024-05-01"
@@ -42,11 +40,7 @@ def example():
 @pytest.fixture(scope="module")
 def pg_retail(pg_dsn, example) -> str:
     database = f"segc_lift_{os.getpid()}"
-    with psycopg.connect(pg_dsn, autocommit=True) as con:
-        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
-        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
-    dsn = make_conninfo(pg_dsn, dbname=database)
-    load_into_postgres(dsn, example)
+    dsn = postgres_copy(pg_dsn, database, example)
     return dsn
 
 

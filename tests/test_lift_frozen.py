@@ -9,10 +9,7 @@ import os
 import shutil
 
 import duckdb
-import psycopg
 import pytest
-from psycopg import sql as pgsql
-from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
 import segc
@@ -20,7 +17,7 @@ from segc.apps.lift import lift
 from segc.cli.main import app
 from segc.run.postgres_engine import PostgresEngine
 from tests.conftest import EXAMPLE
-from tests.test_engines_parity import load_into_postgres
+from tests.test_engines_parity import postgres_copy
 
 A = "2024-03-01"  # spring_loyalty's assigned_at
 MOVED = 50  # target members made test accounts after the snapshot: out of the population
@@ -93,12 +90,8 @@ def test_a_snapshot_without_an_arm_is_not_used_and_the_cli_says_so(root):
 @pytest.fixture
 def pg_project(pg_dsn, root):
     database = f"segc_lift_frozen_{os.getpid()}"
-    with psycopg.connect(pg_dsn, autocommit=True) as con:
-        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
-        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
-    dsn = make_conninfo(pg_dsn, dbname=database)
     project = segc.load_project(root)
-    load_into_postgres(dsn, project)
+    dsn = postgres_copy(pg_dsn, database, project)
     engine = PostgresEngine(dsn)
     yield project.use_engine(engine), engine
     engine.close()

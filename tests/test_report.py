@@ -241,20 +241,12 @@ def test_one_query_per_as_of(retail):
 
 
 def test_same_report_on_postgres(pg_dsn, report):
-    import psycopg
-    from psycopg import sql as pgsql
-    from psycopg.conninfo import make_conninfo
-
     from segc.run.postgres_engine import PostgresEngine
-    from tests.test_engines_parity import load_into_postgres
+    from tests.test_engines_parity import postgres_copy
 
     database = f"segc_report_{os.getpid()}"
-    with psycopg.connect(pg_dsn, autocommit=True) as con:
-        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
-        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
-    dsn = make_conninfo(pg_dsn, dbname=database)
     project = segc.load_project(EXAMPLE)
-    load_into_postgres(dsn, project)
+    dsn = postgres_copy(pg_dsn, database, project)
     engine = PostgresEngine(dsn)
     try:
         pg = build_report(project.use_engine(engine), SEGMENTS, by="country", periods=3)

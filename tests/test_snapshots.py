@@ -16,10 +16,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-import psycopg
 import pytest
-from psycopg import sql as pgsql
-from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
 import segc
@@ -27,7 +24,7 @@ from segc.cli.main import app
 from segc.front.errors import SegcError
 from segc.run.postgres_engine import PostgresEngine
 from tests.conftest import EXAMPLE, drop_experiments
-from tests.test_engines_parity import load_into_postgres
+from tests.test_engines_parity import postgres_copy
 
 D1, D2 = "2024-06-01", "2024-07-01"
 runner = CliRunner()
@@ -224,12 +221,8 @@ def test_a_snapshot_killed_mid_write_leaves_the_store_unchanged(duck_run, step):
 def pg_run(pg_dsn, tmp_path_factory):
     root = small_copy(tmp_path_factory.mktemp("pg") / "shop")
     database = f"segc_snap_{os.getpid()}"
-    with psycopg.connect(pg_dsn, autocommit=True) as con:
-        con.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(database)))
-        con.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(database)))
-    dsn = make_conninfo(pg_dsn, dbname=database)
     project = segc.load_project(root)
-    load_into_postgres(dsn, project)
+    dsn = postgres_copy(pg_dsn, database, project)
     engine = PostgresEngine(dsn)
     project.use_engine(engine)
     before = memberships(project, "postgres", D1)
