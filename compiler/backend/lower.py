@@ -471,8 +471,9 @@ class Lowerer:
                 self.n_aggs += 1
                 name = f"segc_agg_{self.n_aggs}"
             src.aggs[a] = name
-            if _edge_time(a, self.schema) is not None:  # its first pass, in the source's GROUP BY
-                self._agg_column(_edge_time(a, self.schema))
+            edge = _edge_time(a, self.schema)
+            if edge is not None:  # its first pass, in the source's GROUP BY
+                self._agg_column(edge)
         return name
 
     def _cut(self, by: ir.Value, spec: tuple) -> exp.Column:
