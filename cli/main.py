@@ -23,10 +23,14 @@ def main() -> None:
     try:
         from segc.cli.plain import compile_without_typer
 
-        if not compile_without_typer(sys.argv[1:]):
-            from segc.cli.app import app
+        if compile_without_typer(sys.argv[1:]):
+            # the SQL is printed and flushed: end here, without the interpreter's teardown
+            # (freeing every module and tree of the compile cost 15-30 ms, more than the
+            # compile itself; benchmarks/README.md §1.4). Nothing is left to write or remove.
+            os._exit(0)
+        from segc.cli.app import app
 
-            app()
+        app()
     except (KeyboardInterrupt, Interrupted):
         from segc.cli.plain import echo
 

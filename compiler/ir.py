@@ -6,8 +6,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from dataclasses import dataclass
 from fractions import Fraction
+
+from segc.records import record
 
 NUMERIC = ("int", "float")
 # aggregates that pick one value of the events (DESIGN §8.1): its type is the column's
@@ -16,19 +17,19 @@ PICKS = ("first", "last", "nth", "mode")
 
 # ---- values -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Value:
     pass
 
 
-@dataclass(frozen=True)
+@record
 class Const(Value):
     value: object
     type: str
     nullable = False
 
 
-@dataclass(frozen=True)
+@record
 class Col(Value):
     """A feature of the entity (scope `features`) or a column of an event source inside an
     aggregate's `where` (scope `event`)."""
@@ -38,14 +39,14 @@ class Col(Value):
     scope: str = "features"
 
 
-@dataclass(frozen=True)
+@record
 class AsOf(Value):
     """`today`: the as-of date (pinned literal, or the engine's current date)."""
     type = "date"
     nullable = False
 
 
-@dataclass(frozen=True)
+@record
 class DateShift(Value):
     """A date plus or minus a number of calendar units (month ends clamp)."""
     base: Value
@@ -61,7 +62,7 @@ class DateShift(Value):
         return self.base.nullable
 
 
-@dataclass(frozen=True)
+@record
 class Arith(Value):
     op: str
     left: Value
@@ -75,7 +76,7 @@ class Arith(Value):
             isinstance(self.right, Const) and self.right.value != 0)
 
 
-@dataclass(frozen=True)
+@record
 class Neg(Value):
     operand: Value
 
@@ -88,7 +89,7 @@ class Neg(Value):
         return self.operand.nullable
 
 
-@dataclass(frozen=True)
+@record
 class Func(Value):
     name: str
     args: tuple[Value, ...]
@@ -101,14 +102,14 @@ class Func(Value):
         return any(a.nullable for a in self.args)
 
 
-@dataclass(frozen=True)
+@record
 class Window:
     """Event time range: `lo <= t < hi` (None: unbounded below / the as-of above)."""
     lo: Value | None = None
     hi: Value | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Sequence:
     """What must (or must not) come near each counted event: `followed by Y within D`
     (`t_x <= t_y <= t_x + D`), `not followed by`, `preceded by` (`t_x - D <= t_y <= t_x`).
@@ -120,7 +121,7 @@ class Sequence:
     unit: str  # day, week, month, year
 
 
-@dataclass(frozen=True)
+@record
 class Agg(Value):
     """An aggregate over an event source, computed in that source's one GROUP BY."""
     func: str  # count, count_distinct, sum, avg, min, max; first, last, nth, mode (PICKS)
@@ -138,7 +139,7 @@ class Agg(Value):
         return self.func in ("avg", "min", "max") + PICKS
 
 
-@dataclass(frozen=True)
+@record
 class Quantile(Value):
     """quantile_score(by, n): ceil(n * share of present values <= by)."""
     by: Value
@@ -152,52 +153,52 @@ class Quantile(Value):
 
 # ---- conditions ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Pred:
     pass
 
 
-@dataclass(frozen=True)
+@record
 class Cmp(Pred):
     op: str
     left: Value
     right: Value
 
 
-@dataclass(frozen=True)
+@record
 class IsTrue(Pred):
     """A bool value used as a condition."""
     value: Value
 
 
-@dataclass(frozen=True)
+@record
 class InSet(Pred):
     operand: Value
     items: tuple[Const, ...]
     negated: bool
 
 
-@dataclass(frozen=True)
+@record
 class Missing(Pred):
     operand: Value
     present: bool
 
 
-@dataclass(frozen=True)
+@record
 class Match(Pred):
     kind: str  # contains, starts, ends, matches (a regex search in the portable subset)
     operand: Value
     pattern: str
 
 
-@dataclass(frozen=True)
+@record
 class Top(Pred):
     direction: str  # top, bottom
     percent: float
     by: Value
 
 
-@dataclass(frozen=True)
+@record
 class TopN(Pred):
     """`top 100 by f`: fewer than n entities of the population have a strictly better
     present value (ties go in together; missing never qualifies)."""
@@ -206,7 +207,7 @@ class TopN(Pred):
     by: Value
 
 
-@dataclass(frozen=True)
+@record
 class Holdout(Pred):
     """The entities whose key, hashed with the seed, falls in the first `percent` of the
     hash space (segc.holdout). Never missing: the key never is."""
@@ -214,22 +215,22 @@ class Holdout(Pred):
     seed: str
 
 
-@dataclass(frozen=True)
+@record
 class And(Pred):
     items: tuple[Pred, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Or(Pred):
     items: tuple[Pred, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Not(Pred):
     operand: Pred
 
 
-@dataclass(frozen=True)
+@record
 class Bool(Pred):
     value: bool
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from segc import ir, preview
+from segc import ir
 from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident
 from segc.backend.render import render
 from segc.check.checker import Checker
@@ -13,13 +15,26 @@ from segc.check.targets import BRANCH, EXPRESSION, SEGMENT, SEGMENTATION, WHOLE,
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, find_root, read_source
+from segc.front.parse_cache import cached
 from segc.front.parser import parse_expression, parse_module
 from segc.front.source import Source
 from segc.schema.segc_yml import coerce_param, load_schema
 
+if TYPE_CHECKING:
+    from segc import preview
+
 FORMS = ("select", "count", "label")
 # a segmentation compiles whole: its labels (--form label) or its members (select)
 COMPILE = Takes("segc compile", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
+
+
+
+def _preview():
+    """preview.py, imported when a preview is asked for: `segc compile` does without it
+    (its import is 5 ms of a cold start)."""
+    from segc import preview
+
+    return preview
 
 
 class SQL(str):
@@ -109,14 +124,15 @@ class Project:
         self.modules: list[ast.Module] = []
         for file in sorted((self.root / "segments").glob("**/*.seg")) if segments else ():
             try:
-                self.modules.append(parse_module(read_source(file, display_path(file))))
+                source = read_source(file, display_path(file))
+                self.modules.append(cached("seg", source, partial(parse_module, source)))
             except SegcError as e:
                 diags.extend(e.diagnostics)
                 if getattr(e, "module", None) is not None:  # what parsed is still checked
                     self.modules.append(e.module)
         try:
             self.schema, problems = load_schema(read_source(self.root / "segc.yml", display_path(self.root / "segc.yml")),
-                                                self.root)
+                                                self.root, cache=True)
         except SegcError as e:  # without a schema nothing can be checked, but syntax errors still show
             raise SegcError(e.diagnostics + diags) from None
         diags = problems + diags
@@ -359,7 +375,7 @@ class Project:
         diags = check_data(self)
         if any(d.is_error for d in diags):
             return diags
-        return diags + preview.quantile_ties(self)
+        return diags + _preview().quantile_ties(self)
 
     def min_size(self, name: str) -> int | None:
         return self.definition(name).annotations.min_size
@@ -371,7 +387,7 @@ class Project:
         from segc.run.membership import MEMBERS, members_query
 
         target = self.target(name, MEMBERS)
-        preview.require_unique_keys(self, as_of)
+        _preview().require_unique_keys(self, as_of)
         rows = self.run(members_query(self, target, self.as_of if as_of is None else self.as_of_date(as_of)))
         return [tuple(r) for r in rows] if target.kind == SEGMENTATION else [r[0] for r in rows]
 
@@ -381,7 +397,7 @@ class Project:
         an as-of replaces its rows. Returns a snapshots.Snapshot (the sizes stored)."""
         from segc.run import snapshots
 
-        preview.require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
+        _preview().require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
         return snapshots.snapshot(self, names, as_of, table)
 
     def changes(self, names: list[str] | None = None, since="last", as_of=None, with_=(),
@@ -391,37 +407,37 @@ class Project:
         snapshots.Changes: `.rows`, `.records()` / `.column_dict()` for a DataFrame."""
         from segc.run import snapshots
 
-        preview.require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
+        _preview().require_unique_keys(self, snapshots.snapshot_as_of(self, as_of))
         return snapshots.changes(self, names, since, as_of, with_, table)
 
     # ---- previews (preview.py), run on the project's engine ----
     def count(self, names: list[str] | None = None, as_of=None) -> preview.CountResult:
         """Population and each segment's size, all in one query (one scan)."""
-        return preview.count(self, names, as_of)
+        return _preview().count(self, names, as_of)
 
     def transitions(self, name: str, start, end) -> preview.Transitions:
         """The transition matrix of a segmentation between two as-of dates, in one query."""
-        return preview.transitions(self, name, start, end)
+        return _preview().transitions(self, name, start, end)
 
     def sample(self, name: str, n: int = 20, as_of=None) -> preview.Sample:
         """Up to n members (lowest keys first) with the features the segment uses."""
-        return preview.sample(self, name, n, as_of)
+        return _preview().sample(self, name, n, as_of)
 
     def overlap(self, names: list[str] | None = None, as_of=None) -> preview.Overlap:
         """Pairwise intersections of segments, in one query."""
-        return preview.overlap(self, names, as_of)
+        return _preview().overlap(self, names, as_of)
 
     def profile(self, name: str | Target, as_of=None, top: int = 5) -> preview.Profile:
         """Each feature in the segment vs the population."""
-        return preview.profile(self, name, as_of, top)
+        return _preview().profile(self, name, as_of, top)
 
     def profiles(self, names: list, as_of=None, top: int = 5) -> preview.Profiles:
         """Profiles side by side: of each target, a segmentation's branches one by one."""
-        return preview.profiles(self, names, as_of, top)
+        return _preview().profiles(self, names, as_of, top)
 
     def feature_matrix(self, features: list[str], as_of=None):
         """(keys, matrix) of the population's feature values at the as-of (numpy)."""
-        return preview.feature_matrix(self, features, as_of)
+        return _preview().feature_matrix(self, features, as_of)
 
     def feature_values(self, names) -> dict[str, ir.Value]:
         """The checked value of each feature (what lowering computes for it)."""

@@ -48,7 +48,8 @@ def test_guarded_folders(tmp_path, monkeypatch):
 WRITING = re.compile(r"""open\([^)]*["'][wax]b?["']|write_text\(|write_bytes\(|\.mkdir\(|os\.(rename|replace|mkdir|"""
                      r"""makedirs|unlink|remove)\(|shutil\.(move|copy|copytree|rmtree)|mkstemp|mkdtemp|TemporaryDirectory""")
 NOT_OUTPUTS = {  # writes that are no output of the user's: each says why it does not go through files.py
-    "compiler/front/parser.py": "Lark's grammar cache in ~/.cache; any error there only skips the cache",
+    "compiler/front/parse_cache.py": "makes segc's cache folder in ~/.cache (its entries go through write_atomic); "
+                                     "any error there only skips the cache",
     "compiler/apps/diff.py": "a private temporary folder for the other revision, removed on exit",
     "compiler/run/spark_engine.py": "Spark's private temporary warehouse and log, removed on exit",
 }

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,19 @@ def _run(code: str, *flags: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, timeout=120)
 
 
+def then_report(code: str, report: str) -> str:
+    """`code`, then the Python statements `report`: also when the command ends the process
+    with os._exit (the plain `segc compile` does, skipping the interpreter's teardown)."""
+    return ("import os as _os, sys as _sys\n_real_exit = _os._exit\n"
+            "def _report():\n" + textwrap.indent(report, "    ") + "\n"
+            "def _exit(code):\n    _report()\n    _sys.stdout.flush()\n    _real_exit(code)\n"
+            "_os._exit = _exit\n" + code + "\n_report()\n")
+
+
 def _loaded(code: str, modules: tuple[str, ...]) -> list[str]:
     """Run `code` in a fresh interpreter; return which of `modules` it left imported."""
-    probe = code + (
-        "\nimport json, sys\n"
-        f"print('SEGC-LOADED=' + json.dumps([m for m in {list(modules)!r} if m in sys.modules]))\n"
-    )
+    probe = then_report(code, "import json, sys\n"
+                              f"print('SEGC-LOADED=' + json.dumps([m for m in {list(modules)!r} if m in sys.modules]))")
     result = _run(probe)
     assert result.returncode == 0, result.stderr
     line = [ln for ln in result.stdout.splitlines() if ln.startswith("SEGC-LOADED=")][-1]
@@ -103,11 +111,11 @@ def test_compile_command_line_runs_without_typer_pydantic_or_rich():
 
 
 def test_only_the_target_dialect_of_sqlglot_is_loaded():
-    probe = _command("compile", "-e", "age >= 30", "-p", str(EXAMPLE), "--dialect", "postgres") + (
-        "import json\n"
-        "print('SEGC-DIALECTS=' + json.dumps(sorted({m.split('.')[2] for m in sys.modules\n"
-        "    if m.split('.')[:2] in (['sqlglot', 'dialects'], ['sqlglot', 'generators'], ['sqlglot', 'parsers'])\n"
-        "    and len(m.split('.')) == 3})))\n")
+    probe = then_report(_command("compile", "-e", "age >= 30", "-p", str(EXAMPLE), "--dialect", "postgres"),
+                        "import json, sys\n"
+                        "print('SEGC-DIALECTS=' + json.dumps(sorted({m.split('.')[2] for m in sys.modules\n"
+                        "    if m.split('.')[:2] in (['sqlglot', 'dialects'], ['sqlglot', 'generators'], ['sqlglot', 'parsers'])\n"
+                        "    and len(m.split('.')) == 3})))")
     result = _run(probe)
     assert result.returncode == 0, result.stderr
     line = [ln for ln in result.stdout.splitlines() if ln.startswith("SEGC-DIALECTS=")][-1]

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.test_startup import then_report
+
 ROOT = Path(__file__).resolve().parents[1]
 SCORE_MODULES = ("segc.schema.score_model", "segc.check.scores", "segc.check.kpis", "segc.check.experiments")
 
@@ -21,10 +23,11 @@ features:
 
 
 def _loaded_after_compile(project: Path) -> list:
-    code = ("import json, sys\nsys.argv = ['segc', 'compile', '-e', 'age > 30', '-p', sys.argv[1]]\n"
-            "from segc.cli.main import main\n"
-            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-            f"print('LOADED=' + json.dumps([m for m in {list(SCORE_MODULES)!r} if m in sys.modules]))\n")
+    code = then_report("import json, sys\nsys.argv = ['segc', 'compile', '-e', 'age > 30', '-p', sys.argv[1]]\n"
+                       "from segc.cli.main import main\n"
+                       "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n",
+                       "import json, sys\n"
+                       f"print('LOADED=' + json.dumps([m for m in {list(SCORE_MODULES)!r} if m in sys.modules]))")
     result = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True,
                             cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -8,6 +8,7 @@ from segc import ir
 from segc.front import ast
 from segc.front.errors import Diagnostic
 from segc.schema.segc_yml import Schema
+from segc.records import record
 
 
 def annotation(node, name: str):
@@ -17,7 +18,7 @@ def annotation(node, name: str):
     return None
 
 
-@dataclass(frozen=True)
+@record
 class Annotations:
     """A definition's annotations, read once (they are checked in names.py)."""
     owner: str | None = None

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 
 from segc import ir
 from segc.check.targets import BRANCH, SEGMENT, Takes, Target, resolve
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.parser import parse_expression
+from segc.records import record
 
 PROPORTION, MEAN = "proportion", "mean"
 TAKES = Takes("an experiment's arm", frozenset({SEGMENT, BRANCH}), None)
 
 
-@dataclass(frozen=True)
+@record
 class Metric:
     name: str
     kind: str  # PROPORTION (pred) or MEAN (value)
@@ -33,7 +33,7 @@ class Metric:
     value: ir.Value | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Experiment:
     name: str
     target: Target

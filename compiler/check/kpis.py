@@ -18,18 +18,18 @@ features are refused (a KPI is shown for every segment, whatever it allows).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from segc import ir
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.parser import parse_expression
 from segc.schema.segc_yml import KpiDef, Schema, Targets, Text
+from segc.records import record
 
 CONDITION_KINDS = ("count_of", "share_of")
 VALUE_KINDS = ("sum", "avg", "per_customer", "ratio")
 
 
-@dataclass(frozen=True)
+@record
 class Kpi:
     name: str
     kind: str  # count_of, share_of, sum, avg, per_customer, ratio

@@ -10,20 +10,21 @@ command cannot take."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable
 
 from segc import ir
 from segc.check.definitions import Checked, Definition
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.records import record
 
 EXPRESSION_LIKE = re.compile(r"[\s<>=!()\[\]\"']")  # what no name holds: spaces, operators
 SEGMENT, BRANCH, SEGMENTATION, EXPRESSION = "segment", "branch", "segmentation", "expression"
 WHOLE, BRANCHES = "whole", "branches"  # what a segmentation becomes, when a command takes one
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """One thing a command works on. `pred` is None for a whole segmentation, whose
     branches (`seg.branch`) are `branches`."""
@@ -42,7 +43,7 @@ class Target:
                    d.features, d.sensitive, d.annotations.min_size)
 
 
-@dataclass(frozen=True)
+@record
 class Takes:
     """What a command takes: the kinds, and what a segmentation becomes (WHOLE, BRANCHES,
     or None: refused). `what` names the command in diagnostics (`segc sample`)."""

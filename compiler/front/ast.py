@@ -2,25 +2,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from segc.front.source import Span
+from segc.records import record
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Node:
     span: Span | None = field(default=None, compare=False, repr=False)
 
 
 # ---- expressions -------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Literal(Node):
     value: int | float | str | bool | dt.date | dt.datetime
     type: str  # int, float, string, bool, date, timestamp
 
 
-@dataclass(frozen=True)
+@record
 class Duration(Node):
     amount: int
     unit: str  # day, week, month, year
@@ -31,35 +32,35 @@ class Duration(Node):
         return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
 
 
-@dataclass(frozen=True)
+@record
 class Name(Node):
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class Dotted(Node):
     """`segmentation.branch` (or `source.column` inside an aggregate)."""
     left: str
     right: str
 
 
-@dataclass(frozen=True)
+@record
 class Param(Node):
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class Today(Node):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class Call(Node):
     func: str
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Period(Node):
     """A time range relative to the as-of: `last 30 days`, `this month`, `last month`,
     `next 7 days`, or a fixed `A to B` (both days included)."""
@@ -70,7 +71,7 @@ class Period(Node):
     end: Expr | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Sequence(Node):
     """The Y side of `count(X followed by Y within D)` (DESIGN §8.1)."""
     kind: str  # followed, not_followed, preceded
@@ -79,7 +80,7 @@ class Sequence(Node):
     within: Duration
 
 
-@dataclass(frozen=True)
+@record
 class Aggregate(Node):
     func: str  # count, count_distinct, sum, avg, min, max, exists; first, last, nth, mode (picks)
     source: str
@@ -90,59 +91,59 @@ class Aggregate(Node):
     k: Expr | None = None  # nth's position (checked: an integer literal >= 1)
 
 
-@dataclass(frozen=True)
+@record
 class Neg(Node):
     operand: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Arith(Node):
     op: str  # + - * / %
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Compare(Node):
     op: str  # = != < <= > >=
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Between(Node):
     operand: Expr
     low: Expr
     high: Expr
 
 
-@dataclass(frozen=True)
+@record
 class InList(Node):
     operand: Expr
     items: tuple[Expr, ...]
     negated: bool
 
 
-@dataclass(frozen=True)
+@record
 class IsMissing(Node):
     operand: Expr
     present: bool  # `is present` rather than `is missing`
 
 
-@dataclass(frozen=True)
+@record
 class StrMatch(Node):
     kind: str  # contains, starts, ends, matches (a regex in the portable subset)
     operand: Expr
     pattern: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Within(Node):
     operand: Expr
     period: Period
 
 
-@dataclass(frozen=True)
+@record
 class Rank(Node):
     """`top 10% by f`, or with `absolute`, `top 100 by f` (then `percent` is the count N)."""
     direction: str  # top, bottom
@@ -151,7 +152,7 @@ class Rank(Node):
     absolute: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Holdout(Node):
     """`holdout 10% seed "spring"`: a fixed share of the customers, chosen by hashing
     their key with the seed (a string literal or a $parameter)."""
@@ -159,17 +160,17 @@ class Holdout(Node):
     seed: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Not(Node):
     operand: Expr
 
 
-@dataclass(frozen=True)
+@record
 class And(Node):
     items: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Or(Node):
     items: tuple[Expr, ...]
 
@@ -180,13 +181,13 @@ Expr = (Literal | Duration | Name | Dotted | Param | Today | Call | Aggregate | 
 
 # ---- definitions ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Annotation(Node):
     name: str
     args: tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Segment(Node):
     name: str
     expr: Expr
@@ -195,7 +196,7 @@ class Segment(Node):
     name_span: Span | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class Branch(Node):
     name: str
     expr: Expr | None  # None is `else`
@@ -203,7 +204,7 @@ class Branch(Node):
     name_span: Span | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class Segmentation(Node):
     name: str
     branches: tuple[Branch, ...]
@@ -215,7 +216,7 @@ class Segmentation(Node):
 Definition = Segment | Segmentation
 
 
-@dataclass(frozen=True)
+@record
 class Module(Node):
     """The definitions of one .seg file."""
     file: str

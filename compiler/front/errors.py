@@ -1,16 +1,15 @@
 """One diagnostic type for every problem in the user's input, rendered once."""
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Literal
 
 from segc.front.source import Span
+from segc.records import record
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
+@record
 class Diagnostic:
     code: str
     message: str
@@ -100,6 +99,8 @@ def render_json(diagnostics: list[Diagnostic], **extra) -> str:
             "errors": sum(d.is_error for d in diagnostics),
             "warnings": sum(not d.is_error for d in diagnostics)}
     body.update(extra)
+    import json  # here: `segc compile` prints no JSON (start-up)
+
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 

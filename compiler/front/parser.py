@@ -6,7 +6,6 @@ directory)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import threading
 from pathlib import Path
@@ -555,20 +554,18 @@ def _problem_diagnostic(source: Source, p: _SyntaxProblem) -> Diagnostic:
 
 
 def _cache_path(grammar: str) -> str | bool:
-    """Lark's analysis cached per grammar and Lark version in the user's cache dir."""
+    """Lark's analysis cached per grammar and Lark version in segc's cache folder (only
+    when the grammar changed since the shipped parser was built: a source checkout)."""
     import hashlib
 
     import lark
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "segc"
-    digest = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            return False
-    except OSError:
+    from segc.front.parse_cache import cache_folder
+
+    folder = cache_folder("lark")
+    if folder is None:
         return False
+    digest = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
     return str(folder / f"grammar-{digest}.lark-cache")
 
 

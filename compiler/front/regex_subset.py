@@ -18,14 +18,14 @@ pattern is written for each: `.` always as a class of everything but LF, `$`/`^`
 engine's end/start of input (`\\z`, `\\A`) where its own mean something else."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from segc.records import record
 
 META = frozenset(".[](){}*+?|^$\\")
 NEWLINE = "\n"
 MAX_REPEAT = 255  # POSIX's RE_DUP_MAX: PostgreSQL refuses larger bounds
 
 
-@dataclass(frozen=True)
+@record
 class Token:
     kind: str  # char, any, class, start, end, quant, bar, open, close
     text: str  # the token as the pattern writes it (a char: the character itself)

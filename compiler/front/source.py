@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from segc.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """A named text (a .seg file, segc.yml, or an expression typed on the command line)."""
 
@@ -15,7 +17,10 @@ class Source:
 
     def __post_init__(self) -> None:
         starts = [0]
-        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        find, at = self.text.find, self.text.find("\n")
+        while at >= 0:  # one step per line, not per character (every file read makes one)
+            starts.append(at + 1)
+            at = find("\n", at + 1)
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     def line_col(self, offset: int) -> tuple[int, int]:
@@ -29,7 +34,7 @@ class Source:
         return self.text[start:] if end < 0 else self.text[start:end]
 
 
-@dataclass(frozen=True)
+@record
 class Span:
     """A half-open range of characters in a Source."""
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import yaml
-
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.source import Source, Span
 
@@ -30,6 +28,8 @@ class Located:
 
 
 def load_yaml(source: Source) -> Located:
+    import yaml  # here: a project whose segc.yml is in the cache (parse_cache) does without it
+
     loader = yaml.SafeLoader(source.text)
     try:
         node = loader.get_single_node()

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from segc.schema.sql_feature import columns_read
+from segc.records import record
 
 
 def normalised_table(table: str) -> str:
@@ -73,6 +74,7 @@ def _where_names(text) -> set[str]:
     checker reports."""
     from segc.front import ast
     from segc.front.errors import SegcError
+    from segc.front.nesting import children
     from segc.front.parser import parse_expression
 
     try:
@@ -81,18 +83,15 @@ def _where_names(text) -> set[str]:
         return set()
     out: set[str] = set()
     stack = [tree]
-    while stack:
+    while stack:  # the syntax nodes only (a walk of every field went through each span's source)
         node = stack.pop()
         if isinstance(node, ast.Name):
             out.add(node.name)
-        if dataclasses.is_dataclass(node):
-            stack.extend(getattr(node, fl.name) for fl in dataclasses.fields(node))
-        elif isinstance(node, (list, tuple)):
-            stack.extend(node)
+        stack.extend(children(node))
     return out
 
 
-@dataclasses.dataclass(frozen=True)
+@record
 class Sensitivity:
     """Which physical columns are sensitive; `source` names map to physical tables."""
     tables: dict[str, str]

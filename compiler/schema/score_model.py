@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
-
-import yaml
 
 from segc import ir
 from segc.front.errors import Diagnostic, SegcError
+from segc.front.parse_cache import cached
+from segc.front.source import Source
+from segc.records import record
 
 MODELS = "models"  # the folder of a project holding the model files
 SCORE_INPUT_TYPES = ("int", "float", "bool")
@@ -28,7 +29,7 @@ HEADER = ("# The fitted model of the score `{name}`, written by `segc score fit 
           "# Review it in git. Do not edit it: change the score in segc.yml and refit.\n")
 
 
-@dataclass(frozen=True)
+@record
 class ModelFeature:
     name: str
     coefficient: float  # per standard deviation (of the training rows)
@@ -37,7 +38,7 @@ class ModelFeature:
     scale: float  # standard deviation (1.0 for a constant feature)
 
 
-@dataclass(frozen=True)
+@record
 class Decile:
     """One tenth of the validation rows, highest scores first: calibration and lift."""
     decile: int
@@ -48,7 +49,7 @@ class Decile:
     lift: float  # observed / the share of positives of all rows
 
 
-@dataclass(frozen=True)
+@record
 class Sample:
     """The rows a model was fitted or validated on, and how well it ranks them."""
     as_of: dt.date
@@ -59,7 +60,7 @@ class Sample:
     deciles: tuple[Decile, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class FittedScore:
     name: str
     definition: str  # sha256 of what it was fitted on (definition_hash)
@@ -109,17 +110,16 @@ class _Flow(dict):
     """A mapping written on one line (a decile, the settings)."""
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(),
-                                                                   flow_style=True))
-
-
 def model_text(model: FittedScore) -> str:
+    import yaml  # here, not at the top: reading a project's models needs it only on a cache miss
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(),
+                                                                      flow_style=True))
     # PyYAML writes floats with repr (adding `.0` before an exponent), which reads back exactly
-    body = yaml.dump(model.to_dict(), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+    body = yaml.dump(model.to_dict(), Dumper=Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=4096)
     return HEADER.format(name=model.name) + body
 
@@ -151,11 +151,19 @@ def read_model(path: Path, display: str) -> FittedScore:
                                     hints=(f"refit it: `segc score fit {path.stem}`",)))
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise bad(f"cannot read it ({getattr(e, 'strerror', None) or 'not UTF-8'})") from None
-    except yaml.YAMLError:
-        raise bad("invalid YAML") from None
+
+    def parse():
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise bad("invalid YAML") from None
+
+    data = cached("model", Source(display, text), parse)
     try:
         def sample(d: dict) -> Sample:
             deciles = tuple(Decile(int(x["decile"]), int(x["rows"]), int(x["positives"]), float(x["predicted"]),

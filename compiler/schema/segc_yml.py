@@ -11,19 +11,21 @@ from segc import ir
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
+from segc.front.parse_cache import cached
 from segc.front.yamlpos import Located, load_yaml
 from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
 from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.segc_yml_plain import read_plain
 from segc.ir import PICKS
 from segc.schema.vocabulary import RESERVED, WINDOW
+from segc.records import record
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 # warnings about one feature, which its `ignore_warnings:` may silence
 FEATURE_WARNINGS = {"W742": "missing for more than 20% of the population"}
 
 
-@dataclass(frozen=True)
+@record
 class Text:
     """An expression written inside segc.yml, with where it stands there."""
     text: str
@@ -40,7 +42,7 @@ class Text:
         return self.span.start
 
 
-@dataclass(frozen=True)
+@record
 class SourceDef:
     name: str
     table: str
@@ -59,7 +61,7 @@ class SourceDef:
 CSV_OPTIONS = ("dateformat", "timestampformat", "delimiter", "header")
 
 
-@dataclass(frozen=True)
+@record
 class FeatureDef:
     name: str
     type: str
@@ -82,14 +84,14 @@ class FeatureDef:
 KPI_KINDS = ("count_of", "share_of", "sum", "avg", "per_customer", "ratio")
 
 
-@dataclass(frozen=True)
+@record
 class Targets:
     """A KPI's objective (segc.yml `targets:`): at least `min` and/or at most `max`."""
     min: float | None
     max: float | None
 
 
-@dataclass(frozen=True)
+@record
 class KpiDef:
     name: str
     kind: str  # one of KPI_KINDS
@@ -100,7 +102,7 @@ class KpiDef:
     targets: Targets | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ScoreDef:
     """A score of segc.yml `scores:`; its target and features are checked in check/scores.py."""
     name: str
@@ -115,7 +117,7 @@ class ScoreDef:
     span: Span | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ExperimentDef:
     """An experiment of segc.yml `experiments:` (DESIGN §8.3), as written; its arms and
     metrics are checked against the project in check/experiments.py."""
@@ -131,7 +133,7 @@ class ExperimentDef:
     until_span: Span | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ParamDef:
     name: str
     type: str
@@ -176,11 +178,12 @@ def parse_window(text: str) -> ast.Duration | None:
     return ast.Duration(int(m.group(1)), m.group(2)) if m else None
 
 
-def load_schema(source: Source, root=None) -> tuple[Schema, list[Diagnostic]]:
+def load_schema(source: Source, root=None, cache: bool = False) -> tuple[Schema, list[Diagnostic]]:
     """The schema and the problems of segc.yml. A feature with a problem is left out of
     the schema and named in `broken`, so that the segments are still checked (and their
-    uses of it not reported again); only a document without a usable shape raises."""
-    located = load_yaml(source)
+    uses of it not reported again); only a document without a usable shape raises.
+    `cache`: the YAML as read before from the same text (a file read from disk)."""
+    located = cached("yml", source, lambda: load_yaml(source)) if cache else load_yaml(source)
     if not isinstance(located.data, dict):
         raise SegcError(Diagnostic("E003", "segc.yml must be a mapping of keys (name:, base:, sources: ...)",
                                    Span(source, 0, min(len(source.text), 1))))
