@@ -236,3 +236,16 @@ def test_a_damaged_model_is_e938_every_time(cache, tmp_path):
         with pytest.raises(segc.SegcError) as e:
             segc.load_project(project)
         assert "E938" in {d.code for d in e.value.diagnostics}
+
+
+def test_a_file_name_that_is_not_utf8(cache, tmp_path, monkeypatch):
+    """A name with bytes that are not UTF-8 (os.fsdecode: lone surrogates) was a traceback."""
+    project = tmp_path / "p"
+    shutil.copytree(ROOT / "tests" / "golden" / "project", project)
+    (project / "segments" / os.fsdecode(b"\xff\xfe.seg")).write_text("segment weird = age > 30\n", encoding="utf-8")
+    monkeypatch.setenv("SEGC_NO_CACHE", "1")
+    without = loaded(project)
+    monkeypatch.delenv("SEGC_NO_CACHE")
+    assert loaded(project) == without  # a miss: written
+    assert loaded(project) == without  # a hit
+    assert len([p for p in entries(cache) if p.parent.name == "seg"]) == len(list((project / "segments").glob("*.seg")))

@@ -50,9 +50,9 @@ def cached(kind: str, source: Source, read: Callable[[], T]) -> T:
     folder = cache_folder(kind)
     if folder is None:
         return read()
-    slot = folder / hashlib.sha256(f"{kind}\0{os.path.abspath(source.name)}".encode()).hexdigest()[:32]
-    key = hashlib.sha256(b"\0".join((_code_fingerprint(), kind.encode(), source.name.encode(),
-                                     source.text.encode("utf-8", "surrogatepass")))).digest()
+    slot = folder / hashlib.sha256(_utf8(f"{kind}\0{os.path.abspath(source.name)}")).hexdigest()[:32]
+    key = hashlib.sha256(b"\0".join((_code_fingerprint(), _utf8(kind), _utf8(source.name),
+                                     _utf8(source.text)))).digest()
     try:
         with open(slot, "rb") as f:
             data = f.read()
@@ -96,6 +96,11 @@ class _Unpickler(pickle.Unpickler):
         if pid != "source":
             raise pickle.UnpicklingError("not an entry of this cache")
         return self.source
+
+
+def _utf8(text: str) -> bytes:
+    """Any str as bytes: a file name that is not UTF-8 holds lone surrogates (os.fsdecode)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def cache_folder(kind: str) -> Path | None:
@@ -142,4 +147,4 @@ def _add_tree(h, folder: str) -> None:
                 _add_tree(h, entry.path)
         elif entry.name.endswith(".py"):
             st = entry.stat()
-            h.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            h.update(_utf8(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\n"))
