@@ -26,7 +26,7 @@ def main() -> None:
         if compile_without_typer(sys.argv[1:]):
             # the SQL is printed and flushed: end here, without the interpreter's teardown
             # (freeing every module and tree of the compile cost 15-30 ms, more than the
-            # compile itself; benchmarks/README.md §1.4). Nothing is left to write or remove.
+            # compile itself; benchmarks/README.md §1.5). Nothing is left to write or remove.
             os._exit(0)
         from segc.cli.app import app
 

@@ -28,7 +28,6 @@ FORMS = ("select", "count", "label")
 COMPILE = Takes("segc compile", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
 
 
-
 def _preview():
     """preview.py, imported when a preview is asked for: `segc compile` does without it
     (its import is 5 ms of a cold start)."""

@@ -3,8 +3,8 @@ define.
 
 For each frozen class, Python 3.11's `dataclass` writes six methods as source text and
 compiles them (`__init__`, `__repr__`, `__eq__`, `__hash__`, `__setattr__`,
-`__delattr__`): 0.5 to 0.9 ms a class, about 40 ms of a cold `segc compile` for the 80
-classes it defines (benchmarks/README.md §1.4). `record` lets `dataclass` write
+`__delattr__`): 0.5 to 0.9 ms a class, about 40 ms of a cold `segc compile` for the 77
+classes it defines (benchmarks/README.md §1.5). `record` lets `dataclass` write
 `__init__` (the hottest: every node is built through it) and the two frozen guards, and
 gives `__eq__`, `__hash__` and `__repr__` as closures over one `attrgetter` of the
 class's fields: the same comparisons, hashes and text as dataclass's own methods — the

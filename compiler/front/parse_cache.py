@@ -5,7 +5,7 @@ parsing the .seg files (the parser's tables, then ≈ 15 ms of parsing for the e
 importing PyYAML and reading segc.yml with positions (≈ 25 ms), reading the fitted models
 (≈ 10 ms). Each is a pure function of a file's text and of segc's code, so its result is
 pickled into the user's cache folder and, next time, unpickled (≈ 1.5 ms for all of the
-example's files; benchmarks/README.md §1.4).
+example's files; benchmarks/README.md §1.5).
 
 - Key: the text, the name it is shown under, the kind of reading, and a fingerprint of the
   code that reads it — the size and mtime of every .py file of segc and of PyYAML's, and
@@ -15,8 +15,7 @@ example's files; benchmarks/README.md §1.4).
 - Only successful readings are kept; a file with errors is read (and reported) each time.
 - Best effort, never an error: a folder that cannot be created or written, an entry that
   cannot be read or unpickled, or a slot written by another key is a miss, and the file
-  is read as without a cache. `SEGC_NO_CACHE=1` turns it off (the tests do, but for the
-  tests of this module).
+  is read as without a cache. `SEGC_NO_CACHE=1` turns it off.
 - Pickle runs code when it loads, so only a folder that is the user's own is used: owned
   by them, writable by nobody else (else no cache at all). An entry holds the syntax tree
   or the YAML values of a file the user's project holds — no data row.

@@ -1,0 +1,77 @@
+"""One-pass forms of a sequence, written by hand, against the time-bounded join (issue 17,
+session 5; benchmarks/README.md §8.5).
+
+    python benchmarks/events_sequence_forms.py [--rounds 3]
+
+The question: can `count(orders where category = "shoes" followed by orders where
+category = "bags" within 7 days) >= 1` ride on the orders' one GROUP BY of a count
+instead of a join of its own? Each form below answers for all customers (no population
+filter) on scale.py's 1M-customer data (~9.5M orders); the answers are compared first.
+
+  join          the best hand-written query: EXISTS a bag order within 7 days of a shoe order
+  group         the floor: one GROUP BY of the orders per customer (max time only)
+  lists         the same GROUP BY also collecting each customer's shoe and bag times as lists
+                (DuckDB `list(...) FILTER`), counted as customers with both (the lists' cost)
+  list-lambda   the sequence from those lists: a shoe time with a bag time in [t, t + 7 days]
+                (nested `list_filter` lambdas)
+  guarded       the same, its lambdas only where both lists exist
+Medians of wall and process CPU, interleaved rounds, one DuckDB connection."""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from events import copy_project  # noqa: E402
+from scale import prepare, round_order  # noqa: E402
+
+AS_OF = "DATE '2024-07-01'"
+LISTS = f"""WITH s AS (SELECT customer_id, max(ordered_at) AS m,
+    list(ordered_at) FILTER (WHERE category = 'shoes') AS xs,
+    list(ordered_at) FILTER (WHERE category = 'bags') AS ys
+  FROM shop.orders WHERE ordered_at < {AS_OF} GROUP BY customer_id)
+"""
+INNER = "len(list_filter(xs, lambda x: len(list_filter(ys, lambda y: y >= x AND y <= x + INTERVAL 7 DAY)) > 0))"
+FORMS = {
+    "join": f"""SELECT count(DISTINCT x.customer_id) FROM shop.orders AS x
+WHERE x.category = 'shoes' AND x.ordered_at < {AS_OF}
+  AND EXISTS (SELECT 1 FROM shop.orders AS y WHERE y.customer_id = x.customer_id AND y.category = 'bags'
+              AND y.ordered_at >= x.ordered_at AND y.ordered_at <= x.ordered_at + INTERVAL 7 DAY
+              AND y.ordered_at < {AS_OF})""",
+    "group": LISTS + "SELECT count(m) FROM s",
+    "lists": LISTS + "SELECT count(*) FROM s WHERE xs IS NOT NULL AND ys IS NOT NULL",
+    "list-lambda": LISTS + f"SELECT count(*) FROM s WHERE {INNER} >= 1",
+    "guarded": LISTS + f"SELECT count(*) FROM s WHERE CASE WHEN len(xs) > 0 AND len(ys) > 0 THEN {INNER} ELSE 0 END >= 1",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    import segc
+
+    engine = segc.load_project(copy_project(prepare("1m"), "-forms")).engine
+    answers = {name: engine.execute(sql)[0][0] for name, sql in FORMS.items()}
+    print("answers:", answers)
+    assert answers["join"] == answers["list-lambda"] == answers["guarded"]
+    wall: dict[str, list[float]] = {n: [] for n in FORMS}
+    cpu: dict[str, list[float]] = {n: [] for n in FORMS}
+    for r in range(args.rounds):
+        for name in round_order(list(FORMS), r):
+            w, c = time.perf_counter(), time.process_time()
+            engine.execute(FORMS[name])
+            wall[name].append(time.perf_counter() - w)
+            cpu[name].append(time.process_time() - c)
+    base = statistics.median(cpu["join"])
+    for name in FORMS:
+        w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+        print(f"{name:12} wall {w:7.3f}  cpu {c:7.3f}   cpu / join {c / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()
