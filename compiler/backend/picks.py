@@ -23,10 +23,10 @@ first / last of a source without `order_by:` (and a value that is not a boolean)
 grouped passes instead, no sort: the latest (first: earliest) time per key, then the
 smallest value among that key's events at that time (MIN skips NULLs: "NULL last"):
 
-    SELECT key AS segc_key, MIN(<value>) AS <column> FROM events
+    SELECT segc_events.key AS segc_key, MIN(segc_events.<value>) AS <column> FROM events AS segc_events
     JOIN (SELECT segc_key, segc_agg_N AS segc_t FROM segc_src_<source>) AS segc_latest
-      ON segc_latest.segc_key = key AND segc_latest.segc_t = time
-    WHERE time < as_of AND <where> GROUP BY key
+      ON segc_latest.segc_key = segc_events.key AND segc_latest.segc_t = segc_events.time
+    WHERE segc_events.time < as_of AND <where, its columns qualified> GROUP BY segc_events.key
 
 where segc_agg_N is `MAX(CASE WHEN <where> THEN time END)` (first: MIN) in the source's
 one GROUP BY (backend/lower.py _edge_time): the events are grouped once for both.
@@ -52,6 +52,7 @@ VALUE = "segc_v"
 ROW = "segc_rn"
 COUNT = "segc_n"
 LATEST = "segc_t"
+EVENTS = "segc_events"
 
 
 def _col(name: str) -> exp.Column:
@@ -102,11 +103,25 @@ def _latest_then_smallest(column: str, events: exp.Expression, key: exp.Column, 
     relation, edge = latest
     # only the two columns: the CTE's others (feature names) could clash with the events'
     narrow = _select([_col(KEY), _alias(_col(edge), LATEST)], _from(relation))
+    # the events' columns named by their table: a source column called segc_key or segc_t
+    # would otherwise be ambiguous beside segc_latest's two (an engine error)
+    key, time, value = (_events_columns(e.copy()) for e in (key, time, value))
+    where = None if where is None else _events_columns(where)
     at = exp.And(this=exp.EQ(this=exp.column(KEY, "segc_latest", quoted=True), expression=key.copy()),
-                 expression=exp.EQ(this=exp.column(LATEST, "segc_latest", quoted=True), expression=time.copy()))
-    q = _select([_alias(key.copy(), KEY), _alias(exp.Min(this=value), column)], _from(events), where, [key.copy()])
+                 expression=exp.EQ(this=exp.column(LATEST, "segc_latest", quoted=True), expression=time))
+    named = events.copy()
+    named.set("alias", exp.TableAlias(this=exp.Identifier(this=EVENTS, quoted=True)))
+    q = _select([_alias(key.copy(), KEY), _alias(exp.Min(this=value), column)], _from(named), where, [key])
     return q.join(exp.Subquery(this=narrow, alias=exp.TableAlias(this=exp.Identifier(this="segc_latest", quoted=True))),
                   on=at, copy=False)
+
+
+def _events_columns(e: exp.Expression) -> exp.Expression:
+    """`e` with its columns (those not in a subquery of their own) qualified by EVENTS."""
+    for c in list(e.find_all(exp.Column)):
+        if not c.table and c.find_ancestor(exp.Select) is None:
+            c.set("table", exp.Identifier(this=EVENTS, quoted=True))
+    return e
 
 
 def pick_cte(func: str, k: int | None, column: str, events: exp.Expression, key: exp.Column,

@@ -9,21 +9,21 @@ WITH `segc_src_orders` AS (
     `customer_id`
 ), `segc_pick_1` AS (
   SELECT
-    `customer_id` AS `segc_key`,
-    MIN(NULLIF(`amount`, CAST('NaN' AS DOUBLE))) AS `segc_agg_1`
-  FROM `shop`.`orders`
+    `segc_events`.`customer_id` AS `segc_key`,
+    MIN(NULLIF(`segc_events`.`amount`, CAST('NaN' AS DOUBLE))) AS `segc_agg_1`
+  FROM `shop`.`orders` AS `segc_events`
   JOIN (
     SELECT
       `segc_key`,
       `segc_agg_2` AS `segc_t`
     FROM `segc_src_orders`
   ) AS `segc_latest`
-    ON `segc_latest`.`segc_key` = `customer_id`
-    AND `segc_latest`.`segc_t` = `ordered_at`
+    ON `segc_latest`.`segc_key` = `segc_events`.`customer_id`
+    AND `segc_latest`.`segc_t` = `segc_events`.`ordered_at`
   WHERE
-    `ordered_at` < CAST('2024-07-15' AS DATE)
+    `segc_events`.`ordered_at` < CAST('2024-07-15' AS DATE)
   GROUP BY
-    `customer_id`
+    `segc_events`.`customer_id`
 ), `segc_features` AS (
   SELECT
     `segc_base`.`customer_id` AS `segc_key`,

@@ -9,21 +9,21 @@ WITH "segc_src_orders" AS (
     "customer_id"
 ), "segc_pick_1" AS (
   SELECT
-    "customer_id" AS "segc_key",
-    MIN("ordered_at") AS "segc_agg_1"
-  FROM "shop"."orders"
+    "segc_events"."customer_id" AS "segc_key",
+    MIN("segc_events"."ordered_at") AS "segc_agg_1"
+  FROM "shop"."orders" AS "segc_events"
   JOIN (
     SELECT
       "segc_key",
       "segc_agg_2" AS "segc_t"
     FROM "segc_src_orders"
   ) AS "segc_latest"
-    ON "segc_latest"."segc_key" = "customer_id"
-    AND "segc_latest"."segc_t" = "ordered_at"
+    ON "segc_latest"."segc_key" = "segc_events"."customer_id"
+    AND "segc_latest"."segc_t" = "segc_events"."ordered_at"
   WHERE
-    "ordered_at" < '2024-07-15'
+    "segc_events"."ordered_at" < '2024-07-15'
   GROUP BY
-    "customer_id"
+    "segc_events"."customer_id"
 ), "segc_pick_2" AS (
   SELECT
     "segc_key",
