@@ -39,13 +39,14 @@ import threading
 import time
 from pathlib import Path
 
+from bench_data import FILES, ensure_data  # the benchmarks' folder is on sys.path: run as a script
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXAMPLE = ROOT / "examples" / "retail"
 FROZEN = HERE / "count_speed_project"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segc-bench" / "retail-1m"
 DEFAULT_DATA = Path("/tmp/retail1m")
-FILES = ("customers.parquet", "orders.parquet", "carts.parquet")
 HAND_SQL = HERE / "count_speed_hand.sql"
 
 # The hand-written query's columns after the population, in this order.
@@ -73,13 +74,10 @@ def round_order(names: list[str], r: int) -> list[str]:
 
 def prepare(data: Path | None, customers: int) -> Path:
     """The benchmark project folder (data generated if missing)."""
+    managed = data is None and not all((DEFAULT_DATA / f).is_file() for f in FILES)
     if data is None:
-        data = DEFAULT_DATA if all((DEFAULT_DATA / f).is_file() for f in FILES) else CACHE / "data"
-    data = data.resolve()
-    if not all((data / f).is_file() for f in FILES):
-        print(f"generating {customers:,} customers into {data} ...", file=sys.stderr)
-        subprocess.run([sys.executable, str(EXAMPLE / "generate.py"), "--customers", str(customers),
-                        "--out", str(data)], check=True)
+        data = CACHE / "data" if managed else DEFAULT_DATA
+    data = ensure_data(data.resolve(), customers, managed)
     CACHE.mkdir(parents=True, exist_ok=True)
     config = (FROZEN / "segc.yml").read_text(encoding="utf-8")
     config = re.sub(r"path: data/(\w+\.parquet)", lambda m: f"path: {data / m.group(1)}", config)

@@ -42,13 +42,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from bench_data import ensure_data  # noqa: E402
 from count_speed import EXPECTED_NAMES, FROZEN, HAND_SQL, round_order  # noqa: E402  (the frozen project + its hand query)
 
 ROOT = HERE.parent
-GENERATE = ROOT / "examples" / "retail" / "generate.py"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segc-bench" / "scale"
 SIZES = {"1m": 1_000_000, "3m": 3_000_000, "10m": 10_000_000}
-FILES = ("customers.parquet", "orders.parquet", "carts.parquet")
 
 _AS_OF, _Y, _M, _Q = "DATE '2024-07-01'", "DATE '2023-07-02'", "DATE '2024-06-01'", "DATE '2024-04-02'"
 # The aggregates the 35 segments need, exactly as segc's counts query computes them.
@@ -90,11 +89,7 @@ FLOOR2_SQL = f"""SELECT * FROM (
 
 def prepare(size: str) -> Path:
     """The project folder for one size (its data generated when missing)."""
-    data = CACHE / f"c{size}"
-    if not all((data / f).is_file() for f in FILES):
-        print(f"generating {SIZES[size]:,} customers into {data} ...", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, str(GENERATE), "--customers", str(SIZES[size]), "--out", str(data)],
-                       check=True, cwd=CACHE)
+    data = ensure_data(CACHE / f"c{size}", SIZES[size])
     folder = CACHE / f"project-{size}"
     folder.mkdir(parents=True, exist_ok=True)
     config = (FROZEN / "segc.yml").read_text(encoding="utf-8")

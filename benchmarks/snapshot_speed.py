@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,21 +35,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_data import ensure_data  # noqa: E402
 from count_speed import round_order  # noqa: E402
 
 EXAMPLE = HERE.parent / "examples" / "retail"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segc-bench" / "snapshot"
-FILES = ("customers.parquet", "orders.parquet", "carts.parquet")
 SINCE, MONTH = "2024-06-30", "2024-06-01"
 
 
 def prepare(data: Path | None, customers: int) -> Path:
     """The project folder (a copy of the example pointing at the data, generated if missing)."""
-    data = (data or CACHE / "data").resolve()
-    if not all((data / f).is_file() for f in FILES):
-        print(f"generating {customers:,} customers into {data} ...", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, str(EXAMPLE / "generate.py"), "--customers", str(customers),
-                        "--out", str(data)], check=True)
+    data = ensure_data((data or CACHE / "data").resolve(), customers, managed=data is None)
     folder = CACHE / "project"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

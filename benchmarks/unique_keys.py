@@ -31,20 +31,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from count_speed import FILES, FROZEN, round_order  # noqa: E402
+from bench_data import ensure_data  # noqa: E402
+from count_speed import FROZEN, round_order  # noqa: E402
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "segc-bench" / "unique-keys"
 
 
 def prepare(data: Path | None, customers: int) -> Path:
     """The project folder (a copy of the frozen project pointing at the data)."""
-    import subprocess
-
-    data = (data or CACHE / "data").resolve()
-    if not all((data / f).is_file() for f in FILES):
-        print(f"generating {customers:,} customers into {data} ...", file=sys.stderr)
-        subprocess.run([sys.executable, str(HERE.parent / "examples" / "retail" / "generate.py"),
-                        "--customers", str(customers), "--out", str(data)], check=True)
+    data = ensure_data((data or CACHE / "data").resolve(), customers, managed=data is None)
     folder = CACHE / "project"
     if folder.exists():
         shutil.rmtree(folder)
