@@ -260,7 +260,22 @@ def _duckdb_float_sum(node: exp.Sum | exp.Avg) -> exp.Expression:
     return exp.Div(this=total, expression=exp.Count(this=node.this.copy()))
 
 
-duckdb = {exp.Sum: _duckdb_float_sum, exp.Avg: _duckdb_float_sum}
+# a sequence of one source (backend/sequence_lists.py): its form for DuckDB, kept here by the lowering
+SEQUENCE_LISTS = "segc_sequence_lists"
+
+
+def _duckdb_sequence(node: exp.Select) -> exp.Expression:
+    form = node.meta.get(SEQUENCE_LISTS)
+    if form is None:
+        return node
+    form = form.copy()
+    # its one read of the source names the table as the tree does now (a dbt build has put
+    # its placeholder there)
+    form.find(exp.Table).replace(node.find(exp.Table).copy())
+    return form
+
+
+duckdb = {exp.Sum: _duckdb_float_sum, exp.Avg: _duckdb_float_sum, exp.Select: _duckdb_sequence}
 
 # `matches`: where the engine's regex reads `^`/`$` otherwise (backend/strings.py)
 spark = {exp.RegexpLike: java_regex}
