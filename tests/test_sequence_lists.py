@@ -65,21 +65,30 @@ def setup(tmp_path_factory):
 
 
 
+@pytest.mark.parametrize("folded", [False, True], ids=["own-read", "folded"])
 @pytest.mark.parametrize("text", EXPRESSIONS)
-def test_the_list_form_counts_what_the_self_join_counts(setup, monkeypatch, text):
+def test_the_list_form_counts_what_the_self_join_counts(setup, monkeypatch, text, folded):
+    """`folded`: beside a plain aggregate of the orders (their GROUP BY reads every order
+    before the as-of), the lists are aggregates of that GROUP BY and the sequence has no CTE."""
     project, engine = setup
     counts = {}
     for form in ("lists", "self-join"):
-        if form == "self-join":  # DuckDB without its form: the portable tree
+        if form == "self-join":  # DuckDB without its forms: the portable tree
             monkeypatch.delitem(rewrites.duckdb, exp.Select)
+            monkeypatch.delitem(rewrites.duckdb, exp.With)
             monkeypatch.setattr(render, "_DIALECTS", {})
         per_n = []
         for n in range(4):  # the count itself, through members at each threshold
-            sql = project.compile_expression(f"{text} >= {n}", dialect="duckdb")
+            expr = f"{text} >= {n}"
+            expr = f"(sum(orders.amount) >= 0 or count(orders) = 0) and {expr}" if folded else expr
+            sql = project.compile_expression(expr, dialect="duckdb")
             assert ("LIST_FILTER" in sql) == (form == "lists"), sql
+            if form == "lists":
+                assert ('"segc_seq_' not in sql) == folded, sql  # no sequence CTE
             per_n.append(sorted(r[0] for r in engine.query(sql)))
         counts[form] = per_n
     assert counts["lists"] == counts["self-join"]
+    assert any(counts["lists"]) and not all(ks == counts["lists"][0] for ks in counts["lists"])
 
 
 def test_only_one_source_sequences_on_duckdb_take_the_list_form(setup):
@@ -91,3 +100,15 @@ def test_only_one_source_sequences_on_duckdb_take_the_list_form(setup):
     for dialect in ("sqlite", "postgres", "spark"):
         assert "LIST_FILTER" not in project.compile_expression(seq, dialect=dialect)
     assert "LIST_FILTER" not in project.compile_expression(relaunch, dialect="duckdb")  # two sources
+
+
+def test_no_fold_into_a_group_by_that_reads_fewer_events(setup, monkeypatch):
+    """The orders' GROUP BY of `during last 10 days` reads only those days: folding the
+    lists there would lose the older events, so the sequence keeps its own read."""
+    project, engine = setup
+    seq = 'count(orders where category = "shoes" followed by orders where category = "bags" within 7 days)'
+    expr = f"(count(orders during last 10 days) >= 0) and {seq} >= 1"
+    sql = project.compile_expression(expr, dialect="duckdb")
+    assert '"segc_seq_' in sql and "LIST_FILTER" in sql
+    alone = project.compile_expression(f"{seq} >= 1", dialect="duckdb")
+    assert sorted(engine.query(sql)) == sorted(engine.query(alone)) == [(1,), (2,), (10,)]

@@ -17,14 +17,22 @@ window start included), and an X event that is itself a Y event (`segc_xs_y`) is
 the Y events counted at its own time, so one is taken back out (an event never follows
 itself; identical duplicates still follow each other). The X and Y filters are the
 self-join's: NULL times fail the as-of clip, a NULL `where` is not a Y event. Measured at
-1M customers (benchmarks/README.md §8.5): 1.2 s CPU where the self-join took 2.2 s inside `count`."""
+1M customers (benchmarks/README.md §8.5): 1.2 s CPU where the self-join took 2.2 s inside `count`.
+
+Folded: where the query also has the source's own GROUP BY (`segc_src_<source>`) and it
+reads exactly the events before the as-of (no window start, no shared `where`), the three
+lists are aggregates of it and the features count from them directly; the sequence's CTE
+and its join are dropped. (A sequence CTE reading the lists from `segc_src_<source>` was
+slower: DuckDB then materializes that CTE, which it reads twice.)"""
 from __future__ import annotations
 
 from sqlglot import exp
 
-from segc.backend.rewrites import SEQUENCE_LISTS
-
 KEY = "segc_key"
+FEATURES = "segc_features"
+# the meta keys of a sequence's CTE: its DuckDB form, and what folding it needs
+SEQUENCE_LISTS = "segc_sequence_lists"
+_FOLD = "segc_sequence_fold"
 
 
 def _var(name: str) -> exp.Column:
@@ -56,7 +64,8 @@ def _bounds_on_lambdas(bounds: list[exp.Expression]) -> exp.Expression:
 
 def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, source: exp.Table,
                      x_where: exp.Expression, is_y: exp.Expression, y_where: exp.Expression,
-                     bounds: list[exp.Expression], test, column: str) -> exp.Select:
+                     bounds: list[exp.Expression], test, column: str, clip: exp.Expression,
+                     source_cte: str) -> exp.Select:
     """`cte` (the portable self-join) carrying its DuckDB form, which rewrites.py's DuckDB
     table puts in its place when rendering; `test` the comparison of a hit count with 0."""
     ys = exp.Coalesce(this=_var("segc_ys"), expressions=[exp.Array(expressions=[])])
@@ -83,4 +92,42 @@ def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, so
     form = exp.select(_var(KEY), exp.alias_(count, column, quoted=True)).from_(
         exp.Subquery(this=lists, alias=exp.TableAlias(this=exp.to_identifier("segc_lists", quoted=True))))
     cte.meta[SEQUENCE_LISTS] = form
+    cte.meta[_FOLD] = (source_cte, clip.copy(), count.copy(), list(lists.expressions[1:]))
     return cte
+
+
+def fold_into_source(with_: exp.With) -> bool:
+    """Where the source's own GROUP BY (`segc_src_<source>`) reads exactly the events
+    before the as-of, the lists become aggregates of it and the features count from them:
+    the sequence's CTE and its join are gone (benchmarks/README.md §8.5). Whether it did."""
+    ctes = {c.alias: c for c in with_.expressions}
+    features, folded = ctes.get(FEATURES), False
+    for cte in list(with_.expressions):
+        fold = cte.this.meta.get(_FOLD) if isinstance(cte.this, exp.Select) else None
+        src = ctes.get(fold[0]) if fold else None
+        if features is None or src is None or not _reads_only_until_as_of(src.this, fold[1]):
+            continue
+        source_cte, _clip, count, lists = fold
+        names = {}
+        for a in lists:
+            names[a.alias] = f"{a.alias}_{cte.alias}"
+            src.this.append("expressions", exp.alias_(a.this.copy(), names[a.alias], quoted=True))
+        count = count.transform(lambda n: exp.column(names[n.name], table=source_cte, quoted=True)
+                                if isinstance(n, exp.Column) and n.name in names else n)
+        column = cte.this.expressions[-1].alias
+        features.this.transform(lambda n: count.copy() if isinstance(n, exp.Column) and n.table == cte.alias
+                                and n.name == column else n, copy=False)
+        features.this.set("joins", [j for j in features.this.args.get("joins") or []
+                                    if not (isinstance(j.this, exp.Table) and j.this.name == cte.alias)])
+        if any(t.name == cte.alias for t in with_.find_all(exp.Table)) or any(
+                c.table == cte.alias for c in with_.find_all(exp.Column)):
+            raise AssertionError(f"{cte.alias} still read after folding")  # pragma: no cover
+        cte.pop()
+        folded = True
+    return folded
+
+
+def _reads_only_until_as_of(select: exp.Select, clip: exp.Expression) -> bool:
+    where, group = select.args.get("where"), select.args.get("group")
+    return (where is not None and where.this == clip and group is not None and len(group.expressions) == 1
+            and not select.args.get("joins"))

@@ -136,4 +136,5 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
     if not same:
         return cte
     return attach_list_form(cte, exp.column(xs.key, quoted=True), x_t, table_of(xs.table), _and(x_filter),
-                            is_y, _and(y_conds) or exp.true(), bounds, test, column)
+                            is_y, _and(y_conds) or exp.true(), bounds, test, column, x_filter[0],
+                            f"segc_src_{agg.source}")
