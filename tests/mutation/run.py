@@ -56,7 +56,7 @@ TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_tim
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
          "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py",
          "tests/test_differential_sequences.py", "tests/test_differential_picks.py", "tests/test_picks.py",
-         "tests/test_differential_picks_grouped.py",
+         "tests/test_differential_picks_grouped.py", "tests/test_sequence_lists.py",
          "tests/test_conformance_strings_ranks.py", "tests/test_differential_strings_ranks.py"]
 
 # name -> (what it breaks, [(old code, new code), ...]); each code a whole expression or
