@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.errors import UnsupportedError
 
+from segc.backend.sequence_lists import SEQUENCE_LISTS, fold_into_source
 from segc.backend.strings import java_regex, mysql_regex, no_regex, snowflake_regex, trino_regex
 
 
@@ -260,7 +261,26 @@ def _duckdb_float_sum(node: exp.Sum | exp.Avg) -> exp.Expression:
     return exp.Div(this=total, expression=exp.Count(this=node.this.copy()))
 
 
-duckdb = {exp.Sum: _duckdb_float_sum, exp.Avg: _duckdb_float_sum}
+def _duckdb_fold_sequences(node: exp.With) -> exp.Expression:
+    # a one-source sequence's lists as aggregates of the source's GROUP BY, where it can (on a
+    # copy: the nodes render visits next are those of the tree it returns)
+    new = node.copy()
+    return new if fold_into_source(new) else node
+
+
+def _duckdb_sequence(node: exp.Select) -> exp.Expression:
+    form = node.meta.get(SEQUENCE_LISTS)
+    if form is None:
+        return node
+    form = form.copy()
+    # its one read of the source names the table as the tree does now (a dbt build has put
+    # its placeholder there)
+    form.find(exp.Table).replace(node.find(exp.Table).copy())
+    return form
+
+
+duckdb = {exp.Sum: _duckdb_float_sum, exp.Avg: _duckdb_float_sum, exp.Select: _duckdb_sequence,
+          exp.With: _duckdb_fold_sequences}
 
 # `matches`: where the engine's regex reads `^`/`$` otherwise (backend/strings.py)
 spark = {exp.RegexpLike: java_regex}

@@ -27,6 +27,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from segc import ir
+from segc.backend.sequence_lists import attach_list_form
 
 KEY = "segc_key"
 
@@ -99,7 +100,8 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
         is_y = y_where.copy() if y_where is not None else exp.true()
         self_flag = [_alias(exp.Case(ifs=[exp.If(this=is_y, true=exp.Literal.number(1))],
                                      default=exp.Literal.number(0)), "segc_self")]
-    x = _events(xs, table_of(xs.table), x_t, [exp.LT(this=x_time, expression=as_of.copy()), *x_conds], self_flag)
+    x_filter = [exp.LT(this=x_time, expression=as_of.copy()), *x_conds]
+    x = _events(xs, table_of(xs.table), x_t, [c.copy() for c in x_filter], self_flag)
     y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]
     if y_where is not None:
         y_conds.append(y_where)
@@ -110,14 +112,14 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
         y_conds.append(exp.GTE(this=exp.column(ys.time, quoted=True), expression=x_lo))
     if seq.kind == "preceded" and x_hi is not None:
         y_conds.append(exp.LT(this=exp.column(ys.time, quoted=True), expression=x_hi))
-    y = _events(ys, table_of(ys.table), y_t, y_conds, None)
+    y = _events(ys, table_of(ys.table), y_t, [c.copy() for c in y_conds], None)
     t, ty = _col("segc_t", "x"), _col("segc_t", "y")
     if seq.kind == "preceded":
         lo, hi = _shift(t, -seq.amount, seq.unit, time_type), t.copy()
     else:
         lo, hi = t, _shift(t.copy(), seq.amount, seq.unit, time_type)
-    on = _and([exp.EQ(this=_col(KEY, "y"), expression=_col(KEY, "x")),
-               exp.GTE(this=ty, expression=lo), exp.LTE(this=ty.copy(), expression=hi)])
+    bounds = [exp.GTE(this=ty, expression=lo), exp.LTE(this=ty.copy(), expression=hi)]
+    on = _and([exp.EQ(this=_col(KEY, "y"), expression=_col(KEY, "x")), *[b.copy() for b in bounds]])
     grouped = [_col(KEY, "x"), t.copy(), _col("segc_n", "x")] + ([_col("segc_self", "x")] if same else [])
     pairs = (exp.select(*[c.copy() for c in grouped], _alias(exp.Count(this=_col(KEY, "y")), "segc_hits"))
              .from_(_subquery(x, "x"))
@@ -129,5 +131,10 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
     test = exp.LTE if seq.kind == "not_followed" else exp.GT
     counted = exp.Case(ifs=[exp.If(this=test(this=hits, expression=exp.Literal.number(0)), true=_col("segc_n"))],
                        default=exp.Literal.number(0))
-    return (exp.select(_col(KEY), _alias(exp.Sum(this=counted), column))
-            .from_(_subquery(pairs, "segc_pairs")).group_by(_col(KEY)))
+    cte = (exp.select(_col(KEY), _alias(exp.Sum(this=counted), column))
+           .from_(_subquery(pairs, "segc_pairs")).group_by(_col(KEY)))
+    if not same:
+        return cte
+    return attach_list_form(cte, exp.column(xs.key, quoted=True), x_t, table_of(xs.table), _and(x_filter),
+                            is_y, _and(y_conds) or exp.true(), bounds, test, column, x_filter[0],
+                            f"segc_src_{agg.source}")

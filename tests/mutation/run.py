@@ -56,7 +56,7 @@ TESTS = ["tests/test_conformance.py", "tests/test_execution.py", "tests/test_tim
          "tests/test_regressions.py", "tests/test_holdout.py", "tests/test_score.py",
          "tests/test_differential.py", "tests/test_segmentations.py", "tests/test_event_lowering.py",
          "tests/test_differential_sequences.py", "tests/test_differential_picks.py", "tests/test_picks.py",
-         "tests/test_differential_picks_grouped.py",
+         "tests/test_differential_picks_grouped.py", "tests/test_sequence_lists.py",
          "tests/test_conformance_strings_ranks.py", "tests/test_differential_strings_ranks.py"]
 
 # name -> (what it breaks, [(old code, new code), ...]); each code a whole expression or
@@ -182,7 +182,8 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("exp.LTE(this=ty.copy(), expression=hi)", "exp.LT(this=ty.copy(), expression=hi)")]),
     "seq_follows_itself": (
         "an event following itself (same source: the X event not taken back out of its own Y events)",
-        [('hits = exp.Sub(this=hits, expression=_col("segc_self"))', "hits = hits")]),
+        [('hits = exp.Sub(this=hits, expression=_col("segc_self"))', "hits = hits"),
+         ("own = exp.Sub(this=near.copy(), expression=exp.Literal.number(1))", "own = near.copy()")]),
     "seq_y_after_as_of": (
         "Y events not clipped at the as-of (an order at or after the as-of follows a cart)",
         [("y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]", "y_conds = []")]),

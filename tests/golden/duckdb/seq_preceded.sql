@@ -1,49 +1,67 @@
 WITH "segc_seq_1" AS (
   SELECT
     "segc_key",
-    SUM(CASE WHEN "segc_hits" - "segc_self" > 0 THEN "segc_n" ELSE 0 END) AS "segc_agg_1"
+    COALESCE(
+      LENGTH(
+        LIST_FILTER(
+          "segc_xs",
+          LAMBDA "segc_x" : LENGTH(
+            LIST_FILTER(
+              COALESCE("segc_ys", []),
+              LAMBDA "segc_y" : "segc_y" >= (
+                "segc_x" + INTERVAL (-1) MONTH
+              ) AND "segc_y" <= "segc_x"
+            )
+          ) > 0
+        )
+      ),
+      0
+    ) + COALESCE(
+      LENGTH(
+        LIST_FILTER(
+          "segc_xs_y",
+          LAMBDA "segc_x" : LENGTH(
+            LIST_FILTER(
+              COALESCE("segc_ys", []),
+              LAMBDA "segc_y" : "segc_y" >= (
+                "segc_x" + INTERVAL (-1) MONTH
+              ) AND "segc_y" <= "segc_x"
+            )
+          ) - 1 > 0
+        )
+      ),
+      0
+    ) AS "segc_agg_1"
   FROM (
     SELECT
-      "x"."segc_key",
-      "x"."segc_t",
-      "x"."segc_n",
-      "x"."segc_self",
-      COUNT("y"."segc_key") AS "segc_hits"
-    FROM (
-      SELECT
-        "customer_id" AS "segc_key",
-        "ordered_at" AS "segc_t",
-        CASE WHEN TRUE THEN 1 ELSE 0 END AS "segc_self",
-        COUNT(*) AS "segc_n"
-      FROM "shop"."orders"
-      WHERE
+      "customer_id" AS "segc_key",
+      ARRAY_AGG("ordered_at") FILTER(WHERE
+        (
+          "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'totes'
+        )
+        AND NOT COALESCE((
+          TRUE
+        ), FALSE)) AS "segc_xs",
+      ARRAY_AGG("ordered_at") FILTER(WHERE
+        (
+          "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'totes'
+        )
+        AND (
+          TRUE
+        )) AS "segc_xs_y",
+      ARRAY_AGG("ordered_at") FILTER(WHERE
+        "ordered_at" < CAST('2024-07-15' AS DATE)) AS "segc_ys"
+    FROM "shop"."orders"
+    WHERE
+      (
         "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'totes'
-      GROUP BY
-        "customer_id",
-        "ordered_at",
-        CASE WHEN TRUE THEN 1 ELSE 0 END
-    ) AS "x"
-    LEFT JOIN (
-      SELECT
-        "customer_id" AS "segc_key",
-        "ordered_at" AS "segc_t"
-      FROM "shop"."orders"
-      WHERE
-        "ordered_at" < CAST('2024-07-15' AS DATE)
-    ) AS "y"
-      ON "y"."segc_key" = "x"."segc_key"
-      AND "y"."segc_t" >= (
-        "x"."segc_t" + INTERVAL (-1) MONTH
       )
-      AND "y"."segc_t" <= "x"."segc_t"
+      OR (
+        "ordered_at" < CAST('2024-07-15' AS DATE)
+      )
     GROUP BY
-      "x"."segc_key",
-      "x"."segc_t",
-      "x"."segc_n",
-      "x"."segc_self"
-  ) AS "segc_pairs"
-  GROUP BY
-    "segc_key"
+      "customer_id"
+  ) AS "segc_lists"
 ), "segc_features" AS (
   SELECT
     "segc_base"."customer_id" AS "segc_key",

@@ -5,49 +5,67 @@
 WITH "segc_seq_1" AS (
   SELECT
     "segc_key",
-    SUM(CASE WHEN "segc_hits" - "segc_self" > 0 THEN "segc_n" ELSE 0 END) AS "segc_agg_1"
+    COALESCE(
+      LENGTH(
+        LIST_FILTER(
+          "segc_xs",
+          LAMBDA "segc_x" : LENGTH(
+            LIST_FILTER(
+              COALESCE("segc_ys", []),
+              LAMBDA "segc_y" : "segc_y" >= "segc_x" AND "segc_y" <= (
+                "segc_x" + INTERVAL 7 DAY
+              )
+            )
+          ) > 0
+        )
+      ),
+      0
+    ) + COALESCE(
+      LENGTH(
+        LIST_FILTER(
+          "segc_xs_y",
+          LAMBDA "segc_x" : LENGTH(
+            LIST_FILTER(
+              COALESCE("segc_ys", []),
+              LAMBDA "segc_y" : "segc_y" >= "segc_x" AND "segc_y" <= (
+                "segc_x" + INTERVAL 7 DAY
+              )
+            )
+          ) - 1 > 0
+        )
+      ),
+      0
+    ) AS "segc_agg_1"
   FROM (
     SELECT
-      "x"."segc_key",
-      "x"."segc_t",
-      "x"."segc_n",
-      "x"."segc_self",
-      COUNT("y"."segc_key") AS "segc_hits"
-    FROM (
-      SELECT
-        "customer_id" AS "segc_key",
-        "ordered_at" AS "segc_t",
-        CASE WHEN "category" = 'bags' THEN 1 ELSE 0 END AS "segc_self",
-        COUNT(*) AS "segc_n"
-      FROM "shop"."orders"
-      WHERE
+      "customer_id" AS "segc_key",
+      ARRAY_AGG("ordered_at") FILTER(WHERE
+        (
+          "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'shoes'
+        )
+        AND NOT COALESCE((
+          "category" = 'bags'
+        ), FALSE)) AS "segc_xs",
+      ARRAY_AGG("ordered_at") FILTER(WHERE
+        (
+          "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'shoes'
+        )
+        AND (
+          "category" = 'bags'
+        )) AS "segc_xs_y",
+      ARRAY_AGG("ordered_at") FILTER(WHERE
+        "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'bags') AS "segc_ys"
+    FROM "shop"."orders"
+    WHERE
+      (
         "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'shoes'
-      GROUP BY
-        "customer_id",
-        "ordered_at",
-        CASE WHEN "category" = 'bags' THEN 1 ELSE 0 END
-    ) AS "x"
-    LEFT JOIN (
-      SELECT
-        "customer_id" AS "segc_key",
-        "ordered_at" AS "segc_t"
-      FROM "shop"."orders"
-      WHERE
+      )
+      OR (
         "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'bags'
-    ) AS "y"
-      ON "y"."segc_key" = "x"."segc_key"
-      AND "y"."segc_t" >= "x"."segc_t"
-      AND "y"."segc_t" <= (
-        "x"."segc_t" + INTERVAL 7 DAY
       )
     GROUP BY
-      "x"."segc_key",
-      "x"."segc_t",
-      "x"."segc_n",
-      "x"."segc_self"
-  ) AS "segc_pairs"
-  GROUP BY
-    "segc_key"
+      "customer_id"
+  ) AS "segc_lists"
 ), "segc_features" AS (
   SELECT
     "segc_base"."customer_id" AS "segc_key",

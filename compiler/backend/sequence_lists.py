@@ -1,0 +1,133 @@
+"""DuckDB's form of a sequence whose X and Y events are of one source (DESIGN §8.1,
+benchmarks/README.md §8.5): one read of the source, grouped per key into lists of times,
+instead of the portable self-join of backend/sequences.py.
+
+    SELECT segc_key, COALESCE(LENGTH(LIST_FILTER(segc_xs, LAMBDA x: <hits(x)> test)), 0)
+                   + COALESCE(LENGTH(LIST_FILTER(segc_xs_y, LAMBDA x: <hits(x)> - 1 test)), 0)
+    FROM (SELECT key AS segc_key,
+                 ARRAY_AGG(time) FILTER (WHERE <X> AND NOT COALESCE(<is Y>, FALSE)) AS segc_xs,
+                 ARRAY_AGG(time) FILTER (WHERE <X> AND <is Y>) AS segc_xs_y,
+                 ARRAY_AGG(time) FILTER (WHERE <Y>) AS segc_ys
+          FROM source WHERE <X> OR <Y> GROUP BY key)
+    -- hits(x): LENGTH(LIST_FILTER(COALESCE(segc_ys, []), LAMBDA y: <the self-join's time bounds>))
+
+It means what the self-join means: the bounds are the join's own conditions with the
+lambdas' variables for the two times, the Y filter is the join's Y side (as-of clip and
+window start included), and an X event that is itself a Y event (`segc_xs_y`) is among
+the Y events counted at its own time, so one is taken back out (an event never follows
+itself; identical duplicates still follow each other). The X and Y filters are the
+self-join's: NULL times fail the as-of clip, a NULL `where` is not a Y event. Measured at
+1M customers (benchmarks/README.md §8.5): 1.2 s CPU where the self-join took 2.2 s inside `count`.
+
+Folded: where the query also has the source's own GROUP BY (`segc_src_<source>`) and it
+reads exactly the events before the as-of (no window start, no shared `where`), the three
+lists are aggregates of it and the features count from them directly; the sequence's CTE
+and its join are dropped. (A sequence CTE reading the lists from `segc_src_<source>` was
+slower: DuckDB then materializes that CTE, which it reads twice.)"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+KEY = "segc_key"
+FEATURES = "segc_features"
+# the meta keys of a sequence's CTE: its DuckDB form, and what folding it needs
+SEQUENCE_LISTS = "segc_sequence_lists"
+_FOLD = "segc_sequence_fold"
+
+
+def _var(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _lambda(body: exp.Expression, name: str) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(name, quoted=True)])
+
+
+def _count(lst: str, test: exp.Expression, var: str) -> exp.Expression:
+    """How many elements of the list column `lst` pass `test` (0 for a key without any)."""
+    kept = exp.Anonymous(this="LIST_FILTER", expressions=[_var(lst), _lambda(test, var)])
+    return exp.Coalesce(this=exp.Length(this=kept), expressions=[exp.Literal.number(0)])
+
+
+def _bounds_on_lambdas(bounds: list[exp.Expression]) -> exp.Expression:
+    """The self-join's time bounds (on x.segc_t and y.segc_t) on the lambdas' x and y."""
+    def swap(node):
+        if isinstance(node, exp.Column) and node.name == "segc_t" and node.table in ("x", "y"):
+            return _var(f"segc_{node.table}")
+        return node
+    out = None
+    for b in bounds:
+        b = b.copy().transform(swap)
+        out = b if out is None else exp.And(this=out, expression=b)
+    return out
+
+
+def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, source: exp.Table,
+                     x_where: exp.Expression, is_y: exp.Expression, y_where: exp.Expression,
+                     bounds: list[exp.Expression], test, column: str, clip: exp.Expression,
+                     source_cte: str) -> exp.Select:
+    """`cte` (the portable self-join) carrying its DuckDB form, which rewrites.py's DuckDB
+    table puts in its place when rendering; `test` the comparison of a hit count with 0."""
+    ys = exp.Coalesce(this=_var("segc_ys"), expressions=[exp.Array(expressions=[])])
+    near = exp.Length(this=exp.Anonymous(this="LIST_FILTER",
+                                         expressions=[ys, _lambda(_bounds_on_lambdas(bounds), "segc_y")]))
+    zero = exp.Literal.number(0)
+    own = exp.Sub(this=near.copy(), expression=exp.Literal.number(1))  # an X event that is a Y event
+    count = exp.Add(this=_count("segc_xs", test(this=near, expression=zero), "segc_x"),
+                    expression=_count("segc_xs_y", test(this=own, expression=zero.copy()), "segc_x"))
+
+    def listed(cond: exp.Expression, name: str) -> exp.Alias:
+        agg = exp.Filter(this=exp.ArrayAgg(this=t.copy()), expression=exp.Where(this=cond))
+        return exp.alias_(agg, name, quoted=True)
+
+    not_y = exp.Not(this=exp.Coalesce(this=exp.Paren(this=is_y.copy()), expressions=[exp.false()]))
+    lists = (exp.select(exp.alias_(key.copy(), KEY, quoted=True),
+                        listed(exp.And(this=exp.Paren(this=x_where.copy()), expression=not_y), "segc_xs"),
+                        listed(exp.And(this=exp.Paren(this=x_where.copy()), expression=exp.Paren(this=is_y.copy())),
+                               "segc_xs_y"),
+                        listed(y_where.copy(), "segc_ys"))
+             .from_(source.copy())
+             .where(exp.Or(this=exp.Paren(this=x_where.copy()), expression=exp.Paren(this=y_where.copy())))
+             .group_by(key.copy()))
+    form = exp.select(_var(KEY), exp.alias_(count, column, quoted=True)).from_(
+        exp.Subquery(this=lists, alias=exp.TableAlias(this=exp.to_identifier("segc_lists", quoted=True))))
+    cte.meta[SEQUENCE_LISTS] = form
+    cte.meta[_FOLD] = (source_cte, clip.copy(), count.copy(), list(lists.expressions[1:]))
+    return cte
+
+
+def fold_into_source(with_: exp.With) -> bool:
+    """Where the source's own GROUP BY (`segc_src_<source>`) reads exactly the events
+    before the as-of, the lists become aggregates of it and the features count from them:
+    the sequence's CTE and its join are gone (benchmarks/README.md §8.5). Whether it did."""
+    ctes = {c.alias: c for c in with_.expressions}
+    features, folded = ctes.get(FEATURES), False
+    for cte in list(with_.expressions):
+        fold = cte.this.meta.get(_FOLD) if isinstance(cte.this, exp.Select) else None
+        src = ctes.get(fold[0]) if fold else None
+        if features is None or src is None or not _reads_only_until_as_of(src.this, fold[1]):
+            continue
+        source_cte, _clip, count, lists = fold
+        names = {}
+        for a in lists:
+            names[a.alias] = f"{a.alias}_{cte.alias}"
+            src.this.append("expressions", exp.alias_(a.this.copy(), names[a.alias], quoted=True))
+        count = count.transform(lambda n: exp.column(names[n.name], table=source_cte, quoted=True)
+                                if isinstance(n, exp.Column) and n.name in names else n)
+        column = cte.this.expressions[-1].alias
+        features.this.transform(lambda n: count.copy() if isinstance(n, exp.Column) and n.table == cte.alias
+                                and n.name == column else n, copy=False)
+        features.this.set("joins", [j for j in features.this.args.get("joins") or []
+                                    if not (isinstance(j.this, exp.Table) and j.this.name == cte.alias)])
+        if any(t.name == cte.alias for t in with_.find_all(exp.Table)) or any(
+                c.table == cte.alias for c in with_.find_all(exp.Column)):
+            raise AssertionError(f"{cte.alias} still read after folding")  # pragma: no cover
+        cte.pop()
+        folded = True
+    return folded
+
+
+def _reads_only_until_as_of(select: exp.Select, clip: exp.Expression) -> bool:
+    where, group = select.args.get("where"), select.args.get("group")
+    return (where is not None and where.this == clip and group is not None and len(group.expressions) == 1
+            and not select.args.get("joins"))

@@ -1,0 +1,114 @@
+"""DuckDB's form of a one-source sequence (backend/sequence_lists.py: lists of times per key,
+one read of the source) against the portable self-join (backend/sequences.py), both
+executed on DuckDB over events at the edges of DESIGN §8.1: the same instant, exactly D
+apart, duplicates, an event that is both X and Y, NULL times and `where` values, events at
+the as-of, keys with X events and no Y event."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlglot import exp
+
+import segc
+from segc.backend import render, rewrites
+from tests.conftest import table_columns, write_project
+from tests.engines import open_engine
+
+SUITE = yaml.safe_load((Path(__file__).parent / "conformance" / "events.yml").read_text(encoding="utf-8"))
+D = dt.date
+
+
+def _order(key, day, category, amount=10.0):
+    return {"customer_id": key, "ordered_at": day, "amount": amount, "category": category, "store": "A"}
+
+
+ORDERS = [
+    _order(1, D(2024, 5, 1), "shoes"), _order(1, D(2024, 5, 1), "bags"),        # the same instant
+    _order(2, D(2024, 5, 1), "shoes"), _order(2, D(2024, 5, 8), "bags"),        # exactly 7 days later
+    _order(3, D(2024, 5, 1), "shoes"), _order(3, D(2024, 5, 9), "bags"),        # 8 days later
+    _order(4, D(2024, 5, 3), "bags"), _order(4, D(2024, 5, 3), "bags"),         # identical duplicates
+    _order(5, D(2024, 5, 3), "bags"),                                           # alone: never follows itself
+    _order(6, None, "shoes"), _order(6, D(2024, 5, 2), "bags"),                 # a NULL time
+    _order(7, D(2024, 5, 2), None), _order(7, D(2024, 5, 3), "bags"),           # a NULL category
+    _order(8, D(2024, 5, 30), "shoes"), _order(8, D(2024, 6, 1), "bags"),       # Y at the as-of
+    _order(9, D(2024, 5, 20), "shoes"), _order(9, D(2024, 5, 21), "shoes"),     # X only
+    _order(10, D(2024, 1, 31), "bags"), _order(10, D(2024, 2, 29), "shoes"),    # a month: clamped month end
+    _order(10, D(2024, 3, 1), "bags", 99.0),
+]
+EXPRESSIONS = [
+    'count(orders where category = "shoes" followed by orders where category = "bags" within 7 days)',
+    'count(orders where category = "shoes" not followed by orders where category = "bags" within 7 days)',
+    'count(orders where category = "bags" preceded by orders where category = "shoes" within 1 week)',
+    "count(orders followed by orders within 0 days)",
+    "count(orders not followed by orders within 1 day)",
+    'count(orders where category = "bags" followed by orders where category = "bags" within 2 days)',
+    'count(orders where category != "shoes" not followed by orders where category = "bags" within 3 days)',
+    "count(orders during last 30 days followed by orders where amount > 50 within 1 month)",
+    "count(orders preceded by orders where category = \"bags\" within 1 month)",
+    'count(orders during last 60 days not followed by orders where category = "shoes" within 2 days)',
+]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = write_project(tmp_path_factory.mktemp("lists"), SUITE["project"], "")
+    rows = {**SUITE["rows"], "orders": ORDERS,
+            "customers": [{"customer_id": k, "age": 30, "name": "x", "email": "x@y.z"} for k in range(1, 11)]}
+    engine = open_engine("duckdb")
+    engine.load({t: (cols, rows.get(t.split(".")[-1], [])) for t, cols in table_columns(SUITE["project"]).items()})
+    yield segc.load_project(root), engine
+    engine.close()
+
+
+
+
+@pytest.mark.parametrize("folded", [False, True], ids=["own-read", "folded"])
+@pytest.mark.parametrize("text", EXPRESSIONS)
+def test_the_list_form_counts_what_the_self_join_counts(setup, monkeypatch, text, folded):
+    """`folded`: beside a plain aggregate of the orders (their GROUP BY reads every order
+    before the as-of), the lists are aggregates of that GROUP BY and the sequence has no CTE."""
+    project, engine = setup
+    counts = {}
+    for form in ("lists", "self-join"):
+        if form == "self-join":  # DuckDB without its forms: the portable tree
+            monkeypatch.delitem(rewrites.duckdb, exp.Select)
+            monkeypatch.delitem(rewrites.duckdb, exp.With)
+            monkeypatch.setattr(render, "_DIALECTS", {})
+        per_n = []
+        for n in range(4):  # the count itself, through members at each threshold
+            expr = f"{text} >= {n}"
+            expr = f"(sum(orders.amount) >= 0 or count(orders) = 0) and {expr}" if folded else expr
+            sql = project.compile_expression(expr, dialect="duckdb")
+            assert ("LIST_FILTER" in sql) == (form == "lists"), sql
+            if form == "lists":
+                assert ('"segc_seq_' not in sql) == folded, sql  # no sequence CTE
+            per_n.append(sorted(r[0] for r in engine.query(sql)))
+        counts[form] = per_n
+    assert counts["lists"] == counts["self-join"]
+    assert any(counts["lists"]) and not all(ks == counts["lists"][0] for ks in counts["lists"])
+
+
+def test_only_one_source_sequences_on_duckdb_take_the_list_form(setup):
+    project, _ = setup
+    seq = 'count(orders where category = "shoes" followed by orders where category = "bags" within 7 days) >= 1'
+    relaunch = "exists(carts where abandoned during last 7 days not followed by orders within 2 days)"
+    duck = project.compile_expression(seq, dialect="duckdb")
+    assert "LIST_FILTER" in duck and duck.count('"orders"') == 1  # one read of the orders
+    for dialect in ("sqlite", "postgres", "spark"):
+        assert "LIST_FILTER" not in project.compile_expression(seq, dialect=dialect)
+    assert "LIST_FILTER" not in project.compile_expression(relaunch, dialect="duckdb")  # two sources
+
+
+def test_no_fold_into_a_group_by_that_reads_fewer_events(setup, monkeypatch):
+    """The orders' GROUP BY of `during last 10 days` reads only those days: folding the
+    lists there would lose the older events, so the sequence keeps its own read."""
+    project, engine = setup
+    seq = 'count(orders where category = "shoes" followed by orders where category = "bags" within 7 days)'
+    expr = f"(count(orders during last 10 days) >= 0) and {seq} >= 1"
+    sql = project.compile_expression(expr, dialect="duckdb")
+    assert '"segc_seq_' in sql and "LIST_FILTER" in sql
+    alone = project.compile_expression(f"{seq} >= 1", dialect="duckdb")
+    assert sorted(engine.query(sql)) == sorted(engine.query(alone)) == [(1,), (2,), (10,)]
