@@ -1,5 +1,5 @@
 """DuckDB's list form of one-source sequences against the self-join it replaced, inside
-project.count() (issue 17, benchmarks/README.md §8.5).
+project.count() (issue 17, benchmarks/README.md §8.6).
 
     python benchmarks/events_ab.py [--rounds 3]
 

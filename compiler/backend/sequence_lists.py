@@ -1,5 +1,5 @@
 """DuckDB's form of a sequence whose X and Y events are of one source (DESIGN §8.1,
-benchmarks/README.md §8.5): one read of the source, grouped per key into lists of times,
+benchmarks/README.md §8.6): one read of the source, grouped per key into lists of times,
 instead of the portable self-join of backend/sequences.py.
 
     SELECT segc_key, COALESCE(LENGTH(LIST_FILTER(segc_xs, LAMBDA x: <hits(x)> test)), 0)
@@ -17,7 +17,7 @@ window start included), and an X event that is itself a Y event (`segc_xs_y`) is
 the Y events counted at its own time, so one is taken back out (an event never follows
 itself; identical duplicates still follow each other). The X and Y filters are the
 self-join's: NULL times fail the as-of clip, a NULL `where` is not a Y event. Measured at
-1M customers (benchmarks/README.md §8.5): 1.2 s CPU where the self-join took 2.2 s inside `count`.
+1M customers (benchmarks/README.md §8.6): 1.2 s CPU where the self-join took 2.2 s inside `count`.
 
 Folded: where the query also has the source's own GROUP BY (`segc_src_<source>`) and it
 reads exactly the events before the as-of (no window start, no shared `where`), the three
@@ -99,7 +99,7 @@ def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, so
 def fold_into_source(with_: exp.With) -> bool:
     """Where the source's own GROUP BY (`segc_src_<source>`) reads exactly the events
     before the as-of, the lists become aggregates of it and the features count from them:
-    the sequence's CTE and its join are gone (benchmarks/README.md §8.5). Whether it did."""
+    the sequence's CTE and its join are gone (benchmarks/README.md §8.6). Whether it did."""
     ctes = {c.alias: c for c in with_.expressions}
     features, folded = ctes.get(FEATURES), False
     for cte in list(with_.expressions):
