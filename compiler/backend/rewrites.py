@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.errors import UnsupportedError
 
-from segc.backend.sequence_lists import SEQUENCE_LISTS, fold_into_source
+from segc.backend.sequence_lists import SEQUENCE_LISTS, fold_into_source, foldable
 from segc.backend.strings import java_regex, mysql_regex, no_regex, snowflake_regex, trino_regex
 
 
@@ -264,6 +264,8 @@ def _duckdb_float_sum(node: exp.Sum | exp.Avg) -> exp.Expression:
 def _duckdb_fold_sequences(node: exp.With) -> exp.Expression:
     # a one-source sequence's lists as aggregates of the source's GROUP BY, where it can (on a
     # copy: the nodes render visits next are those of the tree it returns)
+    if not foldable(node):
+        return node
     new = node.copy()
     return new if fold_into_source(new) else node
 

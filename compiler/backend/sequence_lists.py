@@ -96,6 +96,12 @@ def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, so
     return cte
 
 
+def foldable(with_: exp.With) -> bool:
+    """Whether a CTE of `with_` carries a sequence's lists to fold: a look before the copy
+    fold_into_source works on (most queries have none)."""
+    return any(isinstance(c.this, exp.Select) and _FOLD in c.this.meta for c in with_.expressions)
+
+
 def fold_into_source(with_: exp.With) -> bool:
     """Where the source's own GROUP BY (`segc_src_<source>`) reads exactly the events
     before the as-of, the lists become aggregates of it and the features count from them:
