@@ -55,11 +55,7 @@ def _bounds_on_lambdas(bounds: list[exp.Expression]) -> exp.Expression:
         if isinstance(node, exp.Column) and node.name == "segc_t" and node.table in ("x", "y"):
             return _var(f"segc_{node.table}")
         return node
-    out = None
-    for b in bounds:
-        b = b.copy().transform(swap)
-        out = b if out is None else exp.And(this=out, expression=b)
-    return out
+    return exp.and_(*(b.copy().transform(swap) for b in bounds), copy=False)
 
 
 def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, source: exp.Table,
