@@ -31,16 +31,26 @@ def main() -> None:
         from segc.cli.app import app
 
         app()
+    except SystemExit as e:
+        if e.code != 130:
+            raise
+        # typer turns a Ctrl-C that lands outside a running query (loading, compiling,
+        # between two queries) into a silent exit 130: say it as for any other Ctrl-C
+        _interrupted()
     except (KeyboardInterrupt, Interrupted):
-        from segc.cli.plain import echo
+        _interrupted()
 
-        echo("interrupted", err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # not sys.exit: an interrupted engine may still be unwinding in its own thread,
-        # and tearing down the interpreter under it can crash; nothing is half-written
-        # (outputs are written to a temporary file and renamed)
-        os._exit(130)
+
+def _interrupted() -> None:
+    from segc.cli.plain import echo
+
+    echo("interrupted", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # not sys.exit: an interrupted engine may still be unwinding in its own thread, and
+    # tearing down the interpreter under it can crash; nothing is half-written (outputs
+    # are written to a temporary file and renamed)
+    os._exit(130)
 
 
 def __getattr__(name: str):

@@ -168,8 +168,6 @@ def compile_without_typer(argv: list[str]) -> bool:
         return False
     try:
         print_sql(**args)
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None  # as typer: exit 130, nothing printed
     except BrokenPipeError:
         # as typer: a reader that stopped reading (`| head`) ends the command with status 1
         # and no message; what is left unwritten goes nowhere

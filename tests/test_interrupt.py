@@ -92,3 +92,73 @@ def test_postgres_query_is_cancelled(pg_dsn):
     assert time.monotonic() - start < 10
     assert engine.execute("SELECT 42") == [(42,)]
     engine.close()
+
+
+# Ctrl-C can land anywhere, not only in a running query: while the project is read, in
+# the compiler, between two queries. Typer turns a KeyboardInterrupt into a silent exit
+# 130, so each command is run with the project's reader raising one (as Ctrl-C would on
+# the first file read) and must say `interrupted` like the query case above.
+ROUTES = {
+    "check": ["check", "{p}"],
+    "compile-name": ["compile", "at_risk", "-p", "{p}"],  # the plain path, without typer
+    "compile-e": ["compile", "-e", "age > 30", "-p", "{p}", "--dialect", "snowflake"],
+    "compile-typer": ["compile", "at_risk", "-p", "{p}", "-dsnowflake"],  # -dVALUE: left to typer
+    "count": ["count", "{p}"],
+    "sample": ["sample", "at_risk", "-p", "{p}"],
+    "overlap": ["overlap", "at_risk", "inactive_6m", "-p", "{p}"],
+    "profile": ["profile", "at_risk", "-p", "{p}"],
+    "transitions": ["transitions", "value_tier", "--from", "2024-01-01", "--to", "2024-07-01", "-p", "{p}"],
+    "build": ["build", "{p}", "--out", "{out}"],
+    "snapshot": ["snapshot", "{p}"],
+    "changes": ["changes", "{p}"],
+    "test": ["test", "{p}"],
+    "diff": ["diff", "{p}", "{p}"],
+    "docs": ["docs", "{p}", "--out", "{out}"],
+    "report": ["report", "{p}"],
+    "lift": ["lift", "spring_loyalty", "-p", "{p}"],
+    "fmt": ["fmt", "{p}"],
+    "discover": ["discover", "-p", "{p}", "--features", "age,basket_avg", "--out", "{out}.seg"],
+    "score": ["score", "fit", "potential", "-p", "{p}"],
+    "serve": ["serve", "-p", "{p}", "--no-browser"],
+}
+# init writes a new project and reads none; lsp reads files when an editor asks (its
+# requests are answered or dropped one by one: tests/test_lsp*.py)
+NOT_READING = {"init", "lsp"}
+BOOT = """
+import sys
+import segc.front.files as files
+
+def read_source(*args, **kwargs):
+    raise KeyboardInterrupt
+
+files.read_source = read_source
+from segc.cli.main import main
+sys.argv = ["segc", *sys.argv[1:]]
+main()
+"""
+
+
+def test_every_command_has_a_route_here():
+    from segc.cli.main import app
+
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+    commands |= {g.name for g in app.registered_groups}
+    assert commands - NOT_READING == {name.split("-")[0] for name in ROUTES}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_ctrl_c_outside_a_query_says_interrupted(route, tmp_path):
+    import shutil
+
+    from tests.conftest import EXAMPLE
+
+    project = tmp_path / "retail"
+    shutil.copytree(EXAMPLE, project)
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    args = [a.replace("{p}", str(project)).replace("{out}", str(tmp_path / "out")) for a in ROUTES[route]]
+    done = subprocess.run([sys.executable, "-c", BOOT, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert done.stderr.strip() == "interrupted", done.stderr
+    assert done.stdout == ""
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.seg").exists()

@@ -38,9 +38,12 @@ def serve(
 
     try:
         pg = open_playground(project, parse_param_args(param), as_of)
+    except SegcError as e:
+        fail(e)
+    try:
         run(pg, port, open_browser=not no_browser,
             ready=lambda url: typer.echo(f"segc playground of {pg.root} at\n    {url}\n(Ctrl-C to stop)", err=True))
     except SegcError as e:
         fail(e)
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C is how a running playground ends (exit 0); before it runs, it interrupts
