@@ -41,14 +41,18 @@ TESTS = {"amount": ["> 15", "= 20", "is missing", "is present"],
          "ordered_at": [">= 2024-05-20", "< 2024-05-10", "is missing"]}
 
 
-def expressions(rng: random.Random) -> list[str]:
+def expressions(rng: random.Random, with_value: bool = False) -> list[str]:
+    """Picks compared with constants. `with_value`: each pick's value is first used where
+    it is needed as such (`p = p`), so that the comparison reads it instead of being
+    lowered as tests of edge times (backend/picks.py COMPARED_AT); the same meaning."""
     out = []
     for func in ("first", "last", "nth", "mode"):
         for column, tests in TESTS.items():
             for _ in range(3):
                 k = f", {rng.choice([1, 2, 3, 5])}" if func == "nth" else ""
                 pick = f"{func}(orders.{column}{k}{rng.choice(WHERES)}{rng.choice(DURINGS)})"
-                out.append(f"{pick} {rng.choice(tests)}")
+                test = f"{pick} {rng.choice(tests)}"
+                out.append(f"({pick} is missing or {pick} = {pick}) and {test}" if with_value else test)
     for _ in range(6):
         a, b = (f"{rng.choice(['first', 'last'])}(orders.ordered_at{rng.choice(WHERES)})" for _ in range(2))
         out.append(f"days_between({a}, {b}) {rng.choice(['>= 3', '< 0', '= 0'])}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from sqlglot import exp
@@ -31,7 +31,7 @@ from sqlglot import exp
 from segc import ir
 from segc.backend.equalities import equalities_as_sets
 from segc.backend.holdout import holdout_condition
-from segc.backend.picks import pick_cte
+from segc.backend.picks import COMPARED_AT, pick_cte
 from segc.backend.ranks import absolute_rank_test
 from segc.backend.rewrites import FLOAT_SUM
 from segc.backend.strings import regex_search, trim_spaces
@@ -361,6 +361,10 @@ class Lowerer:
             return or_([self.pred(i, positive) for i in equalities_as_sets(p.items)])
         if isinstance(p, ir.Not):
             return not_(self.pred(p.operand, not positive))
+        if isinstance(p, (ir.Cmp, ir.InSet, ir.Missing)):
+            picked = self._pick_test(p, positive)
+            if picked is not None:
+                return picked
         if isinstance(p, ir.Cmp):
             scores = self._score_range(p, positive)
             if scores is not None:
@@ -396,6 +400,58 @@ class Lowerer:
         if isinstance(p, ir.Holdout):  # hashes the base key, which every final relation carries
             return holdout_condition(p.percent, p.seed, col(KEY))
         raise TypeError(f"cannot lower {p!r}")
+
+    def _pick_test(self, p: ir.Pred, positive: bool) -> exp.Expression | None:
+        """A first / last (grouped form) compared with a constant, as tests of edge times in
+        its source's GROUP BY, without the pick's second pass (backend/picks.py
+        COMPARED_AT); None when the pick's value is computed anyway, or for anything else."""
+        if isinstance(p, ir.Cmp):
+            pick, op, v = (p.left, p.op, p.right) if isinstance(p.left, ir.Agg) else (p.right, _FLIP[p.op], p.left)
+        else:
+            pick, op, v = p.operand, None, None
+        edge = _edge_time(pick, self.schema) if isinstance(pick, ir.Agg) else None
+        src = self.sources.get(getattr(pick, "source", None))
+        if edge is None or (src is not None and pick in src.aggs) or not (v is None or _per_query(v)):
+            return None
+        if pick.column.name == edge.column.name:  # first(orders.ordered_at): the edge time itself
+            if isinstance(p, ir.Cmp):
+                return self.pred(ir.Cmp(op, edge, v), positive)
+            return self.pred(replace(p, operand=edge), positive)
+        latest = col(self._agg_column(edge))
+
+        def edge_of(q: ir.Pred) -> exp.Column:
+            return col(self._agg_column(replace(edge, where=q if edge.where is None else ir.And((edge.where, q)))))
+
+        def at(q: ir.Pred, guard: bool) -> exp.Expression:  # some event at the edge time satisfies q
+            t = edge_of(q)
+            same = exp.EQ(this=t, expression=latest.copy())
+            return and_([_is_not_null(t.copy()), same]) if guard else same
+
+        def none_at(q: ir.Pred) -> exp.Expression:  # never NULL: T_q is present only if T is
+            t = edge_of(q)
+            return or_([exp.Is(this=t, expression=exp.Null()), exp.NEQ(this=t.copy(), expression=latest.copy())])
+
+        def compared(op: str, v: ir.Value, guard: bool) -> exp.Expression:
+            if op == "!=":
+                return or_([compared("<", v, guard), paren(compared(">", v, guard))])
+            must, must_not = COMPARED_AT[op]
+            return and_([at(ir.Cmp(o, pick.column, v), guard) for o in must] +
+                        [none_at(ir.Cmp(o, pick.column, v)) for o in must_not])
+
+        def present(guard: bool) -> exp.Expression:
+            if not self.guards(pick.column):  # a value that is never missing: any event
+                return _is_not_null(latest.copy())
+            return at(ir.Missing(pick.column, True), guard)
+
+        # under a `not`, each test is two-valued (never NULL), as _guarded makes the others
+        guard = not positive
+        if isinstance(p, ir.Cmp):
+            return compared(op, v, guard)
+        if isinstance(p, ir.Missing):
+            return present(guard) if p.present else not_(present(True))
+        if p.negated:
+            return and_([present(guard), not_(or_([paren(compared("=", i, True)) for i in p.items]))])
+        return or_([paren(compared("=", i, guard)) for i in p.items])
 
     def _score_range(self, p: ir.Cmp, positive: bool) -> exp.Expression | None:
         """`quantile_score(f, 5) >= 4` as `f >= <the cut of 4>`: a range of scores is a range
@@ -668,6 +724,13 @@ def _edge_time(a: ir.Agg, schema) -> ir.Agg | None:
         return None
     time = ir.Col(src.time, src.columns.get(src.time, "timestamp"), True, "event")
     return ir.Agg("max" if a.func == "last" else "min", a.source, time, a.where, a.window, time.type)
+
+
+def _per_query(v: ir.Value) -> bool:
+    """A value that is the same for every entity: a constant, the as-of, a shift of them."""
+    if isinstance(v, ir.DateShift):
+        return _per_query(v.base)
+    return isinstance(v, (ir.Const, ir.AsOf))
 
 
 def _own_cte(a: ir.Agg) -> str | None:

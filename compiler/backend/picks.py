@@ -36,6 +36,22 @@ cost on DuckDB (benchmarks/README.md §8.2, §8.3). Booleans keep the window: Po
 MIN(boolean). With `order_by:` each column would be one more level (and its NULLs sort
 last, past MAX's reach): not done, the window form serves.
 
+A first / last of the grouped form compared with a constant (`last(orders.category) =
+"shoes"`, `in [...]`, `is missing`) needs no second pass at all (benchmarks/README.md §8.7):
+the pick m is the smallest present value among the events at the edge time T, so for a
+condition q on one event's value, with T_q the edge time of the events where q holds (one
+more `MAX(CASE WHEN <where> AND q THEN time END)` of the source's GROUP BY; never past T),
+"some event at T satisfies q" is `T_q = T`, and (COMPARED_AT)
+
+    m < v   iff  at(value < v)          m <= v  iff  at(value <= v)
+    m = v   iff  at(value = v)  and not at(value < v)
+    m >= v  iff  at(value >= v) and not at(value < v)
+    m > v   iff  at(value > v)  and not at(value <= v)
+    m != v  iff  m < v or m > v          m present  iff  at(value is present)
+
+(MIN's NULL-last rule is the `value op v` that is NULL on a missing value). The lowering
+(backend/lower.py Lowerer._pick_test) uses it where the pick's value is not computed anyway.
+
 Why ROW_NUMBER and not an engine's arg_max / max_by / FIRST_VALUE: the order it numbers
 by is total up to identical rows (whose value is then the same), so every engine keeps
 the same value; DuckDB's arg_max and Spark's max_by keep any row among ties. The value
@@ -76,6 +92,11 @@ def _select(projections, source: exp.From, where=None, group=None) -> exp.Select
     if group:
         q.set("group", exp.Group(expressions=group))
     return q
+
+
+# op -> (the operators some event at the edge time must satisfy, those none may)
+COMPARED_AT = {"<": (("<",), ()), "<=": (("<=",), ()), "=": (("=",), ("<",)), ">=": ((">=",), ("<",)),
+               ">": ((">",), ("<=",))}
 
 
 def _row_number(partition: exp.Expression, order: list[exp.Ordered]) -> exp.Window:

@@ -173,6 +173,10 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("(_desc if last else _asc)(c.copy())", "_asc(c.copy())"),
          ('ir.Agg("max" if a.func == "last" else "min", a.source, time, a.where, a.window, time.type)',
           'ir.Agg("min", a.source, time, a.where, a.window, time.type)')]),  # the grouped form
+    "pick_compared_tie_ignored": (
+        "a first / last compared with a constant ignores a smaller value at the same instant "
+        "(`last(c) = v` also when v only ties with a smaller value: DESIGN §8.1 keeps the smallest)",
+        [('(("=",), ("<",))', '(("=",), ())')]),
     "pick_mode_largest": (
         "mode's tie of frequencies to the largest value",
         [("[exp.Ordered(this=_col(COUNT), desc=True), _asc(_col(VALUE))]",

@@ -1,40 +1,24 @@
 WITH "segc_src_orders" AS (
   SELECT
     "customer_id" AS "segc_key",
-    MAX("ordered_at") AS "segc_agg_2"
+    MAX("ordered_at") AS "segc_agg_1",
+    MAX(CASE WHEN NULLIF("amount", CAST('NaN' AS DOUBLE)) > 100 THEN "ordered_at" END) AS "segc_agg_2",
+    MAX(CASE WHEN NULLIF("amount", CAST('NaN' AS DOUBLE)) <= 100 THEN "ordered_at" END) AS "segc_agg_3"
   FROM "shop"."orders"
   WHERE
     "ordered_at" < CAST('2024-07-15' AS DATE)
   GROUP BY
     "customer_id"
-), "segc_pick_1" AS (
-  SELECT
-    "segc_events"."customer_id" AS "segc_key",
-    MIN(NULLIF("segc_events"."amount", CAST('NaN' AS DOUBLE))) AS "segc_agg_1"
-  FROM "shop"."orders" AS "segc_events"
-  JOIN (
-    SELECT
-      "segc_key",
-      "segc_agg_2" AS "segc_t"
-    FROM "segc_src_orders"
-  ) AS "segc_latest"
-    ON "segc_latest"."segc_key" = "segc_events"."customer_id"
-    AND "segc_latest"."segc_t" = "segc_events"."ordered_at"
-  WHERE
-    "segc_events"."ordered_at" < CAST('2024-07-15' AS DATE)
-  GROUP BY
-    "segc_events"."customer_id"
 ), "segc_features" AS (
   SELECT
     "segc_base"."customer_id" AS "segc_key",
     "segc_base"."is_test" AS "is_test",
+    "segc_src_orders"."segc_agg_1" AS "segc_agg_1",
     "segc_src_orders"."segc_agg_2" AS "segc_agg_2",
-    "segc_pick_1"."segc_agg_1" AS "segc_agg_1"
+    "segc_src_orders"."segc_agg_3" AS "segc_agg_3"
   FROM "shop"."customers" AS "segc_base"
   LEFT JOIN "segc_src_orders" AS "segc_src_orders"
     ON "segc_src_orders"."segc_key" = "segc_base"."customer_id"
-  LEFT JOIN "segc_pick_1" AS "segc_pick_1"
-    ON "segc_pick_1"."segc_key" = "segc_base"."customer_id"
 )
 SELECT
   "segc_key" AS "customer_id"
@@ -42,4 +26,8 @@ FROM "segc_features"
 WHERE
   NOT (
     "is_test" = TRUE
-  ) AND "segc_agg_1" > 100
+  )
+  AND "segc_agg_2" = "segc_agg_1"
+  AND (
+    "segc_agg_3" IS NULL OR "segc_agg_3" <> "segc_agg_1"
+  )
