@@ -49,6 +49,10 @@ EXPRESSIONS = [
     "count(orders during last 30 days followed by orders where amount > 50 within 1 month)",
     "count(orders preceded by orders where category = \"bags\" within 1 month)",
     'count(orders during last 60 days not followed by orders where category = "shoes" within 2 days)',
+    # X and Y that cannot be one event (sequences.disjoint: no "also a Y" list), and near misses
+    'count(orders where category in ["shoes"] and amount > 5 followed by orders where category in ["bags", "x"] within 7 days)',
+    'count(orders where category in ["shoes", "bags"] followed by orders where category = "bags" within 7 days)',
+    'count(orders where category = "Bags" not followed by orders where category = "bags" within 7 days)',
 ]
 
 
@@ -112,3 +116,33 @@ def test_no_fold_into_a_group_by_that_reads_fewer_events(setup, monkeypatch):
     assert '"segc_seq_' in sql and "LIST_FILTER" in sql
     alone = project.compile_expression(f"{seq} >= 1", dialect="duckdb")
     assert sorted(engine.query(sql)) == sorted(engine.query(alone)) == [(1,), (2,), (10,)]
+
+
+def test_disjoint_where_only_when_no_event_can_pass_both(setup):
+    """sequences.disjoint, which drops the "also a Y" list: only equalities and sets that
+    no collation could make meet (case and accents ignored); floats never."""
+    from segc.backend.sequences import disjoint
+
+    project, _ = setup
+
+    def where(text):
+        pred, _ = project.check_expression(f"count(orders where {text}) >= 0")
+        return pred.left.where
+
+    cases = {
+        ('category = "shoes"', 'category = "bags"'): True,
+        ('category in ["shoes", "sneakers"] and amount > 1', 'category in ["bags"]'): True,
+        ('category = "shoes"', 'amount > 1 and category = "bags"'): True,
+        ('category = "shoes"', 'category = "shoes"'): False,
+        ('category = "Shoes"', 'category = "shoes"'): False,   # a case-blind collation
+        ('category = "café"', 'category = "cafe"'): False,     # an accent-blind one
+        ('category in ["shoes", "bags"]', 'category = "bags"'): False,
+        ('category not in ["bags"]', 'category = "bags"'): False,  # not read: kept general
+        ('category = "shoes" or amount > 1', 'category = "bags"'): False,
+        ("amount = 1.5", "amount = 2.5"): False,               # floats: never taken as different
+        ('store = "A"', 'category = "bags"'): False,           # different columns
+    }
+    for (x, y), expected in cases.items():
+        assert disjoint(where(x), where(y)) is expected, (x, y)
+        assert disjoint(where(y), where(x)) is expected, (y, x)
+    assert disjoint(None, where('category = "bags"')) is False

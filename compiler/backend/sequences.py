@@ -136,5 +136,43 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
     if not same:
         return cte
     return attach_list_form(cte, exp.column(xs.key, quoted=True), x_t, table_of(xs.table), _and(x_filter),
-                            is_y, _and(y_conds) or exp.true(), bounds, test, column, x_filter[0],
-                            f"segc_src_{agg.source}")
+                            None if disjoint(agg.where, seq.where) else is_y, _and(y_conds) or exp.true(), bounds,
+                            test, column, x_filter[0], f"segc_src_{agg.source}")
+
+
+def disjoint(x: ir.Pred | None, y: ir.Pred | None) -> bool:
+    """Whether no event can pass both `where`s: each requires one column to equal values
+    the other's cannot (`category = "shoes"` / `category = "bags"`). Strings are compared
+    without case and accents, so that no collation of the engine could make them equal;
+    floats are never taken as different (1.0 = 1, NaN)."""
+    xs, ys = _required_values(x), _required_values(y)
+    return any(not any(a == b for a in xs[c] for b in ys[c]) for c in xs.keys() & ys.keys())
+
+
+def _required_values(p: ir.Pred | None) -> dict[str, set]:
+    """column -> the values that a conjunct of `p` requires it to take (`= v`, `in [...]`)."""
+    out: dict[str, set] = {}
+    for c in (p.items if isinstance(p, ir.And) else (p,)) if p is not None else ():
+        if isinstance(c, ir.Cmp) and c.op == "=" and isinstance(c.right, ir.Const):
+            column, values = c.left, [c.right]
+        elif isinstance(c, ir.InSet) and not c.negated:
+            column, values = c.operand, list(c.items)
+        else:
+            continue
+        if isinstance(column, ir.Col) and column.scope == "event" and all(_exact(v) for v in values):
+            loose = {_loose(v.value) for v in values}
+            out[column.name] = out[column.name] & loose if column.name in out else loose
+    return out
+
+
+def _exact(v: ir.Const) -> bool:
+    return v.type != "float" and not isinstance(v.value, float)
+
+
+def _loose(value):
+    if not isinstance(value, str):
+        return value
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

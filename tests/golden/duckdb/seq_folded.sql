@@ -3,19 +3,7 @@ WITH "segc_src_orders" AS (
     "customer_id" AS "segc_key",
     COUNT(*) AS "segc_agg_1",
     ARRAY_AGG("ordered_at") FILTER(WHERE
-      (
-        "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'sneakers'
-      )
-      AND NOT COALESCE((
-        "category" = 'totes'
-      ), FALSE)) AS "segc_xs_segc_seq_1",
-    ARRAY_AGG("ordered_at") FILTER(WHERE
-      (
-        "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'sneakers'
-      )
-      AND (
-        "category" = 'totes'
-      )) AS "segc_xs_y_segc_seq_1",
+      "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'sneakers') AS "segc_xs_segc_seq_1",
     ARRAY_AGG("ordered_at") FILTER(WHERE
       "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'totes') AS "segc_ys_segc_seq_1"
   FROM "shop"."orders"
@@ -41,21 +29,6 @@ WITH "segc_src_orders" AS (
                 )
               )
             ) > 0
-          )
-        ),
-        0
-      ) + COALESCE(
-        LENGTH(
-          LIST_FILTER(
-            "segc_src_orders"."segc_xs_y_segc_seq_1",
-            LAMBDA "segc_x" : LENGTH(
-              LIST_FILTER(
-                COALESCE("segc_src_orders"."segc_ys_segc_seq_1", []),
-                LAMBDA "segc_y" : "segc_y" >= "segc_x" AND "segc_y" <= (
-                  "segc_x" + INTERVAL 7 DAY
-                )
-              )
-            ) - 1 > 0
           )
         ),
         0

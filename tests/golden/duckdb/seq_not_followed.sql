@@ -16,43 +16,14 @@ WITH "segc_seq_1" AS (
         )
       ),
       0
-    ) + COALESCE(
-      LENGTH(
-        LIST_FILTER(
-          "segc_xs_y",
-          LAMBDA "segc_x" : LENGTH(
-            LIST_FILTER(
-              COALESCE("segc_ys", []),
-              LAMBDA "segc_y" : "segc_y" >= "segc_x" AND "segc_y" <= (
-                "segc_x" + INTERVAL 2 DAY
-              )
-            )
-          ) - 1 <= 0
-        )
-      ),
-      0
     ) AS "segc_agg_1"
   FROM (
     SELECT
       "customer_id" AS "segc_key",
       ARRAY_AGG("ordered_at") FILTER(WHERE
-        (
-          "ordered_at" < CAST('2024-07-15' AS DATE)
-          AND "ordered_at" >= CAST('2024-06-15' AS DATE)
-          AND "status" = 'abandoned'
-        )
-        AND NOT COALESCE((
-          "status" = 'completed'
-        ), FALSE)) AS "segc_xs",
-      ARRAY_AGG("ordered_at") FILTER(WHERE
-        (
-          "ordered_at" < CAST('2024-07-15' AS DATE)
-          AND "ordered_at" >= CAST('2024-06-15' AS DATE)
-          AND "status" = 'abandoned'
-        )
-        AND (
-          "status" = 'completed'
-        )) AS "segc_xs_y",
+        "ordered_at" < CAST('2024-07-15' AS DATE)
+        AND "ordered_at" >= CAST('2024-06-15' AS DATE)
+        AND "status" = 'abandoned') AS "segc_xs",
       ARRAY_AGG("ordered_at") FILTER(WHERE
         "ordered_at" < CAST('2024-07-15' AS DATE)
         AND "status" = 'completed'

@@ -22,39 +22,12 @@ WITH "segc_seq_1" AS (
         )
       ),
       0
-    ) + COALESCE(
-      LENGTH(
-        LIST_FILTER(
-          "segc_xs_y",
-          LAMBDA "segc_x" : LENGTH(
-            LIST_FILTER(
-              COALESCE("segc_ys", []),
-              LAMBDA "segc_y" : "segc_y" >= "segc_x" AND "segc_y" <= (
-                "segc_x" + INTERVAL 7 DAY
-              )
-            )
-          ) - 1 > 0
-        )
-      ),
-      0
     ) AS "segc_agg_1"
   FROM (
     SELECT
       "customer_id" AS "segc_key",
       ARRAY_AGG("ordered_at") FILTER(WHERE
-        (
-          "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'shoes'
-        )
-        AND NOT COALESCE((
-          "category" = 'bags'
-        ), FALSE)) AS "segc_xs",
-      ARRAY_AGG("ordered_at") FILTER(WHERE
-        (
-          "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'shoes'
-        )
-        AND (
-          "category" = 'bags'
-        )) AS "segc_xs_y",
+        "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'shoes') AS "segc_xs",
       ARRAY_AGG("ordered_at") FILTER(WHERE
         "ordered_at" < CAST('2024-07-01' AS DATE) AND "category" = 'bags') AS "segc_ys"
     FROM "shop"."orders"
