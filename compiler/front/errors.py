@@ -73,16 +73,32 @@ def _render_one(d: Diagnostic) -> str:
         gutter = " " * len(str(line))
         text = span.source.line_text(line)
         width = (end_col - col) if end_line == line else len(text) - col + 1
+        shown, before, width = _excerpt(text, col, width)
         lines += [
             f"{gutter}--> {span.file}:{line}:{col}",
             f"{gutter} |",
-            f"{line} | {text}",
-            f"{gutter} | {_blank(text[:col - 1])}{'^' * max(width, 1)}" + (f" {d.label}" if d.label else ""),
+            f"{line} | {shown}",
+            f"{gutter} | {_blank(before)}{'^' * max(width, 1)}" + (f" {d.label}" if d.label else ""),
         ]
     elif d.file:
         lines.append(f" --> {d.file}")
     lines += [f"  = hint: {h}" for h in d.hints]
     return "\n".join(lines)
+
+
+EXCERPT = 120  # characters of a source line shown around a problem
+
+
+def _excerpt(text: str, col: int, width: int) -> tuple[str, str, int]:
+    """(the part of the line shown, its part before the caret, the caret's width): a long
+    line (a generated .seg file can be one line of megabytes) is cut to EXCERPT characters
+    around the problem, `…` marking the cuts; the position printed above stays exact."""
+    if len(text) <= EXCERPT:
+        return text, text[:col - 1], width
+    start = max(0, min(col - 1 - EXCERPT // 3, len(text) - EXCERPT))
+    end = start + EXCERPT
+    left, right = ("…" if start else ""), ("…" if end < len(text) else "")
+    return left + text[start:end] + right, left + text[start:col - 1], min(width, end - (col - 1))
 
 
 def _blank(prefix: str) -> str:
