@@ -151,3 +151,29 @@ def test_the_sweep_keeps_a_previous_output_whose_swap_was_cut(tmp_path):
     with pytest.raises(RuntimeError):
         replace_folder(out, {"a.sql": b"select 2"}, refuse=refuse)
     assert (out / "a.sql").read_text() == "select 1" and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_write_atomic_sweeps_the_temp_files_a_killed_writer_left(tmp_path):
+    """A kill -9 between the temp file and the rename leaves `.<name>.XXXXXXXX.tmp`: the
+    next write of that file removes it once an hour old, and nothing else."""
+    import os
+    import time
+
+    from segc.front.files import STALE_SECONDS, write_atomic
+
+    target = tmp_path / "a.seg"
+    old = time.time() - STALE_SECONDS - 60
+    stale = tmp_path / ".a.seg.k1ll3d9x.tmp"
+    fresh = tmp_path / ".a.seg.wr1t1ng0.tmp"  # a write still running elsewhere
+    other = tmp_path / ".b.seg.k1ll3d9x.tmp"  # another file's
+    odd = tmp_path / ".a.seg.not-mkstemps.tmp"  # not a name mkstemp makes
+    for path in (stale, fresh, other, odd):
+        path.write_text("half", encoding="utf-8")
+    for path in (stale, other, odd):
+        os.utime(path, (old, old))
+    write_atomic(target, "segment a = true\n")
+    assert target.read_text(encoding="utf-8") == "segment a = true\n"
+    assert not stale.exists()
+    assert fresh.exists() and other.exists() and odd.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".a.seg.wr1t1ng0.tmp", ".b.seg.k1ll3d9x.tmp", ".a.seg.not-mkstemps.tmp", "a.seg"])

@@ -231,7 +231,9 @@ def _write_atomic(path: Path, text: str | bytes, refuse: Callable[[Path], None] 
 
     real = Path(os.path.realpath(path))
     mode = real.stat().st_mode & 0o7777 if real.exists() else 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name[:200]}.", suffix=".tmp")
+    prefix = f".{real.name[:200]}."
+    _sweep_temps(real.parent, prefix)
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             _write_all(f, text.encode("utf-8") if isinstance(text, str) else text)
@@ -245,6 +247,24 @@ def _write_atomic(path: Path, text: str | bytes, refuse: Callable[[Path], None] 
         except OSError:
             pass
         raise
+
+
+def _sweep_temps(folder: Path, prefix: str) -> None:
+    """Remove the temp files of this very file that a killed writer (SIGKILL, a cancelled
+    job) left in its folder, once an hour old: a younger one may belong to a write still
+    running. Only mkstemp's names for it (`prefix` + 8 characters + `.tmp`)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp") and len(name) == len(prefix) + 12:
+            stale = folder / name
+            try:
+                if stale.is_file() and not stale.is_symlink() and time.time() - stale.stat().st_mtime > STALE_SECONDS:
+                    stale.unlink()
+            except OSError:
+                pass
 
 
 def _write_all(f, data: bytes) -> None:
