@@ -146,3 +146,40 @@ def test_disjoint_where_only_when_no_event_can_pass_both(setup):
         assert disjoint(where(x), where(y)) is expected, (x, y)
         assert disjoint(where(y), where(x)) is expected, (y, x)
     assert disjoint(None, where('category = "bags"')) is False
+
+
+HOSTILE = ("segc_x", "segc_y", "segc_xs", "segc_ys", "segc_key", "segc_t", "segc_n", "segc_self", "segc_hits")
+
+
+def test_source_columns_named_like_segc_own(tmp_path, monkeypatch):
+    """Columns of the source named as the list form's lambdas, lists and aliases (or the
+    self-join's) are read as the source's columns in both forms, own read and folded:
+    each `where` uses them."""
+    import copy
+
+    config = copy.deepcopy(SUITE["project"])
+    config["sources"]["orders"]["columns"].update({c: "int" for c in HOSTILE})
+    root = write_project(tmp_path / "hostile", config, "")
+    orders = [dict(o, **{c: (i + j) % 3 for j, c in enumerate(HOSTILE)}) for i, o in enumerate(ORDERS)]
+    rows = {**SUITE["rows"], "orders": orders,
+            "customers": [{"customer_id": k, "age": 30, "name": "x", "email": "x@y.z"} for k in range(1, 11)]}
+    engine = open_engine("duckdb")
+    try:
+        engine.load({t: (cols, rows.get(t.split(".")[-1], [])) for t, cols in table_columns(config).items()})
+        project = segc.load_project(root)
+        texts = [f"count(orders where {a} >= 1 followed by orders where {b} <= 1 within 7 days) >= 1"
+                 for a, b in zip(HOSTILE, HOSTILE[1:] + HOSTILE[:1])]
+        # and folded into the orders' own GROUP BY, beside aggregates that read the columns
+        texts += [f"(sum(orders.{a}) >= 0 or count(orders) = 0) and {t}" for a, t in zip(HOSTILE, texts)]
+        lists = {t: sorted(engine.query(project.compile_expression(t, dialect="duckdb"))) for t in texts}
+        sqls = [project.compile_expression(t, dialect="duckdb") for t in texts]
+        assert all("LIST_FILTER" in sql for sql in sqls)
+        assert [' "segc_seq_' in sql for sql in sqls] == [True] * len(HOSTILE) + [False] * len(HOSTILE)
+        monkeypatch.delitem(rewrites.duckdb, exp.Select)
+        monkeypatch.delitem(rewrites.duckdb, exp.With)
+        monkeypatch.setattr(render, "_DIALECTS", {})
+        joined = {t: sorted(engine.query(project.compile_expression(t, dialect="duckdb"))) for t in texts}
+    finally:
+        engine.close()
+    assert lists == joined
+    assert len({tuple(v) for v in lists.values()}) > 1  # the columns' values decide
