@@ -134,3 +134,24 @@ def test_save_writes_formatted_seg_inside_the_project(client, retail):
         assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "E970", bad
     r = post(client, "save", {"path": "segments/broken.seg", "text": "segment broken = age >="})
     assert r.status_code == 422 and not (retail / "segments" / "broken.seg").exists()
+
+
+def test_an_edited_pick_comparison_stays_on_the_matrix(tmp_path):
+    """Without `order_by:`, `last(c) = "shoes"` compiles to edge-time tests for that very
+    constant (backend/picks.py); the matrix holds the pick's value instead, so an edit to
+    another constant, operator or set is still answered there, with segc count's figures."""
+    root = tmp_path / "retail"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("build", "site", "*.duckdb"))
+    config = root / "segc.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "    order_by: [order_id]" in text
+    config.write_text(text.replace("    order_by: [order_id]", "", 1), encoding="utf-8")
+    p = load_project(root)
+    assert "segc_latest" not in p.compile("lyon_shoes")  # the edge-time tests in the full query
+    playground = open_playground(root)
+    for edit in ('last(orders.category) = "bags"', 'last(orders.category) in ["bags", "shoes"]',
+                 'not (last(orders.category) < "p")', 'home_store = "Lyon Part-Dieu" and last(orders.category) = "shoes"'):
+        got = playground.count(edit)
+        assert got["via"] == "matrix", edit
+        assert got["segments"][0]["count"] == p.count([p.expression(edit)]).segments[0].count, edit
+    assert playground.count('first(orders.category) = "bags"')["via"] == "full"  # no segment has it

@@ -11,16 +11,29 @@ raw data and the caller falls back to the full query (NotInMatrix). No list of c
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from pathlib import Path
 
 from sqlglot import exp
 
+from segc import ir
 from segc.backend.lower import KEY, Lowerer, col, flag, ident, make_select, table
 from segc.preview import require_unique_keys
 from segc.project import Project
 
 _TABLES = itertools.count(1)
+
+
+def _picks(node) -> list[ir.Agg]:
+    """The first / last / nth / mode aggregates in a checked condition."""
+    if isinstance(node, ir.Agg):
+        return [node] if node.func in ir.PICKS else []
+    if isinstance(node, (tuple, list)):
+        return [a for item in node for a in _picks(item)]
+    if isinstance(node, (ir.Pred, ir.Value)):
+        return [a for f in dataclasses.fields(node) for a in _picks(getattr(node, f.name))]
+    return []
 
 
 class NotInMatrix(Exception):
@@ -91,6 +104,11 @@ class Matrix:
         for v in project.feature_values(project.schema.features).values():
             lw.value(v)
         preds = list(dict.fromkeys(d.pred for d in project.checked.segments.values() if d.pred is not None))
+        for pick in dict.fromkeys(a for p in preds for a in _picks(p)):
+            # held as values, so that a comparison with any other constant (an edit of
+            # `last(orders.category) = "shoes"`) reads them too instead of the edge-time
+            # tests the full query uses, which the matrix would hold only for these constants
+            lw.value(pick)
         for p in preds:
             lw.pred(p)
         self.name = f"segc_matrix_{next(_TABLES)}"
