@@ -146,6 +146,15 @@ def test_disjoint_where_only_when_no_event_can_pass_both(setup):
         assert disjoint(where(x), where(y)) is expected, (x, y)
         assert disjoint(where(y), where(x)) is expected, (y, x)
     assert disjoint(None, where('category = "bags"')) is False
+    # a date is its midnight: equal to that timestamp, unlike another one
+    import datetime as dt
+
+    from segc import ir
+
+    t = ir.Col("ordered_at", "timestamp", True, "event")
+    day, midnight, one = (ir.Cmp("=", t, ir.Const(v, k)) for v, k in (
+        (dt.date(2024, 5, 1), "date"), (dt.datetime(2024, 5, 1), "timestamp"), (dt.datetime(2024, 5, 1, 1), "timestamp")))
+    assert (disjoint(day, midnight), disjoint(day, one), disjoint(midnight, one)) == (False, True, True)
 
 
 HOSTILE = ("segc_x", "segc_y", "segc_xs", "segc_ys", "segc_key", "segc_t", "segc_n", "segc_self", "segc_hits")

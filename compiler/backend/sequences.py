@@ -24,6 +24,8 @@ month's end, as `during` and date shifts do).
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlglot import exp
 
 from segc import ir
@@ -170,6 +172,8 @@ def _exact(v: ir.Const) -> bool:
 
 
 def _loose(value):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())  # a date is its midnight, as in SQL
     if not isinstance(value, str):
         return value
     import unicodedata
