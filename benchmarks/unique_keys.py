@@ -60,7 +60,8 @@ def main() -> None:
     import duckdb
 
     import segc
-    from segc.backend.lower import KEY, col
+    from segc.backend.lower import KEY
+    from segc.backend.trees import col
     from segc.backend.render import render
     from segc.run.datacheck import duplicates
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segc import ir
-from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident
+from segc.backend.lower import KEY, Lowerer
+from segc.backend.trees import alias, col, flag, ident
 from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked

@@ -31,7 +31,8 @@ import random
 import pytest
 
 import segc
-from segc.backend.lower import KEY, col, ident
+from segc.backend.lower import KEY
+from segc.backend.trees import col, ident
 from segc.backend.render import render
 from tests.conftest import table_columns, write_project
 from tests.engines import ENGINES, normalize, open_engine

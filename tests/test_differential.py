@@ -1023,7 +1023,8 @@ def run_flags(project, engines, preds: list, as_of) -> dict[str, list[set]]:
     them): per engine, the member set of each condition."""
     from sqlglot import exp
 
-    from segc.backend.lower import KEY, col, ident
+    from segc.backend.lower import KEY
+    from segc.backend.trees import col, ident
     from segc.backend.render import render
 
     def select(lw):

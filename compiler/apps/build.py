@@ -228,7 +228,7 @@ class _Builder:
             # T-SQL has no CREATE TABLE AS: SELECT ... INTO on the outer query
             from sqlglot import exp
 
-            from segc.backend.lower import table
+            from segc.backend.trees import table
 
             into = tree.copy()
             into.set("into", exp.Into(this=table(".".join(p for p in (self.target_schema, name) if p))))
@@ -407,12 +407,12 @@ def _sql(tree, dialect: str, quoting: str) -> str:
 
 def _relation(name: str, schema: str | None, dialect: str, quoting: str = "preserve") -> str:
     """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
-    from segc.backend.lower import table
+    from segc.backend.trees import table
 
     t = table(name)
     if schema:
         parts = schema.split(".")
-        from segc.backend.lower import ident
+        from segc.backend.trees import ident
 
         t.set("db", ident(parts[-1]))
         if len(parts) > 1:
@@ -530,7 +530,7 @@ def _members(tree, name: str, kind: str):
     `segmentation.branch`)."""
     from sqlglot import exp
 
-    from segc.backend.lower import ident
+    from segc.backend.trees import ident
 
     tree = tree.copy()
     if kind == "segment":

@@ -272,7 +272,8 @@ def _members(project, names: list[str], as_of: dt.date, engine) -> dict[str, set
         return {}
     from sqlglot import exp
 
-    from segc.backend.lower import KEY, col, ident
+    from segc.backend.lower import KEY
+    from segc.backend.trees import col, ident
     from segc.backend.render import render
 
     preds = [project.checked.segments[n].pred for n in names]

@@ -16,7 +16,8 @@ from sqlglot import exp
 from segc import ir
 from segc.apps.lift_frozen import Arms, arms
 from segc.apps.lift_stats import readout
-from segc.backend.lower import KEY, alias, col, flag, ident, make_select
+from segc.backend.lower import KEY
+from segc.backend.trees import alias, col, flag, ident, make_select
 from segc.check.experiments import PROPORTION
 from segc.front.errors import Diagnostic, SegcError, suggest
 

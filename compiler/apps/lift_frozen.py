@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from segc.backend.lower import KEY, alias, col, literal, table
+from segc.backend.lower import KEY
+from segc.backend.trees import alias, col, literal, table
 from segc.run import membership
 from segc.run.snapshots import open_store, stored_as
 

@@ -22,7 +22,8 @@ from segc import __version__
 from segc import ir
 from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
-from segc.backend.lower import KEY, Lowerer, col, flag, ident
+from segc.backend.lower import KEY, Lowerer
+from segc.backend.trees import col, flag, ident
 from segc.schema.segc_yml import ScoreDef
 from segc.check.scores import horizon_end, validation_as_of
 from segc.schema.score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, model_path, read_model

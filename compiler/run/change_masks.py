@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from segc.backend.lower import KEY, alias, col, ident, table
+from segc.backend.lower import KEY
+from segc.backend.trees import alias, col, ident, table
 
 BITS = 62  # per BIGINT mask: 2^0 .. 2^61, never the sign bit
 NOW_MASKS, THEN_MASKS, DIFF = "segc_now_masks", "segc_then_masks", "segc_diff"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from segc.front.errors import Diagnostic
-from segc.backend.lower import col, table
+from segc.backend.trees import col, table
 from segc.check.policy import sensitive_reads
 from segc.run.duckdb_engine import local_name
 

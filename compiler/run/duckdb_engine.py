@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from segc.backend.lower import ident, table
+from segc.backend.trees import ident, table
 from segc.front.errors import Diagnostic, Interrupted, SegcError
 from segc.run.engine import Engine, engine_message, open_duckdb, source_file
 from segc.schema.physical import normalised_table

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from segc.backend.lower import KEY, Lowerer, alias, col, flag, ident, table
+from segc.backend.lower import KEY, Lowerer
+from segc.backend.trees import alias, col, flag, ident, table
 from segc.backend.render import render
 from segc.check.targets import BRANCH, SEGMENT, SEGMENTATION, WHOLE, Takes, Target
 from segc.run import change_masks
@@ -59,7 +60,7 @@ def default_targets(project) -> list[str]:
 def label_case(lw: Lowerer, branches) -> tuple[exp.Expression, exp.Expression | None]:
     """The branch of a segmentation's member (first matching branch, `else` last) and the
     condition of belonging to one (None: with `else`, everyone does)."""
-    from segc.backend.lower import or_
+    from segc.backend.trees import or_
 
     ifs, default = [], None
     for branch, pred in branches:
@@ -141,7 +142,7 @@ def definition_hash(project, part: Part) -> str:
 
 def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
     """The snapshot rows at `as_of` (COLUMNS), in one scan."""
-    from segc.backend.lower import literal
+    from segc.backend.trees import literal
 
     hashes = [definition_hash(project, p) for p in items]
     ctes, scan = _scan(project, items, as_of)
@@ -155,7 +156,7 @@ def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
 def latest_before(snapshots: str, as_of: dt.date | None) -> exp.Expression:
     """The as-of of the latest snapshot in `snapshots` strictly before `as_of` (None: the
     current date), as a scalar subquery: `--since last` in SQL (`--template changes`)."""
-    from segc.backend.lower import literal
+    from segc.backend.trees import literal
 
     bound = literal(as_of, "date") if as_of else exp.CurrentDate()
     return exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table(snapshots)).where(
@@ -175,7 +176,7 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
     JOIN); else, for the engines segc runs on, per key in the wide form: a bit mask of
     the pairs now and then, compared on the key alone (change_masks: a 1M x 1M join at 1M
     customers instead of 6M x 6M rows)."""
-    from segc.backend.lower import literal
+    from segc.backend.trees import literal
 
     features = features or {}
     ctes, scan = _scan(project, items, as_of, features)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from segc.backend.lower import alias, col, datatype, ident, literal, table
+from segc.backend.trees import alias, col, datatype, ident, literal, table
 from segc.backend.render import render
 from segc.check.policy import allowed_features
 from segc.front.errors import Diagnostic, SegcError, suggest

@@ -28,7 +28,8 @@ from segc.check.kpis import Kpi
 from segc.apps.report.targets import TargetCheck, check_target
 from segc.check.targets import Takes
 from segc.check.policy import sensitive_reads
-from segc.backend.lower import Lowerer, col, flag, ident
+from segc.backend.lower import Lowerer
+from segc.backend.trees import col, flag, ident
 from segc.preview import require_unique_keys
 from segc.schema.segc_yml import parse_window
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from segc.backend.lower import Lowerer, flag, ident
+from segc.backend.lower import Lowerer
+from segc.backend.trees import flag, ident
 from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, profiled_features
 
 

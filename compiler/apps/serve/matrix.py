@@ -18,7 +18,8 @@ from pathlib import Path
 from sqlglot import exp
 
 from segc import ir
-from segc.backend.lower import KEY, Lowerer, col, flag, ident, make_select, table
+from segc.backend.lower import KEY, Lowerer
+from segc.backend.trees import col, flag, ident, make_select, table
 from segc.preview import require_unique_keys
 from segc.project import Project
 

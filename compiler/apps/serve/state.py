@@ -155,7 +155,8 @@ def overlap_with(project: Project, target, as_of=None) -> tuple[int, list[tuple[
     query of 2 sums per segment (preview.overlap's every pair would be n² sums)."""
     from sqlglot import exp
 
-    from segc.backend.lower import Lowerer, flag, ident
+    from segc.backend.lower import Lowerer
+    from segc.backend.trees import flag, ident
     from segc.preview import OVERLAP
 
     others = project.targets(project.segment_names, OVERLAP)
