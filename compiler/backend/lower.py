@@ -47,6 +47,9 @@ FEATURES = "segc_features"
 BASE = "segc_base"
 
 
+# the longest `in [...]` list whose first / last is tested on edge times (two columns of
+# the source's GROUP BY per item) rather than read as a value (one more pass)
+PICK_SET_TESTS = 4
 _CMP = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 _HOLDS = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -286,6 +289,8 @@ class Lowerer:
         src = self.sources.get(getattr(pick, "source", None))
         if edge is None or (src is not None and pick in src.aggs) or not (v is None or _per_query(v)):
             return None
+        if isinstance(p, ir.InSet) and len(p.items) > PICK_SET_TESTS:
+            return None  # two aggregates per item: a long list reads the value (one more pass)
         if pick.column.name == edge.column.name:  # first(orders.ordered_at): the edge time itself
             if isinstance(p, ir.Cmp):
                 return self.pred(ir.Cmp(op, edge, v), positive)

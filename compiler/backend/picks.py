@@ -37,7 +37,7 @@ MIN(boolean). With `order_by:` each column would be one more level (and its NULL
 last, past MAX's reach): not done, the window form serves.
 
 A first / last of the grouped form compared with a constant (`last(orders.category) =
-"shoes"`, `in [...]`, `is missing`) needs no second pass at all (benchmarks/README.md §8.7):
+"shoes"`, `in [...]` of up to lower.PICK_SET_TESTS values, `is missing`) needs no second pass at all (benchmarks/README.md §8.7):
 the pick m is the smallest present value among the events at the edge time T, so for a
 condition q on one event's value, with T_q the edge time of the events where q holds (one
 more `MAX(CASE WHEN <where> AND q THEN time END)` of the source's GROUP BY; never past T),
