@@ -47,9 +47,12 @@ FEATURES = "segc_features"
 BASE = "segc_base"
 
 
-# the longest `in [...]` list whose first / last is tested on edge times (two columns of
-# the source's GROUP BY per item) rather than read as a value (one more pass)
-PICK_SET_TESTS = 4
+# how many edge-time columns one first / last may add to its source's GROUP BY (each
+# comparison with a constant adds 1 to 3, an `in` list 2 per item) before its value is read
+# instead (one more pass, whatever the number of comparisons): a segmentation by the last
+# category, or a list of 500 stores, would otherwise add a column per value
+PICK_TESTS = 8
+_PICK_TESTS_OF = {"<": 1, "<=": 1, "=": 2, ">=": 2, ">": 2, "!=": 3}
 _CMP = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 _HOLDS = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -72,6 +75,7 @@ class Lowerer:
         self.sources: dict[str, _Source] = {}
         self.cuts: dict[ir.Value, dict[tuple, str]] = {}  # ranked value -> {cut: column}
         self.n_aggs = 0
+        self.pick_tests: dict[ir.Agg, int] = {}  # first / last -> edge-time columns it added (at most)
 
     # ---- values ----
     def value(self, v: ir.Value) -> exp.Expression:
@@ -289,12 +293,15 @@ class Lowerer:
         src = self.sources.get(getattr(pick, "source", None))
         if edge is None or (src is not None and pick in src.aggs) or not (v is None or _per_query(v)):
             return None
-        if isinstance(p, ir.InSet) and len(p.items) > PICK_SET_TESTS:
-            return None  # two aggregates per item: a long list reads the value (one more pass)
         if pick.column.name == edge.column.name:  # first(orders.ordered_at): the edge time itself
             if isinstance(p, ir.Cmp):
                 return self.pred(ir.Cmp(op, edge, v), positive)
             return self.pred(replace(p, operand=edge), positive)
+        needed = (_PICK_TESTS_OF[op] if isinstance(p, ir.Cmp) else 1 if isinstance(p, ir.Missing)
+                  else 2 * len(p.items) + p.negated)  # at most: some are shared
+        if self.pick_tests.get(pick, 0) + needed > PICK_TESTS:
+            return None
+        self.pick_tests[pick] = self.pick_tests.get(pick, 0) + needed
         latest = col(self._agg_column(edge))
 
         def edge_of(q: ir.Pred) -> exp.Column:

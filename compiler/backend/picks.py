@@ -37,7 +37,7 @@ MIN(boolean). With `order_by:` each column would be one more level (and its NULL
 last, past MAX's reach): not done, the window form serves.
 
 A first / last of the grouped form compared with a constant (`last(orders.category) =
-"shoes"`, `in [...]` of up to lower.PICK_SET_TESTS values, `is missing`) needs no second pass at all (benchmarks/README.md §8.7):
+"shoes"`, `in [...]`, `is missing`) needs no second pass at all (benchmarks/README.md §8.7):
 the pick m is the smallest present value among the events at the edge time T, so for a
 condition q on one event's value, with T_q the edge time of the events where q holds (one
 more `MAX(CASE WHEN <where> AND q THEN time END)` of the source's GROUP BY; never past T),
@@ -50,7 +50,8 @@ more `MAX(CASE WHEN <where> AND q THEN time END)` of the source's GROUP BY; neve
     m != v  iff  m < v or m > v          m present  iff  at(value is present)
 
 (MIN's NULL-last rule is the `value op v` that is NULL on a missing value). The lowering
-(backend/lower.py Lowerer._pick_test) uses it where the pick's value is not computed anyway.
+(backend/lower.py Lowerer._pick_test) uses it where the pick's value is not computed anyway,
+for at most lower.PICK_TESTS such columns per pick and query (then the value is cheaper).
 
 Why ROW_NUMBER and not an engine's arg_max / max_by / FIRST_VALUE: the order it numbers
 by is total up to identical rows (whose value is then the same), so every engine keeps
