@@ -52,7 +52,6 @@ BASE = "segc_base"
 # instead (one more pass, whatever the number of comparisons): a segmentation by the last
 # category, or a list of 500 stores, would otherwise add a column per value
 PICK_TESTS = 8
-_PICK_TESTS_OF = {"<": 1, "<=": 1, "=": 2, ">=": 2, ">": 2, "!=": 3}
 _CMP = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 _HOLDS = {"=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -290,15 +289,17 @@ class Lowerer:
         else:
             pick, op, v = p.operand, None, None
         edge = _edge_time(pick, self.schema) if isinstance(pick, ir.Agg) else None
-        src = self.sources.get(getattr(pick, "source", None))
-        if edge is None or (src is not None and pick in src.aggs) or not (v is None or _per_query(v)):
+        if edge is None or not (v is None or _per_query(v)):
+            return None
+        src = self.sources.get(pick.source)
+        if src is not None and pick in src.aggs:
             return None
         if pick.column.name == edge.column.name:  # first(orders.ordered_at): the edge time itself
             if isinstance(p, ir.Cmp):
                 return self.pred(ir.Cmp(op, edge, v), positive)
             return self.pred(replace(p, operand=edge), positive)
-        needed = (_PICK_TESTS_OF[op] if isinstance(p, ir.Cmp) else 1 if isinstance(p, ir.Missing)
-                  else 2 * len(p.items) + p.negated)  # at most: some are shared
+        needed = (_edge_tests(op) if isinstance(p, ir.Cmp) else 1 if isinstance(p, ir.Missing)
+                  else len(p.items) * _edge_tests("=") + p.negated)  # at most: some are shared
         if self.pick_tests.get(pick, 0) + needed > PICK_TESTS:
             return None
         self.pick_tests[pick] = self.pick_tests.get(pick, 0) + needed
@@ -609,6 +610,13 @@ def _edge_time(a: ir.Agg, schema) -> ir.Agg | None:
         return None
     time = ir.Col(src.time, src.columns.get(src.time, "timestamp"), True, "event")
     return ir.Agg("max" if a.func == "last" else "min", a.source, time, a.where, a.window, time.type)
+
+
+def _edge_tests(op: str) -> int:
+    """How many edge-time columns `first / last op constant` uses (backend/picks.py COMPARED_AT)."""
+    if op == "!=":
+        return _edge_tests("<") + _edge_tests(">")
+    return sum(map(len, COMPARED_AT[op]))
 
 
 def _per_query(v: ir.Value) -> bool:
