@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer
-from segc.backend.trees import col, flag, ident
+from segc.backend.trees import alias, and_, col, flag, ident
 from segc.check.policy import allowed_features
 from segc.check.targets import BRANCH, SEGMENTATION, WHOLE, Takes, Target
 from segc.front.errors import Diagnostic, SegcError
@@ -332,8 +332,6 @@ _FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 def _tie_query(project: Project, q: ir.Quantile, as_of):
     from sqlglot import exp
-
-    from segc.backend.trees import alias, and_
 
     def select(lw: Lowerer):
         return [alias(lw.value(q.by), "segc_value")], and_(lw.guards(q.by))

@@ -22,6 +22,7 @@ from segc.front import ast
 from segc.front.files import check_output, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.render import render
+from segc.backend.trees import ident, table
 from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
 from segc.backend.dialects import DIALECTS
 
@@ -228,8 +229,6 @@ class _Builder:
             # T-SQL has no CREATE TABLE AS: SELECT ... INTO on the outer query
             from sqlglot import exp
 
-            from segc.backend.trees import table
-
             into = tree.copy()
             into.set("into", exp.Into(this=table(".".join(p for p in (self.target_schema, name) if p))))
             ctx["select_into"] = render(into, self.dialect, quoting=self.quoting)
@@ -407,13 +406,9 @@ def _sql(tree, dialect: str, quoting: str) -> str:
 
 def _relation(name: str, schema: str | None, dialect: str, quoting: str = "preserve") -> str:
     """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
-    from segc.backend.trees import table
-
     t = table(name)
     if schema:
         parts = schema.split(".")
-        from segc.backend.trees import ident
-
         t.set("db", ident(parts[-1]))
         if len(parts) > 1:
             t.set("catalog", ident(".".join(parts[:-1])))
@@ -529,8 +524,6 @@ def _members(tree, name: str, kind: str):
     """The query with the segment's name as a column: key + segment (for a segmentation,
     `segmentation.branch`)."""
     from sqlglot import exp
-
-    from segc.backend.trees import ident
 
     tree = tree.copy()
     if kind == "segment":

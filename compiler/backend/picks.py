@@ -64,20 +64,14 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from segc.backend.trees import alias, col
+
 KEY = "segc_key"
 VALUE = "segc_v"
 ROW = "segc_rn"
 COUNT = "segc_n"
 LATEST = "segc_t"
 EVENTS = "segc_events"
-
-
-def _col(name: str) -> exp.Column:
-    return exp.Column(this=exp.Identifier(this=name, quoted=True))
-
-
-def _alias(e: exp.Expression, name: str) -> exp.Alias:
-    return exp.Alias(this=e, alias=exp.Identifier(this=name, quoted=True))
 
 
 def _from(source: exp.Expression, name: str | None = None) -> exp.From:
@@ -113,8 +107,8 @@ def _desc(e: exp.Expression) -> exp.Ordered:
 
 
 def _keep_first(numbered: exp.Select, column: str, k: int) -> exp.Select:
-    return _select([_col(KEY), _alias(_col(VALUE), column)], _from(numbered, "segc_numbered"),
-                   exp.EQ(this=_col(ROW), expression=exp.Literal.number(k)))
+    return _select([col(KEY), alias(col(VALUE), column)], _from(numbered, "segc_numbered"),
+                   exp.EQ(this=col(ROW), expression=exp.Literal.number(k)))
 
 
 def _latest_then_smallest(column: str, events: exp.Expression, key: exp.Column, time: exp.Column,
@@ -124,7 +118,7 @@ def _latest_then_smallest(column: str, events: exp.Expression, key: exp.Column, 
     CTE, its column), so the events are grouped once for both."""
     relation, edge = latest
     # only the two columns: the CTE's others (feature names) could clash with the events'
-    narrow = _select([_col(KEY), _alias(_col(edge), LATEST)], _from(relation))
+    narrow = _select([col(KEY), alias(col(edge), LATEST)], _from(relation))
     # the events' columns named by their table: a source column called segc_key or segc_t
     # would otherwise be ambiguous beside segc_latest's two (an engine error)
     key, time, value = (_events_columns(e.copy()) for e in (key, time, value))
@@ -133,7 +127,7 @@ def _latest_then_smallest(column: str, events: exp.Expression, key: exp.Column, 
                  expression=exp.EQ(this=exp.column(LATEST, "segc_latest", quoted=True), expression=time))
     named = events.copy()
     named.set("alias", exp.TableAlias(this=exp.Identifier(this=EVENTS, quoted=True)))
-    q = _select([_alias(key.copy(), KEY), _alias(exp.Min(this=value), column)], _from(named), where, [key])
+    q = _select([alias(key.copy(), KEY), alias(exp.Min(this=value), column)], _from(named), where, [key])
     return q.join(exp.Subquery(this=narrow, alias=exp.TableAlias(this=exp.Identifier(this="segc_latest", quoted=True))),
                   on=at, copy=False)
 
@@ -158,15 +152,15 @@ def pick_cte(func: str, k: int | None, column: str, events: exp.Expression, key:
     if func == "mode":
         present = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
         cond = present if where is None else exp.And(this=where, expression=present)
-        counted = _select([_alias(key.copy(), KEY), _alias(value, VALUE), _alias(exp.Count(this=exp.Star()), COUNT)],
+        counted = _select([alias(key.copy(), KEY), alias(value, VALUE), alias(exp.Count(this=exp.Star()), COUNT)],
                           _from(events), cond, [key.copy(), value.copy()])
-        ranked = _row_number(_col(KEY), [exp.Ordered(this=_col(COUNT), desc=True), _asc(_col(VALUE))])
-        numbered = _select([_col(KEY), _col(VALUE), _alias(ranked, ROW)], _from(counted, "segc_counted"))
+        ranked = _row_number(col(KEY), [exp.Ordered(this=col(COUNT), desc=True), _asc(col(VALUE))])
+        numbered = _select([col(KEY), col(VALUE), alias(ranked, ROW)], _from(counted, "segc_counted"))
         return _keep_first(numbered, column, 1)
     last = func == "last"
     position = [(_desc if last else _asc)(c.copy()) for c in [time, *order_by]]
     if value != time:  # `first(orders.ordered_at)`: the time is the value
         position.append(_asc(value.copy()))  # the value itself: a window cannot see the select's aliases
     ranked = _row_number(key.copy(), position)
-    numbered = _select([_alias(key.copy(), KEY), _alias(value, VALUE), _alias(ranked, ROW)], _from(events), where)
+    numbered = _select([alias(key.copy(), KEY), alias(value, VALUE), alias(ranked, ROW)], _from(events), where)
     return _keep_first(numbered, column, 1 if func in ("first", "last") else k)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from segc.backend.lower import KEY, Lowerer
-from segc.backend.trees import alias, col, flag, ident, table
+from segc.backend.trees import alias, col, flag, ident, literal, or_, table
 from segc.backend.render import render
 from segc.check.targets import BRANCH, SEGMENT, SEGMENTATION, WHOLE, Takes, Target
 from segc.run import change_masks
@@ -60,8 +60,6 @@ def default_targets(project) -> list[str]:
 def label_case(lw: Lowerer, branches) -> tuple[exp.Expression, exp.Expression | None]:
     """The branch of a segmentation's member (first matching branch, `else` last) and the
     condition of belonging to one (None: with `else`, everyone does)."""
-    from segc.backend.trees import or_
-
     ifs, default = [], None
     for branch, pred in branches:
         if pred is None:
@@ -142,8 +140,6 @@ def definition_hash(project, part: Part) -> str:
 
 def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
     """The snapshot rows at `as_of` (COLUMNS), in one scan."""
-    from segc.backend.trees import literal
-
     hashes = [definition_hash(project, p) for p in items]
     ctes, scan = _scan(project, items, as_of)
     rows = _rows(items, lambda i: [alias(literal(as_of, "date"), "as_of"),
@@ -156,8 +152,6 @@ def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
 def latest_before(snapshots: str, as_of: dt.date | None) -> exp.Expression:
     """The as-of of the latest snapshot in `snapshots` strictly before `as_of` (None: the
     current date), as a scalar subquery: `--since last` in SQL (`--template changes`)."""
-    from segc.backend.trees import literal
-
     bound = literal(as_of, "date") if as_of else exp.CurrentDate()
     return exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table(snapshots)).where(
         exp.LT(this=col("as_of"), expression=bound)))
@@ -176,8 +170,6 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
     JOIN); else, for the engines segc runs on, per key in the wide form: a bit mask of
     the pairs now and then, compared on the key alone (change_masks: a 1M x 1M join at 1M
     customers instead of 6M x 6M rows)."""
-    from segc.backend.trees import literal
-
     features = features or {}
     ctes, scan = _scan(project, items, as_of, features)
     since_value = since if isinstance(since, exp.Expression) else literal(since, "date")
