@@ -72,6 +72,22 @@ def round_order(names: list[str], r: int) -> list[str]:
     return order[::-1] if r % 2 else order
 
 
+def interleaved(methods: dict, rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each method (a callable) once per round, in round_order: (wall s, CPU s of this
+    process) per method, one value per round. Warm-up is the caller's."""
+    import time
+
+    wall: dict[str, list[float]] = {n: [] for n in methods}
+    cpu: dict[str, list[float]] = {n: [] for n in methods}
+    for r in range(rounds):
+        for n in round_order(list(methods), r):
+            w, c = time.perf_counter(), time.process_time()
+            methods[n]()
+            wall[n].append(time.perf_counter() - w)
+            cpu[n].append(time.process_time() - c)
+    return wall, cpu
+
+
 def prepare(data: Path | None, customers: int) -> Path:
     """The benchmark project folder (data generated if missing)."""
     managed = data is None and not all((DEFAULT_DATA / f).is_file() for f in FILES)

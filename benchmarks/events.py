@@ -37,12 +37,12 @@ import argparse
 import shutil
 import statistics
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from scale import SIZES, prepare, round_order  # noqa: E402  (the data and the frozen project)
+from count_speed import interleaved  # noqa: E402
+from scale import SIZES, prepare  # noqa: E402  (the data and the frozen project)
 
 RELAUNCH = "exists(carts where abandoned during last 7 days not followed by orders within 2 days)"
 SHOES_BAG = 'count(orders where category = "shoes" followed by orders where category = "bags" within 7 days) >= 1'
@@ -149,16 +149,9 @@ def main() -> None:
     print(f"customers whose last orders tie (where arg_max keeps any): {ties:,}")
     extra = {s.name: s.count for s in plus.count().segments if s.name in ("relaunch", "shoes_then_bag", "last_shoes")}
     print(f"in count+3: {extra}")
-    wall: dict[str, list[float]] = {m: [] for m in methods}
-    cpu: dict[str, list[float]] = {m: [] for m in methods}
     for name in methods:  # warm-up
         methods[name]()
-    for r in range(args.rounds):
-        for name in round_order(list(methods), r):
-            w, c = time.perf_counter(), time.process_time()
-            methods[name]()
-            wall[name].append(time.perf_counter() - w)
-            cpu[name].append(time.process_time() - c)
+    wall, cpu = interleaved(methods, args.rounds)
     med = {m: (statistics.median(wall[m]), statistics.median(cpu[m])) for m in methods}
     print(f"\nmedians over {args.rounds} rounds (wall s / CPU s):")
     for m, (w, c) in med.items():

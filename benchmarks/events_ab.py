@@ -13,13 +13,13 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from events import LAST, RELAUNCH, SHOES_BAG, copy_project  # noqa: E402
-from scale import prepare, round_order  # noqa: E402
+from count_speed import interleaved  # noqa: E402
+from scale import prepare  # noqa: E402
 
 
 def main() -> None:
@@ -52,14 +52,7 @@ def main() -> None:
                "count+3 join": counted(plus, False)}
     answers = {n: [(s.name, s.count) for s in m().segments] for n, m in methods.items()}
     assert answers["count+3 lists"] == answers["count+3 join"], "the two forms differ"
-    wall: dict[str, list[float]] = {n: [] for n in methods}
-    cpu: dict[str, list[float]] = {n: [] for n in methods}
-    for r in range(args.rounds):
-        for n in round_order(list(methods), r):
-            w, c = time.perf_counter(), time.process_time()
-            methods[n]()
-            wall[n].append(time.perf_counter() - w)
-            cpu[n].append(time.process_time() - c)
+    wall, cpu = interleaved(methods, args.rounds)
     rewrites.duckdb.update(forms)
     render._DIALECTS.clear()
     print(f"load average {os.getloadavg()[0]:.2f}; medians over {args.rounds} rounds (wall s / CPU s):")

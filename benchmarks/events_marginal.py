@@ -14,13 +14,13 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from events import LAST, RELAUNCH, SHOES_BAG, copy_project  # noqa: E402
-from scale import prepare, round_order  # noqa: E402
+from count_speed import interleaved  # noqa: E402
+from scale import prepare  # noqa: E402
 
 
 def main() -> None:
@@ -43,14 +43,7 @@ def main() -> None:
             projects[name] = segc.load_project(out)
         for p in projects.values():  # warm-up
             p.count()
-        wall: dict[str, list[float]] = {n: [] for n in projects}
-        cpu: dict[str, list[float]] = {n: [] for n in projects}
-        for r in range(args.rounds):
-            for n in round_order(list(projects), r):
-                w, c = time.perf_counter(), time.process_time()
-                projects[n].count()
-                wall[n].append(time.perf_counter() - w)
-                cpu[n].append(time.process_time() - c)
+        wall, cpu = interleaved({n: p.count for n, p in projects.items()}, args.rounds)
     b = statistics.median(wall["base"]), statistics.median(cpu["base"])
     for n in projects:
         w, c = statistics.median(wall[n]), statistics.median(cpu[n])

@@ -26,13 +26,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from events import copy_project  # noqa: E402
-from scale import prepare, round_order  # noqa: E402
+from count_speed import interleaved  # noqa: E402
+from scale import prepare  # noqa: E402
 
 AS_OF = "DATE '2024-07-01'"
 LISTS = f"""WITH s AS (SELECT customer_id, max(ordered_at) AS m,
@@ -73,14 +73,7 @@ def main() -> None:
     print("answers:", answers)
     assert answers["join"] == answers["list-lambda"] == answers["guarded"]
     assert answers["last-2pass"] == answers["last-struct"]
-    wall: dict[str, list[float]] = {n: [] for n in FORMS}
-    cpu: dict[str, list[float]] = {n: [] for n in FORMS}
-    for r in range(args.rounds):
-        for name in round_order(list(FORMS), r):
-            w, c = time.perf_counter(), time.process_time()
-            engine.execute(FORMS[name])
-            wall[name].append(time.perf_counter() - w)
-            cpu[name].append(time.process_time() - c)
+    wall, cpu = interleaved({n: (lambda q=q: engine.execute(q)) for n, q in FORMS.items()}, args.rounds)
     base = statistics.median(cpu["group"])
     for name in FORMS:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
