@@ -167,7 +167,7 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "pick_ties_largest_first": (
         "a pick's tie order reversed: among events at one instant, the largest value first (DESIGN §8.1: smallest)",
         [("position.append(_asc(value.copy()))", "position.append(_desc(value.copy()))"),
-         ("_alias(exp.Min(this=value), column)", "_alias(exp.Max(this=value), column)")]),  # the grouped form
+         ("alias(exp.Min(this=value), column)", "alias(exp.Max(this=value), column)")]),  # the grouped form
     "pick_last_not_reversed": (
         "`last` ordered like `first` (the earliest event kept)",
         [("(_desc if last else _asc)(c.copy())", "_asc(c.copy())"),
@@ -179,8 +179,8 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [('(("=",), ("<",))', '(("=",), ())')]),
     "pick_mode_largest": (
         "mode's tie of frequencies to the largest value",
-        [("[exp.Ordered(this=_col(COUNT), desc=True), _asc(_col(VALUE))]",
-          "[exp.Ordered(this=_col(COUNT), desc=True), _desc(_col(VALUE))]")]),
+        [("[exp.Ordered(this=col(COUNT), desc=True), _asc(col(VALUE))]",
+          "[exp.Ordered(this=col(COUNT), desc=True), _desc(col(VALUE))]")]),
     "seq_bound_strict": (
         "a sequence's far bound made strict: `t_y <= t_x + D` -> `<` (a Y event exactly D later is lost)",
         [("exp.LTE(this=ty.copy(), expression=hi)", "exp.LT(this=ty.copy(), expression=hi)")]),
