@@ -64,7 +64,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from segc.backend.trees import alias, col
+from segc.backend.trees import alias, col, ident, make_select, subquery
 
 KEY = "segc_key"
 VALUE = "segc_v"
@@ -72,21 +72,6 @@ ROW = "segc_rn"
 COUNT = "segc_n"
 LATEST = "segc_t"
 EVENTS = "segc_events"
-
-
-def _from(source: exp.Expression, name: str | None = None) -> exp.From:
-    if name is None:
-        return exp.From(this=source)
-    return exp.From(this=exp.Subquery(this=source, alias=exp.TableAlias(this=exp.Identifier(this=name, quoted=True))))
-
-
-def _select(projections, source: exp.From, where=None, group=None) -> exp.Select:
-    q = exp.Select(expressions=projections, from_=source)
-    if where is not None:
-        q.set("where", exp.Where(this=where))
-    if group:
-        q.set("group", exp.Group(expressions=group))
-    return q
 
 
 # op -> (the operators some event at the edge time must satisfy, those none may)
@@ -107,8 +92,8 @@ def _desc(e: exp.Expression) -> exp.Ordered:
 
 
 def _keep_first(numbered: exp.Select, column: str, k: int) -> exp.Select:
-    return _select([col(KEY), alias(col(VALUE), column)], _from(numbered, "segc_numbered"),
-                   exp.EQ(this=col(ROW), expression=exp.Literal.number(k)))
+    return make_select([col(KEY), alias(col(VALUE), column)], subquery(numbered, "segc_numbered"),
+                       exp.EQ(this=col(ROW), expression=exp.Literal.number(k)))
 
 
 def _latest_then_smallest(column: str, events: exp.Expression, key: exp.Column, time: exp.Column,
@@ -118,25 +103,24 @@ def _latest_then_smallest(column: str, events: exp.Expression, key: exp.Column, 
     CTE, its column), so the events are grouped once for both."""
     relation, edge = latest
     # only the two columns: the CTE's others (feature names) could clash with the events'
-    narrow = _select([col(KEY), alias(col(edge), LATEST)], _from(relation))
+    narrow = make_select([col(KEY), alias(col(edge), LATEST)], relation)
     # the events' columns named by their table: a source column called segc_key or segc_t
     # would otherwise be ambiguous beside segc_latest's two (an engine error)
     key, time, value = (_events_columns(e.copy()) for e in (key, time, value))
     where = None if where is None else _events_columns(where)
-    at = exp.And(this=exp.EQ(this=exp.column(KEY, "segc_latest", quoted=True), expression=key.copy()),
-                 expression=exp.EQ(this=exp.column(LATEST, "segc_latest", quoted=True), expression=time))
+    at = exp.And(this=exp.EQ(this=col(KEY, "segc_latest"), expression=key.copy()),
+                 expression=exp.EQ(this=col(LATEST, "segc_latest"), expression=time))
     named = events.copy()
-    named.set("alias", exp.TableAlias(this=exp.Identifier(this=EVENTS, quoted=True)))
-    q = _select([alias(key.copy(), KEY), alias(exp.Min(this=value), column)], _from(named), where, [key])
-    return q.join(exp.Subquery(this=narrow, alias=exp.TableAlias(this=exp.Identifier(this="segc_latest", quoted=True))),
-                  on=at, copy=False)
+    named.set("alias", exp.TableAlias(this=ident(EVENTS)))
+    return make_select([alias(key.copy(), KEY), alias(exp.Min(this=value), column)], named, where, [key],
+                       joins=[exp.Join(this=subquery(narrow, "segc_latest"), on=at)])
 
 
 def _events_columns(e: exp.Expression) -> exp.Expression:
     """`e` with its columns (those not in a subquery of their own) qualified by EVENTS."""
     for c in list(e.find_all(exp.Column)):
         if not c.table and c.find_ancestor(exp.Select) is None:
-            c.set("table", exp.Identifier(this=EVENTS, quoted=True))
+            c.set("table", ident(EVENTS))
     return e
 
 
@@ -152,15 +136,15 @@ def pick_cte(func: str, k: int | None, column: str, events: exp.Expression, key:
     if func == "mode":
         present = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
         cond = present if where is None else exp.And(this=where, expression=present)
-        counted = _select([alias(key.copy(), KEY), alias(value, VALUE), alias(exp.Count(this=exp.Star()), COUNT)],
-                          _from(events), cond, [key.copy(), value.copy()])
+        counted = make_select([alias(key.copy(), KEY), alias(value, VALUE), alias(exp.Count(this=exp.Star()), COUNT)],
+                              events, cond, [key.copy(), value.copy()])
         ranked = _row_number(col(KEY), [exp.Ordered(this=col(COUNT), desc=True), _asc(col(VALUE))])
-        numbered = _select([col(KEY), col(VALUE), alias(ranked, ROW)], _from(counted, "segc_counted"))
+        numbered = make_select([col(KEY), col(VALUE), alias(ranked, ROW)], subquery(counted, "segc_counted"))
         return _keep_first(numbered, column, 1)
     last = func == "last"
     position = [(_desc if last else _asc)(c.copy()) for c in [time, *order_by]]
     if value != time:  # `first(orders.ordered_at)`: the time is the value
         position.append(_asc(value.copy()))  # the value itself: a window cannot see the select's aliases
     ranked = _row_number(key.copy(), position)
-    numbered = _select([alias(key.copy(), KEY), alias(value, VALUE), alias(ranked, ROW)], _from(events), where)
+    numbered = make_select([alias(key.copy(), KEY), alias(value, VALUE), alias(ranked, ROW)], events, where)
     return _keep_first(numbered, column, 1 if func in ("first", "last") else k)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from segc.backend.trees import alias, col, ident, make_select, subquery
+
 KEY = "segc_key"
 FEATURES = "segc_features"
 # the meta keys of a sequence's CTE: its DuckDB form, and what folding it needs
@@ -35,17 +37,13 @@ SEQUENCE_LISTS = "segc_sequence_lists"
 _FOLD = "segc_sequence_fold"
 
 
-def _var(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
-
-
 def _lambda(body: exp.Expression, name: str) -> exp.Lambda:
-    return exp.Lambda(this=body, expressions=[exp.to_identifier(name, quoted=True)])
+    return exp.Lambda(this=body, expressions=[ident(name)])
 
 
 def _count(lst: str, test: exp.Expression, var: str) -> exp.Expression:
     """How many elements of the list column `lst` pass `test` (0 for a key without any)."""
-    kept = exp.Anonymous(this="LIST_FILTER", expressions=[_var(lst), _lambda(test, var)])
+    kept = exp.Anonymous(this="LIST_FILTER", expressions=[col(lst), _lambda(test, var)])
     return exp.Coalesce(this=exp.Length(this=kept), expressions=[exp.Literal.number(0)])
 
 
@@ -53,7 +51,7 @@ def _bounds_on_lambdas(bounds: list[exp.Expression]) -> exp.Expression:
     """The self-join's time bounds (on x.segc_t and y.segc_t) on the lambdas' x and y."""
     def swap(node):
         if isinstance(node, exp.Column) and node.name == "segc_t" and node.table in ("x", "y"):
-            return _var(f"segc_{node.table}")
+            return col(f"segc_{node.table}")
         return node
     return exp.and_(*(b.copy().transform(swap) for b in bounds), copy=False)
 
@@ -66,7 +64,7 @@ def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, so
     table puts in its place when rendering; `test` the comparison of a hit count with 0;
     `is_y` None when no X event can be a Y event (sequences.disjoint: one list fewer, its
     FILTER and its lambda gone: 0.26 s of 1.2 s at 1M customers, benchmarks/README.md §8.7)."""
-    ys = exp.Coalesce(this=_var("segc_ys"), expressions=[exp.Array(expressions=[])])
+    ys = exp.Coalesce(this=col("segc_ys"), expressions=[exp.Array(expressions=[])])
     near = exp.Length(this=exp.Anonymous(this="LIST_FILTER",
                                          expressions=[ys, _lambda(_bounds_on_lambdas(bounds), "segc_y")]))
     zero = exp.Literal.number(0)
@@ -77,7 +75,7 @@ def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, so
 
     def listed(cond: exp.Expression, name: str) -> exp.Alias:
         agg = exp.Filter(this=exp.ArrayAgg(this=t.copy()), expression=exp.Where(this=cond))
-        return exp.alias_(agg, name, quoted=True)
+        return alias(agg, name)
 
     if is_y is None:  # no X event can be a Y event: every X is of segc_xs
         x_lists = [listed(x_where.copy(), "segc_xs")]
@@ -86,12 +84,10 @@ def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, so
         x_lists = [listed(exp.And(this=exp.Paren(this=x_where.copy()), expression=not_y), "segc_xs"),
                    listed(exp.And(this=exp.Paren(this=x_where.copy()), expression=exp.Paren(this=is_y.copy())),
                           "segc_xs_y")]
-    lists = (exp.select(exp.alias_(key.copy(), KEY, quoted=True), *x_lists, listed(y_where.copy(), "segc_ys"))
-             .from_(source.copy())
-             .where(exp.Or(this=exp.Paren(this=x_where.copy()), expression=exp.Paren(this=y_where.copy())))
-             .group_by(key.copy()))
-    form = exp.select(_var(KEY), exp.alias_(count, column, quoted=True)).from_(
-        exp.Subquery(this=lists, alias=exp.TableAlias(this=exp.to_identifier("segc_lists", quoted=True))))
+    lists = make_select([alias(key.copy(), KEY), *x_lists, listed(y_where.copy(), "segc_ys")], source.copy(),
+                        exp.Or(this=exp.Paren(this=x_where.copy()), expression=exp.Paren(this=y_where.copy())),
+                        [key.copy()])
+    form = make_select([col(KEY), alias(count, column)], subquery(lists, "segc_lists"))
     cte.meta[SEQUENCE_LISTS] = form
     cte.meta[_FOLD] = (source_cte, clip.copy(), count.copy(), list(lists.expressions[1:]))
     return cte
@@ -118,8 +114,8 @@ def fold_into_source(with_: exp.With) -> bool:
         names = {}
         for a in lists:
             names[a.alias] = f"{a.alias}_{cte.alias}"
-            src.this.append("expressions", exp.alias_(a.this.copy(), names[a.alias], quoted=True))
-        count = count.transform(lambda n: exp.column(names[n.name], table=source_cte, quoted=True)
+            src.this.append("expressions", alias(a.this.copy(), names[a.alias]))
+        count = count.transform(lambda n: col(names[n.name], source_cte)
                                 if isinstance(n, exp.Column) and n.name in names else n)
         column = cte.this.expressions[-1].alias
         features.this.transform(lambda n: count.copy() if isinstance(n, exp.Column) and n.table == cte.alias

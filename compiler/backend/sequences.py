@@ -30,28 +30,9 @@ from sqlglot import exp
 
 from segc import ir
 from segc.backend.sequence_lists import attach_list_form
+from segc.backend.trees import alias, and_, col, datatype, flag, make_select, subquery
 
 KEY = "segc_key"
-
-
-def _col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table, quoted=True)
-
-
-def _alias(e: exp.Expression, name: str) -> exp.Alias:
-    return exp.alias_(e, name, quoted=True)
-
-
-def _subquery(q: exp.Select, name: str) -> exp.Subquery:
-    return exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True)))
-
-
-def _and(parts: list[exp.Expression]) -> exp.Expression | None:
-    out = None
-    for p in parts:
-        p = exp.Paren(this=p) if isinstance(p, exp.Or) else p
-        out = p if out is None else exp.And(this=out, expression=p)
-    return out
 
 
 def _shift(t: exp.Expression, amount: int, unit: str, time_type: str) -> exp.Expression:
@@ -65,25 +46,21 @@ def _events(src, source: exp.Table, time: exp.Expression, conds: list[exp.Expres
     """One side's events: per key and time, counted (`extra`: more grouped columns), or
     (extra None) one row each: grouping the Y side too costs a pass over it, and rows of
     one key and instant are rare."""
-    keys = [_alias(exp.column(src.key, quoted=True), KEY), _alias(time, "segc_t")]
+    keys = [alias(col(src.key), KEY), alias(time, "segc_t")]
     if extra is None:
-        q = exp.select(*keys).from_(source)
-    else:
-        keys += extra
-        q = exp.select(*keys, _alias(exp.Count(this=exp.Star()), "segc_n")).from_(source)
-    where = _and(conds)
-    if where is not None:
-        q = q.where(where)
-    return q if extra is None else q.group_by(*[k.this.copy() for k in keys])
+        return make_select(keys, source, and_(conds))
+    keys += extra
+    return make_select([*keys, alias(exp.Count(this=exp.Star()), "segc_n")], source, and_(conds),
+                       [k.this.copy() for k in keys])
 
 
 def _time(src, other) -> tuple[exp.Expression, str]:
     """A source's time column, as a timestamp when the other side's is one (a date stands
     for its midnight, as everywhere in segc), and its type."""
     types = [s.columns.get(s.time, "timestamp") for s in (src, other)]
-    t = exp.column(src.time, quoted=True)
+    t = col(src.time)
     if types[0] != types[1] and types[0] == "date":
-        return exp.Cast(this=t, to=exp.DataType.build("TIMESTAMP")), "timestamp"
+        return exp.Cast(this=t, to=datatype("TIMESTAMP")), "timestamp"
     return t, types[0]
 
 
@@ -95,50 +72,48 @@ def sequence_cte(schema, agg: ir.Agg, column: str, x_conds: list[exp.Expression]
     seq = agg.sequence
     xs, ys = schema.sources[agg.source], schema.sources[seq.source]
     same = agg.source == seq.source
-    x_time = exp.column(xs.time, quoted=True)
+    x_time = col(xs.time)
     (x_t, time_type), (y_t, _) = _time(xs, ys), _time(ys, xs)
     self_flag = []
     if same:
         is_y = y_where.copy() if y_where is not None else exp.true()
-        self_flag = [_alias(exp.Case(ifs=[exp.If(this=is_y, true=exp.Literal.number(1))],
-                                     default=exp.Literal.number(0)), "segc_self")]
+        self_flag = [alias(flag(is_y), "segc_self")]
     x_filter = [exp.LT(this=x_time, expression=as_of.copy()), *x_conds]
     x = _events(xs, table_of(xs.table), x_t, [c.copy() for c in x_filter], self_flag)
-    y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]
+    y_conds = [exp.LT(this=col(ys.time), expression=as_of.copy())]
     if y_where is not None:
         y_conds.append(y_where)
     # only Y events that can be near an X event of the window are read (the cart relaunch
     # reads a week of orders, not all of them): after X's start, or before X's end
     x_lo, x_hi = x_window
     if seq.kind != "preceded" and x_lo is not None:
-        y_conds.append(exp.GTE(this=exp.column(ys.time, quoted=True), expression=x_lo))
+        y_conds.append(exp.GTE(this=col(ys.time), expression=x_lo))
     if seq.kind == "preceded" and x_hi is not None:
-        y_conds.append(exp.LT(this=exp.column(ys.time, quoted=True), expression=x_hi))
+        y_conds.append(exp.LT(this=col(ys.time), expression=x_hi))
     y = _events(ys, table_of(ys.table), y_t, [c.copy() for c in y_conds], None)
-    t, ty = _col("segc_t", "x"), _col("segc_t", "y")
+    t, ty = col("segc_t", "x"), col("segc_t", "y")
     if seq.kind == "preceded":
         lo, hi = _shift(t, -seq.amount, seq.unit, time_type), t.copy()
     else:
         lo, hi = t, _shift(t.copy(), seq.amount, seq.unit, time_type)
     bounds = [exp.GTE(this=ty, expression=lo), exp.LTE(this=ty.copy(), expression=hi)]
-    on = _and([exp.EQ(this=_col(KEY, "y"), expression=_col(KEY, "x")), *[b.copy() for b in bounds]])
-    grouped = [_col(KEY, "x"), t.copy(), _col("segc_n", "x")] + ([_col("segc_self", "x")] if same else [])
-    pairs = (exp.select(*[c.copy() for c in grouped], _alias(exp.Count(this=_col(KEY, "y")), "segc_hits"))
-             .from_(_subquery(x, "x"))
-             .join(_subquery(y, "y"), on=on, join_type="LEFT")
-             .group_by(*[c.copy() for c in grouped]))
-    hits = _col("segc_hits")
+    on = and_([exp.EQ(this=col(KEY, "y"), expression=col(KEY, "x")), *[b.copy() for b in bounds]])
+    grouped = [col(KEY, "x"), t.copy(), col("segc_n", "x")] + ([col("segc_self", "x")] if same else [])
+    pairs = make_select([*[c.copy() for c in grouped], alias(exp.Count(this=col(KEY, "y")), "segc_hits")],
+                        subquery(x, "x"), group_by=[c.copy() for c in grouped],
+                        joins=[exp.Join(this=subquery(y, "y"), on=on, side="LEFT")])
+    hits = col("segc_hits")
     if same:
-        hits = exp.Sub(this=hits, expression=_col("segc_self"))
+        hits = exp.Sub(this=hits, expression=col("segc_self"))
     test = exp.LTE if seq.kind == "not_followed" else exp.GT
-    counted = exp.Case(ifs=[exp.If(this=test(this=hits, expression=exp.Literal.number(0)), true=_col("segc_n"))],
+    counted = exp.Case(ifs=[exp.If(this=test(this=hits, expression=exp.Literal.number(0)), true=col("segc_n"))],
                        default=exp.Literal.number(0))
-    cte = (exp.select(_col(KEY), _alias(exp.Sum(this=counted), column))
-           .from_(_subquery(pairs, "segc_pairs")).group_by(_col(KEY)))
+    cte = make_select([col(KEY), alias(exp.Sum(this=counted), column)], subquery(pairs, "segc_pairs"),
+                      group_by=[col(KEY)])
     if not same:
         return cte
-    return attach_list_form(cte, exp.column(xs.key, quoted=True), x_t, table_of(xs.table), _and(x_filter),
-                            None if disjoint(agg.where, seq.where) else is_y, _and(y_conds) or exp.true(), bounds,
+    return attach_list_form(cte, col(xs.key), x_t, table_of(xs.table), and_(x_filter),
+                            None if disjoint(agg.where, seq.where) else is_y, and_(y_conds), bounds,
                             test, column, x_filter[0], f"segc_src_{agg.source}")
 
 

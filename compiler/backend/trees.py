@@ -33,6 +33,10 @@ def alias(e: exp.Expression, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=ident(name))
 
 
+def subquery(q: exp.Expression, name: str) -> exp.Subquery:
+    return exp.Subquery(this=q, alias=exp.TableAlias(this=ident(name)))
+
+
 def make_select(projections, source: exp.Expression, where: exp.Expression | None = None,
            group_by: list | None = None, joins: list | None = None) -> exp.Select:
     """A SELECT built in place: sqlglot's chained builders copy the tree at every step

@@ -186,11 +186,11 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         [("exp.LTE(this=ty.copy(), expression=hi)", "exp.LT(this=ty.copy(), expression=hi)")]),
     "seq_follows_itself": (
         "an event following itself (same source: the X event not taken back out of its own Y events)",
-        [('hits = exp.Sub(this=hits, expression=_col("segc_self"))', "hits = hits"),
+        [('hits = exp.Sub(this=hits, expression=col("segc_self"))', "hits = hits"),
          ("own = exp.Sub(this=near.copy(), expression=exp.Literal.number(1))", "own = near.copy()")]),
     "seq_y_after_as_of": (
         "Y events not clipped at the as-of (an order at or after the as-of follows a cart)",
-        [("y_conds = [exp.LT(this=exp.column(ys.time, quoted=True), expression=as_of.copy())]", "y_conds = []")]),
+        [("y_conds = [exp.LT(this=col(ys.time), expression=as_of.copy())]", "y_conds = []")]),
 }
 
 
