@@ -84,3 +84,29 @@ async def test_unsaved_segc_yml_takes_precedence(client: LanguageClient, project
     await _until(client, {seg: _on_disk(tmp_path, renamed)["audience.seg"]})
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri=yml)))
     await _until(client, {yml: [], seg: []})
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\r"])
+def test_buffer_line_ends_do_not_move_positions(tmp_path: Path, eol: str):
+    """An editor may hold a buffer with \\r\\n or lone \\r line ends (LSP counts all three as
+    line ends; the parser \\n only): its diagnostics, hover words and format edits are at the
+    lines and columns of the same text with \\n, in .seg buffers as in segc.yml's."""
+    root = tmp_path / "retail"
+    shutil.copytree(ROOT / "examples" / "retail", root)
+    seg = root / "segments" / "attack.seg"
+    text = 'segment a = age > 30\n\n# a note\nsegment b =   age >> 3 and\n  unknown_x > 1\n'
+    yml = (root / "segc.yml").read_text().replace("\n  age:\n", "\n  age_years:\n")
+
+    def published(seg_text: str, yml_text: str):
+        ws = Workspace(root)
+        ws.buffers[seg.resolve()] = seg_text
+        ws.buffers[ws.yml] = yml_text
+        ws.reload_schema()
+        by_file = ws.check()
+        return {Path(f).name: [(d.code, lsp_range(d)) for d in ds] for f, ds in by_file.items()}, ws
+
+    want, ws_lf = published(text, yml)
+    got, ws = published(text.replace("\n", eol), yml.replace("\n", eol))
+    assert want["attack.seg"]  # the check found the errors of the .seg
+    assert got == want
+    assert ws.text(seg.resolve()) == ws_lf.text(seg.resolve())

@@ -60,8 +60,7 @@ class Workspace:
 
     def _yml_source(self) -> Source:
         if self.yml in self.buffers:
-            # line ends as read_source makes them of the file on disk (positions are lines/columns)
-            return Source(str(self.yml), self.buffers[self.yml].replace("\r\n", "\n").replace("\r", "\n"))
+            return Source(str(self.yml), self.text(self.yml))
         return read_source(self.yml, str(self.yml))
 
     def files(self) -> list[Path]:
@@ -70,7 +69,9 @@ class Workspace:
 
     def text(self, path: Path) -> str:
         if path in self.buffers:
-            return self.buffers[path]
+            # line ends as reading the file from disk makes them: the editor counts \r\n, \r
+            # and \n as line ends, the parser \n only (a lone \r would shift every position)
+            return self.buffers[path].replace("\r\n", "\n").replace("\r", "\n")
         return path.read_text(encoding="utf-8")
 
     def module(self, path: Path):
