@@ -5,7 +5,8 @@ runs SQL.
 The project is the retail example with its data copied in, where `religion` is made
 sensitive ONLY by `sensitive: [religion]` on the base source (the feature `religion` is
 not marked), and read under other names: a renamed base feature, an `sql:` feature, an
-aggregate's `where:`, and two more sources over the same table (`people`, same `table:`)
+aggregate's `where:`, and two more sources over the same table (`people`, same `table:`,
+its events ordered by religion at one signup date)
 and the same file (`mirror`, another table name, the same file through `..`).
 
 ROUTES (exported by segc.check.policy) and the table below must list the same routes, so
@@ -51,7 +52,13 @@ def base_config() -> dict:
     config["sources"]["customers"]["sensitive"] = ["religion"]
     config["features"]["religion"].pop("sensitive")
     config["sources"]["people"] = {"table": "shop.customers", "path": "data/customers.parquet",
-                                   "key": "customer_id", "columns": {"religion": "string"}}
+                                   "key": "customer_id", "time": "signup_date", "order_by": ["religion"],
+                                   "columns": {"religion": "string", "age": "int", "signup_date": "date"}}
+    # events whose time is sensitive (the as-of clip reads it): the carts' file, not the
+    # customers' (people's time would then be sensitive too: its route is the order)
+    config["sources"]["visits"] = {"table": "visits.carts", "path": "data/carts.parquet",
+                                   "key": "customer_id", "time": "created_at", "sensitive": ["created_at"],
+                                   "columns": {"created_at": "timestamp"}}
     config["sources"]["mirror"] = {"table": "mirror.customers", "path": "data/../data/customers.parquet",
                                    "key": "customer_id", "columns": {"religion": "string"}}
     config["features"].update(copy.deepcopy(SENSITIVE_FEATURES))
@@ -95,6 +102,8 @@ TABLE = {
     "feature sql:": Route(["count", "a"], "{allow}segment a = pious\n"),
     "second source": Route(["count", "a"], "{allow}segment a = faiths_mirror > 0\n"),
     "inline aggregate": Route(["count", "a"], '{allow}segment a = max(people.religion) = "x"\n'),
+    "event time:": Route(["count", "a"], "{allow}segment a = count(visits) > 0\n"),
+    "event order_by:": Route(["count", "a"], "{allow}segment a = last(people.age) > 0\n"),
     "inline where": Route(["count", "a"], '{allow}segment a = count(mirror where religion = "x") > 0\n'),
     "reference": Route(["count", "a"], ALLOW + 'segment inner = count(people where religion = "x") > 0\n'
                        "{allow}segment a = inner or email_optin\n"),
@@ -160,7 +169,8 @@ def pg_project_dsn(pg_dsn, data_folder) -> str:
     dsn = make_conninfo(pg_dsn, dbname=database)
     sources = {name: SimpleNamespace(table=t, path=f"data/{f}.parquet") for name, t, f in (
         ("customers", "shop.customers", "customers"), ("orders", "shop.orders", "orders"),
-        ("carts", "shop.carts", "carts"), ("mirror", "mirror.customers", "customers"))}
+        ("carts", "shop.carts", "carts"), ("mirror", "mirror.customers", "customers"),
+        ("visits", "visits.carts", "carts"))}
     load_into_postgres(dsn, SimpleNamespace(root=data_folder.parent, schema=SimpleNamespace(sources=sources)))
     return dsn
 

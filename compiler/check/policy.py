@@ -18,6 +18,7 @@ from dataclasses import fields, is_dataclass
 from segc import ir
 from segc.check.definitions import Annotations
 from segc.front.errors import Diagnostic, SegcError
+from segc.schema.physical import event_order
 
 # Every route by which an expression can read a column, each proven refused and allowed
 # in tests/test_privacy_routes.py (which fails when this list and its table differ).
@@ -28,6 +29,8 @@ ROUTES = (
     "second source",          # another source over the same table or file
     "inline aggregate",       # max(people.religion) = "x"
     "inline where",           # count(people where religion = "x")
+    "event time:",            # any aggregate of a source whose time: is sensitive (the as-of clip)
+    "event order_by:",        # first / last / nth of a source whose order_by: is
     "reference",              # a segment that uses a segment that reads it
     "segmentation branch",    # a branch of a segmentation that reads it
     "score features",         # a score fed with it (allowed by the score's allow_sensitive:)
@@ -64,7 +67,8 @@ def _walk(schema, node, source: str | None, out: set[str]) -> None:
         elif node.scope == "features" and node.name in schema.features and schema.features[node.name].sensitive:
             out.add(node.name)
         return
-    if isinstance(node, ir.Sequence):  # Y's `where` reads Y's columns
+    if isinstance(node, ir.Sequence):  # Y's `where` reads Y's columns, `within` Y's times
+        _event_order(schema, node.source, "count", out)
         if node.where is not None:
             _walk(schema, node.where, node.source, out)
         return
@@ -74,6 +78,7 @@ def _walk(schema, node, source: str | None, out: set[str]) -> None:
                 out.add(node.label)
             return  # the feature's columns are the feature's sensitivity
         source = node.source
+        _event_order(schema, source, node.func, out)
     if is_dataclass(node):
         children = [getattr(node, f.name) for f in fields(node)]
     elif isinstance(node, (tuple, list)):
@@ -83,6 +88,14 @@ def _walk(schema, node, source: str | None, out: set[str]) -> None:
     for child in children:
         if isinstance(child, (ir.Value, ir.Pred, ir.Window, ir.Sequence, tuple, list)):
             _walk(schema, child, source, out)
+
+
+def _event_order(schema, source: str, func: str, out: set[str]) -> None:
+    """The source's time and tie-breakers an aggregate reads without naming them."""
+    src = schema.sources.get(source)
+    for c in event_order(src, func) if src is not None else ():
+        if schema.is_sensitive_column(source, c):
+            out.add(f"{source}.{c}")
 
 
 def _listed(names: list[str]) -> str:

@@ -69,6 +69,14 @@ def feature_reads(f, base: str) -> set[tuple[str, str]]:
     return out
 
 
+def event_order(src, func: str) -> tuple[str, ...]:
+    """The columns of an event source that an aggregate `func` over it reads without naming
+    them: the time (the as-of keeps the events before it; windows and a sequence's `within`
+    compare times) and, for first / last / nth, the `order_by:` that breaks its ties."""
+    time = (src.time,) if getattr(src, "time", None) else ()
+    return time + (tuple(src.order_by) if func in ("first", "last", "nth") else ())
+
+
 def _where_names(text) -> set[str]:
     """The names a `where:` reads (event columns); none when it does not parse, which the
     checker reports."""
@@ -111,7 +119,14 @@ def sensitivity(sources: dict, features: dict, base: str, root: Path | None) -> 
     return Sensitivity(tables, frozenset(marked))
 
 
-def mark_features(features: dict, base: str, found: Sensitivity) -> dict:
-    """The features with `sensitive` set on every one that reads a sensitive column."""
-    return {name: f if f.sensitive or not any(found.is_sensitive(s, c) for s, c in feature_reads(f, base))
+def mark_features(features: dict, base: str, found: Sensitivity, sources: dict) -> dict:
+    """The features with `sensitive` set on every one that reads a sensitive column: one
+    it names, or its source's time and tie-breakers (event_order). (What a feature marked
+    `sensitive: true` marks in turn is only what it names: `sensitivity`.)"""
+    def reads(f):
+        out = feature_reads(f, base)
+        if f.kind == "agg" and f.source in sources:
+            out |= {(f.source, c) for c in event_order(sources[f.source], f.agg)}
+        return out
+    return {name: f if f.sensitive or not any(found.is_sensitive(s, c) for s, c in reads(f))
             else dataclasses.replace(f, sensitive=True) for name, f in features.items()}

@@ -285,7 +285,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                     "keep the data inside the project (a folder such as data/), or set "
                     "`allow_outside_paths: true` in segc.yml to read it where it is", code="E709")
     found = sensitivity(sources, features, m.base, root)
-    features = mark_features(features, m.base, found)
+    features = mark_features(features, m.base, found, sources)
     if m.as_of is not None and ir.as_of_problem(m.as_of):
         err(("as_of",), ir.as_of_problem(m.as_of), ir.DATE_RANGE_HINT, code="E309")
 
