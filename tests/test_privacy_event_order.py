@@ -40,6 +40,10 @@ CASES = [
     # the Y side only: carts' own aggregate reads carts' time, the orders' times decide
     ('exists(carts where abandoned during last 7 days not followed by orders within 2 days)',
      ["orders.ordered_at"], []),
+    # a column named in a sequence's `where`, X side and Y side, and in a pattern
+    ('count(orders where store = "x" followed by orders within 7 days) >= 1', ["orders.ordered_at"], ["orders.store"]),
+    ('exists(carts followed by orders where store = "x" within 2 days)', ["orders.ordered_at"], ["orders.store"]),
+    ('exists(orders where store matches "^Ly")', ["orders.ordered_at"], ["orders.store"]),
     ('age > 30', [], []),
 ]
 
