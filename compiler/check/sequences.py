@@ -37,6 +37,11 @@ class Sequences:
         if seq.where is not None:
             where = self.pred(seq.where, Scope("event", self.event_columns(y), seq.source))
         amount, unit = seq.within.amount, seq.within.unit
+        if ir.shift_years(amount, unit) > ir.MAX_SHIFT_YEARS:  # as a window's shift (periods.shifted)
+            # the bound moves every event's time by D: past the engines' dates, a run-time error
+            self.error("E309", f"`within` moves a time by more than {ir.MAX_SHIFT_YEARS} years", seq.within.span,
+                       ir.DATE_RANGE_HINT)
+            raise Reported
         if unit == "week":  # as date shifts do (periods.shift): not every dialect has a week unit
             amount, unit = amount * 7, "day"
         return ir.Sequence(seq.kind, seq.source, where, amount, unit)
