@@ -53,7 +53,22 @@ EXPRESSIONS = [
     'count(orders where category in ["shoes"] and amount > 5 followed by orders where category in ["bags", "x"] within 7 days)',
     'count(orders where category in ["shoes", "bags"] followed by orders where category = "bags" within 7 days)',
     'count(orders where category = "Bags" not followed by orders where category = "bags" within 7 days)',
+    # Y without a `where`: every X event is a Y event (no segc_xs list), and X's filter Y's too
+    # (the X events are the Y list itself)
+    'count(orders where category = "shoes" followed by orders within 2 days)',
+    "count(orders during last 30 days not followed by orders within 3 days)",
+    "count(orders preceded by orders within 1 month)",
 ]
+
+# expression -> the lists its DuckDB form collects
+LISTS = {
+    'count(orders where category = "shoes" followed by orders where category = "bags" within 7 days)': 2,
+    'count(orders where category = "bags" followed by orders where category = "bags" within 2 days)': 3,
+    'count(orders where category = "shoes" followed by orders within 2 days)': 2,
+    "count(orders during last 30 days not followed by orders within 3 days)": 1,  # Y read from X's start
+    "count(orders followed by orders within 0 days)": 1,
+    "count(orders preceded by orders within 1 month)": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +108,13 @@ def test_the_list_form_counts_what_the_self_join_counts(setup, monkeypatch, text
         counts[form] = per_n
     assert counts["lists"] == counts["self-join"]
     assert any(counts["lists"]) and not all(ks == counts["lists"][0] for ks in counts["lists"])
+
+
+@pytest.mark.parametrize("text", LISTS)
+def test_lists_collected_only_when_they_can_differ(setup, text):
+    project, _ = setup
+    sql = project.compile_expression(f"{text} >= 1", dialect="duckdb")
+    assert sql.count("ARRAY_AGG(") == LISTS[text], sql
 
 
 def test_only_one_source_sequences_on_duckdb_take_the_list_form(setup):

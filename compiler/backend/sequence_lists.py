@@ -11,6 +11,10 @@ instead of the portable self-join of backend/sequences.py.
           FROM source WHERE <X> OR <Y> GROUP BY key)
     -- hits(x): LENGTH(LIST_FILTER(COALESCE(segc_ys, []), LAMBDA y: <the self-join's time bounds>))
 
+When the X events are the Y events (no `where` on either side: `orders followed by orders`),
+one list, sorted (LIST_SORT), and each element is tested against its two neighbours
+(`_near_a_neighbour`) instead of counting every pair.
+
 It means what the self-join means: the bounds are the join's own conditions with the
 lambdas' variables for the two times, the Y filter is the join's Y side (as-of clip and
 window start included), and an X event that is itself a Y event (`segc_xs_y`) is among
@@ -37,23 +41,39 @@ SEQUENCE_LISTS = "segc_sequence_lists"
 _FOLD = "segc_sequence_fold"
 
 
-def _lambda(body: exp.Expression, name: str) -> exp.Lambda:
-    return exp.Lambda(this=body, expressions=[ident(name)])
+def _lambda(body: exp.Expression, *names: str) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[ident(n) for n in names])
 
 
-def _count(lst: str, test: exp.Expression, var: str) -> exp.Expression:
+def _count(lst: str, test: exp.Expression, *variables: str) -> exp.Expression:
     """How many elements of the list column `lst` pass `test` (0 for a key without any)."""
-    kept = exp.Anonymous(this="LIST_FILTER", expressions=[col(lst), _lambda(test, var)])
+    kept = exp.Anonymous(this="LIST_FILTER", expressions=[col(lst), _lambda(test, *variables)])
     return exp.Coalesce(this=exp.Length(this=kept), expressions=[exp.Literal.number(0)])
 
 
-def _bounds_on_lambdas(bounds: list[exp.Expression]) -> exp.Expression:
-    """The self-join's time bounds (on x.segc_t and y.segc_t) on the lambdas' x and y."""
+def _bounds_on_lambdas(bounds: list[exp.Expression], y: exp.Expression | None = None) -> exp.Expression:
+    """The self-join's time bounds (on x.segc_t and y.segc_t) on the lambdas' x and y (or
+    on `y` for the Y time)."""
     def swap(node):
         if isinstance(node, exp.Column) and node.name == "segc_t" and node.table in ("x", "y"):
-            return col(f"segc_{node.table}")
+            return y.copy() if node.table == "y" and y is not None else col(f"segc_{node.table}")
         return node
     return exp.and_(*(b.copy().transform(swap) for b in bounds), copy=False)
+
+
+def _near_a_neighbour(bounds: list[exp.Expression]) -> exp.Expression:
+    """For the sorted list segc_ys whose elements are both the X and the Y events: whether
+    element segc_i (segc_x) has another within the bounds. The bounds are an interval that
+    holds x itself (x <= y <= x + D, or x - D <= y <= x), so if any other element is in it,
+    one of the two next to x in the sorted order is: an O(n log n) test instead of the
+    O(n^2) count of every pair (benchmarks/README.md §8.9)."""
+    def at(offset: int) -> exp.Expression:
+        index = (exp.Sub if offset < 0 else exp.Add)(this=col("segc_i"), expression=exp.Literal.number(1))
+        return exp.Bracket(this=col("segc_ys"), expressions=[index])  # NULL past the ends
+
+    neighbours = (-1, 1)  # the element before (an equal time) and the one after
+    return exp.or_(*(exp.Coalesce(this=exp.Paren(this=_bounds_on_lambdas(bounds, at(o))), expressions=[exp.false()])
+                     for o in neighbours), copy=False)
 
 
 def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, source: exp.Table,
@@ -63,30 +83,44 @@ def attach_list_form(cte: exp.Select, key: exp.Expression, t: exp.Expression, so
     """`cte` (the portable self-join) carrying its DuckDB form, which rewrites.py's DuckDB
     table puts in its place when rendering; `test` the comparison of a hit count with 0;
     `is_y` None when no X event can be a Y event (sequences.disjoint: one list fewer, its
-    FILTER and its lambda gone: 0.26 s of 1.2 s at 1M customers, benchmarks/README.md §8.7)."""
+    FILTER and its lambda gone: 0.26 s of 1.2 s at 1M customers, benchmarks/README.md §8.7);
+    TRUE when every X event is a Y event (segc_xs, always empty, is left out; and segc_xs_y
+    too when X's filter is Y's: the X events are segc_ys)."""
     ys = exp.Coalesce(this=col("segc_ys"), expressions=[exp.Array(expressions=[])])
     near = exp.Length(this=exp.Anonymous(this="LIST_FILTER",
                                          expressions=[ys, _lambda(_bounds_on_lambdas(bounds), "segc_y")]))
     zero = exp.Literal.number(0)
     own = exp.Sub(this=near.copy(), expression=exp.Literal.number(1))  # an X event that is a Y event
-    count = _count("segc_xs", test(this=near, expression=zero), "segc_x")
-    if is_y is not None:
-        count = exp.Add(this=count, expression=_count("segc_xs_y", test(this=own, expression=zero.copy()), "segc_x"))
+    # Y without a `where`: every X event is a Y event, segc_xs would always be empty; and
+    # when X's filter is Y's too (`orders followed by orders`), the X events are the Y list
+    always_y = isinstance(is_y, exp.Boolean) and is_y.this is True
+    same = always_y and x_where == y_where
+    parts = [] if always_y else [_count("segc_xs", test(this=near, expression=zero), "segc_x")]
+    if same:  # hits - 1 > 0 (followed, preceded) or hits - 1 <= 0 (not followed): a neighbour near or not
+        neighbour = _near_a_neighbour(bounds)
+        parts.append(_count("segc_ys", neighbour if test is exp.GT else exp.Not(this=exp.Paren(this=neighbour)),
+                            "segc_x", "segc_i"))
+    elif is_y is not None:
+        parts.append(_count("segc_xs_y", test(this=own, expression=zero.copy()), "segc_x"))
+    count = parts[0] if len(parts) == 1 else exp.Add(this=parts[0], expression=parts[1])
 
-    def listed(cond: exp.Expression, name: str) -> exp.Alias:
+    def listed(cond: exp.Expression, name: str, ordered: bool = False) -> exp.Alias:
         agg = exp.Filter(this=exp.ArrayAgg(this=t.copy()), expression=exp.Where(this=cond))
-        return alias(agg, name)
+        return alias(exp.Anonymous(this="LIST_SORT", expressions=[agg]) if ordered else agg, name)
 
     if is_y is None:  # no X event can be a Y event: every X is of segc_xs
         x_lists = [listed(x_where.copy(), "segc_xs")]
+    elif always_y:
+        x_lists = [] if same else [listed(x_where.copy(), "segc_xs_y")]
     else:
         not_y = exp.Not(this=exp.Coalesce(this=exp.Paren(this=is_y.copy()), expressions=[exp.false()]))
         x_lists = [listed(exp.And(this=exp.Paren(this=x_where.copy()), expression=not_y), "segc_xs"),
                    listed(exp.And(this=exp.Paren(this=x_where.copy()), expression=exp.Paren(this=is_y.copy())),
                           "segc_xs_y")]
-    lists = make_select([alias(key.copy(), KEY), *x_lists, listed(y_where.copy(), "segc_ys")], source.copy(),
-                        exp.Or(this=exp.Paren(this=x_where.copy()), expression=exp.Paren(this=y_where.copy())),
-                        [key.copy()])
+    either = x_where.copy() if x_where == y_where else exp.Or(this=exp.Paren(this=x_where.copy()),
+                                                               expression=exp.Paren(this=y_where.copy()))
+    lists = make_select([alias(key.copy(), KEY), *x_lists, listed(y_where.copy(), "segc_ys", same)], source.copy(),
+                        either, [key.copy()])
     form = make_select([col(KEY), alias(count, column)], subquery(lists, "segc_lists"))
     cte.meta[SEQUENCE_LISTS] = form
     cte.meta[_FOLD] = (source_cte, clip.copy(), count.copy(), list(lists.expressions[1:]))

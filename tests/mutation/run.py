@@ -188,6 +188,10 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "an event following itself (same source: the X event not taken back out of its own Y events)",
         [('hits = exp.Sub(this=hits, expression=col("segc_self"))', "hits = hits"),
          ("own = exp.Sub(this=near.copy(), expression=exp.Literal.number(1))", "own = near.copy()")]),
+    "seq_sorted_next_only": (
+        "DuckDB's sorted-list form of a sequence of an event with its own kind looks at the next "
+        "element only (an equal time before it, which follows too, is lost)",
+        [("neighbours = (-1, 1)", "neighbours = (1,)")]),
     "seq_y_after_as_of": (
         "Y events not clipped at the as-of (an order at or after the as-of follows a cart)",
         [("y_conds = [exp.LT(this=col(ys.time), expression=as_of.copy())]", "y_conds = []")]),

@@ -4,21 +4,6 @@ WITH "segc_seq_1" AS (
     COALESCE(
       LENGTH(
         LIST_FILTER(
-          "segc_xs",
-          LAMBDA "segc_x" : LENGTH(
-            LIST_FILTER(
-              COALESCE("segc_ys", []),
-              LAMBDA "segc_y" : "segc_y" >= (
-                "segc_x" + INTERVAL (-1) MONTH
-              ) AND "segc_y" <= "segc_x"
-            )
-          ) > 0
-        )
-      ),
-      0
-    ) + COALESCE(
-      LENGTH(
-        LIST_FILTER(
           "segc_xs_y",
           LAMBDA "segc_x" : LENGTH(
             LIST_FILTER(
@@ -36,19 +21,7 @@ WITH "segc_seq_1" AS (
     SELECT
       "customer_id" AS "segc_key",
       ARRAY_AGG("ordered_at") FILTER(WHERE
-        (
-          "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'totes'
-        )
-        AND NOT COALESCE((
-          TRUE
-        ), FALSE)) AS "segc_xs",
-      ARRAY_AGG("ordered_at") FILTER(WHERE
-        (
-          "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'totes'
-        )
-        AND (
-          TRUE
-        )) AS "segc_xs_y",
+        "ordered_at" < CAST('2024-07-15' AS DATE) AND "category" = 'totes') AS "segc_xs_y",
       ARRAY_AGG("ordered_at") FILTER(WHERE
         "ordered_at" < CAST('2024-07-15' AS DATE)) AS "segc_ys"
     FROM "shop"."orders"
