@@ -233,3 +233,25 @@ def test_an_expression_given_as_a_name_points_at_e():
     assert result.exit_code == 1
     assert "error[E212]: `age > 30` is not a segment name" in result.stderr
     assert "-e 'age > 30'" in result.stderr
+
+
+@pytest.mark.parametrize("word", [".", "..", "segments/value.seg", "./segments", "segments\\value.seg"])
+def test_a_path_where_compile_takes_a_segment_name_says_so(word, monkeypatch):
+    # `segc compile .` in a project folder said "unknown segment `.`", its hint 20 names
+    monkeypatch.chdir(EXAMPLE)
+    result = CliRunner().invoke(app, ["compile", word, "-p", str(EXAMPLE)])
+    assert result.exit_code == 1, result.output
+    assert f"error[E212]: `{word}` is a path, not a segment name" in result.stderr
+    assert "--project DIR" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["sample", "profile", "count", "overlap"])
+@pytest.mark.parametrize("word", [".", "..", "segments/value.seg", "segments\\value.seg"])
+def test_a_path_as_a_target_is_a_diagnostic(command, word, monkeypatch):
+    # the commands that take targets read a folder or .seg file as the project (load_targets)
+    monkeypatch.chdir(EXAMPLE)
+    result = CliRunner().invoke(app, [command, word])
+    assert result.exit_code in (0, 1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if result.exit_code == 1 and "E212" in result.stderr:
+        assert "is a path, not a segment name" in result.stderr

@@ -117,6 +117,10 @@ def unknown(checked: Checked, features: Iterable[str], name: str) -> Diagnostic:
     if EXPRESSION_LIKE.search(name):  # `segc count "age > 30"`: an expression, not a name
         return Diagnostic("E212", f"`{name}` is not a segment name",
                           hints=(f"an ad-hoc expression is given with -e: -e '{name}'",))
+    if name in (".", "..") or "/" in name or "\\" in name or name.endswith(".seg"):  # `segc compile .`
+        return Diagnostic("E212", f"`{name}` is a path, not a segment name",
+                          hints=("this command takes one segment by name, and the project folder with "
+                                 "--project DIR (a .seg file's folder is in its project)",))
     left, dot, right = name.partition(".")
     if dot and left in checked.segmentations:
         branches = [b for b, _p in checked.segmentations[left].branches]
