@@ -77,6 +77,20 @@ def test_case(loaded, engine, case):
 
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_nested_repetitions_at_the_bound_run(loaded, engine):
+    # the largest nesting the subset accepts (10 x 10 x 10) runs on every engine that has
+    # regexes, with the members of the same test written as an equality
+    project, engines = loaded
+    expr = 'count(orders where category matches "^(((s|h|o|e){1,10}){1,10}){1,10}$") >= 1'
+    if unsupported_code(engine, expr):
+        return
+    want = sorted(r[0] for r in engines[engine].query(
+        project.compile_expression('count(orders where category = "shoes") >= 1', dialect=engine)))
+    got = sorted(r[0] for r in engines[engine].query(project.compile_expression(expr, dialect=engine)))
+    assert want and got == want
+
+
 def test_segc_test_runs_matches_on_its_sqlite(tmp_path):
     """`segc test`'s in-memory SQLite registers `regexp` (run/memory.py) with the meaning
     of DESIGN §8.1, so a project's `matches` segments are tested there too, with the same

@@ -78,6 +78,10 @@ def test_fmt_round_trips_matches():
     (r"a*?", 2, "another quantifier"),
     (r"[[:alpha:]]", 1, "inside `[...]`"),
     (r"x{3,1}", 1, "bad repetition"),
+    # nested counted repetitions multiply: RE2 and PostgreSQL refuse past 1000
+    (r"(a{255}){255}", 8, "nested repetitions of 65,025 times"),
+    (r"(((a{10}){10}){10}){10}", 19, "nested repetitions of 10,000 times"),
+    (r"(a{2}|b{255}){4}", 13, "nested repetitions of 1,020 times"),
 ])
 def test_regex_outside_the_subset_is_e330_at_its_character(project, pattern, index, words):
     expr = f'email matches "{pattern}"'
@@ -114,3 +118,8 @@ def test_matches_shape_per_dialect(project, dialect, shape):
     string (Java, ICU: `\\z`; Trino's Joni anchors lines: `\\A`, `\\z`); MySQL case-sensitive."""
     sql = project.compile_expression('email matches "^a.$"', dialect=dialect)
     assert shape in sql, sql
+
+
+@pytest.mark.parametrize("pattern", [r"((a{10}){10}){10}", r"(a{3}|b{255}){3}", r"a{255}b{255}(c{2}){255}"])
+def test_nested_repetitions_up_to_1000_pass(project, pattern):
+    assert project.compile_expression(f'email matches "{pattern}"', dialect="duckdb").warnings == ()

@@ -23,6 +23,9 @@ from segc.records import record
 META = frozenset(".[](){}*+?|^$\\")
 NEWLINE = "\n"
 MAX_REPEAT = 255  # POSIX's RE_DUP_MAX: PostgreSQL refuses larger bounds
+# RE2 (DuckDB, BigQuery, ...) refuses nested counted repetitions whose bounds multiply past
+# 1000 (`(a{255}){255}`), PostgreSQL calls them "too complex": the product is bounded too
+MAX_NESTED_REPEAT = 1000
 
 
 @record
@@ -50,18 +53,31 @@ def parse(pattern: str) -> list[Token]:
     """The tokens of `pattern`, or RegexError naming the first piece outside the subset."""
     tokens: list[Token] = []
     depth, i = [], 0
+    # per open group: [the largest product of counted repetitions inside, that of its last item]
+    repeats = [[1, 1]]
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
             i = _escape(pattern, i, tokens)
+            repeats[-1][1] = 1
             continue
         if c == "[":
             i = _bracket(pattern, i, tokens)
+            repeats[-1][1] = 1
             continue
         if c in "*+?{":
-            i = _quantifier(pattern, i, tokens)
+            start, i = i, _quantifier(pattern, i, tokens)
+            frame = repeats[-1]
+            frame[1] *= _count(tokens[-1].text)
+            if frame[1] > MAX_NESTED_REPEAT:
+                raise RegexError(f"nested repetitions of {frame[1]:,} times in all", start,
+                                 f"counted repetitions inside one another multiply: at most "
+                                 f"{MAX_NESTED_REPEAT:,} in all (RE2 and PostgreSQL refuse more)")
+            frame[0] = max(frame[0], frame[1])
             continue
+        repeats[-1][1] = 1
         if c == "(":
+            repeats.append([1, 1])
             if pattern.startswith("(?", i):
                 raise RegexError("`(?` groups (lookaround, flags, non-capturing or named groups) are not "
                                  "portable", i, "use a plain group `( )`; write the letters in both cases "
@@ -75,6 +91,9 @@ def parse(pattern: str) -> list[Token]:
             if tokens[-1].kind in ("open", "bar"):
                 raise RegexError("an empty group or alternative", i, "remove it, or make it optional with `?`")
             tokens.append(Token("close", c))
+            inner = repeats.pop()[0]
+            repeats[-1][0] = max(repeats[-1][0], inner)
+            repeats[-1][1] = inner
         elif c == "|":
             if not tokens or tokens[-1].kind in ("open", "bar"):
                 raise RegexError("an empty alternative before `|`", i, "remove the `|`, or use `?` for an optional part")
@@ -161,6 +180,14 @@ def _quantifier(pattern: str, i: int, tokens: list[Token]) -> int:
         raise RegexError(f"`{text}` follows {what}", i, f"escape it to match it literally: `\\{c}`")
     tokens.append(Token("quant", text))
     return nxt
+
+
+def _count(quantifier: str) -> int:
+    """How many times a quantifier repeats, as RE2 counts it: `{m,n}` n, `{m,}` m, others 1."""
+    if not quantifier.startswith("{"):
+        return 1
+    low, _comma, high = quantifier[1:-1].partition(",")
+    return max(int(high or low), 1)
 
 
 def write(tokens: list[Token], start: str = "^", end: str = "$") -> str:
