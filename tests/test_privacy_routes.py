@@ -259,6 +259,42 @@ def test_one_table_under_other_spellings():
         ("a", "x.t", None), ("b", "y.u", "d/f.csv"), ("c", "X.T", "./d/../d/f.csv"), ("d", "z.v", None))}
     tables = physical_tables(sources, None)
     assert tables["a"] == tables["b"] == tables["c"] != tables["d"]
+    # the warehouse's search path and default database may make these one table
+    sources = {n: SimpleNamespace(table=t, path=None) for n, t in (
+        ("a", "public.cust"), ("b", "cust"), ("c", 'tiny.PUBLIC."Cust"'), ("d", "public.custs"))}
+    tables = physical_tables(sources, None)
+    assert tables["a"] == tables["b"] == tables["c"] != tables["d"]
+
+
+def test_a_hard_link_is_the_same_file(tmp_path):
+    from segc.schema.physical import physical_tables
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "c.csv").write_text("customer_id\n1\n", encoding="utf-8")
+    os.link(tmp_path / "data" / "c.csv", tmp_path / "data" / "hard.csv")
+    (tmp_path / "data" / "copy.csv").write_text("customer_id\n1\n", encoding="utf-8")
+    sources = {n: SimpleNamespace(table=t, path=p) for n, t, p in (
+        ("a", "shop.c", "data/c.csv"), ("b", "shop.h", "data/hard.csv"), ("c", "shop.k", "data/copy.csv"),
+        ("d", "shop.g", "data/*.csv"))}
+    tables = physical_tables(sources, tmp_path)
+    assert tables["a"] == tables["b"] != tables["c"]
+    assert tables["d"] not in (tables["a"], tables["c"])
+
+
+@pytest.mark.parametrize("alias", ["cust", "tiny.public.cust", 'PUBLIC."CUST"'])
+def test_a_second_source_naming_the_table_otherwise_is_refused(tmp_path, alias):
+    # `cust` and `public.cust` were two tables to segc, one to PostgreSQL (search_path)
+    (tmp_path / "segments").mkdir()
+    config = {"name": "t", "entity": "customer", "base": "customers", "key": "customer_id",
+              "sources": {"customers": {"table": "public.cust", "sensitive": ["religion"]},
+                          "alias": {"table": alias, "key": "customer_id", "columns": {"religion": "string"}}},
+              "features": {"age": {"type": "int"}}}
+    (tmp_path / "segc.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (tmp_path / "segments" / "a.seg").write_text('segment a = max(alias.religion) = "x"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "-p", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert [d["message"] for d in json.loads(result.stdout)["diagnostics"]] == \
+        ["`a` uses the sensitive data `alias.religion`"]
 
 
 def test_source_and_feature_declarations_agree(tmp_path, data_folder):

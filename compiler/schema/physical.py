@@ -45,15 +45,33 @@ def physical_tables(sources: dict, root: Path | None) -> dict[str, str]:
             n = parent[n]
         return n
 
-    owner: dict[tuple[str, str], str] = {}
+    owner: dict[tuple, str] = {}
     for name, s in sources.items():
-        ids = [("table", normalised_table(s.table))] + ([("path", resolved_path(s.path, root))] if s.path else [])
-        for i in ids:
+        for i in _physical_ids(s, root):
             if i in owner:
                 parent[find(name)] = find(owner[i])
             else:
                 owner[i] = name
     return {name: find(name) for name in sources}
+
+
+def _physical_ids(source, root: Path | None) -> list[tuple]:
+    """What makes two sources one data for the policy. A table by its last name part only:
+    `cust`, `public.cust` and `db.public.cust` may be one table (the warehouse's search path
+    and default database decide, which segc cannot see), so they are taken as one — at
+    worst, a same-named column of another schema's table needs the allowance too. A file by
+    its resolved path and, when it exists, its device and inode (a hard link)."""
+    ids = [("table", normalised_table(source.table).rpartition(".")[2])]
+    if source.path:
+        ids.append(("path", resolved_path(source.path, root)))
+        if root is not None:
+            try:
+                st = (Path(root) / source.path).stat()
+            except OSError:  # a glob, or a file not there yet (segc check --data says so)
+                pass
+            else:
+                ids.append(("inode", st.st_dev, st.st_ino))
+    return ids
 
 
 def feature_reads(f, base: str) -> set[tuple[str, str]]:
