@@ -50,7 +50,18 @@ PROVOKED = [  # queries whose errors quote a value, in each quoting the engines 
 ]
 
 
-@pytest.mark.parametrize("query", PROVOKED)
+# functions of an `sql:` feature whose errors repeat their argument: a pattern or a format
+# read from a row (RE2's messages end with the pattern's piece; strptime repeats the string
+# on a line of its own; unhex names the digit)
+FROM_ROW = "FROM (SELECT 'Jane Doe' AS x) AS t"
+DUCKDB_FUNCTIONS = [f"SELECT regexp_matches('a', x || p) FROM (SELECT 'Jane Doe' AS x, p) AS t, "
+                    f"(VALUES ('('), (')'), ('['), ('\\'), ('\\q'), ('{{2,1}}'), ('**'), ('(?P<y'), ('[z-a]')) AS v(p)",
+                    f"SELECT string_split_regex(x, x || '(') {FROM_ROW}",
+                    f"SELECT strptime(x, '%Y') {FROM_ROW}",
+                    f"SELECT unhex(x) {FROM_ROW}"]
+
+
+@pytest.mark.parametrize("query", PROVOKED + DUCKDB_FUNCTIONS)
 def test_duckdb_messages_are_masked(query):
     with pytest.raises(duckdb.Error) as caught:
         duckdb.connect().execute(query).fetchall()
@@ -102,6 +113,9 @@ SPARK = [
     "invalid input string and return NULL instead. SQLSTATE: 22007",
     f"\n[CAST_INVALID_INPUT] The value '{TOKEN}' of the type \"STRING\" cannot be cast to \"BIGINT\" because it "
     "is malformed. SQLSTATE: 22018",
+    # java.util.regex.PatternSyntaxException's text (the JDK's getMessage: the description,
+    # " near index N", the pattern and a caret on lines of their own), for a pattern from a row
+    "java.util.regex.PatternSyntaxException: Unclosed group near index 9\nJane Doe(\n         ^",
 ]
 
 

@@ -31,6 +31,12 @@ BAD_SQL = [
     ("other.age > 1", "E202", "`other.age`"),
     ("shop.customers.age > 1", "E202", "`shop.customers.age`"),
     ("abs(" * 2000 + "age" + ")" * 2000, "E006", "nested too deeply"),
+    # functions whose error message is their argument: a way to print a row's value
+    ("CASE WHEN age > 1 THEN error(CAST(age AS VARCHAR)) END", "E006", "`error(...)`"),
+    ("ERROR('x') IS NULL", "E006", "`ERROR(...)`"),
+    ("raise_error(CAST(age AS VARCHAR)) IS NULL", "E006", "`raise_error(...)`"),
+    ("assert_true(age > 1, CAST(age AS VARCHAR)) IS NULL", "E006", "`assert_true(...)`"),
+    ("fail(CAST(age AS VARCHAR)) IS NULL", "E006", "`fail(...)`"),
 ]
 
 

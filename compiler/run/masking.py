@@ -37,6 +37,14 @@ _VALUE_PHRASES = [re.compile(p) for p in (
     r"Input: (?P<v>.*)",
     r"Could not parse string (?P<v>.*) according to format",
     r"with value (?P<v>\S+) can't be cast",
+    r"according to format specifier [^\n]*\n(?P<v>.*)",  # strptime repeats the string below
+    r"Invalid input for (?:hex|binary) digit: (?P<v>.*)",
+    # RE2 (DuckDB's regexes): the pattern's piece after the error, a row's value when the
+    # pattern is a column
+    r"(?:missing \)|missing \]|unexpected \)|invalid escape sequence|invalid character class(?: range)?|"
+    r"missing argument to repetition operator|(?:bad|invalid nested) repetition operator|"
+    r"invalid repetition size|invalid perl operator|invalid named capture group|trailing \\|"
+    r"invalid UTF-8): (?P<v>.*)",
     # PostgreSQL
     r"invalid input syntax for type [^:\n]*: (?P<v>.*)",
     r"invalid input value for enum [^:\n]*: (?P<v>.*)",
@@ -49,6 +57,7 @@ _VALUE_PHRASES = [re.compile(p) for p in (
     r"The value (?P<v>.*) of the type ",
     r"Text (?P<v>.*) could not be parsed",
     r"\] (?P<v>.*) cannot be represented as ",
+    r"near index \d+\s*\n(?P<v>.*)",  # java.util.regex repeats the pattern below
 )]
 
 # an apostrophe between letters (`can't`) opens no quote

@@ -73,7 +73,17 @@ def parse_sql_feature(name: str, text: str, dialect: str, span: Span | None):
     for classes, what in forbidden:
         if tree.find(*classes) is not None:
             return problem(f"may not contain {what}", hint)
+    for call in tree.find_all(exp.Anonymous):
+        if call.name.casefold() in _RAISING:
+            return problem(f"may not call `{call.name}(...)`: the engine's error would be its argument, "
+                           "a row's value, and no message may show one",
+                           "select the rows with a condition instead; `segc check --data` reports bad data")
     return tree, None
+
+
+# functions whose error message is their argument (DuckDB and BigQuery `error`, Spark
+# `raise_error` and `assert_true`, Trino `fail`): a way to print a row's value
+_RAISING = frozenset({"error", "raise_error", "assert_true", "fail"})
 
 
 def unresolved_columns(tree, known: set[str]) -> list[str]:
