@@ -286,7 +286,8 @@ def test_a_second_source_naming_the_table_otherwise_is_refused(tmp_path, alias):
     # `cust` and `public.cust` were two tables to segc, one to PostgreSQL (search_path)
     (tmp_path / "segments").mkdir()
     config = {"name": "t", "entity": "customer", "base": "customers", "key": "customer_id",
-              "sources": {"customers": {"table": "public.cust", "sensitive": ["religion"]},
+              "sources": {"customers": {"table": "public.cust", "sensitive": ["religion"],
+                                        "columns": {"religion": "string"}},
                           "alias": {"table": alias, "key": "customer_id", "columns": {"religion": "string"}}},
               "features": {"age": {"type": "int"}}}
     (tmp_path / "segc.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -309,3 +310,27 @@ def test_source_and_feature_declarations_agree(tmp_path, data_folder):
     assert code == 1
     assert [d["message"] for d in json.loads(out)["diagnostics"]] == \
         ["`a` uses the sensitive data `people.religion`"]
+
+
+@pytest.mark.parametrize("source, column, hint", [
+    ("customers", "relgion", "did you mean `religion`?"),      # the base: its columns and features' columns
+    ("customers", "faith_text", "declare it under sources.customers.columns"),
+    ("orders", "amont", "did you mean `amount`?"),             # an event source: its columns, key, time
+])
+def test_a_sensitive_name_that_is_no_column_is_e202(tmp_path, source, column, hint):
+    # `sensitive: [relgion]` passed silently and left `religion` open
+    (tmp_path / "segments").mkdir()
+    config = {"name": "t", "entity": "customer", "base": "customers", "key": "customer_id",
+              "sources": {"customers": {"table": "s.customers"},
+                          "orders": {"table": "s.orders", "key": "customer_id", "time": "at",
+                                     "columns": {"amount": "float"}}},
+              "features": {"religion": {"type": "string"}, "age": {"type": "int"}}}
+    config["sources"][source]["sensitive"] = ["at" if source == "orders" else "age", column]
+    (tmp_path / "segc.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (tmp_path / "segments" / "a.seg").write_text("segment a = true\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "-p", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    diags = json.loads(result.stdout)["diagnostics"]
+    assert [(d["code"], d["message"]) for d in diags] == \
+        [("E202", f"`sensitive: {column}` is not a column of source `{source}`")]
+    assert hint in diags[0]["hints"][0] and diags[0]["file"].endswith("segc.yml"), diags

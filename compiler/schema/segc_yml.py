@@ -278,6 +278,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
 
     _check_base_time(sources.get(m.base), features, err)
     _check_sql_columns(m, sources, features, loc, diags, broken)
+    _check_sensitive(m, sources, loc, diags)
     if root is not None and not m.allow_outside_paths:
         for name, s in sources.items():
             if s.path is not None and outside_project(s.path, root):
@@ -518,6 +519,23 @@ def _check_sql_columns(m, sources, features: dict[str, FeatureDef], loc: Located
                 diags.append(unresolved_diagnostic(name, unknown, known, loc.span(("features", name, "sql"))))
                 broken.add(name)
                 features.pop(name)
+
+
+def _check_sensitive(m, sources: dict[str, SourceDef], loc: Located, diags) -> None:
+    """A `sensitive:` name must be a column segc knows for the source: a misspelt name
+    would protect nothing and leave the real column open."""
+    for name, src in sources.items():
+        known = base_columns(m, sources) if name == m.base else \
+            set(src.columns) | {c for c in (src.key, src.time) if c}
+        for i, column in enumerate(src.sensitive):
+            if column not in known:
+                close = suggest(column, known)
+                diags.append(Diagnostic(
+                    "E202", f"`sensitive: {column}` is not a column of source `{name}`",
+                    loc.span(("sources", name, "sensitive", i)),
+                    hints=(f"did you mean `{close}`?" if close else
+                           f"declare it under sources.{name}.columns: a column segc does not know is "
+                           "read by nothing, so marking it protects nothing",)))
 
 
 def coerce_param(type_: str, value) -> object:
