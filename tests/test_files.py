@@ -135,6 +135,36 @@ def test_a_build_killed_at_each_step_of_the_swap(step, outputs, tmp_path, monkey
     assert _tree(out) == new
 
 
+def test_a_killed_runs_staging_folder_goes_at_the_next_run_a_live_ones_stays(tmp_path):
+    """A .segc-new is removed as soon as no live run holds its lock (a killed build's stayed
+    an hour: seven kills left seven folders of half-written SQL beside the output); one a
+    run still writes is locked by it and stays."""
+    fcntl = pytest.importorskip("fcntl")
+    dead, live = tmp_path / ".out.segc-new.dead", tmp_path / ".out.segc-new.live"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "half.sql").write_text("select")
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as the run writing it holds it
+        replace_folder(tmp_path / "out", {"a.sql": b"select 1"})
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".out.segc-new.live", "out"]
+    finally:
+        os.close(fd)
+    replace_folder(tmp_path / "out", {"a.sql": b"select 2"})  # its run is gone now
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_build_killed_while_writing_leaves_nothing_after_the_next_run(tmp_path):
+    out = tmp_path / "out"
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT, "writing", *_build(out, "view")],
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert [p.name.rsplit(".", 1)[0] for p in tmp_path.iterdir()] == [".out.segc-new"]
+    assert runner.invoke(app, _build(out, "view")).exit_code == 0  # at once, no hour to wait
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
 def test_the_sweep_keeps_a_previous_output_whose_swap_was_cut(tmp_path):
     """A .segc-old with no output in place is the only copy: however old, it is restored,
     never removed."""

@@ -324,6 +324,7 @@ def _replace_folder(out: Path, files: dict[str, bytes] | Callable[[Path], None],
         _recover(parent, out)
         _sweep(parent, out.name)
     tmp = _fresh_dir(parent, f"{out.name}.segc-new")
+    held = _hold(tmp)  # while this run lives: a sweep takes a .segc-new it can lock for stale
     try:
         if callable(files):
             files(tmp)
@@ -342,7 +343,39 @@ def _replace_folder(out: Path, files: dict[str, bytes] | Callable[[Path], None],
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     return out
+
+
+def _hold(folder: Path) -> int | None:
+    """An exclusive flock on `folder`, released by the OS when the process dies (SIGKILL
+    included): a .segc-new that can be locked is a dead run's. None without flock."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _abandoned(folder: Path) -> bool:
+    """Whether a .segc-new belongs to no live run: its lock is free (where flock exists),
+    else it is an hour old."""
+    try:
+        import fcntl
+    except ImportError:
+        return time.time() - folder.stat().st_mtime > STALE_SECONDS
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _swap(parent: Path, out: Path, tmp: Path) -> None:
@@ -418,8 +451,7 @@ def _sweep(parent: Path, name: str) -> None:
     """Remove what runs into `name` left behind when killed (SIGKILL, a cancelled CI job)
     before they could clean up, with the parent folder locked (after `_recover`): a
     .segc-old once `out` is in place (a new output replaced it; a swap in progress holds
-    the lock), a half-written .segc-new once an hour old (a younger one may belong to a
-    run still writing)."""
+    the lock), a half-written .segc-new once no live run holds it (`_abandoned`)."""
     if not parent.is_dir():
         return
     out_exists = os.path.lexists(parent / name)
@@ -428,7 +460,7 @@ def _sweep(parent: Path, name: str) -> None:
             if not path.is_dir():
                 continue
             old = path.name.startswith(f".{name}.segc-old.")
-            if old and out_exists or not old and time.time() - path.stat().st_mtime > STALE_SECONDS:
+            if old and out_exists or not old and _abandoned(path):
                 shutil.rmtree(path, ignore_errors=True)
         except OSError:
             pass
