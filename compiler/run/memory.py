@@ -31,12 +31,13 @@ in-memory database attached as the catalog). A table that exists is replaced.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from sqlglot import exp
+
+from segc.run.regex_match import compile_tokens, search
 
 IN_MEMORY = ("duckdb", "sqlite")  # the engines `open_memory` opens
 # functions `open_memory` registers beyond the engine's own (render's `provided=`)
@@ -100,19 +101,21 @@ def _open_sqlite():
 
 
 def _regexp(pattern, value):
-    """`matches` as DESIGN §8.1 means it (Python's re.search, `$` the end of the string),
+    """`matches` as DESIGN §8.1 means it (Python's re.search, `$` the end of the string, in
+    linear time: run/regex_match.py),
     for the pattern segc wrote (backend/strings.py: `.` already a set without LF); NULL
     for NULL, so that `not` keeps the missing out as on the other engines."""
     if value is None or pattern is None:
         return None
-    return _compiled(pattern).search(value) is not None
+    return search(_compiled(pattern), value)
 
 
 @functools.lru_cache(maxsize=256)
 def _compiled(pattern: str):
-    from segc.front.regex_subset import parse, write
+    # not Python's re, which backtracks: `^(a+)+$` would take hours on 30 `a`s and a `!`
+    from segc.front.regex_subset import parse
 
-    return re.compile(write(parse(pattern), end="\\Z"))
+    return compile_tokens(parse(pattern))
 
 
 def _md5(value):
