@@ -425,3 +425,22 @@ def test_error_snapshot(case, make_project, monkeypatch):
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no snapshot {path}; run with SEGC_UPDATE_SNAPSHOTS=1 to create it"
     assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path, fragment", [
+    ("data/ca\0rts.csv", "cannot hold a NUL character"),                    # was a ValueError traceback
+    ("data/" + "x" * 300 + ".csv", "more than 255 bytes"),                 # was an OSError traceback at count
+    ("data/" + "é" * 200 + ".csv", "more than 255 bytes"),                 # bytes, not characters
+])
+@pytest.mark.parametrize("command", [("check",), ("count", "-e", "exists(orders)"), ("compile", "-e", "age > 1")])
+def test_a_path_no_file_system_takes_is_e005(make_project, monkeypatch, path, fragment, command):
+    root = make_project(config(sources__orders__path=path), "segment a = age > 1\n")
+    monkeypatch.chdir(root)
+    assert_user_error(cli(*command), "error[E005]", fragment)
+
+
+def test_a_path_too_long_in_all_is_e702_at_count(make_project, monkeypatch):
+    # every part short, the whole beyond PATH_MAX: the file system refuses it when opened
+    root = make_project(config(sources__customers__path="d/" * 3000 + "c.csv"), "segment a = age > 1\n")
+    monkeypatch.chdir(root)
+    assert_user_error(cli("count", "a"), "error[E702]", "segc.yml")

@@ -52,9 +52,16 @@ class Engine:
 def source_file(schema, root: Path, src) -> tuple[Path, str]:
     """The local file of a source, resolved in the project (and how messages name it);
     E702 when it does not exist."""
-    path = (Path(root) / src.path).resolve()
     display = str(Path(src.path))
-    if not path.exists():
+    try:
+        path = (Path(root) / src.path).resolve()
+        found = path.exists()
+    except (OSError, ValueError) as e:  # a name too long, a NUL character
+        raise SegcError(Diagnostic("E702", f"data file of source `{src.name}` cannot be opened: "
+                                   f"{getattr(e, 'strerror', None) or e}",
+                                   schema.key_span("sources", src.name, "path"),
+                                   hints=("fix `path:`",))) from None
+    if not found:
         raise SegcError(Diagnostic("E702", f"data file of source `{src.name}` not found: {display}",
                                    schema.key_span("sources", src.name, "path"),
                                    hints=("generate or copy the data, or fix `path:`",)))

@@ -25,7 +25,10 @@ def resolved_path(path: str, root: Path | None) -> str:
     """The file a `path:` names (symlinks followed), or its normalised text without a root."""
     if root is None:
         return os.path.normcase(os.path.normpath(path))
-    return str((Path(root) / path).resolve())
+    try:
+        return str((Path(root) / path).resolve())
+    except (OSError, ValueError):  # a NUL character, a name too long: segc.yml's E005 says so
+        return os.path.normcase(os.path.normpath(os.path.join(os.path.abspath(root), path)))
 
 
 def outside_project(path: str, root: Path) -> bool:
@@ -67,7 +70,7 @@ def _physical_ids(source, root: Path | None) -> list[tuple]:
         if root is not None:
             try:
                 st = (Path(root) / source.path).stat()
-            except OSError:  # a glob, or a file not there yet (segc check --data says so)
+            except (OSError, ValueError):  # a glob, a file not there yet (segc check --data says so), a NUL
                 pass
             else:
                 ids.append(("inode", st.st_dev, st.st_ino))

@@ -235,6 +235,8 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
         if s.table is not None:
             _check_table_name(s.table, ("sources", name, "table"), err)
+        if s.path is not None:
+            _check_path(s.path, ("sources", name, "path"), err)
     if m.base not in sources:
         close = suggest(m.base, sources)
         err(("base",), f"the base source `{m.base}` is not declared under `sources:`",
@@ -319,6 +321,15 @@ def _check_dates(path, sc, err) -> None:
     if horizon is not None and ir.shift_years(horizon.amount, horizon.unit) > ir.MAX_SHIFT_YEARS:
         err(path + ("horizon",), f"a horizon of more than {ir.MAX_SHIFT_YEARS} years", ir.DATE_RANGE_HINT,
             code="E309")
+
+
+def _check_path(text: str, path, err) -> None:
+    """What no file system takes: a NUL character, a name of more than 255 bytes."""
+    if "\0" in text:
+        err(path, "a `path:` cannot hold a NUL character", "write the file's path as it is on disk")
+    elif any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in re.split(r"[/\\]", text)):
+        err(path, "a `path:` holds a name of more than 255 bytes, which no file system takes",
+            "write the file's path as it is on disk")
 
 
 def _check_table_name(table: str, path, err) -> None:
