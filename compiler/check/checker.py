@@ -50,11 +50,12 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
 
     # ---- entry point ----
     def check(self) -> Checked:
-        population = ir.TRUE
+        population, used = ir.TRUE, frozenset()
         if self.schema.population is not None:
             scope = self.features_scope()
             population = self.embedded_pred(self.schema.population, scope) or ir.TRUE
-            self.population_policy(scope.used, population)
+            used = scope.used
+        self.population_policy(used, population)
         # every aggregate feature of segc.yml is checked (its `where:`, its type), used or not
         for f in self.schema.features.values():
             if f.kind == "agg":

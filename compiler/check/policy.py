@@ -36,6 +36,7 @@ ROUTES = (
     "score features",         # a score fed with it (allowed by the score's allow_sensitive:)
     "score target",           # a score's target reads it (idem)
     "population",             # never allowed
+    "base time:",             # the population at an as-of is the base rows before it: never allowed
     "kpi",                    # never allowed
     "ad-hoc expression",      # count -e: never allowed
     "report --by",            # never allowed
@@ -137,6 +138,14 @@ class Policy:
 
     def population_policy(self, used, *trees) -> None:
         # the population filters every segment, so no segment's @allow_sensitive covers it
+        base = self.schema.sources.get(self.schema.base)
+        if base is not None and base.time and self.schema.is_sensitive_column(base.name, base.time):
+            self.error("E501", f"the base's `time: {base.time}` is sensitive, and the population at an "
+                       f"as-of is the base rows whose `{base.time}` is before it",
+                       self.schema.key_span("sources", base.name, "time"),
+                       "every segment reads it then (moving --as-of day by day gives each customer's "
+                       f"date), where @allow_sensitive cannot reach: remove `time:` from source "
+                       f"`{base.name}` (the population is then every row at any as-of)")
         found = sensitive_reads(self.schema, used, *trees)
         if found:
             self.error("E501", f"the population uses {_listed(found)}", self.schema.population.span,
