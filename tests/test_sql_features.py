@@ -37,6 +37,11 @@ BAD_SQL = [
     ("raise_error(CAST(age AS VARCHAR)) IS NULL", "E006", "`raise_error(...)`"),
     ("assert_true(age > 1, CAST(age AS VARCHAR)) IS NULL", "E006", "`assert_true(...)`"),
     ("fail(CAST(age AS VARCHAR)) IS NULL", "E006", "`fail(...)`"),
+    # PostgreSQL: a row's value looked up as a name (`relation "dupont" does not exist`)
+    ("nextval(CAST(age AS VARCHAR)) > 0", "E006", "`nextval(...)`"),
+    ("currval(CAST(age AS VARCHAR)) > 0", "E006", "`currval(...)`"),
+    ("CAST(CAST(age AS VARCHAR) AS REGCLASS) IS NULL", "E006", "`REGCLASS`"),
+    ("CAST(age AS VARCHAR)::regtype IS NULL", "E006", "`regtype`"),
 ]
 
 
@@ -121,3 +126,15 @@ def test_a_statement_prints_nothing_but_the_diagnostic(make_project, monkeypatch
     result = run_segc("check", cwd=root)
     assert result.returncode == 1 and "E006" in result.stdout + result.stderr
     assert "unsupported syntax" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("sql", ["CAST(CAST(age AS TEXT) AS regclass) IS NULL", "CAST(age AS TEXT)::regnamespace IS NULL",
+                                 "nextval(CAST(age AS TEXT)) > 0"])
+def test_a_name_lookup_is_refused_in_postgres_sql_too(make_project, monkeypatch, sql):
+    # parsed as PostgreSQL, a reg* cast is an object identifier, not an unknown type
+    root = make_project(config(features__bad={"type": "bool", "sql": sql, "sql_dialect": "postgres"}),
+                        "segment a = bad\n")
+    monkeypatch.chdir(root)
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert [d["code"] for d in json.loads(result.stdout)["diagnostics"]] == ["E006"]

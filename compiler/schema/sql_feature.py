@@ -27,6 +27,8 @@ def _forbidden():
         ((exp.UDTF,), "a table function"),
         ((exp.Alias,), "an alias (`AS`): the feature's name is its alias"),
         ((exp.Placeholder, exp.Parameter), "a placeholder"),
+        ((exp.ObjectIdentifier,), "a cast to an object type (`regclass`, `regtype`, ...): it looks a row's "
+                                  "value up as a name, and the engine's error would show it"),
     )
 
 
@@ -73,17 +75,25 @@ def parse_sql_feature(name: str, text: str, dialect: str, span: Span | None):
     for classes, what in forbidden:
         if tree.find(*classes) is not None:
             return problem(f"may not contain {what}", hint)
+    for dtype in tree.find_all(exp.DataType):
+        if dtype.this == exp.DataType.Type.USERDEFINED:
+            return problem(f"may not cast to `{dtype.args.get('kind')}`, a type sqlglot does not know "
+                           "(PostgreSQL's `regclass`, `regtype`, ... look a row's value up as a name, and "
+                           "the engine's error would show it)", hint)
     for call in tree.find_all(exp.Anonymous):
-        if call.name.casefold() in _RAISING:
-            return problem(f"may not call `{call.name}(...)`: the engine's error would be its argument, "
-                           "a row's value, and no message may show one",
-                           "select the rows with a condition instead; `segc check --data` reports bad data")
+        why = _ECHOING.get(call.name.casefold())
+        if why:
+            return problem(f"may not call `{call.name}(...)`: {why}, a row's value, and no message may "
+                           "show one", "select the rows with a condition instead; `segc check --data` "
+                           "reports bad data")
     return tree, None
 
 
-# functions whose error message is their argument (DuckDB and BigQuery `error`, Spark
-# `raise_error` and `assert_true`, Trino `fail`): a way to print a row's value
-_RAISING = frozenset({"error", "raise_error", "assert_true", "fail"})
+# functions whose error message repeats their argument: a way to print a row's value
+_RAISING = "the engine's error would be its argument"
+_LOOKUP = "it looks its argument up as a sequence's name, and the engine's error would show it"
+_ECHOING = {"error": _RAISING, "raise_error": _RAISING, "assert_true": _RAISING, "fail": _RAISING,
+            "nextval": _LOOKUP, "currval": _LOOKUP, "setval": _LOOKUP}
 
 
 def unresolved_columns(tree, known: set[str]) -> list[str]:
