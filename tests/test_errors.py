@@ -444,3 +444,15 @@ def test_a_path_too_long_in_all_is_e702_at_count(make_project, monkeypatch):
     root = make_project(config(sources__customers__path="d/" * 3000 + "c.csv"), "segment a = age > 1\n")
     monkeypatch.chdir(root)
     assert_user_error(cli("count", "a"), "error[E702]", "segc.yml")
+
+
+@pytest.mark.parametrize("name", ["count", "not", "sélect", "a b", "segc_src", "1st"])
+def test_a_source_name_the_language_cannot_write_is_e005(make_project, monkeypatch, name):
+    # accepted until a segment named it: then E101 (`count` is a keyword), and a typo's hint
+    # suggested the unwritable name
+    changes = config()
+    changes["sources"][name] = changes["sources"].pop("orders")
+    changes["features"]["purchases_90d"]["from"] = name
+    root = make_project(changes, "segment a = age > 1\n")
+    monkeypatch.chdir(root)
+    assert_user_error(cli("check"), "error[E005]", f"`{name}` cannot be a source name", "segc.yml:")

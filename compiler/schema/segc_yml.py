@@ -231,6 +231,10 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                                   loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err),
                                   tuple(s.order_by))
         _check_order_by(sources[name], err)
+        if not _IDENT.match(name) or name in RESERVED or name.startswith("segc_"):
+            err(("sources", name), f"`{name}` cannot be a source name",
+                "a source is named in expressions (`count(orders where ...)`): letters, digits and _, "
+                "not a keyword of the language, not starting with segc_")
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
         if s.table is not None:
