@@ -124,7 +124,7 @@ def feature_matrix(project: Project, features: list[str], as_of=None):
     rows = project.run(project.lowerer(as_of).query(project.checked.population, select).order_by(col(KEY)))
     keys = [r[0] for r in rows]
     present = [k for k in keys if k is not None]
-    _refuse_duplicates(project, len(present) - len(set(present)))  # the rows are here: no other query
+    _refuse_bad_keys(project, len(present) - len(set(present)), len(keys) - len(present))  # no other query
     matrix = np.array([[np.nan if v is None else float(v) for v in r[1:]] for r in rows],
                       dtype=float).reshape(len(rows), len(features))
     return keys, matrix
@@ -275,22 +275,22 @@ def require_unique_keys(project: Project, as_of=None) -> None:
     A query of its own, over the base and what the population reads: at 1M customers it
     costs 2.5-3.3% of a count, less than the same COUNT(DISTINCT) folded into the count's
     scan of the joined features (4-7%; benchmarks/README.md §5)."""
-    from segc.run.datacheck import duplicates
+    from segc.run.datacheck import key_problems
 
     if project.keys_checked:
         return
 
     def select(lw: Lowerer):
-        return [duplicates(col(KEY))], None
+        return key_problems(col(KEY)), None
 
-    _refuse_duplicates(project, project.run(project.lowerer(as_of).query(project.checked.population, select))[0][0])
+    _refuse_bad_keys(project, *project.run(project.lowerer(as_of).query(project.checked.population, select))[0])
 
 
-def _refuse_duplicates(project: Project, n) -> None:
-    if n:
-        from segc.run.datacheck import duplicate_keys
+def _refuse_bad_keys(project: Project, repeated, missing) -> None:
+    if repeated or missing:
+        from segc.run.datacheck import bad_keys
 
-        raise SegcError(duplicate_keys(project.schema, int(n), "the population"))
+        raise SegcError(bad_keys(project.schema, int(repeated or 0), int(missing or 0), "the population"))
 
 
 def quantile_ties(project: Project, as_of=None) -> list[Diagnostic]:

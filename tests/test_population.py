@@ -140,9 +140,18 @@ def test_count_checks_the_population_at_its_as_of(tmp_path):
     with pytest.raises(SegcError) as e:
         project.count(["big"], as_of="2024-02-01")
     assert "has 1 row whose" in e.value.diagnostics[0].message  # only 3 twice then
+    # a row without a key repeats none, but is no customer either: it was counted in the
+    # population and then in neither `holdout` nor `not holdout`
     null_keys = CUSTOMERS.replace("(4, false, NULL::DATE)", "(4, false, NULL::DATE), (NULL, true, NULL), (NULL, true, NULL)")
-    unique = segc.load_project(_project(tmp_path / "u", customers=null_keys))
-    assert unique.count(["big"]).population == 6  # a missing key repeats nothing
+    keyless = segc.load_project(_project(tmp_path / "u", customers=null_keys))
+    with pytest.raises(SegcError) as e:
+        keyless.count(["big"])
+    d, = e.value.diagnostics
+    assert d.code == "E715" and "has 2 rows without a key `id`" in d.message and d.hints
+    assert [d.code for d in keyless.check_data()] == ["E715"]
+    with pytest.raises(SegcError) as e:
+        keyless.feature_matrix(["spend"])
+    assert "without a key" in e.value.diagnostics[0].message
 
 
 def test_feature_matrix_refuses_duplicate_keys(tmp_path):

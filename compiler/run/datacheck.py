@@ -120,13 +120,13 @@ def check_data(project) -> list[Diagnostic]:
                                   default=exp.Literal.number(0))) for _n, _c, cond, _m, _h in checks]
     key_ok = schema.key in columns[base]
     if key_ok:
-        sums.append(duplicates(col(schema.key)))
+        sums += key_problems(col(schema.key))
     if sums:
         src = schema.sources[base]
         base_table = table(local_name(src))
         q = exp.select(*sums).from_(base_table)
         row = project.engine.execute(q.sql(dialect="duckdb"))[0]
-        for (name, code, _cond, message, hint), n in zip(checks, row):
+        for (name, code, _cond, message, hint), n in zip(checks, row[:len(checks)]):
             if n:
                 hints = (hint,)
                 if code == "E713":
@@ -134,8 +134,9 @@ def check_data(project) -> list[Diagnostic]:
                 diags.append(Diagnostic(code, f"feature `{name}` " + message.format(n=int(n)),
                                         schema.key_span("features", name), hints=tuple(h for h in hints if h),
                                         severity="warning" if code.startswith("W") else "error"))
-        if key_ok and row[-1]:
-            diags.append(duplicate_keys(schema, int(row[-1]), f"the base `{base}`"))
+        problem = bad_keys(schema, int(row[-2] or 0), int(row[-1] or 0), f"the base `{base}`") if key_ok else None
+        if problem is not None:
+            diags.append(problem)
     diags += _event_nans(project, columns)
     return diags
 
@@ -172,19 +173,28 @@ def _event_nans(project, columns) -> list[Diagnostic]:
     return out
 
 
-def duplicates(key: exp.Expression) -> exp.Expression:
-    """How many rows repeat the key of an earlier one (a missing key repeats nothing)."""
-    return exp.Sub(this=exp.Count(this=key), expression=exp.Count(this=exp.Distinct(expressions=[key.copy()])))
+def key_problems(key: exp.Expression) -> list[exp.Expression]:
+    """How many rows repeat the key of an earlier one, and how many have none."""
+    return [exp.Sub(this=exp.Count(this=key), expression=exp.Count(this=exp.Distinct(expressions=[key.copy()]))),
+            exp.Sub(this=exp.Count(this=exp.Star()), expression=exp.Count(this=key.copy()))]
 
 
-def duplicate_keys(schema, n: int, where: str) -> Diagnostic:
-    """E715: the base key is not unique (DESIGN §8.2). The count only, never a key: keys
-    may be personal data (e-mail addresses)."""
-    return Diagnostic("E715", f"{where} has {n:,} row{'s' if n != 1 else ''} whose key `{schema.key}` "
-                      "another row has too: a customer would be counted more than once",
-                      schema.key_span("key"),
-                      hints=("the key must be unique: deduplicate the table, or declare the column that "
-                             "is unique as `key:`",))
+def bad_keys(schema, repeated: int, missing: int, where: str) -> Diagnostic | None:
+    """E715: the base key is not present and unique (DESIGN §8.2). Counts only, never a
+    key: keys may be personal data (e-mail addresses)."""
+    if repeated:
+        return Diagnostic("E715", f"{where} has {repeated:,} row{'s' if repeated != 1 else ''} whose key "
+                          f"`{schema.key}` another row has too: a customer would be counted more than once",
+                          schema.key_span("key"),
+                          hints=("the key must be unique: deduplicate the table, or declare the column that "
+                                 "is unique as `key:`",))
+    if missing:
+        return Diagnostic("E715", f"{where} has {missing:,} row{'s' if missing != 1 else ''} without a key "
+                          f"`{schema.key}`: such a customer is in the population but can be told from no "
+                          "other (a holdout and its `not` would both leave it out)",
+                          schema.key_span("key"),
+                          hints=("every row needs its key: fill it, or leave those rows out of the table",))
+    return None
 
 
 def _outside_values(project, base_table: exp.Expression, name: str, outside: exp.Expression) -> str:

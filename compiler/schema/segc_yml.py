@@ -537,8 +537,7 @@ def _check_sql_columns(m, sources, features: dict[str, FeatureDef], loc: Located
 
 
 def _check_sensitive(m, sources: dict[str, SourceDef], loc: Located, diags) -> None:
-    """A `sensitive:` name must be a column segc knows for the source: a misspelt name
-    would protect nothing and leave the real column open."""
+    """A `sensitive:` name must be a column segc knows for its source (a typo protects nothing)."""
     for name, src in sources.items():
         known = base_columns(m, sources) if name == m.base else \
             set(src.columns) | {c for c in (src.key, src.time) if c}
