@@ -456,3 +456,14 @@ def test_a_source_name_the_language_cannot_write_is_e005(make_project, monkeypat
     root = make_project(changes, "segment a = age > 1\n")
     monkeypatch.chdir(root)
     assert_user_error(cli("check"), "error[E005]", f"`{name}` cannot be a source name", "segc.yml:")
+
+
+def test_a_byte_order_mark_is_no_character_of_a_seg_file(make_project, monkeypatch):
+    # "UTF-8 with BOM" (Windows editors) was E101 "unexpected character" at 1:1, invisible
+    root = make_project(config(), "")
+    (root / "segments" / "main.seg").write_bytes(b"\xef\xbb\xbfsegment a = age > 1\nsegment b = agee > 1\n")
+    monkeypatch.chdir(root)
+    text = assert_user_error(cli("check"), "error[E2")
+    assert "main.seg:2:13" in text and "E101" not in text  # columns count from the text, not the mark
+    (root / "segments" / "main.seg").write_bytes(b"\xef\xbb\xbfsegment a = age > 1\n")
+    assert cli("check").exit_code == 0

@@ -36,10 +36,12 @@ STALE_SECONDS = 3600
 def read_source(path: Path, display: str, keep_newlines: bool = False) -> Source:
     """A text file as a Source; a file that cannot be read, or is not UTF-8, is E007.
     Line ends become \\n, unless `keep_newlines` (the formatter compares the file as it is)."""
+    # "utf-8-sig": a byte-order mark (Windows editors' "UTF-8 with BOM") is no character
+    # of the text, as YAML's reader already treats it
     try:
         if keep_newlines:
-            return Source(display, Path(path).read_bytes().decode("utf-8"))
-        return Source(display, Path(path).read_text(encoding="utf-8"))
+            return Source(display, Path(path).read_bytes().decode("utf-8-sig"))
+        return Source(display, Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise SegcError(Diagnostic("E007", "file not found", file=display)) from None
     except UnicodeDecodeError:
