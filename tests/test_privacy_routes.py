@@ -349,3 +349,23 @@ def test_a_sensitive_name_that_is_no_column_is_e202(tmp_path, source, column, hi
     assert [(d["code"], d["message"]) for d in diags] == \
         [("E202", f"`sensitive: {column}` is not a column of source `{source}`")]
     assert hint in diags[0]["hints"][0] and diags[0]["file"].endswith("segc.yml"), diags
+
+
+@pytest.mark.parametrize("source, column", [("customers", "customer_id"), ("orders", "customer_id")])
+def test_the_key_cannot_be_sensitive(tmp_path, source, column):
+    # accepted, then listed by sample, hashed by holdout, joined by every segment: no
+    # @allow_sensitive could cover what every definition reads
+    (tmp_path / "segments").mkdir()
+    config = {"name": "t", "entity": "customer", "base": "customers", "key": "customer_id",
+              "sources": {"customers": {"table": "s.customers"},
+                          "orders": {"table": "s.orders", "key": "customer_id", "time": "at"}},
+              "features": {"age": {"type": "int"}}}
+    config["sources"][source]["sensitive"] = [column]
+    (tmp_path / "segc.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (tmp_path / "segments" / "a.seg").write_text("segment a = true\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "-p", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    d, = json.loads(result.stdout)["diagnostics"]
+    assert (d["code"], d["message"]) == \
+        ("E005", f"`sensitive: {column}` is the key of source `{source}`, which every definition reads")
+    assert "pseudonymous key" in d["hints"][0]

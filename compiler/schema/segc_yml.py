@@ -14,6 +14,7 @@ from segc.front.source import Source, Span
 from segc.front.parse_cache import cached
 from segc.front.yamlpos import Located, load_yaml
 from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
+from segc.schema.source_checks import check_order_by, check_path, check_sensitive, check_table_name
 from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.segc_yml_plain import read_plain
 from segc.ir import PICKS
@@ -230,7 +231,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
         sources[name] = SourceDef(name, s.table or name, s.path, s.key, s.time, dict(s.columns),
                                   loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err),
                                   tuple(s.order_by))
-        _check_order_by(sources[name], err)
+        check_order_by(sources[name], err)
         if not _IDENT.match(name) or name in RESERVED or name.startswith("segc_"):
             err(("sources", name), f"`{name}` cannot be a source name",
                 "a source is named in expressions (`count(orders where ...)`): letters, digits and _, "
@@ -238,9 +239,9 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
         if s.table is None and s.path is None:
             err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
         if s.table is not None:
-            _check_table_name(s.table, ("sources", name, "table"), err)
+            check_table_name(s.table, ("sources", name, "table"), err)
         if s.path is not None:
-            _check_path(s.path, ("sources", name, "path"), err)
+            check_path(s.path, ("sources", name, "path"), err)
     if m.base not in sources:
         close = suggest(m.base, sources)
         err(("base",), f"the base source `{m.base}` is not declared under `sources:`",
@@ -284,7 +285,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
 
     _check_base_time(sources.get(m.base), features, err)
     _check_sql_columns(m, sources, features, loc, diags, broken)
-    _check_sensitive(m, sources, loc, diags)
+    check_sensitive(sources, m.base, m.key, base_columns(m, sources), loc, diags)
     if root is not None and not m.allow_outside_paths:
         for name, s in sources.items():
             if s.path is not None and outside_project(s.path, root):
@@ -325,27 +326,6 @@ def _check_dates(path, sc, err) -> None:
     if horizon is not None and ir.shift_years(horizon.amount, horizon.unit) > ir.MAX_SHIFT_YEARS:
         err(path + ("horizon",), f"a horizon of more than {ir.MAX_SHIFT_YEARS} years", ir.DATE_RANGE_HINT,
             code="E309")
-
-
-def _check_path(text: str, path, err) -> None:
-    """What no file system takes: a NUL character, a name of more than 255 bytes."""
-    if "\0" in text:
-        err(path, "a `path:` cannot hold a NUL character", "write the file's path as it is on disk")
-    elif any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in re.split(r"[/\\]", text)):
-        err(path, "a `path:` holds a name of more than 255 bytes, which no file system takes",
-            "write the file's path as it is on disk")
-
-
-def _check_table_name(table: str, path, err) -> None:
-    """`table` or `schema.table` or `catalog.schema.table`, each part named: every
-    dialect's table reference has at most three parts."""
-    parts = table.split(".")
-    if len(parts) > 3:
-        err(path, f"`{table}` has {len(parts)} parts; a table is `table`, `schema.table` or "
-            "`catalog.schema.table`", "the warehouse names a table with at most three parts")
-    elif any(not p.strip() for p in parts):
-        err(path, f"`{table}` has an empty part", "write `schema.table` with a name on each side of the dot")
-
 
 
 def _check_base_time(base: SourceDef | None, features: dict[str, FeatureDef], err) -> None:
@@ -480,18 +460,6 @@ def _agg_feature(name, f, m, loc: Located, err, common) -> FeatureDef | None:
                       where=where, window=window, n=f.n, **common)
 
 
-def _check_order_by(src: SourceDef, err) -> None:
-    known = set(src.columns) | {c for c in (src.time, src.key) if c}
-    for i, name in enumerate(src.order_by):
-        if name not in known:
-            close = suggest(name, known)
-            err(("sources", src.name, "order_by", i), f"`order_by: {name}` is not a column of source `{src.name}`",
-                f"did you mean `{close}`?" if close else f"declare it under sources.{src.name}.columns", code="E202")
-    if src.order_by and not src.time:
-        err(("sources", src.name, "order_by"), f"`order_by:` breaks ties of the time order, and source "
-            f"`{src.name}` declares no `time:`", f"add `time: <column>` to source `{src.name}`", code="E210")
-
-
 def _check_pick(f, src, path, err) -> None:
     """`agg: nth` takes `n:` (a position from 1), no other aggregate does; first, last and
     nth need the events' order: the source's `time:`."""
@@ -534,22 +502,6 @@ def _check_sql_columns(m, sources, features: dict[str, FeatureDef], loc: Located
                 diags.append(unresolved_diagnostic(name, unknown, known, loc.span(("features", name, "sql"))))
                 broken.add(name)
                 features.pop(name)
-
-
-def _check_sensitive(m, sources: dict[str, SourceDef], loc: Located, diags) -> None:
-    """A `sensitive:` name must be a column segc knows for its source (a typo protects nothing)."""
-    for name, src in sources.items():
-        known = base_columns(m, sources) if name == m.base else \
-            set(src.columns) | {c for c in (src.key, src.time) if c}
-        for i, column in enumerate(src.sensitive):
-            if column not in known:
-                close = suggest(column, known)
-                diags.append(Diagnostic(
-                    "E202", f"`sensitive: {column}` is not a column of source `{name}`",
-                    loc.span(("sources", name, "sensitive", i)),
-                    hints=(f"did you mean `{close}`?" if close else
-                           f"declare it under sources.{name}.columns: a column segc does not know is "
-                           "read by nothing, so marking it protects nothing",)))
 
 
 def coerce_param(type_: str, value) -> object:
