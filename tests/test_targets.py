@@ -255,3 +255,10 @@ def test_a_path_as_a_target_is_a_diagnostic(command, word, monkeypatch):
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     if result.exit_code == 1 and "E212" in result.stderr:
         assert "is a path, not a segment name" in result.stderr
+
+
+@pytest.mark.parametrize("n", ["0", "1000001", "100000000000000000000000"])
+def test_sample_n_out_of_range_is_a_usage_error(n):
+    # 10^23 reached DuckDB, whose conversion error came with a hint blaming the data files
+    result = cli("sample", "-e", "age > 1", "-n", n)
+    assert result.exit_code == 2 and "-n" in result.output and "data files" not in result.output, result.output

@@ -65,7 +65,7 @@ def count(
 def sample(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A segment or branch name (and optionally a project folder).")] = None,
     expression: ExpressionOpt = None,
-    n: Annotated[int, typer.Option("-n", min=1, help="How many members to show.")] = 20,
+    n: Annotated[int, typer.Option("-n", min=1, max=1_000_000, help="How many members to show (at most 1,000,000).")] = 20,
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or csv.")] = "text",
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
