@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import duckdb
@@ -22,7 +21,6 @@ from typer.testing import CliRunner
 import segc
 from segc.front import files
 import segc.apps.build as build_mod
-from segc.front.files import STALE_SECONDS
 from segc.apps.build import TEMPLATES, build, dbt_escape, render_build
 from segc.cli.main import app
 from segc.backend.dialects import DIALECTS
@@ -344,15 +342,19 @@ def test_a_failing_write_keeps_the_previous_output(previous, monkeypatch, error)
 
 def test_a_killed_build_is_swept_by_the_next(previous):
     """SIGKILL leaves the temporary folder behind; the next build into the same folder
-    removes it once it is an hour old (a younger one may belong to a running build)."""
+    removes it, unless a running build holds its lock (files.py `_abandoned`)."""
+    fcntl = pytest.importorskip("fcntl")
     example, out, _before = previous
-    stale, young = out.parent / ".out.segc-new.dead", out.parent / ".out.segc-new.busy"
-    for folder in (stale, young):
+    stale, busy = out.parent / ".out.segc-new.dead", out.parent / ".out.segc-new.busy"
+    for folder in (stale, busy):
         (folder / "views").mkdir(parents=True)
-    hour_ago = time.time() - STALE_SECONDS - 60
-    os.utime(stale, (hour_ago, hour_ago))
-    build(segc.load_project(example), "view", out, dialect="sqlite")
-    assert _leftovers(out.parent) == [young.name]
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as the build writing it holds it
+        build(segc.load_project(example), "view", out, dialect="sqlite")
+        assert _leftovers(out.parent) == [busy.name]
+    finally:
+        os.close(fd)
 
 
 def test_a_failing_swap_restores_the_previous_output(previous, monkeypatch):
