@@ -47,10 +47,27 @@ def test_fmt_round_trips(text):
     assert parse(expr_text(parse(text))) == parse(text)
 
 
-def test_a_bare_condition_before_within_gets_a_hint():
+@pytest.mark.parametrize("where, y_where", [
+    ("abandoned", "abandoned"),                                   # a bare true/false column
+    ("(abandoned or value > 3)", "abandoned or value > 3"),        # a parenthesised condition
+    ("value > 3 and not (abandoned)", "value > 3 and not abandoned"),
+])
+def test_a_condition_ending_with_a_value_before_within_is_the_where(where, y_where):
+    # `abandoned within 2 days)` and `(a or b) within 2 days)` were read as a date test
+    # (E101 with a hint to write `abandoned = true within ...`; for a group, no way out but
+    # to reorder): the bound and its `)` are one token, never a period
+    tree = parse(f"exists(carts followed by carts where {where} within 2 days)")
+    assert tree.sequence.within == ast.Duration(2, "day") and tree.sequence.where is not None
+    assert expr_text(tree) == f"exists(carts followed by carts where {y_where} within 2 days)"
+    assert parse(expr_text(tree)) == tree  # segc fmt's text reads back as the same tree
+    span = tree.sequence.within.span
+    assert span.source.text[span.start:span.end] == "2 days"  # E309 and the editor point at it
+
+
+def test_a_bound_outside_a_sequence_points_at_last():
     with pytest.raises(segc.SegcError) as e:
-        parse("exists(carts followed by carts where abandoned within 2 days)")
-    assert "`abandoned = true within ...`" in str(e.value)
+        parse("count(carts where created_at within 2 days)")
+    assert "`within last 2 days`" in str(e.value)
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ _TERMINAL_WORDS = {
     "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`",
     "UNIT": "a unit (days, weeks, months, years)", "AGG": "an aggregate (count, sum, ...)",
     "PICK": "`first`, `nth` or `mode`",
-    "RANK_DIR": "`top` or `bottom`", "SEQ_OP": "`followed by`, `not followed by` or `preceded by`", "DOC": "a `##` comment", "$END": "the end of the file",
+    "RANK_DIR": "`top` or `bottom`", "SEQ_OP": "`followed by`, `not followed by` or `preceded by`", "SEQ_BOUND": "`within` and a duration", "DOC": "a `##` comment", "$END": "the end of the file",
 }
 
 
@@ -240,6 +240,13 @@ class _ToAst(Transformer):
         kind = "_".join(str(op).split()[:-1])  # `not  followed by` -> not_followed
         seq = ast.Sequence(kind, str(y_source), y_where, self._duration(number, unit), span=self._span(op, rpar))
         return ast.Aggregate(str(func), str(source), None, where, during, seq, span=self._span(func, rpar))
+
+    def sequence_bound(self, func, source, _where, where, _during, during, op, y_source, _y_where, y_where, bound):
+        # SEQ_BOUND is `within N unit )` as one token: its parts as the tokens they would be
+        m = _BOUND_PARTS.match(str(bound))
+        parts = [Token(kind, m.group(i), start_pos=bound.start_pos + m.start(i), end_pos=bound.start_pos + m.end(i))
+                 for kind, i in (("NUMBER", 1), ("UNIT", 2), ("RPAR", 3))]
+        return self.sequence(func, source, _where, where, _during, during, op, y_source, _y_where, y_where, *parts)
 
     def paren(self, lpar, expr, rpar):
         return expr
@@ -510,19 +517,15 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
     if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
         hints.append("inside an aggregate, `where` comes before `during`: "
                      "`count(orders where ... during last 30 days)`")
-    if _SEQUENCE_WITHIN.search(text[:tok.start_pos]):
-        # `... followed by carts where abandoned within 2 days`: `abandoned within ...` is a
-        # date test to the parser, which takes the longest reading
-        hints = [f"inside a sequence, compare the condition before `within`: `{_SEQUENCE_WITHIN.search(text[:tok.start_pos]).group(1)} = true within ...`"]
     if expected:
         hints.append(f"expected {_describe_expected(expected)}")
     return Diagnostic("E101", message, Span(source, tok.start_pos, tok.end_pos),
                       hints=tuple(h for h in hints if h))
 
 
+_BOUND_PARTS = re.compile(r"within\s+(\S+)\s+(\w+)\s*(\))")
 _KEYWORDS = frozenset("and or not between in is missing present contains starts ends matches with within by "
                       "where during last next this to true false today".split())
-_SEQUENCE_WITHIN = re.compile(r"\b(?:followed|preceded)\s+by\s+\w+\s+where\b[^()]*?(\w+)\s+within\s+\d+\s+\w+\s*$")
 _BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
 
 
@@ -540,6 +543,9 @@ def _misused_word_hints(text: str, pos: int, tok: Token | None) -> list[str]:
     bare = _BARE_DURATION.search(before)
     if bare:
         hints.append(f"a rolling period starts with `last` (or `next`): `{bare.group(1)} last {bare.group(2)}`")
+    elif tok is not None and tok.type == "SEQ_BOUND":  # `d within 2 days)` outside a sequence
+        number, unit, _ = _BOUND_PARTS.match(str(tok)).groups()
+        hints.append(f"a rolling period starts with `last` (or `next`): `within last {number} {unit}`")
     wrong_in = re.search(r"([\w.]+)\s+in\s*$", before)
     if wrong_in and tok is not None and tok.type in ("LAST", "NEXT", "THIS", "DATE", "TIMESTAMP"):
         period = text[pos:].split("\n", 1)[0].split(" and ")[0].split(" or ")[0].strip().rstrip(")")
