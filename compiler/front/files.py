@@ -325,8 +325,10 @@ def _replace_folder(out: Path, files: dict[str, bytes] | Callable[[Path], None],
     with _locked(parent):
         _recover(parent, out)
         _sweep(parent, out.name)
-    tmp = _fresh_dir(parent, f"{out.name}.segc-new")
-    held = _hold(tmp)  # while this run lives: a sweep takes a .segc-new it can lock for stale
+        # made and locked under the parent's lock, as another run's sweep reads it: while
+        # this run lives, its .segc-new is never one that can be locked (a dead run's)
+        tmp = _fresh_dir(parent, f"{out.name}.segc-new")
+        held = _hold(tmp)
     try:
         if callable(files):
             files(tmp)
