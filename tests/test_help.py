@@ -121,3 +121,31 @@ def test_help_example_runs(where, line, workspace, monkeypatch):
     result = runner.invoke(app, args[1:])
     assert result.exit_code == 0, f"{line}\n{result.output}"
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+# ---- what --help says of --format is what the command takes ------------------------------
+
+FORMATS = ("text", "json", "csv", "html", "github")
+# enough arguments for each command to reach its --format check
+FORMAT_ARGS = {"sample": ["recent_signups"], "overlap": ["at_risk", "inactive_6m"], "profile": ["at_risk"],
+               "transitions": ["rfm", "--from", "2024-01-01", "--to", "2024-06-01"],
+               "discover": ["--features", "age"], "lift": ["at_risk"], "report": ["at_risk"],
+               "score fit": ["potential"], "score show": ["potential"], "diff": ["HEAD"]}
+
+
+def _format_commands():
+    for path in COMMANDS:
+        line = next((line for line in help_text(path).splitlines() if re.match(r"\W*--format\b", line)), None)
+        if line is not None:
+            yield path, line
+
+
+@pytest.mark.parametrize("path,line", list(_format_commands()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_a_format_the_help_does_not_list_is_refused(path, line):
+    """`profile --format csv` printed JSON: a format is taken only where --help lists it."""
+    listed = {f for f in FORMATS if re.search(rf"\b{f}\b", line.split("--format", 1)[1])}
+    assert "text" in listed and "json" in listed, line
+    for fmt in sorted(set(FORMATS) - listed):
+        result = runner.invoke(app, [*path, *FORMAT_ARGS.get(" ".join(path), []),
+                                     *(["-p", str(EXAMPLE)] if path != ("diff",) else []), "--format", fmt], env=WIDE)
+        assert result.exit_code == 2 and "Invalid value for --format" in result.output, (path, fmt, result.output)

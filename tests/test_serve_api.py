@@ -69,6 +69,43 @@ def test_errors_are_the_check_json_shape(client):
     assert r.status_code == 400 and r.json()["diagnostics"][0]["code"] == "E971"
 
 
+# every field each endpoint reads, with a value of the right type
+FIELDS = {
+    "check": {"expression": "age >= 30"},
+    "count": {"expression": "age >= 30", "as_of": "2024-06-01"},
+    "compile": {"expression": "age >= 30", "dialect": "postgres", "as_of": "2024-06-01"},
+    "profile": {"expression": "age >= 30", "as_of": "2024-06-01"},
+    "overlap": {"expression": "age >= 30", "as_of": "2024-06-01"},
+    "sample": {"expression": "age >= 30", "n": 3, "as_of": "2024-06-01"},
+    "segments": {"as_of": "2024-06-01"},
+    "save": {"path": "segments/typed.seg", "text": "segment typed = age >= 30"},
+}
+WRONG = [5, 2.5, True, [], {}, "x" * 10_000, -5, 0, 101, None]
+
+
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_every_field_of_every_endpoint_refuses_a_wrong_value_with_a_diagnostic(client, name):
+    """A value of another type, out of range or absent: 422 (E971, or the check's own
+    diagnostic for a bad string) or the default, never a 500 (the test client re-raises
+    a server exception)."""
+    from segc.apps.serve.app import CALLS
+
+    assert set(FIELDS) == set(CALLS)
+    assert post(client, name, FIELDS[name]).status_code == 200, name
+    for field in FIELDS[name]:
+        for wrong in WRONG:
+            if field == "n" and wrong == 5:  # a right value there
+                continue
+            r = post(client, name, {**FIELDS[name], field: wrong})
+            optional = field in ("as_of", "dialect", "n") and wrong is None
+            assert r.status_code in ((200,) if optional else (422,)), (name, field, wrong, r.text)
+            if r.status_code == 422:
+                d = r.json()["diagnostics"][0]
+                assert d["hints"] and d["message"], (name, field, wrong)
+                if not isinstance(wrong, str):
+                    assert d["code"] == "E971", (name, field, wrong, d)
+
+
 def test_answers(client, retail):
     text = 'age >= 30 and country = "FR"'
     count = post(client, "count", {"expression": text}).json()

@@ -148,7 +148,7 @@ def profile(
 
       segc profile -e 'age >= 60' -p examples/retail
     """
-    format = check_format(format, ("text", "json", "csv"))  # csv: JSON, as before (a profile is not a table)
+    format = check_format(format, ("text", "json"))  # a profile is several tables: no CSV
     p, names = one_project(targets or [], project, param, as_of, engine, dsn, master)
     names += ad_hoc(p, expression, format == "text")
     if not names:

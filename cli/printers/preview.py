@@ -69,7 +69,7 @@ def print_overlap(result, fmt: str) -> None:
 
 
 def print_profile(result, fmt: str) -> None:
-    if fmt in ("json", "csv"):
+    if fmt == "json":
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
         return
     if hasattr(result, "profiles"):

@@ -7,7 +7,7 @@ from segc.check.definitions import Scope
 from segc.check.reporter import Reported
 from segc.check.types import ERROR, TEMPORAL, describe, is_fixed, same_kind, type_of
 from segc.front import ast
-from segc.front.errors import suggest
+from segc.front.errors import known_names_hint, suggest
 from segc.schema.segc_yml import FeatureDef
 
 # name -> (min args, max args); the types are checked in _v_Call
@@ -97,7 +97,8 @@ class Values:
             close = suggest(node.name, candidates)
             what = "feature or segment"
             column = self.event_column_hint(node.name)  # then a look-alike feature would mislead
-            self.error("E201", f"unknown {what} `{node.name}`", node.span, column,
+            self.error("E201", f"unknown {what} `{node.name}`", node.span,
+                       column or ("" if close else known_names_hint(self.schema.features, self.defs)),
                        label=f"did you mean `{close}`?" if close and not column else "")
             raise Reported
         scope.used.add(node.name)

@@ -143,6 +143,17 @@ def render_github(diagnostics: list[Diagnostic]) -> str:
     return "\n".join(out)
 
 
+def known_names_hint(features, segments, shown: int = 8) -> str:
+    """The hint of an unknown name that resembles none: a few of the names that exist."""
+    def some(names) -> str:
+        names = sorted(names)
+        return ", ".join(f"`{n}`" for n in names[:shown]) + (", ..." if len(names) > shown else "")
+
+    hint = "features are declared in segc.yml under `features:`"
+    hint += f" (here: {some(features)})" if features else " (this project has none yet)"
+    return hint + (f"; segments: {some(segments)}" if segments else "")
+
+
 def suggest(name: str, candidates) -> str | None:
     """The closest known name, for 'did you mean'."""
     import difflib

@@ -12,7 +12,7 @@ import json
 import secrets
 from pathlib import Path
 
-from segc.apps.serve.state import Playground
+from segc.apps.serve.state import MAX_SAMPLE, Playground
 from segc.front.errors import Diagnostic, SegcError, render_json
 
 STATIC = Path(__file__).parent / "static"
@@ -84,9 +84,31 @@ def make_app(playground: Playground, token: str, port: int):
 def _text(body: dict, key: str = "expression") -> str:
     value = body.get(key)
     if not isinstance(value, str):
-        raise SegcError(Diagnostic("E971", f"the request has no `{key}` string",
-                                   hints=('send {"expression": "...", "as_of": "..."}',)))
+        raise _bad_field(f"the request has no `{key}` string")
     return value
+
+
+def _optional_text(body: dict, key: str) -> str | None:
+    """`as_of` or `dialect`: a string, or left out (null) for the default."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _bad_field(f"`{key}` must be a string or left out")
+    return value
+
+
+def _rows(body: dict) -> int:
+    """`n` of /api/sample: a whole number from 1 to MAX_SAMPLE, 20 when left out (or null)."""
+    value = body.get("n")
+    if value is None:
+        return 20
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SAMPLE:
+        raise _bad_field(f"`n` must be a whole number from 1 to {MAX_SAMPLE}")
+    return value
+
+
+def _bad_field(message: str) -> SegcError:
+    return SegcError(Diagnostic("E971", message, hints=(
+        'send {"expression": "...", "as_of": "YYYY-MM-DD", "dialect": "...", "n": 20} (as_of, dialect, n optional)',)))
 
 
 def _check(pg: Playground, body: dict) -> dict:
@@ -96,12 +118,12 @@ def _check(pg: Playground, body: dict) -> dict:
 
 CALLS = {
     "check": _check,
-    "count": lambda pg, b: pg.count(_text(b), b.get("as_of")),
-    "compile": lambda pg, b: pg.compile(_text(b), b.get("dialect"), b.get("as_of")),
-    "profile": lambda pg, b: pg.profile(_text(b), b.get("as_of")),
-    "overlap": lambda pg, b: pg.overlap(_text(b), b.get("as_of")),
-    "sample": lambda pg, b: pg.sample(_text(b), b.get("n", 20), b.get("as_of")),
-    "segments": lambda pg, b: pg.segments(b.get("as_of")),
+    "count": lambda pg, b: pg.count(_text(b), _optional_text(b, "as_of")),
+    "compile": lambda pg, b: pg.compile(_text(b), _optional_text(b, "dialect"), _optional_text(b, "as_of")),
+    "profile": lambda pg, b: pg.profile(_text(b), _optional_text(b, "as_of")),
+    "overlap": lambda pg, b: pg.overlap(_text(b), _optional_text(b, "as_of")),
+    "sample": lambda pg, b: pg.sample(_text(b), _rows(b), _optional_text(b, "as_of")),
+    "segments": lambda pg, b: pg.segments(_optional_text(b, "as_of")),
     "save": lambda pg, b: pg.save(_text(b, "path"), _text(b, "text")),
 }
 

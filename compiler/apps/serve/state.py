@@ -109,7 +109,6 @@ class Playground:
     def sample(self, text: str, n: int = 20, as_of=None) -> dict:
         target = self.project().expression(text)
         as_of = self._as_of(as_of)
-        n = max(1, min(int(n), MAX_SAMPLE))
         result, via = self._fast(lambda p: p.sample(target, n, as_of), as_of)
         return {"columns": result.columns, "rows": result.to_dict(), "masked": result.masked, "via": via}
 
