@@ -359,7 +359,8 @@ class Project:
         from segc.run.duckdb_engine import DuckDBEngine
 
         if not isinstance(self.engine, DuckDBEngine):
-            raise SegcError(Diagnostic("E706", "this project runs on another engine, not DuckDB"))
+            raise SegcError(Diagnostic("E706", "this project runs on another engine, not DuckDB",
+                                       hints=("this needs the embedded DuckDB: leave out --engine",)))
         return self.engine.con
 
     def run(self, query) -> list[tuple]:

@@ -140,7 +140,14 @@ SEG_CASES = {
     "date_without_zeros": ("segment a = signup_date > 2024-1-1\n", ["E301", "dates are written YYYY-MM-DD"]),
     "bool_arithmetic": ("segment a = vip + 1 > 1\n", ["E301", "`+` needs numbers; this is true/false"]),
     "remainder_of_float": ("segment a = score % 2 = 1\n", ["E301", "`%` (remainder) needs whole numbers"]),
-    "function_arity": ("segment a = abs(age, 2) > 1\n", ["E304", "`abs` takes 1 argument, got 2"]),
+    "function_arity": ("segment a = abs(age, 2) > 1\n", ["E304", "`abs` takes 1 argument, got 2", "abs(number)"]),
+    "quoted_date_in_function": ('segment a = days_since("2024-01-01") > 3\n',
+                                ["E304", "`days_since` needs a date", "a date is written without quotes"]),
+    "starts_with_a_number": ("segment a = country starts with 3\n",
+                             ["E301", "`starts with` needs a string", 'starts with "..."']),
+    "unknown_name_like_none": ("segment a = zzz > 1\n",
+                               ["E201", "unknown feature or segment `zzz`", "declared in segc.yml under `features:`",
+                                "`age`"]),
     "function_arity_min": ("segment a = coalesce(age) > 1\n", ["E304", "`coalesce` takes at least 2"]),
     "quantiles_too_fine": ("segment a = quantile_score(age, 101) > 1\n",
                            ["E304", "from 2 to 100", "main.seg:1:33", "top p% by"]),
@@ -222,6 +229,15 @@ def test_errors_in_two_files_and_two_definitions(make_project, monkeypatch):
     monkeypatch.chdir(root)
     assert_user_error(cli("check"), "main.seg:1:", "main.seg:3:17", "other.seg:1:13",
                       "did you mean `country`?", "3 errors")
+
+
+def test_reversed_between_bounds_warn(make_project, monkeypatch):
+    root = make_project(CONFIG, "segment a = age between 65 and 18\nsegment b = age between 18 and 65\n")
+    monkeypatch.chdir(root)
+    result = cli("check")
+    assert result.exit_code == 0
+    assert result.output.count("warning[W101]") == 1 and "main.seg:1:13" in result.output, result.output
+    assert "`between` takes the lower bound first" in result.output
 
 
 def test_warning_does_not_fail(make_project, monkeypatch):

@@ -140,6 +140,30 @@ def test_a_pipe_gets_the_whole_table():
     assert max(len(line) for line in table_lines(out)) > 80  # as wide as it needs
 
 
+# every command that prints a table, with the words of its headers and title that a pipe
+# must get whole (a segmentation's branches head the profile's columns)
+PIPED = [
+    (["count", "value_tier"], ["very_good", "occasional"]),
+    (["overlap", "at_risk", "inactive_6m", "loyal_big_basket"], ["loyal_big_basket"]),
+    (["sample", "-e", "basket_avg > 500 and purchases_365d >= 2", "-n", "3"],
+     ["basket_avg > 500 and purchases_365d >= 2 (first 3 by key)"]),
+    (["profile", "value_tier"], ["very_good", "occasional", "population", "mean (missing) of"]),
+    (["profile", "loyal_big_basket"], ["pop. stddev", "pop. missing"]),
+    (["transitions", "value_tier", "--from", "2024-01-01", "--to", "2024-07-01"], ["very_good", "occasional"]),
+    (["report", "loyal_big_basket", "at_risk"], ["revenue_per_customer"]),
+    (["score", "show", "potential"], ["coefficient"]),
+]
+
+
+@pytest.mark.parametrize("args, whole", PIPED, ids=lambda v: v[0] if isinstance(v[0], str) and v[0] != "-e" else "")
+def test_every_table_into_a_pipe_is_printed_whole(args, whole):
+    result = CliRunner().invoke(app, [*args, *P], env={"COLUMNS": "40"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout and "not shown" not in result.stdout, result.stdout
+    for words in whole:
+        assert any(words in line for line in result.stdout.splitlines()), (words, result.stdout)
+
+
 def test_diff_membership_table(tmp_path):
     import shutil
 

@@ -21,8 +21,15 @@ def print_table(console, table, drop_first: tuple[int, ...] = ()) -> None:
     width = console.width
     if not console.is_terminal:
         natural = _overhead(table, len(table.columns)) + sum(_natural(c) for c in table.columns)
-        if natural > width:  # a file or a pipe: the whole table rather than wrapped or cut cells
-            console = Console(width=natural, file=console.file)
+        title = _plain(table.title or "")
+        if natural > width or len(title) > natural:  # a file or a pipe: the whole table rather than wrapped or cut cells
+            console = Console(width=max(natural, len(title)), file=console.file)
+        if len(title) > natural:  # rich wraps a title to its table's width: the title on its own line
+            import copy
+
+            console.print(title, style="table.title", highlight=False, markup=False)
+            table = copy.copy(table)
+            table.title = None
         console.print(table)
         return
     table, dropped = _fit(table, width, drop_first)

@@ -126,7 +126,7 @@ def _print_side_by_side(profiles) -> None:
         cells = [f"{num(m[feature].mean)} ({num(m[feature].missing, True)})" if feature in m else "masked"
                  for m in numeric]
         table.add_row(feature, *cells, f"{num(n.population_mean)} ({num(n.population_missing, True)})")
-    console.print(table)
+    print_table(console, table)
     categorical = [{c.feature: c for c in p.categorical} for p in profiles]
     for feature in {c.feature: None for p in profiles for c in p.categorical}:
         t = Table(title=feature, title_justify="left")
@@ -141,7 +141,7 @@ def _print_side_by_side(profiles) -> None:
             t.add_row("—" if value is None else str(value),
                       *("masked" if s is None else f"{s[value]:.1%}" if value in s else "" for s in shares),
                       f"{pop:.1%}")
-        console.print(t)
+        print_table(console, t)
 
 
 def print_transitions(result, fmt: str) -> None:

@@ -150,7 +150,8 @@ class _Builder:
         except jinja2.TemplateSyntaxError as e:
             where = e.filename or e.name or file
             raise SegcError(Diagnostic("E823", f"template {_display_template(where, self.project.root)} "
-                                       f"line {e.lineno}: {e.message}", file=_display_template(where, self.project.root))) from None
+                                       f"line {e.lineno}: {e.message}", file=_display_template(where, self.project.root),
+                                       hints=("fix the template's Jinja syntax (jinja.palletsprojects.com)",))) from None
         except jinja2.TemplateError as e:
             raise SegcError(Diagnostic("E823", f"template `{file}` failed: {e}",
                                        file=self._template_display(file),
@@ -160,7 +161,8 @@ class _Builder:
             raise
         except Exception as e:  # a bug in a project template (e.g. a filter on a wrong type)
             raise SegcError(Diagnostic("E823", f"template `{file}` failed: {type(e).__name__}: {e}",
-                                       file=self._template_display(file))) from None
+                                       file=self._template_display(file),
+                                       hints=("the template is the project's: check the variables and filters it uses",))) from None
 
     def _template_display(self, file: str) -> str:
         own = self.project.root / "templates" / file
@@ -270,7 +272,8 @@ class _Builder:
             if len(found) == len(set(found)) and not any(marker in lit.name for lit in t.find_all(exp.Literal)):
                 break
         else:  # pragma: no cover - a literal would need to hold 100 different markers
-            raise SegcError(Diagnostic("E823", "cannot place dbt source() calls in the compiled SQL"))
+            raise SegcError(Diagnostic("E823", "cannot place dbt source() calls in the compiled SQL",
+                                       hints=("build the model without --dbt-sources and name the tables in segc.yml",)))
         parts, last = [], 0
         for m in re.finditer(re.escape(marker) + r"(\d+)", sql):
             src = replaced[int(m.group(1))].meta["segc_source"]

@@ -113,7 +113,7 @@ def _load_side(path: Path, params, label: str):
         return load_project(path, params=params)
     except SegcError as e:
         raise SegcError([Diagnostic("E903", f"the old version ({label}) does not load; its problems follow",
-                                    file=label)] + e.diagnostics) from None
+                                    file=label, hints=("compare with a version that checks",))] + e.diagnostics) from None
 
 
 # ---- git ------------------------------------------------------------------------------
@@ -144,7 +144,8 @@ def checkout(rev: str, root: Path, dest: Path) -> tuple[Path, str]:
     rel = root.relative_to(toplevel).as_posix()
     prefix = "" if rel == "." else rel + "/"
     if rev.startswith("-"):
-        raise SegcError(Diagnostic("E902", f"`{rev}` is not a git revision"))
+        raise SegcError(Diagnostic("E902", f"`{rev}` is not a git revision",
+                                   hints=("give a commit, a branch or a tag: `segc diff HEAD~1`",)))
     commit = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], toplevel)
     if commit.returncode != 0:
         raise SegcError(Diagnostic("E902", f"`{rev}` is neither a folder nor a git revision",

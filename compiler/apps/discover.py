@@ -123,7 +123,8 @@ def check_features(project, features: list[str]) -> None:
     seen = set()
     for f in features:
         if f in seen:
-            diags.append(Diagnostic("E950", f"feature `{f}` is given twice in --features"))
+            diags.append(Diagnostic("E950", f"feature `{f}` is given twice in --features",
+                                    hints=("list each feature once",)))
             continue
         seen.add(f)
         fd = known.get(f)
@@ -202,7 +203,8 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     if out is not None:
         check_out(project, out, force)
     if depth < 1 or depth > 6:
-        raise SegcError(Diagnostic("E954", f"--depth {depth}: the rules' depth must be between 1 and 6"))
+        raise SegcError(Diagnostic("E954", f"--depth {depth}: the rules' depth must be between 1 and 6",
+                                   hints=("--depth 3 (the default) gives rules of at most 3 conditions",)))
     if max(ks) > 2 ** depth:
         raise SegcError(Diagnostic("E954", f"k = {max(ks)} clusters cannot be told apart by rules of depth "
                                    f"{depth} (at most {2 ** depth} leaves)",

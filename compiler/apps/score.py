@@ -52,7 +52,8 @@ def fit_score(project, name: str, train_as_of=None, validate_as_of=None) -> Fitt
     s = score_def(project, name)
     target = project.checked.scores.get(name)
     if target is None:  # pragma: no cover - a broken target fails loading the project
-        raise SegcError(Diagnostic("E930", f"the target of the score `{name}` does not check", s.target.span))
+        raise SegcError(Diagnostic("E930", f"the target of the score `{name}` does not check", s.target.span,
+                                   hints=("run `segc check` and fix the target first",)))
     train = _date(train_as_of, "--as-of") or s.train_as_of
     validate = _date(validate_as_of, "--validate-as-of") or validation_as_of(s, train)
     if validate < horizon_end(train, s):

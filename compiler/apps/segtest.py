@@ -246,14 +246,16 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
     schema = project.schema
     rows_data = data.get("rows")
     if rows_data is None:
-        err((), "the test file needs `rows:` (fixture rows per source)")
+        err((), "the test file needs `rows:` (fixture rows per source)", "`segc init` writes a test file to start from")
         return {}
     if not isinstance(rows_data, dict):
-        err(("rows",), "`rows:` maps each source to a list of rows", value=True)
+        err(("rows",), "`rows:` maps each source to a list of rows", "e.g. `rows: {customers: [{customer_id: 1, age: 30}]}`",
+            value=True)
         return {}
     defaults_data = data.get("defaults") or {}
     if not isinstance(defaults_data, dict):
-        err(("defaults",), "`defaults:` maps a source to {column: value}", value=True)
+        err(("defaults",), "`defaults:` maps a source to {column: value}", "e.g. `defaults: {customers: {country: FR}}`",
+            value=True)
         defaults_data = {}
 
     by_table = {s.table: name for name, s in schema.sources.items()}
@@ -276,7 +278,8 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
         if rows is None:
             rows = []
         if not isinstance(rows, list):
-            err(("rows", key), f"`rows.{key}` must be a list of rows ({{column: value}} mappings)")
+            err(("rows", key), f"`rows.{key}` must be a list of rows ({{column: value}} mappings)",
+                f"e.g. `{key}: [{{...}}, {{...}}]`")
             continue
         given[name] = (key, rows)
     defaults: dict[str, tuple] = {}
@@ -285,7 +288,7 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
         if name is None:
             continue
         if not isinstance(values, dict):
-            err(("defaults", key), f"`defaults.{key}` must map columns to values")
+            err(("defaults", key), f"`defaults.{key}` must map columns to values", f"e.g. `{key}: {{column: value}}`")
             continue
         defaults[name] = (key, values)
 
@@ -331,7 +334,8 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
         for i, row in enumerate(rows):
             where = ("rows", yaml_key, i)
             if not isinstance(row, dict):
-                err(where, f"row {i + 1} of `{yaml_key}` must be a mapping {{column: value}}")
+                err(where, f"row {i + 1} of `{yaml_key}` must be a mapping {{column: value}}",
+                    "write each row as `- {column: value, ...}`")
                 continue
             values = dict(fill)
             for c, v in row.items():
@@ -339,7 +343,8 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
                 if real is not None:
                     values[real] = _value(v, columns[real], where + (c,), err)
             if values.get(key_col) is None:
-                err(where, f"row {i + 1} of `{yaml_key}` has no `{key_col}` (the key)")
+                err(where, f"row {i + 1} of `{yaml_key}` has no `{key_col}` (the key)",
+                    f"give each row its `{key_col}`, or set it in `defaults:`")
             elif base:
                 k = values[key_col]
                 if k in seen_keys:
@@ -438,10 +443,11 @@ def to_python(value, type_: str):
 def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, tuple]:
     expect = data.get("expect")
     if expect is None:
-        err((), "the test file needs `expect:` (segment -> its exact members)")
+        err((), "the test file needs `expect:` (segment -> its exact members)", "e.g. `expect: {big_basket: [1, 3]}`")
         return {}
     if not isinstance(expect, dict) or not expect:
-        err(("expect",), "`expect:` maps segment names to lists of member keys", value=True)
+        err(("expect",), "`expect:` maps segment names to lists of member keys", "e.g. `expect: {big_basket: [1, 3]}`",
+            value=True)
         return {}
     out = {}
     for name, keys in expect.items():
@@ -455,7 +461,7 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
         if keys is None:
             keys = []
         if not isinstance(keys, list):
-            err(where, f"`expect.{name_s}` must be a list of keys (`[]` for none)", value=True)
+            err(where, f"`expect.{name_s}` must be a list of keys (`[]` for none)", f"e.g. `{name_s}: [1, 3]`", value=True)
             continue
         values = []
         key = project.schema.key
@@ -464,10 +470,12 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
                 v = to_python(k, key_type)
             except ValueError:
                 err(where + (i,), f"member {k!r} of `{name_s}` is not {'an' if key_type == 'int' else 'a'} "
-                    f"{key_type} like the keys (`{key}`) of the rows", code="E804", value=True)
+                    f"{key_type} like the keys (`{key}`) of the rows", "list the keys as the rows give them",
+                    code="E804", value=True)
                 continue
             if v is None:
-                err(where + (i,), f"a member of `{name_s}` is null: list keys (`{key}`)", code="E804", value=True)
+                err(where + (i,), f"a member of `{name_s}` is null: list keys (`{key}`)", "remove the empty item",
+                    code="E804", value=True)
                 continue
             values.append(v)
         out[name_s] = tuple(sorted(set(values)))
@@ -512,7 +520,8 @@ def _load(engine: str, tables: list[_Table], file: str):
         try:
             table_parts(engine, t.name)
         except ValueError as e:
-            raise SegcError(Diagnostic("E807", f"source `{t.source}`: {e}")) from None
+            raise SegcError(Diagnostic("E807", f"source `{t.source}`: {e}",
+                                       hints=("a fixture's table is named after its source in segc.yml",))) from None
     con = open_memory(engine)
     try:
         create_tables(con, engine, [(t.name, t.columns, t.rows) for t in tables])

@@ -46,7 +46,7 @@ class Lints:
                 empty |= lo > hi or (lo == hi and (lo_strict or hi_strict))
             if empty:
                 self.warn("W101", f"this condition can never be true: the bounds on `{name}` exclude "
-                          "each other", node.span)
+                          "each other", node.span, "check the bounds (`between` takes the lower bound first)")
 
 
 def implies(a: ir.Pred, b: ir.Pred) -> bool:

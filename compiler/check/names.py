@@ -63,9 +63,10 @@ class Names:
                            f"did you mean `@{close}`?" if close else
                            "annotations: " + ", ".join(f"@{n}" for n in self.ANNOTATIONS))
             elif not rule[1](a.args):
-                self.error("E214", f"`@{a.name}` takes {rule[0]}", a.span)
+                self.error("E214", f"`@{a.name}` takes {rule[0]}", a.span,
+                           "an annotation's arguments are in parentheses after its name, above the `segment` line")
             elif a.name in seen:
-                self.error("E214", f"`@{a.name}` is given twice", a.span)
+                self.error("E214", f"`@{a.name}` is given twice", a.span, "keep one of them")
             seen.add(a.name)
 
     def resolve(self, name: str, use_span: Span | None):

@@ -40,7 +40,8 @@ class Periods:
         lo, hi = self.all_of((p.start, p.end), lambda n: self.value(n, scope))
         for v, n in ((lo, p.start), (hi, p.end)):
             if type_of(v) not in TEMPORAL + (ERROR,):
-                self.error("E301", f"a range needs dates; this is {describe(type_of(v))}", n.span)
+                self.error("E301", f"a range needs dates; this is {describe(type_of(v))}", n.span,
+                           "dates are written without quotes: `between 2024-01-01 and 2024-03-31`")
                 raise Reported
         if isinstance(lo, ir.Const) and isinstance(hi, ir.Const) and as_datetime(lo.value) > as_datetime(hi.value):
             self.warn("W105", "this range ends before it starts: it contains no time at all", p.span,

@@ -111,7 +111,9 @@ class Predicates:
         x, lo, hi = (self.all_of((node.operand, node.low, node.high), lambda n: self.value(n, scope)))
         self.comparable(node, x, lo, ordered=True)
         self.comparable(node, x, hi, ordered=True)
-        return ir.And((ir.Cmp(">=", x, lo), ir.Cmp("<=", x, hi)))
+        bounds = (ir.Cmp(">=", x, lo), ir.Cmp("<=", x, hi))
+        self.check_empty(node, bounds)  # `age between 65 and 18`
+        return ir.And(bounds)
 
     def _p_InList(self, node: ast.InList, scope):
         x = self.value(node.operand, scope)
@@ -143,18 +145,20 @@ class Predicates:
 
     def _p_StrMatch(self, node: ast.StrMatch, scope):
         x = self.value(node.operand, scope)
+        word = {"starts": "starts with", "ends": "ends with"}.get(node.kind, node.kind)
         if type_of(x) not in ("string", ERROR):
-            self.error("E301", f"`{node.kind}` needs a string on its left; this is {describe(type_of(x))}",
-                       node.operand.span)
+            self.error("E301", f"`{word}` needs a string on its left; this is {describe(type_of(x))}",
+                       node.operand.span, "compare numbers and dates with =, <, >, between")
         if node.kind == "matches":
             return ir.Match("matches", x, checked_regex(self, node.pattern))
         if not isinstance(node.pattern, (ast.Literal, ast.Param)):
-            self.error("E301", f"the text after `{node.kind}` must be a string literal or a $parameter",
+            self.error("E301", f"the text after `{word}` must be a string literal or a $parameter",
                        node.pattern.span, "compare two features with `=` instead")
             raise Reported
         p = self.value(node.pattern, scope)
         if type_of(p) not in ("string", ERROR):
-            self.error("E301", f"`{node.kind}` needs a string; this is {describe(type_of(p))}", node.pattern.span)
+            self.error("E301", f"`{word}` needs a string; this is {describe(type_of(p))}", node.pattern.span,
+                       f'text is written in double quotes: {word} "..."')
             raise Reported
         return ir.Match(node.kind, x, p.value)
 
@@ -162,7 +166,8 @@ class Predicates:
         x = self.value(node.operand, scope)
         if type_of(x) not in TEMPORAL + (ERROR,):
             self.error("E301", f"`within` needs a date or timestamp; this is {describe(type_of(x))}",
-                       node.operand.span)
+                       node.operand.span, "e.g. `last_order_at within last 30 days`; a count over a period "
+                       "is `count(orders during last 30 days)`")
             raise Reported
         window = self.period(node.period, scope)
         parts = []
@@ -175,17 +180,20 @@ class Predicates:
     def _p_Rank(self, node: ast.Rank, scope):
         by = self.value(node.by, scope)
         if type_of(by) not in ir.NUMERIC + TEMPORAL + (ERROR,):
-            self.error("E301", f"ranking needs a number or a date; this is {describe(type_of(by))}", node.by.span)
+            self.error("E301", f"ranking needs a number or a date; this is {describe(type_of(by))}", node.by.span,
+                       "e.g. `top 10% by basket_avg`")
             raise Reported
         if node.absolute and not (isinstance(node.percent, int) and node.percent >= 1):
             self.error("E306", "the count of a ranking must be a whole number of at least 1", node.span,
                        f"e.g. `{node.direction} 100 by ...`, or a share: `{node.direction} 10% by ...`")
             raise Reported
         if not node.absolute and not 0 < node.percent <= 100:
-            self.error("E306", "the share must be more than 0% and at most 100%", node.span)
+            self.error("E306", "the share must be more than 0% and at most 100%", node.span,
+                       f"e.g. `{node.direction} 10% by ...`")
             raise Reported
         if scope.kind != "features":
-            self.error("E306", "ranking is not available inside an aggregate", node.span)
+            self.error("E306", "ranking is not available inside an aggregate", node.span,
+                       "rank the customers on a feature: `top 10% by revenue_365d`")
             raise Reported
         self.not_ranked(by, node.by.span)
         if node.absolute:

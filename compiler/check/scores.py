@@ -70,7 +70,8 @@ def _check_features(checker, s: ScoreDef) -> None:
         span = schema.key_span("scores", s.name, "features", i)
         f = schema.features.get(name)
         if name in seen:
-            checker.error("E931", f"score `{s.name}`: the feature `{name}` is listed twice", span)
+            checker.error("E931", f"score `{s.name}`: the feature `{name}` is listed twice", span,
+                          "list each feature once")
         elif f is None:
             close = suggest(name, schema.features)
             hint = (f"did you mean `{close}`?" if close else

@@ -16,6 +16,16 @@ FUNCTIONS = {
     "floor": (1, 1), "ceil": (1, 1), "coalesce": (2, 99), "least": (2, 99), "greatest": (2, 99),
     "days_since": (1, 1), "days_between": (2, 2), "year_of": (1, 1), "month_of": (1, 1), "quantile_score": (2, 2),
 }
+# how each function is called, for the hints of its errors
+SIGNATURES = {
+    "lower": "lower(text)", "upper": "upper(text)", "length": "length(text)", "trim": "trim(text)",
+    "abs": "abs(number)", "round": "round(number) or round(number, digits)", "floor": "floor(number)",
+    "ceil": "ceil(number)", "coalesce": "coalesce(a, b, ...), values of one type",
+    "least": "least(a, b, ...), values of one type", "greatest": "greatest(a, b, ...), values of one type",
+    "days_since": "days_since(date)", "days_between": "days_between(from_date, to_date)",
+    "year_of": "year_of(date)", "month_of": "month_of(date)", "quantile_score": "quantile_score(value, n), e.g. "
+    "quantile_score(basket_avg, 5) for quintiles",
+}
 MAX_QUANTILES = 100
 
 
@@ -36,7 +46,8 @@ class Values:
                 self.error("E302", "a condition cannot be used as a value here", node.span,
                            "conditions combine with `and`, `or`, `not`")
             else:
-                self.error("E302", "this cannot be used as a value here", node.span)
+                self.error("E302", "this cannot be used as a value here", node.span,
+                           "a value is a feature, a literal, a function call or arithmetic on them")
             raise Reported
         return method(node, scope)
 
@@ -172,13 +183,15 @@ class Values:
         return cols
 
     def _v_Dotted(self, node, scope):
-        self.error("E302", f"`{node.left}.{node.right}` is a condition, not a value", node.span)
+        self.error("E302", f"`{node.left}.{node.right}` is a condition, not a value", node.span,
+                   "a branch is a condition: combine it with `and`, `or`, `not`")
         raise Reported
 
     def _v_Neg(self, node: ast.Neg, scope):
         x = self.value(node.operand, scope)
         if type_of(x) not in ir.NUMERIC + (ERROR,):
-            self.error("E301", f"cannot negate {describe(type_of(x))}", node.span)
+            self.error("E301", f"cannot negate {describe(type_of(x))}", node.span,
+                       "`-` negates numbers; a condition is negated with `not`")
             raise Reported
         return ir.Neg(x)
 
@@ -187,7 +200,7 @@ class Values:
             base = self.value(node.left, scope)
             if type_of(base) not in TEMPORAL + (ERROR,):
                 self.error("E301", f"a duration can only shift a date; this is {describe(type_of(base))}",
-                           node.left.span)
+                           node.left.span, "e.g. `signup_date + 30 days`, `today - 2 years`")
                 raise Reported
             d = node.right
             return self.shifted(base, d.amount if node.op == "+" else -d.amount, d.unit, node.span)
@@ -202,14 +215,16 @@ class Values:
         if lt not in ir.NUMERIC or rt not in ir.NUMERIC:
             bad = node.left if lt not in ir.NUMERIC else node.right
             self.error("E301", f"`{node.op}` needs numbers; this is {describe(type_of(left if bad is node.left else right))}",
-                       bad.span)
+                       bad.span, "numbers are written without quotes; dates are shifted with durations "
+                       "(`+ 30 days`) and compared with days_between(a, b)")
             raise Reported
         if node.op == "%" and (lt != "int" or rt != "int"):
             self.error("E301", "`%` (remainder) needs whole numbers", node.span,
                        "engines disagree on the remainder of decimals")
             raise Reported
         if node.op in "/%" and isinstance(right, ir.Const) and right.value == 0:
-            self.warn("W103", "division by zero: the result is always missing", node.right.span)
+            self.warn("W103", "division by zero: the result is always missing", node.right.span,
+                      "divide by a feature, or leave the division out")
         out = "float" if node.op == "/" or "float" in (lt, rt) else "int"
         return ir.Arith(node.op, left, right, out)
 
@@ -224,7 +239,7 @@ class Values:
         if not lo <= len(node.args) <= hi:
             want = str(lo) if lo == hi else f"{lo} to {hi}" if hi < 99 else f"at least {lo}"
             self.error("E304", f"`{name}` takes {want} argument{'s' if hi > 1 else ''}, "
-                       f"got {len(node.args)}", node.span)
+                       f"got {len(node.args)}", node.span, SIGNATURES[name])
             raise Reported
         if name == "quantile_score":
             return self.quantile(node, scope)
@@ -234,7 +249,9 @@ class Values:
         def need(kinds, what):
             for a, t, n in zip(args, types, node.args):
                 if t not in kinds + (ERROR,):
-                    self.error("E304", f"`{name}` needs {what}; this is {describe(t)}", n.span)
+                    quoted = t == "string" and isinstance(a, ir.Const) and kinds == TEMPORAL
+                    self.error("E304", f"`{name}` needs {what}; this is {describe(t)}", n.span,
+                               "a date is written without quotes: 2024-01-01" if quoted else SIGNATURES[name])
                     raise Reported
 
         if name in ("lower", "upper", "length", "trim"):
@@ -243,7 +260,8 @@ class Values:
         if name in ("abs", "floor", "ceil", "round"):
             need(ir.NUMERIC, "a number")
             if name == "round" and len(args) == 2 and (types[1] != "int" or not isinstance(args[1], ir.Const)):
-                self.error("E304", "the digits of `round` must be a whole number", node.args[1].span)
+                self.error("E304", "the digits of `round` must be a whole number", node.args[1].span,
+                           "e.g. `round(basket_avg, 2)`")
                 raise Reported
             out = types[0] if name == "abs" else ("int" if name in ("floor", "ceil") else "float")
             return ir.Func(name, tuple(args), out)
@@ -258,7 +276,8 @@ class Values:
             out = "timestamp"  # dates among timestamps stand for their midnight
         for a, t, n in zip(args, types, node.args):
             if t != ERROR and not same_kind(t, out):
-                self.error("E304", f"`{name}` needs arguments of one type: {describe(out)} and {describe(t)}", n.span)
+                self.error("E304", f"`{name}` needs arguments of one type: {describe(out)} and {describe(t)}", n.span,
+                           f"e.g. `{name}(age, 0)`: the fallback has the type of the value")
                 raise Reported
         return ir.Func(name, tuple(args), out)
 
@@ -272,23 +291,26 @@ class Values:
             raise Reported
         if type_of(by) not in ir.NUMERIC + TEMPORAL + (ERROR,):
             self.error("E304", f"`quantile_score` ranks numbers or dates; this is {describe(type_of(by))}",
-                       node.args[0].span)
+                       node.args[0].span, SIGNATURES["quantile_score"])
             raise Reported
         if scope.kind != "features":
-            self.error("E306", "ranking is not available inside an aggregate", node.span)
+            self.error("E306", "ranking is not available inside an aggregate", node.span,
+                       "rank the aggregate itself: `quantile_score(sum(orders.amount), 5)`")
             raise Reported
         self.not_ranked(by, node.args[0].span)
         return ir.Quantile(by, n.value)
 
     def _v_Aggregate(self, node: ast.Aggregate, scope):
         if node.func == "exists":
-            self.error("E302", "`exists(...)` is a condition, not a value", node.span)
+            self.error("E302", "`exists(...)` is a condition, not a value", node.span,
+                       "to count the events, use `count(...)`")
             raise Reported
         return self.aggregate(node, scope)
 
     def aggregate(self, node: ast.Aggregate, scope) -> ir.Agg:
         if scope.kind != "features":
-            self.error("E306", "aggregates cannot be nested", node.span)
+            self.error("E306", "aggregates cannot be nested", node.span,
+                       "declare the inner aggregate as a feature in segc.yml and use the feature")
             raise Reported
         src = self.schema.sources.get(node.source)
         if src is None or node.source == self.schema.base:
@@ -300,7 +322,8 @@ class Values:
                        "event sources: " + (", ".join(events) or "none declared"))
             raise Reported
         if src.key is None:
-            self.error("E209", f"source `{node.source}` has no `key:` joining it to the base", node.span)
+            self.error("E209", f"source `{node.source}` has no `key:` joining it to the base", node.span,
+                       f"give sources.{node.source} a `key:` column in segc.yml")
             raise Reported
         columns = self.event_columns(src)
         sequence = self.sequence(node, src) if node.sequence is not None else None
@@ -315,15 +338,21 @@ class Values:
             column = ir.Col(node.column, columns[node.column], True, "event")
         func = node.func
         if func in ("sum", "avg", "min", "max", "count_distinct") and column is None:
-            self.error("E304", f"`{func}` needs a column: `{func}({node.source}.<column> ...)`", node.span)
+            numeric = sorted((c for c, t in columns.items() if t in ir.NUMERIC and c != src.key),
+                             key=lambda c: columns[c] != "float")  # an amount rather than an id
+            self.error("E304", f"`{func}` needs a column: `{func}({node.source}.<column> ...)`", node.span,
+                       f"e.g. `{func}({node.source}.{numeric[0]})`" if numeric else
+                       f"its columns: {', '.join(columns)}")
             raise Reported
         if func in ("sum", "avg") and column.type not in ir.NUMERIC:
-            self.error("E301", f"`{func}` needs a numeric column; `{node.column}` is {column.type}", node.span)
+            self.error("E301", f"`{func}` needs a numeric column; `{node.column}` is {column.type}", node.span,
+                       "count the events with `count(...)`, or their kinds with `count_distinct(...)`")
             raise Reported
         if func in ("count", "exists") and column is not None:
             func_ok = func == "count"
             if not func_ok:
-                self.error("E304", "`exists` takes a source, not a column", node.span)
+                self.error("E304", "`exists` takes a source, not a column", node.span,
+                           f"e.g. `exists({node.source} where {node.column} is present)`")
                 raise Reported
         where = None
         if node.where is not None:

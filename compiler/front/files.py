@@ -43,11 +43,13 @@ def read_source(path: Path, display: str, keep_newlines: bool = False) -> Source
             return Source(display, Path(path).read_bytes().decode("utf-8-sig"))
         return Source(display, Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise SegcError(Diagnostic("E007", "file not found", file=display)) from None
+        raise SegcError(Diagnostic("E007", "file not found", file=display,
+                                   hints=("check the path (relative paths start at the current folder)",))) from None
     except UnicodeDecodeError:
         raise SegcError(_not_utf8(Path(path), display)) from None
     except OSError as e:
-        raise SegcError(Diagnostic("E007", f"cannot read: {e.strerror}", file=display)) from None
+        raise SegcError(Diagnostic("E007", f"cannot read: {e.strerror}", file=display,
+                                   hints=("check that it is a file you may read",))) from None
 
 
 def _not_utf8(path: Path, display: str) -> Diagnostic:

@@ -59,7 +59,8 @@ def load_yaml(source: Source) -> Located:
                                             hints=("a key is a plain word",)))
                     continue
                 if isinstance(key, (dict, list)):
-                    diags.append(Diagnostic("E001", "a key must be a plain word", span_of(k)))
+                    diags.append(Diagnostic("E001", "a key must be a plain word", span_of(k),
+                                            hints=("write `name: value`; a `[...]` or `{...}` key is not read",)))
                     continue
                 key = str(key) if not isinstance(key, str) else key
                 if key in out:

@@ -80,7 +80,8 @@ def _connect(schema: Schema, root: Path):
                 this=_READERS[suffix], expressions=[exp.Literal.string(str(path)), *_csv_options(src, suffix)])))
         else:
             raise SegcError(Diagnostic("E703", f"cannot read `{display}`: use .parquet, .csv, .json or a "
-                                       ".duckdb database", schema.key_span("sources", src.name, "path")))
+                                       ".duckdb database", schema.key_span("sources", src.name, "path"),
+                                       hints=("convert the file, or load it into a table and give `table:`",)))
         statements.append(exp.Create(this=target, kind="VIEW", expression=scan))
         if target.args.get("db") is not None:
             statements.insert(len(statements) - 1, exp.Create(this=exp.Table(this=target.args["db"].copy()), kind="SCHEMA", exists=True))

@@ -188,7 +188,8 @@ class SparkEngine(Engine):
             fmt = _FORMATS.get(path.suffix.lower())
             if fmt is None:
                 raise SegcError(Diagnostic("E733", f"Spark cannot read `{display}`: use .parquet, .csv or .json",
-                                           schema.key_span("sources", src.name, "path")))
+                                           schema.key_span("sources", src.name, "path"),
+                                           hints=("convert the file, or run on DuckDB (leave out --engine)",)))
             if registered.get(name) == str(path):
                 continue
             kind, options = fmt

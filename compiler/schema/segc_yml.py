@@ -187,7 +187,8 @@ def load_schema(source: Source, root=None, cache: bool = False) -> tuple[Schema,
     located = cached("yml", source, lambda: load_yaml(source)) if cache else load_yaml(source)
     if not isinstance(located.data, dict):
         raise SegcError(Diagnostic("E003", "segc.yml must be a mapping of keys (name:, base:, sources: ...)",
-                                   Span(source, 0, min(len(source.text), 1))))
+                                   Span(source, 0, min(len(source.text), 1)),
+                                   hints=("`segc init DIR` writes a segc.yml to start from",)))
     model, diags, broken = read_plain(located.data), [], set()
     if model is None:
         from segc.schema.segc_yml_pydantic import validate
@@ -208,7 +209,8 @@ def _csv_options(name: str, s, err) -> dict[str, str | bool]:
     for key, value in options.items():
         path = ("sources", name, key)
         if not (s.path or "").lower().endswith(".csv"):
-            err(path, f"`{key}:` of source `{name}` applies to a CSV file, and its `path:` is not one")
+            err(path, f"`{key}:` of source `{name}` applies to a CSV file, and its `path:` is not one",
+                f"remove `{key}:`")
         elif key == "delimiter" and len(value) != 1:
             err(path, f"`delimiter:` of source `{name}` must be one character", 'e.g. `delimiter: ";"`, or `delimiter: "\\t"` for a tab')
         elif key.endswith("format") and "%" not in value:
@@ -237,7 +239,8 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                 "a source is named in expressions (`count(orders where ...)`): letters, digits and _, "
                 "not a keyword of the language, not starting with segc_")
         if s.table is None and s.path is None:
-            err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)")
+            err(("sources", name), f"source `{name}` needs a `table:` (warehouse name) or a `path:` (local file)",
+                "e.g. `path: data/orders.parquet` or `table: analytics.orders`")
         if s.table is not None:
             check_table_name(s.table, ("sources", name, "table"), err)
         if s.path is not None:
@@ -256,11 +259,12 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                 "names are letters, digits and _, not a keyword of the language, and do not start with segc_")
         kinds = [k for k, v in (("from", f.from_), ("sql", f.sql)) if v is not None]
         if len(kinds) > 1:
-            err(path, f"feature `{name}` has both `from:` and `sql:`; choose one")
+            err(path, f"feature `{name}` has both `from:` and `sql:`; choose one",
+                "`from:` aggregates a source's events; `sql:` is a SQL expression on the base")
             broken.add(name)
             continue
         if f.values is not None and f.type not in ("string", "int"):
-            err(path + ("values",), "`values:` is only for string and int features")
+            err(path + ("values",), "`values:` is only for string and int features", "remove `values:`")
         values = tuple(f.values) if f.values is not None else None
         for code in f.ignore_warnings:
             if code not in FEATURE_WARNINGS:
@@ -304,7 +308,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
             try:
                 params[name] = ParamDef(name, p.type, coerce_param(p.type, p.default), loc.span(("params", name)))
             except ValueError as e:
-                err(("params", name, "default"), f"default of `{name}`: {e}")
+                err(("params", name, "default"), f"default of `{name}`: {e}", "the default has the parameter's `type:`")
 
     population = _text(loc, ("population",), m.population) if m.population else None
     kpis = _kpis(m, loc, err)
@@ -409,7 +413,8 @@ def _scores(m, loc: Located, err, features) -> dict[str, ScoreDef]:
             err(path, f"`{name}` is already the name of a feature", "give the score another name", code="E939")
             continue
         if sc.allow_sensitive is not None and not sc.allow_sensitive.strip():
-            err(path + ("allow_sensitive",), "`allow_sensitive:` needs a reason (the legal basis)", code="E933")
+            err(path + ("allow_sensitive",), "`allow_sensitive:` needs a reason (the legal basis)",
+                'e.g. `allow_sensitive: "legal basis: consent"`', code="E933")
         _check_dates(path, sc, err)
         out[name] = ScoreDef(name, _text(loc, path + ("target",), sc.target), parse_window(sc.horizon),
                              tuple(sc.features), sc.train_as_of, sc.validate_as_of, sc.C,
@@ -435,13 +440,15 @@ def _agg_feature(name, f, m, loc: Located, err, common) -> FeatureDef | None:
         err(path, f"feature `{name}` takes `from: {f.from_}` but no `agg:`", "add e.g. `agg: count`")
         return None
     if src.key is None:
-        err(("sources", f.from_), f"event source `{f.from_}` needs `key:` (the column joining it to the base)")
+        err(("sources", f.from_), f"event source `{f.from_}` needs `key:` (the column joining it to the base)",
+            "e.g. `key: customer_id`")
     if f.window is not None and src.time is None:
         err(path + ("window",), f"a window needs a time column, and source `{f.from_}` declares no `time:`",
             f"add `time: <column>` to source `{f.from_}`")
     column = f.column
     if f.agg not in ("count",) and column is None:
-        err(path, f"`agg: {f.agg}` needs `column:` (which column of `{f.from_}` to aggregate)")
+        err(path, f"`agg: {f.agg}` needs `column:` (which column of `{f.from_}` to aggregate)",
+            "e.g. `column: amount`; `agg: count` needs none")
     known = dict(src.columns)
     if src.time:
         known.setdefault(src.time, "timestamp")
@@ -451,7 +458,8 @@ def _agg_feature(name, f, m, loc: Located, err, common) -> FeatureDef | None:
             *([f"did you mean `{close}`?"] if close else [f"declare it under sources.{f.from_}.columns"]),
             code="E202")
     elif column is not None and f.agg in ("sum", "avg") and known[column] not in ("int", "float"):
-        err(path + ("agg",), f"`{f.agg}` needs a numeric column; `{column}` is {known[column]}", code="E301")
+        err(path + ("agg",), f"`{f.agg}` needs a numeric column; `{column}` is {known[column]}",
+            "`count_distinct`, `min`, `max` or the picks take any column", code="E301")
     _check_pick(f, src, path, err)
     nullable = f.agg in ("avg", "min", "max") + PICKS
     where = _text(loc, path + ("where",), f.where) if f.where else None
