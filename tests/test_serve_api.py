@@ -166,7 +166,9 @@ def test_save_writes_formatted_seg_inside_the_project(client, retail):
     written = (retail / "segments" / "play.seg").read_text()
     assert written == "segment play_thirty = age >= 30\n"
     assert "play_thirty" in [s["name"] for s in post(client, "segments", {}).json()["segments"]]
-    for bad in ("../evil.seg", "/tmp/evil.seg", "segments/x.txt", "segments/../../x.seg", ".hidden.seg", ""):
+    for bad in ("../evil.seg", "/tmp/evil.seg", "segments/x.txt", "segments/../../x.seg", ".hidden.seg", "",
+                "new.seg", "other/new.seg", "segments/x\0.seg", "segments/" + "a" * 300 + ".seg", "segments",
+                "segments/../new.seg"):
         r = post(client, "save", {"path": bad, "text": "segment x = age >= 30"})
         assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "E970", bad
     r = post(client, "save", {"path": "segments/broken.seg", "text": "segment broken = age >="})
@@ -192,3 +194,24 @@ def test_an_edited_pick_comparison_stays_on_the_matrix(tmp_path):
         assert got["via"] == "matrix", edit
         assert got["segments"][0]["count"] == p.count([p.expression(edit)]).segments[0].count, edit
     assert playground.count('first(orders.category) = "bags"')["via"] == "full"  # no segment has it
+
+
+def test_save_diagnostics_point_into_the_text_sent(client, retail):
+    """The formatter adds a blank line between two segments: the error is still on line 2."""
+    r = post(client, "save", {"path": "segments/lines.seg", "text": "segment a5 = age > 3\nsegment b5 = agee > 4"})
+    assert r.status_code == 422
+    d = r.json()["diagnostics"][0]
+    assert (d["code"], d["line"], d["col"]) == ("E201", 2, 14)
+    assert not (retail / "segments" / "lines.seg").exists()
+
+
+@pytest.mark.parametrize("name, body", [
+    ("save", {"path": "segments/sur.seg", "text": "segment sur = age > 3 # \ud800"}),
+    ("save", {"path": "segments/\ud800.seg", "text": "segment sur = age > 3"}),
+    ("count", {"expression": "city = \"\ud800\""}),
+    ("compile", {"expression": "age > 3", "dialect": "\ud800"}),
+])
+def test_a_lone_surrogate_is_e971(client, retail, name, body):
+    r = client.post(f"/api/{name}", content=json.dumps(body).encode(), headers={"X-Segc-Token": TOKEN})
+    assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "E971", r.text
+    assert not list((retail / "segments").glob("sur*"))

@@ -85,6 +85,15 @@ def _text(body: dict, key: str = "expression") -> str:
     value = body.get(key)
     if not isinstance(value, str):
         raise _bad_field(f"the request has no `{key}` string")
+    return _unicode(key, value)
+
+
+def _unicode(key: str, value: str) -> str:
+    """JSON may carry a lone surrogate (`"\\ud800"`), which no file or engine takes."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad_field(f"`{key}` is not valid Unicode (a lone surrogate)") from None
     return value
 
 
@@ -93,7 +102,7 @@ def _optional_text(body: dict, key: str) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
         raise _bad_field(f"`{key}` must be a string or left out")
-    return value
+    return value if value is None else _unicode(key, value)
 
 
 def _rows(body: dict) -> int:

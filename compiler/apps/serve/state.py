@@ -119,20 +119,23 @@ class Playground:
         from segc.front.fmt import format_source
 
         out = self._save_path(path)
+        # checked as sent, so that a diagnostic's line and column are those of the editor's text
+        self.project().with_source(text, path, replacing=out)  # raises on errors
         formatted = format_source(text, path)
-        self.project().with_source(formatted, path, replacing=out)  # raises on errors
         write_atomic(out, formatted, parents=True)
         return {"path": path, "text": formatted}
 
     def _save_path(self, path: str) -> Path:
         pure = PurePosixPath(path)
-        bad = (not path or "\\" in path or pure.is_absolute() or ".." in pure.parts or pure.suffix != ".seg"
-               or any(part.startswith(".") for part in pure.parts))
+        # the project reads segments/**/*.seg only: a file elsewhere would be saved and never read
+        bad = (not path or "\\" in path or "\0" in path or pure.is_absolute() or ".." in pure.parts
+               or pure.suffix != ".seg" or pure.parts[0] != "segments" or len(pure.parts) < 2
+               or any(part.startswith(".") or len(part.encode()) > 255 for part in pure.parts))
         out = (self.root / pure).resolve() if not bad else None
-        if bad or not out.is_relative_to(self.root):
-            raise SegcError(Diagnostic("E970", "the playground saves only .seg files inside the project",
-                                       hints=("give a relative path ending in .seg, e.g. segments/new.seg "
-                                              "(no `..`, no absolute path)",)))
+        if bad or not out.is_relative_to(self.root / "segments"):
+            raise SegcError(Diagnostic("E970", "the playground saves only .seg files in the project's segments/ folder",
+                                       hints=("give a relative path under segments/ ending in .seg, e.g. "
+                                              "segments/new.seg (no `..`, no absolute path, no hidden file)",)))
         return out
 
 
