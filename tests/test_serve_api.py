@@ -65,8 +65,11 @@ def test_errors_are_the_check_json_shape(client):
     d = body["diagnostics"][0]
     assert d["code"] == "E102" and d["line"] == 1 and d["col"] >= 5
     assert post(client, "count", {"nothing": 1}).json()["diagnostics"][0]["code"] == "E971"
-    r = client.post("/api/count", content=b"[1, 2]", headers={"X-Segc-Token": TOKEN})
-    assert r.status_code == 400 and r.json()["diagnostics"][0]["code"] == "E971"
+    for body in (b"[1, 2]", b"[" * 100_000 + b"]" * 100_000, b"{\"expression\": ", b"\xff\xfe"):
+        r = client.post("/api/count", content=body, headers={"X-Segc-Token": TOKEN})
+        assert r.status_code == 400 and r.json()["diagnostics"][0]["code"] == "E971"
+    r = client.post("/api/count", content=b" " * (5 * 2**20), headers={"X-Segc-Token": TOKEN})
+    assert r.status_code == 413 and r.json()["diagnostics"][0]["code"] == "E971"
 
 
 # every field each endpoint reads, with a value of the right type

@@ -17,6 +17,7 @@ from segc.front.errors import Diagnostic, SegcError, render_json
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "x-segc-token"
+MAX_BODY = 4 * 2**20  # a .seg file or an expression; the CLI takes larger ones
 
 
 def make_app(playground: Playground, token: str, port: int):
@@ -63,9 +64,13 @@ def make_app(playground: Playground, token: str, port: int):
 
     def api(call):
         async def handler(request):
+            raw = await request.body()
+            if len(raw) > MAX_BODY:
+                return _error(SegcError(Diagnostic("E971", f"the request body is over {MAX_BODY // 2**20} MB",
+                                                   hints=("send one expression or one .seg file's text",))), 413)
             try:
-                body = json.loads(await request.body() or b"{}")
-            except ValueError:
+                body = json.loads(raw or b"{}")
+            except (ValueError, RecursionError):  # RecursionError: `[[[[...` nested past Python's stack
                 body = None
             if not isinstance(body, dict):
                 return _error(SegcError(Diagnostic("E971", "the request body is not a JSON object",
