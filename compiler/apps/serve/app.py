@@ -64,8 +64,8 @@ def make_app(playground: Playground, token: str, port: int):
 
     def api(call):
         async def handler(request):
-            raw = await request.body()
-            if len(raw) > MAX_BODY:
+            raw = await _body(request)
+            if raw is None:
                 return _error(SegcError(Diagnostic("E971", f"the request body is over {MAX_BODY // 2**20} MB",
                                                    hints=("send one expression or one .seg file's text",))), 413)
             try:
@@ -84,6 +84,16 @@ def make_app(playground: Playground, token: str, port: int):
     routes = [Route("/", guard(page)), Route("/static/{name}", guard(static))]
     routes += [Route(f"/api/{name}", api(call), methods=["POST"]) for name, call in CALLS.items()]
     return Starlette(routes=routes)
+
+
+async def _body(request) -> bytes | None:
+    """The request's body, or None past MAX_BODY (read no further: it is never held whole)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            return None
+    return bytes(raw)
 
 
 def _text(body: dict, key: str = "expression") -> str:
