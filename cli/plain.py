@@ -100,8 +100,10 @@ def print_sql(name: str | None, expression: str | None, dialect: str | None, for
               param: list[str] | None, project: Path | None) -> None:
     """`segc compile` once its arguments are checked: the SQL on stdout, or the
     diagnostics and exit 1."""
-    p = load(project, param, as_of)
+    from segc import project as api
+
     try:
+        p = api.load_for_name(name, project, api.parse_param_args(param), as_of)
         if expression is not None:
             sql = p.compile_expression(expression, dialect=dialect, form=form)
             if sql.warnings:

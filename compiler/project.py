@@ -82,6 +82,20 @@ def load_targets(words: list[str], project: Path | None = None, params: dict[str
     return loaded, names
 
 
+def load_for_name(name: str | None, project: Path | None, params: dict[str, str] | None = None,
+                  as_of=None) -> Project:
+    """The project of a command taking one segment by name (`segc compile NAME`): a
+    project folder given in the name's place is E212 with the command to write, not a
+    project looked for in the current folder (`segc compile examples/retail`)."""
+    if project is None and name is not None and (Path(name) / "segc.yml").is_file():
+        names = sorted(load_project(name, params=params, as_of=as_of).checked.segments)
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        raise SegcError(Diagnostic("E212", f"`{name}` is a project folder, not a segment name", hints=(
+            f"give the segment by name and the folder with --project: segc compile {names[0] if names else 'NAME'} "
+            f"-p {name}" + (f" (its segments: {shown})" if names else ""),)))
+    return load_project(project or Path("."), params=params, as_of=as_of)
+
+
 def load_folder(path: Path | None, project: Path | None, what: str, params: dict[str, str] | None = None,
                 as_of=None) -> Project:
     """The project of a command that takes a project folder and no names (`segc check

@@ -383,6 +383,15 @@ def test_unknown_segment_in_compile(good):
     assert_user_error(run_segc("compile", "adultz", cwd=good), "did you mean `adults`?", located=False)
 
 
+def test_a_project_folder_in_the_name_s_place_says_so(good):
+    """`segc compile examples/retail` from elsewhere: the folder is named, with the command."""
+    for cwd in (good.parent, good):
+        word = good.name if cwd == good.parent else "."
+        result = run_segc("compile", word, cwd=cwd)
+        assert_user_error(result, "E212", f"`{word}` is a project folder, not a segment name",
+                          f"segc compile adults -p {word}", located=False)
+
+
 def test_compile_expression_errors_point_into_the_expression(good):
     assert_user_error(cli("compile", "-e", "adults and agee > 3"), "<expression>:1:12", "did you mean `age`?")
     assert_user_error(cli("compile", "-e", "age >"), "E102", "<expression>:1:5")
