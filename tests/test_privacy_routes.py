@@ -161,8 +161,30 @@ TABLE = {
 }
 
 
+# routes that are no command of the CLI, each with its own test below
+OTHER_ROUTES = {"ad-hoc overlap": "test_the_playground_overlap_leaves_out_what_reads_sensitive_data"}
+
+
 def test_every_route_is_tested():
-    assert set(TABLE) == set(ROUTES)
+    assert set(TABLE) | set(OTHER_ROUTES) == set(ROUTES) and not set(TABLE) & set(OTHER_ROUTES)
+    assert all(name in globals() for name in OTHER_ROUTES.values())
+
+
+def test_the_playground_overlap_leaves_out_what_reads_sensitive_data(tmp_path, data_folder):
+    """An allowed sensitive segment intersected with an expression that singles out one
+    customer would read that customer's religion (`both` 1 or 0): the expression's overlap
+    leaves it out, from the feature matrix and from the full query alike, and names it."""
+    from segc.apps.serve.state import open_playground, overlap_with
+
+    segments = (ALLOW + 'segment a = faith = "x"\n' + ALLOW + "segmentation s {\n  x = pious\n  rest = else\n}\n"
+                "segment plain = email_optin\n")
+    pg = open_playground(project(tmp_path / "p", data_folder, segments, {}))
+    answer = pg.overlap("age = 51 and country = \"FR\"")
+    shown = {r["name"] for r in answer["segments"]}
+    assert "plain" in shown and not shown & {"a", "s.x", "s.rest"}, shown
+    assert answer["via"] == "matrix" and set(answer["withheld"]) == {"a", "s.x", "s.rest"}
+    _size, full = overlap_with(pg.project(), pg.project().expression("age = 51"))
+    assert {n for n, _c, _b in full} == shown
 
 
 # ---- the project, the engines --------------------------------------------------------------

@@ -22,8 +22,8 @@ def serve(
     Listens on 127.0.0.1 only; the URL carries a random token that every request needs.
     Needs `pip install "segc\\[serve]"`. Its JSON API: docs/serve.md.
 
-    It runs until Ctrl-C; with --no-browser it prints the URL only.
-    On the bundled project: `segc serve -p examples/retail`.
+    Example: on the bundled project, segc serve -p examples/retail
+    (it runs until Ctrl-C; with --no-browser it prints the URL only).
     """
     from segc.project import parse_param_args
 

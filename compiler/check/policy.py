@@ -39,6 +39,7 @@ ROUTES = (
     "base time:",             # the population at an as-of is the base rows before it: never allowed
     "kpi",                    # never allowed
     "ad-hoc expression",      # count -e: never allowed
+    "ad-hoc overlap",         # the playground's overlap of an expression: definitions that read it left out
     "report --by",            # never allowed
     "discover --features",    # never allowed
     "sample columns",         # shown only for a segment that allows it
@@ -105,6 +106,15 @@ def _listed(names: list[str]) -> str:
     what = "sensitive data" if any("." in n for n in names) else \
         "sensitive feature" + ("s" if len(names) > 1 else "")
     return f"the {what} " + ", ".join(f"`{n}`" for n in names)
+
+
+def may_meet_ad_hoc(target) -> bool:
+    """Whether an ad-hoc expression may be intersected with this definition (the
+    playground's overlap): not when the definition reads sensitive data. Its
+    @allow_sensitive covers the definition, not what an analyst combines it with: an
+    expression that singles out one customer would read that customer's data through the
+    intersection (`both` = 1 or 0), as `expression and definition` does, which is E501."""
+    return not target.sensitive
 
 
 def allowed_features(schema, features, allowed) -> list[str]:

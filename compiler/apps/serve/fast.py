@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from segc.backend.lower import Lowerer
 from segc.backend.trees import flag, ident
+from segc.check.policy import may_meet_ad_hoc
 from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, profiled_features
 
 
@@ -107,7 +108,7 @@ def matrix_profile(view, name, as_of=None, top: int = 5):
 def matrix_overlap(view, target, as_of=None) -> tuple[int, list[tuple[str, int, int]]]:
     """state.overlap_with's answer on the matrix: each segment's size kept per matrix, the
     rows in both counted over the target's rows only."""
-    others = view.targets(view.segment_names, OVERLAP)
+    others = [t for t in view.targets(view.segment_names, OVERLAP) if may_meet_ad_hoc(t)]  # policy.py
 
     def sums(where=None):
         def select(lw: Lowerer):

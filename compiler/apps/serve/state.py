@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from segc.apps.serve.fast import matrix_overlap, matrix_profile
 from segc.apps.serve.matrix import Matrix, NotInMatrix, data_stamp
+from segc.check.policy import may_meet_ad_hoc
 from segc.front.errors import Diagnostic, SegcError
 from segc.project import Project, load_project
 
@@ -104,7 +105,7 @@ class Playground:
                  "jaccard": both / (size + count - both) if size + count - both else 0.0}
                 for n, count, both in pairs]
         rows.sort(key=lambda r: (-r["both"], r["name"]))
-        return {"size": size, "segments": rows, "via": via}
+        return {"size": size, "segments": rows, "via": via, "withheld": withheld(p)}
 
     def sample(self, text: str, n: int = 20, as_of=None) -> dict:
         target = self.project().expression(text)
@@ -152,6 +153,13 @@ def open_playground(project: Path | None, params: dict[str, str] | None = None, 
     return pg
 
 
+def withheld(project: Project) -> list[str]:
+    """The segments and branches an expression's overlap leaves out: they read sensitive data."""
+    from segc.preview import OVERLAP
+
+    return [t.name for t in project.targets(project.segment_names, OVERLAP) if not may_meet_ad_hoc(t)]
+
+
 def overlap_with(project: Project, target, as_of=None) -> tuple[int, list[tuple[str, int, int]]]:
     """The target's size, and (segment, size, both) for every segment and branch: one
     query of 2 sums per segment (preview.overlap's every pair would be n² sums)."""
@@ -161,7 +169,7 @@ def overlap_with(project: Project, target, as_of=None) -> tuple[int, list[tuple[
     from segc.backend.trees import flag, ident
     from segc.preview import OVERLAP
 
-    others = project.targets(project.segment_names, OVERLAP)
+    others = [t for t in project.targets(project.segment_names, OVERLAP) if may_meet_ad_hoc(t)]
 
     def select(lw: Lowerer):
         cond = lw.pred(target.pred)

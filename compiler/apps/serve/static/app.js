@@ -59,7 +59,8 @@
   function renderOverlap(d) {
     $("overlap").innerHTML = "<table><tr><th>segment</th><th>both</th><th>of this</th><th></th></tr>" +
       d.segments.slice(0, 15).map((s) => `<tr><td>${esc(s.name)}</td><td class="num">${s.both}</td>` +
-        `<td class="num">${pct(s.share_of_expression)}</td><td>${bar(s.share_of_expression)}</td></tr>`).join("") + "</table>";
+        `<td class="num">${pct(s.share_of_expression)}</td><td>${bar(s.share_of_expression)}</td></tr>`).join("") + "</table>" +
+      (d.withheld.length ? `<p class="note">not shown (they read sensitive data): ${d.withheld.map(esc).join(", ")}</p>` : "");
   }
 
   function renderProfile(p) {
