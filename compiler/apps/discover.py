@@ -205,6 +205,9 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     if depth < 1 or depth > 6:
         raise SegcError(Diagnostic("E954", f"--depth {depth}: the rules' depth must be between 1 and 6",
                                    hints=("--depth 3 (the default) gives rules of at most 3 conditions",)))
+    if not 0 <= seed < 2 ** 32:  # numpy's RandomState takes these
+        raise SegcError(Diagnostic("E954", f"--seed {seed}: the seed must be a whole number from 0 to {2 ** 32 - 1}",
+                                   hints=("any seed in range gives one result, the same on every run",)))
     if max(ks) > 2 ** depth:
         raise SegcError(Diagnostic("E954", f"k = {max(ks)} clusters cannot be told apart by rules of depth "
                                    f"{depth} (at most {2 ** depth} leaves)",
