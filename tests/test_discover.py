@@ -263,6 +263,7 @@ def test_a_fixed_k_and_a_bool_feature(planted, tmp_path):
     (["--features", "visits,spend", "--name", "big_spenders"], "E957", "already defined"),
     (["--features", "visits,spend", "--name", "2x"], "E957", "not a valid"),
     (["--features", FEATURES, "--min-size", "1000"], "E958", "cannot tell the"),
+    (["--features", FEATURES, "--min-size", "9" * 30], "E958", "cannot tell the"),
 ])
 def test_bad_input(planted, args, code, words):
     folder, _out, _report = planted

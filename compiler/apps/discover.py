@@ -248,7 +248,8 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     with threadpool_limits(1):
         labels, chosen, silhouettes, notes = _cluster(data, ks, seed, min_size)
         types = [project.schema.features[f].type for f in features]
-        min_leaf = min_size if min_size else max(1, math.ceil(MIN_LEAF_SHARE * n))
+        # a min_size above the population is a leaf of every row (no split): E958 below
+        min_leaf = min(min_size, max(n, 1)) if min_size else max(1, math.ceil(MIN_LEAF_SHARE * n))
         tree = _explain(data, labels, depth, min_leaf, seed)
     rules = tree_rules(tree, data, types)
 
