@@ -83,7 +83,8 @@ def completions(schema, modules, text: str, line: int, col: int) -> list[tuple[s
     before = "\n".join(text.split("\n")[:line] + [text.split("\n")[line][:col]]) if line < len(text.split("\n")) else text
     head = before.rstrip()
     if head.endswith("$") or re.search(r"\$\w*$", before):
-        return [(p, "param", getattr(schema.params[p], "type", "")) for p in schema.params]
+        params = schema.params if schema is not None else {}  # a broken segc.yml: none known
+        return [(p, "param", getattr(params[p], "type", "")) for p in params]
     agg = _AGG_OPEN.search(before)
     if agg and schema is not None and agg.group(1) in schema.sources:
         return [(c, "column", t) for c, t in schema.sources[agg.group(1)].columns.items()]

@@ -20,8 +20,31 @@ SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeve
 def lsp_range(d: Diagnostic) -> lsp.Range:
     if d.span is None:
         return lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
-    end_line, end_col = d.span.source.line_col(d.span.end)
-    return lsp.Range(lsp.Position(d.span.line - 1, d.span.col - 1), lsp.Position(end_line - 1, end_col - 1))
+    return _span_range(d.span)
+
+
+# Positions: segc counts characters (code points); LSP's default encoding, the one this
+# server announces, counts UTF-16 units, in which a character beyond U+FFFF (an emoji)
+# is two. Every position leaving or entering the server is converted.
+
+def _units(line: str, col: int) -> int:
+    """Code points before `col` on `line` -> UTF-16 units."""
+    return col + sum(1 for ch in line[:col] if ord(ch) > 0xFFFF)
+
+
+def _code_points(line: str, units: int) -> int:
+    """UTF-16 units -> code points (a position inside a pair: the character's start)."""
+    seen = 0
+    for i, ch in enumerate(line):
+        seen += 2 if ord(ch) > 0xFFFF else 1
+        if seen > units:
+            return i
+    return len(line)
+
+
+def _position(source, offset: int) -> lsp.Position:
+    line, col = source.line_col(offset)
+    return lsp.Position(line - 1, _units(source.line_text(line), col - 1))
 
 
 def lsp_diagnostic(d: Diagnostic) -> lsp.Diagnostic:
@@ -57,8 +80,11 @@ class SegcServer(LanguageServer):
 server = SegcServer()
 
 
-def _path(uri: str) -> Path:
-    return Path(to_fs_path(uri)).resolve()
+def _path(uri: str) -> Path | None:
+    """The file of a `file:` URI; None for another scheme (an unsaved `untitled:` buffer
+    has no project around it)."""
+    fs_path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(fs_path).resolve() if fs_path else None
 
 
 def _tracked(uri: str) -> bool:
@@ -69,7 +95,7 @@ def _tracked(uri: str) -> bool:
 def _buffer_changed(uri: str, text: str | None) -> None:
     """An open buffer's text changed (None: saved, the text is the one already held)."""
     path = _path(uri)
-    ws = server.workspace_for(path)
+    ws = server.workspace_for(path) if path is not None else None
     if ws is None:
         return
     if text is not None:
@@ -103,6 +129,8 @@ def did_save(ls: SegcServer, params: lsp.DidSaveTextDocumentParams):
 def did_close(ls: SegcServer, params: lsp.DidCloseTextDocumentParams):
     if ls.project is not None:  # the file on disk counts again
         path = _path(params.text_document.uri)
+        if path is None:
+            return
         ls.project.buffers.pop(path, None)
         if path == ls.project.yml:
             ls.project.reload_schema()
@@ -119,16 +147,16 @@ def watched(ls: SegcServer, params: lsp.DidChangeWatchedFilesParams):
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: SegcServer, params: lsp.DocumentFormattingParams):
     path = _path(params.text_document.uri)
-    ws = server.workspace_for(path)
+    ws = server.workspace_for(path) if path is not None else None
     if ws is None:
         return None
-    text = ws.text(path)
     try:
+        text = ws.text(path)
         new = ws.format(path)
     except SegcError:
-        return None  # a file that does not parse is not formatted; its diagnostics say why
+        return None  # a file that does not parse (or read) is not formatted; its diagnostics say why
     lines = text.split("\n")
-    end = lsp.Position(len(lines) - 1, len(lines[-1]))
+    end = lsp.Position(len(lines) - 1, _units(lines[-1], len(lines[-1])))
     return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), end), new)] if new != text else []
 
 
@@ -139,8 +167,7 @@ KINDS = {"feature": lsp.CompletionItemKind.Field, "segment": lsp.CompletionItemK
 
 
 def _span_range(span) -> lsp.Range:
-    end_line, end_col = span.source.line_col(span.end)
-    return lsp.Range(lsp.Position(span.line - 1, span.col - 1), lsp.Position(end_line - 1, end_col - 1))
+    return lsp.Range(_position(span.source, span.start), _position(span.source, span.end))
 
 
 def _location(span) -> lsp.Location:
@@ -148,30 +175,37 @@ def _location(span) -> lsp.Location:
 
 
 def _at(params):
-    """The workspace (checked), the file's text and the word under the cursor."""
+    """The workspace (checked), the file's text, the word under the cursor and the
+    cursor's column in characters (None, ... for a file outside a project or unreadable)."""
     path = _path(params.text_document.uri)
-    ws = server.workspace_for(path)
+    ws = server.workspace_for(path) if path is not None else None
     if ws is None:
-        return None, None, None
+        return None, None, None, None
     if getattr(ws, "modules", None) is None:
         ws.check()
-    text = ws.text(path)
-    return ws, text, navigate.word_at(text, params.position.line, params.position.character)
+    try:
+        text = ws.text(path)
+    except SegcError:
+        return None, None, None, None
+    lines = text.split("\n")
+    line = params.position.line
+    column = _code_points(lines[line], params.position.character) if 0 <= line < len(lines) else 0
+    return ws, text, navigate.word_at(text, line, column), column
 
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[".", "$", "("]))
 def completion(ls: SegcServer, params: lsp.CompletionParams):
-    ws, text, _ = _at(params)
+    ws, text, _, column = _at(params)
     if ws is None:
         return None
-    items = navigate.completions(ws.schema, ws.modules, text, params.position.line, params.position.character)
+    items = navigate.completions(ws.schema, ws.modules, text, params.position.line, column)
     return lsp.CompletionList(is_incomplete=False, items=[
         lsp.CompletionItem(label=label, kind=KINDS[kind], detail=detail or None) for label, kind, detail in items])
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: SegcServer, params: lsp.HoverParams):
-    ws, _, word = _at(params)
+    ws, _, word, _ = _at(params)
     if word is None:
         return None
     name = word[0]
@@ -187,7 +221,7 @@ def hover(ls: SegcServer, params: lsp.HoverParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: SegcServer, params: lsp.DefinitionParams):
-    ws, _, word = _at(params)
+    ws, _, word, _ = _at(params)
     if word is None:
         return None
     d = navigate.definitions(ws.modules).get(word[0])
@@ -199,7 +233,7 @@ def definition(ls: SegcServer, params: lsp.DefinitionParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: SegcServer, params: lsp.ReferenceParams):
-    ws, _, word = _at(params)
+    ws, _, word, _ = _at(params)
     if word is None or word[0] not in navigate.definitions(ws.modules):
         return None
     return [_location(s) for s in navigate.references(ws.modules, word[0])]
@@ -207,7 +241,7 @@ def references(ls: SegcServer, params: lsp.ReferenceParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_RENAME)
 def rename(ls: SegcServer, params: lsp.RenameParams):
-    ws, _, word = _at(params)
+    ws, _, word, _ = _at(params)
     if word is None or word[0] not in navigate.definitions(ws.modules):
         return None
     changes: dict[str, list[lsp.TextEdit]] = {}

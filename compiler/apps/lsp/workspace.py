@@ -64,20 +64,25 @@ class Workspace:
         return read_source(self.yml, str(self.yml))
 
     def files(self) -> list[Path]:
-        on_disk = {p.resolve() for p in (self.root / "segments").glob("**/*.seg")}
+        on_disk = {p.resolve() for p in (self.root / "segments").glob("**/*.seg") if p.is_file()}
         return sorted(on_disk | {p for p in self.buffers if p.suffix == ".seg"})
 
     def text(self, path: Path) -> str:
+        """The buffer's text, else the file's (E007 when it cannot be read, as `segc check`)."""
         if path in self.buffers:
             # line ends as reading the file from disk makes them: the editor counts \r\n, \r
             # and \n as line ends, the parser \n only (a lone \r would shift every position)
             return self.buffers[path].replace("\r\n", "\n").replace("\r", "\n")
-        return path.read_text(encoding="utf-8")
+        return read_source(path, str(path)).text
 
     def module(self, path: Path):
         """The parsed module of a file (None when nothing parsed) and its syntax errors;
         parsed again only when its text changed."""
-        text = self.text(path)
+        try:
+            text = self.text(path)
+        except SegcError as e:  # not UTF-8, gone, unreadable: its diagnostic, the others checked
+            self._parsed[path] = ("", None, list(e.diagnostics))
+            return None, list(e.diagnostics)
         cached = self._parsed.get(path)
         if cached is not None and cached[0] == text:
             return cached[1], cached[2]

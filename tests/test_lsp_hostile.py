@@ -1,0 +1,93 @@
+"""`segc lsp` given what editors send besides tidy files: a buffer with no file behind it
+(`untitled:`), a request on a file that is neither open nor on disk, characters beyond
+U+FFFF (two UTF-16 units: LSP's positions), a .seg file that is not UTF-8 and a folder
+named like one. Never a traceback or an error popup; each problem is a diagnostic where
+`segc check` gives one, and the rest of the project keeps working."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from lsprotocol import types as lsp
+from pytest_lsp import LanguageClient
+
+from tests.lsp_session import client, open_doc, project  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def _published(client: LanguageClient, uri: str, until, timeout: float = 30.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        got = client.diagnostics.get(uri)
+        if got is not None and until(got):
+            return list(got)
+        assert loop.time() < deadline, f"no diagnostics as expected for {uri}: {got}"
+        await asyncio.sleep(0.02)
+
+
+def _no_error_shown(client: LanguageClient) -> None:
+    assert not [m for m in client.messages if m.type == lsp.MessageType.Error], client.messages
+    assert client.error is None
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def test_an_untitled_buffer_is_left_alone(client: LanguageClient, project: Path):
+    uri = "untitled:Untitled-1.seg"
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        lsp.TextDocumentItem(uri=uri, language_id="seg", version=1, text="segment a = age > 3\n")))
+    doc = lsp.TextDocumentIdentifier(uri=uri)
+    assert await client.text_document_hover_async(lsp.HoverParams(doc, lsp.Position(0, 13))) is None
+    assert await client.text_document_formatting_async(
+        lsp.DocumentFormattingParams(doc, lsp.FormattingOptions(tab_size=2, insert_spaces=True))) is None
+    _no_error_shown(client)
+
+
+async def test_a_request_on_a_file_that_does_not_exist_answers_nothing(client: LanguageClient, project: Path):
+    doc = lsp.TextDocumentIdentifier(uri=(project / "segments" / "nope.seg").as_uri())
+    assert await client.text_document_formatting_async(
+        lsp.DocumentFormattingParams(doc, lsp.FormattingOptions(tab_size=2, insert_spaces=True))) is None
+    assert await client.text_document_hover_async(lsp.HoverParams(doc, lsp.Position(0, 3))) is None
+    assert await client.text_document_completion_async(lsp.CompletionParams(doc, lsp.Position(0, 3))) is None
+    _no_error_shown(client)
+
+
+async def test_positions_are_utf16_units_beyond_u_ffff(client: LanguageClient, project: Path):
+    line = 'segment e1 = city = "😀😀" or agee > 3'
+    uri = open_doc(client, project / "segments" / "emoji.seg", line + "\n")
+    diags = await _published(client, uri, lambda got: any(d.code == "E201" for d in got))
+    e201 = next(d for d in diags if d.code == "E201")
+    start = _units(line[:line.index("agee")])
+    assert e201.range == lsp.Range(lsp.Position(0, start), lsp.Position(0, start + 4)), e201.range
+    # positions coming in: a hover, and a completion at the end of the line (after the emoji)
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        lsp.TextDocumentIdentifier(uri=uri), lsp.Position(0, _units(line[:line.index("city")]) + 1)))
+    assert hover is not None and "city" in hover.contents.value
+    fixed = 'segment e1 = city = "😀😀" or age > 3'
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        lsp.VersionedTextDocumentIdentifier(uri=uri, version=2), [lsp.TextDocumentContentChangeWholeDocument(fixed + "\n")]))
+    await _published(client, uri, lambda got: not any(d.code == "E201" for d in got))
+    items = await client.text_document_completion_async(lsp.CompletionParams(
+        lsp.TextDocumentIdentifier(uri=uri), lsp.Position(0, _units(fixed))))
+    assert items is not None and any(i.label == "age" for i in items.items)
+    _no_error_shown(client)
+
+
+async def test_a_file_that_is_not_utf8_is_e007_and_the_rest_still_checks(client: LanguageClient, project: Path):
+    (project / "segments" / "latin.seg").write_bytes(b"segment bad = age > 3 # \xff\xfe\n")
+    (project / "segments" / "folder.seg").mkdir()
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams([lsp.FileEvent(
+        uri=(project / "segments" / "latin.seg").as_uri(), type=lsp.FileChangeType.Created)]))
+    latin = await _published(client, (project / "segments" / "latin.seg").as_uri(),
+                             lambda got: any(d.code == "E007" for d in got))
+    assert "not UTF-8" in latin[0].message
+    path = project / "segments" / "value.seg"
+    uri = open_doc(client, path, path.read_text() + "\nsegment typo2 = agee > 3\n")
+    diags = await _published(client, uri, lambda got: any(d.code == "E201" for d in got))
+    assert [d.code for d in diags] == ["E201"]
+    _no_error_shown(client)
