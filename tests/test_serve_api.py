@@ -218,3 +218,17 @@ def test_a_lone_surrogate_is_e971(client, retail, name, body):
     r = client.post(f"/api/{name}", content=json.dumps(body).encode(), headers={"X-Segc-Token": TOKEN})
     assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "E971", r.text
     assert not list((retail / "segments").glob("sur*"))
+
+
+def test_as_of_today_is_the_engine_s_current_date(client, retail):
+    """`"as_of": "today"` answered at the project's pinned date before (as_of_date's None
+    read as 'not given'): the figures are `segc count --as-of today`'s."""
+    rolling = load_project(retail, as_of="today")
+    for text in ("loyal_big_basket", "top 10% by revenue_365d", "signup_date within last 3000 days"):
+        answer = post(client, "count", {"expression": text, "as_of": "today"}).json()
+        assert answer["as_of"] == "today", answer
+        assert answer["segments"][0]["count"] == rolling.count([rolling.expression(text)]).segments[0].count, text
+    pinned = post(client, "count", {"expression": "loyal_big_basket"}).json()
+    assert pinned["as_of"] == "2024-07-01" and pinned["segments"][0]["count"] > 0
+    assert "CURRENT_DATE" in post(client, "compile", {"expression": "signup_date within last 30 days",
+                                                      "as_of": "today"}).json()["sql"].upper()

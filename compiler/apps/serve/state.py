@@ -5,6 +5,7 @@ sample, segments, save. Everything raises SegcError with diagnostics; the web la
 (app.py) only turns requests into these calls."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path, PurePosixPath
 
 from segc.apps.serve.fast import matrix_overlap, matrix_profile
@@ -43,13 +44,15 @@ class Playground:
     def matrix(self, as_of=None) -> Matrix:
         """The matrix at this as-of, built on first use and again when the data changed."""
         p = self.project()
-        key = p.as_of if as_of in (None, "") else p.as_of_date(as_of)
+        when = self._as_of(as_of)
+        # a rolling as-of (`today`, or None when the server runs --as-of today) moves at midnight
+        key = (when, dt.date.today()) if when in (None, "today") else when
         stamp = data_stamp(self.root, p)
         held = self._matrices.get(key)
         if held is None or held[0] != stamp:
             if held is not None:
                 held[1].drop()
-            self._matrices[key] = (stamp, Matrix(p, key))
+            self._matrices[key] = (stamp, Matrix(p, when))
         return self._matrices[key][1]
 
     def _fast(self, run, as_of, on_matrix=None):
@@ -62,8 +65,13 @@ class Playground:
             return run(self.project()), "full"
 
     def _as_of(self, as_of):
+        """A request's as-of: the server's default when left out; `today` stays `today`
+        (as_of_date's None would read as the default, not as the engine's current date)."""
         p = self.project()
-        return p.as_of if as_of in (None, "") else p.as_of_date(as_of)
+        if as_of in (None, ""):
+            return p.as_of
+        value = p.as_of_date(as_of)
+        return "today" if value is None else value
 
     # ---- the API ----
     def check(self, text: str) -> list[Diagnostic]:
