@@ -143,6 +143,7 @@ SEG_CASES = {
     "function_arity": ("segment a = abs(age, 2) > 1\n", ["E304", "`abs` takes 1 argument, got 2", "abs(number)"]),
     "quoted_date_in_function": ('segment a = days_since("2024-01-01") > 3\n',
                                 ["E304", "`days_since` needs a date", "a date is written without quotes"]),
+    "number_with_exponent": ("segment a = score > 1e6\n", ["E101", "main.seg:1:22", "without an exponent"]),
     "starts_with_a_number": ("segment a = country starts with 3\n",
                              ["E301", "`starts with` needs a string", 'starts with "..."']),
     "unknown_name_like_none": ("segment a = zzz > 1\n",

@@ -511,6 +511,8 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
         hints.append("`!=` means not equal")
     if "NAME" in expected and "NUMBER" not in expected and re.fullmatch(r"[a-z_]+", str(tok)):
         hints.append(f"`{tok}` is a keyword of the language and cannot be used as a name")
+    if re.fullmatch(r"[eE][-+]?\d+", str(tok)) and prev.isdigit():
+        hints.append("a number is written without an exponent: 1e6 is 1000000")
     if str(tok) in ("and", "or") and "NAME" in expected:
         hints.append("a condition is missing before this word")
     hints += _misused_word_hints(text, tok.start_pos, tok)
