@@ -91,3 +91,32 @@ async def test_a_file_that_is_not_utf8_is_e007_and_the_rest_still_checks(client:
     diags = await _published(client, uri, lambda got: any(d.code == "E201" for d in got))
     assert [d.code for d in diags] == ["E201"]
     _no_error_shown(client)
+
+
+async def test_a_rename_the_project_cannot_take_is_refused(client: LanguageClient, project: Path):
+    """A name the language cannot write or one already taken would break the project; so
+    would a rename that misses segc.yml's mentions (an experiment's arm). Refused with a
+    message, nothing edited; a good name still renames."""
+    from pygls.exceptions import JsonRpcException
+
+    path = project / "segments" / "experiments.seg"
+    text = path.read_text()
+    uri = open_doc(client, path, text)
+    line = next(i for i, l in enumerate(text.split("\n")) if l.startswith("segment loyal_target"))
+    at = lsp.Position(line, len("segment lo"))
+    doc = lsp.TextDocumentIdentifier(uri=uri)
+    for new, words in (("and", "not a name"), ("bad name", "not a name"), ("", "not a name"), ("1x", "not a name"),
+                       ("at_risk", "already a name"), ("age", "already a name"),
+                       ("loyal_target2", "segc.yml names `loyal_target`")):
+        with pytest.raises(JsonRpcException) as refused:
+            await client.text_document_rename_async(lsp.RenameParams(doc, at, new))
+        assert words in str(refused.value), (new, refused.value)
+    rfm = project / "segments" / "rfm.seg"
+    rfm_text = rfm.read_text()
+    rfm_uri = open_doc(client, rfm, rfm_text)
+    line = next(i for i, l in enumerate(rfm_text.split("\n")) if l.startswith("segment "))
+    name = rfm_text.split("\n")[line].split()[1]
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        lsp.TextDocumentIdentifier(uri=rfm_uri), lsp.Position(line, len("segment ") + 1), name + "_2"))
+    assert edit is not None and any(edit.changes.values())
+    _no_error_shown(client)

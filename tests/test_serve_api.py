@@ -161,6 +161,15 @@ def test_matrix_is_rebuilt_when_the_data_changes(playground, retail):
     st = yml.stat()
     os.utime(yml, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))
     assert playground.matrix() is not first
+    # a data file replaced by a copy that keeps its time (cp -p): another inode
+    second = playground.matrix()
+    data = retail / "data" / "customers.parquet"
+    st = data.stat()
+    shutil.copy2(data, data.with_suffix(".new"))
+    os.utime(data.with_suffix(".new"), ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(data.with_suffix(".new"), data)
+    assert data.stat().st_mtime_ns == st.st_mtime_ns
+    assert playground.matrix() is not second
 
 
 def test_save_writes_formatted_seg_inside_the_project(client, retail):

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from segc.front import ast
+from segc.front.errors import SegcError
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _AGG_OPEN = re.compile(r"\b(?:count|count_distinct|sum|avg|min|max|exists|first|last|nth)\(\s*([A-Za-z_]\w*)\b[^()]*$")
@@ -102,6 +103,30 @@ def completions(schema, modules, text: str, line: int, col: int) -> list[tuple[s
     out += [(k, "keyword", "") for k in keywords()]
     out += [(k, "duration", "") for k in DURATIONS]
     return out
+
+
+def rename_problem(ws, old: str, new: str) -> str | None:
+    """Why `old` cannot be renamed `new` (None: it can): a name the language cannot write,
+    one already taken (a definition, a feature, a score, a parameter), or `old` named in
+    segc.yml, whose experiments, scores and KPIs the rename would not reach."""
+    from segc.schema.vocabulary import is_name
+
+    if not is_name(new):
+        return f"`{new}` is not a name: letters, digits and `_`, not starting with a digit, no word of the language"
+    schema = ws.schema
+    taken = set(definitions(ws.modules)) | (set(schema.features) | set(schema.scores) | set(schema.params)
+                                            if schema is not None else set())
+    if new in taken and new != old:
+        return f"`{new}` is already a name of this project"
+    try:
+        yml = ws.text(ws.yml)  # the open buffer, else the file
+    except SegcError:
+        yml = ""
+    if yml:
+        for i, line in enumerate(yml.split("\n"), 1):
+            if re.search(rf"(?<![\w.]){re.escape(old)}(?![\w])", line.split("#", 1)[0]):
+                return f"segc.yml names `{old}` (line {i}): rename it there and in the .seg files together"
+    return None
 
 
 def file_of(span) -> Path:

@@ -2,10 +2,12 @@
 and on-disk changes; formatting is `segc fmt`'s format_source."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
 from segc.front.errors import Diagnostic, SegcError
@@ -244,11 +246,23 @@ def rename(ls: SegcServer, params: lsp.RenameParams):
     ws, _, word, _ = _at(params)
     if word is None or word[0] not in navigate.definitions(ws.modules):
         return None
+    problem = navigate.rename_problem(ws, word[0], params.new_name)
+    if problem:  # the editor shows it ("Rename failed: ..."); nothing is edited
+        raise JsonRpcException(problem, code=lsp.ErrorCodes.InvalidParams)
     changes: dict[str, list[lsp.TextEdit]] = {}
     for span in navigate.references(ws.modules, word[0]):
         changes.setdefault(from_fs_path(span.file), []).append(lsp.TextEdit(_span_range(span), params.new_name))
     return lsp.WorkspaceEdit(changes=changes)
 
 
+class _Refusals(logging.Filter):
+    """pygls logs every exception a handler raises with its traceback; a refusal
+    (JsonRpcException: an invalid rename) is an answer to the editor, not a failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], JsonRpcException))
+
+
 def start() -> None:
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_Refusals())
     server.start_io()

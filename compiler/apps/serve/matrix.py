@@ -134,7 +134,9 @@ class Matrix:
 
 
 def data_stamp(root: Path, project: Project) -> tuple:
-    """What the matrix depends on: segc.yml and every data file of the project (mtimes)."""
+    """What the matrix depends on: segc.yml and every data file of the project. Not the
+    mtime alone: a file replaced by a copy that keeps its time (`cp -p`, `rsync -t`, `tar x`)
+    has another inode and ctime."""
     files = [root / "segc.yml"]
     for src in project.schema.sources.values():
         path = getattr(src, "path", None)
@@ -142,4 +144,11 @@ def data_stamp(root: Path, project: Project) -> tuple:
             p = Path(path)
             p = p if p.is_absolute() else root / p
             files += sorted(p.parent.glob(p.name)) if any(ch in p.name for ch in "*?[") else [p]
-    return tuple((str(f), f.stat().st_mtime_ns if f.exists() else None) for f in files)
+    def stamp(f: Path):
+        try:
+            st = f.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size
+
+    return tuple((str(f), stamp(f)) for f in files)
