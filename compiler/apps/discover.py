@@ -24,7 +24,7 @@ from segc.check.policy import sensitive_reads
 from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.project import same_file
-from segc.schema.vocabulary import RESERVED
+from segc.schema.vocabulary import is_name
 from segc.apps.discover_rules import MARKER, branch_names, branches_of, header_text, segmentation_text, tree_rules
 
 DEFAULT_K = "3..6"
@@ -33,7 +33,6 @@ SILHOUETTE_SAMPLE = 5_000  # silhouette is quadratic: scored on a deterministic 
 MIN_PER_CLUSTER = 10  # fewer customers per cluster than this is not a segmentation
 MAX_K = 20
 MIN_LEAF_SHARE = 0.01  # without min_size, no rule narrower than 1% of the population
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 _K = re.compile(r"\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$")
 
 
@@ -158,7 +157,7 @@ def replaced_file(project, name: str, out: Path | None) -> Path | None:
 
 
 def check_name(project, name: str, replaced: Path | None) -> None:
-    if not _IDENT.match(name) or name in RESERVED:
+    if not is_name(name):
         raise SegcError(Diagnostic("E957", f"--name `{name}` is not a valid segmentation name",
                                    hints=("letters, digits and `_`, not starting with a digit, not a word "
                                           "of the language",)))

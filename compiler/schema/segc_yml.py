@@ -18,7 +18,7 @@ from segc.schema.source_checks import check_order_by, check_path, check_sensitiv
 from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.segc_yml_plain import read_plain
 from segc.ir import PICKS
-from segc.schema.vocabulary import RESERVED, WINDOW
+from segc.schema.vocabulary import WINDOW, is_name
 from segc.records import record
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -234,7 +234,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                                   loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err),
                                   tuple(s.order_by))
         check_order_by(sources[name], err)
-        if not _IDENT.match(name) or name in RESERVED or name.startswith("segc_"):
+        if not is_name(name) or name.startswith("segc_"):
             err(("sources", name), f"`{name}` cannot be a source name",
                 "a source is named in expressions (`count(orders where ...)`): letters, digits and _, "
                 "not a keyword of the language, not starting with segc_")
@@ -254,7 +254,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     for name, f in m.features.items():
         path = ("features", name)
         before = len(diags)
-        if not _IDENT.match(name) or name in RESERVED or name.startswith("segc_"):
+        if not is_name(name) or name.startswith("segc_"):
             err(path, f"`{name}` cannot be a feature name",
                 "names are letters, digits and _, not a keyword of the language, and do not start with segc_")
         kinds = [k for k, v in (("from", f.from_), ("sql", f.sql)) if v is not None]
@@ -404,7 +404,7 @@ def _scores(m, loc: Located, err, features) -> dict[str, ScoreDef]:
     out = {}
     for name, sc in m.scores.items():
         path = ("scores", name)
-        if not _IDENT.match(name) or name in RESERVED or name.startswith("segc_"):
+        if not is_name(name) or name.startswith("segc_"):
             err(path, f"`{name}` cannot be a score name",
                 "names are letters, digits and _, not a keyword of the language, and do not start with segc_",
                 code="E939")

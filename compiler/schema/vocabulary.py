@@ -20,7 +20,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def is_name(word: str) -> bool:
     """Whether the language can write `word` as a name: an identifier, no word of its own."""
-    return bool(_NAME.fullmatch(word)) and word not in RESERVED and not word.startswith("segc_")
+    return bool(_NAME.fullmatch(word)) and word not in RESERVED
 
 
 WINDOW = re.compile(r"\s*(\d+)\s*(day|week|month|year)s?\s*$")
