@@ -207,7 +207,7 @@ def test_cli_broken_expressions(cli_project, text, how, command):
 
 
 @settings(max_examples=N["cli_garbage"], **SETTINGS)
-@given(content=st.one_of(garbage.map(lambda s: s.encode("utf-8")), st.binary(max_size=60)), command=COMMANDS)
+@given(content=st.one_of(garbage.map(lambda s: s.encode("utf-8", "surrogatepass")), st.binary(max_size=60)), command=COMMANDS)
 def test_cli_garbage(cli_project, content, command):
     run_cli(cli_project, content, command, "cli_garbage")
 
