@@ -93,10 +93,36 @@ async def test_a_file_that_is_not_utf8_is_e007_and_the_rest_still_checks(client:
     _no_error_shown(client)
 
 
-async def test_a_rename_the_project_cannot_take_is_refused(client: LanguageClient, project: Path):
-    """A name the language cannot write or one already taken would break the project; so
-    would a rename that misses segc.yml's mentions (an experiment's arm). Refused with a
-    message, nothing edited; a good name still renames."""
+def _applied_project_checks(project: Path, edit: lsp.WorkspaceEdit, tmp_path: Path) -> None:
+    """The rename's edits applied to a copy of the project (one-line edits, from the end of
+    each line first): `segc check` passes on it."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from segc.cli.main import app
+
+    copy = tmp_path / "renamed"
+    shutil.copytree(project, copy)
+    for uri, edits in edit.changes.items():
+        path = copy / Path(uri.removeprefix("file://")).relative_to(project)
+        lines = path.read_text().split("\n")
+        for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+            assert e.range.start.line == e.range.end.line
+            line = lines[e.range.start.line]
+            lines[e.range.start.line] = line[:e.range.start.character] + e.new_text + line[e.range.end.character:]
+        path.write_text("\n".join(lines))
+    for scratch in ("emoji.seg", "latin.seg", "folder.seg"):  # the other tests' files
+        target = copy / "segments" / scratch
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    result = CliRunner().invoke(app, ["check", "-p", str(copy)])
+    assert result.exit_code == 0, result.output
+
+
+async def test_a_rename_the_project_cannot_take_is_refused(client: LanguageClient, project: Path, tmp_path: Path):
+    """A name the language cannot write or one already taken would break the project:
+    refused with a message, nothing edited. A good name renames segc.yml's mentions too (an
+    experiment's arm): the project still checks."""
     from pygls.exceptions import JsonRpcException
 
     path = project / "segments" / "experiments.seg"
@@ -106,11 +132,22 @@ async def test_a_rename_the_project_cannot_take_is_refused(client: LanguageClien
     at = lsp.Position(line, len("segment lo"))
     doc = lsp.TextDocumentIdentifier(uri=uri)
     for new, words in (("and", "not a name"), ("bad name", "not a name"), ("", "not a name"), ("1x", "not a name"),
-                       ("at_risk", "already a name"), ("age", "already a name"),
-                       ("loyal_target2", "segc.yml names `loyal_target`")):
+                       ("at_risk", "already a name"), ("age", "already a name")):
         with pytest.raises(JsonRpcException) as refused:
             await client.text_document_rename_async(lsp.RenameParams(doc, at, new))
         assert words in str(refused.value), (new, refused.value)
+    # segc.yml's experiment arm is renamed with the definition, and listed among its references
+    yml = (project / "segc.yml").read_text()
+    arm = next(i for i, l in enumerate(yml.split("\n")) if l.strip() == "target: loyal_target")
+    refs = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=doc, position=at, context=lsp.ReferenceContext(include_declaration=True)))
+    assert any(r.uri.endswith("segc.yml") and r.range.start.line == arm for r in refs), refs
+    edit = await client.text_document_rename_async(lsp.RenameParams(doc, at, "loyal_target2"))
+    yml_edits = next(v for k, v in edit.changes.items() if k.endswith("segc.yml"))
+    assert [(e.range.start.line, e.new_text) for e in yml_edits] == [(arm, "loyal_target2")]
+    col = yml.split("\n")[arm].index("loyal_target")
+    assert (yml_edits[0].range.start.character, yml_edits[0].range.end.character) == (col, col + len("loyal_target"))
+    _applied_project_checks(project, edit, tmp_path)
     rfm = project / "segments" / "rfm.seg"
     rfm_text = rfm.read_text()
     rfm_uri = open_doc(client, rfm, rfm_text)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from segc.front import ast
 from segc.front.errors import SegcError
+from segc.front.parser import parse_expression
+from segc.front.source import Span
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _AGG_OPEN = re.compile(r"\b(?:count|count_distinct|sum|avg|min|max|exists|first|last|nth)\(\s*([A-Za-z_]\w*)\b[^()]*$")
@@ -105,10 +107,40 @@ def completions(schema, modules, text: str, line: int, col: int) -> list[tuple[s
     return out
 
 
+def yml_references(schema, name: str) -> tuple[list, list]:
+    """Where segc.yml names the segment `name`: an experiment's arm (`target: name`, or
+    `name.branch`), and the names of its expressions (population, KPIs, scores' targets,
+    experiments' metrics). (spans, and the spans of the texts that name it where no exact
+    span is known: a YAML scalar with escapes, whose positions are approximate.)"""
+    if schema is None:
+        return [], []
+    spans, unplaced = [], []
+    arms = [t for e in schema.experiments.values() for t in (e.target, e.control)]
+    for t in arms:
+        if t.text.strip().partition(".")[0] == name:
+            start = t.offset + len(t.text) - len(t.text.lstrip())
+            spans.append(Span(t.span.source, start, start + len(name)))
+    expressions = [schema.population, *(t for k in schema.kpis.values() for t in (k.expression, k.denominator)),
+                   *(s.target for s in schema.scores.values()),
+                   *(m for e in schema.experiments.values() for m in e.metrics.values())]
+    for t in expressions:
+        if t is None or not re.search(rf"\b{re.escape(name)}\b", t.text):
+            continue
+        try:
+            tree = parse_expression(t.span.source, t.text, t.offset)
+        except SegcError:
+            unplaced.append(t.span)
+            continue
+        spans += [n.span for n in _names(tree) if n.name == name and n.span is not None]
+    placed = [s for s in spans if s.text() == name]
+    unplaced += [s for s in spans if s.text() != name]
+    return placed, unplaced
+
+
 def rename_problem(ws, old: str, new: str) -> str | None:
     """Why `old` cannot be renamed `new` (None: it can): a name the language cannot write,
-    one already taken (a definition, a feature, a score, a parameter), or `old` named in
-    segc.yml, whose experiments, scores and KPIs the rename would not reach."""
+    one already taken (a definition, a feature, a score, a parameter), or a mention in
+    segc.yml whose place is not exactly known (a YAML scalar with escapes)."""
     from segc.schema.vocabulary import is_name
 
     if not is_name(new):
@@ -118,14 +150,10 @@ def rename_problem(ws, old: str, new: str) -> str | None:
                                             if schema is not None else set())
     if new in taken and new != old:
         return f"`{new}` is already a name of this project"
-    try:
-        yml = ws.text(ws.yml)  # the open buffer, else the file
-    except SegcError:
-        yml = ""
-    if yml:
-        for i, line in enumerate(yml.split("\n"), 1):
-            if re.search(rf"(?<![\w.]){re.escape(old)}(?![\w])", line.split("#", 1)[0]):
-                return f"segc.yml names `{old}` (line {i}): rename it there and in the .seg files together"
+    _spans, unplaced = yml_references(schema, old)
+    if unplaced:
+        return (f"segc.yml names `{old}` where it cannot be edited exactly (line {unplaced[0].line}): "
+                "rename it there by hand")
     return None
 
 

@@ -238,7 +238,8 @@ def references(ls: SegcServer, params: lsp.ReferenceParams):
     ws, _, word, _ = _at(params)
     if word is None or word[0] not in navigate.definitions(ws.modules):
         return None
-    return [_location(s) for s in navigate.references(ws.modules, word[0])]
+    return [_location(s) for s in navigate.references(ws.modules, word[0])
+            + navigate.yml_references(ws.schema, word[0])[0]]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_RENAME)
@@ -250,7 +251,7 @@ def rename(ls: SegcServer, params: lsp.RenameParams):
     if problem:  # the editor shows it ("Rename failed: ..."); nothing is edited
         raise JsonRpcException(problem, code=lsp.ErrorCodes.InvalidParams)
     changes: dict[str, list[lsp.TextEdit]] = {}
-    for span in navigate.references(ws.modules, word[0]):
+    for span in navigate.references(ws.modules, word[0]) + navigate.yml_references(ws.schema, word[0])[0]:
         changes.setdefault(from_fs_path(span.file), []).append(lsp.TextEdit(_span_range(span), params.new_name))
     return lsp.WorkspaceEdit(changes=changes)
 
