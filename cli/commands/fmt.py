@@ -28,6 +28,7 @@ def fmt_command(
     """
     from segc.front import format_files as formatter
     from segc.front.errors import render_text
+    from segc.front.printable import visible
 
     try:
         items = formatter.format_files(formatter.files_to_format(paths or [], project))
@@ -42,9 +43,9 @@ def fmt_command(
         if item.diagnostics:
             typer.echo(render_text(item.diagnostics), err=True)
         elif item.changed and check:
-            typer.echo(formatter.unified_diff(item.old, item.new, item.display), nl=False)
+            typer.echo(visible(formatter.unified_diff(item.old, item.new, item.display)), nl=False)
         elif item.changed:
-            typer.echo(f"reformatted {item.display}", err=True)
+            typer.echo(f"reformatted {visible(item.display)}", err=True)
     changed = sum(item.changed for item in items)
     failed = sum(bool(item.diagnostics) for item in items)
     files_word = lambda n: f"{n} file{'s' if n != 1 else ''}"  # noqa: E731

@@ -6,6 +6,7 @@ import json
 import sys
 
 from segc.cli.printers.fit import print_table
+from segc.cli.printers import shown
 
 
 def print_diff(result, fmt: str = "text") -> None:
@@ -13,26 +14,25 @@ def print_diff(result, fmt: str = "text") -> None:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
         return
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True)
     status = [c.status for c in result.changes]
-    console.print(f"[bold]{escape(result.old_label)}[/] -> [bold]{escape(result.new_label)}[/]: "
+    console.print(f"[bold]{shown(result.old_label)}[/] -> [bold]{shown(result.new_label)}[/]: "
                   + ", ".join(f"{status.count(s)} {s}" for s in ("added", "removed", "changed"))
                   + f", {result.unchanged} unchanged")
     if result.config_diff:
         console.print("[yellow]~ changed[/] [bold]segc.yml[/]")
         for line in result.config_diff.splitlines():
-            console.print(f"    [{_style(line)}]{escape(line)}[/]")
+            console.print(f"    [{_style(line)}]{shown(line)}[/]")
     marks = {"added": "[green]+ added[/]  ", "removed": "[red]- removed[/]", "changed": "[yellow]~ changed[/]"}
     for c in result.changes:
-        console.print(f"{marks[c.status]} [bold]{escape(c.name)}[/]")
+        console.print(f"{marks[c.status]} [bold]{shown(c.name)}[/]")
         if not c.text_diff:
             console.print("    [dim](same text; its SQL changed: a referenced segment, feature, parameter or "
                           "the population changed)[/]")
         for line in c.text_diff.splitlines():
-            console.print(f"    [{_style(line)}]{escape(line)}[/]")
+            console.print(f"    [{_style(line)}]{shown(line)}[/]")
     rows = [(c, m) for c in result.changes for m in c.members]
     if rows:
         table = Table(title=f"membership on the preview data (as of {result.as_of})", title_justify="left")
@@ -40,11 +40,11 @@ def print_diff(result, fmt: str = "text") -> None:
             # names are never cut (print_table wraps them): two branches of one segmentation must stay apart
             table.add_column(col, justify="left" if col in ("segment", "status") else "right")
         for c, m in rows:
-            table.add_row(escape(m.name), c.status, f"{m.before:,}", f"{m.after:,}", f"[green]+{m.entered:,}[/]",
+            table.add_row(shown(m.name), c.status, f"{m.before:,}", f"{m.after:,}", f"[green]+{m.entered:,}[/]",
                           f"[red]-{m.left:,}[/]", f"{m.unchanged:,}")
         print_table(console, table)  # a CI log or a file: the whole table, at its own width
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
 
 
 def _style(line: str) -> str:

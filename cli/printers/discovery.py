@@ -6,6 +6,7 @@ import json
 import sys
 
 from segc.cli.printers.fit import print_table
+from segc.cli.printers import shown
 
 
 def _num(v) -> str:
@@ -21,7 +22,6 @@ def print_discovery(result, fmt: str, out=None) -> None:
         sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
         return
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     if out is None:
@@ -29,10 +29,10 @@ def print_discovery(result, fmt: str, out=None) -> None:
         sys.stdout.flush()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     tried = ", ".join(f"{k}: {s:.3f}" + (" ←" if k == result.k else "") for k, s in result.silhouettes.items())
-    console.print(f"[bold]{escape(result.name)}[/]: {len(result.branches)} branches from k-means with "
+    console.print(f"[bold]{shown(result.name)}[/]: {len(result.branches)} branches from k-means with "
                   f"k = {result.k} (silhouette {tried}), seed {result.seed}")
     console.print(f"population {result.population:,} as of {result.as_of}; features: "
-                  f"{escape(', '.join(result.features))}")
+                  f"{shown(', '.join(result.features))}")
     color = "green" if result.faithfulness >= 0.9 else "yellow"
     console.print(f"faithfulness: [{color}]{result.faithfulness:.1%}[/] of the customers are in the branch of "
                   "their cluster (rules counted by segc)")
@@ -44,7 +44,7 @@ def print_discovery(result, fmt: str, out=None) -> None:
     for f in result.features:
         table.add_column(f, justify="right")
     for b in result.branches:
-        name = f"[yellow]{escape(b.name)} (< {result.min_size})[/]" if b.too_small else escape(b.name)
+        name = f"[yellow]{shown(b.name)} (< {result.min_size})[/]" if b.too_small else shown(b.name)
         cells = [f"{_num(b.means[f])} ({b.stddev_ratio[f]:.2f})" if b.stddev_ratio[f] is not None
                  else _num(b.means[f]) for f in result.features]
         table.add_row(name, str(b.cluster), f"{b.count:,}", f"{b.share:.1%}",
@@ -56,17 +56,17 @@ def print_discovery(result, fmt: str, out=None) -> None:
     for c in ("cluster", "size", "branch", "in branch"):
         clusters.add_column(c, justify="right" if c in ("size", "in branch") else "left")
     for c in result.clusters:
-        clusters.add_row(str(c.cluster), f"{c.size:,}", escape(c.branch or "—"), f"{c.in_branch:.0%}")
+        clusters.add_row(str(c.cluster), f"{c.size:,}", shown(c.branch or "—"), f"{c.in_branch:.0%}")
     print_table(console, clusters)
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
     for b in result.branches:
         if b.too_small:
-            console.print(f"[yellow]warning:[/] branch `{escape(b.name)}` has {b.count} members, below "
+            console.print(f"[yellow]warning:[/] branch `{shown(b.name)}` has {b.count} members, below "
                           f"min_size {result.min_size}")
     if result.warnings:
         from segc.front.errors import render_text
 
-        console.print(escape(render_text(result.warnings)))
+        console.print(shown(render_text(result.warnings)))
     if out is not None:
-        console.print(f"wrote {escape(str(out))}")
+        console.print(f"wrote {shown(str(out))}")

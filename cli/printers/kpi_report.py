@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from segc.cli.printers.fit import print_table
+from segc.cli.printers import shown
 
 
 def print_report(report, fmt: str) -> None:
@@ -14,7 +15,6 @@ def print_report(report, fmt: str) -> None:
         sys.stdout.write(report_text(report, fmt))
         return
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from segc.apps.report.measure import ALL, group_label
@@ -25,7 +25,7 @@ def print_report(report, fmt: str) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column("segment")
     if report.by:
-        table.add_column(report.by)
+        table.add_column(shown(report.by))
     for m in report.metrics:
         table.add_column(m, justify="right")
     for i, r in enumerate(report.rows):
@@ -33,21 +33,21 @@ def print_report(report, fmt: str) -> None:
         for m in report.metrics:
             change, sign = format_change(report, r, m)
             color = "green" if sign > 0 else "red" if sign < 0 else "dim"
-            cell = f"{format_value(report, m, r.current.get(m))}\n[{color}]{escape(change)}[/]"
+            cell = f"{format_value(report, m, r.current.get(m))}\n[{color}]{shown(change)}[/]"
             if m in targets:  # ✓ met, ✗ missed with the gap, ? no value
                 text, mark = format_target(report, m, targets[m])
-                cell += f"\n[{'green' if mark > 0 else 'bold red' if mark < 0 else 'dim'}]{escape(text)}[/]"
+                cell += f"\n[{'green' if mark > 0 else 'bold red' if mark < 0 else 'dim'}]{shown(text)}[/]"
             cells.append(cell)
-        first = [escape(r.segment)] + ([escape(group_label(r.group))] if report.by else [])
+        first = [shown(r.segment)] + ([shown(group_label(r.group))] if report.by else [])
         last_of_segment = i + 1 == len(report.rows) or report.rows[i + 1].segment != r.segment
         style = "bold" if report.by and r.group is ALL else None
         table.add_row(*first, *cells, style=style, end_section=bool(report.by) and last_of_segment)
     console = Console()
     print_table(console, table)
     for k in report.kpis:
-        console.print(f"[bold]{escape(k.name)}[/] = {escape(k.definition)}"
-                      + (f" [bold](target {escape(format_bounds(report, k.name, k.targets))})[/]" if k.targets else "")
-                      + (f" [dim]— {escape(k.description)}[/]" if k.description else ""), highlight=False)
+        console.print(f"[bold]{shown(k.name)}[/] = {shown(k.definition)}"
+                      + (f" [bold](target {shown(format_bounds(report, k.name, k.targets))})[/]" if k.targets else "")
+                      + (f" [dim]— {shown(k.description)}[/]" if k.description else ""), highlight=False)
     if any(k.targets for k in report.kpis):
         console.print("[dim]targets: ✓ met, ✗ missed by the gap (the value minus the bound it misses), "
                       "? no value to compare[/]", highlight=False)

@@ -2,10 +2,10 @@
 `transitions`): Rich tables for people, JSON and CSV (data only) for machines."""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 
+from segc.cli.printers import shown
 from segc.cli.printers.fit import print_table
 
 
@@ -14,7 +14,9 @@ def print_data(result, fmt: str) -> bool:
     if fmt == "json":
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
     elif fmt == "csv":
-        csv.writer(sys.stdout, lineterminator="\n").writerows(result.to_csv())
+        from segc.apps.outputs import csv_text
+
+        sys.stdout.write(csv_text(result.to_csv()))
     return fmt in ("json", "csv")
 
 
@@ -31,7 +33,7 @@ def print_counts(result, fmt: str) -> None:
     table.add_column("", min_width=20)
     for s in result.segments:
         bar = "█" * round(s.share * 20)
-        name = f"[yellow]{s.name} (< {s.min_size})[/]" if s.too_small else s.name
+        name = f"[yellow]{shown(s.name)} (< {s.min_size})[/]" if s.too_small else shown(s.name)
         table.add_row(name, f"{s.count:,}", f"{s.share:.1%}", f"[cyan]{bar}[/]")
     print_table(Console(), table, drop_first=(3,))  # the bars before any number
 
@@ -44,9 +46,9 @@ def print_sample(result, fmt: str, title: str = "") -> None:
 
     table = Table(title=title, title_justify="left")
     for c in result.columns:
-        table.add_column(c)
+        table.add_column(shown(c))
     for r in result.to_csv()[1:]:  # dates as ISO text, as in CSV and JSON
-        table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v) for v in r])
+        table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else shown(v) for v in r])
     print_table(Console(), table)
 
 
@@ -60,11 +62,11 @@ def print_overlap(result, fmt: str) -> None:
     table = Table(title="overlap: members in both (Jaccard)", title_justify="left")
     table.add_column("")
     for name in result.names:
-        table.add_column(name, justify="right")
+        table.add_column(shown(name), justify="right")
     for i, name in enumerate(result.names):
         cells = [f"[bold]{result.matrix[i][i]:,}[/]" if i == j else
                  f"{result.matrix[i][j]:,} ({result.jaccard(i, j):.2f})" for j in range(n)]
-        table.add_row(name, *cells)
+        table.add_row(shown(name), *cells)
     print_table(Console(), table)
 
 
@@ -82,19 +84,19 @@ def print_profile(result, fmt: str) -> None:
         return "—" if v is None else (f"{v:.0%}" if pct else f"{v:,.2f}")
 
     console = Console()
-    table = Table(title=f"{result.name}: {result.size:,} of {result.population:,}", title_justify="left")
+    table = Table(title=f"{shown(result.name)}: {result.size:,} of {result.population:,}", title_justify="left")
     for c in ("feature", "mean", "stddev", "missing", "pop. mean", "pop. stddev", "pop. missing"):
         table.add_column(c, justify="left" if c == "feature" else "right", )
     for p in result.numeric:
-        table.add_row(p.feature, num(p.mean), num(p.stddev), num(p.missing, True),
+        table.add_row(shown(p.feature), num(p.mean), num(p.stddev), num(p.missing, True),
                       num(p.population_mean), num(p.population_stddev), num(p.population_missing, True))
     print_table(console, table)
     for c in result.categorical:
-        t = Table(title=c.feature, title_justify="left")
+        t = Table(title=shown(c.feature), title_justify="left")
         for col in ("value", "in segment", "in population"):
             t.add_column(col, justify="left" if col == "value" else "right")
         for value, share_in, share_pop in c.values:
-            t.add_row("—" if value is None else str(value), f"{share_in:.1%}", f"{share_pop:.1%}")
+            t.add_row("—" if value is None else shown(value), f"{share_in:.1%}", f"{share_pop:.1%}")
         print_table(console, t)
 
 
@@ -116,29 +118,29 @@ def _print_side_by_side(profiles) -> None:
     # a feature shown for one segment may be masked (sensitive) for another: by name
     numeric = [{n.feature: n for n in p.numeric} for p in profiles]
     rows = {n.feature: n for p in profiles for n in p.numeric}
-    table = Table(title=f"{whole + ': ' if whole else ''}mean (missing) of {first.population:,} in the population",
+    table = Table(title=f"{shown(whole) + ': ' if whole else ''}mean (missing) of {first.population:,} in the population",
                   title_justify="left")
     table.add_column("feature", no_wrap=True)
     for head, p in zip(heads, profiles):
-        table.add_column(f"{head}\n{p.size:,}", justify="right")
+        table.add_column(f"{shown(head)}\n{p.size:,}", justify="right")
     table.add_column("population", justify="right")
     for feature, n in rows.items():
         cells = [f"{num(m[feature].mean)} ({num(m[feature].missing, True)})" if feature in m else "masked"
                  for m in numeric]
-        table.add_row(feature, *cells, f"{num(n.population_mean)} ({num(n.population_missing, True)})")
+        table.add_row(shown(feature), *cells, f"{num(n.population_mean)} ({num(n.population_missing, True)})")
     print_table(console, table)
     categorical = [{c.feature: c for c in p.categorical} for p in profiles]
     for feature in {c.feature: None for p in profiles for c in p.categorical}:
-        t = Table(title=feature, title_justify="left")
+        t = Table(title=shown(feature), title_justify="left")
         t.add_column("value")
         for head in heads:
-            t.add_column(head, justify="right")
+            t.add_column(shown(head), justify="right")
         t.add_column("population", justify="right")
         shares = [{value: share for value, share, _pop in m[feature].values} if feature in m else None
                   for m in categorical]
         population = {value: pop for m in categorical if feature in m for value, _share, pop in m[feature].values}
         for value, pop in population.items():  # each segment's top values, in order of appearance
-            t.add_row("—" if value is None else str(value),
+            t.add_row("—" if value is None else shown(value),
                       *("masked" if s is None else f"{s[value]:.1%}" if value in s else "" for s in shares),
                       f"{pop:.1%}")
         print_table(console, t)
@@ -150,11 +152,11 @@ def print_transitions(result, fmt: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result.segmentation}: from {result.start} (rows) to {result.end} (columns)",
+    table = Table(title=f"{shown(result.segmentation)}: from {result.start} (rows) to {result.end} (columns)",
                   title_justify="left")
     table.add_column("from \\ to")
     for c in result.columns:
-        table.add_column(c, justify="right")
+        table.add_column(shown(c), justify="right")
     table.add_column("total", justify="right")
     for r in result.rows:
         total = result.row_total(r)
@@ -164,5 +166,5 @@ def print_transitions(result, fmt: str) -> None:
         for c in result.columns:
             cell = f"{result.counts.get((r, c), 0):,} ({result.row_share(r, c):.0%})"
             cells.append(f"[bold]{cell}[/]" if r == c else cell)
-        table.add_row(r, *cells, f"{total:,}")
+        table.add_row(shown(r), *cells, f"{total:,}")
     print_table(Console(), table)

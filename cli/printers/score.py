@@ -6,6 +6,7 @@ import json
 import sys
 
 from segc.cli.printers.fit import print_table
+from segc.cli.printers import shown
 
 
 def print_model(model, fmt: str = "text", path: str | None = None, current: bool = True) -> None:
@@ -17,18 +18,17 @@ def print_model(model, fmt: str = "text", path: str | None = None, current: bool
         sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
         return
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True)
     t, v = model.training, model.validation
-    console.print(f"[bold]score {escape(model.name)}[/]: {escape(model.target)} "
-                  f"({escape(model.horizon)} after the as-of)")
+    console.print(f"[bold]score {shown(model.name)}[/]: {shown(model.target)} "
+                  f"({shown(model.horizon)} after the as-of)")
     if path:
-        console.print(f"model: {escape(path)}")
+        console.print(f"model: {shown(path)}")
     if not current:
         console.print(f"[yellow]the score changed in segc.yml since this fit: refit with "
-                      f"`segc score fit {escape(model.name)}`[/]")
+                      f"`segc score fit {shown(model.name)}`[/]")
     if not model.settings.get("converged", True):
         console.print(f"[yellow]the solver stopped after {model.settings.get('iterations')} iterations "
                       "without converging: the coefficients are approximate[/]")
@@ -38,7 +38,7 @@ def print_model(model, fmt: str = "text", path: str | None = None, current: bool
     for c in ("feature", "coefficient", "missing ->", "mean", "std"):
         coefs.add_column(c, justify="left" if c == "feature" else "right")
     for f in sorted(model.features, key=lambda f: -abs(f.coefficient)):
-        coefs.add_row(escape(f.name), f"{f.coefficient:+.4f}", _num(f.impute), _num(f.mean), _num(f.scale))
+        coefs.add_row(shown(f.name), f"{f.coefficient:+.4f}", _num(f.impute), _num(f.mean), _num(f.scale))
     print_table(console, coefs)
 
     fit = Table(title="fit", title_justify="left")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from segc.cli.printers import shown
 from segc.cli.printers.fit import print_table
 
 
@@ -15,11 +16,11 @@ def print_snapshot(result, fmt: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"snapshot {result.as_of}: {result.store}", title_justify="left")
+    table = Table(title=f"snapshot {result.as_of}: {shown(result.store)}", title_justify="left")
     table.add_column("definition")
     table.add_column("members", justify="right")
     for definition, branch, n in result.counts:
-        table.add_row(f"{definition}.{branch}" if branch else definition, f"{n:,}")
+        table.add_row(shown(f"{definition}.{branch}" if branch else definition), f"{n:,}")
     print_table(Console(), table)
 
 
@@ -37,5 +38,5 @@ def print_changes(result, fmt: str) -> None:
     table.add_column("entered", justify="right")
     table.add_column("exited", justify="right")
     for name, entered, exited in result.counts():
-        table.add_row(name, f"{entered:,}", f"{exited:,}")
+        table.add_row(shown(name), f"{entered:,}", f"{exited:,}")
     print_table(Console(), table)

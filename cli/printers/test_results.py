@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from segc.cli.printers import shown
 
 
 def _keys(keys) -> str:
@@ -16,28 +17,28 @@ def print_test_results(results, fmt: str = "text") -> None:
         sys.stdout.write(json.dumps(results.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
         return
     from rich.console import Console
-    from rich.markup import escape
 
     console = Console(highlight=False, soft_wrap=True)
     engines = ", ".join(results.engines)
     for f in results.files:
         n = len(f.segments)
-        status = "[green]ok[/]" if not f.failures else f"[red]{len(f.failures)} failed[/]"
-        console.print(f"[bold]{escape(f.file)}[/] (as of {f.as_of}): {n} segment{'s' if n != 1 else ''} "
+        failed = len({o.segment for o in f.failures})  # a segment failing on two engines is one
+        status = "[green]ok[/]" if not failed else f"[red]{failed} failed[/]"
+        console.print(f"[bold]{shown(f.file)}[/] (as of {f.as_of}): {n} segment{'s' if n != 1 else ''} "
                       f"on {engines} — {status}")
         # the same difference on several engines is reported once
         groups: dict[tuple, list[str]] = {}
         for o in f.failures:
             groups.setdefault((o.segment, o.missing, o.extra, o.error), []).append(o.engine)
         for (segment, missing, extra, error), on in groups.items():
-            console.print(f"  [red]FAIL[/] [bold]{escape(segment)}[/] on {', '.join(on)}")
+            console.print(f"  [red]FAIL[/] [bold]{shown(segment)}[/] on {', '.join(on)}")
             if error is not None:
-                console.print(f"       error: {escape(error)}")
+                console.print(f"       error: {shown(error)}")
                 continue
             if missing:
-                console.print(f"       missing (expected, not selected): {escape(_keys(missing))}")
+                console.print(f"       missing (expected, not selected): {shown(_keys(missing))}")
             if extra:
-                console.print(f"       extra (selected, not expected):   {escape(_keys(extra))}")
+                console.print(f"       extra (selected, not expected):   {shown(_keys(extra))}")
     passed = results.checks - results.failed
     color = "green" if results.ok else "red"
     console.print(f"[{color}]{passed} of {results.checks} checks passed[/] "

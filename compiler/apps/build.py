@@ -21,6 +21,7 @@ from segc import __version__
 from segc.front import ast
 from segc.front.files import check_output, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.front.printable import one_line
 from segc.backend.render import render
 from segc.backend.trees import ident, table
 from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
@@ -345,6 +346,7 @@ def _environment(project_templates: Path, dialect: str, quoting: str = "preserve
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["comment"] = _comment
+    env.filters["one_line"] = one_line  # a name in a `--` comment: a line break would end it
     env.filters["yaml"] = _yaml_scalar
     env.filters["dbt_escape"] = dbt_escape
     env.globals["quote"] = env.filters["quote"] = lambda name: _quote(name, dialect, quoting)
@@ -360,7 +362,7 @@ def _comment(text: str, prefix: str = "-- ") -> str:
     """Each line of `text` as an SQL line comment (nothing for an empty text)."""
     if not text:
         return ""
-    return "\n".join((prefix + line).rstrip() for line in str(text).splitlines())
+    return "\n".join((prefix + one_line(line)).rstrip() for line in str(text).splitlines())
 
 
 def _yaml_scalar(value) -> str:

@@ -2,12 +2,10 @@
 (`--out`) by the one writer, under the one rule (a file segc wrote, known by its start)."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
-from segc.apps.outputs import check_file
+from segc.apps.outputs import check_file, csv_text
 from segc.front.files import has_mark, write_atomic
 
 # how segc knows a changes file is its own: JSON's fixed start; CSV's header after the key
@@ -18,9 +16,7 @@ def changes_text(changes, fmt: str) -> str:
     """JSON (counts and rows) or CSV (one line per row, the header first)."""
     if fmt == "json":
         return json.dumps(changes.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(changes.to_csv())
-    return buf.getvalue()
+    return csv_text(changes.to_csv())
 
 
 def check_changes_output(fmt: str, out: Path, project) -> None:

@@ -4,12 +4,10 @@ embedded, as the report's) with a chart per metric: each arm's value and the dif
 with its interval."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
-from segc.apps.outputs import check_file
+from segc.apps.outputs import check_file, csv_text
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.files import has_mark, write_atomic
 
@@ -35,12 +33,9 @@ def lift_text(r: dict, fmt: str, project: str = "") -> str:
         return json.dumps(r, indent=2, ensure_ascii=False) + "\n"
     if fmt == "html":
         return render_html(r, project)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["experiment", "metric", *FIELDS])
-    for name, m in r["metrics"].items():
-        writer.writerow([r["experiment"], name, *("" if m[f] is None else m[f] for f in FIELDS)])
-    return buf.getvalue()
+    return csv_text([["experiment", "metric", *FIELDS]]
+                    + [[r["experiment"], name, *("" if m[f] is None else m[f] for f in FIELDS)]
+                       for name, m in r["metrics"].items()])
 
 
 def write_lift(r: dict, fmt: str, out: Path, project) -> None:

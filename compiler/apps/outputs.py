@@ -3,8 +3,11 @@ under the one rule of files.check_output, with the project's data files protecte
 data file carries no segc mark, but even `--force` must not replace one)."""
 from __future__ import annotations
 
+import csv
+import io
+import re
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from segc.front.files import check_output
 
@@ -14,6 +17,28 @@ def data_files(project) -> list[Path]:
     return [Path(project.root) / s.path for s in project.schema.sources.values() if s.path]
 
 
-def check_file(project, out: Path, ours: Callable[[Path], bool], force: bool = False) -> None:
+def check_file(project, out: Path, ours: Callable[[Path], bool], force: bool = False,
+               segment_file: bool = False) -> None:
     """May `out` be written? (E822 or E824 if not; see files.check_output.)"""
-    check_output(out, ours, root=project.root, protected=data_files(project), force=force)
+    check_output(out, ours, root=project.root, protected=data_files(project), force=force,
+                 segment_file=segment_file)
+
+
+# a text cell a spreadsheet would run as a formula (`=HYPERLINK(...)` typed by a customer
+# as their city): its first character; a number such as -3.5 is left as it is
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_text(rows: Iterable[Iterable]) -> str:
+    """The one CSV of segc's outputs (report, lift, changes, the previews' --format csv):
+    a text cell that a spreadsheet would run as a formula starts with `'` (OWASP's rule)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([_cell(v) for v in row] for row in rows)
+    return buf.getvalue()
+
+
+def _cell(v):
+    if isinstance(v, str) and v.startswith(_FORMULA) and not _NUMBER.fullmatch(v):
+        return "'" + v
+    return v

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from segc.front.printable import visible
 from segc.front.source import Span
 from segc.records import record
 
@@ -64,7 +65,9 @@ def sort_key(d: Diagnostic):
 
 
 def _render_one(d: Diagnostic) -> str:
-    head = f"{d.severity}[{d.code}]: {d.message}"
+    """The diagnostic for a terminal: the user's text in it (a source line, a file name,
+    a quoted literal) with its control characters shown escaped (printable.py)."""
+    head = f"{d.severity}[{d.code}]: {visible(d.message)}"
     lines = [head]
     if d.span is not None:
         span = d.span
@@ -75,14 +78,14 @@ def _render_one(d: Diagnostic) -> str:
         width = (end_col - col) if end_line == line else len(text) - col + 1
         shown, before, width = _excerpt(text, col, width)
         lines += [
-            f"{gutter}--> {span.file}:{line}:{col}",
+            f"{gutter}--> {visible(span.file)}:{line}:{col}",
             f"{gutter} |",
-            f"{line} | {shown}",
-            f"{gutter} | {_blank(before)}{'^' * max(width, 1)}" + (f" {d.label}" if d.label else ""),
+            f"{line} | {visible(shown)}",
+            f"{gutter} | {_blank(visible(before))}{'^' * max(width, 1)}" + (f" {visible(d.label)}" if d.label else ""),
         ]
     elif d.file:
-        lines.append(f" --> {d.file}")
-    lines += [f"  = hint: {h}" for h in d.hints]
+        lines.append(f" --> {visible(d.file)}")
+    lines += [f"  = hint: {visible(h)}" for h in d.hints]
     return "\n".join(lines)
 
 
@@ -123,7 +126,7 @@ def render_json(diagnostics: list[Diagnostic], **extra) -> str:
 def render_github(diagnostics: list[Diagnostic]) -> str:
     """GitHub Actions workflow commands: one annotation per diagnostic."""
     def esc(s: str) -> str:
-        return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return visible(s).replace("%", "%25").replace("\n", "%0A")
 
     def esc_property(s: str) -> str:  # `,` and `:` would end a property (a file named a,b.seg)
         return esc(s).replace(":", "%3A").replace(",", "%2C")

@@ -11,6 +11,7 @@ from segc import ir
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
+from segc.front.printable import has_control
 from segc.front.parse_cache import cached
 from segc.front.yamlpos import Located, load_yaml
 from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
@@ -228,6 +229,9 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     def err(path, message, *hints, code="E005"):
         diags.append(Diagnostic(code, message, loc.span(path), hints=tuple(hints)))
 
+    if has_control(m.name):
+        err(("name",), "the project's `name:` holds a control character (a line break, a tab, an escape)",
+            "the name is written in the header comment of every file `segc build` makes: write it on one line")
     sources = {}
     for name, s in m.sources.items():
         sources[name] = SourceDef(name, s.table or name, s.path, s.key, s.time, dict(s.columns),

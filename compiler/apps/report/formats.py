@@ -2,13 +2,11 @@
 metric, easy to pivot), or the HTML page (html.py); on stdout or written into a file."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
-from segc.apps.report.measure import Report, group_label
-from segc.apps.outputs import check_file
+from segc.apps.report.measure import Report, group_kind, group_label
+from segc.apps.outputs import check_file, csv_text
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.files import has_mark, write_atomic
 
@@ -17,21 +15,20 @@ def report_text(report, fmt: str) -> str:
     """The report as JSON or CSV text."""
     if fmt == "json":
         return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
     # long format: one line per segment, group and metric (easy to pivot)
-    writer.writerow(["as_of", "previous_as_of", "segment", "group", "metric", "value", "previous", "change",
-                     "relative_change", "target_min", "target_max", "met", "gap"])
+    rows = [["as_of", "previous_as_of", "segment", "group", "metric", "value", "previous", "change",
+                     "relative_change", "target_min", "target_max", "met", "gap", "group_kind"]]
     for r in report.rows:
         targets = report.targets(r)
         for m in report.metrics:
             c = r.change(m, report.is_share(m))
             t = targets.get(m)  # the current value's; empty for a metric without targets
-            writer.writerow([report.as_of.isoformat(), report.previous_as_of.isoformat(), r.segment,
+            rows.append([report.as_of.isoformat(), report.previous_as_of.isoformat(), r.segment,
                              group_label(r.group), m, _cell(r.current.get(m)), _cell(r.previous.get(m)),
                              _cell(c.absolute), _cell(c.relative),
-                             *((_cell(t.min), _cell(t.max), _cell(t.met), _cell(t.gap)) if t else ("",) * 4)])
-    return buf.getvalue()
+                         *((_cell(t.min), _cell(t.max), _cell(t.met), _cell(t.gap)) if t else ("",) * 4),
+                         group_kind(r.group)])
+    return csv_text(rows)
 
 
 def _cell(v) -> str:
