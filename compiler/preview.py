@@ -6,11 +6,13 @@ one more per categorical feature), built from the project's compiled conditions.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer
+from segc.backend.rewrites import FLOAT_SUM
 from segc.backend.trees import alias, and_, col, flag, ident
 from segc.check.policy import allowed_features
 from segc.check.targets import BRANCH, SEGMENTATION, WHOLE, Takes, Target
@@ -207,13 +209,15 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
             inside = exp.Case(ifs=[exp.If(this=cond.copy(), true=v.copy())])
             missing_in = exp.Case(ifs=[exp.If(this=exp.and_(cond.copy(), exp.Is(this=v.copy(), expression=exp.Null())),
                                               true=exp.Literal.number(1))], default=exp.Literal.number(0))
-            out += [exp.Avg(this=v.copy()), exp.StddevSamp(this=v.copy()), exp.Count(this=v.copy()),
-                    exp.Avg(this=inside), exp.StddevSamp(this=inside.copy()), exp.Sum(this=missing_in)]
+            out += [*moments(v), *moments(inside), exp.Sum(this=missing_in)]
         return out, None
 
     row = project.run(project.lowerer(as_of).query(project.checked.population, select))[0]
     n_pop, n_in = row[0], int(row[1] or 0)
-    stats = [(f, *row[2 + 6 * k: 8 + 6 * k]) for k, f in enumerate(numeric)]
+    stats = []
+    for k, f in enumerate(numeric):
+        figures = row[2 + 7 * k: 9 + 7 * k]
+        stats.append((f, *mean_sd(figures[0:3]), int(figures[0] or 0), *mean_sd(figures[3:6]), figures[6]))
     tops = []
     for f in categorical:
 
@@ -231,6 +235,33 @@ def profiled_features(project: Project, target: Target) -> tuple[list[str], list
     feats = visible(project, target, list(project.schema.features))
     types = {f: project.schema.features[f].type for f in feats}
     return ([f for f in feats if types[f] in ir.NUMERIC], [f for f in feats if types[f] in ("string", "bool")])
+
+
+def moments(v) -> list:
+    """COUNT, SUM and SUM of squares of a number, as doubles: its mean and stddev (mean_sd)
+    from sums that are the same bits on every run (FLOAT_SUM: DuckDB's AVG and STDDEV of a
+    number vary in the last digits with the order its threads meet the rows)."""
+    from sqlglot import exp
+
+    def fsum(x):
+        node = exp.Sum(this=x)
+        node.meta[FLOAT_SUM] = True
+        return node
+
+    x = exp.cast(v.copy(), exp.DataType.build("double"))
+    return [exp.Count(this=v.copy()), fsum(x), fsum(exp.Mul(this=x.copy(), expression=x.copy()))]
+
+
+def mean_sd(figures) -> tuple[float | None, float | None]:
+    """(mean, sample stddev) from moments()'s (count, sum, sum of squares); None where
+    there are no values (no stddev for one)."""
+    n, total, squares = int(figures[0] or 0), figures[1], figures[2]
+    if not n:
+        return None, None
+    mean = total / n
+    if n < 2:
+        return mean, None
+    return mean, math.sqrt(max(0.0, (squares - total * mean) / (n - 1)))
 
 
 def assemble_profile(name: str, n_pop, n_in: int, stats, tops) -> Profile:

@@ -29,6 +29,7 @@ from segc.apps.report.targets import TargetCheck, check_target
 from segc.check.targets import Takes
 from segc.check.policy import sensitive_reads
 from segc.backend.lower import Lowerer
+from segc.backend.rewrites import FLOAT_SUM
 from segc.backend.trees import col, flag, ident
 from segc.preview import require_unique_keys
 from segc.schema.segc_yml import parse_window
@@ -141,7 +142,8 @@ class Report:
         rows = []
         for r in self.rows:
             change = {m: r.change(m, self.is_share(m)) for m in self.metrics}
-            rows.append({"segment": r.segment, "group": group_label(r.group), **figures(r.current),
+            rows.append({"segment": r.segment, "group": group_label(r.group), "group_kind": group_kind(r.group),
+                         **figures(r.current),
                          "previous": figures(r.previous),
                          "change": {m: {"absolute": c.absolute, "relative": c.relative} for m, c in change.items()},
                          "targets": {m: t.to_dict() for m, t in self.targets(r).items()}})
@@ -150,6 +152,13 @@ class Report:
                 "rows": rows,
                 "history": [{"as_of": h.as_of.isoformat(), "population": h.population, "sizes": h.sizes}
                             for h in self.history]}
+
+
+def group_kind(value) -> str:
+    """What a row's group is, for machines: a label such as `(missing)` may also be a value
+    a customer typed: "all" (every value), "missing", "other" (values under min_group
+    together) or "value"."""
+    return "all" if value is ALL else "other" if value is OTHER else "missing" if value is None else "value"
 
 
 def group_label(value) -> str:
@@ -261,15 +270,25 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
                 projections.append(exp.Sum(this=exp.Mul(this=col(f"segc_s{i}"), expression=kpi)))
                 continue
             inside = exp.Case(ifs=[exp.If(this=member.copy(), true=kpi)])
-            projections.append(exp.Sum(this=inside))
+            projections.append(_sum(inside, k.value.type))
             if k.kind == "avg":
                 projections.append(exp.Count(this=inside.copy()))
             if k.denominator is not None:  # the two sums; divided in Python, after the totals
-                projections.append(exp.Sum(this=exp.Case(ifs=[exp.If(this=member.copy(), true=col(f"segc_d{j}"))])))
+                projections.append(_sum(exp.Case(ifs=[exp.If(this=member.copy(), true=col(f"segc_d{j}"))]),
+                                        k.denominator.type))
     q = exp.select(*projections).from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("segc_flags"))))
     if dim is not None:
         q = q.group_by(col("segc_dim"))
     return q
+
+
+def _sum(value: exp.Expression, type_: str) -> exp.Sum:
+    """SUM, marked as the features' sums of floats are: the same bits on every run on a
+    dialect whose parallel float sums vary (DuckDB: FSUM), so a report is reproducible."""
+    node = exp.Sum(this=value)
+    if type_ == "float":
+        node.meta[FLOAT_SUM] = True
+    return node
 
 
 def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]]]:

@@ -12,7 +12,7 @@ from sqlglot import exp
 from segc.backend.lower import Lowerer
 from segc.backend.trees import flag, ident
 from segc.check.policy import may_meet_ad_hoc
-from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, profiled_features
+from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, mean_sd, moments, profiled_features
 
 
 def _cache(view) -> dict:
@@ -37,10 +37,12 @@ def _numbers(view, as_of, numeric: list[str], where=None) -> list:
         out = [exp.Count(this=exp.Star())]
         for f in numeric:
             v = lw.value(values[f])
-            out += [exp.Avg(this=v.copy()), exp.StddevSamp(this=v.copy()), exp.Count(this=v.copy())]
+            out += moments(v)
         return out, (where(lw) if where else None)
 
-    return list(_run(view, as_of, select)[0])
+    row = _run(view, as_of, select)[0]
+    return [row[0], *(x for k in range(len(numeric)) for x in (*mean_sd(row[1 + 3 * k: 4 + 3 * k]),
+                                                                int(row[1 + 3 * k] or 0)))]
 
 
 def _value_counts(view, as_of, categorical: list[str], where=None) -> dict[str, dict]:
