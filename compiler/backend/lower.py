@@ -188,10 +188,12 @@ class Lowerer:
                     for a, la in zip(v.args, args)]
         if name == "coalesce":
             return exp.Coalesce(this=args[0], expressions=args[1:])
+        # engines differ on NULL arguments (ignored or contagious): missing if any is missing,
+        # by the guards; under them no argument is NULL, which ignore_nulls tells sqlglot (else
+        # it emulates contagious NULLs by repeating every argument: nested calls grew 5x a level)
         cls = exp.Least if name == "least" else exp.Greatest
-        out = cls(this=args[0], expressions=args[1:])
+        out = cls(this=args[0], expressions=args[1:], ignore_nulls=True)
         guards = self.guards(v)
-        # engines differ on NULL arguments (ignored or contagious): missing if any is missing
         return exp.Case(ifs=[exp.If(this=and_(guards), true=out)]) if guards else out
 
     # ---- guards: the conditions under which a value is present ----

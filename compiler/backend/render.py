@@ -5,11 +5,13 @@ never wrong SQL."""
 from __future__ import annotations
 
 import functools
+import sys
 
 from sqlglot import Dialect, ErrorLevel, exp
 from sqlglot.errors import UnsupportedError
 
 from segc.front.errors import Diagnostic, SegcError
+from segc.front.nesting import CODE as NESTING_CODE, HINT as NESTING_HINT
 from segc.backend import rewrites
 from segc.backend.dialects import DIALECTS, TABLE
 
@@ -130,13 +132,30 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool =
                                    + ("dialects: " + ", ".join(DIALECTS),)))
     sqlglot_dialect, table = _dialect(dialect, tuple(sorted(provided)))
     try:
-        if table:
-            tree = _rewrite(tree.copy() if copy else tree, table)
-            copy = False
-        if quoting == "fold":
-            tree = fold_identifiers(tree.copy() if copy else tree, sqlglot_dialect)
-            copy = False
-        return sqlglot_dialect.generate(tree, copy=copy, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        deep_stack()
+        return _generate(tree, sqlglot_dialect, table, copy, pretty, quoting)
     except UnsupportedError as e:
         raise SegcError(Diagnostic("E602", f"this cannot be expressed in {dialect}: {e}",
                                    hints=("choose another dialect, or change the segment",))) from None
+    except RecursionError:  # a bound the checker's (front/nesting.py) should have kept it from
+        raise SegcError(Diagnostic(NESTING_CODE, "the query nests too deeply to be written as SQL",
+                                   hints=(NESTING_HINT,))) from None
+
+
+def _generate(tree, sqlglot_dialect, table, copy: bool, pretty: bool, quoting: str) -> str:
+    if table:
+        tree = _rewrite(tree.copy() if copy else tree, table)
+        copy = False
+    if quoting == "fold":
+        tree = fold_identifiers(tree.copy() if copy else tree, sqlglot_dialect)
+        copy = False
+    return sqlglot_dialect.generate(tree, copy=copy, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+
+
+def deep_stack(frames: int = 20_000) -> None:
+    """Python's recursion limit raised for sqlglot's generator, which takes up to ten frames
+    a level (a `least` in a CASE in a `least`...): the 100 levels the checker allows reached
+    the default limit of 1,000 (measured: 98 levels of `least`). Raised and left so (never
+    lowered again: another thread may be rendering at that depth)."""
+    if sys.getrecursionlimit() < frames:
+        sys.setrecursionlimit(frames)

@@ -25,17 +25,8 @@ WHERE
   NOT (
     "is_test" = TRUE
   )
-  AND CASE
-    WHEN NOT "age" IS NULL
-    THEN CASE WHEN "age" IS NULL OR 40 IS NULL THEN NULL ELSE LEAST("age", 40) END
-  END >= 30
+  AND CASE WHEN NOT "age" IS NULL THEN LEAST("age", 40) END >= 30
   AND CASE
     WHEN NOT "score" IS NULL AND NOT "basket_avg" IS NULL
-    THEN CASE
-      WHEN "score" IS NULL OR 0.5 IS NULL OR (
-        "basket_avg" / 100
-      ) IS NULL
-      THEN NULL
-      ELSE GREATEST("score", 0.5, "basket_avg" / 100)
-    END
+    THEN GREATEST("score", 0.5, "basket_avg" / 100)
   END < 3

@@ -25,8 +25,8 @@ WHERE
   NOT (
     "is_test" = TRUE
   )
-  AND CASE WHEN NOT "age" IS NULL THEN LEAST("age", 40) END >= 30
+  AND CASE WHEN NOT "age" IS NULL THEN LEAST_IGNORE_NULLS("age", 40) END >= 30
   AND CASE
     WHEN NOT "score" IS NULL AND NOT "basket_avg" IS NULL
-    THEN GREATEST("score", 0.5, "basket_avg" / 100)
+    THEN GREATEST_IGNORE_NULLS("score", 0.5, "basket_avg" / 100)
   END < 3
