@@ -66,6 +66,8 @@ def retail_copy(folder: Path, segments: str, **changes) -> Path:
      ["branch `a` appears twice in `t`", "rename one of them"]),
     ("segmentation t {\n  a = age > 60\n  rest = else\n  b = age > 30\n}\n", "E207", (3, 3),
      ["`else` must be the last branch", "the branches after it could never match"]),
+    # the grammar takes `{ }`: compile, build, docs, profile and transitions then had tracebacks
+    ("segmentation t { }\n", "E215", (1, 14), ["segmentation `t` has no branch", "at least one branch"]),
 ])
 def test_segmentation_errors(tmp_path, seg, code, line_col, fragments):
     root = retail_copy(tmp_path / "p", seg)

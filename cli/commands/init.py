@@ -32,4 +32,7 @@ def init(
         fail(e)
     for rel in result.files:
         typer.echo(f"created {folder / rel}", err=True)
-    typer.echo(f"next: segc count -p {folder}    segc test -p {folder}", err=True)
+    import shlex
+
+    where = shlex.quote(str(folder))  # to be pasted: a folder with a space in its name
+    typer.echo(f"next: segc count -p {where}    segc test -p {where}", err=True)

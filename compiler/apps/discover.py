@@ -184,7 +184,7 @@ def check_out(project, path: Path, force: bool) -> None:
     """The rule for every output (files.check_output): a new file, or one segc discover
     wrote (its first line says so), or with --force any plain file but segc.yml and the
     data files."""
-    check_file(project, path, _written_by_discover, force=force)
+    check_file(project, path, _written_by_discover, force=force, segment_file=True)
 
 
 # ---- discovery -------------------------------------------------------------------------

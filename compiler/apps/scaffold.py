@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segc.front.errors import Diagnostic, SegcError
-from segc.front.files import display_path, replace_folder, write_atomic
+from segc.front.files import display_path, read_folder, replace_folder, write_atomic
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "init"
 FILES = ("segc.yml", "segments/main.seg", "tests/basic.yml", "data/customers.csv", "data/orders.csv", ".gitignore")
@@ -45,7 +45,14 @@ def project_name(folder: Path) -> str:
 
 
 def _refuse(folder: Path) -> None:
-    """E960 unless `folder` is new or an empty folder: init never mixes its files with others."""
+    """E960 unless `folder` is new or an empty folder: init never mixes its files with others;
+    nor inside another project's segments/ or tests/ (read whole, it would stop checking)."""
+    for parent in Path(folder).resolve().parents:
+        read = read_folder(folder, parent) if (parent / "segc.yml").is_file() else None
+        if read:
+            raise SegcError(Diagnostic("E960", f"`{display_path(folder)}` is inside the {read} folder of the "
+                                       f"project in `{display_path(parent)}`", file=display_path(folder),
+                                       hints=("that project reads every file there: give a DIR outside it",)))
     if folder.is_dir() and not any(folder.iterdir()):
         return
     if folder.exists() or folder.is_symlink():

@@ -37,6 +37,7 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
         self.score_context: str | None = None
         self.params = dict(params or {})
         self.defs: dict[str, tuple[ast.Segment | ast.Segmentation, str]] = {}
+        self.folded: dict[str, str] = {}  # casefold(name) -> name (names.declare)
         # definitions with a syntax error: already reported, so references to them are quiet
         self.broken = {name for module in modules for name in module.broken} | schema.broken
         for module in modules:

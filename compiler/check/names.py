@@ -38,9 +38,20 @@ class Names:
             self.error("E939", f"`{d.name}` is already the name of a score", span,
                        "give the segment another name")
             return
+        same = self.folded.setdefault(d.name.casefold(), d.name)
+        if same != d.name:  # one file name on macOS and Windows (segc build, segc docs)
+            other = self.defs[same][0].name_span
+            where = f" (defined at {other.file}:{other.line})" if other else ""
+            self.error("E213", f"`{d.name}` differs from `{same}`{where} only in case", span,
+                       "rename one of them: each definition is built into a file of its name, and file "
+                       "names ignore case on some systems")
+            return
         self.defs[d.name] = (d, file)
         self.check_annotations(d)
         if isinstance(d, ast.Segmentation):
+            if not d.branches:  # the grammar takes `{ }`: every use of it would have no label to give
+                self.error("E215", f"segmentation `{d.name}` has no branch", span,
+                           "give it at least one branch: `name = condition`, or `else` for the rest")
             seen = set()
             for i, b in enumerate(d.branches):
                 if b.name in seen:

@@ -109,15 +109,21 @@ def project_path(file: str | Path, root: Path) -> str:
 # `write_atomic` or `replace_folder` (write it all at once); any OSError becomes E824.
 
 def check_output(out: Path, ours: Callable[[Path], bool], *, folder: bool = False, root: Path | None = None,
-                 force: bool = False, protected: Iterable[Path] = ()) -> None:
+                 force: bool = False, protected: Iterable[Path] = (), segment_file: bool = False) -> None:
     """The one rule for outputs: segc replaces only what it wrote itself. `out` may be new,
     or what `ours(out)` recognises as segc's earlier output (a mark segc writes into each
     output: a header line, a manifest, a marker file). Refused (E822): a symbolic link
     (writing through it would change a file elsewhere), a FIFO, a device or a socket, the
     project's segc.yml and `protected` paths (its data files) even with `force`, the project
-    or the current folder for a folder output, and anything else without segc's mark
-    (unless `force`). A folder where a file goes, or the reverse, is E824 (in the way)."""
+    or the current folder for a folder output, anything inside the project's segments/ or
+    tests/ (read whole: but a `segment_file`, a .seg written for segments/), and anything
+    else without segc's mark (unless `force`). A folder where a file goes, or the reverse,
+    is E824 (in the way)."""
     out = Path(os.path.abspath(out))
+    read = read_folder(out, root) if root is not None else None
+    if read and not (segment_file and read == "segments/" and out.suffix == ".seg"):
+        raise _refused(out, f"is inside the project's {read}, where segc reads every file as part of the project",
+                       "write outside segments/ and tests/, e.g. --out build/...")
     try:
         st = os.lstat(out)
     except FileNotFoundError:
@@ -154,6 +160,16 @@ def _check_existing(out: Path, st: os.stat_result, ours: Callable[[Path], bool],
         return
     raise _refused(out, "exists and segc did not write it: it would be replaced",
                    f"give a new {what} name (or an empty folder); segc replaces only its own outputs")
+
+
+def read_folder(out: Path, root: Path) -> str | None:
+    """"segments/" or "tests/" when `out` is one of the project's folders that segc reads
+    whole (a file written there would be read as a segment or a test), or lies inside one."""
+    target, root = Path(out).resolve(), Path(root).resolve()
+    for name in ("segments", "tests"):
+        if target == root / name or root / name in target.parents:
+            return f"{name}/"
+    return None
 
 
 def guarded_folder(out: Path, root: Path) -> str | None:

@@ -8,6 +8,7 @@ from segc.front.errors import Diagnostic, SegcError
 from segc.front.source import Source, Span
 
 Path = tuple  # a path of keys / indexes into the document
+MAX_VALUES = 100_000  # values built from a document, at least (4 per character of its text beyond)
 
 
 @dataclass
@@ -48,7 +49,17 @@ def load_yaml(source: Source) -> Located:
     def span_of(n) -> Span:
         return Span(source, n.start_mark.index, n.end_mark.index)
 
+    # an alias (`*a`) repeats its anchor's node: nine aliases of nine aliases... make a file
+    # of a few lines a tree of billions of values (which took minutes and all memory)
+    budget = [max(MAX_VALUES, 4 * len(source.text))]
+
     def build(n, path: Path):
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise SegcError(Diagnostic("E001", "the file holds more values than its text can write: "
+                                       "YAML aliases (`*name`) repeat a part too many times", span_of(n),
+                                       hints=("write the values out instead of repeating them through "
+                                              "anchors and aliases",)))
         if isinstance(n, yaml.MappingNode):
             out = {}
             for k, v in n.value:
