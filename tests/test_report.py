@@ -365,7 +365,9 @@ def test_json_output(report):
     assert [k["name"] for k in body["kpis"]] == list(KPIS)
     assert len(body["rows"]) == len(report.rows) and len(body["history"]) == 3
     for row, expected in zip(body["rows"], report.rows):
-        assert set(row) == {"segment", "group", "size", "share", "kpis", "previous", "change", "targets"}
+        assert set(row) == {"segment", "group", "group_kind", "size", "share", "kpis", "previous", "change", "targets"}
+        assert row["group_kind"] == ("all" if expected.group is ALL else "missing" if expected.group is None
+                                     else "value")
         assert (row["segment"], row["size"]) == (expected.segment, expected.current.size)
         assert row["previous"]["size"] == expected.previous.size
         assert set(row["change"]) == {"size", "share", *KPIS}
@@ -381,13 +383,14 @@ def test_csv_output(report, tmp_path):
     lines = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(lines) == len(report.rows) * len(report.metrics)
     assert list(lines[0]) == ["as_of", "previous_as_of", "segment", "group", "metric", "value", "previous",
-                              "change", "relative_change", "target_min", "target_max", "met", "gap"]
+                              "change", "relative_change", "target_min", "target_max", "met", "gap", "group_kind"]
     by_key = {(x["segment"], x["group"], x["metric"]): x for x in lines}
     for row in report.rows:
         for m in report.metrics:
             line = by_key[(row.segment, "(all)" if row.group is ALL else row.group, m)]
             value = row.current.get(m)
             assert (line["value"] == "") if value is None else same(float(line["value"]), value)
+            assert line["group_kind"] == ("all" if row.group is ALL else "value")
     # --out: the same text in a file, written atomically
     out = tmp_path / "r.csv"
     result = cli("report", *SEGMENTS, "-p", str(EXAMPLE), "--by", "country", "--format", "csv", "--out", str(out))

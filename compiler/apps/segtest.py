@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -383,6 +384,9 @@ def _value(value, type_: str, where: tuple, err):
         return None
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")  # what YAML 1.1 leaves as text
+
+
 def to_python(value, type_: str):
     """Check a fixture value against a segc type. Nothing is guessed: YAML reads `NO` as
     false, `1.0` is not a string."""
@@ -390,12 +394,17 @@ def to_python(value, type_: str):
         return None
     bad = ValueError(f"{value!r} is not {'an' if type_ == 'int' else 'a'} {type_}")
     if type_ == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not -2 ** 63 <= value < 2 ** 63:  # the engines' BIGINT: it would fail to load
+                raise ValueError(f"{value!r} is outside the range of an int (64 bits)")
+            return value
         raise bad
     if type_ == "float":
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is text: YAML reads a number with an exponent as a float only "
+                             "with a dot and a sign (1.0e+3), else write it out (1000)")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad
         if not math.isfinite(value):
@@ -458,9 +467,7 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
         except SegcError as e:  # the resolver's words, at the key of the test file
             err(where, e.diagnostics[0].message, *e.diagnostics[0].hints, code="E805")
             continue
-        if keys is None:
-            keys = []
-        if not isinstance(keys, list):
+        if not isinstance(keys, list):  # also an empty value (null): `[]` says "no members"
             err(where, f"`expect.{name_s}` must be a list of keys (`[]` for none)", f"e.g. `{name_s}: [1, 3]`", value=True)
             continue
         values = []
@@ -477,8 +484,12 @@ def _expect(project, loc: Located, data: dict, key_type: str, err) -> dict[str, 
                 err(where + (i,), f"a member of `{name_s}` is null: list keys (`{key}`)", "remove the empty item",
                     code="E804", value=True)
                 continue
+            if v in values:
+                err(where + (i,), f"a member of `{name_s}` is listed twice",
+                    "list each key once (was another key meant?)", code="E804", value=True)
+                continue
             values.append(v)
-        out[name_s] = tuple(sorted(set(values)))
+        out[name_s] = tuple(sorted(values))
     return out
 
 

@@ -26,20 +26,10 @@ from segc.front.errors import Diagnostic, SegcError
 from segc.front.nesting import nesting_diagnostic, too_deep
 from segc.front.source import Source, Span
 from segc.front.shared_lexer import share_scanners
+from segc.front.syntax_hints import BOUND_PARTS, describe_expected, misused_word_hints, token_hints, zone_hints
 
 _PLURAL_UNITS = {"days": "day", "weeks": "week", "months": "month", "years": "year"}
 
-# What the user sees instead of terminal names in "expected ..." lists.
-_TERMINAL_WORDS = {
-    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "DATE": "a date",
-    "TIMESTAMP": "a timestamp", "COMP_OP": "a comparison (= != < <= > >=)", "LPAR": "`(`",
-    "RPAR": "`)`", "RBRACE": "`}`", "LBRACE": "`{`", "RBRACKET": "`]`", "LSQB": "`[`",
-    "EQUAL": "`=`", "COMMA": "`,`", "DOT": "`.`", "DOLLAR": "`$`", "AT": "`@`",
-    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`",
-    "UNIT": "a unit (days, weeks, months, years)", "AGG": "an aggregate (count, sum, ...)",
-    "PICK": "`first`, `nth` or `mode`",
-    "RANK_DIR": "`top` or `bottom`", "SEQ_OP": "`followed by`, `not followed by` or `preceded by`", "SEQ_BOUND": "`within` and a duration", "DOC": "a `##` comment", "$END": "the end of the file",
-}
 
 
 class _SyntaxProblem(Exception):
@@ -243,7 +233,7 @@ class _ToAst(Transformer):
 
     def sequence_bound(self, func, source, _where, where, _during, during, op, y_source, _y_where, y_where, bound):
         # SEQ_BOUND is `within N unit )` as one token: its parts as the tokens they would be
-        m = _BOUND_PARTS.match(str(bound))
+        m = BOUND_PARTS.match(str(bound))
         parts = [Token(kind, m.group(i), start_pos=bound.start_pos + m.start(i), end_pos=bound.start_pos + m.end(i))
                  for kind, i in (("NUMBER", 1), ("UNIT", 2), ("RPAR", 3))]
         return self.sequence(func, source, _where, where, _during, during, op, y_source, _y_where, y_where, *parts)
@@ -457,15 +447,6 @@ def _shift(d: Diagnostic, offset: int) -> Diagnostic:
     return replace(d, span=Span(d.span.source, d.span.start + offset, d.span.end + offset))
 
 
-def _describe_expected(expected) -> str:
-    if {"NAME", "NUMBER", "STRING"} <= set(expected):
-        return "a value or a condition (a name, a number, a string, `(`, `not` ...)"
-    words = sorted({_TERMINAL_WORDS.get(t, f"`{t.lower()}`") for t in expected})
-    if len(words) > 8:
-        words = words[:8] + ["..."]
-    return ", ".join(words)
-
-
 def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnostic:
     hints: list[str] = []
     if isinstance(e, UnexpectedCharacters):
@@ -483,14 +464,15 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
             hints.append("write `and` / `or`")
         elif ch == "!":
             hints.append("`!=` compares; for negation write `not`")
+        hints += zone_hints(text, start)
         return Diagnostic("E101", message, Span(source, start, end), hints=tuple(hints))
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
         end = len(text.rstrip())
         # `accepts` is what the parser could take; `expected` also holds what the lexer could
         expected = getattr(e, "accepts", None) or getattr(e, "expected", None) or []
-        hints += _misused_word_hints(text, len(text.rstrip()), None)
+        hints += misused_word_hints(text, len(text.rstrip()), None)
         if expected:
-            hints.append(f"expected {_describe_expected(expected)}")
+            hints.append(f"expected {describe_expected(expected)}")
         return Diagnostic("E102", "unexpected end of input", Span(source, max(end - 1, 0), max(end, 1)),
                           hints=tuple(hints))
     tok = e.token
@@ -503,56 +485,9 @@ def _syntax_diagnostic(source: Source, text: str, e: UnexpectedInput) -> Diagnos
         test = f"`{operand.group(1)} is missing`" if operand else "`x is missing`"
         return Diagnostic("E305", "a list cannot hold a missing value", Span(source, tok.start_pos, tok.end_pos),
                           hints=(f"test it separately: {test}",))
-    if str(tok) == "=" and prev == "=" and "COMP_OP" not in expected:
-        hints.append("equality is a single `=`")
-    elif prev + str(tok) in ("=>", "=<"):
-        hints.append(f"write `{str(tok)}=`")
-    elif prev + str(tok) == "<>":
-        hints.append("`!=` means not equal")
-    if "NAME" in expected and "NUMBER" not in expected and re.fullmatch(r"[a-z_]+", str(tok)):
-        hints.append(f"`{tok}` is a keyword of the language and cannot be used as a name")
-    if re.fullmatch(r"[eE][-+]?\d+", str(tok)) and prev.isdigit():
-        hints.append("a number is written without an exponent: 1e6 is 1000000")
-    if str(tok) in ("and", "or") and "NAME" in expected:
-        hints.append("a condition is missing before this word")
-    hints += _misused_word_hints(text, tok.start_pos, tok)
-    if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
-        hints.append("inside an aggregate, `where` comes before `during`: "
-                     "`count(orders where ... during last 30 days)`")
-    if expected:
-        hints.append(f"expected {_describe_expected(expected)}")
+    hints += token_hints(text, tok, prev, expected)
     return Diagnostic("E101", message, Span(source, tok.start_pos, tok.end_pos),
                       hints=tuple(h for h in hints if h))
-
-
-_BOUND_PARTS = re.compile(r"within\s+(\S+)\s+(\w+)\s*(\))")
-_KEYWORDS = frozenset("and or not between in is missing present contains starts ends matches with within by "
-                      "where during last next this to true false today".split())
-_BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
-
-
-def _misused_word_hints(text: str, pos: int, tok: Token | None) -> list[str]:
-    """Hints for what a new user writes by habit from SQL or English: `AND`,
-    `during 30 days`, `d in last 30 days`; `tok` is the unexpected token at `pos` (None
-    at the end of the input)."""
-    before, word = text[:pos], str(tok) if tok is not None else ""
-    hints = []
-    previous = re.search(r"([A-Za-z_]\w*)\s*$", before)
-    for w in (word, previous.group(1) if previous else ""):
-        if w.lower() in _KEYWORDS and w != w.lower():
-            hints.append(f"keywords are lowercase: write `{w.lower()}`")
-            break
-    bare = _BARE_DURATION.search(before)
-    if bare:
-        hints.append(f"a rolling period starts with `last` (or `next`): `{bare.group(1)} last {bare.group(2)}`")
-    elif tok is not None and tok.type == "SEQ_BOUND":  # `d within 2 days)` outside a sequence
-        number, unit, _ = _BOUND_PARTS.match(str(tok)).groups()
-        hints.append(f"a rolling period starts with `last` (or `next`): `within last {number} {unit}`")
-    wrong_in = re.search(r"([\w.]+)\s+in\s*$", before)
-    if wrong_in and tok is not None and tok.type in ("LAST", "NEXT", "THIS", "DATE", "TIMESTAMP"):
-        period = text[pos:].split("\n", 1)[0].split(" and ")[0].split(" or ")[0].strip().rstrip(")")
-        hints.append(f"a date in a period is tested with `within`: `{wrong_in.group(1)} within {period}`")
-    return hints
 
 
 def _problem_diagnostic(source: Source, p: _SyntaxProblem) -> Diagnostic:

@@ -1,0 +1,93 @@
+"""The hints of a syntax error: what a new user most likely meant, from the text around
+the unexpected token (SQL and English habits, a number with an exponent, a timestamp with
+a zone) and what the parser expected, in words rather than terminal names."""
+from __future__ import annotations
+
+import re
+
+# What the user sees instead of terminal names in "expected ..." lists.
+TERMINAL_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "DATE": "a date",
+    "TIMESTAMP": "a timestamp", "COMP_OP": "a comparison (= != < <= > >=)", "LPAR": "`(`",
+    "RPAR": "`)`", "RBRACE": "`}`", "LBRACE": "`{`", "RBRACKET": "`]`", "LSQB": "`[`",
+    "EQUAL": "`=`", "COMMA": "`,`", "DOT": "`.`", "DOLLAR": "`$`", "AT": "`@`",
+    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`",
+    "UNIT": "a unit (days, weeks, months, years)", "AGG": "an aggregate (count, sum, ...)",
+    "PICK": "`first`, `nth` or `mode`",
+    "RANK_DIR": "`top` or `bottom`", "SEQ_OP": "`followed by`, `not followed by` or `preceded by`", "SEQ_BOUND": "`within` and a duration", "DOC": "a `##` comment", "$END": "the end of the file",
+}
+
+# a timestamp written with a zone (`...T10:00:00Z`, `+02:00`): the lexer stops at the zone
+_ZONED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)")
+
+
+def zone_hints(text: str, pos: int) -> list[str]:
+    """The hint for a timestamp with a time zone around `pos`."""
+    for m in _ZONED.finditer(text, max(0, pos - 40), pos + 10):
+        if m.start() < pos < m.end() or m.end() == pos + 1:
+            return ["a timestamp has no time zone (segc compares wall times, as the data holds them): "
+                    "write it without `Z` or `+02:00`, e.g. 2024-01-01T08:00:00 for 10:00 at +02:00 in UTC data"]
+    return []
+
+
+def describe_expected(expected) -> str:
+    if {"NAME", "NUMBER", "STRING"} <= set(expected):
+        return "a value or a condition (a name, a number, a string, `(`, `not` ...)"
+    words = sorted({TERMINAL_WORDS.get(t, f"`{t.lower()}`") for t in expected})
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def token_hints(text: str, tok, prev: str, expected) -> list[str]:
+    """Hints for an unexpected token `tok` (`prev`: the character before it)."""
+    hints = []
+    if str(tok) == "=" and prev == "=" and "COMP_OP" not in expected:
+        hints.append("equality is a single `=`")
+    elif prev + str(tok) in ("=>", "=<"):
+        hints.append(f"write `{str(tok)}=`")
+    elif prev + str(tok) == "<>":
+        hints.append("`!=` means not equal")
+    if "NAME" in expected and "NUMBER" not in expected and re.fullmatch(r"[a-z_]+", str(tok)):
+        hints.append(f"`{tok}` is a keyword of the language and cannot be used as a name")
+    if re.fullmatch(r"[eE][-+]?\d+", str(tok)) and prev.isdigit():
+        hints.append("a number is written without an exponent: 1e6 is 1000000")
+    if str(tok) in ("and", "or") and "NAME" in expected:
+        hints.append("a condition is missing before this word")
+    hints += misused_word_hints(text, tok.start_pos, tok) + zone_hints(text, tok.start_pos)
+    if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
+        hints.append("inside an aggregate, `where` comes before `during`: "
+                     "`count(orders where ... during last 30 days)`")
+    if expected:
+        hints.append(f"expected {describe_expected(expected)}")
+    return hints
+
+
+BOUND_PARTS = re.compile(r"within\s+(\S+)\s+(\w+)\s*(\))")
+_KEYWORDS = frozenset("and or not between in is missing present contains starts ends matches with within by "
+                      "where during last next this to true false today".split())
+_BARE_DURATION = re.compile(r"\b(during|within)\s+(\d+\s+(?:day|week|month|year)s?)\s*$")
+
+
+def misused_word_hints(text: str, pos: int, tok) -> list[str]:
+    """Hints for what a new user writes by habit from SQL or English: `AND`,
+    `during 30 days`, `d in last 30 days`; `tok` is the unexpected token at `pos` (None
+    at the end of the input)."""
+    before, word = text[:pos], str(tok) if tok is not None else ""
+    hints = []
+    previous = re.search(r"([A-Za-z_]\w*)\s*$", before)
+    for w in (word, previous.group(1) if previous else ""):
+        if w.lower() in _KEYWORDS and w != w.lower():
+            hints.append(f"keywords are lowercase: write `{w.lower()}`")
+            break
+    bare = _BARE_DURATION.search(before)
+    if bare:
+        hints.append(f"a rolling period starts with `last` (or `next`): `{bare.group(1)} last {bare.group(2)}`")
+    elif tok is not None and tok.type == "SEQ_BOUND":  # `d within 2 days)` outside a sequence
+        number, unit, _ = BOUND_PARTS.match(str(tok)).groups()
+        hints.append(f"a rolling period starts with `last` (or `next`): `within last {number} {unit}`")
+    wrong_in = re.search(r"([\w.]+)\s+in\s*$", before)
+    if wrong_in and tok is not None and tok.type in ("LAST", "NEXT", "THIS", "DATE", "TIMESTAMP"):
+        period = text[pos:].split("\n", 1)[0].split(" and ")[0].split(" or ")[0].strip().rstrip(")")
+        hints.append(f"a date in a period is tested with `within`: `{wrong_in.group(1)} within {period}`")
+    return hints
