@@ -55,6 +55,8 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
         if self.schema.population is not None:
             scope = self.features_scope()
             population = self.embedded_pred(self.schema.population, scope) or ir.TRUE
+            if not self.within_size([population], "`population:`", self.schema.population.span):
+                population = ir.TRUE
             used = scope.used
         self.population_policy(used, population)
         # every aggregate feature of segc.yml is checked (its `where:`, its type), used or not
@@ -74,6 +76,11 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
         for name, (node, file) in self.defs.items():
             resolved = self.resolve(name, node.name_span)
             if resolved is None:
+                continue
+            # a segmentation's branches are queried one by one (its label is one CASE)
+            trees = [resolved[0]] if isinstance(node, ast.Segment) else \
+                [p for _, p in branch_preds(self.segmentation_info(node, file))]
+            if not self.within_size(trees, f"`{name}`", node.name_span or node.span):
                 continue
             if isinstance(node, ast.Segment):
                 pred, feats = resolved
@@ -109,6 +116,8 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
         try:
             result = check(expr, scope)
         except Reported:
+            result = failed
+        if not self.within_size([result], "the expression", expr.span):
             result = failed
         used = frozenset(scope.used)
         (policy or self.policy_expr)(expr, used, result)

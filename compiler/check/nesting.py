@@ -6,7 +6,10 @@ reference to a segment already checked, adds that segment's recorded depth."""
 from __future__ import annotations
 
 from segc.check.reporter import Reported
-from segc.front.nesting import MAX_NESTING, nesting_diagnostic
+import dataclasses
+
+from segc.front.errors import Diagnostic
+from segc.front.nesting import MAX_NESTING, first_line, nesting_diagnostic
 
 # a branch `s.b` is `not earlier and b`: two levels more than its own condition
 BRANCH_LEVELS = 2
@@ -41,6 +44,14 @@ class Nesting:
         Python stack: a reference counts one level, plus the segment's own levels)."""
         self.reach(self.depth + self.definition_depth.get(name, 0) + extra, node, name)
 
+    def within_size(self, trees, what: str, span) -> bool:
+        """Whether the largest of `trees` stays within MAX_EXPANDED (else E105 at `span`)."""
+        size = max((expanded_size(t) for t in trees), default=0)
+        if size > MAX_EXPANDED:
+            self.diags.append(size_diagnostic(span, what, size))
+            return False
+        return True
+
     def measure(self, name: str, check):
         """Run `check` (which checks definition `name`) and record how deep its tree goes."""
         start, outer = self.depth, self.deepest
@@ -50,3 +61,41 @@ class Nesting:
         finally:
             self.definition_depth[name] = self.deepest - start
             self.deepest = max(outer, self.deepest)
+
+
+# The conditions a definition holds once the segments it uses are written out: the SQL
+# writes a used segment where it is used, so `segment b = (a and x > 1) or (a and x > 2)`
+# holds `a` twice; a chain of such segments doubles (or worse) at each step. 100,000
+# nodes of the checked tree write about 1 MB of SQL; 20 uses a step, five steps (2 KB of
+# text) were 3 GB and minutes of `segc compile`.
+MAX_EXPANDED = 100_000
+
+
+def expanded_size(tree) -> int:
+    """The number of nodes of `tree` (IR) with every shared part counted each time it
+    appears, computed once per shared node (linear in the distinct nodes)."""
+    memo: dict[int, int] = {}
+
+    def size(node) -> int:
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if dataclasses.is_dataclass(node):
+            children = [getattr(node, f.name) for f in dataclasses.fields(node)]
+        elif isinstance(node, (tuple, list)):
+            children = list(node)
+        else:
+            return 0
+        total = (1 if dataclasses.is_dataclass(node) else 0) + sum(
+            size(c) for c in children if dataclasses.is_dataclass(c) or isinstance(c, (tuple, list)))
+        memo[key] = total
+        return total
+
+    return size(tree)
+
+
+def size_diagnostic(span, what: str, size: int) -> Diagnostic:
+    return Diagnostic("E105", f"{what} holds {size:,} conditions and values once the segments it uses are "
+                      f"written out (at most {MAX_EXPANDED:,})", first_line(span) if span is not None else None,
+                      hints=("a segment is written out wherever it is used: use a large segment once, "
+                             "e.g. `a and (x > 1 or x > 2)` rather than `(a and x > 1) or (a and x > 2)`",))
