@@ -123,3 +123,34 @@ def test_matches_shape_per_dialect(project, dialect, shape):
 @pytest.mark.parametrize("pattern", [r"((a{10}){10}){10}", r"(a{3}|b{255}){3}", r"a{255}b{255}(c{2}){255}"])
 def test_nested_repetitions_up_to_1000_pass(project, pattern):
     assert project.compile_expression(f'email matches "{pattern}"', dialect="duckdb").warnings == ()
+
+
+@pytest.mark.parametrize("population, segments", [
+    ("not top 1 by age", ""),
+    ("not oldest", "segment oldest = top 1 by age\n"),
+    ("not (age > 3 and youngest)", "segment youngest = bottom 5% by age\n"),
+    ("quantile_score(age, 2) = 1", ""),
+])
+def test_population_cannot_rank(tmp_path, population, segments):
+    """A rank is taken over the population, so the population cannot itself be a rank: it
+    passed `segc check`, then every query failed (a cut used in the CTE computing it) and
+    `segc compile` printed that SQL with exit 0."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from segc.cli.main import app
+    from tests.conftest import EXAMPLE
+
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root)
+    text = (root / "segc.yml").read_text(encoding="utf-8")
+    start = text.index("\npopulation:") + 1
+    end = text.index("\n", start)
+    (root / "segc.yml").write_text(text[:start] + f"population: {population}" + text[end:], encoding="utf-8")
+    (root / "segments" / "ranks.seg").write_text(segments, encoding="utf-8")
+    runner = CliRunner()
+    for args in (["check", str(root)], ["compile", "young_urban_fr", "-p", str(root)],
+                 ["count", "-p", str(root)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and "E306" in result.output and "segc.yml:" in result.output, result.output

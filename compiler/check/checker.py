@@ -13,7 +13,7 @@ from segc import ir
 from segc.check.definitions import Annotations, Checked, Definition, SegmentationInfo, branch_preds
 from segc.check.lints import Lints
 from segc.check.names import Names
-from segc.check.nesting import Nesting
+from segc.check.nesting import Nesting, distinct_nodes
 from segc.check.periods import Periods
 from segc.check.policy import Policy
 from segc.check.predicates import Predicates
@@ -56,6 +56,13 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
             scope = self.features_scope()
             population = self.embedded_pred(self.schema.population, scope) or ir.TRUE
             if not self.within_size([population], "`population:`", self.schema.population.span):
+                population = ir.TRUE
+            if any(isinstance(n, (ir.Top, ir.TopN, ir.Quantile)) for n in distinct_nodes(population)):
+                # a rank is computed over the population: it cannot also decide who is in it
+                self.error("E306", "`population:` cannot rank customers (top, bottom, quantile_score), "
+                           "directly or through a segment it uses", self.schema.population.span,
+                           "ranks are taken within the population: rank in a segment, e.g. "
+                           "`segment best = top 10% by revenue_365d`")
                 population = ir.TRUE
             used = scope.used
         self.population_policy(used, population)

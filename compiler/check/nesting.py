@@ -94,6 +94,22 @@ def expanded_size(tree) -> int:
     return size(tree)
 
 
+def distinct_nodes(tree):
+    """Each node of `tree` (IR) once, a shared part (a segment used twice) once."""
+    seen: set[int] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if dataclasses.is_dataclass(node):
+            yield node
+            stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+        elif isinstance(node, (tuple, list)):
+            stack.extend(node)
+
+
 def size_diagnostic(span, what: str, size: int) -> Diagnostic:
     return Diagnostic("E105", f"{what} holds {size:,} conditions and values once the segments it uses are "
                       f"written out (at most {MAX_EXPANDED:,})", first_line(span) if span is not None else None,
