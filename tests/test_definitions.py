@@ -69,6 +69,17 @@ def test_a_bare_expression_file_is_a_segment_named_after_it(project_dir):
     assert '"vip"' in where and '"age" >= 18' in where  # the reference to `adults` is inlined
 
 
+@pytest.mark.parametrize("stem", ["and", "today", "my-seg", "a.b", "x y", "ü", "1st"])
+def test_a_bare_file_whose_name_no_expression_can_write_is_e005(project_dir, tmp_path, stem):
+    import shutil
+
+    root = tmp_path / "bare_name"
+    shutil.copytree(project_dir, root)
+    (root / "segments" / f"{stem}.seg").write_text("age > 3\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(root)])
+    assert result.exit_code == 1 and "E005" in result.output and f"{stem}.seg:1:1" in result.output, result.output
+
+
 def _min_age_literal(sql: str) -> int:
     tree = sqlglot.parse_one(sql, read="duckdb")
     [ge] = [n for n in tree.find_all(exp.GTE) if n.this.name == "age"]

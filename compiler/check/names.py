@@ -7,6 +7,7 @@ from segc.check.reporter import Reported
 from segc.front import ast
 from segc.front.errors import SegcError, suggest
 from segc.front.source import Span
+from segc.schema.vocabulary import is_name
 from segc import ir
 
 
@@ -25,6 +26,11 @@ class Names:
 
     def declare(self, d, file: str) -> None:
         span = d.name_span or d.span
+        if not is_name(d.name):  # a file of one condition, named after its file (`my-seg.seg`)
+            self.error("E005", f"the file name `{d.name}` cannot name a segment: expressions could never use it",
+                       span, "rename the file (letters, digits and _, not a keyword of the language), or "
+                       "write `segment name = ...` in it")
+            return
         if d.name in self.defs:
             other = self.defs[d.name][0].name_span
             where = f" (first defined at {other.file}:{other.line})" if other else ""
