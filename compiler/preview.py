@@ -226,8 +226,9 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
             return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
 
         inner = project.lowerer(as_of).query(project.checked.population, select_values)
-        tops.append((f, _top_values(project, inner, top, project.schema.min_group)))
-    return assemble_profile(d.name, n_pop, n_in, stats, tops)
+        tops.append((f, _top_values(project, inner, top, project.schema.min_group,
+                                    by_segment=not 0 < n_in < project.schema.min_group)))
+    return assemble_profile(d.name, n_pop, n_in, stats, tops, project.schema.min_group)
 
 
 def profiled_features(project: Project, target: Target) -> tuple[list[str], list[str]]:
@@ -264,26 +265,39 @@ def mean_sd(figures) -> tuple[float | None, float | None]:
     return mean, math.sqrt(max(0.0, (squares - total * mean) / (n - 1)))
 
 
-def assemble_profile(name: str, n_pop, n_in: int, stats, tops) -> Profile:
+def assemble_profile(name: str, n_pop, n_in: int, stats, tops, min_group: int) -> Profile:
     """A Profile from its figures: `stats` holds (feature, population mean, stddev, count
     of values, segment mean, stddev, missing in the segment) of each number; `tops` holds
     (feature, top values) of each category, the top values as _top_values returns them
-    (shared by `segc profile` and the playground, which computes them another way)."""
-    numbers = [NumericProfile(f, mean_in, sd_in, (int(missing_in) / n_in) if n_in else None,
-                              mean, sd, (1 - present / n_pop) if n_pop else None)
-               for f, mean, sd, present, mean_in, sd_in, missing_in in stats]
+    (shared by `segc profile` and the playground, which computes them another way).
+
+    Figures of fewer than `min_group` people are withheld (None), as a rare value is: a
+    segment of one member would show that member's age as its mean and country as 100%."""
+    withheld = 0 < n_in < min_group
+
+    def of_enough(value, people: int):
+        return value if people >= min_group else None
+
+    numbers = []
+    for f, mean, sd, present, mean_in, sd_in, missing_in in stats:
+        present_in = n_in - int(missing_in or 0)
+        numbers.append(NumericProfile(
+            f, of_enough(mean_in, present_in), of_enough(sd_in, present_in),
+            None if withheld else (int(missing_in or 0) / n_in) if n_in else None,
+            of_enough(mean, present), of_enough(sd, present), (1 - present / n_pop) if n_pop else None))
     categories = []
     for f, rows in tops:
         rest = (OTHER, n_pop - sum(c for _v, c, _i in rows), n_in - sum(int(i or 0) for _v, _c, i in rows))
-        categories.append(CategoryProfile(f, [(value, (int(i or 0) / n_in) if n_in else 0.0, c / n_pop)
+        categories.append(CategoryProfile(f, [(value, None if withheld else (int(i or 0) / n_in) if n_in else 0.0,
+                                               c / n_pop)
                                               for value, c, i in rows + ([rest] if rest[1] else [])]))
-    return Profile(name, n_in, n_pop, numbers, categories)
+    return Profile(name, n_in, n_pop, numbers, categories, withheld)
 
 
 OTHER = "(other)"  # every member whose value is not shown, together
 
 
-def _top_values(project, inner, top: int, min_group: int) -> list[tuple]:
+def _top_values(project, inner, top: int, min_group: int, by_segment: bool = True) -> list[tuple]:
     """(value, members, members in the segment) of the `top` most frequent values that at
     least `min_group` members of the population share: a value held by fewer (an e-mail
     address, a name) is personal and never printed (profile shows the rest as (other))."""
@@ -295,9 +309,11 @@ def _top_values(project, inner, top: int, min_group: int) -> list[tuple]:
                 .from_(exp.Subquery(this=inner.copy(), alias=exp.TableAlias(this=ident("segc_values"))))
                 .group_by(col("segc_value")).having(having(exp.Count(this=exp.Star()), exp.Literal.number(min_group))))
 
+    # a segment too small to show (assemble_profile) picks its values by the population's
+    # counts: the top of its own would put its few members' values first
+    order = [exp.Ordered(this=exp.Literal.number(3), desc=True)] if by_segment else []
     shown = grouped(lambda n, k: exp.GTE(this=n, expression=k)).order_by(
-        exp.Ordered(this=exp.Literal.number(3), desc=True), exp.Ordered(this=exp.Literal.number(2), desc=True),
-        col("segc_value")).limit(top)
+        *order, exp.Ordered(this=exp.Literal.number(2), desc=True), col("segc_value")).limit(top)
     return [tuple(r) for r in project.run(shown)]
 
 
@@ -530,6 +546,7 @@ class Profile:
     population: int
     numeric: list[NumericProfile]
     categorical: list[CategoryProfile]
+    withheld: bool = False  # fewer members than min_group: the segment's figures are not shown
 
     def to_dict(self) -> dict:
         from dataclasses import asdict

@@ -12,7 +12,9 @@ from segc.apps.serve.fast import matrix_overlap, matrix_profile
 from segc.apps.serve.state import open_playground, overlap_with
 from tests.conftest import EXAMPLE
 
-TEXTS = ['age >= 30 and country = "FR"', "not email_optin", 'city = "Lyon" or age < 25', "age > 1000"]
+# the last two: one member, three members (fewer than min_group: figures withheld)
+TEXTS = ['age >= 30 and country = "FR"', "not email_optin", 'city = "Lyon" or age < 25', "age > 1000",
+         'age = 88 and country = "BE"', 'age = 90 and country = "BE"']
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +58,19 @@ def test_overlap_on_the_matrix_is_the_full_query(playground, text):
 def test_the_api_answers_from_the_matrix(playground):
     assert playground.profile(TEXTS[0])["via"] == "matrix"
     assert playground.overlap(TEXTS[0])["via"] == "matrix"
+
+
+@pytest.mark.parametrize("text", TEXTS[-2:])
+def test_a_profile_of_fewer_than_min_group_shows_nothing_of_its_members(playground, text):
+    """A one-member segment's mean age was that member's age, its top city theirs at 100%."""
+    p = playground.project()
+    target = p.expression(text)
+    profile = p.profile(target, p.as_of)
+    assert 0 < profile.size < p.schema.min_group and profile.withheld
+    assert all(n.mean is None and n.stddev is None and n.missing is None for n in profile.numeric)
+    assert all(n.population_mean is not None for n in profile.numeric if n.feature == "age")
+    everyone = p.profile(p.expression("age > 0 or age is missing"), p.as_of)
+    for mine, all_ in zip(profile.categorical, everyone.categorical):
+        assert all(share is None for _v, share, _pop in mine.values)
+        # the values shown are the population's top, not the members' own
+        assert [v for v, _s, _p in mine.values] == [v for v, _s, _p in all_.values]

@@ -96,8 +96,10 @@ def print_profile(result, fmt: str) -> None:
         for col in ("value", "in segment", "in population"):
             t.add_column(col, justify="left" if col == "value" else "right")
         for value, share_in, share_pop in c.values:
-            t.add_row("—" if value is None else shown(value), f"{share_in:.1%}", f"{share_pop:.1%}")
+            t.add_row("—" if value is None else shown(value), "—" if share_in is None else f"{share_in:.1%}",
+                      f"{share_pop:.1%}")
         print_table(console, t)
+    _withheld_note(console, [result])
 
 
 def _print_side_by_side(profiles) -> None:
@@ -141,9 +143,18 @@ def _print_side_by_side(profiles) -> None:
         population = {value: pop for m in categorical if feature in m for value, _share, pop in m[feature].values}
         for value, pop in population.items():  # each segment's top values, in order of appearance
             t.add_row("—" if value is None else shown(value),
-                      *("masked" if s is None else f"{s[value]:.1%}" if value in s else "" for s in shares),
+                      *("masked" if s is None else "—" if s.get(value, 0) is None else f"{s[value]:.1%}"
+                        if value in s else "" for s in shares),
                       f"{pop:.1%}")
         print_table(console, t)
+    _withheld_note(console, profiles)
+
+
+def _withheld_note(console, profiles) -> None:
+    small = [p.name for p in profiles if p.withheld]
+    if small:
+        console.print(f"note: fewer members than min_group (segc.yml) in {', '.join(shown(n) for n in small)}: "
+                      "their figures are not shown (—), as each would be one of a few people's", highlight=False)
 
 
 def print_transitions(result, fmt: str) -> None:
