@@ -72,8 +72,9 @@ def test_dates_duckdb_cannot_read_are_E707(tmp_path, options):
         assert "error[E707]" in out and "column `signup_date` of data/customers.csv" in out, out
         assert "set `dateformat:` on source `customers`" in out
         assert "Dec 31 2023" not in out and "Jan 15" not in out
+    # the column is read as segc.yml declares it (a date): its first value that is none is E707 at its line
     result, out = _run("check", "--data", "-p", str(root))
-    assert "E711" in out and "set `dateformat:`" in out, out
+    assert "E707" in out and "line 2" in out and "set `dateformat:`" in out, out
 
 
 def test_a_late_value_that_does_not_convert_is_E707_with_its_line(tmp_path):
@@ -149,3 +150,19 @@ def test_the_documented_example_loads(tmp_path):
     root = _project(tmp_path / "p", "customer_id;signup_date;score\n1;31.12.2023;5\n2;15.01.2024;7\n",
                     {k: v for k, v in sources["customers"].items() if k not in ("table", "path")})
     assert _counts(root) == {"recent": 1}
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ("".join(f"{i},,{i % 10}\n" for i in range(1, 4)), ("1", "0")),  # a date column empty in every line
+    ("".join(f"{i},{'' if i <= 25000 else '2024-01-02'},{'' if i <= 25000 else 3}\n" for i in range(1, 25011)),
+     ("10", "10")),
+], ids=["all-empty", "empty-in-the-sample"])
+def test_a_column_empty_where_duckdb_samples_is_read_as_declared(tmp_path, rows, expected):
+    """The sniffer reads such a column as text; every comparison with it then failed (E705
+    Binder Error, or E707 asking for a dateformat that could not help)."""
+    root = _project(tmp_path / "p", "customer_id,signup_date,score\n" + rows,
+                    segments="segment high = score > 2\nsegment late = signup_date > 2024-01-01\n")
+    result, out = _run("count", "-p", str(root), "--format", "csv")
+    assert result.exit_code == 0, out
+    counts = dict(line.split(",")[:2] for line in result.stdout.strip().splitlines()[1:])
+    assert (counts["high"], counts["late"]) == expected, out

@@ -2,7 +2,8 @@
 Ctrl-C stops them at once.
 
 CSV files are read by DuckDB's `read_csv_auto` with the options of the source in segc.yml
-(`dateformat`, `timestampformat`, `delimiter`, `header`); DuckDB detects the rest. A CSV
+(`dateformat`, `timestampformat`, `delimiter`, `header`); DuckDB detects the rest, but a
+column it reads as text that segc.yml types otherwise is read as declared. A CSV
 value that DuckDB cannot convert (a date in another format, a word in a number column) is
 E707, naming the file, the column and the line, never the value."""
 from __future__ import annotations
@@ -97,9 +98,26 @@ def _connect(schema: Schema, root: Path):
         if suffix == ".csv":
             files.csv[str(path)] = (src, display)
             read_as = {d[0]: str(d[1]).upper() for d in read.description}
-            files.text_dates += [(src, display, column, type_) for column, type_ in declared_columns(schema, src).items()
-                                 if type_ in _TEMPORAL and read_as.get(column) == "VARCHAR"]
+            # a column the sniffer read as text but segc.yml types otherwise (empty in every
+            # line it sampled, or in all) is read as declared: its empty cells are then
+            # missing values, and a value that does not convert is E707 at its line
+            typed = {column: _DUCKDB_TYPES[type_] for column, type_ in declared_columns(schema, src).items()
+                     if type_ in _DUCKDB_TYPES and read_as.get(column) == "VARCHAR"}
+            if typed:
+                scan = exp.select(exp.Star()).from_(exp.Table(this=exp.Anonymous(
+                    this=_READERS[suffix], expressions=[exp.Literal.string(str(path)), *_csv_options(src, suffix),
+                                                        _column_types(typed)])))
+                con.execute(exp.Create(this=target.copy(), kind="VIEW", expression=scan, replace=True).sql(dialect="duckdb"))
     return con, files
+
+
+_DUCKDB_TYPES = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP"}
+
+
+def _column_types(typed: dict[str, str]) -> exp.Expression:
+    """read_csv's `types = {'column': 'TYPE', ...}`."""
+    return exp.EQ(this=exp.column("types"), expression=exp.Struct(expressions=[
+        exp.PropertyEQ(this=exp.Literal.string(c), expression=exp.Literal.string(t)) for c, t in sorted(typed.items())]))
 
 
 def _csv_options(src: SourceDef, suffix: str) -> list[exp.Expression]:
@@ -137,7 +155,8 @@ def _csv_diagnostics(schema: Schema, files: _Files, e: Exception) -> list[Diagno
                 "(e.g. \"%d/%m/%Y\") if the file writes its dates another way, or fix that line"
                 if temporal else "fix that line, or make the column hold only such values")
         return [Diagnostic("E707", f"column `{name}` of {display} (source `{src.name}`): line {failed.group(1)} "
-                           f"holds a value that DuckDB cannot read as {type_} (the type it detected from the first lines)",
+                           f"holds a value that DuckDB cannot read as {type_} (the type segc.yml declares, or DuckDB "
+                           "detected from the first lines)",
                            schema.key_span("sources", src.name, "path"), hints=(hint,))]
     if not text.startswith("Binder Error") or "VARCHAR" not in text:  # not text compared with dates
         return []
