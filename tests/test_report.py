@@ -586,3 +586,22 @@ def test_the_kpi_heatmap_compares_rates_per_member(tmp_path):
     assert kpi_text(r, r.kpis[2], r.row("keen_ones").current) == "1,000.00 (40.00 per member)"
     page = render_html(r, "rates")
     assert "23 (92%)" in page and "36 (36%)" in page
+
+
+def test_the_kpis_of_fewer_than_min_group_members_are_not_shown(tmp_path):
+    """A one-member segment's average basket was its member's, its `active` whether they
+    had ordered; its size stays (a count says nothing of a person)."""
+    import shutil
+
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root)
+    (root / "segments" / "tiny.seg").write_text('segment tiny = age = 88 and country = "BE"\n', encoding="utf-8")
+    p = segc.load_project(root)
+    report = build_report(p, ["tiny"], by="country")
+    rows = [r for r in report.rows if r.segment == "tiny"]
+    assert any(r.current.size == 1 for r in rows)
+    for r in rows:
+        if 0 < r.current.size < p.schema.min_group:
+            assert set(r.current.kpis.values()) == {None}, r
+    population = [r for r in report.rows if r.segment != "tiny" and r.group is ALL][0]
+    assert all(v is not None for v in population.current.kpis.values())

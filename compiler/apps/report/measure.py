@@ -318,9 +318,14 @@ def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]
     return out
 
 
-def _figures(sums: _Sums, population: int, kpis: list[Kpi]) -> Figures:
+def _figures(sums: _Sums, population: int, kpis: list[Kpi], min_group: int) -> Figures:
+    """A row's size, share and KPIs; the KPIs of fewer than `min_group` members are not
+    shown (None), as a rare value is not: a one-member segment's average basket is its
+    member's, its `count_of` whether they meet the condition."""
     size = sums.size
     values = {}
+    if 0 < size < min_group:
+        return Figures(size, size / population if population else None, {k.name: None for k in kpis})
     for k in kpis:
         v = sums.kpis.get(k.name)
         if k.kind == "count_of":
@@ -417,8 +422,8 @@ def build_report(project, names: list[str] | None = None, kpis: list[str] | None
         scopes = [(ALL, _totals(now, len(preds)), _totals(before, len(preds)))]
         scopes += [(g, now.get(g, empty), before.get(g, empty)) for g in group_values]
         for group, (pop_now, sums_now), (pop_before, sums_before) in scopes:
-            rows.append(ReportRow(seg, group, _figures(sums_now[i], pop_now, chosen),
-                                  _figures(sums_before[i], pop_before, chosen)))
+            rows.append(ReportRow(seg, group, _figures(sums_now[i], pop_now, chosen, project.schema.min_group),
+                                  _figures(sums_before[i], pop_before, chosen, project.schema.min_group)))
 
     history = []
     for d in reversed(dates):
