@@ -2,7 +2,7 @@
 every complaint about segc.yml can point at its line."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.source import Source, Span
@@ -19,6 +19,9 @@ class Located:
     source: Source
     spans: dict[Path, Span]
     value_spans: dict[Path, tuple[Span, bool]]  # value span, and whether raw text == value
+    # keys that YAML read as something else than a string (`on:` is true, `~:` null), kept
+    # under their text (str(value)) in `data`: path -> the value YAML read
+    retyped_keys: dict[Path, object] = field(default_factory=dict)
 
     def span(self, path: Path) -> Span:
         """The span of the longest existing prefix of `path` (the key, when it exists)."""
@@ -44,6 +47,7 @@ def load_yaml(source: Source) -> Located:
         loader.dispose()
     spans: dict[Path, Span] = {}
     value_spans: dict[Path, tuple[Span, bool]] = {}
+    retyped_keys: dict[Path, object] = {}
     diags: list[Diagnostic] = []
 
     def span_of(n) -> Span:
@@ -73,7 +77,9 @@ def load_yaml(source: Source) -> Located:
                     diags.append(Diagnostic("E001", "a key must be a plain word", span_of(k),
                                             hints=("write `name: value`; a `[...]` or `{...}` key is not read",)))
                     continue
-                key = str(key) if not isinstance(key, str) else key
+                if not isinstance(key, str):
+                    retyped_keys[path + (str(key),)] = key
+                    key = str(key)
                 if key in out:
                     diags.append(Diagnostic("E002", f"duplicate key `{key}`", span_of(k),
                                             hints=("a later value would silently replace the earlier one",)))
@@ -99,4 +105,4 @@ def load_yaml(source: Source) -> Located:
     data = {} if node is None else build(node, ())
     if diags:
         raise SegcError(diags)
-    return Located(data, source, spans, value_spans)
+    return Located(data, source, spans, value_spans, retyped_keys)

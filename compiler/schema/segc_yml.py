@@ -20,6 +20,7 @@ from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unres
 from segc.schema.segc_yml_plain import read_plain
 from segc.ir import PICKS
 from segc.schema.vocabulary import WINDOW, is_name
+from segc.schema.yaml_words import check_keys, check_values
 from segc.records import record
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -232,6 +233,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     if has_control(m.name):
         err(("name",), "the project's `name:` holds a control character (a line break, a tab, an escape)",
             "the name is written in the header comment of every file `segc build` makes: write it on one line")
+    retyped = check_keys(loc, err)
     sources = {}
     for name, s in m.sources.items():
         sources[name] = SourceDef(name, s.table or name, s.path, s.key, s.time, dict(s.columns),
@@ -258,6 +260,9 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     for name, f in m.features.items():
         path = ("features", name)
         before = len(diags)
+        if path in retyped:  # `on:`: reported by check_keys
+            broken.add(name)
+            continue
         if not is_name(name) or name.startswith("segc_"):
             err(path, f"`{name}` cannot be a feature name",
                 "names are letters, digits and _, not a keyword of the language, and do not start with segc_")
@@ -269,6 +274,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
             continue
         if f.values is not None and f.type not in ("string", "int"):
             err(path + ("values",), "`values:` is only for string and int features", "remove `values:`")
+        check_values(loc, name, f.type, err)
         values = tuple(f.values) if f.values is not None else None
         for code in f.ignore_warnings:
             if code not in FEATURE_WARNINGS:

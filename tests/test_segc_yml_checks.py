@@ -1,0 +1,73 @@
+"""segc.yml as written, read with its positions: what YAML reads otherwise than written
+(`NO` is false), and the rules that hold between its keys. Each problem is a located
+diagnostic (E005 unless said), never a silent conversion."""
+from __future__ import annotations
+
+import pytest
+
+from segc.front.errors import SegcError
+from segc.front.source import Source
+from segc.schema.segc_yml import load_schema
+
+HEAD = """name: p
+base: customers
+key: customer_id
+sources:
+  customers: {table: shop.customers}
+  orders:
+    table: shop.orders
+    key: customer_id
+    time: ordered_at
+    columns: {amount: float}
+"""
+
+
+def problems(text: str):
+    """The schema (None when the document raised) and its diagnostics."""
+    try:
+        schema, diags = load_schema(Source("segc.yml", HEAD + text))
+    except SegcError as e:
+        return None, e.diagnostics
+    return schema, diags
+
+
+def located(diag) -> str:
+    """The diagnostic's code, line:col and the text it points at."""
+    return f"{diag.code} {diag.span.line}:{diag.span.col} {diag.span.text()}"
+
+
+# ---- F6: YAML 1.1 booleans and numbers in `values:` and keys ---------------------------
+
+def test_norway_in_a_string_features_values_is_refused_at_the_item():
+    schema, diags = problems("features:\n  country: {type: string, values: [NO, FR, 1, ON, off]}\n")
+    assert [located(d) for d in diags] == ["E005 12:36 NO", "E005 12:44 1", "E005 12:47 ON", "E005 12:51 off"]
+    assert "`NO` in `values:` of `country` is read by YAML as false" in diags[0].message
+    assert diags[0].hints == ('quote it: `"NO"`',)
+    assert "read by YAML as a number" in diags[1].message
+    assert "country" in schema.broken
+
+
+def test_quoted_values_are_kept_as_written():
+    schema, diags = problems('features:\n  country: {type: string, values: ["NO", FR, "1", "ON"]}\n')
+    assert diags == []
+    assert schema.features["country"].values == ("NO", "FR", "1", "ON")
+
+
+def test_a_boolean_in_an_int_features_values_is_refused():
+    _, diags = problems("features:\n  stars: {type: int, values: [1, 2, yes]}\n")
+    assert [located(d) for d in diags] == ["E005 12:37 yes"]
+    assert "read by YAML as true" in diags[0].message
+
+
+@pytest.mark.parametrize("key, read", [("on", "true"), ("no", "false"), ("YES", "true"), ("~", "null")])
+def test_a_key_yaml_reads_as_a_boolean_is_refused(key, read):
+    schema, diags = problems(f"features:\n  age: {{type: int}}\n  {key}: {{type: float}}\n")
+    assert [located(d) for d in diags] == [f"E005 13:3 {key}"]
+    assert f"the key `{key}` is read by YAML as {read}" in diags[0].message
+    assert diags[0].hints == (f'quote it: `"{key}":`',)
+    assert "True" not in schema.features and "False" not in schema.features and "age" in schema.features
+
+
+def test_a_quoted_key_is_a_name():
+    schema, diags = problems('features:\n  "on": {type: float}\n')
+    assert diags == [] and "on" in schema.features
