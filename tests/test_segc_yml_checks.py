@@ -71,3 +71,19 @@ def test_a_key_yaml_reads_as_a_boolean_is_refused(key, read):
 def test_a_quoted_key_is_a_name():
     schema, diags = problems('features:\n  "on": {type: float}\n')
     assert diags == [] and "on" in schema.features
+
+
+# ---- F5: an event source's `time:` is a date or a timestamp ---------------------------
+
+@pytest.mark.parametrize("kind", ["int", "bool", "string", "float"])
+def test_a_time_column_declared_of_another_type_is_refused(kind):
+    text = HEAD.replace("columns: {amount: float}", f"columns: {{amount: float, ordered_at: {kind}}}")
+    _, diags = load_schema(Source("segc.yml", text))
+    assert [located(d) for d in diags] == ["E005 10:30 ordered_at"]
+    assert f"`ordered_at` is the `time:` of source `orders`, and is declared {kind}" in diags[0].message
+
+
+@pytest.mark.parametrize("kind", ["date", "timestamp"])
+def test_a_time_column_declared_date_or_timestamp_is_fine(kind):
+    text = HEAD.replace("columns: {amount: float}", f"columns: {{amount: float, ordered_at: {kind}}}")
+    assert load_schema(Source("segc.yml", text))[1] == []

@@ -15,7 +15,7 @@ from segc.front.printable import has_control
 from segc.front.parse_cache import cached
 from segc.front.yamlpos import Located, load_yaml
 from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
-from segc.schema.source_checks import check_order_by, check_path, check_sensitive, check_table_name
+from segc.schema.source_checks import check_order_by, check_path, check_time_column, check_sensitive, check_table_name
 from segc.schema.sql_feature import parse_sql_feature, unresolved_columns, unresolved_diagnostic
 from segc.schema.segc_yml_plain import read_plain
 from segc.ir import PICKS
@@ -240,6 +240,7 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
                                   loc.span(("sources", name)), tuple(s.sensitive), _csv_options(name, s, err),
                                   tuple(s.order_by))
         check_order_by(sources[name], err)
+        check_time_column(sources[name], err)
         if not is_name(name) or name.startswith("segc_"):
             err(("sources", name), f"`{name}` cannot be a source name",
                 "a source is named in expressions (`count(orders where ...)`): letters, digits and _, "

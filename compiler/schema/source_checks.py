@@ -27,6 +27,17 @@ def check_table_name(table: str, path, err) -> None:
         err(path, f"`{table}` has an empty part", "write `schema.table` with a name on each side of the dot")
 
 
+def check_time_column(src, err) -> None:
+    """A source's `time:` is compared with the as-of (and windows, `within`): declared
+    under its `columns:`, it must be a date or a timestamp."""
+    kind = src.columns.get(src.time) if src.time else None
+    if kind is not None and kind not in ("date", "timestamp"):
+        err(("sources", src.name, "columns", src.time),
+            f"`{src.time}` is the `time:` of source `{src.name}`, and is declared {kind}; "
+            "a time column is a date or a timestamp",
+            f"declare it `{src.time}: timestamp` (or date), or name another column in `time:`")
+
+
 def check_order_by(src, err) -> None:
     known = set(src.columns) | {c for c in (src.time, src.key) if c}
     for i, name in enumerate(src.order_by):
