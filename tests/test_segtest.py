@@ -214,3 +214,68 @@ expect:
         run_tests(segc.load_project(root))
     assert [d.code for d in info.value.diagnostics] == ["E801"]
     assert "as_of" in info.value.diagnostics[0].message
+
+
+# ---- single problems of a fixture file, each located (file:line:col) -------------------
+
+SMALL = """\
+as_of: 2024-07-01
+defaults:
+  customers: {is_test: false, email_optin: false, sms_optin: false, loyalty_card: false, country: FR}
+rows:
+  customers:
+    - {customer_id: 1, age: 30}
+    - {customer_id: 2, age: 40}
+  orders:
+    - {customer_id: 1, ordered_at: 2024-06-01, amount: 10.0}
+expect:
+  at_risk: []
+"""
+
+
+def _problems(copy, text: str) -> list[tuple]:
+    """(code, line, col, message, hints) of each diagnostic of a test file (none: it ran)."""
+    (copy / "tests" / "basic.yml").write_text(text, encoding="utf-8")
+    try:
+        run_tests(segc.load_project(copy))
+    except SegcError as e:
+        return [(d.code, d.span.line, d.span.col, d.message, d.hints) for d in e.diagnostics]
+    return []
+
+
+def test_int_outside_64_bits_is_located(copy):
+    text = SMALL.replace("age: 40}", "age: 99999999999999999999999}")
+    [(code, line, col, message, _)] = _problems(copy, text)
+    assert (code, line, col) == ("E804", 7, 29)  # at the value, before anything is loaded
+    assert "outside the range of an int" in message and "the rows cannot be loaded" not in message
+
+
+def test_exponent_yaml_reads_as_text(copy):
+    text = SMALL.replace("amount: 10.0}", "amount: 1e3}")
+    [(code, line, col, message, _)] = _problems(copy, text)
+    assert (code, line, col) == ("E804", 9, 56)
+    assert "is text" in message and "1.0e+3" in message
+
+
+def test_null_expect_is_not_an_empty_list(copy):
+    text = SMALL.replace("at_risk: []", "at_risk: ")
+    [(code, line, col, message, _)] = _problems(copy, text)
+    assert (code, line, col) == ("E801", 11, 11)  # where the list should be
+    assert "must be a list of keys" in message
+
+
+def test_key_listed_twice_in_expect(copy):
+    text = SMALL.replace("at_risk: []", "at_risk: [1, 2, 1]")
+    [(code, line, col, message, _)] = _problems(copy, text)
+    assert (code, line, col) == ("E804", 11, 19)  # the second 1
+    assert "listed twice" in message
+
+
+def test_summary_counts_failed_segments_not_checks(copy):
+    # two segments wrong, each on both engines: 4 failing checks, 2 failing segments
+    (copy / "tests" / "basic.yml").write_text(SMALL.replace("at_risk: []", "at_risk: [1]\n  dach_seniors: [2]"),
+                                             encoding="utf-8")
+    result = cli("test", "-p", str(copy))
+    assert result.exit_code == 1
+    assert "2 segments on duckdb, sqlite — 2 failed" in result.stdout
+    assert "0 of 4 checks passed" in result.stdout
