@@ -154,3 +154,23 @@ def test_population_cannot_rank(tmp_path, population, segments):
                  ["count", "-p", str(root)]):
         result = runner.invoke(app, args)
         assert result.exit_code == 1 and "E306" in result.output and "segc.yml:" in result.output, result.output
+
+
+def test_repetitions_one_after_another_are_bounded_in_all(project, pg_dsn):
+    """400 times `[a-z]{255}` passed the check, then PostgreSQL found it too complex (4,000:
+    DuckDB's RE2 too large, SQLite's regexp 19 s). At the bound, every engine runs it."""
+    import re
+
+    import duckdb
+    import psycopg
+
+    at_bound = "[a-z]{250}" * 20  # 5,000
+    with pytest.raises(SegcError) as e:
+        project.compile_expression(f'email matches "{at_bound}[a-z]{{2}}"', dialect="duckdb")
+    assert "E330" in str(e.value) and "5,002 times in all" in str(e.value)
+    project.compile_expression(f'email matches "{at_bound}"', dialect="duckdb")
+    subject = "x" * 5000
+    assert duckdb.connect().execute("select regexp_matches(?, ?)", [subject, at_bound]).fetchone()[0]
+    with psycopg.connect(pg_dsn) as con:
+        assert con.execute("select %s ~ %s", (subject, at_bound)).fetchone()[0]
+    assert re.search(at_bound, subject)

@@ -26,6 +26,9 @@ MAX_REPEAT = 255  # POSIX's RE_DUP_MAX: PostgreSQL refuses larger bounds
 # RE2 (DuckDB, BigQuery, ...) refuses nested counted repetitions whose bounds multiply past
 # 1000 (`(a{255}){255}`), PostgreSQL calls them "too complex": the product is bounded too
 MAX_NESTED_REPEAT = 1000
+# one after another they add up: 400 times `[a-z]{255}` was "too complex" for PostgreSQL,
+# 4,000 "too large" for DuckDB's RE2 and 19 s for SQLite's `regexp`
+MAX_TOTAL_REPEAT = 5000
 
 
 @record
@@ -55,6 +58,7 @@ def parse(pattern: str) -> list[Token]:
     depth, i = [], 0
     # per open group: [the largest product of counted repetitions inside, that of its last item]
     repeats = [[1, 1]]
+    total = 0  # the counted repetitions of the whole pattern, each with those around it
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -74,6 +78,11 @@ def parse(pattern: str) -> list[Token]:
                                  f"counted repetitions inside one another multiply: at most "
                                  f"{MAX_NESTED_REPEAT:,} in all (RE2 and PostgreSQL refuse more)")
             frame[0] = max(frame[0], frame[1])
+            total += frame[1] if frame[1] > 1 else 0
+            if total > MAX_TOTAL_REPEAT:
+                raise RegexError(f"counted repetitions of {total:,} times in all", start,
+                                 f"a pattern may repeat its parts at most {MAX_TOTAL_REPEAT:,} times in all "
+                                 "(PostgreSQL finds more too complex, RE2 too large)")
             continue
         repeats[-1][1] = 1
         if c == "(":
