@@ -174,3 +174,20 @@ def test_a_file_that_is_not_utf8_is_located(tmp_path):
     found = {(d["code"], d["file"].rsplit("/", 1)[-1], d.get("line"), d.get("col"))
              for d in json.loads(result.stdout)["diagnostics"]}
     assert found == {("E007", "latin1.seg", 2, 31), ("E201", "main.seg", 1, 13)}
+
+
+def test_an_allowance_that_allows_nothing_is_w502(tmp_path):
+    """A stale @allow_sensitive would silently cover a later edit that reads religion."""
+    import shutil
+
+    from tests.conftest import EXAMPLE
+
+    root = tmp_path / "stale"
+    shutil.copytree(EXAMPLE, root)
+    (root / "segments" / "w.seg").write_text('@allow_sensitive("consent")\nsegment e = age > 1\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [w] = [d for d in json.loads(result.stdout)["diagnostics"] if d["code"] == "W502"]
+    assert w["file"].endswith("w.seg") and (w["line"], w["col"]) == (1, 1)
+    assert [d["code"] for d in json.loads(CliRunner().invoke(app, ["check", str(EXAMPLE), "--format", "json"])
+                                         .stdout)["diagnostics"]].count("W502") == 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 
 from segc import ir
-from segc.check.definitions import Annotations
+from segc.check.definitions import Annotations, annotation
 from segc.front.errors import Diagnostic, SegcError
 from segc.schema.physical import event_order
 
@@ -181,6 +181,11 @@ class Policy:
         @allow_sensitive gives; E501 when it gives none."""
         found = sensitive_reads(self.schema, used, *trees)
         if not found:
+            if notes.allow_sensitive is not None:  # stale: it would silently cover a later edit
+                allowance = annotation(node, "allow_sensitive")
+                self.warn("W502", f"`{node.name}` reads no sensitive data: its @allow_sensitive allows nothing",
+                          allowance.span if allowance is not None and allowance.span else node.name_span,
+                          "remove the annotation; give it again when the definition reads sensitive data")
             return {}
         reason = notes.allow_sensitive
         if reason is None:
