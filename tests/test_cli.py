@@ -188,6 +188,16 @@ def test_compile_expression_shows_its_warnings():
     assert cli("compile", "-p", str(EXAMPLE), "-e", "age > 50").stderr == ""
 
 
+@pytest.mark.parametrize("expr, never", [
+    ("quantile_score(age, 5) = 6", True), ("quantile_score(age, 5) = 0", True), ("6 <= quantile_score(age, 5)", True),
+    ("quantile_score(age, 5) > 5", True), ("quantile_score(age, 5) = 5", False), ("quantile_score(age, 5) != 7", False),
+    ("quantile_score(age, 4) < 2", False),
+])
+def test_a_quantile_score_outside_1_to_n_is_w101(expr, never):
+    result = cli("compile", "-p", str(EXAMPLE), "-e", expr)
+    assert result.exit_code == 0 and ("warning[W101]" in result.stderr) == never, result.stderr
+
+
 def test_compile_form_count(retail):
     result = cli("compile", "loyal_big_basket", "-p", str(EXAMPLE), "--form", "count")
     assert result.exit_code == 0, result.output

@@ -49,6 +49,22 @@ class Lints:
                           "each other", node.span, "check the bounds (`between` takes the lower bound first)")
 
 
+    def check_score_range(self, node: ast.Compare, left: ir.Value, right: ir.Value) -> None:
+        """Warn about a comparison no quantile score satisfies (`quantile_score(x, 5) = 6`)."""
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+        op = node.op
+        if isinstance(right, ir.Quantile):
+            left, right, op = right, left, flipped.get(op, op)
+        if not (isinstance(left, ir.Quantile) and isinstance(right, ir.Const) and right.type in ir.NUMERIC):
+            return
+        v = right.value
+        test = {"=": lambda s: s == v, "!=": lambda s: s != v, "<": lambda s: s < v, "<=": lambda s: s <= v,
+                ">": lambda s: s > v, ">=": lambda s: s >= v}[op]
+        if not any(test(score) for score in range(1, left.n + 1)):
+            self.warn("W101", f"this condition can never be true: `quantile_score` gives 1 to {left.n}",
+                      node.span, f"compare with a score from 1 to {left.n}")
+
+
 def implies(a: ir.Pred, b: ir.Pred) -> bool:
     """Provable only in simple cases: `x >= 300` implies `x >= 100`; equal conditions."""
     if a == b:

@@ -105,6 +105,7 @@ class Predicates:
         self.comparable(node, left, right, ordered=node.op not in ("=", "!="))
         self.check_values(left, node.right, right)
         self.check_values(right, node.left, left)
+        self.check_score_range(node, left, right)
         return ir.Cmp(node.op, left, right)
 
     def _p_Between(self, node: ast.Between, scope):
