@@ -540,6 +540,7 @@ def test_cli_check_prints_a_diff_and_writes_nothing(project):
     assert a.read_text(encoding="utf-8") == "segment a=x>1 # keep\n"
     assert "-segment a=x>1 # keep\n+segment a = x > 1  # keep\n" in result.stdout
     assert "segments/a.seg" in result.stdout and "b.seg" not in result.stdout
+    assert "a//" not in result.stdout and "b//" not in result.stdout  # an absolute path: a/tmp/..., as git
     assert "1 file would be reformatted" in result.stderr
     assert cli("fmt", str(a)).exit_code == 0
     result = cli("fmt", "--check", str(a), str(project / "segments"))

@@ -90,4 +90,5 @@ def unified_diff(old: str, new: str, name: str) -> str:
         elif out:
             out[-1] = out[-1][:-1] + "\n\\ No newline at end of file\n"
         return out
+    name = name.lstrip("/")  # as git writes an absolute path: a/tmp/x.seg, not a//tmp/x.seg
     return "".join(difflib.unified_diff(lines(old), lines(new), f"a/{name}", f"b/{name}"))
