@@ -6,13 +6,12 @@ one more per categorical feature), built from the project's compiled conditions.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer
-from segc.backend.rewrites import FLOAT_SUM
+from segc.backend.moments import mean_sd, moments
 from segc.backend.trees import alias, and_, col, flag, ident
 from segc.check.policy import allowed_features
 from segc.check.targets import BRANCH, SEGMENTATION, WHOLE, Takes, Target
@@ -236,33 +235,6 @@ def profiled_features(project: Project, target: Target) -> tuple[list[str], list
     feats = visible(project, target, list(project.schema.features))
     types = {f: project.schema.features[f].type for f in feats}
     return ([f for f in feats if types[f] in ir.NUMERIC], [f for f in feats if types[f] in ("string", "bool")])
-
-
-def moments(v) -> list:
-    """COUNT, SUM and SUM of squares of a number, as doubles: its mean and stddev (mean_sd)
-    from sums that are the same bits on every run (FLOAT_SUM: DuckDB's AVG and STDDEV of a
-    number vary in the last digits with the order its threads meet the rows)."""
-    from sqlglot import exp
-
-    def fsum(x):
-        node = exp.Sum(this=x)
-        node.meta[FLOAT_SUM] = True
-        return node
-
-    x = exp.cast(v.copy(), exp.DataType.build("double"))
-    return [exp.Count(this=v.copy()), fsum(x), fsum(exp.Mul(this=x.copy(), expression=x.copy()))]
-
-
-def mean_sd(figures) -> tuple[float | None, float | None]:
-    """(mean, sample stddev) from moments()'s (count, sum, sum of squares); None where
-    there are no values (no stddev for one)."""
-    n, total, squares = int(figures[0] or 0), figures[1], figures[2]
-    if not n:
-        return None, None
-    mean = total / n
-    if n < 2:
-        return mean, None
-    return mean, math.sqrt(max(0.0, (squares - total * mean) / (n - 1)))
 
 
 def assemble_profile(name: str, n_pop, n_in: int, stats, tops, min_group: int) -> Profile:

@@ -246,7 +246,7 @@ def test_targets_in_csv(root):
     result = cli("report", "everyone", "buyers", "-p", str(root), "--by", "tier", "--format", "csv")
     assert result.exit_code == 0, result.output
     lines = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(lines[0])[-4:] == ["target_min", "target_max", "met", "gap"]
+    assert list(lines[0])[-5:] == ["target_min", "target_max", "met", "gap", "group_kind"]
     checked = 0
     for line in lines:
         group = ALL if line["group"] == "(all)" else line["group"]

@@ -29,7 +29,7 @@ from segc.apps.report.targets import TargetCheck, check_target
 from segc.check.targets import Takes
 from segc.check.policy import sensitive_reads
 from segc.backend.lower import Lowerer
-from segc.backend.rewrites import FLOAT_SUM
+from segc.backend.moments import float_sum
 from segc.backend.trees import col, flag, ident
 from segc.preview import require_unique_keys
 from segc.schema.segc_yml import parse_window
@@ -283,12 +283,9 @@ def _query(project, preds: list[ir.Pred], kpis: list[Kpi], by: str | None, as_of
 
 
 def _sum(value: exp.Expression, type_: str) -> exp.Sum:
-    """SUM, marked as the features' sums of floats are: the same bits on every run on a
-    dialect whose parallel float sums vary (DuckDB: FSUM), so a report is reproducible."""
-    node = exp.Sum(this=value)
-    if type_ == "float":
-        node.meta[FLOAT_SUM] = True
-    return node
+    """SUM; of floats, the same bits on every run (moments.float_sum), so that a report is
+    reproducible."""
+    return float_sum(value) if type_ == "float" else exp.Sum(this=value)
 
 
 def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]]]:
@@ -315,7 +312,9 @@ def _run(project, preds, kpis, by, as_of) -> dict[object, tuple[int, list[_Sums]
                     sums.kpis[k.name] = next(it)
             per_segment.append(sums)
         out[group] = (population, per_segment)
-    return out
+    # in a fixed order: the totals add the groups' float sums up in Python, and the engine
+    # returns its groups in any order (the `(all)` row's last digits changed between runs)
+    return dict(sorted(out.items(), key=lambda item: (item[0] is None, str(item[0]))))
 
 
 def _figures(sums: _Sums, population: int, kpis: list[Kpi], min_group: int) -> Figures:

@@ -12,7 +12,8 @@ from sqlglot import exp
 from segc.backend.lower import Lowerer
 from segc.backend.trees import flag, ident
 from segc.check.policy import may_meet_ad_hoc
-from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, mean_sd, moments, profiled_features
+from segc.backend.moments import mean_sd, moments
+from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, profiled_features
 
 
 def _cache(view) -> dict:
