@@ -102,7 +102,17 @@ def _sqlite_date_add(node: exp.DateAdd | exp.TimestampAdd) -> exp.Expression:
         raise UnsupportedError("SQLite does not clamp month ends when adding months or years to a "
                                "column; shift by days or weeks, or compare the column with a "
                                "shifted `today`")
-    return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
+    if shift == "DATE" or isinstance(node.this, (exp.DateTrunc, exp.Cast)):
+        # a date, or a midnight (a truncated time, a date as a timestamp): no fraction to keep
+        return exp.Anonymous(this=shift, expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
+    # a timestamp shifted by days keeps its time of day as written: DATETIME(t, '+1 days')
+    # would drop the fraction of a second ('10:00:00.500' -> '10:00:00'), and STRFTIME's %f
+    # keeps milliseconds only, in another width than the stored text ('.500000', as segc
+    # test stores it and renders a literal) it is then compared with as text. The date part
+    # shifted, the rest of the text as it is:
+    days = exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
+    rest = exp.Substring(this=node.this.copy(), start=exp.Literal.number(11))
+    return exp.Paren(this=exp.DPipe(this=days, expression=rest, safe=True))
 
 
 sqlite = {

@@ -42,7 +42,9 @@ WITH "segc_src_orders" AS (
     ) AS "y"
       ON "y"."segc_key" = "x"."segc_key"
       AND "y"."segc_t" >= "x"."segc_t"
-      AND "y"."segc_t" <= DATETIME("x"."segc_t", '+7 days')
+      AND "y"."segc_t" <= (
+        DATE("x"."segc_t", '+7 days') || SUBSTRING("x"."segc_t", 11)
+      )
     GROUP BY
       "x"."segc_key",
       "x"."segc_t",

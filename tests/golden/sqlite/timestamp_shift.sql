@@ -12,4 +12,6 @@ WHERE
   NOT (
     "is_test" = TRUE
   )
-  AND DATETIME("last_login", '+3 days') > '2024-01-04 06:00:00'
+  AND (
+    DATE("last_login", '+3 days') || SUBSTRING("last_login", 11)
+  ) > '2024-01-04 06:00:00'
