@@ -62,6 +62,14 @@ CASES = [
     ("seen - 1 week < 2024-05-25T10:00:00.000001", [2]),
     ("first_order + 1 day <= 2024-06-02T10:00:00.2", [2, 3]),
     ("first_order + 1 day = 2024-06-02T10:00:00.123456", [3]),
+    # F4: 9999-12-31 (an open end) shifted past SQLite's last date: 10000-01-01 elsewhere
+    ("bday + 1 day > 2024-07-01", [1]),
+    ("bday + 2 weeks >= today", [1]),
+    ("bday + 1 day + 1 day > today - 3 days", [1]),
+    ("2024-07-01 < bday + 1 day", [1]),
+    ("bday + 1 day <= 2024-07-01", [2, 3]),
+    ("bday - 1 day < 0001-01-01", [3]),
+    ("bday - 1 day > 9999-12-30", []),
 ]
 
 

@@ -115,7 +115,69 @@ def _sqlite_date_add(node: exp.DateAdd | exp.TimestampAdd) -> exp.Expression:
     return exp.Paren(this=exp.DPipe(this=days, expression=rest, safe=True))
 
 
+def _day_shift(node: exp.Expression) -> int | None:
+    """The days a shift by days or weeks adds, or None for anything else."""
+    if not isinstance(node, (exp.DateAdd, exp.TimestampAdd)):
+        return None
+    per = {"DAY": 1, "WEEK": 7}.get(node.unit.name.upper())
+    try:
+        return None if per is None else per * int(node.expression.to_py())
+    except ValueError:  # not a literal amount
+        return None
+
+
+def _shifted_constant(const: exp.Expression, days: int, shift: type) -> exp.Expression | None:
+    """`const` moved back by `days`, or None: a literal computed here (None if it would
+    leave 0001..9999), another value with no column (a rolling today) by the engine."""
+    import datetime as dt
+
+    if isinstance(const, exp.Cast) and isinstance(const.this, exp.Literal) and const.this.is_string:
+        text = const.this.this
+        try:
+            if const.to.this == exp.DataType.Type.DATE:
+                moved = (dt.date.fromisoformat(text) - dt.timedelta(days=days)).isoformat()
+            elif const.to.this == exp.DataType.Type.TIMESTAMP:
+                moved = (dt.datetime.fromisoformat(text) - dt.timedelta(days=days)).isoformat(sep=" ")
+            else:
+                return None
+        except (ValueError, OverflowError):
+            return None
+        return exp.Cast(this=exp.Literal.string(moved), to=const.to.copy())
+    if const.find(exp.Column, exp.Select) is not None:
+        return None
+    amount = exp.Literal.number(-days) if days <= 0 else exp.Neg(this=exp.Literal.number(days))
+    return shift(this=const.copy(), expression=amount, unit=exp.var("DAY"))
+
+
+def _sqlite_compare(node: exp.Binary) -> exp.Expression:
+    # `bday + 1 day > 2024-07-01` as `bday > 2024-06-30`: the same for every date, as adding
+    # days is one-to-one and keeps order, but SQLite's DATE('9999-12-31', '+1 days') is NULL
+    # (its dates end there), so 9999-12-31, the usual open end, was in neither `x` nor
+    # `not x`. Only when the other side holds no column; never for months (Jan 29, 30 and
+    # 31 + 1 month are all Feb 29: the shift cannot be undone).
+    sides = {"this": node.this, "expression": node.expression}
+    for key, other_key in (("this", "expression"), ("expression", "this")):
+        value, const, moved = sides[key], sides[other_key], False
+        while (days := _day_shift(value)) is not None:
+            new = _shifted_constant(const, days, type(value))
+            if new is None:
+                break
+            value, const, moved = value.this, new, True
+        if moved:
+            node = node.copy()
+            node.set(key, value.copy())
+            node.set(other_key, const)
+            return node
+    return node
+
+
 sqlite = {
+    exp.GT: _sqlite_compare,
+    exp.GTE: _sqlite_compare,
+    exp.LT: _sqlite_compare,
+    exp.LTE: _sqlite_compare,
+    exp.EQ: _sqlite_compare,
+    exp.NEQ: _sqlite_compare,
     exp.Nullif: _no_nan,
     exp.MD5: _sqlite_md5,
     exp.Greatest: _sqlite_greatest_least,

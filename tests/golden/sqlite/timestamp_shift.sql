@@ -11,7 +11,4 @@ FROM "segc_features"
 WHERE
   NOT (
     "is_test" = TRUE
-  )
-  AND (
-    DATE("last_login", '+3 days') || SUBSTRING("last_login", 11)
-  ) > '2024-01-04 06:00:00'
+  ) AND "last_login" > '2024-01-01 06:00:00'

@@ -14,4 +14,4 @@ WHERE
     "is_test" = TRUE
   )
   AND "last_login" > '2024-07-01 00:00:00'
-  AND DATE("signup_date", '+30 days') > '2024-07-15'
+  AND "signup_date" > '2024-06-15'

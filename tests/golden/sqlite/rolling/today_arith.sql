@@ -14,4 +14,4 @@ WHERE
     "is_test" = TRUE
   )
   AND "last_login" > DATETIME(DATE(CURRENT_DATE, '-14 days'))
-  AND DATE("signup_date", '+30 days') > CURRENT_DATE
+  AND "signup_date" > DATE(CURRENT_DATE, '-30 days')
