@@ -10,7 +10,7 @@ import pytest
 
 import segc
 from tests.conftest import table_columns, write_project
-from tests.engines import ENGINES, open_engine
+from tests.engines import ENGINES, IN_MEMORY, open_engine
 
 AS_OF = dt.date(2024, 7, 1)
 CONFIG = {
@@ -25,6 +25,7 @@ CONFIG = {
     "features": {
         "seen": {"type": "timestamp"},
         "bday": {"type": "date"},
+        "city": {"type": "string"},
         "first_order": {"type": "timestamp", "from": "orders", "agg": "first", "column": "ordered_at"},
     },
 }
@@ -35,10 +36,10 @@ def ts(text: str) -> dt.datetime:
 
 
 CUSTOMERS = [
-    {"customer_id": 1, "seen": ts("2024-06-01 10:00:00.500"), "bday": dt.date(9999, 12, 31)},
-    {"customer_id": 2, "seen": ts("2024-06-01 10:00:00"), "bday": dt.date(2020, 1, 1)},
-    {"customer_id": 3, "seen": ts("2024-06-01 10:00:00.000001"), "bday": dt.date(1, 1, 1)},
-    {"customer_id": 4, "seen": None, "bday": None},
+    {"customer_id": 1, "seen": ts("2024-06-01 10:00:00.500"), "bday": dt.date(9999, 12, 31), "city": "MÜNCHEN"},
+    {"customer_id": 2, "seen": ts("2024-06-01 10:00:00"), "bday": dt.date(2020, 1, 1), "city": "ärhus"},
+    {"customer_id": 3, "seen": ts("2024-06-01 10:00:00.000001"), "bday": dt.date(1, 1, 1), "city": "Ωμέγα"},
+    {"customer_id": 4, "seen": None, "bday": None, "city": None},
 ]
 ORDERS = [
     # 1: 23:59:59.7 later, within 1 day
@@ -71,6 +72,14 @@ CASES = [
     ("bday - 1 day < 0001-01-01", [3]),
     ("bday - 1 day > 9999-12-30", []),
 ]
+# F9: lower/upper fold every letter, not ASCII only: segc test's SQLite registers DuckDB's.
+# Not on the test server's PostgreSQL, whose database has LC_CTYPE C: there they fold
+# ASCII only, as the docs say (a database with C.UTF-8 or ICU folds every letter).
+CASE_CASES = [
+    ('lower(city) = "münchen"', [1]),
+    ('upper(city) = "ÄRHUS"', [2]),
+    ('upper(city) = "ΩΜΈΓΑ" and lower(city) = "ωμέγα"', [3]),
+]
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +110,22 @@ def test_same_members_on_every_engine(project, engines, engine, expr, expected):
     sql = project.compile_expression(expr, dialect=engine, as_of=AS_OF)
     assert sorted(r[0] for r in eng.query(sql)) == expected, f"{expr!r} on {engine}:\n{sql}"
     assert len(expected) + count(project, eng, f"not ({expr})") == count(project, eng, "true")
+
+
+@pytest.mark.parametrize("engine", IN_MEMORY)
+@pytest.mark.parametrize("expr,expected", CASE_CASES, ids=[c[0] for c in CASE_CASES])
+def test_case_folding_on_the_in_memory_engines(project, engines, engine, expr, expected):
+    test_same_members_on_every_engine(project, engines, engine, expr, expected)
+
+
+def test_sqlite_folds_as_duckdb():
+    """The registered LOWER/UPPER give DuckDB's answer for every character (İ -> i, ß -> ẞ,
+    no final sigma), not Python's full case mapping."""
+    from segc.run.memory import open_memory
+
+    texts = ["ß straße", "İstanbul", "ΌΣΟΣ", "ﬁ ŉ ᾀ", "MÜNCHEN ärhus", "ǅ", "plain ASCII"]
+    duck, lite = open_memory("duckdb"), open_memory("sqlite")
+    for text in texts:
+        want = duck.execute("SELECT LOWER(?), UPPER(?)", [text, text]).fetchone()
+        assert lite.execute("SELECT LOWER(?), UPPER(?)", [text, text]).fetchone() == want, text
+    assert lite.execute("SELECT LOWER(NULL), UPPER(NULL)").fetchone() == (None, None)

@@ -24,6 +24,9 @@ Storage per engine:
     date        DATE       DATE               TEXT 'YYYY-MM-DD'
     timestamp   TIMESTAMP  TIMESTAMP          TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]' (space separator)
 
+SQLite gets functions it lacks or has otherwise than DuckDB: `md5`, `regexp`, and `lower`
+and `upper` folding every letter as DuckDB does (its own fold ASCII only).
+
 Names: `table` and `schema.table` everywhere (the schema is created; SQLite attaches an
 in-memory database under the schema's name), `catalog.schema.table` on DuckDB (an
 in-memory database attached as the catalog). A table that exists is replaced.
@@ -97,7 +100,48 @@ def _open_sqlite():
     con.create_function("md5", 1, _md5, deterministic=True)
     # nor regular expressions, which `matches` needs: `x REGEXP p` calls regexp(p, x)
     con.create_function("regexp", 2, _regexp, deterministic=True)
+    # and its LOWER/UPPER fold ASCII only (`lower(city) = "münchen"` missed "MÜNCHEN"):
+    # DuckDB's, character by character, replace them
+    con.create_function("lower", 1, _lower, deterministic=True)
+    con.create_function("upper", 1, _upper, deterministic=True)
     return con
+
+
+# where one character's case is not one character in Python's full mapping, DuckDB's
+# (Unicode's simple mapping, and its own ß -> ẞ)
+_LOWER_ONE = {"\u0130": "i"}  # İ
+_UPPER_ONE = {"\u00df": "\u1e9e"}  # ß -> ẞ
+
+
+@functools.lru_cache(maxsize=4096)
+def _lower_char(ch: str) -> str:
+    low = ch.lower()
+    return low if len(low) == 1 else _LOWER_ONE.get(ch, ch)
+
+
+@functools.lru_cache(maxsize=4096)
+def _upper_char(ch: str) -> str:
+    up = ch.upper()
+    if len(up) == 1:
+        return up
+    title = ch.title()  # ᾀ -> ᾈ: Unicode's simple uppercase is the titlecase letter
+    return title if len(title) == 1 and title != ch else _UPPER_ONE.get(ch, ch)
+
+
+def _lower(value):
+    """LOWER as DuckDB computes it: each character on its own, to one character (no final
+    sigma, İ -> i); NULL for NULL (segc lowers text only: another value is left as it is)."""
+    if not isinstance(value, str):
+        return value
+    return value.lower() if value.isascii() else "".join(map(_lower_char, value))
+
+
+def _upper(value):
+    """UPPER as DuckDB computes it: each character on its own, to one character (ß -> ẞ,
+    not SS); NULL for NULL."""
+    if not isinstance(value, str):
+        return value
+    return value.upper() if value.isascii() else "".join(map(_upper_char, value))
 
 
 def _regexp(pattern, value):
