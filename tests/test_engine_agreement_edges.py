@@ -26,6 +26,7 @@ CONFIG = {
         "seen": {"type": "timestamp"},
         "bday": {"type": "date"},
         "city": {"type": "string"},
+        "x": {"type": "float"},
         "first_order": {"type": "timestamp", "from": "orders", "agg": "first", "column": "ordered_at"},
     },
 }
@@ -36,10 +37,10 @@ def ts(text: str) -> dt.datetime:
 
 
 CUSTOMERS = [
-    {"customer_id": 1, "seen": ts("2024-06-01 10:00:00.500"), "bday": dt.date(9999, 12, 31), "city": "MÜNCHEN"},
-    {"customer_id": 2, "seen": ts("2024-06-01 10:00:00"), "bday": dt.date(2020, 1, 1), "city": "ärhus"},
-    {"customer_id": 3, "seen": ts("2024-06-01 10:00:00.000001"), "bday": dt.date(1, 1, 1), "city": "Ωμέγα"},
-    {"customer_id": 4, "seen": None, "bday": None, "city": None},
+    {"customer_id": 1, "seen": ts("2024-06-01 10:00:00.500"), "bday": dt.date(9999, 12, 31), "city": "MÜNCHEN", "x": 0.15},
+    {"customer_id": 2, "seen": ts("2024-06-01 10:00:00"), "bday": dt.date(2020, 1, 1), "city": "ärhus", "x": 1.005},
+    {"customer_id": 3, "seen": ts("2024-06-01 10:00:00.000001"), "bday": dt.date(1, 1, 1), "city": "Ωμέγα", "x": 2.675},
+    {"customer_id": 4, "seen": None, "bday": None, "city": None, "x": 1234567890123456.0},
 ]
 ORDERS = [
     # 1: 23:59:59.7 later, within 1 day
@@ -71,6 +72,15 @@ CASES = [
     ("bday + 1 day <= 2024-07-01", [2, 3]),
     ("bday - 1 day < 0001-01-01", [3]),
     ("bday - 1 day > 9999-12-30", []),
+    # F8: round(x, n) rounds the number as it prints, half away from zero (DuckDB rounded
+    # the binary value: 0.15 is 0.1499999... -> 0.1; PostgreSQL kept 15 digits of 16)
+    ("round(x, 1) = 0.2", [1]),
+    ("round(x, 2) = 1.01", [2]),
+    ("round(x, 2) = 2.68", [3]),
+    ("round(x, 1) = 0.1 or round(x, 2) = 1.0 or round(x, 2) = 2.67", []),
+    ("round(-x, 1) = -0.2", [1]),
+    ("round(x, -1) = 0", [1, 2, 3]),
+    ("round(x, 0) = 1234567890123456 and round(x) = 1234567890123456", [4]),
 ]
 # F9: lower/upper fold every letter, not ASCII only: segc test's SQLite registers DuckDB's.
 # Not on the test server's PostgreSQL, whose database has LC_CTYPE C: there they fold
@@ -129,3 +139,13 @@ def test_sqlite_folds_as_duckdb():
         want = duck.execute("SELECT LOWER(?), UPPER(?)", [text, text]).fetchone()
         assert lite.execute("SELECT LOWER(?), UPPER(?)", [text, text]).fetchone() == want, text
     assert lite.execute("SELECT LOWER(NULL), UPPER(NULL)").fetchone() == (None, None)
+
+
+@pytest.mark.parametrize("digits", ["99999999999999", "16", "-16"])
+def test_round_digits_out_of_range_is_located(project, digits):
+    from segc.front.errors import SegcError
+
+    with pytest.raises(SegcError) as info:
+        project.compile_expression(f"round(x, {digits}) > 1", dialect="duckdb", as_of=AS_OF)
+    [d] = info.value.diagnostics
+    assert d.code == "E304" and "between -15 and 15" in d.message and d.hints

@@ -275,13 +275,45 @@ tsql = {
 }
 
 
+def _as_printed(x: exp.Expression, text: str) -> exp.Expression:
+    """x's shortest decimal (how it prints: 0.15, not 0.1499999999999999944...) as a decimal."""
+    return exp.Cast(this=exp.Cast(this=x, to=exp.DataType.build(text)), to=exp.DataType.build("DECIMAL"))
+
+
 def _postgres_round(node: exp.Round) -> exp.Expression:
     # ROUND(double precision, int) does not exist, and ROUND(double precision) rounds half
-    # to even: round NUMERIC, which rounds half away from zero as the other engines do
-    if not (isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.DECIMAL):
-        node = node.copy()
-        node.set("this", exp.Cast(this=node.this, to=exp.DataType.build("DECIMAL")))
+    # to even: round NUMERIC, which rounds half away from zero as the other engines do. Of
+    # the number as it prints (shortest text, PostgreSQL 12+): CAST(x AS NUMERIC) keeps 15
+    # significant digits only (1234567890123456 -> 1234567890123460)
+    if node.meta.get(ROUNDED):
+        return node
+    node = node.copy()
+    node.meta[ROUNDED] = True
+    node.set("this", _as_printed(node.this, "TEXT"))
     return node
+
+
+# the mark of a ROUND already rewritten (its rewrite is applied again to what it returns)
+ROUNDED = "segc_rounded"
+
+
+def _duckdb_round(node: exp.Round) -> exp.Expression:
+    # DuckDB rounds a DOUBLE's binary value (0.15 is 0.1499999... -> 0.1), the other engines
+    # the number as it prints (0.2; 1.005 -> 1.01): round that decimal, where it fits one
+    if node.args.get("decimals") is None or node.meta.get(ROUNDED):
+        return node
+    x = node.this
+    printed = exp.Cast(this=exp.Cast(this=x.copy(), to=exp.DataType.build("VARCHAR")),
+                       to=exp.DataType.build("DECIMAL(38, 23)"))
+    decimal = exp.Round(this=printed, decimals=node.args["decimals"].copy())
+    binary = node.copy()
+    for r in (decimal, binary):
+        r.meta[ROUNDED] = True
+    # DECIMAL(38, 23) holds the printed decimal of a float below 1e15 (15 + 23 digits);
+    # above, floats are 1/8 or more apart, and rounding the binary value gives the same float
+    fits = exp.LT(this=exp.Abs(this=x.copy()), expression=exp.Literal.number("1e15"))
+    return exp.Case(ifs=[exp.If(this=fits, true=exp.Cast(this=decimal, to=exp.DataType.build("DOUBLE")))],
+                    default=binary)
 
 
 postgres = {exp.Round: _postgres_round}
@@ -353,8 +385,8 @@ def _duckdb_sequence(node: exp.Select) -> exp.Expression:
     return form
 
 
-duckdb = {exp.Sum: _duckdb_float_sum, exp.Avg: _duckdb_float_sum, exp.Select: _duckdb_sequence,
-          exp.With: _duckdb_fold_sequences}
+duckdb = {exp.Round: _duckdb_round, exp.Sum: _duckdb_float_sum, exp.Avg: _duckdb_float_sum,
+          exp.Select: _duckdb_sequence, exp.With: _duckdb_fold_sequences}
 
 # `matches`: where the engine's regex reads `^`/`$` otherwise (backend/strings.py)
 spark = {exp.RegexpLike: java_regex}

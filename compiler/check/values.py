@@ -10,6 +10,9 @@ from segc.front import ast
 from segc.front.errors import known_names_hint, suggest
 from segc.schema.segc_yml import FeatureDef
 
+# the most digits `round(x, n)` may keep or drop (docs/language.md)
+ROUND_DIGITS = 15
+
 # name -> (min args, max args); the types are checked in _v_Call
 FUNCTIONS = {
     "lower": (1, 1), "upper": (1, 1), "length": (1, 1), "trim": (1, 1), "abs": (1, 1), "round": (1, 2),
@@ -262,6 +265,12 @@ class Values:
             if name == "round" and len(args) == 2 and (types[1] != "int" or not isinstance(args[1], ir.Const)):
                 self.error("E304", "the digits of `round` must be a whole number", node.args[1].span,
                            "e.g. `round(basket_avg, 2)`")
+                raise Reported
+            if name == "round" and len(args) == 2 and not -ROUND_DIGITS <= args[1].value <= ROUND_DIGITS:
+                # engines refuse more (DuckDB: no round(BIGINT, INTEGER_LITERAL)), or answer otherwise
+                self.error("E304", f"the digits of `round` must lie between -{ROUND_DIGITS} and {ROUND_DIGITS}",
+                           node.args[1].span, "a float holds 15 to 17 significant digits: "
+                           "more digits round nothing, e.g. `round(basket_avg, 2)`")
                 raise Reported
             out = types[0] if name == "abs" else ("int" if name in ("floor", "ceil") else "float")
             return ir.Func(name, tuple(args), out)

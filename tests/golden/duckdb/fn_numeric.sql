@@ -13,7 +13,11 @@ WHERE
     "is_test" = TRUE
   )
   AND ABS("score") > 1
-  AND ROUND("score", 1) = 2.5
+  AND CASE
+    WHEN ABS("score") < 1e15
+    THEN CAST(ROUND(CAST(CAST("score" AS TEXT) AS DECIMAL(38, 23)), 1) AS DOUBLE)
+    ELSE ROUND("score", 1)
+  END = 2.5
   AND ROUND("score") = 3
   AND CAST(FLOOR("score") AS BIGINT) >= 1
   AND CAST(CEIL("score") AS BIGINT) <= 3

@@ -13,7 +13,7 @@ WHERE
     "is_test" = TRUE
   )
   AND ABS("score") > 1
-  AND ROUND(CAST("score" AS DECIMAL), 1) = 2.5
-  AND ROUND(CAST("score" AS DECIMAL)) = 3
+  AND ROUND(CAST(CAST("score" AS TEXT) AS DECIMAL), 1) = 2.5
+  AND ROUND(CAST(CAST("score" AS TEXT) AS DECIMAL)) = 3
   AND CAST(FLOOR("score") AS BIGINT) >= 1
   AND CAST(CEIL("score") AS BIGINT) <= 3
