@@ -19,7 +19,8 @@ from segc.front.files import display_path, find_root, read_source
 from segc.front.parse_cache import cached
 from segc.front.parser import parse_expression, parse_module
 from segc.front.source import Source
-from segc.schema.segc_yml import coerce_param, load_schema
+from segc.schema.param_values import coerce_param
+from segc.schema.segc_yml import load_schema
 
 if TYPE_CHECKING:
     from segc import preview
@@ -53,6 +54,10 @@ def parse_param_args(items: list[str] | None) -> dict[str, str]:
         if not sep or not name.strip():
             diags.append(Diagnostic("E010", f"--param `{item}` is not of the form name=value",
                                     hints=("e.g. --param min_basket=100",)))
+            continue
+        if name.strip() in out:  # a later value silently replaced the earlier one
+            diags.append(Diagnostic("E010", f"--param `{name.strip()}` is given twice",
+                                    hints=("give each parameter once",)))
             continue
         out[name.strip()] = value
     if diags:
@@ -218,7 +223,8 @@ class Project:
             try:
                 out[name] = coerce_param(p.type, text)
             except ValueError as e:
-                diags.append(Diagnostic("E204", f"--param {name}: {e}", hints=(f"`{name}` is {p.type}",)))
+                diags.append(Diagnostic("E204", f"--param {name}: {e}",
+                                        hints=(getattr(e, "hint", f"`{name}` is {p.type}"),)))
         if diags:
             raise SegcError(diags)
         return out

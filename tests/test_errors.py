@@ -363,10 +363,11 @@ def good(make_project, monkeypatch):
     (["--param", "min_ag=3"], ["E204", "unknown parameter `min_ag`", "did you mean `min_age`?"]),
     (["--param", "min_age=abc"], ["E204", "`abc` is not an int", "`min_age` is int"]),
     (["--param", "min_age"], ["E010", "not of the form name=value"]),
+    (["--param", "min_age=5", "--param", "min_age=6"], ["E010", "--param `min_age` is given twice"]),
     (["--as-of", "2024-13-01"], ["E009", "`2024-13-01` is not a date", "YYYY-MM-DD"]),
     (["--dialect", "oracle"], ["E601", "unknown dialect `oracle`", "dialects: duckdb"]),
     (["--dialect", "postgre"], ["E601", "did you mean `postgres`?"]),
-], ids=["param_unknown", "param_type", "param_no_equals", "as_of", "dialect", "dialect_typo"])
+], ids=["param_unknown", "param_type", "param_no_equals", "param_twice", "as_of", "dialect", "dialect_typo"])
 def test_bad_compile_arguments(good, args, expected):
     text = assert_user_error(cli("compile", "adults", *args), *expected, located=False)
     assert "hint: \n" not in text and not text.rstrip().endswith("hint:")  # no empty hints

@@ -3,8 +3,12 @@
 diagnostic (E005 unless said), never a silent conversion."""
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from typer.testing import CliRunner
+
+from segc.cli.main import app
 from segc.front.errors import SegcError
 from segc.front.source import Source
 from segc.schema.segc_yml import load_schema
@@ -87,3 +91,35 @@ def test_a_time_column_declared_of_another_type_is_refused(kind):
 def test_a_time_column_declared_date_or_timestamp_is_fine(kind):
     text = HEAD.replace("columns: {amount: float}", f"columns: {{amount: float, ordered_at: {kind}}}")
     assert load_schema(Source("segc.yml", text))[1] == []
+
+
+# ---- F12, M1: a timestamp parameter has no time zone; YAML's own timestamps ----------
+
+def test_a_timestamp_default_with_a_zone_is_refused_with_its_utc_wall_time():
+    _, diags = problems("params:\n  since: {type: timestamp, default: '2024-06-01T10:00:00+05:00'}\n"
+                        "  z: {type: timestamp, default: 2024-01-01T10:00:00Z}\n")
+    assert [(d.code, d.span.line) for d in diags] == [("E005", 12), ("E005", 13)]
+    assert diags[0].message == "default of `since`: `2024-06-01T10:00:00+05:00` has a time zone, which the engines would drop"
+    assert diags[0].hints == ("segc timestamps have no time zone: write the UTC wall time, `2024-06-01T05:00:00`",)
+    assert "`2024-01-01T10:00:00Z` has a time zone" in diags[1].message  # as written, unquoted
+
+
+def test_an_unquoted_yaml_timestamp_default_is_the_timestamp_it_is():
+    schema, diags = problems("params:\n  ts: {type: timestamp, default: 2024-01-01T10:00:00}\n"
+                             "  d: {type: date, default: 2024-01-01T10:00:00}\n")
+    assert schema.params["ts"].default == dt.datetime(2024, 1, 1, 10)
+    assert [(d.code, d.span.line, d.message) for d in diags] == [
+        ("E005", 13, "default of `d`: `2024-01-01T10:00:00` is not a date")]  # one error, not five
+
+
+def test_a_timestamp_param_with_a_zone_on_the_command_line_is_e204(tmp_path):
+    (tmp_path / "segc.yml").write_text(HEAD + "params:\n  since: {type: timestamp}\n", encoding="utf-8")
+    (tmp_path / "segments").mkdir()
+    result = CliRunner().invoke(app, ["compile", "-e", "exists(orders where ordered_at >= $since)", "-p",
+                                      str(tmp_path), "--param", "since=2024-06-01 10:00:00+05:00"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "E204" in result.output and "has a time zone" in result.output
+    assert "write the UTC wall time, `2024-06-01T05:00:00`" in result.output
+    ok = CliRunner().invoke(app, ["compile", "-e", "exists(orders where ordered_at >= $since)", "-p",
+                                  str(tmp_path), "--param", "since=2024-06-01 05:00:00"])
+    assert ok.exit_code == 0 and "2024-06-01 05:00:00" in ok.output

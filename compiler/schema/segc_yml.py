@@ -3,7 +3,6 @@ plain dataclasses. Every error names the file, the key and the line."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ from segc.schema.segc_yml_plain import read_plain
 from segc.ir import PICKS
 from segc.schema.vocabulary import WINDOW, is_name
 from segc.schema.yaml_words import check_keys, check_values
+from segc.schema.param_values import coerce_param
 from segc.records import record
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -317,9 +317,12 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
         params[name] = ParamDef(name, p.type, p.default, loc.span(("params", name)))
         if p.default is not None:
             try:
-                params[name] = ParamDef(name, p.type, coerce_param(p.type, p.default), loc.span(("params", name)))
+                written = loc.value_spans.get(("params", name, "default"), (loc.span(()), False))[0].text()
+                params[name] = ParamDef(name, p.type, coerce_param(p.type, p.default, written or None),
+                                        loc.span(("params", name)))
             except ValueError as e:
-                err(("params", name, "default"), f"default of `{name}`: {e}", "the default has the parameter's `type:`")
+                err(("params", name, "default"), f"default of `{name}`: {e}",
+                    getattr(e, "hint", "the default has the parameter's `type:`"))
 
     population = _text(loc, ("population",), m.population) if m.population else None
     kpis = _kpis(m, loc, err)
@@ -521,51 +524,3 @@ def _check_sql_columns(m, sources, features: dict[str, FeatureDef], loc: Located
                 diags.append(unresolved_diagnostic(name, unknown, known, loc.span(("features", name, "sql"))))
                 broken.add(name)
                 features.pop(name)
-
-
-def coerce_param(type_: str, value) -> object:
-    """A parameter value (from YAML or `--param k=v`) as a value of its declared type."""
-    if isinstance(value, str):
-        text = value.strip()
-        if type_ == "int":
-            if not re.fullmatch(r"-?\d+", text):
-                raise ValueError(f"`{value}` is not an int")
-            return int(text)
-        if type_ == "float":
-            try:
-                float(text)
-            except ValueError:
-                raise ValueError(f"`{value}` is not a number") from None
-            return finite_float(text)
-        if type_ == "bool":
-            if text.lower() not in ("true", "false"):
-                raise ValueError(f"`{value}` is not true or false")
-            return text.lower() == "true"
-        if type_ == "date":
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError:
-                raise ValueError(f"`{value}` is not a date (YYYY-MM-DD)") from None
-        if type_ == "timestamp":
-            try:
-                return dt.datetime.fromisoformat(text)
-            except ValueError:
-                raise ValueError(f"`{value}` is not a timestamp (YYYY-MM-DDTHH:MM:SS)") from None
-        return value
-    ok = {"int": (int,), "float": (int, float), "bool": (bool,), "string": (str,),
-          "date": (dt.date,), "timestamp": (dt.datetime,)}[type_]
-    if isinstance(value, bool) and type_ != "bool" or not isinstance(value, ok):
-        raise ValueError(f"`{value}` is not a {type_}")
-    return finite_float(value) if type_ == "float" else value
-
-
-def finite_float(value) -> float:
-    """A number as a float, refusing NaN and the infinities (`nan`, `inf`, `1e400`): SQL
-    has no literal for them (sqlglot would write a bare `nan`, an identifier)."""
-    try:
-        out = float(value)
-    except OverflowError:  # an int beyond the floats
-        out = math.inf
-    if not math.isfinite(out):
-        raise ValueError(f"`{value}` is not a finite number")
-    return out

@@ -132,7 +132,7 @@ PLAIN_FIELDS = {
     },
     "param": {
         "type": ("type", _TYPE, REQUIRED),
-        "default": ("default", _exact(bool, int, float, str, dt.date), None),
+        "default": ("default", _exact(bool, int, float, str, dt.date, dt.datetime), None),
         "description": ("description", _STR, ""),
     },
     "kpi": {

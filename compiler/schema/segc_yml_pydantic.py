@@ -71,7 +71,7 @@ class FeatureModel(_Model):
 
 class ParamModel(_Model):
     type: TypeName
-    default: Union[bool, int, float, str, dt.date, None] = None
+    default: Union[bool, int, float, str, dt.datetime, dt.date, None] = None  # YAML reads 2024-01-01T10:00 as a datetime
     description: str = ""
 
 
