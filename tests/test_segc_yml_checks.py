@@ -123,3 +123,12 @@ def test_a_timestamp_param_with_a_zone_on_the_command_line_is_e204(tmp_path):
     ok = CliRunner().invoke(app, ["compile", "-e", "exists(orders where ordered_at >= $since)", "-p",
                                   str(tmp_path), "--param", "since=2024-06-01 05:00:00"])
     assert ok.exit_code == 0 and "2024-06-01 05:00:00" in ok.output
+
+
+# ---- F3: a parameter's name is one that `$name` can write ------------------------------
+
+@pytest.mark.parametrize("name", ["été", "count", "and", "1st", "a-b"])
+def test_a_parameter_name_no_expression_can_write_is_refused(name):
+    schema, diags = problems(f'params:\n  "{name}": {{type: int, default: 3}}\n  ok_1: {{type: int, default: 1}}\n')
+    assert [(d.code, d.span.line, d.message) for d in diags] == [("E005", 12, f"`{name}` cannot be a parameter name")]
+    assert list(schema.params) == ["ok_1"]

@@ -314,6 +314,10 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
 
     params = {}
     for name, p in m.params.items():
+        if not is_name(name):  # `$count`, `$été` would never parse
+            err(("params", name), f"`{name}` cannot be a parameter name",
+                "a parameter is written `$name` in expressions: letters, digits and _, not a keyword of the language")
+            continue
         params[name] = ParamDef(name, p.type, p.default, loc.span(("params", name)))
         if p.default is not None:
             try:
