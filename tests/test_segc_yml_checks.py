@@ -132,3 +132,17 @@ def test_a_parameter_name_no_expression_can_write_is_refused(name):
     schema, diags = problems(f'params:\n  "{name}": {{type: int, default: 3}}\n  ok_1: {{type: int, default: 1}}\n')
     assert [(d.code, d.span.line, d.message) for d in diags] == [("E005", 12, f"`{name}` cannot be a parameter name")]
     assert list(schema.params) == ["ok_1"]
+
+
+# ---- M11: a boolean where an int is required -------------------------------------------
+
+@pytest.mark.parametrize("where, text, line", [
+    ("n", "features:\n  second: {type: float, from: orders, agg: nth, n: true, column: amount}\n", 12),
+    ("min_group", "min_group: yes\n", 11),
+    ("min_size", "min_size: on\n", 11),
+])
+def test_a_boolean_is_not_an_int(where, text, line):
+    schema, diags = problems(text)
+    assert [(d.code, d.span.line) for d in diags] == [("E004", line)]
+    assert "YAML reads the value as a boolean" in diags[0].message
+    assert diags[0].hints == (f"write a whole number, e.g. `{where}: 2`",)

@@ -55,6 +55,11 @@ class FeatureModel(_Model):
     sensitive: bool = False
     ignore_warnings: list[str] = []
 
+    @field_validator("n", mode="before")  # before: pydantic reads `n: true` as 1
+    @classmethod
+    def _n(cls, v):
+        return not_a_bool(v, "`n:` is the position of the event, a whole number (1 = the first)")
+
     @field_validator("window", mode="before")  # before: `window: 30` is a number, not a string
     @classmethod
     def _window(cls, v):
@@ -67,6 +72,14 @@ class FeatureModel(_Model):
             raise ValueError(f"a window of `{v.strip()}` holds no time, so the aggregate would see no event; "
                              "leave `window:` out to aggregate every event before the as-of")
         return v
+
+
+def not_a_bool(v, message: str):
+    """An int field's value, refusing YAML's booleans (`true`, `yes`, `on`), which pydantic
+    would read as 1 and 0."""
+    if isinstance(v, bool):
+        raise ValueError(f"{message}, and YAML reads the value as a boolean")
+    return v
 
 
 class ParamModel(_Model):
@@ -173,6 +186,11 @@ class ProjectModel(_Model):
     scores: dict[str, ScoreModel] = {}
     experiments: dict[str, ExperimentModel] = {}
 
+    @field_validator("min_size", "min_group", mode="before")  # before: pydantic reads `true` as 1
+    @classmethod
+    def _count(cls, v, info):
+        return not_a_bool(v, f"`{info.field_name}:` is a number of customers")
+
     @field_validator("as_of", mode="before")
     @classmethod
     def _as_of(cls, v):
@@ -233,6 +251,8 @@ def _diagnostic(located: Located, err: dict) -> Diagnostic:
             close = suggest(err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
             if close:
                 hints.append(f"did you mean `{close}`?")
+        if isinstance(err.get("input"), bool) and "boolean" in message:  # not_a_bool
+            hints.append(f"write a whole number, e.g. `{path[-1]}: 2`")
         if "literal" in kind and path and path[-1] == "type":
             hints.append("types are: " + ", ".join(TYPES))
         if kind.startswith("date_") or path == ("as_of",):  # pydantic's words are about datetimes
