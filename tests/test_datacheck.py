@@ -93,3 +93,21 @@ def test_query_errors_do_not_leak_values(tmp_path):
     with pytest.raises(segc.SegcError) as e:
         segc.load_project(root).count()
     assert "secret-value" not in str(e.value) and "E705" in str(e.value)
+
+
+@pytest.mark.parametrize("orders_key, refused", [
+    ("'A1'", "VARCHAR"), ("true", "BOOLEAN"), ("1::INTEGER", None), ("1.0::DOUBLE", None)])
+def test_an_event_source_key_of_another_type_than_the_base_key(tmp_path, orders_key, refused):
+    orders = GOOD_ORDERS.replace("1::BIGINT AS id", f"{orders_key} AS id")
+    root = _project(tmp_path / "p", GOOD_CUSTOMERS, orders)
+    diags = segc.load_project(root).check_data()
+    if refused is None:  # numbers of any width join
+        assert diags == []
+        return
+    assert [(d.code, d.message) for d in diags] == [
+        ("E711", f"source `orders`: key column `id` of data/orders.parquet is {refused}, "
+                 "and the base key `id` of data/customers.parquet is BIGINT")]
+    assert diags[0].span.text() == "key"  # at the source's `key:`
+    assert "A1" not in diags[0].message + "".join(diags[0].hints)
+    out = CliRunner().invoke(app, ["check", str(root), "--data"])
+    assert out.exit_code == 1 and "E711" in out.output and "Traceback" not in out.output

@@ -93,8 +93,8 @@ def check_data(project) -> list[Diagnostic]:
             need(name, src.time, "timestamp", ("sources", name, "time"), f"source `{name}` time")
         if name == base:
             continue
-        if src.key:
-            need(name, src.key, None, ("sources", name, "key"), f"source `{name}`")
+        if src.key and need(name, src.key, None, ("sources", name, "key"), f"source `{name}`"):
+            diags += _key_types(schema, src, columns)
         for c, t in src.columns.items():
             need(name, c, t, ("sources", name, "columns", c), f"source `{name}`")
     checks, outside_checks = [], {}
@@ -139,6 +139,30 @@ def check_data(project) -> list[Diagnostic]:
             diags.append(problem)
     diags += _event_nans(project, columns)
     return diags
+
+
+def _key_kind(duck_type: str) -> str:
+    """What a key column holds, as far as joining goes: numbers of any width join, as do
+    dates and timestamps; any other type only itself."""
+    if _accepts("float", duck_type):
+        return "number"
+    if _accepts("timestamp", duck_type):
+        return "time"
+    return duck_type.split("(")[0].strip().upper()
+
+
+def _key_types(schema, src, columns) -> list[Diagnostic]:
+    """E711 when an event source's `key:` column holds another kind of value than the base
+    key: every query joins them (and fails, e.g. text against BIGINT on DuckDB)."""
+    base = schema.sources[schema.base]
+    have, want = columns[src.name].get(src.key), columns[schema.base].get(schema.key)
+    if have is None or want is None or _key_kind(have) == _key_kind(want):
+        return []
+    return [Diagnostic("E711", f"source `{src.name}`: key column `{src.key}` of {src.path or src.table} is "
+                       f"{have}, and the base key `{schema.key}` of {base.path or base.table} is {want}",
+                       schema.key_span("sources", src.name, "key"),
+                       hints=("the key joins each event to its customer: give both columns the same type "
+                              "(in the data, or by converting one)",))]
 
 
 # NaN (not a number) is a value to DuckDB, PostgreSQL and Spark, ranked above +inf; segc
