@@ -146,3 +146,16 @@ def test_a_boolean_is_not_an_int(where, text, line):
     assert [(d.code, d.span.line) for d in diags] == [("E004", line)]
     assert "YAML reads the value as a boolean" in diags[0].message
     assert diags[0].hints == (f"write a whole number, e.g. `{where}: 2`",)
+
+
+# ---- M1: one error for a value that fits no member of a union ----------------------------
+
+def test_a_value_of_no_accepted_type_is_one_error_at_its_place():
+    schema, diags = problems("features:\n  country: {type: string, values: [FR, null]}\n"
+                             "params:\n  cat: {type: string, default: [1]}\n")
+    assert [(d.code, d.span.line, d.message) for d in diags] == [
+        ("E004", 12, "`features.country.values.1`: null (no value) is not a value here: it takes text or "
+                     "a whole number"),
+        ("E004", 14, "`params.cat.default`: a list is not a value here: it takes true or false, a whole number, "
+                     "a number, text, a timestamp or a date")]
+    assert all(d.hints for d in diags)

@@ -208,7 +208,7 @@ def validate(located: Located) -> tuple[ProjectModel, list[Diagnostic], set[str]
         try:
             return ProjectModel.model_validate(data), diags, broken
         except ValidationError as e:
-            errors = e.errors()
+            errors = _one_per_union(located, e.errors())
             diags += [_diagnostic(located, err) for err in errors]
             in_features = [err["loc"][1] for err in errors if len(err["loc"]) > 1 and err["loc"][0] == "features"]
             if len(in_features) < len(errors) or not isinstance(data.get("features"), dict):
@@ -216,6 +216,36 @@ def validate(located: Located) -> tuple[ProjectModel, list[Diagnostic], set[str]
             bad = set(in_features)
             data = {**data, "features": {k: v for k, v in data["features"].items() if k not in bad}}
             broken |= bad
+
+
+_MEMBERS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "text",
+            "date": "a date", "datetime": "a timestamp"}
+
+
+def _one_per_union(located: Located, errors: list[dict]) -> list[dict]:
+    """pydantic reports a value that fits no member of a union once per member, at paths
+    ending in the member's name (`params.x.default.bool`, `.int`, ...): one error instead,
+    at the value, saying what it takes."""
+    groups: dict[tuple, list[dict]] = {}
+    for err in errors:
+        loc = err["loc"]
+        if err["type"] not in ("missing", "extra_forbidden"):
+            while loc and loc[-1] in _MEMBERS and loc not in located.spans and loc[:-1] in located.spans:
+                loc = loc[:-1]
+        groups.setdefault(loc, []).append(err)
+    out = []
+    for loc, group in groups.items():
+        members = [e["loc"][len(loc)] for e in group if len(e["loc"]) > len(loc)]
+        if len(members) < 2:
+            out += group
+            continue
+        value = group[0].get("input")
+        what = ("null (no value)" if value is None else "a list" if isinstance(value, list) else
+                "a mapping" if isinstance(value, dict) else f"`{value}`")
+        takes = [_MEMBERS[m] for m in dict.fromkeys(members) if m in _MEMBERS]
+        out.append({"loc": loc, "type": "union", "input": value,
+                    "msg": f"{what} is not a value here: it takes " + ", ".join(takes[:-1]) + f" or {takes[-1]}"})
+    return out
 
 
 def _diagnostic(located: Located, err: dict) -> Diagnostic:
@@ -251,6 +281,9 @@ def _diagnostic(located: Located, err: dict) -> Diagnostic:
             close = suggest(err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
             if close:
                 hints.append(f"did you mean `{close}`?")
+        if kind == "union":  # _one_per_union
+            hints.append("write one value (a list is `[...]`, a mapping `{...}`, no value `null` or `~` to YAML); "
+                         "quote text that YAML would read otherwise")
         if isinstance(err.get("input"), bool) and "boolean" in message:  # not_a_bool
             hints.append(f"write a whole number, e.g. `{path[-1]}: 2`")
         if "literal" in kind and path and path[-1] == "type":
