@@ -279,3 +279,80 @@ def test_summary_counts_failed_segments_not_checks(copy):
     assert result.exit_code == 1
     assert "2 segments on duckdb, sqlite — 2 failed" in result.stdout
     assert "0 of 4 checks passed" in result.stdout
+
+
+# ---- attack report lang2: F15, M3-M6 ---------------------------------------------------
+
+@pytest.mark.parametrize("first,second,rows,line", [
+    ("customers", "shop.customers", "    - {customer_id: 3, age: 50}\n", 5),
+    ("orders", "shop.orders", "    - {customer_id: 2, ordered_at: 2024-06-01, amount: 5.0}\n", 8),
+])
+def test_source_given_twice_in_rows(copy, first, second, rows, line):
+    """F15: under its source name and its table name, the later list replaced the earlier."""
+    text = SMALL.replace("expect:", f"  {second}:\n{rows}expect:")
+    [(code, at, col, message, hints)] = _problems(copy, text)
+    assert (code, at, col) == ("E801", 10, 3)
+    assert message == f"`rows.{second}` is source `{first}`, already given as `{first}` at line {line}"
+    assert hints == (f"give `{first}` once, under one name",)
+
+
+def test_source_given_twice_in_defaults(copy):
+    text = SMALL.replace("loyalty_card: false, country: FR}\n",
+                         "loyalty_card: false, country: FR}\n  shop.customers: {country: DE}\n")
+    [(code, line, col, message, hints)] = _problems(copy, text)
+    assert (code, line, col) == ("E801", 4, 3)
+    assert message == "`defaults.shop.customers` is source `customers`, already given as `customers` at line 3"
+    assert hints == ("give `customers` once, under one name",)
+
+
+def test_as_of_timestamp_is_refused(copy):
+    """M3: an unquoted timestamp was cut to its day without a word."""
+    [(code, line, col, message, _)] = _problems(copy, SMALL.replace("as_of: 2024-07-01", "as_of: 2024-07-01T10:00:00"))
+    assert (code, line, col) == ("E801", 1, 8)
+    assert "a date, not a timestamp" in message
+
+
+@pytest.mark.parametrize("as_of", ["0999-12-31", "9000-01-01", '"9000-01-01"'])
+def test_as_of_out_of_range_is_one_located_error(copy, as_of):
+    """M4: was one unlocated FAIL per segment and engine."""
+    text = SMALL.replace("as_of: 2024-07-01", f"as_of: {as_of}").replace("at_risk: []", "at_risk: []\n  dach_seniors: []")
+    [(code, line, col, message, hints)] = _problems(copy, text)
+    assert (code, line, col) == ("E309", 1, 8)
+    assert "outside the supported range" in message and "1000-01-01" in hints[0]
+
+
+def test_wrong_key_type_is_one_error(copy):
+    """M5: a row's key of the wrong type also gave a false 'has no `customer_id`'."""
+    text = SMALL.replace("customer_id: 1, age: 30", 'customer_id: "a", age: 30').replace(
+        "customer_id: 2, age: 40", 'customer_id: "b", age: 40')
+    found = _problems(copy, text)
+    assert [(c, ln, col) for c, ln, col, _, _ in found] == [("E804", 9, 21)]
+    assert "is not a string" in found[0][3]
+    # a nullable: false column whose value is refused is not also said to be missing
+    found = _problems(copy, SMALL.replace("age: 30}", "age: 30, is_test: maybe}"))
+    assert [(c, ln, col) for c, ln, col, _, _ in found] == [("E804", 6, 42)]
+
+
+@pytest.mark.parametrize("value,column,spelled", [
+    ("1.0e300", "amount", "1.0e+300"),
+    ("5e-324", "amount", "5.0e-324"),
+    ("1e3", "amount", "1.0e+3"),
+    ("3e1", "age", "3.0e+1"),
+])
+def test_exponent_hint_is_the_spelling(copy, value, column, spelled):
+    """M6: the hint was 'write null for a missing value'."""
+    if column == "age":
+        text = SMALL.replace("age: 30}", f"age: {value}}}")
+    else:
+        text = SMALL.replace("amount: 10.0}", f"amount: {value}}}")
+    [(code, _, _, message, hints)] = _problems(copy, text)
+    assert code == "E804" and "is text" in message
+    assert hints == (f"write {spelled}, or the number written out",)
+    assert not any("null" in h for h in hints)
+    # the spelling given is one YAML reads as a number, and the fixture runs
+    assert yaml.safe_load(f"x: {spelled}")["x"] == float(spelled)
+
+
+def test_int_out_of_range_hint_is_the_range(copy):
+    [(_, _, _, _, hints)] = _problems(copy, SMALL.replace("age: 40}", "age: 99999999999999999999999}"))
+    assert hints == ("an int column holds -9223372036854775808 to 9223372036854775807",)

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segc import ir
 from segc.check.targets import BRANCH, SEGMENT, Takes
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, read_source
@@ -203,15 +204,20 @@ def _as_of(value, project, err) -> dt.date | None:
             err((), "the test file needs `as_of:` (segc.yml pins none)",
                 "add e.g. `as_of: 2024-07-01` so the expected members do not change with the date")
         return project.schema.as_of
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        err(("as_of",), f"`as_of`: `{value}` is not a date", "write YYYY-MM-DD", value=True)
+    if isinstance(value, dt.datetime):  # unquoted `2024-07-01T10:00:00`: never cut to its day unseen
+        err(("as_of",), f"`as_of`: `{value.isoformat()}` is a timestamp; `as_of` is a date, not a timestamp",
+            "write YYYY-MM-DD (the as-of is a day)", value=True)
         return None
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value))
+        except ValueError:
+            err(("as_of",), f"`as_of`: `{value}` is not a date", "write YYYY-MM-DD", value=True)
+            return None
+    if ir.as_of_problem(value):  # else one failure per segment and engine, unlocated
+        err(("as_of",), ir.as_of_problem(value), ir.DATE_RANGE_HINT, code="E309", value=True)
+        return None
+    return value
 
 
 def _columns(schema, base: bool, src) -> tuple[dict[str, str], dict[str, str]]:
@@ -271,10 +277,19 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
             *([f"did you mean `{close}`?"] if close else ["sources: " + ", ".join(schema.sources)]))
         return None
 
+    def twice(section: str, key, name: str, seen: dict) -> bool:
+        """A source given under its name and its table: the later would replace the earlier."""
+        if name not in seen:
+            return False
+        first = seen[name][0]
+        err((section, key), f"`{section}.{key}` is source `{name}`, already given as `{first}` at line "
+            f"{loc.span((section, first)).line}", f"give `{name}` once, under one name")
+        return True
+
     given: dict[str, tuple] = {}  # source -> (yaml key, rows)
     for key, rows in rows_data.items():
         name = source_name(key, ("rows", key))
-        if name is None:
+        if name is None or twice("rows", key, name, given):
             continue
         if rows is None:
             rows = []
@@ -286,7 +301,7 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
     defaults: dict[str, tuple] = {}
     for key, values in defaults_data.items():
         name = source_name(key, ("defaults", key))
-        if name is None:
+        if name is None or twice("defaults", key, name, defaults):
             continue
         if not isinstance(values, dict):
             err(("defaults", key), f"`defaults.{key}` must map columns to values", f"e.g. `{key}: {{column: value}}`")
@@ -326,10 +341,13 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
             return None
 
         fill: dict[str, object] = {}
+        refused = set()  # columns whose value was refused (E804): not also said to be missing
         for c, v in d_values.items():
             real = resolve(c, ("defaults", d_key, c), "the defaults")
             if real is not None:
                 fill[real] = _value(v, columns[real], ("defaults", d_key, c), err)
+                if fill[real] is None and v is not None:
+                    refused.add(real)
         table = _Table(name, src.table, columns)
         seen_keys: dict = {}
         for i, row in enumerate(rows):
@@ -338,12 +356,17 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
                 err(where, f"row {i + 1} of `{yaml_key}` must be a mapping {{column: value}}",
                     "write each row as `- {column: value, ...}`")
                 continue
-            values = dict(fill)
+            values, wrong = dict(fill), set(refused)
             for c, v in row.items():
                 real = resolve(c, where + (c,), "a row")
                 if real is not None:
                     values[real] = _value(v, columns[real], where + (c,), err)
-            if values.get(key_col) is None:
+                    wrong.discard(real)
+                    if values[real] is None and v is not None:
+                        wrong.add(real)
+            if key_col in wrong:
+                pass  # its value is refused already
+            elif values.get(key_col) is None:
                 err(where, f"row {i + 1} of `{yaml_key}` has no `{key_col}` (the key)",
                     f"give each row its `{key_col}`, or set it in `defaults:`")
             elif base:
@@ -354,7 +377,7 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
                 seen_keys.setdefault(k, i)
             if base:
                 for f in schema.features.values():
-                    if f.kind == "column" and not f.nullable and values.get(f.column) is None:
+                    if f.kind == "column" and not f.nullable and values.get(f.column) is None and f.column not in wrong:
                         err(where, f"row {i + 1} of `{yaml_key}` has no `{f.column}`, declared `nullable: false`",
                             f"give it a value, or one for every row under `defaults: {{{yaml_key}: ...}}`")
             table.rows.append(tuple(values.get(c) for c in columns))
@@ -379,12 +402,32 @@ def _value(value, type_: str, where: tuple, err):
     try:
         return to_python(value, type_)
     except ValueError as e:
-        err(where, f"`{where[-1]}`: {e}", f"the column is declared `{type_}` in segc.yml; write null for a missing value",
-            code="E804", value=True)
+        err(where, f"`{where[-1]}`: {e}", getattr(e, "hint", None) or
+            f"the column is declared `{type_}` in segc.yml; write null for a missing value", code="E804", value=True)
         return None
 
 
+class _Refused(ValueError):
+    """A value refused for how it is written, with the hint to write it right."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.hint = hint
+
+
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")  # what YAML 1.1 leaves as text
+
+
+def _exponent_text(value) -> None:
+    """`1e3`, `1.0e300`: a number to the eye, text to YAML 1.1 (its floats need a dot and a
+    signed exponent): refused with the spelling it reads, `1.0e+3`."""
+    if not (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        return
+    mantissa, exponent = re.split("[eE]", value.strip())
+    mantissa += "" if "." in mantissa else ".0"
+    exponent = exponent if exponent[0] in "+-" else "+" + exponent
+    raise _Refused(f"{value!r} is text: YAML reads an exponent as a number only with a dot and a sign "
+                   f"({mantissa}e{exponent})", f"write {mantissa}e{exponent}, or the number written out")
 
 
 def to_python(value, type_: str):
@@ -393,18 +436,18 @@ def to_python(value, type_: str):
     if value is None:
         return None
     bad = ValueError(f"{value!r} is not {'an' if type_ == 'int' else 'a'} {type_}")
+    if type_ in ("int", "float"):
+        _exponent_text(value)
     if type_ == "int":
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             if not -2 ** 63 <= value < 2 ** 63:  # the engines' BIGINT: it would fail to load
-                raise ValueError(f"{value!r} is outside the range of an int (64 bits)")
+                raise _Refused(f"{value!r} is outside the range of an int (64 bits)",
+                               "an int column holds -9223372036854775808 to 9223372036854775807")
             return value
         raise bad
     if type_ == "float":
-        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-            raise ValueError(f"{value!r} is text: YAML reads a number with an exponent as a float only "
-                             "with a dot and a sign (1.0e+3), else write it out (1000)")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad
         if not math.isfinite(value):
