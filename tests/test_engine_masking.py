@@ -319,14 +319,24 @@ def test_no_value_in_any_output_on_postgres(tmp_path, leaky_database, command):
 
 
 def test_segc_test_rows_an_engine_refuses_are_a_diagnostic(tmp_path):
-    """A fixture value beyond the engine's type (an int over 64 bits) was a traceback quoting it."""
+    """A fixture value the engine cannot hold was a traceback quoting it. An int over 64 bits
+    is now refused before loading, located in the test file (whose line the diagnostic shows);
+    a value only the engine refuses (a lone surrogate in a string) is E804 without the value."""
     project = _project(tmp_path / "p", DUCKDB_DATA["cast"])
     (project / "tests" / "leak.yml").write_text(FIXTURE.replace("score: 3", "score: 99999999999999999999"))
     result = CliRunner().invoke(app, ["test", "-p", str(project)])
     out = result.stdout + result.stderr
+    assert result.exit_code == 1 and "error[E804]" in out and "outside the range of an int" in out, out
+    assert "leak.yml:4:" in out and "cannot be loaded" not in out
+    assert result.exception is None or isinstance(result.exception, SystemExit), out
+    assert "Traceback" not in out
+
+    (project / "tests" / "leak.yml").write_text(FIXTURE.replace(f'ref: "{TOKEN}"', 'ref: "secret\\ud800value"'))
+    result = CliRunner().invoke(app, ["test", "-p", str(project)])
+    out = result.stdout + result.stderr
     assert result.exit_code == 1 and "error[E804]" in out and "cannot be loaded into duckdb" in out, out
     assert result.exception is None or isinstance(result.exception, SystemExit), out
-    assert "99999999999999999999" not in out and "Traceback" not in out
+    assert "secret" not in out and "Traceback" not in out
 
 
 def test_no_value_in_a_spark_failure(tmp_path):
