@@ -328,6 +328,8 @@ def test_wrong_key_type_is_one_error(copy):
     found = _problems(copy, text)
     assert [(c, ln, col) for c, ln, col, _, _ in found] == [("E804", 9, 21)]
     assert "is not a string" in found[0][3]
+    # the key's type is not declared in segc.yml: the base rows give it
+    assert found[0][4] == ("the keys are text, as the rows of `customers` give them: write every key alike",)
     # a nullable: false column whose value is refused is not also said to be missing
     found = _problems(copy, SMALL.replace("age: 30}", "age: 30, is_test: maybe}"))
     assert [(c, ln, col) for c, ln, col, _, _ in found] == [("E804", 6, 42)]

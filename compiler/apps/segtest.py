@@ -312,6 +312,8 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
     base_rows = given.get(schema.base, (None, []))[1]
     keys = [r.get(schema.key) for r in base_rows if isinstance(r, dict) and r.get(schema.key) is not None]
     key_type = "string" if keys and all(isinstance(k, str) for k in keys) else "int"
+    key_hint = (f"the keys are {'text' if key_type == 'string' else 'ints'}, as the rows of `{schema.base}` give "
+                "them: write every key alike")
     sql_cols = _sql_columns(schema)
 
     tables: dict[str, _Table] = {}
@@ -340,12 +342,13 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
                 *([f"did you mean `{close}`?"] if close else ["columns: " + ", ".join(known)]))
             return None
 
+        hints = {key_col: key_hint}  # a key's type is not declared: the rows give it
         fill: dict[str, object] = {}
         refused = set()  # columns whose value was refused (E804): not also said to be missing
         for c, v in d_values.items():
             real = resolve(c, ("defaults", d_key, c), "the defaults")
             if real is not None:
-                fill[real] = _value(v, columns[real], ("defaults", d_key, c), err)
+                fill[real] = _value(v, columns[real], ("defaults", d_key, c), err, hints.get(real))
                 if fill[real] is None and v is not None:
                     refused.add(real)
         table = _Table(name, src.table, columns)
@@ -360,7 +363,7 @@ def _tables(project, loc: Located, data: dict, err) -> dict[str, _Table]:
             for c, v in row.items():
                 real = resolve(c, where + (c,), "a row")
                 if real is not None:
-                    values[real] = _value(v, columns[real], where + (c,), err)
+                    values[real] = _value(v, columns[real], where + (c,), err, hints.get(real))
                     wrong.discard(real)
                     if values[real] is None and v is not None:
                         wrong.add(real)
@@ -397,12 +400,12 @@ def _infer(values) -> str:
     return "string"
 
 
-def _value(value, type_: str, where: tuple, err):
+def _value(value, type_: str, where: tuple, err, hint: str | None = None):
     """A YAML value as the canonical Python value of a segc type (or an error)."""
     try:
         return to_python(value, type_)
     except ValueError as e:
-        err(where, f"`{where[-1]}`: {e}", getattr(e, "hint", None) or
+        err(where, f"`{where[-1]}`: {e}", getattr(e, "hint", None) or hint or
             f"the column is declared `{type_}` in segc.yml; write null for a missing value", code="E804", value=True)
         return None
 
