@@ -23,17 +23,23 @@ from segc.front.errors import SegcError
 ANSI_STYLE = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
 
 
-def echo(message: str, err: bool = False) -> None:
+def echo(message: str, err: bool = False, data: bool = False) -> None:
     """typer.echo(message, err=err): the text and a newline, styles removed unless the
-    stream is a terminal, flushed."""
+    stream is a terminal, flushed. `data` (SQL): never changed for a file or a pipe (an
+    escape sequence in a string literal is part of the query), its control characters
+    shown escaped on a terminal, where they would act."""
     stream = sys.stderr if err else sys.stdout
+    if data and stream.isatty():
+        from segc.front.printable import visible
+
+        message = visible(message)
     if not _written_as_is(stream):
         import typer
 
-        typer.echo(message, err=err)
+        typer.echo(message, err=err, color=True if data else None)
         return
     text = message + "\n"
-    if not stream.isatty():
+    if not stream.isatty() and not data:
         text = ANSI_STYLE.sub("", text)
     stream.write(text)
     stream.flush()
@@ -114,7 +120,7 @@ def print_sql(name: str | None, expression: str | None, dialect: str | None, for
             sql = p.compile(name, dialect=dialect, form=form)
     except SegcError as e:
         fail(e)
-    echo(sql + ";")
+    echo(sql + ";", data=True)
 
 
 # `segc compile`'s options (cli/commands/compile.py), each written as click reads it: the

@@ -176,3 +176,36 @@ def test_a_file_name_cannot_end_the_comment_of_generated_sql(tmp_path, template)
             assert not line.startswith("DROP"), (f, line)
         assert "\r" not in f.read_text(encoding="utf-8") and "\u2028" not in f.read_text(encoding="utf-8")
     shown_safely(result.output)
+
+
+def test_a_schema_on_several_lines_is_refused_and_never_ends_a_comment(tmp_path):
+    """`--schema` is written in the changes template's comment (`... in <schema>.segc_snapshots`):
+    a line break there wrote a DROP TABLE line into the SQL."""
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests"))
+    drop_experiments(root)
+    for schema in (BREAK, "x\r", "  ", "a\u2028b"):
+        result = cli("build", "-p", root, "-t", "changes", "--schema", schema, "-o", tmp_path / "out")
+        assert result.exit_code == 1 and "E826" in result.output and not (tmp_path / "out").exists()
+        shown_safely(result.output)
+    assert cli("build", "-p", root, "-t", "changes", "--schema", "analytics", "-o", tmp_path / "out").exit_code == 0
+
+
+def test_compile_writes_a_literals_control_characters_exactly_into_a_pipe(tmp_path):
+    """A string literal's escape sequence is part of the query: `segc compile > q.sql` had
+    it removed (click's style stripping), so the file compared with another value than the
+    segment and than `segc build` wrote. On a terminal it is shown escaped instead."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests"))
+    drop_experiments(root)
+    (root / "segments" / "esc.seg").write_text('segment esc = city = "\\u001b[31mX\\u0007" or city = "a\\rb"\n',
+                                                 encoding="utf-8")
+    piped = subprocess.run([sys.executable, "-m", "segc.cli.main", "compile", "esc", "-p", str(root)],
+                           capture_output=True, check=True).stdout.decode("utf-8")
+    assert "'\x1b[31mX\x07'" in piped and "'a\rb'" in piped
+    assert cli("build", "-p", root, "-o", tmp_path / "out", "esc").exit_code == 0
+    built = (tmp_path / "out" / "esc.sql").read_bytes().decode("utf-8")  # no newline translation of the CR
+    assert piped.rstrip("\n") in built

@@ -21,7 +21,7 @@ from segc import __version__
 from segc.front import ast
 from segc.front.files import check_output, project_path, replace_folder
 from segc.front.errors import Diagnostic, SegcError, suggest
-from segc.front.printable import one_line
+from segc.front.printable import has_control, one_line
 from segc.backend.render import render
 from segc.backend.trees import ident, table
 from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
@@ -79,6 +79,10 @@ def render_build(project, template: str, dialect: str | None = None, schema: str
         raise SegcError(Diagnostic("E601", f"unknown dialect `{dialect}`",
                                    hints=((f"did you mean `{close}`?",) if close else ())
                                    + ("dialects: " + ", ".join(DIALECTS),)))
+    if schema is not None and (not schema.strip() or has_control(schema)):
+        raise SegcError(Diagnostic("E826", f"--schema `{one_line(schema)}` is not a schema name",
+                                   hints=("give the schema (or db.schema) on one line, without control "
+                                          "characters, e.g. --schema analytics",)))
     return _Builder(project, template, dialect, schema).run(names)
 
 
