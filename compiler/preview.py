@@ -225,8 +225,8 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
             return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
 
         inner = project.lowerer(as_of).query(project.checked.population, select_values)
-        tops.append((f, _top_values(project, inner, top, project.schema.min_group,
-                                    by_segment=not 0 < n_in < project.schema.min_group)))
+        small = 0 < n_in < project.schema.min_group or 0 < n_pop - n_in < project.schema.min_group
+        tops.append((f, _top_values(project, inner, top, project.schema.min_group, by_segment=not small)))
     return assemble_profile(d.name, n_pop, n_in, stats, tops, project.schema.min_group)
 
 
@@ -244,19 +244,23 @@ def assemble_profile(name: str, n_pop, n_in: int, stats, tops, min_group: int) -
     (shared by `segc profile` and the playground, which computes them another way).
 
     Figures of fewer than `min_group` people are withheld (None), as a rare value is: a
-    segment of one member would show that member's age as its mean and country as 100%."""
-    withheld = 0 < n_in < min_group
+    segment of one member would show that member's age as its mean and country as 100%,
+    and the segment of all but one, beside the population's, the same by difference."""
+    def few(inside: int, everyone: int) -> bool:
+        """Whether `inside` of `everyone` is a figure of fewer than min_group people: the
+        segment's, or by difference with the population's beside it, the rest's."""
+        return 0 < inside < min_group or 0 < everyone - inside < min_group
 
-    def of_enough(value, people: int):
-        return value if people >= min_group else None
-
+    withheld = few(n_in, n_pop)
     numbers = []
     for f, mean, sd, present, mean_in, sd_in, missing_in in stats:
         present_in = n_in - int(missing_in or 0)
+        hide = withheld or present_in < min_group or few(present_in, present)
         numbers.append(NumericProfile(
-            f, of_enough(mean_in, present_in), of_enough(sd_in, present_in),
+            f, None if hide else mean_in, None if hide else sd_in,
             None if withheld else (int(missing_in or 0) / n_in) if n_in else None,
-            of_enough(mean, present), of_enough(sd, present), (1 - present / n_pop) if n_pop else None))
+            mean if present >= min_group else None, sd if present >= min_group else None,
+            (1 - present / n_pop) if n_pop else None))
     categories = []
     for f, rows in tops:
         rest = (OTHER, n_pop - sum(c for _v, c, _i in rows), n_in - sum(int(i or 0) for _v, _c, i in rows))

@@ -605,3 +605,9 @@ def test_the_kpis_of_fewer_than_min_group_members_are_not_shown(tmp_path):
             assert set(r.current.kpis.values()) == {None}, r
     population = [r for r in report.rows if r.segment != "tiny" and r.group is ALL][0]
     assert all(v is not None for v in population.current.kpis.values())
+    # all but one: the one's KPIs by difference with the population's row beside it
+    (root / "segments" / "tiny.seg").write_text('segment rest = not (age = 88 and country = "BE")\n',
+                                                encoding="utf-8")
+    p = segc.load_project(root)
+    [rest] = [r for r in build_report(p, ["rest"]).rows if r.segment == "rest"]
+    assert rest.current.size == population.current.size - 1 and set(rest.current.kpis.values()) == {None}

@@ -323,7 +323,7 @@ def _figures(sums: _Sums, population: int, kpis: list[Kpi], min_group: int) -> F
     member's, its `count_of` whether they meet the condition."""
     size = sums.size
     values = {}
-    if 0 < size < min_group:
+    if 0 < size < min_group or 0 < population - size < min_group:  # or by difference with the total
         return Figures(size, size / population if population else None, {k.name: None for k in kpis})
     for k in kpis:
         v = sums.kpis.get(k.name)

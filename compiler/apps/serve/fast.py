@@ -104,7 +104,8 @@ def matrix_profile(view, name, as_of=None, top: int = 5):
         mean_in, sd_in, present_in = row[1 + 3 * k: 4 + 3 * k]
         stats.append((f, *pop_numbers[f], mean_in, sd_in, n_in - int(present_in or 0)))
     inside = _value_counts(view, as_of, categorical, where)
-    small = 0 < n_in < view.schema.min_group  # ranked by the population (preview._top_values)
+    min_group = view.schema.min_group  # too few in or out: ranked by the population (preview._top_values)
+    small = 0 < n_in < min_group or 0 < n_pop - n_in < min_group
     tops = [(f, _top(pop_values[f], {} if small else inside[f], top, view.schema.min_group)) for f in categorical]
     return assemble_profile(d.name, n_pop, n_in, stats, tops, view.schema.min_group)
 
