@@ -20,6 +20,7 @@ from pathlib import Path
 from segc import ir
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.parse_cache import cached
+from segc.front.printable import one_line
 from segc.front.source import Source
 from segc.records import record
 
@@ -155,13 +156,13 @@ def read_model(path: Path, display: str) -> FittedScore:
     except (OSError, UnicodeDecodeError) as e:
         raise bad(f"cannot read it ({getattr(e, 'strerror', None) or 'not UTF-8'})") from None
 
-    def parse():
-        import yaml
+    def parse():  # the one YAML reader: its bound on what aliases expand to holds here too
+        from segc.front.yamlpos import load_yaml
 
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise bad("invalid YAML") from None
+            return load_yaml(Source(display, text)).data
+        except SegcError as e:
+            raise bad(f"invalid YAML ({e.diagnostics[0].message})") from None
 
     data = cached("model", Source(display, text), parse)
     try:
@@ -178,12 +179,18 @@ def read_model(path: Path, display: str) -> FittedScore:
                             sample(data["training"]), sample(data["validation"]),
                             dict(data.get("settings") or {}), dict(data.get("fitted_with") or {}))
     except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise bad(f"missing or wrong value ({type(e).__name__}: {e})") from None
+        raise bad(f"missing or wrong value ({type(e).__name__}: {_short(str(e))})") from None
     if model.name != path.stem:
-        raise bad(f"it holds the score `{model.name}`, not `{path.stem}`")
+        raise bad(f"it holds the score `{_short(model.name)}`, not `{path.stem}`")
     if not features or any(f.scale == 0 for f in features):
         raise bad("no features, or a zero scale")
     return model
+
+
+def _short(text: str, most: int = 80) -> str:
+    """A value of the file in a message: on one line, cut (a damaged file may hold anything)."""
+    text = one_line(text)
+    return text if len(text) <= most else text[:most] + "…"
 
 
 def _float(v) -> float:
