@@ -232,14 +232,23 @@ def test_deep_expressions_in_segc_yml(project_dir, tmp_path):
         assert result.exit_code == 1 and "E104" in result.output and "segc.yml:" in result.output, result.output
 
 
-@pytest.mark.parametrize("name", ["least", "greatest", "coalesce", "call", "nested_sum", "not"])
+GROWTH = {
+    **SHAPES,
+    # DuckDB's decimal round read its argument three times (3x the SQL a level)
+    "round": lambda d: "round(" * d + "age" + ", 1)" * d + " > 3",
+    # SQLite's shift of a timestamp read it twice (2x a level)
+    "time_shift": lambda d: "last_order_at" + " + 1 day" * d + " > first_order_at",
+}
+
+
+@pytest.mark.parametrize("name", ["least", "greatest", "coalesce", "round", "time_shift", "call", "nested_sum", "not"])
 def test_the_sql_grows_with_the_depth_not_faster(name, project_dir):
     """Twice the levels make at most about four times the SQL on every dialect (pretty SQL
     indents each level: quadratic): sqlglot's DuckDB LEAST repeated its arguments to make
     NULLs contagious, 5x the SQL a level (785 MB at 20 levels)."""
     project = segc.load_project(project_dir)
     for dialect in DIALECTS:
-        small, large = (len(project.compile_expression(SHAPES[name](d), dialect=dialect)) for d in (6, 12))
+        small, large = (len(project.compile_expression(GROWTH[name](d), dialect=dialect)) for d in (6, 12))
         assert large < 4.5 * small, (dialect, small, large)
 
 
@@ -273,3 +282,24 @@ def test_segments_used_many_times_are_bounded_by_their_written_out_size(project_
     result = cli("check", str(project_dir))
     write(project_dir, "segment deep = age > 1\n")  # the module's project checks again for the next test
     assert time.monotonic() - start < 20 and result.exit_code == 1 and "E105" in result.output
+
+
+def test_one_query_of_many_segments_is_bounded_too(project_dir):
+    """Each `t` holds ~93,000 conditions (under E105), but `segc count` writes them all into
+    one query: 24 s to lower, 17 s to write, 2.3 GB. The lowering stops at 100,000."""
+    import time
+
+    lines = ["segment s0 = age > 1 and loyalty_card"]
+    for d, k in enumerate([20, 20, 10], 1):
+        lines.append(f"segment s{d} = " + " or ".join(f"(s{d - 1} and age > {i})" for i in range(k)))
+    lines += [f"segment t{i} = s3 and age > {i}" for i in range(10)]
+    write(project_dir, "\n".join(lines) + "\n")
+    try:
+        assert cli("check", str(project_dir)).exit_code == 0
+        start = time.monotonic()
+        result = cli("count", "-p", str(project_dir))
+        assert time.monotonic() - start < 60
+        assert result.exit_code == 1 and "E105" in result.output and "fewer segments" in result.output
+        assert cli("count", "t0", "-p", str(project_dir)).exit_code == 0  # one alone is within the bound
+    finally:
+        write(project_dir, "segment deep = age > 1\n")

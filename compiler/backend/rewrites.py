@@ -110,8 +110,15 @@ def _sqlite_date_add(node: exp.DateAdd | exp.TimestampAdd) -> exp.Expression:
     # keeps milliseconds only, in another width than the stored text ('.500000', as segc
     # test stores it and renders a literal) it is then compared with as text. The date part
     # shifted, the rest of the text as it is:
-    days = exp.Anonymous(this="DATE", expressions=[node.this, exp.Literal.string(f"{n:+d} days")])
-    rest = exp.Substring(this=node.this.copy(), start=exp.Literal.number(11))
+    # Shifts of shifts are added up first: the text is read twice, so each nested shift
+    # doubled the SQL (18 were 72 MB, and SQLite's parser stack overflowed).
+    base, total = node.this, n
+    while isinstance(base, exp.TimestampAdd) and not isinstance(base.this, (exp.DateTrunc, exp.Cast)) \
+            and _day_shift(base) is not None:
+        total += _day_shift(base)
+        base = base.this
+    days = exp.Anonymous(this="DATE", expressions=[base, exp.Literal.string(f"{total:+d} days")])
+    rest = exp.Substring(this=base.copy(), start=exp.Literal.number(11))
     return exp.Paren(this=exp.DPipe(this=days, expression=rest, safe=True))
 
 
@@ -299,21 +306,32 @@ ROUNDED = "segc_rounded"
 
 def _duckdb_round(node: exp.Round) -> exp.Expression:
     # DuckDB rounds a DOUBLE's binary value (0.15 is 0.1499999... -> 0.1), the other engines
-    # the number as it prints (0.2; 1.005 -> 1.01): round that decimal, where it fits one
+    # the number as it prints (0.2; 1.005 -> 1.01): round that decimal, where it fits one.
+    # The test and both roundings read the argument: it is bound once, as a lambda's
+    # parameter (written three times, nested rounds grew the SQL 3x a level: 12 took 2.3 GB)
     if node.args.get("decimals") is None or node.meta.get(ROUNDED):
         return node
-    x = node.this
-    printed = exp.Cast(this=exp.Cast(this=x.copy(), to=exp.DataType.build("VARCHAR")),
+    v = exp.column(ROUND_VARIABLE)
+    printed = exp.Cast(this=exp.Cast(this=v.copy(), to=exp.DataType.build("VARCHAR")),
                        to=exp.DataType.build("DECIMAL(38, 23)"))
     decimal = exp.Round(this=printed, decimals=node.args["decimals"].copy())
-    binary = node.copy()
+    binary = exp.Round(this=v.copy(), decimals=node.args["decimals"].copy())
     for r in (decimal, binary):
         r.meta[ROUNDED] = True
     # DECIMAL(38, 23) holds the printed decimal of a float below 1e15 (15 + 23 digits);
     # above, floats are 1/8 or more apart, and rounding the binary value gives the same float
-    fits = exp.LT(this=exp.Abs(this=x.copy()), expression=exp.Literal.number("1e15"))
-    return exp.Case(ifs=[exp.If(this=fits, true=exp.Cast(this=decimal, to=exp.DataType.build("DOUBLE")))],
+    fits = exp.LT(this=exp.Abs(this=v.copy()), expression=exp.Literal.number("1e15"))
+    body = exp.Case(ifs=[exp.If(this=fits, true=exp.Cast(this=decimal, to=exp.DataType.build("DOUBLE")))],
                     default=binary)
+    # LIST_TRANSFORM([x], LAMBDA v: body)[1]: a nested round sits in the list, outside the
+    # body, so one name serves every level
+    each = exp.Anonymous(this="LIST_TRANSFORM", expressions=[
+        exp.Array(expressions=[node.this.copy()]),
+        exp.Lambda(this=body, expressions=[exp.to_identifier(ROUND_VARIABLE)])])
+    return exp.Bracket(this=each, expressions=[exp.Literal.number(0)])
+
+
+ROUND_VARIABLE = "segc_round"
 
 
 postgres = {exp.Round: _postgres_round}

@@ -13,11 +13,14 @@ WHERE
     "is_test" = TRUE
   )
   AND ABS("score") > 1
-  AND CASE
-    WHEN ABS("score") < 1e15
-    THEN CAST(ROUND(CAST(CAST("score" AS TEXT) AS DECIMAL(38, 23)), 1) AS DOUBLE)
-    ELSE ROUND("score", 1)
-  END = 2.5
+  AND LIST_TRANSFORM(
+    ["score"],
+    LAMBDA segc_round : CASE
+      WHEN ABS(segc_round) < 1e15
+      THEN CAST(ROUND(CAST(CAST(segc_round AS TEXT) AS DECIMAL(38, 23)), 1) AS DOUBLE)
+      ELSE ROUND(segc_round, 1)
+    END
+  )[1] = 2.5
   AND ROUND("score") = 3
   AND CAST(FLOOR("score") AS BIGINT) >= 1
   AND CAST(CEIL("score") AS BIGINT) <= 3
