@@ -128,6 +128,16 @@ def test_a_model_file_with_an_alias_bomb_is_e938_at_once(project):
     assert result.exit_code == 1 and "E938" in result.output and "alias" in result.output
 
 
+@pytest.mark.parametrize("where", ["segc.yml", "tests/deep.yml", "models/potential.yml"])
+def test_yaml_nested_past_the_stack_is_e001_not_a_traceback(project, where):
+    path = project / where
+    text = path.read_text(encoding="utf-8") if path.exists() else "as_of: 2024-07-01\n"
+    path.write_text("x_deep: " + "[" * 900 + "]" * 900 + "\n" + text, encoding="utf-8")
+    result = cli("test" if where.startswith("tests") else "check", "-p" if where.startswith("tests") else project,
+                 *([project] if where.startswith("tests") else []))
+    assert result.exit_code == 1 and "nested too deeply" in result.output, result.output[-1500:]
+
+
 def test_a_few_aliases_are_read_as_the_values_they_repeat(project):
     text = (project / "segc.yml").read_text(encoding="utf-8")
     text = text.replace("values: [FR, BE, CH, DE, ES]", "values: &countries [FR, BE, CH, DE, ES]", 1)

@@ -37,6 +37,8 @@ def load_yaml(source: Source) -> Located:
     loader = yaml.SafeLoader(source.text)
     try:
         node = loader.get_single_node()
+    except RecursionError:  # PyYAML composes recursively: `[[[[...` 500 deep ran out of stack
+        raise SegcError(_too_deep(source)) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         start = mark.index if mark else 0
@@ -102,7 +104,15 @@ def load_yaml(source: Source) -> Located:
         value_spans[path] = (sp, isinstance(value, str) and sp.text() == value)
         return value
 
-    data = {} if node is None else build(node, ())
+    try:
+        data = {} if node is None else build(node, ())
+    except RecursionError:
+        raise SegcError(_too_deep(source)) from None
     if diags:
         raise SegcError(diags)
     return Located(data, source, spans, value_spans, retyped_keys)
+
+
+def _too_deep(source: Source) -> Diagnostic:
+    return Diagnostic("E001", "invalid YAML: lists or mappings nested too deeply", Span(source, 0, 1),
+                      hints=("segc's files nest a few levels: look for a run of `[` or `{`",))
