@@ -209,3 +209,18 @@ def test_compile_writes_a_literals_control_characters_exactly_into_a_pipe(tmp_pa
     assert cli("build", "-p", root, "-o", tmp_path / "out", "esc").exit_code == 0
     built = (tmp_path / "out" / "esc.sql").read_bytes().decode("utf-8")  # no newline translation of the CR
     assert piped.rstrip("\n") in built
+
+
+def test_output_paths_in_messages_are_shown_escaped(tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests"))
+    drop_experiments(root)
+    odd = "q\x07\x1b]0;T\x07q"
+    for args in (["build", "-p", root, "-o", tmp_path / f"b{odd}"],
+                 ["docs", "-p", root, "-o", tmp_path / f"d{odd}", "--no-counts"],
+                 ["report", "young_urban_fr", "-p", root, "--format", "json", "--out", tmp_path / f"r{odd}.json"],
+                 ["init", tmp_path / f"i{odd}"]):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output[-1500:]
+        shown_safely(result.output)
+        assert "\\x07" in result.output

@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from segc.front.printable import visible
+
 from segc.cli.common import AsOfOpt, DialectOpt, ParamOpt, ProjectOpt, fail, load_targets
 from segc.front.errors import SegcError
 
@@ -41,4 +43,4 @@ def build(
         fail(e)
     n = len(result.manifest["segments"])
     typer.echo(f"built {n} definition{'s' if n != 1 else ''} ({template}, {result.manifest['dialect']}) "
-               f"in {target}", err=True)
+               f"in {visible(str(target))}", err=True)

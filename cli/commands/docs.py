@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from segc.front.printable import visible
+
 from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, fail, load_folder, progress
 from segc.front.errors import SegcError
 
@@ -32,6 +34,6 @@ def docs(
             result = build_catalog(p, out, counts=counts)
     except SegcError as e:
         fail(e)
-    typer.echo(f"wrote {len(result.pages)} pages to {result.out} (open {result.out / 'index.html'})", err=True)
+    typer.echo(visible(f"wrote {len(result.pages)} pages to {result.out} (open {result.out / 'index.html'})"), err=True)
     if not result.counted and counts:
         typer.echo(f"note: no sizes: {result.note}", err=True)

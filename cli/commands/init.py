@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from segc.front.printable import visible
+
 from segc.cli.common import fail
 from segc.front.errors import SegcError
 
@@ -31,8 +33,8 @@ def init(
     except SegcError as e:
         fail(e)
     for rel in result.files:
-        typer.echo(f"created {folder / rel}", err=True)
+        typer.echo(f"created {visible(str(folder / rel))}", err=True)
     import shlex
 
     where = shlex.quote(str(folder))  # to be pasted: a folder with a space in its name
-    typer.echo(f"next: segc count -p {where}    segc test -p {where}", err=True)
+    typer.echo(visible(f"next: segc count -p {where}    segc test -p {where}"), err=True)

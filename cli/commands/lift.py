@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from segc.front.printable import visible
+
 from segc.cli.common import (
     DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load_targets, progress, use_engine)
 from segc.front.errors import SegcError
@@ -53,7 +55,7 @@ def lift(
     except SegcError as e:
         fail(e)
     if out is not None:
-        typer.echo(f"wrote the {format} readout to {out}", err=True)
+        typer.echo(visible(f"wrote the {format} readout to {out}"), err=True)
         return
     from segc.cli.printers.lift import print_lift
 

@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from segc.front.printable import visible
+
 from segc.cli.common import (
     AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load_targets,
     progress, use_engine)
@@ -64,7 +66,7 @@ def report(
     except SegcError as e:
         fail(e)
     if out is not None:
-        typer.echo(f"wrote the {format} report to {out}", err=True)
+        typer.echo(visible(f"wrote the {format} report to {out}"), err=True)
         return
     from segc.cli.printers.kpi_report import print_report
 

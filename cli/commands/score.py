@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from segc.front.printable import visible
+
 from segc.cli.common import DsnOpt, EngineOpt, MasterOpt, ProjectOpt, check_format, fail, progress, use_engine
 from segc.front.errors import SegcError
 from segc.front.files import display_path
@@ -65,7 +67,7 @@ def score_fit(
 
     print_model(model, format, path=display_path(path))
     if format == "text":
-        typer.echo(f"wrote {display_path(path)}", err=True)
+        typer.echo(visible(f"wrote {display_path(path)}"), err=True)
 
 
 @score_app.command("show")

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from segc.front.printable import visible
+
 from segc.cli.common import (
     AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail, load_targets, progress,
     use_engine)
@@ -102,7 +104,7 @@ def changes(
 
         typer.echo(render_text(list(result.warnings)), err=True)
     if out is not None:
-        typer.echo(f"wrote {len(result.rows)} changes ({format}) to {out}", err=True)
+        typer.echo(visible(f"wrote {len(result.rows)} changes ({format}) to {out}"), err=True)
         return
     from segc.cli.printers.snapshot import print_changes
 
