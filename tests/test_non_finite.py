@@ -42,6 +42,24 @@ def test_finite_params_still_bind(project_dir):
     assert "1000.0" in project.compile("loyal_big_basket")
 
 
+@pytest.mark.parametrize("value", ["1_0", "\u0663", "\uff11\uff12", "1 2", "0x10"])
+def test_a_number_param_is_written_as_the_language_writes_numbers(value, project_dir):
+    """Python's float() reads `1_0`, an Arabic-Indic 3 and full-width 12: --param took them."""
+    result = runner.invoke(app, ["compile", "loyal_big_basket", "-p", str(project_dir), "--param", f"min_basket={value}"])
+    assert result.exit_code == 1 and "E204" in result.output and "is not a number" in result.output, result.output
+
+
+def test_two_scores_apart_only_in_case_are_e939(tmp_path):
+    folder = tmp_path / "retail"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("tests"))
+    path = folder / "segc.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["scores"]["POTENTIAL"] = dict(config["scores"]["potential"])
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    result = runner.invoke(app, ["check", str(folder)])
+    assert result.exit_code == 1 and "E939" in result.output and "only in case" in result.output, result.output
+
+
 @pytest.mark.parametrize("default", [float("nan"), float("inf"), float("-inf"), 10 ** 400])
 def test_param_default_in_segc_yml(default, tmp_path):
     folder = tmp_path / "retail"

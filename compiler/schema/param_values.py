@@ -21,14 +21,14 @@ def coerce_param(type_: str, value, written: str | None = None) -> object:
     if isinstance(value, str):
         text = value.strip()
         if type_ == "int":
-            if not re.fullmatch(r"-?\d+", text):
+            if not re.fullmatch(r"-?[0-9]+", text):  # \d would take ٣ and １２ (Python's int reads them)
                 raise ValueError(f"`{value}` is not an int")
             return int(text)
         if type_ == "float":
-            try:
-                float(text)
-            except ValueError:
-                raise ValueError(f"`{value}` is not a number") from None
+            # as a number is written in the language: Python's float also reads 1_0, ٣ and １２
+            if not re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", text,
+                                re.IGNORECASE):
+                raise ValueError(f"`{value}` is not a number")
             return finite_float(text)
         if type_ == "bool":
             if text.lower() not in ("true", "false"):

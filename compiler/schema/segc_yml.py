@@ -419,9 +419,14 @@ def _experiment(name: str, e, loc: Located) -> ExperimentDef:
 def _scores(m, loc: Located, err, features) -> dict[str, ScoreDef]:
     """`scores:` as written; their target and features are checked against the project
     (check/scores.py), their models read from models/<name>.yml (score_model.py)."""
-    out = {}
+    out, folded = {}, {}
     for name, sc in m.scores.items():
         path = ("scores", name)
+        if folded.setdefault(name.casefold(), name) != name:  # models/NAME.yml: one file on macOS, Windows
+            err(path, f"`{name}` differs from the score `{folded[name.casefold()]}` only in case",
+                "rename one of them: each is fitted into models/<name>.yml, and file names ignore case on "
+                "some systems", code="E939")
+            continue
         if not is_name(name) or name.startswith("segc_"):
             err(path, f"`{name}` cannot be a score name",
                 "names are letters, digits and _, not a keyword of the language, and do not start with segc_",
