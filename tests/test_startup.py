@@ -151,7 +151,9 @@ COMMAND_LINES = [
     (False, ["--version"]),
 ]
 # the reference: the typer app, printing with typer.echo itself
-TYPER = ("import sys, typer, segc.cli.plain\nsegc.cli.plain.echo = typer.echo\n"
+TYPER = ("import sys, typer, segc.cli.plain\n"
+         # data (the SQL) keeps its escape sequences in a pipe: typer.echo's color=True
+         "segc.cli.plain.echo = lambda m, err=False, data=False: typer.echo(m, err=err, color=True if data else None)\n"
          "sys.argv = ['segc', *sys.argv[1:]]\nfrom segc.cli.app import app\napp()\n")
 MAIN = "import sys\nsys.argv = ['segc', *sys.argv[1:]]\nfrom segc.cli.main import main\nmain()\n"
 

@@ -448,6 +448,7 @@ class Lowerer:
     # ---- the query ----
     def query(self, population: ir.Pred, select) -> exp.Select:
         """`select(lowerer)` returns (projections, condition) over the final relation."""
+        self.conditions = 0  # the bound is a query's (the playground's lowerer makes many)
         pop = self.pred(population)
         projections, where = select(self)
         groups = self._event_groups()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
+from contextlib import contextmanager
 
 from sqlglot import Dialect, ErrorLevel, exp
 from sqlglot.errors import UnsupportedError
@@ -132,8 +134,8 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = True, copy: bool =
                                    + ("dialects: " + ", ".join(DIALECTS),)))
     sqlglot_dialect, table = _dialect(dialect, tuple(sorted(provided)))
     try:
-        deep_stack()
-        return _generate(tree, sqlglot_dialect, table, copy, pretty, quoting)
+        with deep_stack():
+            return _generate(tree, sqlglot_dialect, table, copy, pretty, quoting)
     except UnsupportedError as e:
         raise SegcError(Diagnostic("E602", f"this cannot be expressed in {dialect}: {e}",
                                    hints=("choose another dialect, or change the segment",))) from None
@@ -152,10 +154,26 @@ def _generate(tree, sqlglot_dialect, table, copy: bool, pretty: bool, quoting: s
     return sqlglot_dialect.generate(tree, copy=copy, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
 
 
-def deep_stack(frames: int = 20_000) -> None:
-    """Python's recursion limit raised for sqlglot's generator, which takes up to ten frames
-    a level (a `least` in a CASE in a `least`...): the 100 levels the checker allows reached
-    the default limit of 1,000 (measured: 98 levels of `least`). Raised and left so (never
-    lowered again: another thread may be rendering at that depth)."""
-    if sys.getrecursionlimit() < frames:
-        sys.setrecursionlimit(frames)
+@contextmanager
+def deep_stack(frames: int = 20_000):
+    """Python's recursion limit raised while sqlglot writes a tree: its generator takes up
+    to ten frames a level (a `least` in a CASE in a `least`...), so the 100 levels the
+    checker allows reached the default limit of 1,000 (measured: 98 levels of `least`).
+    Restored after the last of concurrent renders (the playground renders in threads):
+    left raised, it let PyYAML recurse through 15,000 nested `[` of a segc.yml."""
+    global _deep
+    with _deep_lock:
+        if _deep == 0:
+            _deep_before[0] = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_deep_before[0], frames))
+        _deep += 1
+    try:
+        yield
+    finally:
+        with _deep_lock:
+            _deep -= 1
+            if _deep == 0:
+                sys.setrecursionlimit(_deep_before[0])
+
+
+_deep, _deep_before, _deep_lock = 0, [1000], threading.Lock()

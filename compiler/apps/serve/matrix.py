@@ -50,6 +50,7 @@ class MatrixLowerer(Lowerer):
         self._held = _state_copy(base)
         self._table = name
         self._flags = flags
+        self.conditions = 0  # Lowerer's bound on one query, counted per query
 
     def pred(self, p, positive: bool = True):
         # a defined segment's condition is a 0/1 column of the matrix (never NULL: the
@@ -60,13 +61,14 @@ class MatrixLowerer(Lowerer):
         return super().pred(p, positive)
 
     def query(self, population, select):
+        self.conditions = 0
         projections, where = select(self)
         if _state(self) != _state_of(self._held):
             raise NotInMatrix()
         return make_select(projections, table(self._table), where)
 
 
-_OWN = ("schema", "as_of", "_held", "_table", "_flags")  # not what lowering remembers
+_OWN = ("schema", "as_of", "_held", "_table", "_flags", "conditions")  # not what lowering remembers
 
 
 def _state(lw) -> dict:
