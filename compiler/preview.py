@@ -225,7 +225,7 @@ def profile(project: Project, name: str | Target, as_of=None, top: int = 5) -> P
             return [exp.alias_(v, ident("segc_value")), exp.alias_(flag(lw.pred(d.pred)), ident("segc_in"))], None
 
         inner = project.lowerer(as_of).query(project.checked.population, select_values)
-        small = 0 < n_in < project.schema.min_group or 0 < n_pop - n_in < project.schema.min_group
+        small = too_few(n_in, n_pop, project.schema.min_group)
         tops.append((f, _top_values(project, inner, top, project.schema.min_group, by_segment=not small)))
     return assemble_profile(d.name, n_pop, n_in, stats, tops, project.schema.min_group)
 
@@ -237,6 +237,13 @@ def profiled_features(project: Project, target: Target) -> tuple[list[str], list
     return ([f for f in feats if types[f] in ir.NUMERIC], [f for f in feats if types[f] in ("string", "bool")])
 
 
+def too_few(inside: int, everyone: int, min_group: int) -> bool:
+    """Whether figures of `inside` of `everyone` people are of fewer than `min_group`: the
+    part's own, or by difference with the whole's shown beside them, the rest's (the one
+    rule of profile, the playground's profile and the report)."""
+    return 0 < inside < min_group or 0 < everyone - inside < min_group
+
+
 def assemble_profile(name: str, n_pop, n_in: int, stats, tops, min_group: int) -> Profile:
     """A Profile from its figures: `stats` holds (feature, population mean, stddev, count
     of values, segment mean, stddev, missing in the segment) of each number; `tops` holds
@@ -246,16 +253,11 @@ def assemble_profile(name: str, n_pop, n_in: int, stats, tops, min_group: int) -
     Figures of fewer than `min_group` people are withheld (None), as a rare value is: a
     segment of one member would show that member's age as its mean and country as 100%,
     and the segment of all but one, beside the population's, the same by difference."""
-    def few(inside: int, everyone: int) -> bool:
-        """Whether `inside` of `everyone` is a figure of fewer than min_group people: the
-        segment's, or by difference with the population's beside it, the rest's."""
-        return 0 < inside < min_group or 0 < everyone - inside < min_group
-
-    withheld = few(n_in, n_pop)
+    withheld = too_few(n_in, n_pop, min_group)
     numbers = []
     for f, mean, sd, present, mean_in, sd_in, missing_in in stats:
         present_in = n_in - int(missing_in or 0)
-        hide = withheld or present_in < min_group or few(present_in, present)
+        hide = withheld or present_in < min_group or too_few(present_in, present, min_group)
         numbers.append(NumericProfile(
             f, None if hide else mean_in, None if hide else sd_in,
             None if withheld else (int(missing_in or 0) / n_in) if n_in else None,

@@ -31,7 +31,7 @@ from segc.check.policy import sensitive_reads
 from segc.backend.lower import Lowerer
 from segc.backend.moments import float_sum
 from segc.backend.trees import col, flag, ident
-from segc.preview import require_unique_keys
+from segc.preview import require_unique_keys, too_few
 from segc.schema.segc_yml import parse_window
 
 REPORT = Takes("segc report")  # a segmentation reports as its branches, one row each
@@ -323,7 +323,7 @@ def _figures(sums: _Sums, population: int, kpis: list[Kpi], min_group: int) -> F
     member's, its `count_of` whether they meet the condition."""
     size = sums.size
     values = {}
-    if 0 < size < min_group or 0 < population - size < min_group:  # or by difference with the total
+    if too_few(size, population, min_group):
         return Figures(size, size / population if population else None, {k.name: None for k in kpis})
     for k in kpis:
         v = sums.kpis.get(k.name)

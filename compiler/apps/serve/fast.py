@@ -13,7 +13,7 @@ from segc.backend.lower import Lowerer
 from segc.backend.trees import flag, ident
 from segc.check.policy import may_meet_ad_hoc
 from segc.backend.moments import mean_sd, moments
-from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, profiled_features
+from segc.preview import OVERLAP, PROFILE_ONE, assemble_profile, profiled_features, too_few
 
 
 def _cache(view) -> dict:
@@ -105,7 +105,7 @@ def matrix_profile(view, name, as_of=None, top: int = 5):
         stats.append((f, *pop_numbers[f], mean_in, sd_in, n_in - int(present_in or 0)))
     inside = _value_counts(view, as_of, categorical, where)
     min_group = view.schema.min_group  # too few in or out: ranked by the population (preview._top_values)
-    small = 0 < n_in < min_group or 0 < n_pop - n_in < min_group
+    small = too_few(n_in, n_pop, min_group)
     tops = [(f, _top(pop_values[f], {} if small else inside[f], top, view.schema.min_group)) for f in categorical]
     return assemble_profile(d.name, n_pop, n_in, stats, tops, view.schema.min_group)
 
