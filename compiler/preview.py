@@ -75,7 +75,8 @@ def count(project: Project, names: list[str] | None = None, as_of=None) -> Count
     if not targets:
         raise SegcError(Diagnostic("E211", "there are no segments to count",
                                    hints=("define segments in segments/*.seg",)))
-    reads = {t.name: _features_read(t.pred) for t in targets}
+    memo = {}
+    reads = {t.name: _features_read(t.pred, memo) for t in targets}
     used = set().union(*reads.values())
     nullable = [f for f in project.schema.features if f in used and project.schema.features[f].nullable]
     require_unique_keys(project, as_of)
@@ -399,19 +400,26 @@ def _score_comparisons(node, out: list | None = None) -> list:
     return out
 
 
-def _features_read(node, out: set[str] | None = None) -> set[str]:
+def _features_read(tree, memo: dict[int, tuple[object, frozenset]] | None = None) -> frozenset[str]:
     """The features a condition reads whose missing values can decide it: all of them but
-    a score's inputs, which the score imputes (so no missing-value warning for those)."""
-    out = set() if out is None else out
-    if isinstance(node, ir.Func) and node.name == "logistic":
-        return out
-    if isinstance(node, ir.Col) and node.scope == "features":
-        out.add(node.name)
-    elif isinstance(node, ir.Agg) and node.label:
-        out.add(node.label)
-    for child in _children(node):
-        _features_read(child, out)
-    return out
+    a score's inputs, which the score imputes (so no missing-value warning for those).
+    `memo` (kept across the trees of one command) reads a shared part once: a segment
+    used twice, the earlier branches every branch of a segmentation holds."""
+    memo = {} if memo is None else memo
+
+    def read(node) -> frozenset[str]:
+        if id(node) in memo:
+            return memo[id(node)][1]
+        if isinstance(node, ir.Func) and node.name == "logistic":
+            found = frozenset()
+        else:
+            own = node.name if isinstance(node, ir.Col) and node.scope == "features" else \
+                node.label if isinstance(node, ir.Agg) and node.label else None
+            found = frozenset({own} if own else ()).union(*map(read, _children(node)))
+        memo[id(node)] = (node, found)  # the node is kept: its id is not reused meanwhile
+        return found
+
+    return read(tree)
 
 
 def _children(node) -> list:

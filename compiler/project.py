@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer
-from segc.backend.trees import alias, col, flag, ident
+from segc.backend.trees import alias, col, flag, ident, make_select, subquery
 from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
@@ -343,21 +343,40 @@ class Project:
 
     def counts_query(self, targets: list, as_of=None, present: list[str] = ()):
         """Population and every target's size in one scan (conditional aggregation), and
-        how many have each feature of `present`."""
+        how many have each feature of `present`. A segmentation's branches are counted by
+        its label, computed once a row (`segc_label_i`, the CASE of `--form label`): each
+        branch's own condition holds every earlier branch, quadratic in the branches."""
         from sqlglot import exp
 
-        preds = [(t.name, t.pred) for t in self.targets(targets)]
+        from segc.run.membership import label_case
+
+        found = self.targets(targets)
         values = self.feature_values(present)
+        labels = list(dict.fromkeys(t.name.partition(".")[0] for t in found if t.kind == BRANCH))
 
         def select(lw: Lowerer):
-            projections = [exp.alias_(exp.Count(this=exp.Star()), ident("segc_population"))]
-            for i, (n, pred) in enumerate(preds):
-                projections.append(exp.alias_(exp.Sum(this=flag(lw.pred(pred))), ident(f"segc_{i}")))
-            for f in present:
-                projections.append(exp.alias_(exp.Count(this=lw.value(values[f])), ident(f"segc_present_{f}")))
-            return projections, None
+            rows = [alias(flag(lw.pred(t.pred)), f"segc_{i}") for i, t in enumerate(found) if t.kind != BRANCH]
+            rows += [alias(label_case(lw, self.checked.segmentations[s].branches)[0], f"segc_label_{i}")
+                     for i, s in enumerate(labels)]
+            rows += [alias(lw.value(values[f]), f"segc_present_{i}") for i, f in enumerate(present)]
+            return rows, None
 
-        return self.lowerer(as_of).query(self.checked.population, select)
+        inner = self.lowerer(as_of).query(self.checked.population, select)
+        ctes = inner.args.get("with_")
+        inner.set("with_", None)
+        counts = [alias(exp.Count(this=exp.Star()), "segc_population")]
+        for i, t in enumerate(found):
+            if t.kind == BRANCH:
+                seg, _dot, branch = t.name.partition(".")
+                is_it = exp.EQ(this=col(f"segc_label_{labels.index(seg)}"), expression=exp.Literal.string(branch))
+                counts.append(alias(exp.Sum(this=flag(is_it)), f"segc_{i}"))
+            else:
+                counts.append(alias(exp.Sum(this=col(f"segc_{i}")), f"segc_{i}"))
+        counts += [alias(exp.Count(this=col(f"segc_present_{i}")), f"segc_present_{i}") for i in range(len(present))]
+        q = make_select(counts, subquery(inner, "segc_rows"))
+        if ctes:
+            q.set("with_", ctes)
+        return q
 
     # ---- running queries: embedded DuckDB by default, or any engine of run/ ----
     @property

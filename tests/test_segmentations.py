@@ -190,3 +190,45 @@ def test_empty_branch_is_reported_at_preview_time(tmp_path):
     assert result.empty_branches == ["s.big"]
     out = CliRunner().invoke(app, ["count", "-p", str(root)])
     assert out.exit_code == 0 and "branch `s.big` is empty" in out.output
+
+
+def _branch_counts(project, engine, names: list[str]) -> dict[str, int]:
+    """The sizes `segc count` computes (project.counts_query) of every branch of `names`."""
+    from segc.backend.render import render
+
+    targets = project.targets(names)
+    row = engine.query(render(project.counts_query(names), engine.name, pretty=False))[0]
+    return {t.name: int(c or 0) for t, c in zip(targets, row[1:])}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_count_gives_each_branch_its_members(env, engine):
+    """`segc count` counts a segmentation's branches through its label, computed once a
+    row: each branch as many as the first-match rule gives it, beside a plain segment."""
+    project, engines = env
+    tier = {"high": 0, "mid": 0, "low": 0}
+    partial = {"young": 0, "old": 0}
+    for r in POP:
+        s, a = r["score"], r["age"]
+        tier["high" if s is not None and s >= 5 else "mid" if s is not None and s >= 2 else "low"] += 1
+        if a is not None and (a < 30 or a >= 60):
+            partial["young" if a < 30 else "old"] += 1
+    got = _branch_counts(project, engines[engine], ["tier", "partial.old", "tier.mid"])
+    assert got == {**{f"tier.{b}": n for b, n in tier.items()}, "partial.old": partial["old"], "tier.mid": tier["mid"]}
+
+
+def test_many_branches_are_counted_in_a_query_linear_in_them(env, tmp_path):
+    """Each branch's own condition holds every earlier branch (quadratic: 400 branches
+    were 15 s, then E105); the count's query grows with the branches, not their square."""
+    project, engines = env
+    sizes = {}
+    for n in (200, 400):
+        text = "segmentation by_age {\n" + "".join(f"  b{i} = age = {i}\n" for i in range(n)) + "  rest = else\n}\n"
+        many = segc.load_project(write_project(tmp_path / str(n), CONFIG, text))
+        from segc.backend.render import render
+
+        sizes[n] = len(render(many.counts_query(["by_age"]), "duckdb", pretty=False))
+    assert sizes[400] < 2.2 * sizes[200]
+    got = _branch_counts(many, engines["duckdb"], ["by_age"])
+    ages = [r["age"] for r in POP]
+    assert got == {**{f"by_age.b{i}": ages.count(i) for i in range(400)}, "by_age.rest": ages.count(None)}

@@ -84,22 +84,23 @@ class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nest
             resolved = self.resolve(name, node.name_span)
             if resolved is None:
                 continue
-            # a segmentation's branches are queried one by one (its label is one CASE)
-            trees = [resolved[0]] if isinstance(node, ast.Segment) else \
-                [p for _, p in branch_preds(self.segmentation_info(node, file))]
-            if not self.within_size(trees, f"`{name}`", node.name_span or node.span):
-                continue
             if isinstance(node, ast.Segment):
                 pred, feats = resolved
+                if not self.within_size([pred], f"`{name}`", node.name_span or node.span):
+                    continue
                 notes = Annotations.of(node, self.schema.min_size)
                 segments[name] = Definition(name, pred, node, file, feats, self.policy(node, feats, notes, pred),
                                             notes)
             else:
                 info = self.segmentation_info(node, file)
+                # a segmentation's branches are queried one by one (its label is one CASE)
+                branches = branch_preds(info)
+                if not self.within_size([p for _, p in branches], f"`{name}`", node.name_span or node.span):
+                    continue
                 segmentations[name] = info
                 # once: the branches share it
                 allowed = self.policy(node, info.features, info.annotations, [p for _, p in info.branches if p])
-                for bname, pred in branch_preds(info):
+                for bname, pred in branches:
                     segments[f"{name}.{bname}"] = Definition(
                         f"{name}.{bname}", pred, node, file, info.features, dict(allowed), info.annotations)
         errors = [d for d in self.diags if d.is_error]

@@ -87,9 +87,11 @@ class Scope:
 
 
 def branch_preds(info: SegmentationInfo):
-    """First match wins: a branch holds those matched by it and by no earlier branch."""
-    earlier: list[ir.Pred] = []
+    """First match wins: a branch holds those matched by it and by no earlier branch.
+    [(branch, condition)]; the conditions share the earlier branches' `not` nodes."""
+    out, earlier = [], ()
     for name, pred in info.branches:
         this = ir.TRUE if pred is None else pred
-        yield name, ir.And(tuple(ir.Not(p) for p in earlier) + (this,)) if earlier else this
-        earlier.append(this)
+        out.append((name, ir.And(earlier + (this,)) if earlier else this))
+        earlier += (ir.Not(this),)
+    return out

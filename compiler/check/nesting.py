@@ -46,7 +46,8 @@ class Nesting:
 
     def within_size(self, trees, what: str, span) -> bool:
         """Whether the largest of `trees` stays within MAX_EXPANDED (else E105 at `span`)."""
-        size = max((expanded_size(t) for t in trees), default=0)
+        memo = {}  # the trees share parts: a segmentation's branches each hold the earlier ones
+        size = max((expanded_size(t, memo) for t in trees), default=0)
         # what repetition makes, not what was written: a chain of 60,000 `or`s is as long as its text
         if size > MAX_EXPANDED and size > 2 * max(sum(1 for _ in distinct_nodes(t)) for t in trees):
             self.diags.append(size_diagnostic(span, what, size))
@@ -72,15 +73,17 @@ class Nesting:
 MAX_EXPANDED = 100_000
 
 
-def expanded_size(tree) -> int:
+def expanded_size(tree, memo: dict[int, tuple[object, int]] | None = None) -> int:
     """The number of nodes of `tree` (IR) with every shared part counted each time it
-    appears, computed once per shared node (linear in the distinct nodes)."""
-    memo: dict[int, int] = {}
+    appears, computed once per shared node (linear in the distinct nodes). `memo` may be
+    shared by trees that share parts; it holds the nodes too, so that an id is not
+    reused while it is kept."""
+    memo = {} if memo is None else memo
 
     def size(node) -> int:
         key = id(node)
         if key in memo:
-            return memo[key]
+            return memo[key][1]
         if dataclasses.is_dataclass(node):
             children = [getattr(node, f.name) for f in dataclasses.fields(node)]
         elif isinstance(node, (tuple, list)):
@@ -89,7 +92,7 @@ def expanded_size(tree) -> int:
             return 0
         total = (1 if dataclasses.is_dataclass(node) else 0) + sum(
             size(c) for c in children if dataclasses.is_dataclass(c) or isinstance(c, (tuple, list)))
-        memo[key] = total
+        memo[key] = (node, total)
         return total
 
     return size(tree)
