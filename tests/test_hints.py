@@ -29,6 +29,20 @@ CASES = {
     "event_column_at_top": ("segment a = amount > 100\n", "E201", "1:13",
                             "`amount` is a column of `orders`; use it inside an aggregate, e.g. "
                             "`sum(orders.amount) > 100`"),
+    # F12: `source.column` used as a value outside an aggregate, the spelling a SQL user types first
+    "qualified_event_column": ("segment a = orders.amount > 100\n", "E302", "1:13",
+                               "`amount` is a column of `orders`; use it inside an aggregate, e.g. "
+                               "`sum(orders.amount) > 100`"),
+    "qualified_string_column": ('segment a = orders.category = "shoes"\n', "E302", "1:13",
+                                "`last(orders.category) = ...`"),
+    "qualified_column_in_where": ("segment a = count(orders where orders.amount > 3) > 0\n", "E302", "1:32",
+                                  "write `amount`"),
+    "qualified_column_typo": ("segment a = orders.amout > 3\n", "E202", "1:13", "did you mean `orders.amount`?"),
+    "unknown_prefix_typo": ("segment a = ordrs.amount > 100\n", "E201", "1:13", "did you mean `orders.amount`?"),
+    "unknown_prefix": ("segment a = zzz.bar = 1\n", "E201", "1:13",
+                       "`source.column` is used inside an aggregate (event sources: orders)"),
+    "segment_prefix_as_value": ("segment b = age > 3\nsegment a = b.x = 1\n", "E201", "2:13",
+                                "`b` is used alone"),
     "during_without_last": ("segment a = exists(orders during 30 days)\n", "E101", "1:41",
                             "`during last 30 days`"),
     "within_without_last": ("segment a = signup_date within 30 days\n", "E102", "1:38",

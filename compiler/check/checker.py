@@ -4,13 +4,15 @@ every independent problem, not only the first.
 
 The Checker is one object made of one class per concern, each in its own module:
 names.py (declarations, references, scopes), predicates.py (conditions), values.py
-(values and aggregates), sequences.py (`followed by`), periods.py (periods and the calendar), policy.py (sensitive
-features), lints.py (warnings), reporter.py (how problems are recorded); scores.py and
-kpis.py check segc.yml's scores and KPIs through it."""
+(values and aggregates), dotted.py (`x.y` that names no branch), sequences.py (`followed
+by`), periods.py (periods and the calendar), policy.py (sensitive features), lints.py
+(warnings), reporter.py (how problems are recorded); scores.py and kpis.py check
+segc.yml's scores and KPIs through it."""
 from __future__ import annotations
 
 from segc import ir
 from segc.check.definitions import Annotations, Checked, Definition, SegmentationInfo, branch_preds
+from segc.check.dotted import DottedNames
 from segc.check.lints import Lints
 from segc.check.names import Names
 from segc.check.nesting import Nesting, distinct_nodes
@@ -25,7 +27,7 @@ from segc.front.errors import SegcError
 from segc.schema.segc_yml import Schema
 
 
-class Checker(Names, Predicates, Values, Sequences, Periods, Policy, Lints, Nesting, Reporter):
+class Checker(Names, Predicates, Values, DottedNames, Sequences, Periods, Policy, Lints, Nesting, Reporter):
     def __init__(self, schema: Schema, modules: list[ast.Module], params: dict[str, object] | None = None,
                  models: dict | None = None):
         Reporter.__init__(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from segc import ir
 from segc.check.definitions import Scope
+from segc.check.dotted import event_column_examples
 from segc.check.reporter import Reported
 from segc.check.types import ERROR, TEMPORAL, describe, is_fixed, same_kind, type_of
 from segc.front import ast
@@ -124,12 +125,7 @@ class Values:
         for src in self.schema.sources.values():
             if src.key is None or (name not in src.columns and name != src.time):
                 continue
-            if name == src.time:
-                example = f"`exists({src.name} during last 30 days)` or `max({src.name}.{name})`"
-            elif src.columns[name] in ir.NUMERIC:
-                example = f"`sum({src.name}.{name}) > 100` or `count({src.name} where {name} > 100) >= 1`"
-            else:
-                example = f"`count({src.name} where {name} = ...) >= 1`"
+            example = event_column_examples(src.name, name, src.columns.get(name, "timestamp"), name == src.time)
             return f"`{name}` is a column of `{src.name}`; use it inside an aggregate, e.g. {example}"
         return ""
 
@@ -186,6 +182,8 @@ class Values:
         return cols
 
     def _v_Dotted(self, node, scope):
+        if not isinstance(self.defs.get(node.left, (None,))[0], ast.Segmentation):
+            self.not_a_segmentation(node, scope)
         self.error("E302", f"`{node.left}.{node.right}` is a condition, not a value", node.span,
                    "a branch is a condition: combine it with `and`, `or`, `not`")
         raise Reported
