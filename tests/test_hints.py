@@ -17,6 +17,7 @@ from tests.test_errors import CONFIG as BASE_CONFIG
 CONFIG = copy.deepcopy(BASE_CONFIG)
 CONFIG["features"]["newsletter"] = {"type": "bool", "nullable": False}
 CONFIG["sources"]["orders"]["columns"]["status"] = "string"
+CONFIG["sources"]["orders"]["columns"]["gift"] = "bool"
 
 # segment text -> (code, line:col, a fragment of one hint)
 CASES = {
@@ -43,6 +44,14 @@ CASES = {
                        "`source.column` is used inside an aggregate (event sources: orders)"),
     "segment_prefix_as_value": ("segment b = age > 3\nsegment a = b.x = 1\n", "E201", "2:13",
                                 "`b` is used alone"),
+    # F13: `x.y` as a condition, where `x` is no segmentation
+    "bool_event_column_as_condition": ("segment a = orders.gift\n", "E302", "1:13",
+                                       "`gift` is a column of `orders`; use it inside an aggregate, e.g. "
+                                       "`exists(orders where gift)` or `last(orders.gift)`"),
+    "segment_prefix_as_condition": ("segment b = age > 3\nsegment a = b.x\n", "E201", "2:13",
+                                    "`b` is used alone; `name.branch` names a branch of a segmentation"),
+    "unknown_prefix_as_condition": ("segment a = zzz.bar\n", "E201", "1:13",
+                                    "`name.branch` names a branch of a segmentation"),
     "during_without_last": ("segment a = exists(orders during 30 days)\n", "E101", "1:41",
                             "`during last 30 days`"),
     "within_without_last": ("segment a = signup_date within 30 days\n", "E102", "1:38",
@@ -73,6 +82,11 @@ def test_hint(case, make_project):
     diags = diagnostics(make_project, CONFIG, seg)
     assert [(d.code, located(d)) for d in diags] == [(code, where)], diags
     assert any(hint in h for h in diags[0].hints), diags[0].hints
+
+
+def test_a_segment_with_a_dot_is_named_a_segment(make_project):
+    diags = diagnostics(make_project, CONFIG, "segment b = age > 3\nsegment a = b.x and vip\n")
+    assert [d.message for d in diags] == ["`b` is a segment, not a segmentation: it has no branches"], diags
 
 
 def test_no_quote_hint_for_a_known_name_or_a_number(make_project):

@@ -67,14 +67,8 @@ class Predicates:
 
     def _p_Dotted(self, node: ast.Dotted, scope):
         target = self.defs.get(node.left, (None,))[0]
-        if target is None and node.left in self.broken:
-            raise Reported
         if not isinstance(target, ast.Segmentation):
-            names = [n for n, (d, _f) in self.defs.items() if isinstance(d, ast.Segmentation)]
-            close = suggest(node.left, names)
-            self.error("E201", f"unknown segmentation `{node.left}`", node.span,
-                       f"did you mean `{close}.{node.right}`?" if close else "")
-            raise Reported
+            self.not_a_segmentation(node, scope)  # dotted.py: what `left` is, and what was likely meant
         resolved = self.resolve(node.left, node.span)
         if resolved is None:
             raise Reported
