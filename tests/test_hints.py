@@ -52,6 +52,18 @@ CASES = {
                                     "`b` is used alone; `name.branch` names a branch of a segmentation"),
     "unknown_prefix_as_condition": ("segment a = zzz.bar\n", "E201", "1:13",
                                     "`name.branch` names a branch of a segmentation"),
+    # F22: SQL's list in parentheses and LIKE
+    "list_in_parentheses": ('segment a = country in ("FR", "BE")\n', "E101", "1:24",
+                            'a list is written in brackets: `country in ["FR", "BE"]`'),
+    "list_in_parentheses_negated": ("segment a = country not in ('FR')\n", "E101", "1:28",
+                                    "a list is written in brackets: `country not in ['FR']`"),
+    "like": ('segment a = country like "F%"\n', "E101", "1:21",
+             'segc has no LIKE: use `starts with`, `ends with`, `contains` or `matches`; here '
+             '`country starts with "F"`'),
+    "like_contains": ('segment a = lower(country) LIKE "%r%"\n', "E101", "1:28", '`lower(country) contains "r"`'),
+    "not_like_suffix": ('segment a = country not like "%R"\n', "E101", "1:25", '`not country ends with "R"`'),
+    "like_wildcard": ('segment a = country like "F_"\n', "E101", "1:21",
+                      "segc has no LIKE: use `starts with`, `ends with`, `contains` or `matches`"),
     "during_without_last": ("segment a = exists(orders during 30 days)\n", "E101", "1:41",
                             "`during last 30 days`"),
     "within_without_last": ("segment a = signup_date within 30 days\n", "E102", "1:38",

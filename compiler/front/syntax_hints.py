@@ -86,8 +86,44 @@ def misused_word_hints(text: str, pos: int, tok) -> list[str]:
     elif tok is not None and tok.type == "SEQ_BOUND":  # `d within 2 days)` outside a sequence
         number, unit, _ = BOUND_PARTS.match(str(tok)).groups()
         hints.append(f"a rolling period starts with `last` (or `next`): `within last {number} {unit}`")
+    hints += sql_list_and_like_hints(text, pos, word)
     wrong_in = re.search(r"([\w.]+)\s+in\s*$", before)
     if wrong_in and tok is not None and tok.type in ("LAST", "NEXT", "THIS", "DATE", "TIMESTAMP"):
         period = text[pos:].split("\n", 1)[0].split(" and ")[0].split(" or ")[0].strip().rstrip(")")
         hints.append(f"a date in a period is tested with `within`: `{wrong_in.group(1)} within {period}`")
     return hints
+
+
+# what is tested: a name, `src.col` or a call on one (`lower(country)`), just before `pos`
+_OPERAND = re.compile(r"([A-Za-z_][\w.]*\([^()]*\)|[A-Za-z_][\w.]*)\s+(not\s+)?$")
+_LIST_ITEMS = 60  # the longest list copied into the bracket hint
+
+
+def sql_list_and_like_hints(text: str, pos: int, word: str) -> list[str]:
+    """SQL's `x in ("FR", "BE")` and `x like "F%"`, at the unexpected `(` or `like`."""
+    before = text[:pos]
+    if word == "(" and re.search(r"\bin\s*$", before):
+        operand = re.search(r"([A-Za-z_][\w.]*\([^()]*\)|[A-Za-z_][\w.]*)\s+(?:not\s+)?in\s*$", before)
+        line = text[pos:].split("\n", 1)[0]
+        close = line.find(")")
+        items = line[1:close].strip() if close > 0 and "(" not in line[1:close] else ""
+        if not items or len(items) > _LIST_ITEMS:
+            items = '"FR", "BE"'
+        written = before[operand.start():].rstrip() if operand else "country in"
+        return [f"a list is written in brackets: `{written} [{items}]`"]
+    if word.lower() != "like":
+        return []
+    hint = "segc has no LIKE: use `starts with`, `ends with`, `contains` or `matches`"
+    operand, m = _OPERAND.search(before), re.match(r"""\s*(["'])([^"'\\]*)\1""", text[pos + len(word):])
+    if operand is None or m is None or "_" in m.group(2) or "%" in m.group(2)[1:-1]:
+        return [hint]
+    pattern, x, q = m.group(2), operand.group(1), m.group(1)
+    start, end = pattern.startswith("%"), len(pattern) > 1 and pattern.endswith("%")
+    inner = pattern[1 if start else 0:len(pattern) - (1 if end else 0)]
+    if "%" in inner or not inner:
+        return [hint]
+    test = {(False, True): "starts with", (True, False): "ends with", (True, True): "contains"}.get((start, end))
+    example = f"{x} {test} {q}{inner}{q}" if test else f"{x} = {q}{inner}{q}"
+    if operand.group(2):
+        example = f"not {example}" if test else example.replace(" = ", " != ")
+    return [f"{hint}; here `{example}`"]
