@@ -64,6 +64,13 @@ CASES = {
     "not_like_suffix": ('segment a = country not like "%R"\n', "E101", "1:25", '`not country ends with "R"`'),
     "like_wildcard": ('segment a = country like "F_"\n', "E101", "1:21",
                       "segc has no LIKE: use `starts with`, `ends with`, `contains` or `matches`"),
+    # F25: an expression where an aggregate takes a column
+    "aggregate_of_a_function": ("segment a = count_distinct(month_of(orders.ordered_at)) >= 3\n", "E101", "1:36",
+                                "an aggregate takes a column of the source, not an expression: "
+                                "`count_distinct(orders.ordered_at)`"),
+    "aggregate_of_arithmetic": ("segment a = sum(orders.amount * 2) > 3\n", "E101", "1:31", "`sum(orders.amount)`"),
+    "count_of_a_comparison": ("segment a = count(orders.amount > 3) > 1\n", "E101", "1:33",
+                              "a condition on the events goes after `where`: `count(orders where amount > ...)`"),
     "during_without_last": ("segment a = exists(orders during 30 days)\n", "E101", "1:41",
                             "`during last 30 days`"),
     "within_without_last": ("segment a = signup_date within 30 days\n", "E102", "1:38",

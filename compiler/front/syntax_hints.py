@@ -55,6 +55,7 @@ def token_hints(text: str, tok, prev: str, expected) -> list[str]:
     if str(tok) in ("and", "or") and "NAME" in expected:
         hints.append("a condition is missing before this word")
     hints += misused_word_hints(text, tok.start_pos, tok) + zone_hints(text, tok.start_pos)
+    hints += aggregate_argument_hints(text, tok.start_pos, str(tok))
     if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
         hints.append("inside an aggregate, `where` comes before `during`: "
                      "`count(orders where ... during last 30 days)`")
@@ -127,3 +128,26 @@ def sql_list_and_like_hints(text: str, pos: int, word: str) -> list[str]:
     if operand.group(2):
         example = f"not {example}" if test else example.replace(" = ", " != ")
     return [f"{hint}; here `{example}`"]
+
+
+_AGG_OPEN = re.compile(r"\b(count_distinct|count|sum|avg|min|max|exists|first|last|nth|mode)\s*\(\s*"
+                       r"([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\s*$")
+_SOURCE_COLUMN = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)\b(?!\s*\()")
+_OPERATORS = frozenset("( * + - / % = != < <= > >=".split())
+
+
+def aggregate_argument_hints(text: str, pos: int, word: str) -> list[str]:
+    """An expression where an aggregate takes a column: `count_distinct(month_of(orders.ordered_at))`,
+    `sum(orders.amount * 2)`, `count(orders.amount > 3)`."""
+    opened = _AGG_OPEN.search(text[:pos])
+    if opened is None or word not in _OPERATORS:
+        return []
+    agg, first, second = opened.groups()
+    if word in ("=", "!=", "<", "<=", ">", ">=") and second and agg in ("count", "exists"):
+        return [f"a condition on the events goes after `where`: `{agg}({first} where {second} {word} ...)`"]
+    line = text[opened.start():].split("\n", 1)[0]
+    named = _SOURCE_COLUMN.search(line)
+    column = f"{named.group(1)}.{named.group(2)}" if named else f"{first if second else 'source'}.column"
+    return [f"an aggregate takes a column of the source, not an expression: `{agg}({column})`; functions and "
+            "arithmetic work on the columns inside `where`, or the computed value can be added as a column of "
+            "the source"]
