@@ -71,6 +71,12 @@ CASES = {
     "aggregate_of_arithmetic": ("segment a = sum(orders.amount * 2) > 3\n", "E101", "1:31", "`sum(orders.amount)`"),
     "count_of_a_comparison": ("segment a = count(orders.amount > 3) > 1\n", "E101", "1:33",
                               "a condition on the events goes after `where`: `count(orders where amount > ...)`"),
+    # F14: a rank per group cannot be written
+    "rank_where": ('segment a = top 10% by age where country = "FR"\n', "E101", "1:28",
+                   'a rank is taken over the whole population, never per group: `top 10% by age and country = "FR"` '
+                   "is the top of the whole population who also pass the condition"),
+    "rank_per": ("segment a = bottom 5 by days_since(signup_date) per country\n", "E101", "1:49",
+                 "`bottom 5 by days_since(signup_date) and country = ...` is the bottom of the whole population"),
     "during_without_last": ("segment a = exists(orders during 30 days)\n", "E101", "1:41",
                             "`during last 30 days`"),
     "within_without_last": ("segment a = signup_date within 30 days\n", "E102", "1:38",

@@ -56,6 +56,7 @@ def token_hints(text: str, tok, prev: str, expected) -> list[str]:
         hints.append("a condition is missing before this word")
     hints += misused_word_hints(text, tok.start_pos, tok) + zone_hints(text, tok.start_pos)
     hints += aggregate_argument_hints(text, tok.start_pos, str(tok))
+    hints += rank_per_group_hints(text, tok.start_pos, str(tok))
     if str(tok) == "where" and re.search(r"\bduring\b[^()]*$", text[:tok.start_pos]):
         hints.append("inside an aggregate, `where` comes before `during`: "
                      "`count(orders where ... during last 30 days)`")
@@ -151,3 +152,23 @@ def aggregate_argument_hints(text: str, pos: int, word: str) -> list[str]:
     return [f"an aggregate takes a column of the source, not an expression: `{agg}({column})`; functions and "
             "arithmetic work on the columns inside `where`, or the computed value can be added as a column of "
             "the source"]
+
+
+_RANK = re.compile(r"\b(?:top|bottom)\s+[\d_]+\s*%?\s+by\s+(?:(?!\b(?:and|or)\b)[^\n])+$")
+_GROUPING = frozenset("where per within group partition for over by".split())
+
+
+def rank_per_group_hints(text: str, pos: int, word: str) -> list[str]:
+    """`top 10% by f where country = "FR"` / `per country`: a rank has no group."""
+    rank = _RANK.search(text[:pos])
+    if rank is None or word.lower() not in _GROUPING:
+        return []
+    rest = text[pos + len(word):].split("\n", 1)[0].strip()
+    if word.lower() == "where" and rest and len(rest) <= 40:
+        condition = rest
+    else:
+        group = re.match(r"(?:by\s+|each\s+)?([A-Za-z_]\w*)", rest)
+        condition = f"{group.group(1)} = ..." if group else "country = ..."
+    written, direction = text[rank.start():pos].strip(), rank.group(0).split()[0]
+    return [f"a rank is taken over the whole population, never per group: `{written} and {condition}` is the "
+            f"{direction} of the whole population who also pass the condition, not the {direction} within them"]
