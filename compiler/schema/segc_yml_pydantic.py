@@ -277,20 +277,86 @@ def _diagnostic(located: Located, err: dict) -> Diagnostic:
     else:
         message = f"`{where}`: {err['msg'].removeprefix('Value error, ')}"  # our validators' own words
         span = located.value_spans.get(path, (located.span(path), False))[0]
+        choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         if "literal" in kind and isinstance(err.get("input"), str):  # `integer` -> `int`
-            close = suggest(err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", ""))))
+            close = suggest(err["input"], choices)
             if close:
                 hints.append(f"did you mean `{close}`?")
+        if kind in _TAKES or "literal" in kind or kind in _LIMITS:  # pydantic's words, in segc.yml's
+            message, hint = _in_yaml_words(where, path, kind, err, choices)
+            hints.append(hint)
         if kind == "union":  # _one_per_union
             hints.append("write one value (a list is `[...]`, a mapping `{...}`, no value `null` or `~` to YAML); "
                          "quote text that YAML would read otherwise")
         if isinstance(err.get("input"), bool) and "boolean" in message:  # not_a_bool
             hints.append(f"write a whole number, e.g. `{path[-1]}: 2`")
-        if "literal" in kind and path and path[-1] == "type":
-            hints.append("types are: " + ", ".join(TYPES))
         if kind.startswith("date_") or path == ("as_of",):  # pydantic's words are about datetimes
             message = f"`{where}` is not a date"
             hints.append("write a date as YYYY-MM-DD, e.g. 2024-07-01")
             if path == ("as_of",):
                 hints.append("leave `as_of:` out to use the engine's current date (rolling)")
+    if not hints:  # our validators' messages say what is expected; every diagnostic has a hint
+        hints.append("every key of segc.yml and what it takes: docs/language.md, \"The project file\"")
     return Diagnostic("E004", message, span, hints=tuple(hints))
+
+
+# pydantic's error type -> what the value takes, in YAML's words ("a mapping", not "a dictionary")
+_TAKES = {"string_type": "text", "dict_type": "a mapping", "model_type": "a mapping",
+          "model_attributes_type": "a mapping", "bool_type": "true or false", "bool_parsing": "true or false",
+          "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+          "float_type": "a number", "float_parsing": "a number", "finite_number": "a finite number",
+          "list_type": "a list", "tuple_type": "a list", "set_type": "a list"}
+_LIMITS = {"greater_than": ("gt", "greater than"), "greater_than_equal": ("ge", "at least"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most"),
+           "too_short": ("min_length", "at least")}
+# what a text value names, for the keys a new user writes first (else a generic example)
+_TEXT_EXAMPLES = {"key": ("the column that joins it to the base", "customer_id"),
+                  "time": ("the column holding each event's time", "ordered_at"),
+                  "table": ("the warehouse table", "shop.orders"), "path": ("a local file", "data/orders.csv"),
+                  "base": ("the source with one row per customer", "customers"),
+                  "column": ("a column of the source", "amount"), "from": ("an event source", "orders")}
+
+
+def _written(value) -> str:
+    """A value of segc.yml, as the message names it."""
+    if value is None:
+        return "null (no value)"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    text = str(value)
+    return f"`{text}`" if len(text) <= 40 and text.isprintable() else "a longer value"
+
+
+def _in_yaml_words(where: str, path: tuple, kind: str, err: dict, choices: list[str]) -> tuple[str, str]:
+    """The message and hint of a value of the wrong type, the wrong literal or out of its limits."""
+    key, value = (str(path[-1]) if path else "the document"), err.get("input")
+    if kind in _LIMITS:
+        bound, words = _LIMITS[kind]
+        limit = err.get("ctx", {}).get(bound)
+        if kind == "too_short":
+            return f"`{where}` needs at least {limit} item", f"give at least {limit}: `{key}: [...]`"
+        return f"`{where}` must be {words} {limit}", f"write a number {words} {limit}"
+    if "literal" in kind:
+        if key == "dialect":  # the one table of dialects
+            return f"`{where}`: {_written(value)} is not a dialect segc writes", "dialects: " + ", ".join(DIALECTS)
+        if tuple(choices) == tuple(TYPES):
+            return f"`{where}`: {_written(value)} is not a type", "types are: " + ", ".join(TYPES)
+        return f"`{where}`: {_written(value)} is not a value `{key}:` takes", "write one of: " + ", ".join(choices)
+    takes = _TAKES[kind]
+    message = f"`{where}` takes {takes}, not {_written(value)}"
+    if takes == "a mapping":
+        return message, (f"write `name: value` pairs indented under `{key}:` (or `{key}: {{name: value, ...}}` "
+                         "on one line)")
+    if takes == "text":
+        named, example = _TEXT_EXAMPLES.get(key, ("text", "..."))
+        return message, (f"`{key}:` is {named}, e.g. `{key}: {example}`" if key in _TEXT_EXAMPLES else
+                         f"write text; quote it if YAML reads it otherwise: `{key}: \"...\"`")
+    if takes == "a list":
+        return message, f"write a list: `{key}: [a, b]`, or one `- item` per line under `{key}:`"
+    if takes == "true or false":
+        return message, f"write `{key}: true` or `{key}: false`"
+    return message, f"write a number without quotes, e.g. `{key}: 10`"
