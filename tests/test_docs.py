@@ -2,6 +2,7 @@
 for every dialect the docs promise, and runs on DuckDB."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 
@@ -54,3 +55,12 @@ def test_doc_segments_run_on_duckdb(docs_project):
     # the documented segmentation is exhaustive (it has `else`)
     tiers = [v for k, v in by_name.items() if k.startswith("value_tier_doc.")]
     assert sum(tiers) == result.population
+
+
+def test_the_previous_period_example_does_not_overlap_the_last_one(docs_project):
+    # docs/language.md "Time": the 90 days before `last 90 days` end at `today - 91 days`
+    # (both ends of `a to b` included), so the two windows meet without sharing a day
+    sql = docs_project.compile("spend_dropped_doc", dialect="duckdb", as_of=dt.date(2024, 7, 1))
+    assert "\"ordered_at\" >= CAST('2024-04-02' AS DATE)" in sql  # last 90 days
+    assert "\"ordered_at\" < CAST('2024-04-02' AS DATE)" in sql  # the 90 days before
+    assert "CAST('2024-04-03' AS DATE)" not in sql
