@@ -483,6 +483,18 @@ def test_docs_and_examples_are_stable():
         assert fmt(text) == text, f"{file.name} is not formatted: run `segc fmt -p examples/retail`"
 
 
+def test_the_formatting_example_shows_a_long_line_that_is_never_broken():
+    """docs/language.md "Formatting": a line without an `and`/`or` to break before stays one
+    line over 100 characters, and fmt joins one broken by hand (newuser11 F16)."""
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    after = next(b for b in re.findall(r"```seg\n(.*?)```", doc, flags=re.S) if b.startswith("# after `segc fmt`"))
+    wide = [line for line in after.splitlines() if len(line) > 100]
+    assert wide and not any(re.search(r"\b(and|or)\b", line) for line in wide), after
+    head, _, rest = wide[0].partition(" < ")
+    assert fmt(f"{head}\n    < {rest}\n") == wide[0] + "\n"
+    assert "a line without such an `and`/`or` is never broken" in " ".join(doc.split())
+
+
 def test_syntax_error_raises():
     with pytest.raises(SegcError) as e:
         fmt("segment a = x >\nsegment b = y")
