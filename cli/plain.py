@@ -74,8 +74,16 @@ def fail(error: SegcError, fmt: str = "text") -> NoReturn:
     raise SystemExit(1)
 
 
-def load(project: Path | None, params=None, as_of=None, fmt="text"):
-    """The project, or its diagnostics printed (in `fmt`) and exit 1."""
+def load(project: Path | None, params=None, as_of=None, fmt="text", folders=()):
+    """The project (--project, or the folders that the arguments select, as (word,
+    folder): two projects are E012), or its diagnostics printed (in `fmt`) and exit 1."""
+    if folders:
+        from segc import project as api
+
+        try:
+            project = api.one_project_folder(project, list(folders))
+        except SegcError as e:
+            fail(e, fmt)
     return load_targets([], project, params, as_of, fmt)[0]
 
 

@@ -74,10 +74,10 @@ def load_targets(words: list[str], project: Path | None = None, params: dict[str
     for word in words:
         path = Path(word)
         if path.is_dir() or (path.suffix == ".seg" and path.is_file()):
-            project = path if path.is_dir() else path.parent
             path_words.append(word)
         else:
             names.append(word)
+    project = one_project_folder(project, [(w, Path(w) if Path(w).is_dir() else Path(w).parent) for w in path_words])
     loaded = load_project(project or Path("."), params=params, as_of=as_of)
     for word in path_words:
         if word in loaded.checked.segments or word in loaded.checked.segmentations:
@@ -110,7 +110,27 @@ def load_folder(path: Path | None, project: Path | None, what: str, params: dict
         raise SegcError(Diagnostic("E011", f"{what} takes a project folder, and `{path}` is not one",
                                    hints=(f"{what} works on the whole project (--project {project}): "
                                           f"drop `{path}`",)))
-    return load_project(project or path or Path("."), params=params, as_of=as_of)
+    folder = one_project_folder(project, [(str(path), Path(path))] if path is not None else [])
+    return load_project(folder or Path("."), params=params, as_of=as_of)
+
+
+def one_project_folder(project: Path | None, folders: list[tuple[str, Path]]) -> Path | None:
+    """The project folder a command line names: `--project` and/or the folders its
+    arguments select, as (word, folder); a folder argument is taken over --project. Two
+    of them in different projects are E012: one would be ignored without a word."""
+    given = ([(f"--project {project}", Path(project))] if project is not None else []) + folders
+    first_word, first = given[0] if given else (None, None)
+    for word, folder in given[1:]:
+        if _root_of(folder) != _root_of(first):
+            raise SegcError(Diagnostic("E012", f"two projects given: `{first_word}` and `{word}`", hints=(
+                "segc works on one project per run: keep one of them (a folder argument, or --project DIR)",)))
+    return folders[-1][1] if folders else project
+
+
+def _root_of(folder: Path) -> Path:
+    """The project folder `folder` stands for (the nearest one upward holding segc.yml),
+    to tell two ways of naming one project from two projects."""
+    return find_root(folder) or Path(folder).resolve()
 
 
 def load_project(path: str | Path = ".", params: dict[str, str] | None = None,

@@ -335,3 +335,59 @@ def test_project_path_as_target(monkeypatch, counts_json):
     result = cli("count", "retail", "at_risk", "--format", "json")
     assert result.exit_code == 0, result.output
     assert [s["name"] for s in json.loads(result.stdout)["segments"]] == ["at_risk"]
+
+
+def _commands_taking_a_project_folder():
+    """Every command (score's too) with --project and a positional argument that may be a
+    project folder: (command words, whether it takes several arguments, its required options)."""
+    import typer.main
+
+    found = []
+
+    def walk(group, words):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                walk(command, words + [name])
+                continue
+            folder = [p for p in command.params if p.param_type_name == "argument" and p.name in ("targets", "path")]
+            if folder and any("--project" in p.opts for p in command.params):
+                required = [p.opts[0] for p in command.params if p.param_type_name == "option" and p.required]
+                found.append((words + [name], folder[0].nargs == -1, required))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+PROJECT_FOLDER_COMMANDS = _commands_taking_a_project_folder()
+
+
+def test_the_walk_finds_the_commands_that_take_a_project_folder():
+    assert {" ".join(w) for w, _many, _required in PROJECT_FOLDER_COMMANDS} >= {
+        "check", "count", "sample", "overlap", "profile", "transitions", "build", "snapshot", "changes", "test",
+        "docs", "report", "discover"}
+
+
+# a value for each required option of those commands
+REQUIRED = {"--from": "2024-01-01", "--to": "2024-02-01", "--out": "written", "--features": "age"}
+
+
+@pytest.mark.parametrize("words,many,required", PROJECT_FOLDER_COMMANDS,
+                         ids=[" ".join(w) for w, _m, _r in PROJECT_FOLDER_COMMANDS])
+def test_two_project_folders_are_E012_naming_both(tmp_path, monkeypatch, words, many, required):
+    """Two projects given (two folder arguments, or a folder and --project): one of them
+    was ignored without a word, the last folder in one case and --project in the other.
+    The same project named twice (its folder and a folder inside it) is one project."""
+    for name in ("one", "two"):
+        (tmp_path / name / "segments").mkdir(parents=True)
+        (tmp_path / name / "segc.yml").write_text("name: [\n", encoding="utf-8")  # fails fast once loaded
+    monkeypatch.chdir(tmp_path)
+    words = [*words, *(x for option in required for x in (option, REQUIRED[option]))]
+    for args in ([*words, "one", "-p", "two"], *([[*words, "one", "two"]] if many else [])):
+        result = cli(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "error[E012]: two projects given:" in result.stderr, (args, result.output)
+        assert "`one`" in result.stderr and "two`" in result.stderr and "hint: " in result.stderr
+    for args in ([*words, "one", "-p", "one/segments"], *([[*words, "one", "one/segments"]] if many else [])):
+        result = cli(*args)
+        assert "E012" not in result.output, (args, result.output)
+        assert "segc.yml" in result.output, (args, result.output)  # loaded: its own error

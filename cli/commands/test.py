@@ -24,16 +24,16 @@ def test_command(
     Example: segc test -p examples/retail
     """
     format = check_format(format, ("text", "json"))
-    files = []
+    files, folders, beside = [], [], None
     for t in targets or []:
         path = Path(t)
         if path.is_dir():
-            project = path
+            folders.append((t, path))
         else:  # a test file; anything else is E806 from run_tests, with the other problems
             files.append(path)
             if path.suffix in (".yml", ".yaml") and path.is_file():
-                project = project or path.parent
-    p = load(project, fmt=format)
+                beside = beside or path.parent  # the project, when nothing else names one
+    p = load(project or (None if folders else beside), fmt=format, folders=folders)
     from segc.apps.segtest import run_tests
 
     try:
