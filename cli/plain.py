@@ -45,6 +45,43 @@ def echo(message: str, err: bool = False, data: bool = False) -> None:
     stream.flush()
 
 
+class _StderrWithoutReader(io.TextIOWrapper):
+    """sys.stderr, for a reader that may stop reading (`segc count 2>&1 | head -2`): what
+    is written after that goes nowhere, and the run goes on. A warning that cannot be
+    shown does not make the run fail (typer would end it with status 1, no message, as for
+    a closed stdout: the status would say "errors in your input" of a run that had none)."""
+
+    def write(self, text):
+        try:
+            return super().write(text)
+        except BrokenPipeError:
+            self._discard()
+            return len(text)
+
+    def flush(self):
+        try:
+            super().flush()
+        except BrokenPipeError:
+            self._discard()
+
+    def _discard(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.fileno())
+        os.close(devnull)
+        io.TextIOWrapper.flush(self)  # what was buffered goes to /dev/null
+
+
+def stderr_without_reader() -> None:
+    """Make sys.stderr outlive its reader (see _StderrWithoutReader); a stream of another
+    kind (a test's capture, a notebook) is left as it is."""
+    stream = sys.stderr
+    if type(stream) is not io.TextIOWrapper or stream is not sys.__stderr__:
+        return
+    stream.flush()
+    sys.stderr = _StderrWithoutReader(stream.buffer, encoding=stream.encoding, errors=stream.errors,
+                                      line_buffering=stream.line_buffering, write_through=stream.write_through)
+
+
 def _written_as_is(stream) -> bool:
     """Whether click writes to `stream` as it is: a text stream with an encoding other
     than ASCII (which click replaces by UTF-8), outside a Jupyter kernel (whose output
@@ -185,8 +222,9 @@ def compile_without_typer(argv: list[str]) -> bool:
     try:
         print_sql(**args)
     except BrokenPipeError:
-        # as typer: a reader that stopped reading (`| head`) ends the command with status 1
-        # and no message; what is left unwritten goes nowhere
+        # as typer: a reader of stdout that stopped reading (`| head`) ends the command with
+        # status 1 and no message; what is left unwritten goes nowhere (a closed stderr
+        # does not get here: stderr_without_reader)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.dup2(devnull, sys.stderr.fileno())

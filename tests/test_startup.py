@@ -182,6 +182,29 @@ def test_a_closed_pipe_ends_as_with_typer():
     assert results[0] == results[1] == (1, b"")
 
 
+def _with_stderr_closed(args: list[str]) -> subprocess.CompletedProcess:
+    """`segc ARGS` whose stderr is a pipe that its reader closed (`2>&1 | head -2`)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return _bytes(MAIN, args, stdout=subprocess.PIPE, stderr=write)
+    finally:
+        os.close(write)
+
+
+def test_a_closed_stderr_does_not_fail_the_run():
+    """Warnings written into a pipe that is closed (`segc count 2>&1 | head -2`) turned a
+    successful run into a silent exit 1: they go nowhere, the run goes on, and its status
+    is its own (an error is still 1)."""
+    counted = _with_stderr_closed(["count", "-p", "examples/retail"])  # prints W742 warnings on stderr
+    assert counted.returncode == 0 and b"population" in counted.stdout
+    assert _with_stderr_closed(["count", "--strict", "-p", "examples/retail"]).returncode == 0
+    warned = _with_stderr_closed(["compile", "-e", "age between 50 and 20", "-p", "examples/retail"])
+    assert warned.returncode == 0 and warned.stdout.endswith(b"\"age\" <= 20;\n")
+    assert _with_stderr_closed(["compile", "-e", "age >", "-p", "examples/retail"]).returncode == 1
+    assert _with_stderr_closed(["check", "-p", "examples/nowhere"]).returncode == 1
+
+
 def test_the_plain_compile_options_are_the_commands():
     import typer.main
 
