@@ -277,7 +277,26 @@ def test_too_few_rows_for_k(tmp_path):
     result = cli("discover", str(folder), "--features", FEATURES, "--k", "3..6")
     assert result.exit_code == 1, result.output
     assert "error[E955]" in result.stderr and "too few customers for k = 6" in result.stderr
+    assert "hint: the largest k that fits is 2: --k 2" in result.stderr, result.stderr  # 20 customers
     assert cli("discover", str(folder), "--features", FEATURES, "--k", "2", "--min-size", "2").exit_code == 0
+
+
+def test_the_default_k_is_narrowed_to_the_k_that_fit(tmp_path):
+    """The default --k 3..6 was refused as a whole on a population too small for k = 6
+    (the project `segc init` makes): it is narrowed to the k that fit, with a note; when
+    none fits, E955 names the largest k that does."""
+    folder = make_project(tmp_path / "small", planted_rows(per_group=11))  # 44 customers: k <= 4
+    result = cli("discover", str(folder), "--features", FEATURES, "--min-size", "2", "--format", "json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["k"] in (3, 4) and set(body["silhouette"]) == {"3", "4"}
+    assert "--k 3..6 (the default) narrowed to 3..4: a population of 44 allows at most 4 clusters of 10" in body["notes"]
+    explicit = cli("discover", str(folder), "--features", FEATURES, "--k", "3..6")
+    assert explicit.exit_code == 1 and "hint: the largest k that fits is 4: --k 3..4" in explicit.stderr
+    tiny = make_project(tmp_path / "tiny", planted_rows(per_group=6))  # 24 customers: only k = 2 fits
+    result = cli("discover", str(tiny), "--features", FEATURES)
+    assert result.exit_code == 1 and "error[E955]" in result.stderr
+    assert "hint: the largest k that fits is 2: --k 2" in result.stderr, result.stderr
 
 
 def test_out_refuses_a_file_segc_did_not_write(planted, tmp_path):

@@ -13,7 +13,7 @@ from segc.front.errors import SegcError
 def discover(
     features: Annotated[str, typer.Option("--features", help="The numeric (or bool) features to cluster on, comma-separated.")],
     path: Annotated[Optional[Path], typer.Argument(help="Project folder (default: found upward from here).")] = None,
-    k: Annotated[str, typer.Option("--k", help="Number of clusters, or a range (3..6) to choose by silhouette.")] = "3..6",
+    k: Annotated[Optional[str], typer.Option("--k", show_default=False, help="Number of clusters, or a range to choose by silhouette [default: 3..6, narrowed to the k the population allows].")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the segmentation to this .seg file (atomically); default: print it.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace --out even if segc discover did not write it.")] = False,
     name: Annotated[str, typer.Option("--name", help="Name of the segmentation.")] = "discovered",

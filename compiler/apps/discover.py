@@ -189,13 +189,15 @@ def check_out(project, path: Path, force: bool) -> None:
 
 # ---- discovery -------------------------------------------------------------------------
 
-def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None, seed: int = 0,
+def discover(project, features: list[str], k: str | int | None = None, as_of=None, seed: int = 0,
              name: str = "discovered", depth: int = 3, min_size: int | None = None,
              out: Path | None = None, force: bool = False) -> DiscoverResult:
     """Cluster the population on `features` and write the clusters as a segmentation.
     Nothing is written here (see `write`); `out` only names the file the text is meant for
-    (a file it replaces is left out of the check)."""
-    ks = parse_k(k)
+    (a file it replaces is left out of the check). `k` None is DEFAULT_K, narrowed to
+    the k that the population allows (with a note); a k given that does not fit is E955."""
+    ks = parse_k(DEFAULT_K if k is None else k)
+    k_notes: list[str] = []
     check_features(project, features)
     replaced = replaced_file(project, name, out)
     check_name(project, name, replaced)
@@ -219,9 +221,10 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     n = len(keys)
     need = MIN_PER_CLUSTER * max(ks)
     if n < need:
-        raise SegcError(Diagnostic("E955", f"too few customers for k = {max(ks)}: the population has {n}, "
-                                   f"at least {need} are needed ({MIN_PER_CLUSTER} per cluster)",
-                                   hints=("choose a smaller --k, or check the population and the as-of",)))
+        ks = _narrowed(ks, n // MIN_PER_CLUSTER, k is None, k_notes, Diagnostic(
+            "E955", f"too few customers for k = {max(ks)}: the population has {n}, at least {need} are "
+            f"needed ({MIN_PER_CLUSTER} per cluster)", hints=("check the population and the as-of",)),
+            f"a population of {n} allows at most {n // MIN_PER_CLUSTER} clusters of {MIN_PER_CLUSTER}")
     present = ~np.isnan(raw)
     empty = [f for j, f in enumerate(features) if not present[:, j].any()]
     if empty:
@@ -233,8 +236,9 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     data = np.where(present, raw, medians)
     distinct = len(np.unique(data, axis=0))
     if distinct < max(ks):
-        raise SegcError(Diagnostic("E955", f"only {distinct} distinct combinations of values: too few for "
-                                   f"k = {max(ks)}", hints=("choose a smaller --k, or other features",)))
+        ks = _narrowed(ks, distinct, k is None, k_notes, Diagnostic(
+            "E955", f"only {distinct} distinct combinations of values: too few for k = {max(ks)}",
+            hints=("choose other features",)), f"only {distinct} distinct combinations of values")
     imputed = {f: float(1 - present[:, j].mean()) for j, f in enumerate(features) if not present[:, j].all()}
 
     import sklearn.cluster  # noqa: F401  (loaded before the limit, or it would not apply to them)
@@ -246,6 +250,7 @@ def discover(project, features: list[str], k: str | int = DEFAULT_K, as_of=None,
     # machine (and two cores shared by OpenMP threads are slower than one, measured)
     with threadpool_limits(1):
         labels, chosen, silhouettes, notes = _cluster(data, ks, seed, min_size)
+        notes[:0] = k_notes
         types = [project.schema.features[f].type for f in features]
         # a min_size above the population is a leaf of every row (no split): E958 below
         min_leaf = min(min_size, max(n, 1)) if min_size else max(1, math.ceil(MIN_LEAF_SHARE * n))
@@ -307,6 +312,22 @@ def write(result: DiscoverResult, path: Path, project, force: bool = False) -> N
 
 
 # ---- clustering ------------------------------------------------------------------------
+
+def _narrowed(ks: list[int], largest: int, default: bool, notes: list[str], error: Diagnostic, why: str) -> list[int]:
+    """The k of `ks` up to `largest`, the most that fit: for the default range, those of
+    its k that fit (a note says so); otherwise, or when none fits, `error`, its hint
+    naming the largest k that fits."""
+    fit = [k for k in ks if k <= largest]
+    if default and fit:
+        shown = f"{fit[0]}..{fit[-1]}" if len(fit) > 1 else str(fit[0])
+        notes.append(f"--k {DEFAULT_K} (the default) narrowed to {shown}: {why}")
+        return fit
+    if largest >= 2:
+        fits = f"--k {ks[0]}..{largest}" if ks[0] < largest else f"--k {largest}"
+        error = Diagnostic(error.code, error.message, hints=(f"the largest k that fits is {largest}: {fits}",
+                                                             *error.hints))
+    raise SegcError(error)
+
 
 def _cluster(data, ks: list[int], seed: int, min_size: int | None):
     """Labels (clusters numbered by size, largest first), the chosen k, silhouette per k."""
