@@ -252,3 +252,42 @@ def test_each_command_replaces_its_own_output(name, place):
     for _ in range(2):
         result = run(WRITERS[name].args(project, out))
         assert result.exit_code == 0, result.output
+
+
+def test_a_folder_inside_a_catalogue_is_refused_as_part_of_it(place):
+    """`segc docs --out site` then `--out site/segments`: refused, but E822 said "segc did
+    not write it" of a folder segc wrote as part of the catalogue in `site`."""
+    project, area = place
+    assert run(WRITERS["docs"].args(project, area / "site")).exit_code == 0
+    before = tree(area)
+    result = run(WRITERS["docs"].args(project, area / "site" / "segments"))
+    assert result.exit_code == 1 and "error[E822]" in result.stderr, result.output
+    assert "is part of the catalogue segc wrote in `" in result.stderr and "did not write" not in result.stderr
+    assert tree(area) == before
+
+
+@pytest.mark.parametrize("command,option", [("report", []), ("changes", ["--since", "2024-06-01"])])
+def test_an_output_of_another_format_is_named_as_such(place, command, option):
+    """A CSV report rewritten as JSON at the same path: refused (each format replaces only
+    its own), but E822 said segc had not written the file it wrote a moment before."""
+    project, area = place
+    out = area / "out.csv"
+    if command == "changes":
+        assert run(["snapshot", "-p", str(project), "--as-of", "2024-06-01"]).exit_code == 0
+    first = run([command, "-p", str(project), *option, "--format", "csv", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = out.read_bytes()
+    result = run([command, "-p", str(project), *option, "--format", "json", "--out", str(out)])
+    assert result.exit_code == 1 and "error[E822]" in result.stderr, result.output
+    kind = "report" if command == "report" else "changes file"
+    assert f"holds a CSV {kind} that segc wrote: a JSON {kind} replaces only a JSON {kind}" in result.stderr
+    assert "did not write" not in result.stderr and out.read_bytes() == before
+
+
+def test_a_file_output_is_not_told_of_an_empty_folder(place):
+    project, area = place
+    mine = area / "mine.csv"
+    mine.write_text("precious\n")
+    result = run(WRITERS["report"].args(project, mine))
+    assert result.exit_code == 1 and "exists and segc did not write it" in result.stderr
+    assert "empty folder" not in result.stderr, result.stderr

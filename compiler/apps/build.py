@@ -569,7 +569,7 @@ def _made_by_segc(folder: Path) -> bool:
 def _check_out(root: Path, out: Path) -> None:
     """The rule for every output (files.check_output): a new or empty folder, or one this
     command made (its manifest.json says so)."""
-    check_output(out, _made_by_segc, folder=True, root=root)
+    check_output(out, _made_by_segc, folder=True, root=root, kind="build")
 
 
 def _located(d: Diagnostic, name: str, node) -> Diagnostic:

@@ -227,4 +227,4 @@ def build_catalog(project, out: str | Path, counts: bool = True, dialects=DIALEC
 def _check_target(out: Path, root: Path) -> None:
     """The rule for every output (files.check_output): a new or empty folder, or a catalogue
     this command wrote (it holds MARKER)."""
-    check_output(out, lambda folder: (folder / MARKER).is_file(), folder=True, root=root)
+    check_output(out, lambda folder: (folder / MARKER).is_file(), folder=True, root=root, kind="catalogue")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from segc.apps.outputs import check_file, csv_text
-from segc.front.files import has_mark, write_atomic
+from segc.apps.outputs import check_marked_file, csv_text
+from segc.front.files import write_atomic
 
 # how segc knows a changes file is its own: JSON's fixed start; CSV's header after the key
 MARKS = {"json": b'{\n  "since": "', "csv": b",definition,branch,change"}
@@ -21,7 +21,7 @@ def changes_text(changes, fmt: str) -> str:
 
 def check_changes_output(fmt: str, out: Path, project) -> None:
     """May `out` be written? New, or a changes file of this format (E822/E824 if not)."""
-    check_file(project, out, has_mark(MARKS[fmt]))
+    check_marked_file(project, out, fmt, MARKS, "changes file")
 
 
 def write_changes(changes, fmt: str, out: Path, project) -> Path:

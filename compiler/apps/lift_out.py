@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from segc.apps.outputs import check_file, csv_text
+from segc.apps.outputs import check_marked_file, csv_text
 from segc.front.errors import Diagnostic, SegcError
-from segc.front.files import has_mark, write_atomic
+from segc.front.files import write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates" / "lift"
 FIELDS = ("kind", "n_target", "n_control", "target", "control", "difference", "ci_low", "ci_high",
@@ -25,7 +25,7 @@ def check_output(fmt: str, out: Path | None, project=None) -> None:
         raise SegcError(Diagnostic("E948", "--format html writes a file: give --out FILE",
                                    hints=("e.g. --format html --out lift.html",)))
     if out is not None and project is not None:
-        check_file(project, out, has_mark(MARKS[fmt]))
+        check_marked_file(project, out, fmt, MARKS, "readout")
 
 
 def lift_text(r: dict, fmt: str, project: str = "") -> str:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable
 
-from segc.front.files import check_output
+from segc.front.files import check_output, has_mark
 
 
 def data_files(project) -> list[Path]:
@@ -22,6 +22,15 @@ def check_file(project, out: Path, ours: Callable[[Path], bool], force: bool = F
     """May `out` be written? (E822 or E824 if not; see files.check_output.)"""
     check_output(out, ours, root=project.root, protected=data_files(project), force=force,
                  segment_file=segment_file)
+
+
+def check_marked_file(project, out: Path, fmt: str, marks: dict[str, bytes], what: str) -> None:
+    """May `out` be written with `what` (e.g. "report") as `fmt`? New, or a file whose
+    start is `marks[fmt]` (E822 or E824 if not); a `what` of another format there is
+    named as such: `report.csv` holds a CSV report, which a JSON report does not replace."""
+    check_output(out, has_mark(marks[fmt]), root=project.root, protected=data_files(project),
+                 kind=f"a {fmt.upper()} {what}",
+                 others={f"a {other.upper()} {what}": has_mark(mark) for other, mark in marks.items() if other != fmt})
 
 
 # a text cell a spreadsheet would run as a formula (`=HYPERLINK(...)` typed by a customer

@@ -23,7 +23,7 @@ import shutil
 import stat
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.source import Source, Span
@@ -109,7 +109,8 @@ def project_path(file: str | Path, root: Path) -> str:
 # `write_atomic` or `replace_folder` (write it all at once); any OSError becomes E824.
 
 def check_output(out: Path, ours: Callable[[Path], bool], *, folder: bool = False, root: Path | None = None,
-                 force: bool = False, protected: Iterable[Path] = (), segment_file: bool = False) -> None:
+                 force: bool = False, protected: Iterable[Path] = (), segment_file: bool = False,
+                 kind: str = "", others: Mapping[str, Callable[[Path], bool]] | None = None) -> None:
     """The one rule for outputs: segc replaces only what it wrote itself. `out` may be new,
     or what `ours(out)` recognises as segc's earlier output (a mark segc writes into each
     output: a header line, a manifest, a marker file). Refused (E822): a symbolic link
@@ -118,7 +119,10 @@ def check_output(out: Path, ours: Callable[[Path], bool], *, folder: bool = Fals
     or the current folder for a folder output, anything inside the project's segments/ or
     tests/ (read whole: but a `segment_file`, a .seg written for segments/), and anything
     else without segc's mark (unless `force`). A folder where a file goes, or the reverse,
-    is E824 (in the way)."""
+    is E824 (in the way). The refusal of what segc did write says so: `kind` names this
+    output ("a JSON report", "catalogue"), `others` recognise segc's outputs of other kinds
+    that may be at `out` (name -> `ours` of that kind), and a folder inside one that `ours`
+    recognises is part of that output."""
     out = Path(os.path.abspath(out))
     read = read_folder(out, root) if root is not None else None
     if read and not (segment_file and read == "segments/" and out.suffix == ".seg"):
@@ -133,13 +137,14 @@ def check_output(out: Path, ours: Callable[[Path], bool], *, folder: bool = Fals
     except OSError as e:  # a name too long, a file where a folder is on the way...
         raise write_error(out, e) from None
     try:
-        _check_existing(out, st, ours, folder, root, force, protected)
+        _check_existing(out, st, ours, folder, root, force, protected, kind, others or {})
     except OSError as e:  # a folder it cannot read, a link loop...
         raise write_error(out, e) from None
 
 
 def _check_existing(out: Path, st: os.stat_result, ours: Callable[[Path], bool], folder: bool,
-                    root: Path | None, force: bool, protected: Iterable[Path]) -> None:
+                    root: Path | None, force: bool, protected: Iterable[Path], kind: str,
+                    others: Mapping[str, Callable[[Path], bool]]) -> None:
     what = "folder" if folder else "file"
     if stat.S_ISLNK(st.st_mode):
         raise _refused(out, "is a symbolic link: segc does not write through links",
@@ -158,8 +163,18 @@ def _check_existing(out: Path, st: os.stat_result, ours: Callable[[Path], bool],
         raise _refused(out, "is one of the project's own files", "give a new file name")
     if force or folder and not any(out.iterdir()) or _safely(ours, out):
         return
+    other = next((name for name, theirs in others.items() if _safely(theirs, out)), None)
+    if other is not None:
+        raise _refused(out, f"holds {other} that segc wrote: {kind} replaces only {kind}",
+                       f"give a new {what} name for {kind}, or write {other} there again")
+    within = next((parent for parent in out.parents if folder and _safely(ours, parent)), None)
+    if within is not None:
+        raise _refused(out, f"is part of the {kind or 'output'} segc wrote in `{display_path(within)}`: "
+                            "it would be replaced", f"write into `{display_path(within)}` itself (replaced whole), "
+                                                    "or into a new folder outside it")
     raise _refused(out, "exists and segc did not write it: it would be replaced",
-                   f"give a new {what} name (or an empty folder); segc replaces only its own outputs")
+                   "give a new folder name (or an empty folder); segc replaces only its own outputs" if folder
+                   else "give a new file name; segc replaces only its own outputs")
 
 
 def read_folder(out: Path, root: Path) -> str | None:

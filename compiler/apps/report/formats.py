@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from segc.apps.report.measure import Report, group_kind, group_label
-from segc.apps.outputs import check_file, csv_text
+from segc.apps.outputs import check_marked_file, csv_text
 from segc.front.errors import Diagnostic, SegcError
-from segc.front.files import has_mark, write_atomic
+from segc.front.files import write_atomic
 
 
 def report_text(report, fmt: str) -> str:
@@ -49,7 +49,7 @@ def check_output(fmt: str, out: Path | None, project=None) -> None:
         raise SegcError(Diagnostic("E948", "--format html writes a file: give --out FILE",
                                    hints=("e.g. --format html --out report.html",)))
     if out is not None and project is not None:
-        check_file(project, out, has_mark(MARKS[fmt]))
+        check_marked_file(project, out, fmt, MARKS, "report")
 
 
 def write_report(report: Report, fmt: str, out: Path, project) -> Path:
