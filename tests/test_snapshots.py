@@ -401,3 +401,21 @@ def test_a_snapshot_lists_every_branch_also_an_empty_one(duck_run):
     result = project.snapshot(["quadrant", "loyal_big_basket"], as_of="2000-01-01")  # before any order
     branches = [b for b, _p in project.checked.segmentations["quadrant"].branches]
     assert result.counts == [("quadrant", b, 0) for b in branches] + [("loyal_big_basket", None, 0)]
+
+
+def test_a_sensitive_with_is_one_E501_naming_the_definitions(tmp_path):
+    """`segc changes --with religion` gave one identical E501 per definition (37, 112
+    lines): one per name now, naming a few definitions and how many more."""
+    root = small_copy(tmp_path / "shop")
+    every = runner.invoke(app, ["changes", "-p", str(root), "--with", "religion", "--format", "csv"])
+    assert every.exit_code == 1 and every.stderr.count("error[E501]") == 1, every.stderr
+    assert "--with `religion`: sensitive data that none of the " in every.stderr and "1 error" in every.stderr
+    (root / "segments" / "faith.seg").write_text('@allow_sensitive("consent")\nsegment devout = religion = "x"\n',
+                                                 encoding="utf-8")
+    names = ["devout", "loyal_big_basket", "at_risk", "big_basket_90d", "shoe_fans", "young_urban_fr"]
+    some = runner.invoke(app, ["changes", *names, "-p", str(root), "--with", "religion,age"])
+    assert some.exit_code == 1 and some.stderr.count("error[E501]") == 1, some.stderr
+    assert ("--with `religion`: sensitive data that `loyal_big_basket`, `at_risk`, `big_basket_90d` and 2 more "
+            "do not use with @allow_sensitive") in some.stderr, some.stderr
+    one = runner.invoke(app, ["changes", "at_risk", "devout", "-p", str(root), "--with", "religion"])
+    assert "--with `religion`: sensitive data that `at_risk` does not use with @allow_sensitive" in one.stderr

@@ -332,17 +332,24 @@ def payload(project, targets, names) -> tuple[list[str], tuple[str, ...]]:
                                     f"source `{schema.base}`",
                                     hints=(f"did you mean `{close}`?" if close else
                                            "declare the column in segc.yml (a feature, or `columns:` of the base)",)))
-    for t in targets:
-        refused = [n for n in features + columns
-                   if n not in allowed_features(schema, [n], _allowance(project, t))]
+    for n in features + columns:  # one E501 per name, naming the definitions that refuse it
+        refused = [t.name for t in targets if n not in allowed_features(schema, [n], _allowance(project, t))]
         if refused:
-            diags.append(Diagnostic("E501", f"--with {', '.join(f'`{n}`' for n in refused)}: sensitive data that "
-                                    f"`{t.name}` does not use with @allow_sensitive",
+            diags.append(Diagnostic("E501", f"--with `{n}`: sensitive data that {_refusing(refused, len(targets))} "
+                                    "with @allow_sensitive",
                                     hints=("a changes payload shows a sensitive column only for a segment that "
                                            "uses it with @allow_sensitive(\"reason\"); leave it out of --with",)))
     if diags:
         raise SegcError(diags)
     return features, tuple(columns)
+
+
+def _refusing(names: list[str], of: int, shown: int = 3) -> str:
+    """The definitions that do not use a --with name: a few by name, then how many more."""
+    if len(names) == of > 1:
+        return f"none of the {of} definitions uses"
+    listed = ", ".join(f"`{n}`" for n in names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+    return f"{listed} {'does' if len(names) == 1 else 'do'} not use"
 
 
 def _allowance(project, target) -> dict[str, str]:
