@@ -419,3 +419,19 @@ def test_a_sensitive_with_is_one_E501_naming_the_definitions(tmp_path):
             "do not use with @allow_sensitive") in some.stderr, some.stderr
     one = runner.invoke(app, ["changes", "at_risk", "devout", "-p", str(root), "--with", "religion"])
     assert "--with `religion`: sensitive data that `at_risk` does not use with @allow_sensitive" in one.stderr
+
+
+def test_snapshot_then_changes_in_a_pinned_project_is_told_the_day_before(tmp_path):
+    """`segc snapshot && segc changes` with `as_of:` pinned: E770's hint told the user to
+    take the snapshot just taken. The one at the as-of is not before it: the hint says so
+    and gives the day before."""
+    root = small_copy(tmp_path / "shop")  # as_of: 2024-07-01 in segc.yml
+    first = runner.invoke(app, ["changes", "-p", str(root)])
+    assert first.exit_code == 1 and "e.g. `segc snapshot --as-of 2024-06-30`" in first.stderr, first.stderr
+    assert runner.invoke(app, ["snapshot", "-p", str(root)]).exit_code == 0
+    result = runner.invoke(app, ["changes", "-p", str(root)])
+    assert result.exit_code == 1 and "error[E770]: no snapshot before 2024-07-01" in result.stderr
+    assert "the snapshot at 2024-07-01 is the as-of itself, not one before it" in result.stderr, result.stderr
+    assert "`segc snapshot --as-of 2024-06-30`" in result.stderr
+    assert runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", "2024-06-30"]).exit_code == 0
+    assert runner.invoke(app, ["changes", "-p", str(root)]).exit_code == 0

@@ -298,8 +298,12 @@ def since_date(store, since, as_of: dt.date) -> dt.date:
     if since in (None, "last"):
         before = [x for x in dates if x < as_of]
         if not before:
-            raise SegcError(Diagnostic("E770", f"no snapshot before {as_of} in {store.where}",
-                                       hints=(run + " (e.g. daily in CI), then `segc changes --since last`",)))
+            earlier = f"segc snapshot --as-of {as_of - dt.timedelta(days=1)}"
+            hint = (f"the snapshot at {as_of} is the as-of itself, not one before it: take an earlier one, e.g. "
+                    f"`{earlier}`, then `segc changes --since last`" if as_of in dates else
+                    f"take one before it, e.g. `{earlier}` (daily in CI: `segc snapshot --as-of DATE`), then "
+                    "`segc changes --since last`")
+            raise SegcError(Diagnostic("E770", f"no snapshot before {as_of} in {store.where}", hints=(hint,)))
         return before[-1]
     try:
         d = since if isinstance(since, dt.date) else dt.date.fromisoformat(str(since))
