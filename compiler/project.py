@@ -249,7 +249,9 @@ class Project:
             raise SegcError(diags)
         return out
 
-    def as_of_date(self, value) -> dt.date | None:
+    def as_of_date(self, value, given_as: str = "--as-of") -> dt.date | None:
+        """The as-of `value` names (None: the engine's current date); E009 names it as the
+        caller took it (`given_as`: the option, or the HTTP API's field)."""
         if value is None:
             return self.schema.as_of
         if value == "today":
@@ -258,7 +260,7 @@ class Project:
             try:
                 value = dt.date.fromisoformat(value)
             except ValueError:
-                raise SegcError(Diagnostic("E009", f"--as-of `{value}` is not a date", hints=(
+                raise SegcError(Diagnostic("E009", f"{given_as} `{value}` is not a date", hints=(
                     "write YYYY-MM-DD, or `today` for the engine's current date",))) from None
         problem = ir.as_of_problem(value)
         if problem:

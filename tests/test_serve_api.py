@@ -241,3 +241,13 @@ def test_as_of_today_is_the_engine_s_current_date(client, retail):
     assert pinned["as_of"] == "2024-07-01" and pinned["segments"][0]["count"] > 0
     assert "CURRENT_DATE" in post(client, "compile", {"expression": "signup_date within last 30 days",
                                                       "as_of": "today"}).json()["sql"].upper()
+
+
+@pytest.mark.parametrize("name", sorted(n for n, fields in FIELDS.items() if "as_of" in fields))
+def test_a_bad_as_of_names_the_request_s_field(client, name):
+    """E009 said `--as-of` about the JSON field `as_of`: an HTTP request has no option."""
+    r = post(client, name, {**FIELDS[name], "as_of": "2024-13-01"})
+    assert r.status_code == 422, r.text
+    d = r.json()["diagnostics"][0]
+    assert d["code"] == "E009" and d["message"] == "`as_of`: `2024-13-01` is not a date", d
+    assert "--as-of" not in r.text

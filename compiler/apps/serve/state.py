@@ -70,7 +70,7 @@ class Playground:
         p = self.project()
         if as_of in (None, ""):
             return p.as_of
-        value = p.as_of_date(as_of)
+        value = p.as_of_date(as_of, given_as="`as_of`:")  # the request's field, not an option
         return "today" if value is None else value
 
     # ---- the API ----
