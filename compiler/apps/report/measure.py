@@ -176,7 +176,8 @@ def group_label(value) -> str:
 def parse_period(text: str) -> ast.Duration:
     d = parse_window(text or "")
     if d is None or d.amount == 0:
-        raise SegcError(Diagnostic("E946", f"--period `{text}` is not a duration",
+        why = "must be at least 1 day" if d is not None else "is not a duration"  # `0 days` is one, but empty
+        raise SegcError(Diagnostic("E946", f"--period `{text}` {why}",
                                    hints=("write e.g. `30 days`, `4 weeks`, `1 month`, `1 year`",)))
     return d
 
