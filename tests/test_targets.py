@@ -62,6 +62,14 @@ def test_profile_of_a_segmentation_puts_the_branches_side_by_side(retail):
     table = cli("profile", "value_tier")
     assert table.exit_code == 0, table.output
     assert "value_tier: mean (missing)" in table.stdout and "population" in table.stdout
+    # each branch has its own top values: a value missing from one column is inside its
+    # (other), marked, never a blank that reads as none; and (other) is the last row
+    city = table.stdout.split("\ncity")[1].split("\n\n")[0].split("└")[0]
+    rows = [line for line in city.splitlines() if line.startswith("│")]
+    assert rows[-1].startswith("│ (other)")
+    cells = [c.strip() for line in rows for c in line.strip("│").split("│")[1:]]
+    assert "" not in cells and "·" in cells
+    assert "· not among that column's top values: counted in its (other)" in table.stdout
 
 
 def test_profile_of_one_segment_is_unchanged():

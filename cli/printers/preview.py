@@ -7,6 +7,7 @@ import sys
 
 from segc.cli.printers import shown
 from segc.cli.printers.fit import print_table
+from segc.preview import OTHER
 
 
 def print_data(result, fmt: str) -> bool:
@@ -141,12 +142,17 @@ def _print_side_by_side(profiles) -> None:
         shares = [{value: share for value, share, _pop in m[feature].values} if feature in m else None
                   for m in categorical]
         population = {value: pop for m in categorical if feature in m for value, _share, pop in m[feature].values}
-        for value, pop in population.items():  # each segment's top values, in order of appearance
+        # each segment's top values, in order of appearance, and (other) last: a value
+        # that is not among one column's top values is inside that column's (other)
+        order = [v for v in population if v != OTHER] + [v for v in population if v == OTHER]
+        for value in order:
             t.add_row("—" if value is None else shown(value),
                       *("masked" if s is None else "—" if s.get(value, 0) is None else f"{s[value]:.1%}"
-                        if value in s else "" for s in shares),
-                      f"{pop:.1%}")
+                        if value in s else "·" for s in shares),
+                      f"{population[value]:.1%}")
         print_table(console, t)
+        if any(s is not None and value not in s for value in order for s in shares):
+            console.print(f"· not among that column's top values: counted in its {OTHER}", highlight=False)
     _withheld_note(console, profiles)
 
 
