@@ -303,3 +303,36 @@ def test_one_query_of_many_segments_is_bounded_too(project_dir):
         assert cli("count", "t0", "-p", str(project_dir)).exit_code == 0  # one alone is within the bound
     finally:
         write(project_dir, "segment deep = age > 1\n")
+
+
+def test_the_deepest_input_renders_while_another_render_holds_the_raised_limit(project_dir):
+    """The render raises Python's recursion limit while sqlglot writes (backend/render.py
+    deep_stack) and restores it after the last concurrent render. A render that began
+    while another was under way used to rely on the first one's raise: when something
+    lowered the limit meanwhile (hypothesis sets its own per test case), the deepest
+    accepted input was E104 'nests too deeply' (seen once in the differential test)."""
+    import sys
+    import threading
+
+    from segc.backend.render import deep_stack
+
+    project = segc.load_project(project_dir)
+    deepest = SHAPES["least"](MAX_NESTING - 2)
+    entered, release = threading.Event(), threading.Event()
+
+    def hold():
+        with deep_stack():
+            entered.set()
+            release.wait(30)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    entered.wait(30)
+    before = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(1000)
+        assert project.compile_expression(deepest, dialect="duckdb")
+    finally:
+        sys.setrecursionlimit(before)
+        release.set()
+        other.join()

@@ -165,7 +165,10 @@ def deep_stack(frames: int = 20_000):
     with _deep_lock:
         if _deep == 0:
             _deep_before[0] = sys.getrecursionlimit()
-            sys.setrecursionlimit(max(_deep_before[0], frames))
+        # checked on every entry, not only the first: another piece of code may have set a
+        # lower limit while a render was under way (hypothesis sets its own per test case)
+        if sys.getrecursionlimit() < frames:
+            sys.setrecursionlimit(frames)
         _deep += 1
     try:
         yield
