@@ -6,7 +6,7 @@ one more per categorical feature), built from the project's compiled conditions.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from segc import ir
@@ -424,9 +424,7 @@ def _features_read(tree, memo: dict[int, tuple[object, frozenset]] | None = None
 
 def _children(node) -> list:
     """The sub-trees of a checked condition or value."""
-    children = [getattr(node, f.name) for f in fields(node)] if is_dataclass(node) else \
-        list(node) if isinstance(node, tuple) else []
-    return [c for c in children if isinstance(c, (ir.Value, ir.Pred, ir.Window, tuple))]
+    return [c for c in ir.parts(node) if isinstance(c, (ir.Value, ir.Pred, ir.Window))]
 
 
 def _transition_date(value, option: str) -> dt.date:

@@ -5,8 +5,8 @@ also bounds its own recursion through references it checks on the way) and, for 
 reference to a segment already checked, adds that segment's recorded depth."""
 from __future__ import annotations
 
+from segc import ir
 from segc.check.reporter import Reported
-import dataclasses
 
 from segc.front.errors import Diagnostic
 from segc.front.nesting import MAX_NESTING, first_line, nesting_diagnostic
@@ -81,18 +81,11 @@ def expanded_size(tree, memo: dict[int, tuple[object, int]] | None = None) -> in
     memo = {} if memo is None else memo
 
     def size(node) -> int:
-        key = id(node)
-        if key in memo:
-            return memo[key][1]
-        if dataclasses.is_dataclass(node):
-            children = [getattr(node, f.name) for f in dataclasses.fields(node)]
-        elif isinstance(node, (tuple, list)):
-            children = list(node)
-        else:
-            return 0
-        total = (1 if dataclasses.is_dataclass(node) else 0) + sum(
-            size(c) for c in children if dataclasses.is_dataclass(c) or isinstance(c, (tuple, list)))
-        memo[key] = (node, total)
+        known = memo.get(id(node))
+        if known is not None:
+            return known[1]
+        total = 1 + sum(size(c) for c in ir.parts(node))
+        memo[id(node)] = (node, total)
         return total
 
     return size(tree)
@@ -104,14 +97,10 @@ def distinct_nodes(tree):
     stack = [tree]
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if dataclasses.is_dataclass(node):
+        if id(node) not in seen:
+            seen.add(id(node))
             yield node
-            stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
-        elif isinstance(node, (tuple, list)):
-            stack.extend(node)
+            stack.extend(ir.parts(node))
 
 
 def size_diagnostic(span, what: str, size: int) -> Diagnostic:

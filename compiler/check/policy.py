@@ -13,7 +13,6 @@ once (the population, KPIs, `report --by`, `discover --features`, ad-hoc express
 never may. tests/test_privacy_routes.py proves every route of ROUTES both ways."""
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
 
 from segc import ir
 from segc.check.definitions import Annotations, annotation
@@ -87,14 +86,8 @@ def _walk(schema, node, source: str | None, out: set[str], seen: set) -> None:
             return  # the feature's columns are the feature's sensitivity
         source = node.source
         _event_order(schema, source, node.func, out)
-    if is_dataclass(node):
-        children = [getattr(node, f.name) for f in fields(node)]
-    elif isinstance(node, (tuple, list)):
-        children = list(node)
-    else:
-        return
-    for child in children:
-        if isinstance(child, (ir.Value, ir.Pred, ir.Window, ir.Sequence, tuple, list)):
+    for child in node if isinstance(node, (tuple, list)) else ir.parts(node):
+        if isinstance(child, (ir.Value, ir.Pred, ir.Window, ir.Sequence)):
             _walk(schema, child, source, out, seen)
 
 
