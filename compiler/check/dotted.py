@@ -36,7 +36,7 @@ class DottedNames:
             self.error("E201", f"`{left}` is the base: its columns are used through features", node.span,
                        f"name the feature alone: `{right if right in self.schema.features else close}`"
                        if right in self.schema.features or close else
-                       f"declare a feature for it under `features:` in segc.yml, then name it alone")
+                       "declare a feature for it under `features:` in segc.yml, then name it alone")
             raise Reported
         segmentations = [n for n, (d, _f) in self.defs.items() if isinstance(d, ast.Segmentation)]
         listed = (f"segmentations: {', '.join(segmentations)}" if segmentations else "the project has no segmentation")
@@ -58,11 +58,7 @@ class DottedNames:
         """`orders.amount` outside an aggregate, or inside one's `where` (where it is named alone)."""
         columns = self.event_columns(src)
         if node.right not in columns:
-            close = suggest(node.right, columns)
-            self.error("E202", f"source `{src.name}` has no column `{node.right}`", node.span,
-                       f"did you mean `{src.name}.{close}`?" if close else
-                       f"declare it under sources.{src.name}.columns in segc.yml")
-            raise Reported
+            self.no_event_column(src.name, node.right, columns, node.span)
         if scope.kind == "event" and scope.source == src.name:
             self.error("E302", f"`{src.name}.{node.right}` inside `where`: a column of `{src.name}` is named "
                        "alone there", node.span, f"write `{node.right}`")

@@ -80,15 +80,20 @@ class Values:
             raise Reported
         return ir.Const(value, p.type)
 
+    def no_event_column(self, source: str, column: str, columns, span, qualified: bool = True) -> None:
+        """E202: `source` has no column `column` (a did-you-mean, written as the user wrote
+        the column: `orders.amount` or, inside `where`, `amount`)."""
+        close = suggest(column, columns)
+        self.error("E202", f"source `{source}` has no column `{column}`", span,
+                   (f"did you mean `{source}.{close}`?" if qualified else f"did you mean `{close}`?") if close else
+                   f"declare it under sources.{source}.columns in segc.yml")
+        raise Reported
+
     def _v_Name(self, node: ast.Name, scope):
         if scope.kind == "event":
             if node.name in scope.columns:
                 return ir.Col(node.name, scope.columns[node.name], True, "event")
-            close = suggest(node.name, scope.columns)
-            self.error("E202", f"source `{scope.source}` has no column `{node.name}`", node.span,
-                       f"did you mean `{close}`?" if close else
-                       f"declare it under sources.{scope.source}.columns in segc.yml")
-            raise Reported
+            self.no_event_column(scope.source, node.name, scope.columns, node.span, qualified=False)
         if node.name in self.schema.scores:
             from segc.check.scores import score_value
 
@@ -337,11 +342,7 @@ class Values:
         column = None
         if node.column is not None:
             if node.column not in columns:
-                close = suggest(node.column, columns)
-                self.error("E202", f"source `{node.source}` has no column `{node.column}`", node.span,
-                           f"did you mean `{node.source}.{close}`?" if close else
-                           f"declare it under sources.{node.source}.columns")
-                raise Reported
+                self.no_event_column(node.source, node.column, columns, node.span)
             column = ir.Col(node.column, columns[node.column], True, "event")
         func = node.func
         if func in ("sum", "avg", "min", "max", "count_distinct") and column is None:
