@@ -161,6 +161,41 @@ def test_a_project_name_on_several_lines_is_refused(tmp_path):
     assert result.exit_code == 1 and "E005" in result.output and "segc.yml:" in result.output
 
 
+def test_a_key_on_several_lines_is_refused(tmp_path):
+    """The key column is named in `build -t members`'s comments: a line break there wrote a
+    DROP TABLE line into the SQL (attack11 B3)."""
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests"))
+    text = (root / "segc.yml").read_text(encoding="utf-8")
+    (root / "segc.yml").write_text(text.replace("\nkey: customer_id", '\nkey: "customer_id\\nDROP TABLE x; --"', 1),
+                                   encoding="utf-8")
+    result = cli("check", root)
+    assert result.exit_code == 1 and "E005" in result.output and "segc.yml:6:" in result.output
+    assert "`key:`" in result.output and "hint:" in result.output
+
+
+@pytest.mark.parametrize("template", ["view", "table", "select", "members", "dbt", "changes"])
+def test_every_template_writes_the_key_into_comments_on_one_line(template):
+    """Second layer: were a key with a line break to get past segc.yml, no template
+    writes it raw into a comment (each value in a comment goes through `one_line`)."""
+    import dataclasses
+
+    import segc
+    from segc.apps.build import render_build
+
+    project = segc.load_project(EXAMPLE)
+    project.schema = dataclasses.replace(project.schema, key=f"customer_id{BREAK}\r\u2028")
+    files, _manifest = render_build(project, template, names=["loyal_big_basket", "quadrant"])
+    for path, content in files.items():
+        if not path.endswith(".sql"):
+            continue
+        lines = content.decode("utf-8").split("\n")  # (the key is also in the query, as a quoted name)
+        for line, after in zip(lines, lines[1:]):
+            if line.startswith("--"):
+                assert not after.startswith("DROP"), (path, line, after)
+                assert "\r" not in line and "\u2028" not in line, (path, line)
+
+
 @pytest.mark.parametrize("template", ["view", "table", "select", "members", "dbt", "changes"])
 def test_a_file_name_cannot_end_the_comment_of_generated_sql(tmp_path, template):
     root = tmp_path / "p"

@@ -233,6 +233,10 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     if has_control(m.name):
         err(("name",), "the project's `name:` holds a control character (a line break, a tab, an escape)",
             "the name is written in the header comment of every file `segc build` makes: write it on one line")
+    if has_control(m.key):
+        err(("key",), "the project's `key:` holds a control character (a line break, a tab, an escape)",
+            "the key column is named in the comments of the files `segc build` makes: "
+            "write the column's name on one line")
     retyped = check_keys(loc, err)
     sources = {}
     for name, s in m.sources.items():
