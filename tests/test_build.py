@@ -231,6 +231,25 @@ def test_dbt_escapes_jinja_in_literals_and_docs(example):
     assert dbt_escape("no braces") == "no braces"
 
 
+@pytest.mark.parametrize("column", ["segc_dbt_source_0_7", "segc_dbt_source_0_0", "SEGC_DBT_SOURCE_1_0"])
+def test_dbt_placeholders_never_take_a_column_named_like_them(example, column):
+    """A column named like the placeholder of a source table was taken for one: a
+    traceback (IndexError, attack11 B7) or a column replaced by a source() call."""
+    import jinja2
+
+    text = (example / "segc.yml").read_text(encoding="utf-8")
+    (example / "segc.yml").write_text(text.replace(
+        "params:\n", f"  marker_a:\n    type: int\n    column: {column}\nparams:\n", 1), encoding="utf-8")
+    (example / "segments" / "zz.seg").write_text("segment mk_a = marker_a > 1 and purchases_365d > 2\n")
+    p = segc.load_project(example)
+    files, _ = render_build(p, "dbt", "duckdb", names=["mk_a"])
+    text = files["models/segments/mk_a.sql"].decode()
+    assert f'"{column}"' in text
+    rendered = jinja2.Environment().from_string(text).render(source=lambda g, n: f'"shop"."{n}"',
+                                                            config=lambda **kw: "")
+    assert _statement(rendered) == p.compile("mk_a", dialect="duckdb")
+
+
 def test_dbt_sources_yml(project):
     import yaml
 

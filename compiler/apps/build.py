@@ -261,8 +261,13 @@ class _Builder:
 
         schema = self.project.schema
         groups = _dbt_source_groups(schema)
+        # a marker the query does not hold already (in a name, an alias, a literal): every
+        # match in the rendered text is then a placeholder
+        written = render(tree, self.dialect, quoting=self.quoting).casefold()
         for attempt in range(100):
             marker = f"segc_dbt_source_{attempt}_"
+            if marker in written:
+                continue
             t = tree.copy()
             replaced = list(_source_tables(t, schema))
             for i, node in enumerate(replaced):
@@ -276,9 +281,10 @@ class _Builder:
             found = re.findall(re.escape(marker) + r"\d+", sql)
             if len(found) == len(set(found)) and not any(marker in lit.name for lit in t.find_all(exp.Literal)):
                 break
-        else:  # pragma: no cover - a literal would need to hold 100 different markers
+        else:  # pragma: no cover - the query would need to hold 100 different markers
             raise SegcError(Diagnostic("E823", "cannot place dbt source() calls in the compiled SQL",
-                                       hints=("build the model without --dbt-sources and name the tables in segc.yml",)))
+                                       hints=("segc marks the source tables with names such as "
+                                              "`segc_dbt_source_0_1`: rename the columns or values named so",)))
         parts, last = [], 0
         for m in re.finditer(re.escape(marker) + r"(\d+)", sql):
             src = replaced[int(m.group(1))].meta["segc_source"]
