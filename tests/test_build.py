@@ -250,6 +250,53 @@ def test_dbt_placeholders_never_take_a_column_named_like_them(example, column):
     assert _statement(rendered) == p.compile("mk_a", dialect="duckdb")
 
 
+def _dbt_locations(files) -> dict[str, str]:
+    """Each table of sources.yml -> `db.schema.identifier` as dbt reads it."""
+    import yaml
+
+    found = {}
+    for group in yaml.safe_load(files["models/segments/sources.yml"])["sources"]:
+        for tbl in group["tables"]:
+            found[(group["name"], tbl["name"])] = ".".join(
+                p for p in (group.get("database"), group["schema"], tbl["identifier"]) if p)
+    return found
+
+
+def test_dbt_sources_in_locations_named_alike_stay_apart(example):
+    """`shop_eu.orders` and `shop.eu.carts` were one dbt source `retail_shop_eu`: orders was
+    then read from `shop.eu.orders` (attack11 B6)."""
+    text = (example / "segc.yml").read_text(encoding="utf-8")
+    text = text.replace("    table: shop.orders", "    table: shop_eu.orders").replace(
+        "    table: shop.carts", "    table: shop.eu.carts")
+    (example / "segc.yml").write_text(text, encoding="utf-8")
+    p = segc.load_project(example)
+    files, _ = render_build(p, "dbt", "duckdb")
+    where = _dbt_locations(files)
+    tables = {n: s.table for n, s in p.schema.sources.items()}
+    assert sorted(t for _g, t in where) == sorted(tables)
+    for (_group, name), location in where.items():
+        assert location == tables[name]
+    for path, content in files.items():
+        for group, name in re.findall(r'source\("([^"]+)", "([^"]+)"\)', content.decode()):
+            assert where[(group, name)] == tables[name], (path, group, name)
+
+
+def test_dbt_source_names_are_refused_when_they_cannot_be_told_apart(example):
+    """A location literally named like the suffixed name of two others: E825 naming both."""
+    text = (example / "segc.yml").read_text(encoding="utf-8")
+    text = text.replace("    table: shop.orders", "    table: shop_eu.orders").replace(
+        "    table: shop.carts", "    table: shop.eu.carts")
+    (example / "segc.yml").write_text(text, encoding="utf-8")
+    files, _ = render_build(segc.load_project(example), "dbt", "duckdb")
+    suffixed = sorted(g for g, _t in _dbt_locations(files) if g.startswith("retail_shop_eu_"))[0]
+    (example / "segc.yml").write_text(text.replace("    table: shop.customers", f"    table: "
+                                                   f"{suffixed.removeprefix('retail_')}.customers"), encoding="utf-8")
+    with pytest.raises(segc.SegcError) as e:
+        render_build(segc.load_project(example), "dbt", "duckdb")
+    (d,) = e.value.diagnostics
+    assert d.code == "E825" and "one dbt source" in d.message and d.hints and d.span is not None
+
+
 def test_dbt_sources_yml(project):
     import yaml
 

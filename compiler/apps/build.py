@@ -26,6 +26,8 @@ from segc.backend.render import render
 from segc.backend.trees import ident, table
 from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
 from segc.backend.dialects import DIALECTS
+from segc.apps.build_dbt import (dbt_escape, jinja_str, source_columns, source_description, source_groups,
+                                  table_parts, yaml_scalar)
 
 TEMPLATES = ("select", "view", "table", "members", "dbt", "changes")
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -115,6 +117,8 @@ class _Builder:
 
     def run(self, names: list[str] | None) -> tuple[dict[str, bytes], dict]:
         defs = self.definitions(names)
+        # one dbt source per table location (E825 once, before any definition)
+        self.dbt_groups = source_groups(self.project.schema) if self.template == "dbt" else {}
         stems = _file_stems([n for n, _k, _node in defs])
         files: dict[str, bytes] = {}
         entries: dict[str, dict] = {}
@@ -259,8 +263,7 @@ class _Builder:
         protected from dbt's jinja (a string literal may hold `{{`)."""
         from sqlglot import exp
 
-        schema = self.project.schema
-        groups = _dbt_source_groups(schema)
+        schema, groups = self.project.schema, self.dbt_groups
         # a marker the query does not hold already (in a name, an alias, a literal): every
         # match in the rendered text is then a placeholder
         written = render(tree, self.dialect, quoting=self.quoting).casefold()
@@ -289,7 +292,7 @@ class _Builder:
         for m in re.finditer(re.escape(marker) + r"(\d+)", sql):
             src = replaced[int(m.group(1))].meta["segc_source"]
             parts.append(dbt_escape(sql[last:m.start()]))
-            parts.append("{{ source(" + _jinja_str(groups[src]) + ", " + _jinja_str(src) + ") }}")
+            parts.append("{{ source(" + jinja_str(groups[src]) + ", " + jinja_str(src) + ") }}")
             last = m.end()
         parts.append(dbt_escape(sql[last:]))
         return "".join(parts)
@@ -324,8 +327,7 @@ class _Builder:
 
     # ---- the dbt project files ----
     def common_context(self, contexts: list[dict]) -> dict:
-        schema = self.project.schema
-        groups = _dbt_source_groups(schema)
+        schema, groups = self.project.schema, self.dbt_groups
         used = sorted({s for c in contexts for s in c["sources"]})
         by_group: dict[str, dict] = {}
         for src_name in used:
@@ -337,8 +339,8 @@ class _Builder:
                 "schema": parts[-2] if len(parts) > 1 else None,
                 "tables": []})
             group["tables"].append({"name": src_name, "identifier": parts[-1],
-                                    "description": _source_description(schema, src_name),
-                                    "columns": _source_columns(schema, src_name)})
+                                    "description": source_description(schema, src_name),
+                                    "columns": source_columns(schema, src_name)})
         return {"project": schema.name, "entity": schema.entity, "key": schema.key, "dialect": self.dialect,
                 "as_of": self.as_of, "sources": list(by_group.values()), "models": contexts}
 
@@ -357,7 +359,7 @@ def _environment(project_templates: Path, dialect: str, quoting: str = "preserve
         trim_blocks=True, lstrip_blocks=True)
     env.filters["comment"] = _comment
     env.filters["one_line"] = one_line  # a name in a `--` comment: a line break would end it
-    env.filters["yaml"] = _yaml_scalar
+    env.filters["yaml"] = yaml_scalar
     env.filters["dbt_escape"] = dbt_escape
     env.globals["quote"] = env.filters["quote"] = lambda name: _quote(name, dialect, quoting)
     env.globals["relation_of"] = lambda name, schema=None: _relation(name, schema, dialect, quoting)
@@ -373,33 +375,6 @@ def _comment(text: str, prefix: str = "-- ") -> str:
     if not text:
         return ""
     return "\n".join((prefix + one_line(line)).rstrip() for line in str(text).splitlines())
-
-
-def _yaml_scalar(value) -> str:
-    """A value as a YAML flow scalar (JSON is YAML); strings are protected from dbt's jinja."""
-    def escape(v):
-        if isinstance(v, str):
-            return dbt_escape(v)
-        if isinstance(v, (list, tuple)):
-            return [escape(x) for x in v]
-        if isinstance(v, dict):
-            return {k: escape(x) for k, x in v.items()}
-        return v
-
-    return json.dumps(escape(value), ensure_ascii=False)
-
-
-def dbt_escape(text: str) -> str:
-    """Text that dbt's jinja renders back to itself: every `{` of a `{{`, `{%` or `{#`
-    becomes `{{ '{' }}`."""
-    if not re.search(r"\{[{%#]", text):
-        return text
-    return text.replace("{", "{{ '{' }}")
-
-
-def _jinja_str(value: str) -> str:
-    # a jinja string literal: JSON's escapes (ASCII only) are valid there
-    return json.dumps(value, ensure_ascii=True)
 
 
 def _quote(name: str, dialect: str, quoting: str = "preserve") -> str:
@@ -473,18 +448,13 @@ def _jsonable(v):
     return v
 
 
-def _table_parts(name: str) -> tuple[str, str, str]:
-    parts = name.split(".")
-    return (parts[-3] if len(parts) > 2 else "", parts[-2] if len(parts) > 1 else "", parts[-1])
-
-
 def _source_tables(tree, schema):
     """The exp.Table nodes of `tree` that read a source (CTE references excluded); each gets
     meta['segc_source'] = the source's name."""
     from sqlglot import exp
 
     ctes = {c.alias for c in tree.find_all(exp.CTE)}
-    by_parts = {_table_parts(s.table): s.name for s in schema.sources.values()}
+    by_parts = {table_parts(s.table): s.name for s in schema.sources.values()}
     for t in list(tree.find_all(exp.Table)):
         parts = (t.catalog, t.db, t.name)
         if not t.db and t.name in ctes:
@@ -497,42 +467,6 @@ def _source_tables(tree, schema):
 
 def _sources_used(tree, schema) -> list[str]:
     return sorted({t.meta["segc_source"] for t in _source_tables(tree.copy(), schema)})
-
-
-def _dbt_source_groups(schema) -> dict[str, str]:
-    """The dbt source name of each segc source: the project name when every table lives in
-    the same schema (the usual case), else `<project>_<schema>` per schema."""
-    locations = {n: _table_parts(s.table)[:2] for n, s in schema.sources.items()}
-    if len(set(locations.values())) <= 1:
-        return {n: schema.name for n in schema.sources}
-    return {n: "_".join(p for p in (schema.name, *loc) if p) for n, loc in locations.items()}
-
-
-def _source_description(schema, name: str) -> str:
-    src = schema.sources[name]
-    if name == schema.base:
-        return f"One row per {schema.entity} (the base of segc project `{schema.name}`)."
-    return f"Events of segc project `{schema.name}`" + (f", time column `{src.time}`." if src.time else ".")
-
-
-def _source_columns(schema, name: str) -> list[dict]:
-    """Columns that segc.yml describes: the base's feature columns, an event source's key,
-    time and declared columns."""
-    src = schema.sources[name]
-    cols: dict[str, str] = {}
-    if name == schema.base:
-        cols[schema.key] = f"Key of a {schema.entity}."
-        for f in schema.features.values():
-            if f.kind == "column" and f.column:
-                cols.setdefault(f.column, f.description or f"Feature `{f.name}` ({f.type}).")
-    else:
-        if src.key:
-            cols[src.key] = f"Key of the {schema.entity}."
-        if src.time:
-            cols[src.time] = "Event time."
-        for c, t in src.columns.items():
-            cols.setdefault(c, f"{t}")
-    return [{"name": c, "description": d} for c, d in cols.items()]
 
 
 def _members(tree, name: str, kind: str):

@@ -1,0 +1,94 @@
+"""The dbt side of `segc build --template dbt`: the dbt source name of each segc source,
+what sources.yml says of it, and text written so that dbt (its YAML and its jinja) reads
+back exactly what segc wrote. build.py renders the templates with these."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from segc.front.errors import Diagnostic, SegcError
+
+
+def yaml_scalar(value) -> str:
+    """A value as a YAML flow scalar (JSON is YAML); strings are protected from dbt's jinja."""
+    def escape(v):
+        if isinstance(v, str):
+            return dbt_escape(v)
+        if isinstance(v, (list, tuple)):
+            return [escape(x) for x in v]
+        if isinstance(v, dict):
+            return {k: escape(x) for k, x in v.items()}
+        return v
+
+    return json.dumps(escape(value), ensure_ascii=False)
+
+
+def dbt_escape(text: str) -> str:
+    """Text that dbt's jinja renders back to itself: every `{` of a `{{`, `{%` or `{#`
+    becomes `{{ '{' }}`."""
+    if not re.search(r"\{[{%#]", text):
+        return text
+    return text.replace("{", "{{ '{' }}")
+
+
+def jinja_str(value: str) -> str:
+    # a jinja string literal: JSON's escapes (ASCII only) are valid there
+    return json.dumps(value, ensure_ascii=True)
+
+
+def table_parts(name: str) -> tuple[str, str, str]:
+    parts = name.split(".")
+    return (parts[-3] if len(parts) > 2 else "", parts[-2] if len(parts) > 1 else "", parts[-1])
+
+
+def source_groups(schema) -> dict[str, str]:
+    """The dbt source name of each segc source: the project name when every table lives in
+    the same schema (the usual case), else `<project>_<schema>` (`<project>_<db>_<schema>`)
+    per location. Two locations that the `_` would name alike (`shop_eu` and `shop.eu`)
+    each get a suffix from a hash of their location: one dbt source per location, always."""
+    locations = {n: table_parts(s.table)[:2] for n, s in schema.sources.items()}
+    if len(set(locations.values())) <= 1:
+        return {n: schema.name for n in schema.sources}
+    plain = {loc: "_".join(p for p in (schema.name, *loc) if p) for loc in sorted(set(locations.values()))}
+    alike = [name for name in plain.values() if list(plain.values()).count(name) > 1]
+    named = {loc: f"{name}_{hashlib.sha256(chr(0).join(loc).encode()).hexdigest()[:8]}" if name in alike else name
+             for loc, name in plain.items()}
+    seen: dict[str, tuple] = {}
+    for loc, name in named.items():
+        if name in seen:  # a hashed name that another location has as its own
+            shown = [".".join(p for p in where if p) for where in (seen[name], loc)]
+            src = next(n for n in sorted(locations) if locations[n] == loc)
+            raise SegcError(Diagnostic("E825", f"the tables in `{shown[0]}` and in `{shown[1]}` would be one dbt "
+                                       f"source `{name}`", schema.sources[src].span,
+                                       hints=("move one group of tables to another schema, "
+                                              "or build another template",)))
+        seen[name] = loc
+    return {n: named[loc] for n, loc in locations.items()}
+
+
+def source_description(schema, name: str) -> str:
+    src = schema.sources[name]
+    if name == schema.base:
+        return f"One row per {schema.entity} (the base of segc project `{schema.name}`)."
+    return f"Events of segc project `{schema.name}`" + (f", time column `{src.time}`." if src.time else ".")
+
+
+def source_columns(schema, name: str) -> list[dict]:
+    """Columns that segc.yml describes: the base's feature columns, an event source's key,
+    time and declared columns."""
+    src = schema.sources[name]
+    cols: dict[str, str] = {}
+    if name == schema.base:
+        cols[schema.key] = f"Key of a {schema.entity}."
+        for f in schema.features.values():
+            if f.kind == "column" and f.column:
+                cols.setdefault(f.column, f.description or f"Feature `{f.name}` ({f.type}).")
+    else:
+        if src.key:
+            cols[src.key] = f"Key of the {schema.entity}."
+        if src.time:
+            cols[src.time] = "Event time."
+        for c, t in src.columns.items():
+            cols.setdefault(c, f"{t}")
+    return [{"name": c, "description": d} for c, d in cols.items()]
