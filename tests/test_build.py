@@ -23,7 +23,7 @@ from segc.front import files
 import segc.apps.build as build_mod
 from segc.apps.build import TEMPLATES, build, dbt_escape, render_build
 from segc.cli.main import app
-from segc.backend.dialects import DIALECTS
+from segc.backend.dialects import DIALECTS, TABLE as DIALECT_TABLE
 from tests.conftest import EXAMPLE, ROOT
 
 GOLDEN = ROOT / "tests" / "golden_build"
@@ -194,6 +194,34 @@ def test_view_name_is_quoted_by_sqlglot(project):
     files, _ = render_build(project, "table", "tsql")
     text = files["at_risk.sql"].decode()
     assert "DROP TABLE IF EXISTS [at_risk];" in text and "INTO [at_risk]" in text
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_statement_names_the_same_relation(project, dialect):
+    """T-SQL's DROP named `[a.b.c].[d].[x]` and its SELECT ... INTO `[c].[d].[x]` for
+    --schema a.b.c.d (attack11 B1): one tree names the table in every statement."""
+    for schema in ("crm", "warehouse.crm")[:DIALECT_TABLE[dialect].schema_parts]:
+        files, _ = render_build(project, "table", dialect, schema=schema, names=["at_risk"])
+        named = set()
+        for statement in sqlglot.parse(files["at_risk.sql"].decode(), read=dialect):
+            if statement is None:
+                continue
+            target = statement.args.get("into").this if statement.args.get("into") else statement.this
+            if isinstance(target, sqlglot.exp.Schema):
+                target = target.this
+            if isinstance(target, sqlglot.exp.Table):
+                named.add(target.sql(dialect=dialect))
+        assert len(named) == 1 and "at_risk" in named.pop(), (dialect, schema, named)
+
+
+@pytest.mark.parametrize("schema, dialect", [("a.b.c.d", "tsql"), ("a.b.c", "duckdb"), ("a..b", "tsql"),
+                                             (".", "duckdb"), ("a.", "postgres"), ("a. .b", "snowflake"),
+                                             ("a.b", "sqlite"), ("a.b", "mysql")])
+def test_a_schema_with_too_many_or_empty_parts_is_refused(project, schema, dialect):
+    with pytest.raises(segc.SegcError) as e:
+        render_build(project, "table", dialect, schema=schema, names=["at_risk"])
+    (d,) = e.value.diagnostics
+    assert d.code == "E826" and f"`{schema}`" in d.message and d.hints
 
 
 def test_dbt_models_render_to_the_compiled_sql(project):

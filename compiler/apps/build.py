@@ -25,7 +25,7 @@ from segc.front.printable import has_control, one_line
 from segc.backend.render import render
 from segc.backend.trees import ident, table
 from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
-from segc.backend.dialects import DIALECTS
+from segc.backend.dialects import DIALECTS, TABLE as DIALECT_TABLE
 from segc.apps.build_dbt import (dbt_escape, jinja_str, source_columns, source_description, source_groups,
                                   table_parts, yaml_scalar)
 
@@ -81,10 +81,8 @@ def render_build(project, template: str, dialect: str | None = None, schema: str
         raise SegcError(Diagnostic("E601", f"unknown dialect `{dialect}`",
                                    hints=((f"did you mean `{close}`?",) if close else ())
                                    + ("dialects: " + ", ".join(DIALECTS),)))
-    if schema is not None and (not schema.strip() or has_control(schema)):
-        raise SegcError(Diagnostic("E826", f"--schema `{one_line(schema)}` is not a schema name",
-                                   hints=("give the schema (or db.schema) on one line, without control "
-                                          "characters, e.g. --schema analytics",)))
+    if schema is not None:
+        schema_parts(schema, dialect)  # E826 before any work
     return _Builder(project, template, dialect, schema).run(names)
 
 
@@ -241,7 +239,7 @@ class _Builder:
             from sqlglot import exp
 
             into = tree.copy()
-            into.set("into", exp.Into(this=table(".".join(p for p in (self.target_schema, name) if p))))
+            into.set("into", exp.Into(this=_relation_table(name, self.target_schema, self.dialect)))
             ctx["select_into"] = render(into, self.dialect, quoting=self.quoting)
         else:
             ctx["select_into"] = None
@@ -394,15 +392,41 @@ def _sql(tree, dialect: str, quoting: str) -> str:
     return tree.sql(dialect=dialect)
 
 
-def _relation(name: str, schema: str | None, dialect: str, quoting: str = "preserve") -> str:
-    """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
+def schema_parts(schema: str, dialect: str) -> list[str]:
+    """`--schema` split at its dots: `schema`, or `db.schema` where the dialect names a
+    table with three parts. E826 for a schema that names no place for a table."""
+    parts = schema.split(".")
+    most = DIALECT_TABLE[dialect].schema_parts
+    shown = one_line(schema)
+    if not schema.strip() or has_control(schema):
+        problem, hint = "is not a schema name", "give the schema on one line, without control characters"
+    elif any(not p.strip() for p in parts):
+        problem, hint = "has an empty part", "write a name on each side of each dot"
+    elif len(parts) > most:
+        problem = f"has {len(parts)} parts; {dialect} names a table `{'db.' if most > 1 else ''}schema.table`"
+        hint = "give `schema` or `db.schema`" if most > 1 else "give the schema alone, without a dot"
+    else:
+        return parts
+    raise SegcError(Diagnostic("E826", f"--schema `{shown}` {problem}",
+                               hints=(f"{hint}, e.g. --schema analytics" + (" or --schema warehouse.analytics"
+                                                                            if most > 1 else ""),)))
+
+
+def _relation_table(name: str, schema: str | None, dialect: str):
+    """The table `name` in `schema` (`schema` or `db.schema`): what a template creates,
+    the one tree behind every statement that names it (DROP, CREATE, SELECT ... INTO)."""
     t = table(name)
     if schema:
-        parts = schema.split(".")
-        t.set("db", ident(parts[-1]))
-        if len(parts) > 1:
-            t.set("catalog", ident(".".join(parts[:-1])))
-    return _sql(t, dialect, quoting)
+        *db, last = schema_parts(schema, dialect)
+        t.set("db", ident(last))
+        if db:
+            t.set("catalog", ident(db[0]))
+    return t
+
+
+def _relation(name: str, schema: str | None, dialect: str, quoting: str = "preserve") -> str:
+    """`"schema"."name"` quoted per dialect by sqlglot (schema may be `db.schema`)."""
+    return _sql(_relation_table(name, schema, dialect), dialect, quoting)
 
 
 def _file_stems(names: list[str]) -> dict[str, str]:

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 class Dialect:
     name: str                   # segc's name, and sqlglot's
     rewrite: str | None = None  # the table of rewrites.py applied as it is rendered
+    schema_parts: int = 2       # parts of the name a table lives in: `db.schema`, or only `schema`
 
 
 TABLE: dict[str, Dialect] = {d.name: d for d in (
     Dialect("duckdb", rewrite="duckdb"),
-    Dialect("sqlite", rewrite="sqlite"),
+    Dialect("sqlite", rewrite="sqlite", schema_parts=1),
     Dialect("postgres", rewrite="postgres"),
-    Dialect("mysql", rewrite="mysql"),
+    Dialect("mysql", rewrite="mysql", schema_parts=1),
     Dialect("snowflake", rewrite="snowflake"),
     Dialect("bigquery", rewrite="bigquery"),
     Dialect("redshift"),
