@@ -325,6 +325,40 @@ def test_dbt_source_names_are_refused_when_they_cannot_be_told_apart(example):
     assert d.code == "E825" and "one dbt source" in d.message and d.hints and d.span is not None
 
 
+HOSTILE_YAML = "a\x85b \x9b[2J \x80 \x7f \ufffe \ufeff \u2028 \u2029 é\u00a0 \U0001F600 \\ \" ' # : - end"
+
+
+def test_dbt_yaml_reads_back_every_character_as_written(example):
+    """C1 controls, U+FFFE, U+2028... in a `##` doc, an @owner or a segc.yml description
+    were written raw: YAML (and dbt) refused schema.yml, or read U+0085 as a line break
+    (attack11 B2). Each YAML loader reads back exactly the text written."""
+    import yaml
+
+    assert yaml.safe_load("k: " + build_mod.yaml_scalar(HOSTILE_YAML))["k"] == HOSTILE_YAML
+    text = (example / "segc.yml").read_text(encoding="utf-8")
+    (example / "segc.yml").write_text(text.replace(
+        "params:\n", f"  hostile_f:\n    type: int\n    column: hostile_c\n    description: {json.dumps(HOSTILE_YAML)}\n"
+        "params:\n", 1), encoding="utf-8")
+    (example / "segments" / "zz.seg").write_text(
+        f"## Doc {HOSTILE_YAML}\n## second line\n@owner({json.dumps(HOSTILE_YAML)})\n"
+        "segment hostile_doc = hostile_f > 3\n", encoding="utf-8")
+    p = segc.load_project(example)
+    files, manifest = render_build(p, "dbt", "duckdb", names=["hostile_doc"])
+    described = p.schema.features["hostile_f"].description  # as PyYAML read it: the emoji's escape as two halves
+    assert "\ud83d\ude00" in described
+    described = described.replace("\ud83d\ude00", "\U0001F600")  # written as the one character they spell
+    assert described.startswith("a\x85b \x9b[2J")
+    written = manifest["segments"]["hostile_doc"]
+    loaders = [yaml.SafeLoader] + ([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])
+    for loader in loaders:
+        (model,) = yaml.load(files["models/segments/schema.yml"].decode(), Loader=loader)["models"]
+        assert model["description"] == written["doc"] and HOSTILE_YAML in written["doc"]
+        assert model["config"]["meta"]["owner"] == written["owner"] == HOSTILE_YAML
+        sources = yaml.load(files["models/segments/sources.yml"].decode(), Loader=loader)["sources"]
+        columns = {c["name"]: c["description"] for s in sources for tbl in s["tables"] for c in tbl.get("columns", [])}
+        assert columns["hostile_c"] == described
+
+
 def test_dbt_sources_yml(project):
     import yaml
 

@@ -10,18 +10,34 @@ import re
 from segc.front.errors import Diagnostic, SegcError
 
 
+# what JSON leaves raw and YAML cannot hold as such: DEL and the C1 controls (a raw U+0085
+# is read as a line break), the line and paragraph separators, the byte order mark (libyaml
+# refuses it) and the non-characters U+FFFE/U+FFFF
+_NOT_YAML = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
 def yaml_scalar(value) -> str:
-    """A value as a YAML flow scalar (JSON is YAML); strings are protected from dbt's jinja."""
+    """A value as a YAML flow scalar (JSON is YAML); strings are protected from dbt's jinja,
+    and every character YAML would refuse or read otherwise is written as its `\\u` escape
+    (the same in YAML's double-quoted scalars): YAML reads back the text as written."""
     def escape(v):
         if isinstance(v, str):
-            return dbt_escape(v)
+            return dbt_escape(_whole_characters(v))
         if isinstance(v, (list, tuple)):
             return [escape(x) for x in v]
         if isinstance(v, dict):
             return {k: escape(x) for k, x in v.items()}
         return v
 
-    return json.dumps(escape(value), ensure_ascii=False)
+    return _NOT_YAML.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(escape(value), ensure_ascii=False))
+
+
+def _whole_characters(text: str) -> str:
+    """A surrogate pair (segc.yml's `"\\ud83d\\ude00"`, read by PyYAML as two halves) as the
+    character it spells; a lone half, which no YAML reader of dbt takes, as U+FFFD."""
+    if not re.search("[\ud800-\udfff]", text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def dbt_escape(text: str) -> str:
