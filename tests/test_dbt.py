@@ -7,6 +7,7 @@ each model's row count must equal `segc count`.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -114,3 +115,45 @@ def test_dbt_run_matches_segc_count(tmp_path):
     assert node["columns"]["customer_id"]["description"]
     assert "rfm" in node["tags"] and node["config"]["materialized"] == "view"
     assert manifest["sources"]["source.segc_dbt_test.retail.orders"]["relation_name"] == '"warehouse"."shop"."orders"'
+
+
+@pytest.mark.parametrize("name, tables", [
+    ("café", None), ('my "shop"', None), ("it's {{ x }} \\ end", None),
+    ("café", {"shop.orders": "shop_eu.orders", "shop.carts": "shop.eu.carts"}),
+    ('my "shop"', {"shop.orders": "shop_é.orders", "shop.carts": 'shop".carts'}),
+])
+def test_dbt_reads_back_the_source_every_model_names(tmp_path, name, tables):
+    """A project `name:` with a non-ASCII letter or a `"` gave `source("caf\\u00e9", ...)`,
+    which dbt's static parser (dbt-extractor) keeps as written: the model named no source
+    of sources.yml (attack11 B4). Each source() call, as dbt-extractor reads it, is a table
+    of sources.yml, and that table is segc.yml's."""
+    import shutil
+
+    import yaml
+
+    _require_dbt()
+    from dbt_extractor import py_extract_from_source
+
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests"))
+    text = (root / "segc.yml").read_text(encoding="utf-8")
+    text = text.replace("name: retail", "name: " + json.dumps(name, ensure_ascii=False), 1)
+    for old, new in (tables or {}).items():
+        text = text.replace(f"    table: {old}", f"    table: {json.dumps(new, ensure_ascii=False)}")
+    (root / "segc.yml").write_text(text, encoding="utf-8")
+    project = segc.load_project(root)
+    assert project.schema.name == name
+    out = tmp_path / "dbt"
+    build(project, "dbt", out, dialect="duckdb", names=["loyal_big_basket", "quadrant", "at_risk"])
+    declared = {}
+    for group in yaml.safe_load((out / "models/segments/sources.yml").read_text(encoding="utf-8"))["sources"]:
+        for table in group["tables"]:
+            declared[(group["name"], table["name"])] = ".".join(
+                p for p in (group.get("database"), group["schema"], table["identifier"]) if p)
+    named = set()
+    for model in (out / "models/segments").glob("*.sql"):
+        named |= py_extract_from_source(model.read_text(encoding="utf-8"))["sources"]
+    assert named and named <= set(declared), (named, declared)
+    tables = {s.name: s.table for s in project.schema.sources.values()}
+    for group, table in named:
+        assert declared[(group, table)] == tables[table]

@@ -49,8 +49,23 @@ def dbt_escape(text: str) -> str:
 
 
 def jinja_str(value: str) -> str:
-    # a jinja string literal: JSON's escapes (ASCII only) are valid there
-    return json.dumps(value, ensure_ascii=True)
+    """A jinja string literal that needs no escape: dbt's static parser (dbt-extractor)
+    keeps `\\u00e9` or `\\"` as written, and then finds no such source. The names given
+    here are segc source names (identifiers) and dbt_name()s."""
+    assert not _NOT_IN_DBT_NAME.search(value), value
+    return '"' + value + '"'
+
+
+# what a dbt source name cannot hold: a quote or a backslash (an escape dbt would not read
+# back), jinja's braces, and the characters that one_line or yaml_scalar would escape
+_NOT_IN_DBT_NAME = re.compile("[\"'\\\\{}\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069"
+                              "\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+def dbt_name(text: str) -> str:
+    """The dbt source name made from the project's name (and a location): each character
+    it cannot hold becomes `_`; `café` stays `café` (dbt reads it back as written)."""
+    return _NOT_IN_DBT_NAME.sub("_", text)
 
 
 def table_parts(name: str) -> tuple[str, str, str]:
@@ -61,12 +76,13 @@ def table_parts(name: str) -> tuple[str, str, str]:
 def source_groups(schema) -> dict[str, str]:
     """The dbt source name of each segc source: the project name when every table lives in
     the same schema (the usual case), else `<project>_<schema>` (`<project>_<db>_<schema>`)
-    per location. Two locations that the `_` would name alike (`shop_eu` and `shop.eu`)
-    each get a suffix from a hash of their location: one dbt source per location, always."""
+    per location, each written as dbt_name() writes it. Two locations named alike so
+    (`shop_eu` and `shop.eu`) each get a suffix from a hash of their location: one dbt
+    source per location, always."""
     locations = {n: table_parts(s.table)[:2] for n, s in schema.sources.items()}
     if len(set(locations.values())) <= 1:
-        return {n: schema.name for n in schema.sources}
-    plain = {loc: "_".join(p for p in (schema.name, *loc) if p) for loc in sorted(set(locations.values()))}
+        return {n: dbt_name(schema.name) for n in schema.sources}
+    plain = {loc: dbt_name("_".join(p for p in (schema.name, *loc) if p)) for loc in sorted(set(locations.values()))}
     alike = [name for name in plain.values() if list(plain.values()).count(name) > 1]
     named = {loc: f"{name}_{hashlib.sha256(chr(0).join(loc).encode()).hexdigest()[:8]}" if name in alike else name
              for loc, name in plain.items()}
