@@ -108,6 +108,26 @@ def test_byte_identical_across_runs_and_working_directories(tmp_path, monkeypatc
         assert str(tmp_path) not in text and str(ROOT) not in text  # no absolute paths
 
 
+@pytest.mark.parametrize("linked", ["segments", "segments/rfm.seg"])
+def test_a_linked_segments_folder_or_file_is_recorded_as_the_project_shows_it(tmp_path, linked):
+    """A symbolic link (shared segment files) put its target's absolute path into
+    manifest.json, every SQL header and dbt's schema.yml (attack11 B5)."""
+    plain, checkout = tmp_path / "plain", tmp_path / "checkout"
+    for root in (plain, checkout):
+        shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests"))
+    shared = tmp_path / "shared" / Path(linked).name
+    shared.parent.mkdir()
+    (checkout / linked).rename(shared)
+    (checkout / linked).symlink_to(shared, target_is_directory=shared.is_dir())
+    for template in ("select", "dbt"):
+        want = render_build(segc.load_project(plain), template)[0]
+        got = render_build(segc.load_project(checkout), template)[0]
+        assert got == want, template
+        assert json.loads(got["manifest.json"])["segments"]["loyal_big_basket"]["file"] == "segments/rfm.seg"
+        assert str(tmp_path).encode() not in b"".join(got.values())
+    assert files.project_path(checkout / "segments" / "rfm.seg", checkout) == "segments/rfm.seg"
+
+
 def test_file_names_are_sanitized():
     assert build_mod._file_stems(["a_b", "x-y"]) == {"a_b": "a_b", "x-y": "x-y"}
     assert build_mod._file_stems(["../etc/passwd"]) == {"../etc/passwd": "___etc_passwd"}

@@ -92,14 +92,18 @@ def display_path(path: Path) -> str:
 
 def project_path(file: str | Path, root: Path) -> str:
     """A file relative to the project root with / separators (what a manifest, a catalogue
-    or a diff records, the same on every machine); a file outside it as it is."""
-    p = Path(file)
-    if not p.is_absolute():
-        p = Path.cwd() / p
-    try:
-        return p.resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return p.as_posix()
+    or a diff records, the same on every machine); a file outside it as it is. The path is
+    the one the user sees in the project folder (`segments/rfm.seg`): symbolic links are
+    not followed first, or a linked segments/ (or .seg) would be recorded by its target, an
+    absolute path of this machine. A path reaching the project through a link is
+    resolved, then."""
+    p = Path(os.path.abspath(file))
+    for here, top in ((p, Path(os.path.abspath(root))), (p.resolve(), Path(root).resolve())):
+        try:
+            return here.relative_to(top).as_posix()
+        except ValueError:
+            continue
+    return p.as_posix()
 
 
 # ---- writing: the one rule and the one writer ------------------------------------------
