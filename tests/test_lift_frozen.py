@@ -101,6 +101,33 @@ def test_a_snapshot_without_an_arm_is_not_used_and_the_cli_says_so(root):
     assert "arms: snapshot of 2024-03-01 (.segc/snapshots)" in result.output and "W770" not in result.output
 
 
+BRANCH_ARMS = """  br:
+    target: quadrant.frequent_big
+    control: quadrant.frequent_small
+    assigned_at: 2024-03-01
+    until: 2024-05-01
+    metrics:
+      buyers: 'exists(orders where status = "completed" during experiment)'
+      revenue: 'sum(orders.amount where status = "completed" during experiment)'
+"""
+
+
+def test_frozen_branch_arms_hold_only_their_own_branch(root):
+    """Arms that are branches of one segmentation, frozen from a snapshot of it: each arm
+    is its branch's stored rows, not every stored row of the segmentation (attack11 L3:
+    the other branches' members were counted as control)."""
+    yml = root / "segc.yml"
+    yml.write_text(yml.read_text() + BRANCH_ARMS)
+    live = lift(segc.load_project(root), "br")
+    assert live["membership"] == "point-in-time at assigned_at"
+    segc.load_project(root).snapshot(["quadrant"], as_of=A)
+    frozen = lift(segc.load_project(root), "br")
+    assert frozen["membership"] == f"snapshot of {A} (.segc/snapshots)"
+    assert not any(w.startswith("W770") for w in frozen["warnings"])
+    assert _figures(frozen) == _figures(live)
+    assert [m["n_control"] for m in frozen["metrics"].values()] == [frozen["srm"]["n_control"]] * 2
+
+
 @pytest.fixture
 def pg_project(pg_dsn, root):
     database = f"segc_lift_frozen_{os.getpid()}"

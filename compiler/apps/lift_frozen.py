@@ -34,23 +34,29 @@ class Arms:
     warnings: tuple[str, ...] = ()
 
     def select(self, target_flag: str, control_flag: str) -> exp.Select:
-        """Per key of either arm in the stored snapshot: the two arm flags (1/0)."""
+        """Per key of either arm in the stored snapshot: the two arm flags (1/0). Only the
+        arms' own rows are read (a branch's: its definition AND its branch), so a member of
+        another branch of the same segmentation is in neither arm."""
         relation, d, target, control = self.snapshot
         flags = [alias(exp.Max(this=_flag(target)), target_flag), alias(exp.Max(this=_flag(control)), control_flag)]
-        names = sorted({p.definition for p in target + control})
         return (exp.select(alias(col("key"), KEY), *flags).from_(table(relation))
                 .where(exp.and_(exp.EQ(this=col("as_of"), expression=literal(d, "date")),
-                                exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in names])))
+                                exp.Or(this=exp.Paren(this=_row(target)), expression=exp.Paren(this=_row(control)))))
                 .group_by(col("key")))
 
 
-def _flag(parts: list) -> exp.Expression:
-    """1 on a stored row of the arm (its definition, and its branch for a branch)."""
+def _row(parts: list) -> exp.Expression:
+    """True on a stored row of the arm (its definition, and its branch for a branch)."""
     p = parts[0]
     row = exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition))
     if p.branch:
         row = exp.and_(row, exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)))
-    return exp.Case(ifs=[exp.If(this=row, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+    return row
+
+
+def _flag(parts: list) -> exp.Expression:
+    """1 on a stored row of the arm, else 0."""
+    return exp.Case(ifs=[exp.If(this=_row(parts), true=exp.Literal.number(1))], default=exp.Literal.number(0))
 
 
 def _store(project, table_name: str | None):
