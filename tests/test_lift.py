@@ -204,3 +204,29 @@ def test_during_experiment_outside_an_experiment_is_e310(project):
 def test_unknown_experiment_is_e977():
     code, out = run(["lift", "spring_loyaltty", "-p", str(EXAMPLE)])
     assert code == 1 and "E977" in out and "did you mean `spring_loyalty`?" in out, out
+
+
+def _duplicate_customers(root, keys=(972, 13042, 1074)) -> None:
+    """Rewrite customers.parquet with `keys` twice (a bad upstream export)."""
+    import duckdb
+
+    path = root / "data" / "customers.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_parquet('{path}') UNION ALL SELECT * FROM read_parquet('{path}') "
+        f"WHERE customer_id IN ({', '.join(map(str, keys))})) TO '{path}.new' (FORMAT parquet)")
+    os.replace(f"{path}.new", path)
+
+
+def test_lift_refuses_duplicate_keys_e715(tmp_path):
+    """A key twice in the population counted a customer 4 times in an arm (attack11 L4):
+    lift refuses it as every other command does, point-in-time and frozen from a snapshot."""
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("generate.py", "build", ".segc", "tests"))
+    segc.load_project(root).snapshot(["loyal_target", "loyal_control"], as_of=A)  # taken on clean data
+    _duplicate_customers(root)
+    code, out = run(["lift", "spring_loyalty", "-p", str(root)])  # frozen: the metrics at until
+    assert code == 1 and "error[E715]: the population has 3 rows whose key `customer_id`" in out, out
+    assert "972" not in out and "13042" not in out
+    shutil.rmtree(root / ".segc")
+    code, out = run(["lift", "spring_loyalty", "-p", str(root), "--format", "json"])  # point-in-time
+    assert code == 1 and "E715" in out, out

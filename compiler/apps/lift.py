@@ -20,6 +20,7 @@ from segc.backend.lower import KEY
 from segc.backend.trees import alias, col, flag, ident, make_select
 from segc.check.experiments import PROPORTION
 from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.preview import require_unique_keys
 
 TARGET, CONTROL = "segc_target", "segc_control"
 
@@ -86,6 +87,10 @@ def lift(project, name: str, table: str | None = None) -> dict:
     warehouse table of the snapshots (PostgreSQL), as `segc snapshot --table`."""
     e = experiment(project, name)
     frozen = arms(project, e, table)
+    # E715 as every other command: a repeated key would count a customer more than once, in
+    # the arms (read at assigned_at when point-in-time) and in the metrics (at until)
+    for as_of in ((e.until,) if frozen.snapshot is not None else (e.assigned_at, e.until)):
+        require_unique_keys(project, as_of)
     values, n_t, n_c, overlap = arms_of(project.run(lift_query(project, e, frozen)), e.metrics)
     out = readout(values, n_t, n_c, e.expected_share)
     warnings = [*frozen.warnings, *(w for w in (out.pop("warning"),) if w)]
