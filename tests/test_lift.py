@@ -230,3 +230,48 @@ def test_lift_refuses_duplicate_keys_e715(tmp_path):
     shutil.rmtree(root / ".segc")
     code, out = run(["lift", "spring_loyalty", "-p", str(root), "--format", "json"])  # point-in-time
     assert code == 1 and "E715" in out, out
+
+
+TINY = """  tiny:
+    target: tgt_rest
+    control: ctl_one
+    assigned_at: 2024-03-01
+    until: 2024-05-01
+    metrics:
+      buyers: 'exists(orders where status = "completed" during experiment)'
+      revenue: 'sum(orders.amount where status = "completed" during experiment)'
+      basket: 'avg(orders.amount where status = "completed" during experiment)'
+"""
+
+
+def test_an_arm_under_min_group_has_its_figures_withheld_in_every_format(project, tmp_path):
+    """A one-member control showed that customer's revenue and average basket (attack11
+    L1): under min_group (preview.too_few, profile's rule) a metric's figures are withheld
+    (— in text and HTML, null and `withheld: true` in JSON, empty in CSV), with a note."""
+    seg = project / "segments" / "experiments.seg"
+    seg.write_text(seg.read_text() + "\nsegment ctl_one = loyal_big_basket and purchases_365d >= 58\n"
+                   "segment tgt_rest = loyal_big_basket and not ctl_one\n")
+    (project / "segc.yml").write_text("allow_outside_paths: true\n" + (project / "segc.yml").read_text() + TINY)
+    secrets = ("1516.3", "1,516", "75.8", "75.82")  # customer 972's revenue and basket over the experiment
+    code, out = run(["lift", "tiny", "-p", str(project), "--format", "json"])
+    assert code == 0, out
+    r = json.loads(out)
+    assert r["srm"]["n_control"] == 1
+    for m in r["metrics"].values():
+        assert m["withheld"] is True and m["n_control"] == 1
+        assert [m[f] for f in ("target", "control", "difference", "ci_low", "p_value")] == [None] * 5
+    assert r["notes"] and "min_group" in r["notes"][0]
+    code, text = run(["lift", "tiny", "-p", str(project)])
+    assert code == 0 and "note: fewer people than min_group" in text and "│      — │       — │" in text, text
+    code, csv_out = run(["lift", "tiny", "-p", str(project), "--format", "csv"])
+    assert code == 0 and csv_out.splitlines()[0].endswith(",withheld")
+    assert all(line.endswith(",,,,,,,,,,True") for line in csv_out.splitlines()[1:]), csv_out
+    page = tmp_path / "tiny.html"
+    code, out = run(["lift", "tiny", "-p", str(project), "--format", "html", "--out", str(page)])
+    html = page.read_text(encoding="utf-8")
+    assert code == 0 and '<p class="note">fewer people than min_group' in html and "<td>—</td>" in html
+    for s in secrets:
+        assert s not in out + text + csv_out + json.dumps(r), s
+    assert "1,516.38" not in html and "1516.379" not in html
+    code, out = run(["lift", "spring_loyalty", "-p", str(project), "--format", "json"])  # big arms: shown
+    assert not any(m["withheld"] for m in json.loads(out)["metrics"].values()) and not json.loads(out)["notes"]

@@ -30,5 +30,7 @@ def print_lift(r: dict, fmt: str) -> None:
     if srm["testable"]:
         console.print(f"sample ratio: expected target share {srm['expected_share']:g}, chi-square p = "
                       f"{srm['p_value']:.3g}", highlight=False)
+    for n in r.get("notes", ()):
+        console.print(f"note: {n}", highlight=False)
     for w in r["warnings"]:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)

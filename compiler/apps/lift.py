@@ -20,7 +20,7 @@ from segc.backend.lower import KEY
 from segc.backend.trees import alias, col, flag, ident, make_select
 from segc.check.experiments import PROPORTION
 from segc.front.errors import Diagnostic, SegcError, suggest
-from segc.preview import require_unique_keys
+from segc.preview import require_unique_keys, too_few
 
 TARGET, CONTROL = "segc_target", "segc_control"
 
@@ -93,10 +93,34 @@ def lift(project, name: str, table: str | None = None) -> dict:
         require_unique_keys(project, as_of)
     values, n_t, n_c, overlap = arms_of(project.run(lift_query(project, e, frozen)), e.metrics)
     out = readout(values, n_t, n_c, e.expected_share)
+    notes = withhold(out["metrics"], project.schema.min_group)
     warnings = [*frozen.warnings, *(w for w in (out.pop("warning"),) if w)]
     if overlap:
         warnings.append(f"{overlap} members were in both arms at assigned_at and are left out of the readout")
     return {"experiment": e.name, "target": e.target.name, "control": e.control.name,
             "assigned_at": e.assigned_at.isoformat(), "until": e.until.isoformat(),
             "membership": frozen.membership, "overlap": overlap,
-            "expressions": {k: m.text for k, m in e.metrics.items()}, **out, "warnings": warnings}
+            "expressions": {k: m.text for k, m in e.metrics.items()}, **out, "warnings": warnings, "notes": notes}
+
+
+# a metric's figures, all withheld together: with one arm's hidden, the difference (and its
+# interval, the relative, the p-value) beside the other's would give it back
+FIGURES = ("target", "control", "difference", "ci_low", "ci_high", "relative", "relative_low", "relative_high",
+           "p_value")
+
+
+def withhold(metrics: dict, min_group: int) -> list[str]:
+    """Withhold (None, `withheld` true) the figures of a metric whose values come from
+    fewer than `min_group` people in either arm (preview.too_few, the one rule of profile
+    and report: a one-member control's mean revenue is that customer's revenue); the
+    counts stay. Returns the note saying which, or nothing."""
+    small = []
+    for name, m in metrics.items():
+        m["withheld"] = too_few(m["n_target"], m["n_target"] + m["n_control"], min_group)
+        if m["withheld"]:
+            small.append(name)
+            m.update(dict.fromkeys(FIGURES))
+    if not small:
+        return []
+    return [f"fewer people than min_group (segc.yml, {min_group}) in an arm of {', '.join(f'`{n}`' for n in small)}: "
+            "the figures are not shown (—), as each would be one of a few people's"]

@@ -13,7 +13,8 @@ from segc.front.files import write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates" / "lift"
 FIELDS = ("kind", "n_target", "n_control", "target", "control", "difference", "ci_low", "ci_high",
-          "relative", "relative_low", "relative_high", "p_value")
+          "relative", "relative_low", "relative_high", "p_value", "withheld")
+WITHHELD = "—"  # a figure of fewer than min_group people (lift.withhold), as profile shows it
 # how segc knows a readout file is its own (files.check_output): each format's fixed start
 MARKS = {"html": b'<meta name="generator" content="segc lift">', "json": b'{\n  "experiment": "',
          "csv": b"experiment,metric,kind,"}
@@ -51,6 +52,9 @@ def table_rows(r: dict) -> list[tuple[str, list[str]]]:
     """The cells of each metric, formatted: proportions in percent, differences in points."""
     out = []
     for name, m in r["metrics"].items():
+        if m.get("withheld"):
+            out.append((name, [m["kind"], str(m["n_target"]), str(m["n_control"]), *[WITHHELD] * 6]))
+            continue
         share = m["kind"] == "proportion"
         value = (lambda v: _num(None if v is None else 100 * v, ".1f") + ("" if v is None else "%")) if share \
             else (lambda v: _num(v, ",.2f"))
