@@ -602,3 +602,22 @@ def test_no_missing_value_warning_for_a_scores_inputs():
     project = segc.load_project(EXAMPLE)
     assert "basket_avg" not in project.count(["high_potential"]).missing
     assert "basket_avg" in project.count(["loyal_big_basket"]).missing
+
+
+def test_error_feature_present_for_fewer_than_min_group_rows(tmp_path):
+    """A feature with a value for one training row put that customer's exact value into
+    models/NAME.yml (the imputation median and scaling mean; attack11 P1): refused, E935
+    naming the feature, and no model file is written."""
+    test = {c["customer_id"] for c in CUSTOMERS if c["is_test"]}
+    amounts = sorted((o["amount"] for o in ORDERS
+                      if o["ordered_at"] < dt.datetime.combine(TRAIN, dt.time()) and o["customer_id"] not in test),
+                     reverse=True)
+    assert amounts[0] > amounts[1]
+    config = json.loads(json.dumps(CONFIG))
+    config["features"]["whale"] = {"type": "float", "from": "orders", "agg": "max", "column": "amount",
+                                   "where": f"amount > {amounts[1]}"}  # one customer's order
+    config["scores"]["buyer"]["features"] = ["visits", "whale"]
+    root = _project(tmp_path / "whale", config)
+    out = _failing(_cli("score", "fit", "buyer", "-p", root), "E935")
+    assert "`whale` has a value for only 1 customer" in out and "min_group (10)" in out, out
+    assert str(amounts[0]) not in out and not (root / "models" / "buyer.yml").exists()

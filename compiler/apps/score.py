@@ -24,6 +24,7 @@ from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.backend.lower import KEY, Lowerer
 from segc.backend.trees import col, flag, ident
+from segc.preview import too_few
 from segc.schema.segc_yml import ScoreDef
 from segc.check.scores import horizon_end, validation_as_of
 from segc.schema.score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, model_path, read_model
@@ -62,7 +63,7 @@ def fit_score(project, name: str, train_as_of=None, validate_as_of=None) -> Fitt
             f"({train} to {horizon_end(train, s)})", s.span,
             hints=(f"validate on {horizon_end(train, s)} or later, so that the two periods do not overlap",)))
     _keys, x, y = _rows(project, s, target, train)
-    _usable(s, x, y, train, "training")
+    _usable(s, x, y, train, "training", min_group=project.schema.min_group)
     model, converged, iterations = _fit(x, y, s.C)
     imputer, scaler, logit = model.steps[0][1], model.steps[1][1], model.steps[2][1]
     train_p = model.predict_proba(x)[:, 1]
@@ -140,9 +141,11 @@ def _rows(project, s: ScoreDef, target: ir.Pred, as_of: dt.date):
     return keys, x, y
 
 
-def _usable(s: ScoreDef, x, y, as_of: dt.date, what: str, need_values: bool = True) -> None:
+def _usable(s: ScoreDef, x, y, as_of: dt.date, what: str, need_values: bool = True, min_group: int = 1) -> None:
     """No rows, one class only, a feature without any value: no model can be fitted (or
-    validated) on that."""
+    validated) on that. A feature with a value for fewer than `min_group` rows (segc.yml,
+    the rule of profile: preview.too_few) is refused too: its imputation median and its
+    scaling mean, written into the model file, would be one of a few people's values."""
     import numpy as np
 
     where = f"at the {what} as-of {as_of}"
@@ -164,6 +167,14 @@ def _usable(s: ScoreDef, x, y, as_of: dt.date, what: str, need_values: bool = Tr
                 raise SegcError(Diagnostic("E935", f"score `{s.name}`: the feature `{f}` is missing for every "
                                            f"customer {where}", s.span,
                                            hints=("drop it from the score's features, or fix the data",)))
+            present = int((~np.isnan(x[:, i])).sum())
+            if too_few(present, present, min_group):
+                raise SegcError(Diagnostic(
+                    "E935", f"score `{s.name}`: the feature `{f}` has a value for only {present} "
+                    f"customer{'s' if present != 1 else ''} {where}, fewer than min_group ({min_group}): its "
+                    "imputation median and scaling mean, written into the model file, would be theirs", s.span,
+                    hints=("drop it from the score's features, or choose a training as-of where more "
+                           "customers have it (min_group is in segc.yml)",)))
 
 
 def _fit(x, y, C: float):
