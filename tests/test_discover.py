@@ -313,3 +313,28 @@ def test_out_refuses_a_file_segc_did_not_write(planted, tmp_path):
     missing_dir = cli("discover", str(folder), "--features", FEATURES, "--name", "other",
                       "--out", str(tmp_path / "no" / "x.seg"))
     assert missing_dir.exit_code == 1 and "error[E824]" in missing_dir.stderr
+
+
+def test_means_over_fewer_than_min_group_people_are_withheld(tmp_path):
+    """A feature one customer has: discover printed and wrote into the .seg that customer's
+    exact value as the 'mean' (attack11 P2). Figures of fewer than min_group people (the
+    profile's rule, preview.too_few) are withheld: null in JSON, — in the report and the
+    file's `## Means:`, with a note; the other features' means stay."""
+    rows = planted_rows()
+    secret = 4321.98
+    rows = [dict(r, spend=secret if i == 0 else "") for i, r in enumerate(rows)]
+    folder = make_project(tmp_path / "one", rows)
+    out = folder / "segments" / "discovered.seg"
+    result = cli("discover", str(folder), "--features", FEATURES, "--k", "3", "--out", str(out), "--format", "json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["population_means"]["spend"] is None and body["population_stddev"]["spend"] is None
+    assert all(b["means"]["spend"] is None for b in body["branches"])
+    assert all(c["means"]["spend"] is None for c in body["clusters"])
+    assert all(b["means"]["visits"] is not None for b in body["branches"])
+    assert any("fewer than min_group (10" in n for n in body["notes"]), body["notes"]
+    text = cli("discover", str(folder), "--features", FEATURES, "--k", "3")
+    assert text.exit_code == 0
+    for shown_ in (result.stdout, text.stdout, text.stderr, out.read_text(encoding="utf-8")):
+        assert "4321" not in shown_ and "4,32" not in shown_ and "4,320" not in shown_
+    assert "spend — (population —)" in out.read_text(encoding="utf-8")

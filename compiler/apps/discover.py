@@ -23,6 +23,7 @@ from segc.apps.outputs import check_file
 from segc.check.policy import sensitive_reads
 from segc.front.files import display_path
 from segc.front.errors import Diagnostic, SegcError, suggest
+from segc.preview import too_few
 from segc.project import same_file
 from segc.schema.vocabulary import is_name
 from segc.apps.discover_rules import MARKER, branch_names, branches_of, header_text, segmentation_text, tree_rules
@@ -257,9 +258,10 @@ def discover(project, features: list[str], k: str | int | None = None, as_of=Non
         tree = _explain(data, labels, depth, min_leaf, seed)
     rules = tree_rules(tree, data, types)
 
-    pop_means = _means(raw, np.ones(n, dtype=bool), features)
-    pop_sd = _stddevs(raw, np.ones(n, dtype=bool), features)
-    cluster_means = [_means(raw, labels == c, features) for c in range(chosen)]
+    min_group = project.schema.min_group
+    pop_means = _means(raw, np.ones(n, dtype=bool), features, min_group)
+    pop_sd = _stddevs(raw, np.ones(n, dtype=bool), features, min_group)
+    cluster_means = [_means(raw, labels == c, features, min_group) for c in range(chosen)]
     name_of_cluster = branch_names(data, labels, chosen, features)
     branches, else_cluster = branches_of(rules, labels, chosen)
     if not branches:
@@ -292,7 +294,8 @@ def discover(project, features: list[str], k: str | int | None = None, as_of=Non
     faithful = np.array([a >= 0 and cluster_of_branch[a] == lab for a, lab in zip(assigned, labels)])
 
     branch_reports, cluster_reports = _reports(raw, labels, assigned, names_of, cluster_of_branch,
-                                               cluster_means, pop_sd, features, min_size)
+                                               cluster_means, pop_sd, features, min_size, min_group)
+    notes += withheld_note([pop_means, *cluster_means, *(b.means for b in branch_reports)], min_group)
     for f, share in imputed.items():
         notes.append(f"`{f}` is missing for {share:.0%} of the population: imputed with the median for "
                      "clustering; where the median passes a rule, the rule says `or ... is missing`")
@@ -387,7 +390,7 @@ def _in_file(d: Diagnostic, display: str) -> bool:
 
 
 def _reports(raw, labels, assigned, names_of, cluster_of_branch, cluster_means, pop_sd, features,
-             min_size) -> tuple[list[BranchReport], list[ClusterReport]]:
+             min_size, min_group) -> tuple[list[BranchReport], list[ClusterReport]]:
     """Per branch (members as segc assigned them): size, purity, means, stddev ratios; per
     cluster: how many of it its branch holds."""
     n = len(labels)
@@ -397,8 +400,8 @@ def _reports(raw, labels, assigned, names_of, cluster_of_branch, cluster_means, 
         size = int(inside.sum())
         c = cluster_of_branch[i]
         purity = float((labels[inside] == c).mean()) if size else None
-        means = _means(raw, inside, features)
-        sds = _stddevs(raw, inside, features)
+        means = _means(raw, inside, features, min_group)
+        sds = _stddevs(raw, inside, features, min_group)
         ratio = {f: (sds[f] / pop_sd[f]) if sds[f] is not None and pop_sd[f] else None for f in features}
         branch_reports.append(BranchReport(bname, c + 1, size, size / n if n else 0.0, purity, means, ratio,
                                            bool(min_size) and size < min_size))
@@ -413,23 +416,36 @@ def _reports(raw, labels, assigned, names_of, cluster_of_branch, cluster_means, 
     return branch_reports, cluster_reports
 
 
-def _means(raw, mask, features) -> dict[str, float | None]:
+def _shown(raw, mask, features, min_group: int):
+    """Per feature, the present values of the rows in `mask`, or None where their figures
+    are withheld, by profile's rule (preview.too_few): a group of fewer than `min_group`
+    people (or all but a few of the population), or fewer than `min_group` values (or all
+    but a few of the population's values), whose mean would be one of a few people's."""
     import numpy as np
 
-    out = {}
+    n_in, n = int(mask.sum()), len(mask)
+    whole = too_few(n_in, n, min_group)
     for j, f in enumerate(features):
         v = raw[mask, j]
         v = v[~np.isnan(v)]
-        out[f] = float(v.mean()) if len(v) else None
-    return out
+        present = int((~np.isnan(raw[:, j])).sum())
+        hide = whole or len(v) < min_group or too_few(len(v), present, min_group)
+        yield f, None if hide else v
 
 
-def _stddevs(raw, mask, features) -> dict[str, float | None]:
-    import numpy as np
+def _means(raw, mask, features, min_group: int) -> dict[str, float | None]:
+    return {f: float(v.mean()) if v is not None and len(v) else None
+            for f, v in _shown(raw, mask, features, min_group)}
 
-    out = {}
-    for j, f in enumerate(features):
-        v = raw[mask, j]
-        v = v[~np.isnan(v)]
-        out[f] = float(v.std(ddof=1)) if len(v) > 1 else None
-    return out
+
+def _stddevs(raw, mask, features, min_group: int) -> dict[str, float | None]:
+    return {f: float(v.std(ddof=1)) if v is not None and len(v) > 1 else None
+            for f, v in _shown(raw, mask, features, min_group)}
+
+
+def withheld_note(means: list[dict], min_group: int) -> list[str]:
+    """The note of withheld figures (—), when some are."""
+    if not any(v is None for m in means for v in m.values()):
+        return []
+    return [f"figures of fewer than min_group ({min_group}, segc.yml) people are not shown (—, null in JSON), "
+            "as each would be one of a few people's"]
