@@ -621,3 +621,36 @@ def test_error_feature_present_for_fewer_than_min_group_rows(tmp_path):
     out = _failing(_cli("score", "fit", "buyer", "-p", root), "E935")
     assert "`whale` has a value for only 1 customer" in out and "min_group (10)" in out, out
     assert str(amounts[0]) not in out and not (root / "models" / "buyer.yml").exists()
+
+
+@pytest.mark.parametrize("changes, code, words", [
+    # the attack's case: E309 from segc.yml's reading, and no traceback from the checker after it
+    ({"horizon": "8000 years"}, "E309", "a horizon of more than 900 years"),
+    ({"horizon": "99999999999999999999 days"}, "E309", "a horizon of more than 900 years"),
+    ({"train_as_of": "9999-12-01"}, "E309", "the as-of 9999-12-01 is outside the supported range"),
+    # each date in range, the validation period (train_as_of + horizon, + horizon) past 9999-12-31
+    ({"horizon": "900 years", "train_as_of": "8999-01-01", "validate_as_of": None}, "E934",
+     "9899-01-01 + 900 years is not a supported date"),
+    ({"horizon": "500 years", "train_as_of": "8999-01-01", "validate_as_of": None}, "E934",
+     "the end of the training period, 9499-01-01, is outside the supported as-of range"),
+    ({"validate_as_of": "8999-12-15"}, "E934", "the end of the validation period, 9000-01-14"),
+])
+def test_score_dates_past_the_supported_range_are_located_errors(tmp_path, changes, code, words):
+    """A score's horizon (or as-of + horizon) past 9999-12-31 raised DateOutOfRange in the
+    checker, so in `segc check` and every command (attack11 K1): a located diagnostic."""
+    config = json.loads(json.dumps(CONFIG))
+    for k, v in changes.items():
+        if v is None:
+            config["scores"]["buyer"].pop(k)
+        else:
+            config["scores"]["buyer"][k] = v
+    root = _project(tmp_path / "p", config)
+    for command in (("check", root), ("count", "-p", root)):
+        out = _failing(_cli(*command), code)
+        assert words in out and "segc.yml:" in out and "hint: " in out, out
+
+
+def test_fit_as_of_past_the_supported_range_is_e934(tmp_path):
+    root = _project(tmp_path / "p")
+    out = _failing(_cli("score", "fit", "buyer", "-p", root, "--as-of", "9999-12-15"), "E934")
+    assert "9999-12-15 + 30 days is not a supported date" in out and "hint: " in out

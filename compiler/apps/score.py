@@ -56,7 +56,14 @@ def fit_score(project, name: str, train_as_of=None, validate_as_of=None) -> Fitt
         raise SegcError(Diagnostic("E930", f"the target of the score `{name}` does not check", s.target.span,
                                    hints=("run `segc check` and fix the target first",)))
     train = _date(train_as_of, "--as-of") or s.train_as_of
-    validate = _date(validate_as_of, "--validate-as-of") or validation_as_of(s, train)
+    validate = _date(validate_as_of, "--validate-as-of")
+    try:  # as segc check does for segc.yml's dates (check/scores.py), for the dates given here
+        validate = validate or validation_as_of(s, train)
+        horizon_end(train, s), horizon_end(validate, s)
+    except ir.DateOutOfRange as e:
+        raise SegcError(Diagnostic("E934", f"score `{name}`: {e}: the target would be evaluated after the last "
+                                   "supported date", s.span, hints=(f"choose earlier as-of dates; {ir.DATE_RANGE_HINT}",))
+                        ) from None
     if validate < horizon_end(train, s):
         raise SegcError(Diagnostic(
             "E934", f"score `{name}`: the validation as-of {validate} is inside the training period "

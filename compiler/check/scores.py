@@ -37,8 +37,8 @@ def check_scores(checker) -> dict[str, ir.Pred]:
     for s in schema.scores.values():
         errors_before = sum(d.is_error for d in checker.diags)
         _check_features(checker, s)
-        train_end = horizon_end(s.train_as_of, s)
-        if s.validate_as_of is not None and s.validate_as_of < train_end:
+        train_end = _periods_end(checker, s)
+        if train_end is not None and s.validate_as_of is not None and s.validate_as_of < train_end:
             checker.error("E934", f"score `{s.name}`: the validation as-of {s.validate_as_of} is inside the "
                            f"training period ({s.train_as_of} + {s.horizon.text} = {train_end})",
                            schema.key_span("scores", s.name, "validate_as_of"),
@@ -56,11 +56,38 @@ def check_scores(checker) -> dict[str, ir.Pred]:
         if pred is not None:
             targets[s.name] = pred
         model = checker.models.get(s.name)
-        if model is not None:
+        if model is not None and train_end is not None:
             _check_model(checker, s, model)
         if pred is None or sum(d.is_error for d in checker.diags) > errors_before:
             checker.broken_scores.add(s.name)
     return targets
+
+
+def _periods_end(checker, s: ScoreDef) -> dt.date | None:
+    """The end of the training period (train_as_of + horizon); None when a date is out of
+    the supported range: an as-of or a horizon segc.yml's reading already refused (E309),
+    or, E934 at the horizon, a period's end (the validation as-of + horizon, that as-of
+    train_as_of + horizon when not written) past the supported dates."""
+    if any(ir.as_of_problem(d) for d in (s.train_as_of, s.validate_as_of)) or \
+            ir.shift_years(s.horizon.amount, s.horizon.unit) > ir.MAX_SHIFT_YEARS:
+        return None  # E309 from segc_yml._check_dates
+    span = checker.schema.key_span("scores", s.name, "horizon")
+    hint = f"choose a shorter horizon or earlier as-of dates; {ir.DATE_RANGE_HINT}"
+    try:
+        train_end = horizon_end(s.train_as_of, s)
+        validate = validation_as_of(s)
+        validate_end = horizon_end(validate, s)
+    except ir.DateOutOfRange as e:
+        checker.error("E934", f"score `{s.name}`: {e}: the target would be evaluated after the last supported "
+                      "date", span, hint)
+        return None
+    # the dates the target (and, not written, the validation as-of) are evaluated at are as-ofs too
+    for what, d in (("the end of the training period", train_end), ("the validation as-of", validate),
+                    ("the end of the validation period", validate_end)):
+        if ir.as_of_problem(d):
+            checker.error("E934", f"score `{s.name}`: {what}, {d}, is outside the supported as-of range", span, hint)
+            return None
+    return train_end
 
 
 def _check_features(checker, s: ScoreDef) -> None:
