@@ -275,3 +275,28 @@ def test_an_arm_under_min_group_has_its_figures_withheld_in_every_format(project
     assert "1,516.38" not in html and "1516.379" not in html
     code, out = run(["lift", "spring_loyalty", "-p", str(project), "--format", "json"])  # big arms: shown
     assert not any(m["withheld"] for m in json.loads(out)["metrics"].values()) and not json.loads(out)["notes"]
+
+
+def test_an_experiment_name_is_an_identifier_e005(project):
+    """segc.yml accepted any string as an experiment name, and lift printed it raw: an
+    escape sequence and a line break reached the terminal (attack11 L2)."""
+    config = yaml.safe_load((project / "segc.yml").read_text(encoding="utf-8"))
+    config["allow_outside_paths"] = True
+    bad = '=HYPERLINK("http://x")\n\x1b[31m'
+    config["experiments"][bad] = dict(config["experiments"]["spring_loyalty"])
+    (project / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    for args in (["check", str(project)], ["lift", bad, "-p", str(project)]):
+        code, out = run(args)
+        assert code == 1 and "error[E005]" in out and "cannot be an experiment name" in out, out
+        assert "\x1b" not in out and "\\x0a\\x1b[31m" in out and "segc.yml:" in out and "hint: " in out
+
+
+def test_the_lift_title_is_printed_on_one_line(capsys):
+    from segc.cli.printers.lift import print_lift
+
+    r = {"experiment": "a\nb\x1b[31m", "target": "t", "control": "c", "assigned_at": A, "until": U,
+         "membership": "m", "srm": {"n_target": 1, "n_control": 2, "testable": False}, "metrics": {},
+         "warnings": [], "notes": []}
+    print_lift(r, "text")
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "a\\x0ab\\x1b[31m: t (1) vs c (2)" in out, out

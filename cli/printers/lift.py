@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import sys
 
+from segc.cli.printers import shown
 from segc.cli.printers.fit import print_table
+from segc.front.printable import one_line
 
 
 def print_lift(r: dict, fmt: str) -> None:
@@ -16,14 +18,15 @@ def print_lift(r: dict, fmt: str) -> None:
     from rich.table import Table
 
     srm = r["srm"]
-    title = (f"{r['experiment']}: {r['target']} ({srm['n_target']:,}) vs {r['control']} ({srm['n_control']:,}), "
-             f"frozen at {r['assigned_at']}, metrics over [{r['assigned_at']}, {r['until']})")
+    title = shown(one_line(f"{r['experiment']}: {r['target']} ({srm['n_target']:,}) vs {r['control']} "
+                           f"({srm['n_control']:,}), frozen at {r['assigned_at']}, metrics over "
+                           f"[{r['assigned_at']}, {r['until']})"))
     table = Table(title=title, title_justify="left")
     for c in ("metric", "kind", "n target", "n control", "target", "control", "difference", "95% interval",
               "relative", "p-value"):
         table.add_column(c, justify="left" if c in ("metric", "kind") else "right")
     for name, cells in table_rows(r):
-        table.add_row(name, *cells)
+        table.add_row(shown(one_line(name)), *cells)
     console = Console()
     print_table(console, table)
     console.print(f"arms: {r['membership']}", highlight=False)

@@ -10,7 +10,7 @@ from segc import ir
 from segc.front import ast
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.source import Source, Span
-from segc.front.printable import has_control
+from segc.front.printable import has_control, one_line
 from segc.front.parse_cache import cached
 from segc.front.yamlpos import Located, load_yaml
 from segc.schema.physical import Sensitivity, mark_features, outside_project, sensitivity
@@ -335,7 +335,13 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
     population = _text(loc, ("population",), m.population) if m.population else None
     kpis = _kpis(m, loc, err)
     scores = _scores(m, loc, err, features)
-    experiments = {name: _experiment(name, e, loc) for name, e in getattr(m, "experiments", {}).items()}
+    experiments = {}
+    for name, e in getattr(m, "experiments", {}).items():
+        if not _IDENT.match(name):  # printed in lift's title, JSON, CSV and HTML: a name, on one line
+            err(("experiments", name), f"`{one_line(name)}` cannot be an experiment name",
+                "names are letters, digits and _ (e.g. spring_loyalty), as a segment's")
+            continue
+        experiments[name] = _experiment(name, e, loc)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores, experiments=experiments,
                   broken=frozenset(broken), sensitivity=found, min_group=m.min_group,
