@@ -10,10 +10,11 @@ definition_hash):
   a run killed at any point leaves every partition whole (a swap killed half-way is put
   back by the next reader or writer).
 - a warehouse table (`--engine postgres --table schema.name`): created if missing; a
-  snapshot is one transaction (DELETE the as-of's rows of the definitions written, then
-  INSERT ... SELECT: the rows never leave the warehouse).
-Re-running an as-of replaces the rows of the definitions it writes (the others of that
-date are kept), so there are never duplicates."""
+  snapshot is one transaction (DELETE the as-of's rows it replaces, then INSERT ... SELECT:
+  the rows never leave the warehouse).
+Re-running an as-of replaces exactly the rows it writes (written_rows: a definition's, or
+one branch's for `seg.branch`; the others of that date are kept), so there are never
+duplicates."""
 from __future__ import annotations
 
 import datetime as dt
@@ -123,11 +124,12 @@ class LocalStore:
         path = exp.Literal.string(str(self.partition(d) / "part.parquet"))
         return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[path]))
 
-    def write(self, query: exp.Select, d: dt.date, definitions: list[str]) -> None:
+    def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> None:
+        """The partition of `d` becomes `query`'s rows plus its stored rows that
+        `replaced` (written_rows) does not match."""
         con = self.project.duckdb()
-        if d in self.dates():  # keep that date's rows of the definitions not written now
-            kept = exp.select(*[col(c) for c in COLUMNS]).from_(self._scan(d)).where(
-                exp.Not(this=exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in definitions])))
+        if d in self.dates():  # keep that date's rows that this run does not store
+            kept = exp.select(*[col(c) for c in COLUMNS]).from_(self._scan(d)).where(exp.Not(this=exp.Paren(this=replaced)))
             query = exp.union(query, kept, distinct=False)
         sql = render(query, "duckdb", pretty=False, copy=False, quoting=self.project.schema.quoting)
 
@@ -170,7 +172,7 @@ class TableStore:
         q = exp.select(col("as_of")).distinct().from_(table(self.name)).order_by(col("as_of"))
         return [r[0] for r in self._run(q)]
 
-    def write(self, query: exp.Select, d: dt.date, definitions: list[str]) -> None:
+    def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> None:
         schema = self.name.rpartition(".")[0]
         statements = [exp.Create(this=table(schema), kind="SCHEMA", exists=True)] if schema else []
         empty = exp.select(exp.Star()).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(
@@ -178,8 +180,7 @@ class TableStore:
         statements += [
             exp.Create(this=table(self.name), kind="TABLE", exists=True, expression=empty),
             exp.Delete(this=table(self.name), where=exp.Where(this=exp.and_(
-                exp.EQ(this=col("as_of"), expression=literal(d, "date")),
-                exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in definitions])))),
+                exp.EQ(this=col("as_of"), expression=literal(d, "date")), exp.Paren(this=replaced)))),
             exp.Insert(this=exp.Schema(this=table(self.name), expressions=[ident(c) for c in COLUMNS]),
                        expression=query)]
         self.project.engine.execute_in_transaction([s.sql("postgres") for s in statements])
@@ -224,9 +225,22 @@ def snapshot(project, names=None, as_of=None, table_name: str | None = None) -> 
     items = _parts(project, names)
     d = snapshot_as_of(project, as_of)
     query = membership.snapshot_query(project, items, d)
-    definitions = sorted({p.definition for p in items})
-    store.write(query, d, definitions)
+    store.write(query, d, written_rows(items))
     return Snapshot(d.isoformat(), store.where, _stored_counts(project, store, d, items))
+
+
+def written_rows(items: list[Part]) -> exp.Expression:
+    """Which stored rows of the as-of a snapshot of `items` replaces: exactly those it
+    stores. Every row of a definition stored whole (a segment, a whole segmentation); for
+    a branch stored alone (`segc snapshot seg.b`), that branch's rows only: the other
+    branches of the segmentation stored at that date are kept."""
+    whole = sorted({p.definition for p in items if not p.branch})
+    alone = sorted({(p.definition, p.branch) for p in items if p.branch and p.definition not in whole})
+    cases = [exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in whole])] if whole else []
+    cases += [exp.and_(exp.EQ(this=col("definition"), expression=exp.Literal.string(n)),
+                       exp.EQ(this=exp.Coalesce(this=col("branch"), expressions=[exp.Literal.string("")]),
+                              expression=exp.Literal.string(b))) for n, b in alone]
+    return exp.or_(*cases)
 
 
 def _stored_counts(project, store, d: dt.date, items: list[Part]) -> list[tuple[str, str | None, int]]:
