@@ -1,9 +1,13 @@
 """The snapshot store's writes (compiler/run/snapshots.py): a snapshot replaces exactly the
 rows it stores (a branch named alone: that branch's rows only), on the local store and
-in a PostgreSQL table. A small copy of the example (customers 1..2000) keeps it quick."""
+in a PostgreSQL table; two snapshots at once take turns (neither loses nor doubles rows). A small copy of the example (customers 1..2000) keeps it quick."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
+import time
 
 import duckdb
 import pytest
@@ -63,3 +67,87 @@ def test_a_branch_alone_replaces_only_its_rows_in_a_postgres_table(pg):
     assert stored_pg(pg, "crm.branch_alone") == whole
     pg.snapshot(["quadrant"], as_of=D, table="crm.branch_alone")
     assert stored_pg(pg, "crm.branch_alone") == whole
+
+
+# ---- two writers at once: they take turns (S2) ------------------------------------------------
+
+SLOW_WRITER = '''
+import pathlib, sys, time
+import segc.front.files as files
+
+MARK = pathlib.Path(sys.argv[1])
+
+def step(name):  # the new partition is being written: the kept rows were read already
+    if name == "writing" and not MARK.exists():
+        MARK.write_text("writing")
+        time.sleep(3)
+
+files._step = step
+from segc.cli.main import main
+sys.argv = ["segc", *sys.argv[2:]]
+main()
+'''
+
+
+def test_two_snapshots_at_one_as_of_keep_both_runs_rows(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    d = "2024-03-14"
+    mark = tmp_path / "mark"
+    cli = [sys.executable, "-c", SLOW_WRITER]
+    slow = subprocess.Popen([*cli, str(mark), "snapshot", "-p", str(root), "--as-of", d, "loyal_big_basket"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not mark.exists() and slow.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert mark.exists(), slow.communicate()
+    # the second run starts while the first holds its rows in hand, not yet swapped in
+    other = subprocess.run([*cli, str(tmp_path / "never"), "snapshot", "-p", str(root), "--as-of", d,
+                            "loyal_small_basket"], capture_output=True, text=True, timeout=120)
+    out, err = slow.communicate(timeout=120)
+    assert slow.returncode == 0 and other.returncode == 0, (err, other.stderr)
+    assert {k[0] for k in stored_local(root, d)} == {"loyal_big_basket", "loyal_small_basket"}
+
+
+class SlowCommit(PostgresEngine):
+    """A snapshot transaction that, having run its statements, waits before committing."""
+
+    def __init__(self, dsn, started: threading.Event):
+        super().__init__(dsn)
+        self.started = started
+
+    def execute_in_transaction(self, statements):
+        with self.con.transaction(), self.con.cursor() as cur:
+            for sql in statements:
+                cur.execute(sql)
+            self.started.set()
+            time.sleep(2)
+
+
+def test_two_snapshots_at_one_as_of_in_postgres_do_not_duplicate(pg, tmp_path):
+    name, d = "crm.two_writers", "2024-03-14"
+    pg.snapshot(["loyal_big_basket"], as_of=d, table=name)
+    once = stored_pg(pg, name, d)
+    dsn = pg.engine.con.info.dsn
+    started = threading.Event()
+    first = segc.load_project(pg.root)
+    first.use_engine(SlowCommit(dsn, started))
+    errors = []
+
+    def run():
+        try:
+            first.snapshot(["loyal_big_basket"], as_of=d, table=name)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert started.wait(60)
+    second = segc.load_project(pg.root)
+    second.use_engine(PostgresEngine(dsn))
+    second.snapshot(["loyal_big_basket"], as_of=d, table=name)  # while the first is not committed yet
+    thread.join(60)
+    assert not errors
+    assert stored_pg(pg, name, d) == once  # each row once
+    n, distinct = pg.engine.execute(f"SELECT COUNT(*), COUNT(DISTINCT key) FROM {name} WHERE as_of = DATE '{d}'")[0]
+    assert n == distinct
+    first.engine.close(), second.engine.close()

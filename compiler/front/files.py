@@ -458,6 +458,30 @@ def _locked(folder: Path):
         os.close(fd)  # closing releases the lock
 
 
+@contextlib.contextmanager
+def one_writer(lock_file: Path):
+    """Hold an exclusive flock on `lock_file` (created if missing, never removed: an empty
+    file) for a whole read-modify-write, so that two runs writing the same store (two
+    `segc snapshot` at one as-of) take turns instead of losing one's rows. Released by the
+    OS when the process dies, even by SIGKILL. E824 when it cannot be created."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; writes are as safe, only not serialised
+        yield
+        return
+    lock_file = Path(lock_file)
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as e:
+        raise write_error(lock_file, e) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def _recover(parent: Path, out: Path) -> None:
     """A run killed between the swap's two renames left no `out` and the previous output
     whole in .segc-old: put it back (the newest, should several be there)."""

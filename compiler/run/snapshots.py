@@ -8,16 +8,17 @@ definition_hash):
   one folder per as-of, `as_of=YYYY-MM-DD/part.parquet`. DuckDB writes the file into a
   new folder beside the partition, which is then swapped in (front/files.fill_folder):
   a run killed at any point leaves every partition whole (a swap killed half-way is put
-  back by the next reader or writer).
+  back by the next reader or writer). Writers take turns (a flock on .segc/snapshots.lock).
 - a warehouse table (`--engine postgres --table schema.name`): created if missing; a
   snapshot is one transaction (DELETE the as-of's rows it replaces, then INSERT ... SELECT:
-  the rows never leave the warehouse).
+  the rows never leave the warehouse), under an advisory lock: writers take turns.
 Re-running an as-of replaces exactly the rows it writes (written_rows: a definition's, or
 one branch's for `seg.branch`; the others of that date are kept), so there are never
 duplicates."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +29,12 @@ from segc.backend.trees import alias, col, datatype, ident, literal, table
 from segc.backend.render import render
 from segc.check.policy import allowed_features
 from segc.front.errors import Diagnostic, SegcError, suggest
-from segc.front.files import fill_folder, recover_folders
+from segc.front.files import fill_folder, one_writer, recover_folders
 from segc.run import membership
 from segc.run.membership import COLUMNS, ENTERED, EXITED, Part
 
 STORE = Path(".segc") / "snapshots"
+LOCK = Path(".segc") / "snapshots.lock"  # held by the writer of the local store (one at a time)
 PARTITION = re.compile(r"^as_of=(\d{4}-\d{2}-\d{2})$")
 LOCAL_VIEW = "segc_snapshots"  # the local store's partition, as a table of the DuckDB session
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -126,17 +128,21 @@ class LocalStore:
 
     def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> None:
         """The partition of `d` becomes `query`'s rows plus its stored rows that
-        `replaced` (written_rows) does not match."""
+        `replaced` (written_rows) does not match. One writer at a time (the lock file
+        .segc/snapshots.lock, held from reading the kept rows to the swap): two runs at
+        one as-of take turns, each keeping the other's rows."""
         con = self.project.duckdb()
-        if d in self.dates():  # keep that date's rows that this run does not store
-            kept = exp.select(*[col(c) for c in COLUMNS]).from_(self._scan(d)).where(exp.Not(this=exp.Paren(this=replaced)))
-            query = exp.union(query, kept, distinct=False)
-        sql = render(query, "duckdb", pretty=False, copy=False, quoting=self.project.schema.quoting)
+        with one_writer(Path(self.project.root) / LOCK):
+            if d in self.dates():  # keep that date's rows that this run does not store
+                kept = exp.select(*[col(c) for c in COLUMNS]).from_(self._scan(d)).where(
+                    exp.Not(this=exp.Paren(this=replaced)))
+                query = exp.union(query, kept, distinct=False)
+            sql = render(query, "duckdb", pretty=False, copy=False, quoting=self.project.schema.quoting)
 
-        def fill(tmp: Path) -> None:
-            _duckdb(lambda: con.sql(sql).write_parquet(str(tmp / "part.parquet")))
+            def fill(tmp: Path) -> None:
+                _duckdb(lambda: con.sql(sql).write_parquet(str(tmp / "part.parquet")))
 
-        fill_folder(self.partition(d), fill)
+            fill_folder(self.partition(d), fill)
 
     def relation(self, d: dt.date) -> str:
         """The snapshot of `d` as a view of the DuckDB session, for the changes query."""
@@ -183,10 +189,21 @@ class TableStore:
                 exp.EQ(this=col("as_of"), expression=literal(d, "date")), exp.Paren(this=replaced)))),
             exp.Insert(this=exp.Schema(this=table(self.name), expressions=[ident(c) for c in COLUMNS]),
                        expression=query)]
-        self.project.engine.execute_in_transaction([s.sql("postgres") for s in statements])
+        # one writer of the table at a time, from creating it to the commit: a second
+        # snapshot waits, then deletes the first one's rows (READ COMMITTED alone lets both
+        # DELETEs miss the other's INSERT: every row twice; and two CREATE ... IF NOT EXISTS race)
+        lock = exp.select(exp.Anonymous(this="pg_advisory_xact_lock", expressions=[
+            exp.Literal.number(_lock_key(self.name))]))
+        self.project.engine.execute_in_transaction([s.sql("postgres") for s in [lock, *statements]])
 
     def relation(self, d: dt.date) -> str:
         return self.name
+
+
+def _lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock of a snapshot table: a signed 64-bit number from its name."""
+    digest = hashlib.sha256(f"segc snapshot store {name.lower()}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def open_store(project, table_name: str | None):
