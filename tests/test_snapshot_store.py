@@ -1,9 +1,11 @@
 """The snapshot store's writes (compiler/run/snapshots.py): a snapshot replaces exactly the
 rows it stores (a branch named alone: that branch's rows only), on the local store and
-in a PostgreSQL table; two snapshots at once take turns (neither loses nor doubles rows). A small copy of the example (customers 1..2000) keeps it quick."""
+in a PostgreSQL table; two snapshots at once take turns (neither loses nor doubles rows); a folder of the local
+store that is not a partition is an error naming it, never a traceback. A small copy of the example (customers 1..2000) keeps it quick."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -13,9 +15,10 @@ import duckdb
 import pytest
 
 import segc
+from segc.cli.main import app
 from segc.run.postgres_engine import PostgresEngine
 from tests.test_engines_parity import postgres_copy
-from tests.test_snapshots import small_copy
+from tests.test_snapshots import runner, small_copy
 
 D = "2024-06-01"
 
@@ -151,3 +154,20 @@ def test_two_snapshots_at_one_as_of_in_postgres_do_not_duplicate(pg, tmp_path):
     n, distinct = pg.engine.execute(f"SELECT COUNT(*), COUNT(DISTINCT key) FROM {name} WHERE as_of = DATE '{d}'")[0]
     assert n == distinct
     first.engine.close(), second.engine.close()
+
+
+# ---- a folder of the store whose name is not a date (S1) ---------------------------------------
+
+@pytest.mark.parametrize("name", ["as_of=2024-02-30", "as_of=0000-01-01", "as_of=soon"])
+def test_a_partition_folder_that_is_not_a_date_is_e704_naming_it(tmp_path, name):
+    root = small_copy(tmp_path / "shop")
+    assert runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", D, "loyal_target", "loyal_control"]).exit_code == 0
+    stray = root / ".segc" / "snapshots" / name
+    stray.mkdir()
+    shutil.copy(root / ".segc" / "snapshots" / f"as_of={D}" / "part.parquet", stray / "part.parquet")
+    for args in (["changes", "loyal_big_basket", "--as-of", "2024-07-01"],
+                 ["snapshot", "loyal_big_basket", "--as-of", "2024-06-15"], ["lift", "spring_loyalty"]):
+        result = runner.invoke(app, [*args, "-p", str(root)])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "error[E704]" in result.stderr and f"`.segc/snapshots/{name}`" in result.stderr
+        assert "remove that folder, or rename it" in result.stderr

@@ -119,8 +119,23 @@ class LocalStore:
         recover_folders(self.folder)  # a swap killed half-way: its partition back first
         if not self.folder.is_dir():
             return []
-        found = [PARTITION.match(p.name) for p in self.folder.iterdir() if (p / "part.parquet").is_file()]
-        return sorted(dt.date.fromisoformat(m.group(1)) for m in found if m)
+        found = [p.name for p in self.folder.iterdir() if p.name.startswith("as_of=") and (p / "part.parquet").is_file()]
+        return sorted(self._date(name) for name in found)
+
+    def _date(self, name: str) -> dt.date:
+        """The as-of of a partition folder `as_of=YYYY-MM-DD`; E704 naming a folder whose
+        name is not a date (a hand copy, a typo): it is not read, nor silently skipped."""
+        m = PARTITION.match(name)
+        try:
+            if not m:
+                raise ValueError(name)
+            return dt.date.fromisoformat(m.group(1))
+        except ValueError:
+            shown = (STORE / name).as_posix()
+            raise SegcError(Diagnostic(
+                "E704", f"`{shown}` is not a snapshot partition: `{name.partition('=')[2]}` is not a date",
+                file=shown, hints=("remove that folder, or rename it to the as-of it holds (as_of=YYYY-MM-DD, a real "
+                                   "date): every command that reads the store stops at it",))) from None
 
     def _scan(self, d: dt.date) -> exp.Expression:
         path = exp.Literal.string(str(self.partition(d) / "part.parquet"))
