@@ -1,7 +1,8 @@
 """The snapshot store's writes (compiler/run/snapshots.py): a snapshot replaces exactly the
 rows it stores (a branch named alone: that branch's rows only), on the local store and
 in a PostgreSQL table; two snapshots at once take turns (neither loses nor doubles rows); a folder of the local
-store that is not a partition is an error naming it, never a traceback. A small copy of the example (customers 1..2000) keeps it quick."""
+store that is not a partition is an error naming it, never a traceback; `--since last`
+is each definition's own latest snapshot (in `changes` and in `build -t changes`). A small copy of the example (customers 1..2000) keeps it quick."""
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ import segc
 from segc.cli.main import app
 from segc.run.postgres_engine import PostgresEngine
 from tests.test_engines_parity import postgres_copy
-from tests.test_snapshots import runner, small_copy
+from tests.test_snapshots import got_changes, runner, small_copy, template_rows
 
 D = "2024-06-01"
 
@@ -171,3 +172,27 @@ def test_a_partition_folder_that_is_not_a_date_is_e704_naming_it(tmp_path, name)
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert "error[E704]" in result.stderr and f"`.segc/snapshots/{name}`" in result.stderr
         assert "remove that folder, or rename it" in result.stderr
+
+
+# ---- `--since last` is each definition's latest snapshot (C1) ---------------------------------
+
+def test_since_last_is_each_definitions_own_latest_snapshot(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    project.snapshot(as_of="2024-05-01")  # everything
+    project.snapshot(["quadrant", "loyal_big_basket"], as_of=D)  # a partial one, later
+    last = project.changes(["rfm", "quadrant"], since="last", as_of="2024-07-01")
+    assert last.since_by == {"rfm": "2024-05-01", "quadrant": D} and not last.warnings
+    own = project.changes(["rfm"], since="2024-05-01", as_of="2024-07-01")
+    assert sorted(r for r in last.rows if r[1] == "rfm") == sorted(own.rows) and own.rows
+    assert got_changes(last) == got_changes(own) | got_changes(project.changes(["quadrant"], since=D, as_of="2024-07-01"))
+    text = runner.invoke(app, ["changes", "rfm", "quadrant", "-p", str(root), "--as-of", "2024-07-01"])
+    assert text.exit_code == 0 and "W770" not in text.output and "each definition's latest snapshot" in text.stdout
+    # the SQL of `build -t changes` (over a table of the store's rows) gives the same rows
+    con = project.duckdb()
+    con.execute(f"CREATE OR REPLACE TABLE segc_snapshots AS SELECT * FROM read_parquet("
+                f"'{root}/.segc/snapshots/as_of=*/part.parquet', hive_partitioning = false)")
+    want = got_changes(project.changes(since="last"))
+    assert want and template_rows(project, "duckdb", None, lambda sql: con.execute(sql).fetchall()) == want
+    rfm = {r for r in want if r[0] == "rfm"}
+    assert rfm and rfm != {r for r in want if r[0] == "rfm" and r[3] == "entered"}  # not the whole segment entered

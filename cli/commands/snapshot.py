@@ -56,7 +56,7 @@ def snapshot(
 
 def changes(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment, branch or segmentation names (default: every segment and segmentation).")] = None,
-    since: Annotated[str, typer.Option("--since", help="The snapshot to compare with: a date (YYYY-MM-DD) or `last` (the latest before the as-of).")] = "last",
+    since: Annotated[str, typer.Option("--since", help="The snapshot to compare with: a date (YYYY-MM-DD) or `last` (each definition's latest before the as-of).")] = "last",
     with_: Annotated[Optional[str], typer.Option("--with", help="Payload columns, comma-separated: features or columns of the base source (e.g. email,first_name), read at the as-of.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text (counts), json or csv (the rows). json/csv print only data.")] = "text",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv into this file (replaced atomically; only a changes file segc wrote is replaced) instead of stdout.")] = None,

@@ -33,10 +33,15 @@ def print_changes(result, fmt: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"changes since {result.since}, as of {result.as_of}", title_justify="left")
+    each = len(set(result.since_by.values())) > 1  # `last`: each definition its own snapshot
+    since = "each definition's latest snapshot" if each else result.since
+    table = Table(title=f"changes since {since}, as of {result.as_of}", title_justify="left")
     table.add_column("definition")
+    if each:
+        table.add_column("since")
     table.add_column("entered", justify="right")
     table.add_column("exited", justify="right")
     for name, entered, exited in result.counts():
-        table.add_row(shown(name), f"{entered:,}", f"{exited:,}")
+        table.add_row(shown(name), *([result.since_by.get(name.partition(".")[0], "")] if each else []),
+                      f"{entered:,}", f"{exited:,}")
     print_table(Console(), table)

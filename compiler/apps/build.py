@@ -246,14 +246,14 @@ class _Builder:
         return ctx
 
     def changes_tree(self, name: str, snapshots: str):
-        """Who entered and exited `name` since the latest snapshot in `snapshots` before the
+        """Who entered and exited `name` since its latest snapshot in `snapshots` before the
         as-of (run/membership.py: the query of `segc changes --since last`)."""
         from segc.run.membership import MEMBERS, changes_query, latest_before, parts
 
         as_of = self.project.as_of
         items = parts(self.project.targets([name], MEMBERS))
-        return changes_query(self.project, items, as_of, snapshots, latest_before(snapshots, as_of), ordered=False,
-                             portable=True)
+        since = {p.definition: latest_before(snapshots, as_of, p.definition) for p in items}
+        return changes_query(self.project, items, as_of, snapshots, since, ordered=False, portable=True)
 
     def dbt_sql(self, tree) -> str:
         """The query with each source table replaced by `{{ source(project, name) }}`, done

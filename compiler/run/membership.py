@@ -149,19 +149,24 @@ def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
     return _with(ctes, [(MEMBERS_CTE, scan)], body)
 
 
-def latest_before(snapshots: str, as_of: dt.date | None) -> exp.Expression:
-    """The as-of of the latest snapshot in `snapshots` strictly before `as_of` (None: the
-    current date), as a scalar subquery: `--since last` in SQL (`--template changes`)."""
+def latest_before(snapshots: str, as_of: dt.date | None, definition: str) -> exp.Expression:
+    """The as-of of the latest snapshot of `definition` in `snapshots` strictly before
+    `as_of` (None: the current date), as a scalar subquery: `--since last` in SQL
+    (`--template changes`). Per definition: a later snapshot of other definitions only
+    (`segc snapshot a b`) is not this one's."""
     bound = literal(as_of, "date") if as_of else exp.CurrentDate()
     return exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table(snapshots)).where(
-        exp.LT(this=col("as_of"), expression=bound)))
+        exp.and_(exp.LT(this=col("as_of"), expression=bound),
+                 exp.EQ(this=col("definition"), expression=exp.Literal.string(definition)))))
 
 
-def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.date | exp.Expression,
+def changes_query(project, items: list[Part], as_of, snapshots: str,
+                  since: dt.date | exp.Expression | dict[str, dt.date | exp.Expression],
                   features: dict[str, object] = None, base_columns: tuple[str, ...] = (),
                   ordered: bool = True, portable: bool = False, order: tuple[str, ...] = ()) -> exp.Select:
     """Who entered and who exited each part between the snapshot of `since` in the table
-    `snapshots` and the membership at `as_of`: key (named as the project's key),
+    `snapshots` (one date for all, or {definition: date}: each definition's own `last`)
+    and the membership at `as_of`: key (named as the project's key),
     definition, branch, change, then the payload at `as_of` (features, base columns: empty
     for a key no longer in the population / the base). A move between branches is an exit
     from one and an entry into the other (rows compare whole). Ordered, deterministic.
@@ -172,13 +177,9 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
     customers instead of 6M x 6M rows)."""
     features = features or {}
     ctes, scan = _scan(project, items, as_of, features)
-    since_value = since if isinstance(since, exp.Expression) else literal(since, "date")
     names = sorted({p.definition for p in items})
     then = exp.Select(expressions=[col("key"), col("definition"), col("branch")],
-                      from_=exp.From(this=table(snapshots)),
-                      where=exp.Where(this=exp.and_(exp.EQ(this=col("as_of"), expression=since_value),
-                                                    exp.In(this=col("definition"),
-                                                           expressions=[exp.Literal.string(n) for n in names]))))
+                      from_=exp.From(this=table(snapshots)), where=exp.Where(this=_stored_at(since, names)))
     if any(p.branch for p in items):  # a branch named alone: only its rows of the segmentation
         keep = [exp.and_(exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)),
                          exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)) if p.branch else
@@ -209,6 +210,23 @@ def changes_query(project, items: list[Part], as_of, snapshots: str, since: dt.d
     return _with(ctes, [(MEMBERS_CTE, scan), (PAIRS, _pairs_table(compared)), (THEN, _coded_then(then)),
                         *change_masks.named(len(compared), MEMBERS_CTE, _conditions(project, items, compared), THEN)],
                  body)
+
+
+def _stored_at(since, names: list[str]) -> exp.Expression:
+    """The stored rows of `names` at their `since` (one date, or one per definition)."""
+    def value(v):
+        return v.copy() if isinstance(v, exp.Expression) else literal(v, "date")
+
+    def of(group: list[str]) -> exp.Expression:
+        return exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in group])
+
+    if not isinstance(since, dict):
+        return exp.and_(exp.EQ(this=col("as_of"), expression=value(since)), of(names))
+    dates: dict[object, list[str]] = {}
+    for n in names:  # definitions compared with the same date: one IN
+        dates.setdefault(since[n] if not isinstance(since[n], exp.Expression) else n, []).append(n)
+    return exp.or_(*(exp.and_(exp.EQ(this=col("as_of"), expression=value(since[group[0]])), of(group))
+                     for group in dates.values()))
 
 
 _ROW = ("key", "definition", "branch")

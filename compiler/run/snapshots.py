@@ -62,6 +62,7 @@ class Changes:
     rows: list[tuple]
     definitions: list[tuple[str, str | None]] = field(default_factory=list)  # every (definition, branch) compared
     warnings: tuple[Diagnostic, ...] = ()  # W770: a definition changed since the snapshot, or not in it
+    since_by: dict[str, str] = field(default_factory=dict)  # each definition's snapshot compared with (`last`: its own)
 
     def records(self) -> list[dict]:
         """One dict per row (pandas.DataFrame(changes.records()))."""
@@ -80,7 +81,8 @@ class Changes:
         return [(n, e, x) for n, (e, x) in out.items()]
 
     def to_dict(self) -> dict:
-        return {"since": self.since, "as_of": self.as_of, "columns": list(self.columns),
+        return {"since": self.since, "as_of": self.as_of, "since_by_definition": dict(self.since_by),
+                "columns": list(self.columns),
                 "counts": [{"definition": n, "entered": e, "exited": x} for n, e, x in self.counts()],
                 "rows": self.records()}
 
@@ -137,9 +139,23 @@ class LocalStore:
                 file=shown, hints=("remove that folder, or rename it to the as-of it holds (as_of=YYYY-MM-DD, a real "
                                    "date): every command that reads the store stops at it",))) from None
 
-    def _scan(self, d: dt.date) -> exp.Expression:
-        path = exp.Literal.string(str(self.partition(d) / "part.parquet"))
-        return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[path]))
+    def _scan(self, d: dt.date | list[dt.date]) -> exp.Expression:
+        paths = [exp.Literal.string(str(self.partition(x) / "part.parquet")) for x in (d if isinstance(d, list) else [d])]
+        return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[
+            paths[0] if len(paths) == 1 else exp.Array(expressions=paths)]))
+
+    def latest_of(self, names: list[str], before: dt.date) -> dict[str, dt.date]:
+        """Each definition's latest as-of before `before` (a definition never stored: absent),
+        reading the partitions from the newest back until every name is found."""
+        found: dict[str, dt.date] = {}
+        for d in reversed([x for x in self.dates() if x < before]):
+            missing = [n for n in names if n not in found]
+            if not missing:
+                break
+            q = exp.select(col("definition")).distinct().from_(self._scan(d)).where(
+                exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in missing]))
+            found.update({r[0]: d for r in self.project.run(q)})
+        return found
 
     def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> None:
         """The partition of `d` becomes `query`'s rows plus its stored rows that
@@ -159,8 +175,9 @@ class LocalStore:
 
             fill_folder(self.partition(d), fill)
 
-    def relation(self, d: dt.date) -> str:
-        """The snapshot of `d` as a view of the DuckDB session, for the changes query."""
+    def relation(self, d: dt.date | list[dt.date]) -> str:
+        """The snapshot of `d` (or of several dates) as a view of the DuckDB session, for
+        the changes query."""
         view = exp.Create(this=table(LOCAL_VIEW), kind="VIEW", replace=True, properties=exp.Properties(
             expressions=[exp.TemporaryProperty()]), expression=exp.select(exp.Star()).from_(self._scan(d)))
         _duckdb(lambda: self.project.duckdb().execute(view.sql("duckdb")))
@@ -211,7 +228,17 @@ class TableStore:
             exp.Literal.number(_lock_key(self.name))]))
         self.project.engine.execute_in_transaction([s.sql("postgres") for s in [lock, *statements]])
 
-    def relation(self, d: dt.date) -> str:
+    def latest_of(self, names: list[str], before: dt.date) -> dict[str, dt.date]:
+        """Each definition's latest as-of before `before` (a definition never stored: absent)."""
+        if not self.exists():
+            return {}
+        q = (exp.select(col("definition"), exp.Max(this=col("as_of"))).from_(table(self.name))
+             .where(exp.and_(exp.LT(this=col("as_of"), expression=literal(before, "date")),
+                             exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in names])))
+             .group_by(col("definition")))
+        return {r[0]: r[1] for r in self._run(q)}
+
+    def relation(self, d) -> str:
         return self.name
 
 
@@ -296,36 +323,60 @@ def changes(project, names=None, since="last", as_of=None, with_=(), table_name:
     targets = [p.target for p in items]
     d = snapshot_as_of(project, as_of)
     features, base_columns = payload(project, targets, with_)
-    then = since_date(store, since, d)
-    query = membership.changes_query(project, items, d, store.relation(then), then,
+    then = since_dates(store, since, d, sorted({p.definition for p in items}))
+    relation = store.relation(sorted(set(then.values())))
+    query = membership.changes_query(project, items, d, relation, then,
                                      {f: project.feature_values([f])[f] for f in features}, base_columns,
                                      order=tuple(n for n in dict.fromkeys(with_ or ()) if n in features or n in base_columns))
     rows = project.run(query)
-    warnings = _edited_since(project, store, then, items)
+    warnings = _edited_since(project, relation, then, items)
     columns = [project.schema.key, "definition", "branch", "change", *dict.fromkeys(with_ or ())]
-    return Changes(then.isoformat(), d.isoformat(), columns, rows, membership.pairs(project, items), warnings)
+    return Changes(max(then.values()).isoformat(), d.isoformat(), columns, rows, membership.pairs(project, items),
+                   warnings, {n: x.isoformat() for n, x in then.items()})
 
 
-def _edited_since(project, store, then: dt.date, items: list[Part]) -> tuple[Diagnostic, ...]:
+def since_dates(store, since, as_of: dt.date, names: list[str]) -> dict[str, dt.date]:
+    """The snapshot each definition is compared with: a `--since DATE` for all; `last`,
+    each definition's own latest snapshot before the as-of (a snapshot of other
+    definitions only, taken later, is not its one); a definition never stored before the
+    as-of: the store's latest (where it is not: W770, every member entered). E770 when the
+    store has no snapshot before the as-of (since_date)."""
+    latest = since_date(store, since, as_of)
+    if since not in (None, "last"):
+        return {n: latest for n in names}
+    own = store.latest_of(names, as_of)
+    return {n: own.get(n, latest) for n in names}
+
+
+def _edited_since(project, relation: str, then: dict[str, dt.date], items: list[Part]) -> tuple[Diagnostic, ...]:
     """W770 for each definition whose stored hash differs from its hash now (its changes
     then include what the edit moved, not only what the data did), or that the snapshot
     does not hold (every member counts as entered)."""
-    q = (exp.select(col("definition"), col("definition_hash")).distinct().from_(table(store.relation(then)))
-         .where(exp.EQ(this=col("as_of"), expression=literal(then, "date"))))
+    q = (exp.select(col("definition"), col("as_of"), col("definition_hash")).distinct().from_(table(relation))
+         .where(exp.In(this=col("as_of"), expressions=[literal(x, "date") for x in sorted(set(then.values()))])))
     stored: dict[str, set[str]] = {}
-    for definition, digest in project.run(q):
-        stored.setdefault(definition, set()).add(digest)
+    for definition, at, digest in project.run(q):
+        if definition in then and _day(at) == then[definition]:
+            stored.setdefault(definition, set()).add(digest)
     out = []
     for p in items:
         name = f"{p.definition}.{p.branch}" if p.branch else p.definition
+        at = then[p.definition]
         if p.definition not in stored:
-            out.append(Diagnostic("W770", f"`{name}` is not in the snapshot of {then}: all its members count as entered",
+            out.append(Diagnostic("W770", f"`{name}` is not in the snapshot of {at}: all its members count as entered",
                                   severity="warning", hints=("snapshot it (`segc snapshot`) before comparing",)))
         elif not {membership.definition_hash(project, q) for q in stored_as(project, p)} & stored[p.definition]:
-            out.append(Diagnostic("W770", f"`{name}` changed since the snapshot of {then} (its definition hash "
+            out.append(Diagnostic("W770", f"`{name}` changed since the snapshot of {at} (its definition hash "
                                   "differs): its changes include what the edit moved", severity="warning",
                                   hints=("compare with a snapshot taken after the edit to see only what the data moved",)))
     return tuple(out)
+
+
+def _day(value) -> dt.date:
+    """A stored as_of as a date (a driver may give a datetime or a string)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def stored_as(project, p: Part) -> list[Part]:

@@ -92,7 +92,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'big_spenders_fr_be'
     )
     AND "definition" IN ('big_spenders_fr_be')
 )

@@ -54,7 +54,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'bought_last_month'
     )
     AND "definition" IN ('bought_last_month')
 )

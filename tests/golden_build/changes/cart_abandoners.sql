@@ -52,7 +52,7 @@ WITH "segc_src_carts" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cart_abandoners'
     )
     AND "definition" IN ('cart_abandoners')
 )

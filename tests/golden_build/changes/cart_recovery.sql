@@ -61,7 +61,7 @@ WITH "segc_src_carts" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cart_recovery'
     )
     AND "definition" IN ('cart_recovery')
 )

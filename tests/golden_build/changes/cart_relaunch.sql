@@ -88,7 +88,7 @@ WITH "segc_seq_1" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cart_relaunch'
     )
     AND "definition" IN ('cart_relaunch')
 )

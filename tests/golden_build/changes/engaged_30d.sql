@@ -64,7 +64,7 @@ WITH "segc_src_carts" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'engaged_30d'
     )
     AND "definition" IN ('engaged_30d')
 )

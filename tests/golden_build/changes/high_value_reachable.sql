@@ -64,7 +64,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'high_value_reachable'
     )
     AND "definition" IN ('high_value_reachable')
 )

@@ -52,7 +52,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'loyal_small_basket'
     )
     AND "definition" IN ('loyal_small_basket')
 )

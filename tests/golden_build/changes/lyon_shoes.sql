@@ -90,7 +90,7 @@ WITH "segc_pick_1" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'lyon_shoes'
     )
     AND "definition" IN ('lyon_shoes')
 )

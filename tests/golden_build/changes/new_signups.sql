@@ -44,7 +44,7 @@ WITH "segc_features" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'new_signups'
     )
     AND "definition" IN ('new_signups')
 )

@@ -62,7 +62,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'shoe_launch_vip'
     )
     AND "definition" IN ('shoe_launch_vip')
 )

@@ -78,7 +78,7 @@ WITH "segc_seq_1" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'shoes_then_bag'
     )
     AND "definition" IN ('shoes_then_bag')
 )

@@ -88,7 +88,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'top_revenue_10pct'
     )
     AND "definition" IN ('top_revenue_10pct')
 )

@@ -63,7 +63,7 @@ WITH `segc_src_orders` AS (
         MAX(`as_of`)
       FROM `crm`.`segc_snapshots`
       WHERE
-        `as_of` < CAST('2024-07-01' AS DATE)
+        `as_of` < CAST('2024-07-01' AS DATE) AND `definition` = 'quadrant'
     )
     AND `definition` IN ('quadrant')
 )

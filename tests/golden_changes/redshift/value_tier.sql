@@ -61,7 +61,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "crm"."segc_snapshots"
       WHERE
-        "as_of" < CAST('2024-07-01' AS DATE)
+        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'value_tier'
     )
     AND "definition" IN ('value_tier')
 )

@@ -53,7 +53,7 @@ WITH `segc_src_orders` AS (
         MAX(`as_of`)
       FROM `crm`.`segc_snapshots`
       WHERE
-        `as_of` < CAST('2024-07-01' AS DATE)
+        `as_of` < CAST('2024-07-01' AS DATE) AND `definition` = 'loyal_big_basket'
     )
     AND `definition` IN ('loyal_big_basket')
 )

@@ -63,7 +63,7 @@ WITH "segc_src_orders" AS (
         MAX("as_of")
       FROM "crm"."segc_snapshots"
       WHERE
-        "as_of" < '2024-07-01'
+        "as_of" < '2024-07-01' AND "definition" = 'quadrant'
     )
     AND "definition" IN ('quadrant')
 )
