@@ -196,3 +196,14 @@ def test_since_last_is_each_definitions_own_latest_snapshot(tmp_path):
     assert want and template_rows(project, "duckdb", None, lambda sql: con.execute(sql).fetchall()) == want
     rfm = {r for r in want if r[0] == "rfm"}
     assert rfm and rfm != {r for r in want if r[0] == "rfm" and r[3] == "entered"}  # not the whole segment entered
+
+
+# ---- --with repeated: every one kept, in order (S6) ---------------------------------------------
+
+def test_with_repeated_keeps_every_column_in_order(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    assert runner.invoke(app, ["snapshot", "loyal_big_basket", "-p", str(root), "--as-of", D]).exit_code == 0
+    result = runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--as-of", "2024-07-01", "--format",
+                                 "csv", "--with", "email", "--with", "first_name", "--with", "age,country"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "customer_id,definition,branch,change,email,first_name,age,country"

@@ -57,7 +57,7 @@ def snapshot(
 def changes(
     targets: Annotated[Optional[list[str]], typer.Argument(help="A project folder and/or segment, branch or segmentation names (default: every segment and segmentation).")] = None,
     since: Annotated[str, typer.Option("--since", help="The snapshot to compare with: a date (YYYY-MM-DD) or `last` (each definition's latest before the as-of).")] = "last",
-    with_: Annotated[Optional[str], typer.Option("--with", help="Payload columns, comma-separated: features or columns of the base source (e.g. email,first_name), read at the as-of.")] = None,
+    with_: Annotated[Optional[list[str]], typer.Option("--with", help="Payload columns, comma-separated and/or repeated (--with email --with first_name): features or columns of the base source, read at the as-of, in the order given.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text (counts), json or csv (the rows). json/csv print only data.")] = "text",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write json/csv into this file (replaced atomically; only a changes file segc wrote is replaced) instead of stdout.")] = None,
     as_of: AsOfOpt = None,
@@ -91,7 +91,7 @@ def changes(
     except SegcError as e:
         fail(e)
     use_engine(p, engine, dsn, master)
-    payload = [w.strip() for w in (with_ or "").split(",") if w.strip()]
+    payload = [w.strip() for given in with_ or () for w in given.split(",") if w.strip()]  # every --with, in order
     try:
         with progress(format == "text" or out is not None, "changes"):
             result = p.changes(names or None, since=since, with_=payload, table=table)
