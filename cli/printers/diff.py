@@ -2,16 +2,16 @@
 on stdout)."""
 from __future__ import annotations
 
-import json
 import sys
 
+from segc.apps.outputs import json_text
 from segc.cli.printers.fit import print_table
 from segc.cli.printers import shown
 
 
 def print_diff(result, fmt: str = "text") -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(json_text(result.to_dict()))
         return
     from rich.console import Console
     from rich.table import Table

@@ -2,9 +2,9 @@
 segmentation on stdout when there is no --out); for machines, one JSON object on stdout."""
 from __future__ import annotations
 
-import json
 import sys
 
+from segc.apps.outputs import json_text
 from segc.cli.printers.fit import print_table
 from segc.cli.printers import shown
 
@@ -19,7 +19,7 @@ def print_discovery(result, fmt: str, out=None) -> None:
     if fmt == "json":
         body = result.to_dict()
         body["out"] = str(out) if out is not None else None
-        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(body))
         return
     from rich.console import Console
     from rich.table import Table

@@ -2,9 +2,9 @@
 `transitions`): Rich tables for people, JSON and CSV (data only) for machines."""
 from __future__ import annotations
 
-import json
 import sys
 
+from segc.apps.outputs import json_text
 from segc.cli.printers import shown
 from segc.cli.printers.fit import print_table
 from segc.preview import OTHER
@@ -13,7 +13,7 @@ from segc.preview import OTHER
 def print_data(result, fmt: str) -> bool:
     """JSON or CSV (data only, as the result defines it) on stdout; False for a table."""
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(json_text(result.to_dict()))
     elif fmt == "csv":
         from segc.apps.outputs import csv_text
 
@@ -73,7 +73,7 @@ def print_overlap(result, fmt: str) -> None:
 
 def print_profile(result, fmt: str) -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(json_text(result.to_dict()))
         return
     if hasattr(result, "profiles"):
         _print_side_by_side(result.profiles)

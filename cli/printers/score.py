@@ -2,9 +2,9 @@
 JSON (the model file's content) for machines."""
 from __future__ import annotations
 
-import json
 import sys
 
+from segc.apps.outputs import json_text
 from segc.cli.printers.fit import print_table
 from segc.cli.printers import shown
 
@@ -15,7 +15,7 @@ def print_model(model, fmt: str = "text", path: str | None = None, current: bool
         if path is not None:
             body = {"file": path, **body}
         body["current"] = current
-        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(body))
         return
     from rich.console import Console
     from rich.table import Table

@@ -2,16 +2,16 @@
 the rows as JSON or CSV for machines)."""
 from __future__ import annotations
 
-import json
 import sys
 
+from segc.apps.outputs import json_text
 from segc.cli.printers import shown
 from segc.cli.printers.fit import print_table
 
 
 def print_snapshot(result, fmt: str) -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(result.to_dict()))
         return
     from rich.console import Console
     from rich.table import Table

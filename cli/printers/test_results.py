@@ -2,8 +2,8 @@
 on stdout)."""
 from __future__ import annotations
 
-import json
 import sys
+from segc.apps.outputs import json_text
 from segc.cli.printers import shown
 
 
@@ -14,7 +14,7 @@ def _keys(keys) -> str:
 
 def print_test_results(results, fmt: str = "text") -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(results.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(json_text(results.to_dict()))
         return
     from rich.console import Console
 

@@ -2,10 +2,9 @@
 (`--out`) by the one writer, under the one rule (a file segc wrote, known by its start)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from segc.apps.outputs import check_marked_file, csv_text
+from segc.apps.outputs import check_marked_file, csv_text, json_text
 from segc.front.files import write_atomic
 
 # how segc knows a changes file is its own: JSON's fixed start; CSV's header after the key
@@ -15,7 +14,7 @@ MARKS = {"json": b'{\n  "since": "', "csv": b",definition,branch,change"}
 def changes_text(changes, fmt: str) -> str:
     """JSON (counts and rows) or CSV (one line per row, the header first)."""
     if fmt == "json":
-        return json.dumps(changes.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+        return json_text(changes.to_dict())
     return csv_text(changes.to_csv())
 
 

@@ -4,10 +4,9 @@ embedded, as the report's) with a chart per metric: each arm's value and the dif
 with its interval."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from segc.apps.outputs import check_marked_file, csv_text
+from segc.apps.outputs import check_marked_file, csv_text, json_text
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.files import write_atomic
 
@@ -31,7 +30,7 @@ def check_output(fmt: str, out: Path | None, project=None) -> None:
 
 def lift_text(r: dict, fmt: str, project: str = "") -> str:
     if fmt == "json":
-        return json.dumps(r, indent=2, ensure_ascii=False) + "\n"
+        return json_text(r)
     if fmt == "html":
         return render_html(r, project)
     return csv_text([["experiment", "metric", *FIELDS]]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 import re
 from pathlib import Path
 from typing import Callable, Iterable
@@ -51,3 +53,31 @@ def _cell(v):
     if isinstance(v, str) and v.startswith(_FORMULA) and not _NUMBER.fullmatch(v):
         return "'" + v
     return v
+
+
+def json_text(body) -> str:
+    """The one JSON of segc's outputs (every `--format json`, and the JSON files it writes):
+    indented, UTF-8 as is, dates as text; a float that is not finite (NaN, +-Infinity, from
+    a float column holding them) is written as null, since bare NaN / Infinity are not JSON
+    (RFC 8259) and a strict reader (JavaScript, Go, Java) rejects the whole document."""
+    return json.dumps(_finite(body), indent=2, ensure_ascii=False, default=_default, allow_nan=False) + "\n"
+
+
+def _finite(v):
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
+
+
+def _default(v):
+    """A value json does not know (a date, a Decimal, a numpy number): its text, or null
+    for a number that is not finite."""
+    try:
+        finite = math.isfinite(float(v))
+    except (TypeError, ValueError, OverflowError):
+        finite = True
+    return str(v) if finite else None

@@ -2,11 +2,10 @@
 metric, easy to pivot), or the HTML page (html.py); on stdout or written into a file."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from segc.apps.report.measure import Report, group_kind, group_label
-from segc.apps.outputs import check_marked_file, csv_text
+from segc.apps.outputs import check_marked_file, csv_text, json_text
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.files import write_atomic
 
@@ -14,7 +13,7 @@ from segc.front.files import write_atomic
 def report_text(report, fmt: str) -> str:
     """The report as JSON or CSV text."""
     if fmt == "json":
-        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json_text(report.to_dict())
     # long format: one line per segment, group and metric (easy to pivot)
     rows = [["as_of", "previous_as_of", "segment", "group", "metric", "value", "previous", "change",
                      "relative_change", "target_min", "target_max", "met", "gap", "group_kind"]]
