@@ -207,3 +207,23 @@ def test_with_repeated_keeps_every_column_in_order(tmp_path):
                                  "csv", "--with", "email", "--with", "first_name", "--with", "age,country"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "customer_id,definition,branch,change,email,first_name,age,country"
+
+
+# ---- a damaged partition: named, and replaced by a snapshot at its date (S3) -------------------
+
+@pytest.mark.parametrize("damage", [b"garbage\n", b""])
+def test_a_damaged_partition_is_named_and_a_snapshot_replaces_it(tmp_path, damage):
+    root = small_copy(tmp_path / "shop")
+    assert runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", D, "loyal_big_basket", "quadrant"]).exit_code == 0
+    shown = f".segc/snapshots/as_of={D}/part.parquet"
+    (root / shown).write_bytes(damage)
+    for since in (["--since", D], []):
+        result = runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--as-of", "2024-07-01", *since])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "error[E704]" in result.stderr and f"`{shown}`" in result.stderr
+        assert f"segc snapshot --as-of {D}" in result.stderr
+    again = runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", D, "loyal_big_basket"])
+    assert again.exit_code == 0, again.output
+    assert "warning[W704]" in again.stderr and f"`{shown}`" in again.stderr
+    assert set(stored_local(root)) == {("loyal_big_basket", None)}
+    assert runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--as-of", "2024-07-01"]).exit_code == 0

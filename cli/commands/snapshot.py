@@ -49,6 +49,10 @@ def snapshot(
             result = p.snapshot(names or None, table=table)
     except SegcError as e:
         fail(e)
+    if result.warnings:  # on stderr: stdout is the data a tool reads
+        from segc.front.errors import render_text
+
+        typer.echo(render_text(list(result.warnings)), err=True)
     from segc.cli.printers.snapshot import print_snapshot
 
     print_snapshot(result, format)

@@ -47,6 +47,7 @@ class Snapshot:
     as_of: str
     store: str  # the local folder (relative to the project) or the warehouse table
     counts: list[tuple[str, str | None, int]]
+    warnings: tuple[Diagnostic, ...] = ()  # W704: a damaged partition replaced whole
 
     def to_dict(self) -> dict:
         return {"as_of": self.as_of, "store": self.store,
@@ -144,6 +145,33 @@ class LocalStore:
         return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[
             paths[0] if len(paths) == 1 else exp.Array(expressions=paths)]))
 
+    def damaged(self, d: dt.date) -> Diagnostic | None:
+        """E704 naming the partition of `d` when its file cannot be read as a snapshot (not
+        parquet, truncated, empty, or without the snapshot columns), else None."""
+        import duckdb
+
+        shown = (STORE / f"as_of={d.isoformat()}" / "part.parquet").as_posix()
+        try:
+            cursor = self.project.duckdb().execute(exp.select(exp.Star()).from_(self._scan(d)).limit(0).sql("duckdb"))
+            missing = [c for c in COLUMNS if c not in [x[0] for x in cursor.description]]
+            reason = f"it has no column {', '.join(missing)}" if missing else None
+        except duckdb.Error as e:
+            from segc.run.engine import engine_message
+
+            reason = engine_message(e)
+        if reason is None:
+            return None
+        return Diagnostic("E704", f"the snapshot partition `{shown}` is damaged and cannot be read", file=shown,
+                          hints=(reason, f"re-take it: `segc snapshot --as-of {d}` replaces it whole (the rows of "
+                                 "the definitions it does not store are lost), or delete that folder"))
+
+    def checked(self, d: dt.date) -> dt.date:
+        """`d`, after checking its partition can be read (E704 naming it if not)."""
+        problem = self.damaged(d)
+        if problem is not None:
+            raise SegcError(problem)
+        return d
+
     def latest_of(self, names: list[str], before: dt.date) -> dict[str, dt.date]:
         """Each definition's latest as-of before `before` (a definition never stored: absent),
         reading the partitions from the newest back until every name is found."""
@@ -152,19 +180,27 @@ class LocalStore:
             missing = [n for n in names if n not in found]
             if not missing:
                 break
-            q = exp.select(col("definition")).distinct().from_(self._scan(d)).where(
+            q = exp.select(col("definition")).distinct().from_(self._scan(self.checked(d))).where(
                 exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in missing]))
             found.update({r[0]: d for r in self.project.run(q)})
         return found
 
-    def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> None:
+    def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> tuple[Diagnostic, ...]:
         """The partition of `d` becomes `query`'s rows plus its stored rows that
         `replaced` (written_rows) does not match. One writer at a time (the lock file
         .segc/snapshots.lock, held from reading the kept rows to the swap): two runs at
-        one as-of take turns, each keeping the other's rows."""
+        one as-of take turns, each keeping the other's rows. A damaged partition (nothing
+        in it can be read) is replaced whole: W704 says so."""
         con = self.project.duckdb()
+        warnings = ()
         with one_writer(Path(self.project.root) / LOCK):
-            if d in self.dates():  # keep that date's rows that this run does not store
+            damaged = self.damaged(d) if d in self.dates() else None
+            if damaged is not None:
+                warnings = (Diagnostic("W704", f"the damaged partition `{damaged.file}` was replaced whole",
+                                       severity="warning", file=damaged.file, hints=(
+                                           "rows it held of definitions not stored now could not be kept: snapshot "
+                                           "them again at this as-of if they are needed",)),)
+            elif d in self.dates():  # keep that date's rows that this run does not store
                 kept = exp.select(*[col(c) for c in COLUMNS]).from_(self._scan(d)).where(
                     exp.Not(this=exp.Paren(this=replaced)))
                 query = exp.union(query, kept, distinct=False)
@@ -174,10 +210,13 @@ class LocalStore:
                 _duckdb(lambda: con.sql(sql).write_parquet(str(tmp / "part.parquet")))
 
             fill_folder(self.partition(d), fill)
+        return warnings
 
     def relation(self, d: dt.date | list[dt.date]) -> str:
         """The snapshot of `d` (or of several dates) as a view of the DuckDB session, for
         the changes query."""
+        for x in d if isinstance(d, list) else [d]:
+            self.checked(x)
         view = exp.Create(this=table(LOCAL_VIEW), kind="VIEW", replace=True, properties=exp.Properties(
             expressions=[exp.TemporaryProperty()]), expression=exp.select(exp.Star()).from_(self._scan(d)))
         _duckdb(lambda: self.project.duckdb().execute(view.sql("duckdb")))
@@ -210,7 +249,7 @@ class TableStore:
         q = exp.select(col("as_of")).distinct().from_(table(self.name)).order_by(col("as_of"))
         return [r[0] for r in self._run(q)]
 
-    def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> None:
+    def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> tuple[Diagnostic, ...]:
         schema = self.name.rpartition(".")[0]
         statements = [exp.Create(this=table(schema), kind="SCHEMA", exists=True)] if schema else []
         empty = exp.select(exp.Star()).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(
@@ -227,6 +266,7 @@ class TableStore:
         lock = exp.select(exp.Anonymous(this="pg_advisory_xact_lock", expressions=[
             exp.Literal.number(_lock_key(self.name))]))
         self.project.engine.execute_in_transaction([s.sql("postgres") for s in [lock, *statements]])
+        return ()
 
     def latest_of(self, names: list[str], before: dt.date) -> dict[str, dt.date]:
         """Each definition's latest as-of before `before` (a definition never stored: absent)."""
@@ -284,8 +324,8 @@ def snapshot(project, names=None, as_of=None, table_name: str | None = None) -> 
     items = _parts(project, names)
     d = snapshot_as_of(project, as_of)
     query = membership.snapshot_query(project, items, d)
-    store.write(query, d, written_rows(items))
-    return Snapshot(d.isoformat(), store.where, _stored_counts(project, store, d, items))
+    warnings = store.write(query, d, written_rows(items))
+    return Snapshot(d.isoformat(), store.where, _stored_counts(project, store, d, items), warnings)
 
 
 def written_rows(items: list[Part]) -> exp.Expression:
