@@ -227,3 +227,37 @@ def test_a_damaged_partition_is_named_and_a_snapshot_replaces_it(tmp_path, damag
     assert "warning[W704]" in again.stderr and f"`{shown}`" in again.stderr
     assert set(stored_local(root)) == {("loyal_big_basket", None)}
     assert runner.invoke(app, ["changes", "loyal_big_basket", "-p", str(root), "--as-of", "2024-07-01"]).exit_code == 0
+
+
+# ---- a definition stored empty is still recorded (S5) -----------------------------------------
+
+def test_a_definition_with_no_member_is_recorded_with_its_hash(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    (root / "segments" / "zz.seg").write_text("## Nobody yet\nsegment super_fans = purchases_365d > 500\n",
+                                              encoding="utf-8")
+    project = segc.load_project(root)
+    stored = project.snapshot(["super_fans", "loyal_big_basket"], as_of=D)
+    assert ("super_fans", None, 0) in stored.counts
+    result = project.changes(["super_fans", "loyal_big_basket"], since="last", as_of="2024-07-01")
+    assert not result.warnings and not [r for r in result.rows if r[1] == "super_fans"]
+    assert all(r[0] is not None for r in result.rows)
+    # an edit of the empty definition is seen (its hash was stored)
+    (root / "segments" / "zz.seg").write_text("segment super_fans = purchases_365d > 400\n", encoding="utf-8")
+    edited = segc.load_project(root).changes(["super_fans"], since="last", as_of="2024-07-01")
+    assert [w.code for w in edited.warnings] == ["W770"] and "definition hash" in edited.warnings[0].message
+
+
+def test_a_definition_with_no_member_is_recorded_in_a_postgres_table(pg_dsn, tmp_path):
+    root = small_copy(tmp_path / "shop")
+    (root / "segments" / "zz.seg").write_text("segment super_fans = purchases_365d > 500\n", encoding="utf-8")
+    project = segc.load_project(root)
+    engine = PostgresEngine(postgres_copy(pg_dsn, f"segc_empty_{os.getpid()}", project))
+    project.use_engine(engine)
+    try:
+        stored = project.snapshot(["super_fans", "loyal_big_basket"], as_of=D, table="crm.empty_defs")
+        assert ("super_fans", None, 0) in stored.counts
+        result = project.changes(["super_fans", "loyal_big_basket"], since="last", as_of="2024-07-01",
+                                 table="crm.empty_defs")
+        assert not result.warnings and all(r[0] is not None for r in result.rows)
+    finally:
+        engine.close()

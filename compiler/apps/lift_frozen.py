@@ -41,7 +41,8 @@ class Arms:
         flags = [alias(exp.Max(this=_flag(target)), target_flag), alias(exp.Max(this=_flag(control)), control_flag)]
         return (exp.select(alias(col("key"), KEY), *flags).from_(table(relation))
                 .where(exp.and_(exp.EQ(this=col("as_of"), expression=literal(d, "date")),
-                                exp.Or(this=exp.Paren(this=_row(target)), expression=exp.Paren(this=_row(control)))))
+                                exp.Or(this=exp.Paren(this=_row(target)), expression=exp.Paren(this=_row(control))),
+                                membership.members_only()))
                 .group_by(col("key")))
 
 

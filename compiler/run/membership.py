@@ -91,20 +91,33 @@ def _scan(project, items: list[Part], as_of, payload: dict[str, object] = None):
     return list(with_.expressions) if with_ else [], q
 
 
-def _rows(items: list[Part], extra=lambda i: []) -> exp.Expression:
+def _member(i: int, p: Part) -> tuple[exp.Expression, exp.Expression]:
+    """The i-th part's branch column and the condition of a member of it, over the scan."""
+    c = col(f"segc_{i}")
+    if p.target.kind == SEGMENTATION:
+        return c.copy(), exp.Not(this=exp.Is(this=c, expression=exp.Null()))
+    branch = exp.Literal.string(p.branch) if p.branch else exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
+    return branch, exp.EQ(this=c, expression=exp.Literal.number(1))
+
+
+def _rows(items: list[Part], extra=lambda i: [], empty: bool = False) -> exp.Expression:
     """UNION ALL of each part's members over the scan: key, definition, branch (+ the
-    columns `extra(i)` gives the i-th part)."""
+    columns `extra(i)` gives the i-th part). `empty`: also, for a part with no member, one
+    marker row with a NULL key (a snapshot then records that it stored the definition, and
+    its hash, though nobody is in it)."""
     selects = []
     for i, p in enumerate(items):
-        c = col(f"segc_{i}")
-        if p.target.kind == SEGMENTATION:
-            branch, where = c.copy(), exp.Not(this=exp.Is(this=c, expression=exp.Null()))
-        else:
-            branch = exp.Literal.string(p.branch) if p.branch else exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
-            where = exp.EQ(this=c, expression=exp.Literal.number(1))
+        branch, where = _member(i, p)
         selects.append(exp.Select(expressions=[alias(col(KEY), "key"), alias(exp.Literal.string(p.definition), "definition"),
                                                alias(branch, "branch"), *extra(i)],
                                   from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
+    for i, p in enumerate(items) if empty else ():
+        branch, where = _member(i, p)
+        anyone = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(table(MEMBERS_CTE)).where(where))
+        selects.append(exp.Select(expressions=[alias(exp.Null(), "key"), alias(exp.Literal.string(p.definition), "definition"),
+                                               alias(exp.Literal.string(p.branch) if p.branch else exp.Cast(
+                                                   this=exp.Null(), to=exp.DataType.build("varchar")), "branch"), *extra(i)],
+                                  where=exp.Where(this=exp.Not(this=anyone))))
     union = selects[0]
     for s in selects[1:]:
         union = exp.Union(this=union, expression=s, distinct=False)
@@ -143,7 +156,7 @@ def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
     hashes = [definition_hash(project, p) for p in items]
     ctes, scan = _scan(project, items, as_of)
     rows = _rows(items, lambda i: [alias(literal(as_of, "date"), "as_of"),
-                                   alias(exp.Literal.string(hashes[i]), "definition_hash")])
+                                   alias(exp.Literal.string(hashes[i]), "definition_hash")], empty=True)
     body = exp.Select(expressions=[col(c) for c in COLUMNS],
                       from_=exp.From(this=exp.Subquery(this=rows, alias=exp.TableAlias(this=ident("segc_rows")))))
     return _with(ctes, [(MEMBERS_CTE, scan)], body)
@@ -179,7 +192,8 @@ def changes_query(project, items: list[Part], as_of, snapshots: str,
     ctes, scan = _scan(project, items, as_of, features)
     names = sorted({p.definition for p in items})
     then = exp.Select(expressions=[col("key"), col("definition"), col("branch")],
-                      from_=exp.From(this=table(snapshots)), where=exp.Where(this=_stored_at(since, names)))
+                      from_=exp.From(this=table(snapshots)),
+                      where=exp.Where(this=exp.and_(_stored_at(since, names), members_only())))
     if any(p.branch for p in items):  # a branch named alone: only its rows of the segmentation
         keep = [exp.and_(exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)),
                          exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)) if p.branch else
@@ -227,6 +241,11 @@ def _stored_at(since, names: list[str]) -> exp.Expression:
         dates.setdefault(since[n] if not isinstance(since[n], exp.Expression) else n, []).append(n)
     return exp.or_(*(exp.and_(exp.EQ(this=col("as_of"), expression=value(since[group[0]])), of(group))
                      for group in dates.values()))
+
+
+def members_only() -> exp.Expression:
+    """The stored rows that are members (not the NULL-key marker of a definition stored empty)."""
+    return exp.Not(this=exp.Is(this=col("key"), expression=exp.Null()))
 
 
 _ROW = ("key", "definition", "branch")

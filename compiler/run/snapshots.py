@@ -346,7 +346,8 @@ def _stored_counts(project, store, d: dt.date, items: list[Part]) -> list[tuple[
     """Rows per (definition, branch) of what was just stored, read back from the store."""
     relation = store.relation(d)
     q = (exp.select(col("definition"), col("branch"), exp.Count(this=exp.Star())).from_(table(relation))
-         .where(exp.In(this=col("definition"), expressions=[exp.Literal.string(p.definition) for p in items]))
+         .where(exp.and_(exp.In(this=col("definition"), expressions=[exp.Literal.string(p.definition) for p in items]),
+                         membership.members_only()))
          .group_by(col("definition"), col("branch")))
     if isinstance(store, TableStore):
         q.set("where", exp.Where(this=exp.and_(q.args["where"].this, exp.EQ(this=col("as_of"), expression=literal(d, "date")))))

@@ -36,14 +36,17 @@ WITH "segc_features" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'age_unknown'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'age_unknown'
+      )
+      AND "definition" IN ('age_unknown')
     )
-    AND "definition" IN ('age_unknown')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

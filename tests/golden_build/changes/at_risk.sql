@@ -65,14 +65,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'at_risk'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'at_risk'
+      )
+      AND "definition" IN ('at_risk')
     )
-    AND "definition" IN ('at_risk')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -87,14 +87,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'big_spenders_fr_be'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'big_spenders_fr_be'
+      )
+      AND "definition" IN ('big_spenders_fr_be')
     )
-    AND "definition" IN ('big_spenders_fr_be')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -47,14 +47,17 @@ WITH "segc_src_carts" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cart_abandoners'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cart_abandoners'
+      )
+      AND "definition" IN ('cart_abandoners')
     )
-    AND "definition" IN ('cart_abandoners')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -83,14 +83,17 @@ WITH "segc_seq_1" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cart_relaunch'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cart_relaunch'
+      )
+      AND "definition" IN ('cart_relaunch')
     )
-    AND "definition" IN ('cart_relaunch')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

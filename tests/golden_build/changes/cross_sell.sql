@@ -65,14 +65,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cross_sell'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'cross_sell'
+      )
+      AND "definition" IN ('cross_sell')
     )
-    AND "definition" IN ('cross_sell')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

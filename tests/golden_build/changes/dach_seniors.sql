@@ -36,14 +36,17 @@ WITH "segc_features" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'dach_seniors'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'dach_seniors'
+      )
+      AND "definition" IN ('dach_seniors')
     )
-    AND "definition" IN ('dach_seniors')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -59,14 +59,17 @@ WITH "segc_src_carts" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'engaged_30d'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'engaged_30d'
+      )
+      AND "definition" IN ('engaged_30d')
     )
-    AND "definition" IN ('engaged_30d')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

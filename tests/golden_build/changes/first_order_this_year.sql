@@ -50,14 +50,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'first_order_this_year'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'first_order_this_year'
+      )
+      AND "definition" IN ('first_order_this_year')
     )
-    AND "definition" IN ('first_order_this_year')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -59,14 +59,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'high_value_reachable'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'high_value_reachable'
+      )
+      AND "definition" IN ('high_value_reachable')
     )
-    AND "definition" IN ('high_value_reachable')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -55,14 +55,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'lapsed_last_month'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'lapsed_last_month'
+      )
+      AND "definition" IN ('lapsed_last_month')
     )
-    AND "definition" IN ('lapsed_last_month')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -48,14 +48,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'loyal_big_basket'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'loyal_big_basket'
+      )
+      AND "definition" IN ('loyal_big_basket')
     )
-    AND "definition" IN ('loyal_big_basket')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -85,14 +85,17 @@ WITH "segc_pick_1" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'lyon_shoes'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'lyon_shoes'
+      )
+      AND "definition" IN ('lyon_shoes')
     )
-    AND "definition" IN ('lyon_shoes')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -39,14 +39,17 @@ WITH "segc_features" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'new_signups'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'new_signups'
+      )
+      AND "definition" IN ('new_signups')
     )
-    AND "definition" IN ('new_signups')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -51,14 +51,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'occasional_small_basket'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'occasional_small_basket'
+      )
+      AND "definition" IN ('occasional_small_basket')
     )
-    AND "definition" IN ('occasional_small_basket')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

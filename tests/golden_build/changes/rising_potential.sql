@@ -175,14 +175,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'rising_potential'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'rising_potential'
+      )
+      AND "definition" IN ('rising_potential')
     )
-    AND "definition" IN ('rising_potential')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -57,14 +57,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'serial_returners'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'serial_returners'
+      )
+      AND "definition" IN ('serial_returners')
     )
-    AND "definition" IN ('serial_returners')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

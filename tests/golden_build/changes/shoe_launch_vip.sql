@@ -57,14 +57,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'shoe_launch_vip'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'shoe_launch_vip'
+      )
+      AND "definition" IN ('shoe_launch_vip')
     )
-    AND "definition" IN ('shoe_launch_vip')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

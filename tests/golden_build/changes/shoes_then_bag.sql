@@ -73,14 +73,17 @@ WITH "segc_seq_1" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'shoes_then_bag'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'shoes_then_bag'
+      )
+      AND "definition" IN ('shoes_then_bag')
     )
-    AND "definition" IN ('shoes_then_bag')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

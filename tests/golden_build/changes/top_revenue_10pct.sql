@@ -83,14 +83,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'top_revenue_10pct'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'top_revenue_10pct'
+      )
+      AND "definition" IN ('top_revenue_10pct')
     )
-    AND "definition" IN ('top_revenue_10pct')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

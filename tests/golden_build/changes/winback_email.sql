@@ -67,14 +67,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'winback_email'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'winback_email'
+      )
+      AND "definition" IN ('winback_email')
     )
-    AND "definition" IN ('winback_email')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

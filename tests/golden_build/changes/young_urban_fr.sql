@@ -43,14 +43,17 @@ WITH "segc_features" AS (
     "branch"
   FROM "segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'young_urban_fr'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'young_urban_fr'
+      )
+      AND "definition" IN ('young_urban_fr')
     )
-    AND "definition" IN ('young_urban_fr')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -58,14 +58,17 @@ WITH "segc_src_orders" AS (
     "branch"
   FROM "crm"."segc_snapshots"
   WHERE
-    "as_of" = (
-      SELECT
-        MAX("as_of")
-      FROM "crm"."segc_snapshots"
-      WHERE
-        "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'quadrant'
+    (
+      "as_of" = (
+        SELECT
+          MAX("as_of")
+        FROM "crm"."segc_snapshots"
+        WHERE
+          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'quadrant'
+      )
+      AND "definition" IN ('quadrant')
     )
-    AND "definition" IN ('quadrant')
+    AND NOT "key" IS NULL
 )
 SELECT
   "c"."key" AS "customer_id",

@@ -56,14 +56,17 @@ WITH [segc_src_orders] AS (
     [branch] AS [branch]
   FROM [crm].[segc_snapshots]
   WHERE
-    [as_of] = (
-      SELECT
-        MAX([as_of])
-      FROM [crm].[segc_snapshots]
-      WHERE
-        [as_of] < CAST('2024-07-01' AS DATE) AND [definition] = 'value_tier'
+    (
+      [as_of] = (
+        SELECT
+          MAX([as_of])
+        FROM [crm].[segc_snapshots]
+        WHERE
+          [as_of] < CAST('2024-07-01' AS DATE) AND [definition] = 'value_tier'
+      )
+      AND [definition] IN ('value_tier')
     )
-    AND [definition] IN ('value_tier')
+    AND NOT [key] IS NULL
 )
 SELECT
   [c].[key] AS [customer_id],
