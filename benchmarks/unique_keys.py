@@ -46,7 +46,7 @@ def prepare(data: Path | None, customers: int) -> Path:
     shutil.copytree(FROZEN, folder)
     config = (folder / "segc.yml").read_text(encoding="utf-8")
     (folder / "segc.yml").write_text(re.sub(r"path: data/(\w+\.parquet)", lambda m: f"path: {data / m.group(1)}",
-                                            config), encoding="utf-8")
+                                            config) + "\nallow_outside_paths: true\n", encoding="utf-8")
     return folder
 
 
