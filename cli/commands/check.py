@@ -50,4 +50,4 @@ def check(
             typer.echo(render_text(warnings), err=True)
         if data:
             typer.echo("ok: the data files match segc.yml", err=True)
-        typer.echo(f"ok: {len(segments)} segment{'s' if len(segments) != 1 else ''} checked in {p.root}", err=True)
+        typer.echo(f"ok: {p.checked.summary()} checked in {p.root}", err=True)

@@ -74,6 +74,19 @@ class Checked:
     params: dict[str, object]
     scores: dict[str, ir.Pred] = field(default_factory=dict)  # score -> its checked target
 
+    def summary(self) -> str:
+        """What was checked, as `segc check` says it: `34 segments and 3 segmentations (13
+        branches)` (`segments` holds the branches too: 47 read as 47 segments)."""
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+
+        branches = sum(len(info.branches) for info in self.segmentations.values())
+        text = n(len(self.segments) - branches, "segment", "segments")
+        if self.segmentations:
+            text += (f" and {n(len(self.segmentations), 'segmentation', 'segmentations')}"
+                     f" ({n(branches, 'branch', 'branches')})")
+        return text
+
 
 class Scope:
     """Where names are looked up: the features (and definitions), or one event source's
