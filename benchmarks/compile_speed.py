@@ -112,11 +112,17 @@ def measure_stages(project, rounds: int) -> dict[str, float]:
     API, for diagnosis only): parse + check is project.check_expression (the project's
     checker is not public, so the two are one stage here; --profile splits them). And
     the transpile's two: sqlglot's parse of the hand SQL, its generation. And segc's
-    render of the hand query's tree, for `floor` (see main)."""
+    render of the hand query's tree, for `floor` (see main). And the two library calls
+    segc cannot do without, alone: Lark's parse of the expression (its own parse tree, no
+    callbacks) and sqlglot's generation of segc's tree (no dialect rewrites)."""
     from segc.backend.render import render
+    from segc.front.shared_lexer import share_scanners
+    from segc.grammar import segment_parser
 
+    lark = segment_parser.Lark_StandAlone()
+    share_scanners(lark.parser.lexer)
     totals = {"parse+check": [], "lower": [], "render": [], "transpile: parse": [], "transpile: generate": [],
-              "render of hand tree": []}
+              "render of hand tree": [], "Lark's parse alone": [], "sqlglot's generation of segc's tree": []}
     clock = time.perf_counter
     for _ in range(rounds):
         gc.collect()
@@ -137,6 +143,14 @@ def measure_stages(project, rounds: int) -> dict[str, float]:
             t6 = clock()
             hand.sql(dialect=DIALECT, copy=False)
             t7 = clock()
+            lark.parse(text, start="expr_file")
+            t8 = clock()
+            again = project.query(pred, "select")
+            t9 = clock()
+            again.sql(dialect=DIALECT, copy=False)
+            t10 = clock()
+            sums["Lark's parse alone"] += t8 - t7
+            sums["sqlglot's generation of segc's tree"] += t10 - t9
             sums["parse+check"] += t1 - t0
             sums["lower"] += t2 - t1
             sums["render"] += t3 - t2
@@ -294,7 +308,7 @@ def main() -> None:
         print("\nstages (all cases, median of rounds; segc's % of its own total):")
         for k, v in stages.items():
             share = f"{v / total:5.1%}" if k in segc_stages else ""
-            print(f"  {k:<20} {v * 1e3:7.2f} ms  {share:>5}   ({v / total_b:.2f} x the transpile round)")
+            print(f"  {k:<36} {v * 1e3:7.2f} ms  {share:>5}   ({v / total_b:.2f} x the transpile round)")
         # what segc would cost if it produced the hand query's tree, with this pipeline
         # (Lark, sqlglot trees, sqlglot's generator): its parse+check, its lowering per
         # node times the hand trees' nodes, its render of the hand trees
@@ -305,6 +319,12 @@ def main() -> None:
               f"({segc_nodes / hand_nodes:.1f}x)")
         print(f"  floor, segc producing the hand queries' trees (parse+check + lower x {hand_nodes}/{segc_nodes} "
               f"+ render of them): {floor * 1e3:.2f} ms, {floor / total_b:.2f} x the transpile round")
+        # the libraries alone, with no checking, lowering or rewriting: what any pipeline that
+        # parses with Lark and writes segc's SQL (or the hand query's) with sqlglot pays
+        libs = stages["Lark's parse alone"] + stages["sqlglot's generation of segc's tree"]
+        libs_hand = stages["Lark's parse alone"] + stages["transpile: generate"]
+        print(f"  the libraries alone: Lark's parse + sqlglot's generation of segc's tree {libs / total_b:.2f} x "
+              f"the transpile round; of the hand query's tree {libs_hand / total_b:.2f} (target for all of segc <= 0.5)")
 
     if args.profile:
         profile(project, args.profile)

@@ -91,13 +91,11 @@ SELECT count(*) FROM (SELECT customer_id, count(CASE WHEN category = 'shoes' THE
 
 
 def copy_project(folder: Path, suffix: str, segments: str = "") -> Path:
-    """A copy of scale.py's project that may read its data where it is (E709 otherwise:
-    the data is outside the project folder), with `segments` added."""
+    """A copy of scale.py's project (which may read its data outside its folder), with
+    `segments` added."""
     out = folder.parent / (folder.name + suffix)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(folder, out)
-    config = out / "segc.yml"
-    config.write_text(config.read_text(encoding="utf-8") + "\nallow_outside_paths: true\n", encoding="utf-8")
     if segments:
         (out / "segments" / "sequences.seg").write_text(segments, encoding="utf-8")
     return out
