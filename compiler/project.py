@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from segc import ir
 from segc.backend.lower import KEY, Lowerer
-from segc.backend.trees import alias, col, flag, ident, make_select, subquery
+from segc.backend.trees import alias, col, flag, ident, make_select, subquery, take_ctes
 from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
@@ -384,8 +384,7 @@ class Project:
             return rows, None
 
         inner = self.lowerer(as_of).query(self.checked.population, select)
-        ctes = inner.args.get("with_")
-        inner.set("with_", None)
+        ctes = take_ctes(inner)
         counts = [alias(exp.Count(this=exp.Star()), "segc_population")]
         for i, t in enumerate(found):
             if t.kind == BRANCH:
@@ -397,7 +396,7 @@ class Project:
         counts += [alias(exp.Count(this=col(f"segc_present_{i}")), f"segc_present_{i}") for i in range(len(present))]
         q = make_select(counts, subquery(inner, "segc_rows"))
         if ctes:
-            q.set("with_", ctes)
+            q.set("with_", exp.With(expressions=ctes))
         return q
 
     # ---- running queries: embedded DuckDB by default, or any engine of run/ ----

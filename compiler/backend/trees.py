@@ -59,6 +59,14 @@ def with_ctes(q: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Sele
     return q
 
 
+def take_ctes(q: exp.Select) -> list[exp.CTE]:
+    """Detach `q`'s CTEs and return them: the lowerer's query becomes a subquery or a CTE
+    of a larger one, whose WITH must hold them (a WITH is not allowed inside)."""
+    with_ = q.args.get("with_")
+    q.set("with_", None)
+    return list(with_.expressions) if with_ else []
+
+
 _TYPES: dict[str, exp.DataType] = {}
 
 

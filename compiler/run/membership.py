@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from segc.backend.lower import KEY, Lowerer
-from segc.backend.trees import alias, col, flag, ident, literal, or_, table
+from segc.backend.trees import alias, col, datatype, flag, ident, literal, or_, table, take_ctes
 from segc.backend.render import render
 from segc.check.targets import BRANCH, SEGMENT, SEGMENTATION, WHOLE, Takes, Target
 from segc.run import change_masks
@@ -86,9 +86,7 @@ def _scan(project, items: list[Part], as_of, payload: dict[str, object] = None):
         return cols, None
 
     q = Lowerer(project.schema, as_of).query(project.checked.population, select)
-    with_ = q.args.get("with_")
-    q.set("with_", None)
-    return list(with_.expressions) if with_ else [], q
+    return take_ctes(q), q
 
 
 def _member(i: int, p: Part) -> tuple[exp.Expression, exp.Expression]:
@@ -96,8 +94,12 @@ def _member(i: int, p: Part) -> tuple[exp.Expression, exp.Expression]:
     c = col(f"segc_{i}")
     if p.target.kind == SEGMENTATION:
         return c.copy(), exp.Not(this=exp.Is(this=c, expression=exp.Null()))
-    branch = exp.Literal.string(p.branch) if p.branch else exp.Cast(this=exp.Null(), to=exp.DataType.build("varchar"))
-    return branch, exp.EQ(this=c, expression=exp.Literal.number(1))
+    return _fixed_branch(p), exp.EQ(this=c, expression=exp.Literal.number(1))
+
+
+def _fixed_branch(p: Part) -> exp.Expression:
+    """The branch column of a part that is not a whole segmentation: its branch, or NULL."""
+    return exp.Literal.string(p.branch) if p.branch else exp.Cast(this=exp.Null(), to=datatype("varchar"))
 
 
 def _rows(items: list[Part], extra=lambda i: [], empty: bool = False) -> exp.Expression:
@@ -112,11 +114,11 @@ def _rows(items: list[Part], extra=lambda i: [], empty: bool = False) -> exp.Exp
                                                alias(branch, "branch"), *extra(i)],
                                   from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
     for i, p in enumerate(items) if empty else ():
-        branch, where = _member(i, p)
+        _branch, where = _member(i, p)
         anyone = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(table(MEMBERS_CTE)).where(where))
+        # no FROM here: a whole segmentation's branch column cannot be read, its branch is NULL
         selects.append(exp.Select(expressions=[alias(exp.Null(), "key"), alias(exp.Literal.string(p.definition), "definition"),
-                                               alias(exp.Literal.string(p.branch) if p.branch else exp.Cast(
-                                                   this=exp.Null(), to=exp.DataType.build("varchar")), "branch"), *extra(i)],
+                                               alias(_fixed_branch(p), "branch"), *extra(i)],
                                   where=exp.Where(this=exp.Not(this=anyone))))
     union = selects[0]
     for s in selects[1:]:
