@@ -69,8 +69,9 @@ class CountResult:
 
 
 
-def count(project: Project, names: list[str] | None = None, as_of=None) -> CountResult:
-    """Population and each segment's size, all in one query (one scan)."""
+def count_query(project: Project, names: list[str] | None = None, as_of=None):
+    """The one query of `count`: (query, its targets, the nullable features it counts
+    the presence of, the features each target reads)."""
     targets = project.targets(names or project.segment_names, COUNT)
     if not targets:
         raise SegcError(Diagnostic("E211", "there are no segments to count",
@@ -79,8 +80,14 @@ def count(project: Project, names: list[str] | None = None, as_of=None) -> Count
     reads = {t.name: _features_read(t.pred, memo) for t in targets}
     used = set().union(*reads.values())
     nullable = [f for f in project.schema.features if f in used and project.schema.features[f].nullable]
+    return project.counts_query(targets, as_of, nullable), targets, nullable, reads
+
+
+def count(project: Project, names: list[str] | None = None, as_of=None) -> CountResult:
+    """Population and each segment's size, all in one query (one scan)."""
+    query, targets, nullable, reads = count_query(project, names, as_of)
     require_unique_keys(project, as_of)
-    row = project.run(project.counts_query(targets, as_of, nullable))[0]
+    row = project.run(query)[0]
     population = row[0]
     segments = [SegmentCount(t.name, int(c or 0), (int(c or 0) / population) if population else 0.0,
                              t.min_size, t.kind) for t, c in zip(targets, row[1:1 + len(targets)])]
