@@ -291,6 +291,21 @@ def test_an_experiment_name_is_an_identifier_e005(project):
         assert "\x1b" not in out and "\\x0a\\x1b[31m" in out and "segc.yml:" in out and "hint: " in out
 
 
+def test_a_metric_name_is_an_identifier_e005(project):
+    """A metric's name is printed as a column of lift's outputs, as an experiment's name:
+    the same rule (it was only escaped in the text table)."""
+    config = yaml.safe_load((project / "segc.yml").read_text(encoding="utf-8"))
+    config["allow_outside_paths"] = True
+    metrics = config["experiments"]["spring_loyalty"]["metrics"]
+    bad = 'x,y\n\x1b[31m=1+1'
+    metrics[bad] = next(iter(metrics.values()))
+    (project / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    for args in (["check", str(project)], ["lift", "spring_loyalty", "-p", str(project), "--format", "csv"]):
+        code, out = run(args)
+        assert code == 1 and "error[E005]" in out and "cannot be a metric name" in out, out
+        assert "\x1b" not in out and "segc.yml:" in out and "hint: " in out
+
+
 def test_the_lift_title_is_printed_on_one_line(capsys):
     from segc.cli.printers.lift import print_lift
 

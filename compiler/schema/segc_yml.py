@@ -341,7 +341,12 @@ def _build(m, loc: Located, broken: set[str], root=None) -> tuple[Schema, list[D
             err(("experiments", name), f"`{one_line(name)}` cannot be an experiment name",
                 "names are letters, digits and _ (e.g. spring_loyalty), as a segment's")
             continue
-        experiments[name] = _experiment(name, e, loc)
+        bad = [k for k in e.metrics if not _IDENT.match(k)]
+        for k in bad:  # a metric's name is a column of lift's table, JSON, CSV and HTML, as the experiment's
+            err(("experiments", name, "metrics", k), f"`{one_line(k)}` cannot be a metric name",
+                "names are letters, digits and _ (e.g. revenue_per_customer), as a segment's")
+        if not bad:
+            experiments[name] = _experiment(name, e, loc)
     return Schema(m.name, m.entity, m.base, m.key, m.as_of, m.dialect, population, m.min_size,
                   sources, features, params, loc.source.name, loc, kpis=kpis, scores=scores, experiments=experiments,
                   broken=frozenset(broken), sensitivity=found, min_group=m.min_group,
