@@ -409,6 +409,10 @@ def test_changed_score_warns_until_refit(fitted, tmp_path):
     config["scores"]["buyer"]["description"] = "reworded: no number changes"
     (root / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     assert "W930" not in _cli("check", root).stderr
+    # nor does silencing a warning about an input feature (the example's basket_avg does)
+    config["features"]["orders_30d"]["ignore_warnings"] = ["W742"]
+    (root / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert "W930" not in _cli("check", root).stderr
     # a segment's feature definition the model depends on counts too
     config["features"]["orders_30d"]["window"] = "60 days"
     (root / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -209,11 +209,11 @@ def _date(v) -> dt.date:
 def definition_hash(schema, name: str, train_as_of: dt.date, validate_as_of: dt.date) -> str:
     """sha256 of everything the fit depends on in segc.yml: the score's entry (with the
     as-of dates actually used), the population, and the definitions of its input features
-    and of the features its target names, descriptions left out. `segc check` warns
-    (W930) when it no longer matches."""
+    and of the features its target names, descriptions and `ignore_warnings:` left out.
+    `segc check` warns (W930) when it no longer matches."""
     raw = schema.located.data if schema.located else {}
-    def meaning(entry) -> dict:  # descriptions change no number
-        return {k: v for k, v in (entry or {}).items() if k != "description"}
+    def meaning(entry) -> dict:  # descriptions and silenced warnings change no number
+        return {k: v for k, v in (entry or {}).items() if k not in ("description", "ignore_warnings")}
 
     score = meaning(raw.get("scores", {}).get(name))
     score["train_as_of"], score["validate_as_of"] = train_as_of, validate_as_of
