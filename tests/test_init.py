@@ -26,7 +26,7 @@ def test_init_runs_at_once(tmp_path):
     assert count.exit_code == 0, count.output
     data = json.loads(count.stdout)
     assert data["population"] == 40 and data["segments"] == [
-        {"name": "active_subscribers", "count": 9, "share": 9 / 40}]
+        {"name": "active_subscribers", "count": 12, "share": 12 / 40}]
     test = cli("test", "-p", folder)
     assert test.exit_code == 0, test.output
     assert "2 of 2 checks passed" in test.stdout
@@ -34,6 +34,28 @@ def test_init_runs_at_once(tmp_path):
         result = cli(*args)
         assert result.exit_code == 0, (args, result.output)
     assert segc.load_project(folder).schema.name == "my_shop"
+
+
+def test_init_profile_shows_figures(tmp_path):
+    """newuser11 F9: the starter segment had 9 of 40 members, under min_group (10): a new
+    user's first `segc profile` showed only dashes. It has 12 now, so figures appear; a
+    smaller group is still withheld, and the note names the key that sets the rule."""
+    folder = tmp_path / "new"
+    assert cli("init", folder).exit_code == 0
+    shown = cli("profile", "active_subscribers", "-p", folder, "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    body = json.loads(shown.stdout)
+    assert body["size"] >= segc.load_project(folder).schema.min_group and not body["withheld"]
+    assert all(n["mean"] is not None for n in body["numeric"])
+    assert all(share is not None for c in body["categorical"] for _value, share, _pop in c["values"])
+    text = cli("profile", "active_subscribers", "-p", folder)
+    assert text.exit_code == 0 and "note:" not in text.stdout
+    assert "1.33" in text.stdout and "100.0%" in text.stdout  # orders_90d's mean; email_optin True
+    few = cli("profile", "-e", "orders_90d >= 2", "-p", folder)
+    assert few.exit_code == 0, few.output
+    assert "note: fewer members than min_group (10) in orders_90d >= 2: their figures are not shown (—)" \
+        in " ".join(few.stdout.split())
+    assert "`min_group:` in segc.yml sets the smallest group whose figures are shown" in " ".join(few.stdout.split())
 
 
 def test_init_writes_into_an_empty_folder(tmp_path, monkeypatch):

@@ -130,4 +130,4 @@ def test_installed_segc_init_runs_at_once(installed, tmp_path):
     _check(_run([installed / "segc", "init", "new"], cwd=tmp_path, timeout=60), "`segc init` from the wheel")
     result = _run([installed / "segc", "count", "-p", "new", "--format", "csv"], cwd=tmp_path, timeout=60)
     _check(result, "`segc count` on the project `segc init` made")
-    assert "active_subscribers,9," in result.stdout, result.stdout
+    assert "active_subscribers,12," in result.stdout, result.stdout

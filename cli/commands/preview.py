@@ -161,7 +161,7 @@ def profile(
         result = result.profiles[0]
     from segc.cli.printers.preview import print_profile
 
-    print_profile(result, format)
+    print_profile(result, format, p.schema.min_group)
 
 
 def transitions(

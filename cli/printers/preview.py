@@ -71,12 +71,13 @@ def print_overlap(result, fmt: str) -> None:
     print_table(Console(), table)
 
 
-def print_profile(result, fmt: str) -> None:
+def print_profile(result, fmt: str, min_group: int) -> None:
+    """`min_group`: the project's (segc.yml), named by the note on withheld figures."""
     if fmt == "json":
         sys.stdout.write(json_text(result.to_dict()))
         return
     if hasattr(result, "profiles"):
-        _print_side_by_side(result.profiles)
+        _print_side_by_side(result.profiles, min_group)
         return
     from rich.console import Console
     from rich.table import Table
@@ -100,10 +101,10 @@ def print_profile(result, fmt: str) -> None:
             t.add_row("—" if value is None else shown(value), "—" if share_in is None else f"{share_in:.1%}",
                       f"{share_pop:.1%}")
         print_table(console, t)
-    _withheld_note(console, [result])
+    _withheld_note(console, [result], min_group)
 
 
-def _print_side_by_side(profiles) -> None:
+def _print_side_by_side(profiles, min_group: int) -> None:
     """Several profiles (a segmentation's branches): one column per segment, then the
     population; numbers by mean (missing share below), values by share."""
     from rich.console import Console
@@ -153,14 +154,20 @@ def _print_side_by_side(profiles) -> None:
         print_table(console, t)
         if any(s is not None and value not in s for value in order for s in shares):
             console.print(f"· not among that column's top values: counted in its {OTHER}", highlight=False)
-    _withheld_note(console, profiles)
+    _withheld_note(console, profiles, min_group)
 
 
-def _withheld_note(console, profiles) -> None:
-    small = [p.name for p in profiles if p.withheld]
-    if small:
-        console.print(f"note: fewer members than min_group (segc.yml) in {', '.join(shown(n) for n in small)}: "
-                      "their figures are not shown (—), as each would be one of a few people's", highlight=False)
+def _withheld_note(console, profiles, min_group: int) -> None:
+    """Why a segment's figures are —, and the key that sets the rule (preview.too_few: its
+    members, or the customers of the population outside it, are fewer than min_group)."""
+    small = [shown(p.name) for p in profiles if p.withheld and p.size < min_group]
+    most = [shown(p.name) for p in profiles if p.withheld and p.size >= min_group]  # all but a few
+    parts = [f"fewer members than min_group ({min_group}) in {', '.join(small)}"] if small else []
+    parts += [f"fewer than min_group ({min_group}) customers outside {', '.join(most)}"] if most else []
+    if parts:
+        console.print(f"note: {'; '.join(parts)}: their figures are not shown (—), as each would be one of a few "
+                      "people's; `min_group:` in segc.yml sets the smallest group whose figures are shown",
+                      highlight=False)
 
 
 def print_transitions(result, fmt: str) -> None:
