@@ -177,3 +177,36 @@ def test_diff_membership_table(tmp_path):
     data = json.loads(CliRunner().invoke(app, ["diff", str(EXAMPLE), str(new), "--format", "json"]).stdout)
     members = [m for c in data["segments"] for m in c["membership"]]
     assert members and all(f"{m['after']:,}" in cells(out) for m in members), out
+
+
+def _header_lines(text: str) -> list[list[str]]:
+    """The first table's column headers: each column's header lines (blank ones left out)."""
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("┏"))
+    rows = []
+    for line in lines[top + 1:]:
+        if not line.startswith("┃"):
+            break
+        rows.append([cell.strip() for cell in line.strip("┃").split("┃")])
+    return [[row[j] for row in rows if row[j]] for j in range(len(rows[0]))]
+
+
+KPIS = ["active", "email_reachable", "basket_value", "avg_basket", "frequency", "revenue_per_customer"]
+
+
+@pytest.mark.parametrize("width", [40, 50, 60, 70, 80, 90, 100])
+def test_report_kpi_headers_break_only_after_an_underscore(width):
+    """newuser11 F19: at 70 columns, `--kpi email_reachable` was headed `email_rea` /
+    `chable`. A header is a name the user types: it breaks only after a `_` (`email_` /
+    `reachable`), and a column it no longer fits in is left out with the note."""
+    args = ["report", "big_basket_90d", *(a for k in KPIS for a in ("--kpi", k)), *P]
+    out = run(width, *args).stdout
+    assert_fits(out, width)
+    headers = _header_lines(out)
+    assert ["".join(h) for h in headers[:3]] == ["segment", "size", "share"], out
+    kpis = headers[3:]
+    assert ["".join(h) for h in kpis] == KPIS[:len(kpis)], out
+    assert all(k in note(out) for k in KPIS[len(kpis):]), out
+    assert all(line.endswith("_") for h in kpis for line in h[:-1]), out
+    if width == 70:
+        assert ["email_", "reachable"] in kpis, out

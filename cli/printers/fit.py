@@ -1,6 +1,7 @@
 """Rich tables that fit the terminal without cutting a number: numbers (counts, shares,
-dates) are never broken or ellipsised, other text wraps (folding a long word), and when even that
-does not fit, columns are left out from the right with a note saying which. A pipe or a
+dates) are never broken or ellipsised, a header (a name) breaks only after a `_`, other
+text wraps (folding a long word), and when even that does not fit, columns are left out
+from the right with a note saying which. A pipe or a
 file gets the whole table at its natural width (it has no width to fit)."""
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def _rebuilt(table, kept):
     new = copy.copy(table)
     new.columns, new.rows = [], []
     for column, width in kept:
-        new.add_column(column.header, footer=column.footer, header_style=column.header_style,
+        new.add_column(_header_lines(column.header, width), footer=column.footer, header_style=column.header_style,
                        footer_style=column.footer_style, style=column.style, justify=column.justify,
                        vertical=column.vertical, overflow="fold", width=width, no_wrap=False,
                        highlight=column.highlight)
@@ -106,15 +107,45 @@ def _whole_words(column) -> int:
 
 def _least(column) -> int:
     """The narrowest the column may be: its longest number (a count, a share, a date),
-    else TEXT_MIN (or its natural width, when narrower); a header always folds."""
+    else TEXT_MIN (or its natural width, when narrower); a header (a name the user
+    writes, e.g. a KPI's for --kpi) only breaks after a `_`: its longest part."""
     least = column.min_width or 1
     for i, cell in enumerate(_texts(column)):
         for word in cell.split():
-            if i > 0 and NUMBER.fullmatch(word.strip("()")):
+            if i == 0:
+                least = max(least, *(len(part) for part in _parts(word)))
+            elif NUMBER.fullmatch(word.strip("()")):
                 least = max(least, len(word))
             else:
                 least = max(least, min(len(word), TEXT_MIN))
     return least
+
+
+def _parts(word: str) -> list[str]:
+    """Where a header's word may break: after each `_` (`email_`, `reachable`)."""
+    return re.findall(r"[^_]*_+|[^_]+", word)
+
+
+def _header_lines(header, width: int):
+    """The header with a line break after a `_` in each word wider than `width` (rich
+    would cut it anywhere: `email_rea` / `chable`); its styles kept."""
+    from rich.text import Text
+
+    text = Text.from_markup(header) if isinstance(header, str) else header
+    if not isinstance(text, Text) or all(len(w) <= width for w in text.plain.split()):
+        return header
+    breaks = []  # offsets in the plain text where a line starts
+    for m in re.finditer(r"\S+", text.plain):
+        if len(m.group()) <= width:
+            continue
+        at, line = m.start(), 0
+        for part in _parts(m.group()):
+            if line and line + len(part) > width:
+                breaks.append(at)
+                line = 0
+            at, line = at + len(part), line + len(part)
+    pieces = [text[a:b] for a, b in zip([0, *breaks], [*breaks, len(text.plain)])]
+    return Text("\n").join(pieces)
 
 
 def _texts(column) -> list[str]:
