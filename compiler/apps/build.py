@@ -25,7 +25,7 @@ from segc.front.printable import has_control, one_line
 from segc.backend.render import render
 from segc.backend.trees import ident, table
 from segc.check.targets import SEGMENT, SEGMENTATION, WHOLE, Takes
-from segc.backend.dialects import DIALECTS, TABLE as DIALECT_TABLE
+from segc.backend.dialects import DIALECTS, TABLE as DIALECT_TABLE, name_too_long
 from segc.apps.build_dbt import (dbt_escape, jinja_str, source_columns, source_description, source_groups,
                                   table_parts, yaml_scalar)
 
@@ -198,6 +198,8 @@ class _Builder:
                     sensitive.update(bd.sensitive)
             branches = [{"name": b.name, "doc": b.doc, "is_else": b.expr is None} for b in node.branches]
             columns = [key, SEGMENT_COLUMN]
+        if self.template in ("view", "table", "dbt"):
+            _check_name_length(name if self.template != "dbt" else stem, self.dialect)
         sources = _sources_used(tree, project.schema)
         ctx = {
             "project": project.schema.name,
@@ -405,6 +407,11 @@ def schema_parts(schema: str, dialect: str) -> list[str]:
     elif len(parts) > most:
         problem = f"has {len(parts)} parts; {dialect} names a table `{'db.' if most > 1 else ''}schema.table`"
         hint = "give `schema` or `db.schema`" if most > 1 else "give the schema alone, without a dot"
+    elif any(name_too_long(p, dialect) for p in parts):
+        limit = next(name_too_long(p, dialect) for p in parts if name_too_long(p, dialect))
+        unit = "bytes" if DIALECT_TABLE[dialect].name_in_bytes else "characters"
+        problem = f"has a part longer than {dialect} keeps (at most {limit} {unit})"
+        hint = f"{dialect} would cut it: give a shorter name"
     else:
         return parts
     raise SegcError(Diagnostic("E826", f"--schema `{shown}` {problem}",
@@ -422,6 +429,18 @@ def _relation_table(name: str, schema: str | None, dialect: str):
         if db:
             t.set("catalog", ident(db[0]))
     return t
+
+
+def _check_name_length(name: str, dialect: str) -> None:
+    """E827 for a view or table name longer than the dialect keeps (PostgreSQL would cut it
+    at 63 bytes with a mere NOTICE: two long names would then be one table)."""
+    limit = name_too_long(name, dialect)
+    if limit is not None:
+        unit = "bytes" if DIALECT_TABLE[dialect].name_in_bytes else "characters"
+        raise SegcError(Diagnostic("E827", f"the name is too long for a table or view on {dialect} "
+                                   f"(at most {limit} {unit})",
+                                   hints=(f"{dialect} would cut it to its first {limit} {unit}, and two names "
+                                          "cut alike would be one table: give the definition a shorter name",)))
 
 
 def _relation(name: str, schema: str | None, dialect: str, quoting: str = "preserve") -> str:
