@@ -20,8 +20,9 @@ def main() -> None:
     gc.set_threshold(*GC_THRESHOLD)
     from segc.front.errors import Interrupted
 
-    from segc.cli.plain import stderr_without_reader
+    from segc.cli.plain import outputs_for_any_text, stderr_without_reader
 
+    outputs_for_any_text()
     stderr_without_reader()
     try:
         from segc.cli.plain import compile_without_typer

@@ -71,6 +71,32 @@ class _StderrWithoutReader(io.TextIOWrapper):
         io.TextIOWrapper.flush(self)  # what was buffered goes to /dev/null
 
 
+def outputs_for_any_text() -> None:
+    """stdout and stderr that can write any character, whatever the locale (LANG=
+    en_US.ISO-8859-1, LC_ALL=C with PYTHONUTF8=0, PYTHONIOENCODING=ascii): a value such as
+    `Łódź`, or segc's own `—`, ended the command in a UnicodeEncodeError traceback. Output
+    to a file or a pipe (csv and json for programs) is UTF-8, as every file segc writes
+    with --out; on a terminal (and on stderr) what the locale cannot show is written as
+    its escape (`\u0141`). A UTF encoding, or a stream of another kind (a test's capture,
+    a notebook), is left as it is."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if type(stream) is not io.TextIOWrapper or stream is not getattr(sys, f"__{name}__"):
+            continue
+        try:
+            if codecs.lookup(stream.encoding).name.startswith("utf"):
+                continue
+        except LookupError:
+            pass
+        try:
+            if name == "stdout" and not stream.isatty():
+                stream.reconfigure(encoding="utf-8")
+            else:
+                stream.reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):  # a closed stream, or one already written to
+            continue
+
+
 def stderr_without_reader() -> None:
     """Make sys.stderr outlive its reader (see _StderrWithoutReader); a stream of another
     kind (a test's capture, a notebook) is left as it is."""
