@@ -309,6 +309,13 @@ def as_of_problem(d: dt.date) -> str | None:
     return None
 
 
+def utc_today() -> dt.date:
+    """`today` as the engines see it: every session runs in UTC (CURRENT_DATE), whatever
+    the machine's TZ; a rolling as-of resolved in Python must be this day, not the local one
+    (at 23:00 UTC it is already tomorrow in Kiritimati)."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
 def _day(d: dt.date) -> dt.date:
     return d.date() if isinstance(d, dt.datetime) else d
 

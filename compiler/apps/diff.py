@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segc import ir
 from segc.front import ast
 from segc.front.files import project_path
 from segc.front.errors import Diagnostic, SegcError
@@ -216,7 +217,7 @@ def _sql(project, name: str, as_of: dt.date) -> str | None:
 def _compare(old, new, old_label: str, new_label: str, as_of, membership: bool) -> DiffResult:
     effective = new.as_of_date(as_of) if as_of is not None else new.as_of
     if effective is None:
-        effective = dt.date.today()  # both sides on the same day
+        effective = ir.utc_today()  # both sides on the same day, the engines' (UTC)
     a, b = _definitions(old), _definitions(new)
     changes: list[Change] = []
     unchanged = 0

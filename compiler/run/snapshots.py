@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from segc import ir
 from segc.backend.trees import alias, col, datatype, ident, literal, table
 from segc.backend.render import render
 from segc.check.policy import allowed_features
@@ -100,7 +101,7 @@ def _plain(value):
 def snapshot_as_of(project, as_of) -> dt.date:
     """The as-of a snapshot is taken at: --as-of, else the project's, else today (UTC)."""
     d = project.as_of if as_of is None else project.as_of_date(as_of)
-    return d or dt.datetime.now(dt.timezone.utc).date()
+    return d or ir.utc_today()
 
 
 class LocalStore:

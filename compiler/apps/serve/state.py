@@ -5,9 +5,9 @@ sample, segments, save. Everything raises SegcError with diagnostics; the web la
 (app.py) only turns requests into these calls."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path, PurePosixPath
 
+from segc import ir
 from segc.apps.serve.fast import matrix_overlap, matrix_profile
 from segc.apps.serve.matrix import Matrix, NotInMatrix, data_stamp
 from segc.check.policy import may_meet_ad_hoc
@@ -45,8 +45,9 @@ class Playground:
         """The matrix at this as-of, built on first use and again when the data changed."""
         p = self.project()
         when = self._as_of(as_of)
-        # a rolling as-of (`today`, or None when the server runs --as-of today) moves at midnight
-        key = (when, dt.date.today()) if when in (None, "today") else when
+        # a rolling as-of (`today`, or None when the server runs --as-of today) moves at the
+        # engines' midnight (UTC), not the machine's
+        key = (when, ir.utc_today()) if when in (None, "today") else when
         stamp = data_stamp(self.root, p)
         held = self._matrices.get(key)
         if held is None or held[0] != stamp:
