@@ -303,27 +303,32 @@ def _top_values(project, inner, top: int, min_group: int, by_segment: bool = Tru
     return [tuple(r) for r in project.run(shown)]
 
 
-def require_unique_keys(project: Project, as_of=None) -> None:
+def require_unique_keys(project: Project, as_of=None, whole_base: bool = False) -> None:
     """Refuse (E715) a population where a key repeats, rather than count a customer twice.
     A query of its own, over the base and what the population reads: at 1M customers it
     costs 2.5-3.3% of a count, less than the same COUNT(DISTINCT) folded into the count's
-    scan of the joined features (4-7%; benchmarks/README.md §5)."""
+    scan of the joined features (4-7%; benchmarks/README.md §5). `whole_base`: every row of
+    the base (lift's metrics read rows the population leaves out: a key repeated through
+    a test account would count a customer twice); a row there without a key joins no one."""
     from segc.run.datacheck import key_problems
 
-    if project.keys_checked:
+    if project.keys_checked and not whole_base:
         return
 
     def select(lw: Lowerer):
         return key_problems(col(KEY)), None
 
-    _refuse_bad_keys(project, *project.run(project.lowerer(as_of).query(project.checked.population, select))[0])
+    rows = project.lowerer(as_of).query(ir.TRUE if whole_base else project.checked.population, select)
+    repeated, missing = project.run(rows)[0]
+    _refuse_bad_keys(project, repeated, 0 if whole_base else missing,
+                     f"the base `{project.schema.base}`" if whole_base else "the population")
 
 
-def _refuse_bad_keys(project: Project, repeated, missing) -> None:
+def _refuse_bad_keys(project: Project, repeated, missing, where: str = "the population") -> None:
     if repeated or missing:
         from segc.run.datacheck import bad_keys
 
-        raise SegcError(bad_keys(project.schema, int(repeated or 0), int(missing or 0), "the population"))
+        raise SegcError(bad_keys(project.schema, int(repeated or 0), int(missing or 0), where))
 
 
 def quantile_ties(project: Project, as_of=None) -> list[Diagnostic]:

@@ -225,11 +225,39 @@ def test_lift_refuses_duplicate_keys_e715(tmp_path):
     segc.load_project(root).snapshot(["loyal_target", "loyal_control"], as_of=A)  # taken on clean data
     _duplicate_customers(root)
     code, out = run(["lift", "spring_loyalty", "-p", str(root)])  # frozen: the metrics at until
-    assert code == 1 and "error[E715]: the population has 3 rows whose key `customer_id`" in out, out
+    assert code == 1 and "error[E715]: the base `customers` has 3 rows whose key `customer_id`" in out, out  # what lift reads
     assert "972" not in out and "13042" not in out
     shutil.rmtree(root / ".segc")
     code, out = run(["lift", "spring_loyalty", "-p", str(root), "--format", "json"])  # point-in-time
     assert code == 1 and "E715" in out, out
+
+
+def test_lift_refuses_a_key_repeated_through_a_row_outside_the_population(tmp_path):
+    """The metrics (at until) read every row of the base, whatever the population says:
+    a key repeated only through a test account (population `not is_test`) passed the
+    population's E715 check and counted that customer twice (fixH). Lift checks the base
+    it reads (preview.require_unique_keys, whole_base), frozen and point-in-time."""
+    import duckdb
+
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("generate.py", "build", ".segc", "tests"))
+    project = segc.load_project(root)
+    target = project.members("loyal_target", as_of=A)
+    keys = [k for k in target if k > 10000][:2]
+    project.snapshot(["loyal_target", "loyal_control"], as_of=A)
+    path = root / "data" / "customers.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_parquet('{path}') UNION ALL SELECT * REPLACE (true AS is_test) FROM "
+        f"read_parquet('{path}') WHERE customer_id IN ({keys[0]}, {keys[1]})) TO '{path}.new' (FORMAT parquet)")
+    os.replace(f"{path}.new", path)
+    counted = segc.load_project(root).count(["loyal_target"], as_of=A)  # the population has no repeat: counted
+    assert [s.count for s in counted.segments] == [len(target)]
+    for frozen in (True, False):
+        if not frozen:
+            shutil.rmtree(root / ".segc")
+        code, out = run(["lift", "spring_loyalty", "-p", str(root)])
+        assert code == 1 and "error[E715]: the base `customers` has 2 rows whose key `customer_id`" in out, out
+        assert str(keys[0]) not in out and str(keys[1]) not in out and "Traceback" not in out
 
 
 TINY = """  tiny:

@@ -88,9 +88,11 @@ def lift(project, name: str, table: str | None = None) -> dict:
     e = experiment(project, name)
     frozen = arms(project, e, table)
     # E715 as every other command: a repeated key would count a customer more than once, in
-    # the arms (read at assigned_at when point-in-time) and in the metrics (at until)
-    for as_of in ((e.until,) if frozen.snapshot is not None else (e.assigned_at, e.until)):
-        require_unique_keys(project, as_of)
+    # the arms (the population at assigned_at when point-in-time) and in the metrics (at
+    # until, over every row of the base: the members' rows whatever the population says then)
+    if frozen.snapshot is None:
+        require_unique_keys(project, e.assigned_at)
+    require_unique_keys(project, e.until, whole_base=True)
     values, n_t, n_c, overlap = arms_of(project.run(lift_query(project, e, frozen)), e.metrics)
     out = readout(values, n_t, n_c, e.expected_share)
     notes = withhold(out["metrics"], project.schema.min_group)
