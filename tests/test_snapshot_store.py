@@ -39,7 +39,7 @@ def test_a_branch_alone_replaces_only_its_rows_on_the_local_store(local):
     project = segc.load_project(local)
     project.snapshot(["quadrant", "loyal_big_basket"], as_of=D)
     whole = stored_local(local)
-    assert len([k for k in whole if k[0] == "quadrant"]) == 4
+    assert len([k for k in whole if k[0] == "quadrant"]) == 5 and whole[("quadrant", None)] == 1  # + its whole mark
     project.snapshot(["quadrant.frequent_big"], as_of=D)
     assert stored_local(local) == whole  # the sibling branches (and the other definitions) are kept
     assert project.changes(["quadrant"], since=D, as_of=D).rows == [] and not project.changes(
@@ -66,7 +66,7 @@ def stored_pg(project, name, d=D) -> dict[tuple, int]:
 def test_a_branch_alone_replaces_only_its_rows_in_a_postgres_table(pg):
     pg.snapshot(["quadrant", "loyal_big_basket"], as_of=D, table="crm.branch_alone")
     whole = stored_pg(pg, "crm.branch_alone")
-    assert len([k for k in whole if k[0] == "quadrant"]) == 4
+    assert len([k for k in whole if k[0] == "quadrant"]) == 5 and whole[("quadrant", None)] == 1  # + its whole mark
     pg.snapshot(["quadrant.frequent_big"], as_of=D, table="crm.branch_alone")
     assert stored_pg(pg, "crm.branch_alone") == whole
     pg.snapshot(["quadrant"], as_of=D, table="crm.branch_alone")
@@ -261,3 +261,67 @@ def test_a_definition_with_no_member_is_recorded_in_a_postgres_table(pg_dsn, tmp
         assert not result.warnings and all(r[0] is not None for r in result.rows)
     finally:
         engine.close()
+
+
+# ---- a whole segmentation's `last` is the latest snapshot that stored it whole (S4 x C1) --------
+
+def whole_then_one_branch(project, table=None):
+    """quadrant whole at 2024-05-01, then quadrant.frequent_big alone at D (later)."""
+    store = {"table": table} if table else {}
+    project.snapshot(["quadrant", "loyal_big_basket"], as_of="2024-05-01", **store)
+    project.snapshot(["quadrant.frequent_big"], as_of=D, **store)
+    last = project.changes(["quadrant"], since="last", as_of="2024-07-01", **store)
+    assert last.since_by == {"quadrant": "2024-05-01"} and not last.warnings  # not D: it holds one branch only
+    whole = project.changes(["quadrant"], since="2024-05-01", as_of="2024-07-01", **store)
+    assert got_changes(last) == got_changes(whole)
+    stored = {b: n for _d, b, n in project.snapshot(["quadrant"], as_of="2024-04-01", **store).counts}
+    for branch in ("frequent_small", "occasional_big", "occasional_small"):  # not every member "entered"
+        entered = [r for r in last.rows if r[2] == branch and r[3] == "entered"]
+        assert len(entered) < stored[branch] / 2, branch
+    # a branch alone: its own latest snapshot (D), alone or with the whole
+    alone = project.changes(["quadrant.frequent_big"], since="last", as_of="2024-07-01", **store)
+    assert alone.since_by == {"quadrant.frequent_big": D} and not alone.warnings
+    both = project.changes(["quadrant", "quadrant.occasional_big"], since="last", as_of="2024-07-01", **store)
+    assert both.since_by == {"quadrant": "2024-05-01", "quadrant.occasional_big": "2024-05-01"}
+    assert got_changes(both) == got_changes(last)
+    return last
+
+
+def test_a_whole_segmentation_is_compared_with_its_latest_whole_snapshot_locally(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    last = whole_then_one_branch(project)
+    text = runner.invoke(app, ["changes", "quadrant", "-p", str(root), "--as-of", "2024-07-01"])
+    assert text.exit_code == 0 and "W770" not in text.output and "2024-05-01" in text.stdout
+    # the SQL of `build -t changes` over a table of the store's rows agrees
+    con = project.duckdb()
+    con.execute(f"CREATE OR REPLACE TABLE segc_snapshots AS SELECT * FROM read_parquet("
+                f"'{root}/.segc/snapshots/as_of=*/part.parquet', hive_partitioning = false)")
+    want = got_changes(project.changes(["quadrant", "loyal_big_basket"], since="last", as_of="2024-07-01"))
+    assert got_changes(last) <= want
+    built = template_rows(project, "duckdb", None, lambda sql: con.execute(sql).fetchall())
+    assert {r for r in built if r[0] in ("quadrant", "loyal_big_basket")} == want
+
+
+def test_a_whole_segmentation_is_compared_with_its_latest_whole_snapshot_in_postgres(pg_dsn, tmp_path):
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    engine = PostgresEngine(postgres_copy(pg_dsn, f"segc_whole_{os.getpid()}", project))
+    project.use_engine(engine)
+    try:
+        whole_then_one_branch(project, table="crm.segc_snapshots")
+        want = got_changes(project.changes(["quadrant", "loyal_big_basket"], since="last", as_of="2024-07-01",
+                                           table="crm.segc_snapshots"))
+        built = template_rows(project, "postgres", "crm", project.engine.execute)
+        assert {r for r in built if r[0] in ("quadrant", "loyal_big_basket")} == want
+    finally:
+        engine.close()
+
+
+def test_a_segmentation_only_ever_stored_by_branch_is_w770_naming_it(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    project.snapshot(["quadrant.frequent_big"], as_of=D)
+    last = project.changes(["quadrant"], since="last", as_of="2024-07-01")
+    assert [w.code for w in last.warnings] == ["W770"] and "not stored whole" in last.warnings[0].message
+    assert "segc snapshot quadrant" in last.warnings[0].hints[0]

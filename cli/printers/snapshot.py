@@ -42,6 +42,6 @@ def print_changes(result, fmt: str) -> None:
     table.add_column("entered", justify="right")
     table.add_column("exited", justify="right")
     for name, entered, exited in result.counts():
-        table.add_row(shown(name), *([result.since_by.get(name.partition(".")[0], "")] if each else []),
+        table.add_row(shown(name), *([result.since_by.get(name, result.since_by.get(name.partition(".")[0], ""))] if each else []),
                       f"{entered:,}", f"{exited:,}")
     print_table(Console(), table)

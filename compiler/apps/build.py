@@ -249,12 +249,13 @@ class _Builder:
 
     def changes_tree(self, name: str, snapshots: str):
         """Who entered and exited `name` since its latest snapshot in `snapshots` before the
-        as-of (run/membership.py: the query of `segc changes --since last`)."""
+        as-of that holds it (a segmentation: stored whole) (run/membership.py: the query of
+        `segc changes --since last`)."""
         from segc.run.membership import MEMBERS, changes_query, latest_before, parts
 
         as_of = self.project.as_of
         items = parts(self.project.targets([name], MEMBERS))
-        since = {p.definition: latest_before(snapshots, as_of, p.definition) for p in items}
+        since = {p.name: latest_before(snapshots, as_of, p) for p in items}
         return changes_query(self.project, items, as_of, snapshots, since, ordered=False, portable=True)
 
     def dbt_sql(self, tree) -> str:

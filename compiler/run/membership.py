@@ -37,6 +37,11 @@ class Part:
     branch: str | None
     target: Target
 
+    @property
+    def name(self) -> str:
+        """As named on the command line: `seg.b` for a branch alone, else the definition."""
+        return f"{self.definition}.{self.branch}" if self.branch else self.definition
+
 
 def parts(targets: list[Target]) -> list[Part]:
     """Each target as stored: a segment under its name; a branch `seg.b` as definition
@@ -104,9 +109,11 @@ def _fixed_branch(p: Part) -> exp.Expression:
 
 def _rows(items: list[Part], extra=lambda i: [], empty: bool = False) -> exp.Expression:
     """UNION ALL of each part's members over the scan: key, definition, branch (+ the
-    columns `extra(i)` gives the i-th part). `empty`: also, for a part with no member, one
-    marker row with a NULL key (a snapshot then records that it stored the definition, and
-    its hash, though nobody is in it)."""
+    columns `extra(i)` gives the i-th part). `empty`: also marker rows with a NULL key: for
+    a part with no member, one (a snapshot then records that it stored the definition, and
+    its hash, though nobody is in it); for a whole segmentation, always one with a NULL
+    branch too (WHOLE_MARK: the snapshot holds the segmentation whole, not only a branch
+    stored alone: `--since last` of the whole segmentation is the latest such date)."""
     selects = []
     for i, p in enumerate(items):
         branch, where = _member(i, p)
@@ -114,12 +121,13 @@ def _rows(items: list[Part], extra=lambda i: [], empty: bool = False) -> exp.Exp
                                                alias(branch, "branch"), *extra(i)],
                                   from_=exp.From(this=table(MEMBERS_CTE)), where=exp.Where(this=where)))
     for i, p in enumerate(items) if empty else ():
-        _branch, where = _member(i, p)
-        anyone = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(table(MEMBERS_CTE)).where(where))
-        # no FROM here: a whole segmentation's branch column cannot be read, its branch is NULL
+        when = None  # a whole segmentation's mark: always
+        if p.target.kind != SEGMENTATION:
+            anyone = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(table(MEMBERS_CTE)).where(_member(i, p)[1]))
+            when = exp.Where(this=exp.Not(this=anyone))
+        # no FROM: the branch is a fixed value (NULL for a whole segmentation's mark)
         selects.append(exp.Select(expressions=[alias(exp.Null(), "key"), alias(exp.Literal.string(p.definition), "definition"),
-                                               alias(_fixed_branch(p), "branch"), *extra(i)],
-                                  where=exp.Where(this=exp.Not(this=anyone))))
+                                               alias(_fixed_branch(p), "branch"), *extra(i)], where=when))
     union = selects[0]
     for s in selects[1:]:
         union = exp.Union(this=union, expression=s, distinct=False)
@@ -164,15 +172,74 @@ def snapshot_query(project, items: list[Part], as_of: dt.date) -> exp.Select:
     return _with(ctes, [(MEMBERS_CTE, scan)], body)
 
 
-def latest_before(snapshots: str, as_of: dt.date | None, definition: str) -> exp.Expression:
-    """The as-of of the latest snapshot of `definition` in `snapshots` strictly before
-    `as_of` (None: the current date), as a scalar subquery: `--since last` in SQL
-    (`--template changes`). Per definition: a later snapshot of other definitions only
-    (`segc snapshot a b`) is not this one's."""
+def whole_mark() -> exp.Expression:
+    """A stored row that marks a segmentation stored whole at its as-of (NULL key and
+    branch: a member row always has a key, a member of a segmentation a branch)."""
+    return exp.and_(exp.Is(this=col("key"), expression=exp.Null()), exp.Is(this=col("branch"), expression=exp.Null()))
+
+
+def holds(p: Part) -> exp.Expression:
+    """A stored row that shows its as-of holds `p`: a segment's row; a whole segmentation's
+    WHOLE_MARK (a date with only some branches stored alone does not hold it); a branch's
+    own row (stored alone, or a member stored with the whole) or the WHOLE_MARK of its
+    segmentation (stored whole with that branch empty)."""
+    of = exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition))
+    if p.branch:
+        return exp.and_(of, exp.or_(exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)),
+                                    exp.Is(this=col("branch"), expression=exp.Null())))
+    return exp.and_(of, whole_mark()) if p.target.kind == SEGMENTATION else of
+
+
+def latest_columns(items: list[Part]) -> list[exp.Expression]:
+    """Per part, over stored rows: the latest as_of that holds it (holds()); for a whole
+    segmentation, then the latest as_of with any row of it (a store written before
+    segc wrote WHOLE_MARK: its dates then count, as they did). Two columns per part."""
+    def latest(cond):
+        return exp.Max(this=exp.Case(ifs=[exp.If(this=cond, true=col("as_of"))]))
+
+    return [c for p in items for c in (latest(holds(p)), latest(exp.EQ(
+        this=col("definition"), expression=exp.Literal.string(p.definition))))]
+
+
+def latest_seen(items: list[Part], row, held: dict, any_row: dict, at=None) -> None:
+    """Adds a row of latest_columns to `held` / `any_row` ({part name: as-of}), keeping a
+    value already there (the store read from the newest back); `at`: the as-of of a row
+    read from one partition (its columns are then only non-NULL)."""
+    for i, p in enumerate(items):
+        for found, value in ((held, row[2 * i]), (any_row, row[2 * i + 1])):
+            if value is not None:
+                found.setdefault(p.name, value if at is None else at)
+
+
+def last_of(items: list[Part], held: dict, any_row: dict) -> dict:
+    """{part name: its `last` as-of}: the latest date that holds it; a whole segmentation
+    never marked whole: its latest date with any row (as latest_before's COALESCE)."""
+    out = {}
+    for p in items:
+        found = held.get(p.name)
+        if found is None and not p.branch and p.target.kind == SEGMENTATION:
+            found = any_row.get(p.name)
+        if found is not None:
+            out[p.name] = found
+    return out
+
+
+def latest_before(snapshots: str, as_of: dt.date | None, p: Part) -> exp.Expression:
+    """The as-of of the latest snapshot in `snapshots` that holds the part `p` (holds())
+    strictly before `as_of` (None: the current date), as a scalar subquery: `--since last`
+    in SQL (`--template changes`), as the CLI's (snapshots.since_dates). Per part: a later
+    snapshot of other definitions only (`segc snapshot a b`), or of one branch alone, is
+    not a whole segmentation's."""
     bound = literal(as_of, "date") if as_of else exp.CurrentDate()
-    return exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table(snapshots)).where(
-        exp.and_(exp.LT(this=col("as_of"), expression=bound),
-                 exp.EQ(this=col("definition"), expression=exp.Literal.string(definition)))))
+
+    def before(cond):  # the condition in WHERE: a warehouse filters on it (latest_columns' CASE, per row)
+        return exp.Subquery(this=exp.select(exp.Max(this=col("as_of"))).from_(table(snapshots)).where(
+            exp.and_(exp.LT(this=col("as_of"), expression=bound), cond)))
+
+    if p.branch or p.target.kind != SEGMENTATION:
+        return before(holds(p))
+    return exp.Coalesce(this=before(holds(p)), expressions=[before(
+        exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)))])
 
 
 def changes_query(project, items: list[Part], as_of, snapshots: str,
@@ -180,7 +247,7 @@ def changes_query(project, items: list[Part], as_of, snapshots: str,
                   features: dict[str, object] = None, base_columns: tuple[str, ...] = (),
                   ordered: bool = True, portable: bool = False, order: tuple[str, ...] = ()) -> exp.Select:
     """Who entered and who exited each part between the snapshot of `since` in the table
-    `snapshots` (one date for all, or {definition: date}: each definition's own `last`)
+    `snapshots` (one date for all, or {part name: date}: each part's own `last`)
     and the membership at `as_of`: key (named as the project's key),
     definition, branch, change, then the payload at `as_of` (features, base columns: empty
     for a key no longer in the population / the base). A move between branches is an exit
@@ -192,15 +259,9 @@ def changes_query(project, items: list[Part], as_of, snapshots: str,
     customers instead of 6M x 6M rows)."""
     features = features or {}
     ctes, scan = _scan(project, items, as_of, features)
-    names = sorted({p.definition for p in items})
     then = exp.Select(expressions=[col("key"), col("definition"), col("branch")],
                       from_=exp.From(this=table(snapshots)),
-                      where=exp.Where(this=exp.and_(_stored_at(since, names), members_only())))
-    if any(p.branch for p in items):  # a branch named alone: only its rows of the segmentation
-        keep = [exp.and_(exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)),
-                         exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)) if p.branch else
-                         exp.true()) for p in items]
-        then.set("where", exp.Where(this=exp.and_(then.args["where"].this, exp.or_(*keep))))
+                      where=exp.Where(this=exp.and_(_stored_at(since, items), members_only())))
 
     compared = list(dict.fromkeys(pairs(project, items)))  # a pair named twice is compared once
     changes = _differences() if portable else change_masks.changes_rows(compared, THEN, ENTERED, EXITED)
@@ -228,21 +289,27 @@ def changes_query(project, items: list[Part], as_of, snapshots: str,
                  body)
 
 
-def _stored_at(since, names: list[str]) -> exp.Expression:
-    """The stored rows of `names` at their `since` (one date, or one per definition)."""
+def _stored_at(since, items: list[Part]) -> exp.Expression:
+    """The stored rows of the parts at their `since` (one date, or {part name: date}): a
+    definition's rows, or for a branch named alone only that branch's."""
     def value(v):
         return v.copy() if isinstance(v, exp.Expression) else literal(v, "date")
 
-    def of(group: list[str]) -> exp.Expression:
-        return exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in group])
+    def at(p: Part):
+        return since[p.name] if isinstance(since, dict) else since
 
-    if not isinstance(since, dict):
-        return exp.and_(exp.EQ(this=col("as_of"), expression=value(since)), of(names))
-    dates: dict[object, list[str]] = {}
-    for n in names:  # definitions compared with the same date: one IN
-        dates.setdefault(since[n] if not isinstance(since[n], exp.Expression) else n, []).append(n)
-    return exp.or_(*(exp.and_(exp.EQ(this=col("as_of"), expression=value(since[group[0]])), of(group))
-                     for group in dates.values()))
+    dates: dict[object, list[Part]] = {}  # whole definitions compared with the same date: one IN
+    for p in items:
+        if not p.branch:
+            dates.setdefault(at(p) if not isinstance(at(p), exp.Expression) else p.name, []).append(p)
+    cases = [exp.and_(exp.EQ(this=col("as_of"), expression=value(at(group[0]))),
+                      exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in
+                                                                  sorted({q.definition for q in group})]))
+             for group in dates.values()]
+    cases += [exp.and_(exp.EQ(this=col("as_of"), expression=value(at(p))),
+                       exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)),
+                       exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch))) for p in items if p.branch]
+    return exp.or_(*cases)
 
 
 def members_only() -> exp.Expression:

@@ -173,18 +173,18 @@ class LocalStore:
             raise SegcError(problem)
         return d
 
-    def latest_of(self, names: list[str], before: dt.date) -> dict[str, dt.date]:
-        """Each definition's latest as-of before `before` (a definition never stored: absent),
-        reading the partitions from the newest back until every name is found."""
-        found: dict[str, dt.date] = {}
+    def latest_of(self, items: list[Part], before: dt.date) -> dict[str, dt.date]:
+        """Each part's `last` as-of before `before` (membership.latest_columns; a part
+        never stored: absent), reading the partitions from the newest back until every
+        part is found."""
+        held: dict[str, dt.date] = {}
+        any_row: dict[str, dt.date] = {}
         for d in reversed([x for x in self.dates() if x < before]):
-            missing = [n for n in names if n not in found]
-            if not missing:
+            if all(p.name in held for p in items):
                 break
-            q = exp.select(col("definition")).distinct().from_(self._scan(self.checked(d))).where(
-                exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in missing]))
-            found.update({r[0]: d for r in self.project.run(q)})
-        return found
+            q = exp.select(*membership.latest_columns(items)).from_(self._scan(self.checked(d)))
+            membership.latest_seen(items, self.project.run(q)[0], held, any_row, at=d)
+        return membership.last_of(items, held, any_row)
 
     def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> tuple[Diagnostic, ...]:
         """The partition of `d` becomes `query`'s rows plus its stored rows that
@@ -269,15 +269,16 @@ class TableStore:
         self.project.engine.execute_in_transaction([s.sql("postgres") for s in [lock, *statements]])
         return ()
 
-    def latest_of(self, names: list[str], before: dt.date) -> dict[str, dt.date]:
-        """Each definition's latest as-of before `before` (a definition never stored: absent)."""
+    def latest_of(self, items: list[Part], before: dt.date) -> dict[str, dt.date]:
+        """Each part's `last` as-of before `before` (membership.latest_columns; a part never
+        stored: absent)."""
         if not self.exists():
             return {}
-        q = (exp.select(col("definition"), exp.Max(this=col("as_of"))).from_(table(self.name))
-             .where(exp.and_(exp.LT(this=col("as_of"), expression=literal(before, "date")),
-                             exp.In(this=col("definition"), expressions=[exp.Literal.string(n) for n in names])))
-             .group_by(col("definition")))
-        return {r[0]: r[1] for r in self._run(q)}
+        q = exp.select(*membership.latest_columns(items)).from_(table(self.name)).where(
+            exp.LT(this=col("as_of"), expression=literal(before, "date")))
+        held, any_row = {}, {}
+        membership.latest_seen(items, self._run(q)[0], held, any_row)
+        return {n: _day(x) for n, x in membership.last_of(items, held, any_row).items()}
 
     def relation(self, d) -> str:
         return self.name
@@ -365,7 +366,7 @@ def changes(project, names=None, since="last", as_of=None, with_=(), table_name:
     targets = [p.target for p in items]
     d = snapshot_as_of(project, as_of)
     features, base_columns = payload(project, targets, with_)
-    then = since_dates(store, since, d, sorted({p.definition for p in items}))
+    then = since_dates(store, since, d, items)
     relation = store.relation(sorted(set(then.values())))
     query = membership.changes_query(project, items, d, relation, then,
                                      {f: project.feature_values([f])[f] for f in features}, base_columns,
@@ -377,38 +378,52 @@ def changes(project, names=None, since="last", as_of=None, with_=(), table_name:
                    warnings, {n: x.isoformat() for n, x in then.items()})
 
 
-def since_dates(store, since, as_of: dt.date, names: list[str]) -> dict[str, dt.date]:
-    """The snapshot each definition is compared with: a `--since DATE` for all; `last`,
-    each definition's own latest snapshot before the as-of (a snapshot of other
-    definitions only, taken later, is not its one); a definition never stored before the
-    as-of: the store's latest (where it is not: W770, every member entered). E770 when the
-    store has no snapshot before the as-of (since_date)."""
+def since_dates(store, since, as_of: dt.date, items: list[Part]) -> dict[str, dt.date]:
+    """The snapshot each part (by name) is compared with: a `--since DATE` for all; `last`,
+    each part's own latest snapshot before the as-of that holds it (membership.holds: a
+    later snapshot of other definitions only is not its one; a segmentation's, the latest
+    that stored it whole, not one of a branch stored alone; a branch's, the latest that
+    stored it, alone or with the whole). A part never stored before the as-of: the
+    store's latest (where it is not: W770, every member entered). A branch named beside
+    its whole segmentation is compared with the whole's snapshot (its pair is compared
+    once). E770 when the store has no snapshot before the as-of (since_date)."""
     latest = since_date(store, since, as_of)
     if since not in (None, "last"):
-        return {n: latest for n in names}
-    own = store.latest_of(names, as_of)
-    return {n: own.get(n, latest) for n in names}
+        return {p.name: latest for p in items}
+    own = store.latest_of(items, as_of)
+    out = {p.name: own.get(p.name, latest) for p in items}
+    whole = {p.definition for p in items if not p.branch}
+    return {n: out[n.partition(".")[0]] if n.partition(".")[0] in whole else x for n, x in out.items()}
 
 
 def _edited_since(project, relation: str, then: dict[str, dt.date], items: list[Part]) -> tuple[Diagnostic, ...]:
-    """W770 for each definition whose stored hash differs from its hash now (its changes
-    then include what the edit moved, not only what the data did), or that the snapshot
-    does not hold (every member counts as entered)."""
-    q = (exp.select(col("definition"), col("as_of"), col("definition_hash")).distinct().from_(table(relation))
+    """W770 for each part whose stored hash differs from its hash now (its changes then
+    include what the edit moved, not only what the data did), that the snapshot does not
+    hold (every member counts as entered), or, for a segmentation never stored whole,
+    whose snapshot holds only branches stored alone (their siblings' members entered)."""
+    q = (exp.select(col("definition"), col("as_of"), col("definition_hash"), alias(membership.whole_mark(), "whole"))
+         .distinct().from_(table(relation))
          .where(exp.In(this=col("as_of"), expressions=[literal(x, "date") for x in sorted(set(then.values()))])))
-    stored: dict[str, set[str]] = {}
-    for definition, at, digest in project.run(q):
-        if definition in then and _day(at) == then[definition]:
-            stored.setdefault(definition, set()).add(digest)
+    stored: dict[tuple[str, dt.date], set[str]] = {}
+    marked: set[tuple[str, dt.date]] = set()
+    for definition, at, digest, whole in project.run(q):
+        stored.setdefault((definition, _day(at)), set()).add(digest)
+        if whole:
+            marked.add((definition, _day(at)))
     out = []
     for p in items:
-        name = f"{p.definition}.{p.branch}" if p.branch else p.definition
-        at = then[p.definition]
-        if p.definition not in stored:
-            out.append(Diagnostic("W770", f"`{name}` is not in the snapshot of {at}: all its members count as entered",
+        at = then[p.name]
+        if (p.definition, at) not in stored:
+            out.append(Diagnostic("W770", f"`{p.name}` is not in the snapshot of {at}: all its members count as entered",
                                   severity="warning", hints=("snapshot it (`segc snapshot`) before comparing",)))
-        elif not {membership.definition_hash(project, q) for q in stored_as(project, p)} & stored[p.definition]:
-            out.append(Diagnostic("W770", f"`{name}` changed since the snapshot of {at} (its definition hash "
+        elif not {membership.definition_hash(project, q) for q in stored_as(project, p)} & stored[(p.definition, at)]:
+            if not p.branch and p.target.kind == "segmentation" and (p.definition, at) not in marked:
+                out.append(Diagnostic("W770", f"`{p.name}` is not stored whole in the snapshot of {at} "
+                                      "(only branches of it stored alone), nor in an earlier one: the members of its "
+                                      "other branches count as entered", severity="warning",
+                                      hints=(f"snapshot it whole (`segc snapshot {p.name}`) before comparing",)))
+                continue
+            out.append(Diagnostic("W770", f"`{p.name}` changed since the snapshot of {at} (its definition hash "
                                   "differs): its changes include what the edit moved", severity="warning",
                                   hints=("compare with a snapshot taken after the edit to see only what the data moved",)))
     return tuple(out)

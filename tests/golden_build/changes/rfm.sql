@@ -192,12 +192,26 @@ WITH "segc_src_orders" AS (
   FROM "segc_snapshots"
   WHERE
     (
-      "as_of" = (
-        SELECT
-          MAX("as_of")
-        FROM "segc_snapshots"
-        WHERE
-          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'rfm'
+      "as_of" = COALESCE(
+        (
+          SELECT
+            MAX("as_of")
+          FROM "segc_snapshots"
+          WHERE
+            "as_of" < CAST('2024-07-01' AS DATE)
+            AND (
+              "definition" = 'rfm' AND (
+                "key" IS NULL AND "branch" IS NULL
+              )
+            )
+        ),
+        (
+          SELECT
+            MAX("as_of")
+          FROM "segc_snapshots"
+          WHERE
+            "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'rfm'
+        )
       )
       AND "definition" IN ('rfm')
     )

@@ -57,12 +57,26 @@ WITH `segc_src_orders` AS (
   FROM `crm`.`segc_snapshots`
   WHERE
     (
-      `as_of` = (
-        SELECT
-          MAX(`as_of`)
-        FROM `crm`.`segc_snapshots`
-        WHERE
-          `as_of` < CAST('2024-07-01' AS DATE) AND `definition` = 'value_tier'
+      `as_of` = COALESCE(
+        (
+          SELECT
+            MAX(`as_of`)
+          FROM `crm`.`segc_snapshots`
+          WHERE
+            `as_of` < CAST('2024-07-01' AS DATE)
+            AND (
+              `definition` = 'value_tier' AND (
+                `key` IS NULL AND `branch` IS NULL
+              )
+            )
+        ),
+        (
+          SELECT
+            MAX(`as_of`)
+          FROM `crm`.`segc_snapshots`
+          WHERE
+            `as_of` < CAST('2024-07-01' AS DATE) AND `definition` = 'value_tier'
+        )
       )
       AND `definition` IN ('value_tier')
     )

@@ -59,12 +59,26 @@ WITH "segc_src_orders" AS (
   FROM "crm"."segc_snapshots"
   WHERE
     (
-      "as_of" = (
-        SELECT
-          MAX("as_of")
-        FROM "crm"."segc_snapshots"
-        WHERE
-          "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'quadrant'
+      "as_of" = COALESCE(
+        (
+          SELECT
+            MAX("as_of")
+          FROM "crm"."segc_snapshots"
+          WHERE
+            "as_of" < CAST('2024-07-01' AS DATE)
+            AND (
+              "definition" = 'quadrant' AND (
+                "key" IS NULL AND "branch" IS NULL
+              )
+            )
+        ),
+        (
+          SELECT
+            MAX("as_of")
+          FROM "crm"."segc_snapshots"
+          WHERE
+            "as_of" < CAST('2024-07-01' AS DATE) AND "definition" = 'quadrant'
+        )
       )
       AND "definition" IN ('quadrant')
     )
