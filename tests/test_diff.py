@@ -178,6 +178,36 @@ def test_same_project_has_no_changes():
     assert result.changes == [] and result.unchanged == _n_definitions()
 
 
+def test_a_file_only_segment_s_doc_is_part_of_its_diff(tmp_path):
+    """newuser11 F24: the diff of an added file-only segment (a .seg file holding just an
+    expression, named by its file) left out its `##` doc and started at line 2, while a
+    `segment NAME = ...` one's shows its doc and annotations; and a change of that doc
+    alone was no change at all (nor did build's hash, "doc included", see it)."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(EXAMPLE, old, ignore=shutil.ignore_patterns("data", "tests", "__pycache__"))
+    shutil.copytree(old, new)
+    (new / "segments" / "vip2.seg").write_text("# a comment\n## doc\nrevenue_365d > 2000\n", encoding="utf-8")
+    (new / "segments" / "vip3.seg").write_text('## A doc line.\n@owner("crm")\nsegment vip3 = revenue_365d > 3000\n',
+                                               encoding="utf-8")
+    changes = by_name(diff_projects(old, new, membership=False))
+    assert changes["vip2"].text_diff.splitlines() == [
+        "--- /dev/null", "+++ b/segments/vip2.seg", "@@ -0,0 +2,2 @@", "+## doc", "+revenue_365d > 2000"]
+    assert changes["vip3"].text_diff.splitlines()[2:] == [
+        "@@ -0,0 +1,3 @@", "+## A doc line.", '+@owner("crm")', "+segment vip3 = revenue_365d > 3000"]
+    # the doc alone changes: a change, shown (its SQL is the same)
+    shutil.copytree(new, tmp_path / "newer")
+    (tmp_path / "newer" / "segments" / "vip2.seg").write_text("# a comment\n## A better doc.\nrevenue_365d > 2000\n",
+                                                              encoding="utf-8")
+    changed = by_name(diff_projects(new, tmp_path / "newer", membership=False))
+    assert set(changed) == {"vip2"} and changed["vip2"].status == "changed" and not changed["vip2"].sql_changed
+    assert ["-## doc", "+## A better doc.", " revenue_365d > 2000"] == changed["vip2"].text_diff.splitlines()[3:]
+    from segc.apps.build import build
+
+    hashes = [build(segc.load_project(root), "select", tmp_path / f"out{i}").manifest["segments"]["vip2"]["hash"]
+              for i, root in enumerate((new, tmp_path / "newer"))]
+    assert hashes[0] != hashes[1]
+
+
 def _n_definitions() -> int:
     project = segc.load_project(EXAMPLE)
     return sum(len(m.definitions) for m in project.modules)

@@ -336,8 +336,10 @@ class Parser:
         if bare and any(line.strip() and not line.lstrip().startswith("#") for line in lines):
             _kind, docs, expr = self._parse(source, text, "expr_file")
             _refuse_deep(expr)
+            # its text starts at its `##` doc, as a `segment NAME = ...` one's (build's hash, diff)
+            span = Span(source, docs[0].start_pos, expr.span.end) if docs else expr.span
             seg = ast.Segment(Path(source.name).stem, expr, _ToAst._doc(docs), (),
-                              span=expr.span, name_span=expr.span)
+                              span=span, name_span=expr.span)
             return ast.Module(source.name, (seg,), bare=True, span=expr.span)
         try:
             defs = self._parse(source, text, "file")
