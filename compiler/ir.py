@@ -261,6 +261,33 @@ def parts(node) -> list:
     return out
 
 
+def features_read(tree, memo: dict[int, tuple[object, frozenset]] | None = None) -> frozenset[str]:
+    """The features a condition reads whose missing values can decide it: all of them but
+    a score's inputs, which the score imputes (so no missing-value warning for those).
+    `memo` (kept across the trees of one command) reads a shared part once: a segment
+    used twice, the earlier branches every branch of a segmentation holds."""
+    memo = {} if memo is None else memo
+
+    def read(node) -> frozenset[str]:
+        if id(node) in memo:
+            return memo[id(node)][1]
+        if isinstance(node, Func) and node.name == "logistic":
+            found = frozenset()
+        else:
+            own = node.name if isinstance(node, Col) and node.scope == "features" else \
+                node.label if isinstance(node, Agg) and node.label else None
+            found = frozenset({own} if own else ()).union(*map(read, sub_trees(node)))
+        memo[id(node)] = (node, found)  # the node is kept: its id is not reused meanwhile
+        return found
+
+    return read(tree)
+
+
+def sub_trees(node) -> list:
+    """The sub-trees of a checked condition or value."""
+    return [c for c in parts(node) if isinstance(c, (Value, Pred, Window))]
+
+
 # ---- arithmetic the checker, the lowering and the apps share ----
 
 # The dates segc computes with: Python's, and most engines' (SQL Server, BigQuery,

@@ -430,13 +430,14 @@ class Project:
 
     def check_data(self) -> list[Diagnostic]:
         """The preview data against segc.yml (run/datacheck.py), then the quantile scores
-        that a tie decides (W717), when the data is sound enough to rank."""
+        that a tie decides (W717, run/ties.py), when the data is sound enough to rank."""
         from segc.run.datacheck import check_data
+        from segc.run.ties import quantile_ties
 
         diags = check_data(self)
         if any(d.is_error for d in diags):
             return diags
-        return diags + _preview().quantile_ties(self)
+        return diags + quantile_ties(self)
 
     def min_size(self, name: str) -> int | None:
         return self.definition(name).annotations.min_size
