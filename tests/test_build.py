@@ -207,8 +207,8 @@ def test_every_dialect_parses_back(project, template, dialect):
 
 
 def test_view_name_is_quoted_by_sqlglot(project):
-    files, _ = render_build(project, "view", "tsql", schema="mart.segments")
-    assert "CREATE OR ALTER VIEW [mart].[segments].[at_risk] AS" in files["at_risk.sql"].decode()
+    files, _ = render_build(project, "view", "tsql", schema="segments")  # a database: E826 (below)
+    assert "CREATE OR ALTER VIEW [segments].[at_risk] AS" in files["at_risk.sql"].decode()
     files, _ = render_build(project, "view", "bigquery", schema="segments")
     assert "CREATE OR REPLACE VIEW `segments`.`at_risk` AS" in files["at_risk.sql"].decode()
     files, _ = render_build(project, "table", "tsql")
@@ -242,6 +242,43 @@ def test_a_schema_with_too_many_or_empty_parts_is_refused(project, schema, diale
         render_build(project, "table", dialect, schema=schema, names=["at_risk"])
     (d,) = e.value.diagnostics
     assert d.code == "E826" and f"`{schema}`" in d.message and d.hints
+
+
+def _statements(text: str) -> list:
+    return [s for s in sqlglot.parse(text, read="tsql") if s is not None]
+
+
+def test_tsql_views_name_no_database_and_tables_may(project, tmp_path):
+    """SQL Server's `CREATE [OR ALTER] VIEW [schema_name .] view_name` takes no database:
+    `-t view --schema db.sch` wrote `CREATE OR ALTER VIEW [db].[sch].[v]`, which it refuses.
+    A schema alone is written as is; a database part is E826 (naming --schema, with a hint),
+    nothing written; a table (DROP TABLE, SELECT ... INTO) may name the database."""
+    files, _m = render_build(project, "view", "tsql", schema="sch", names=["at_risk"])
+    text = files["at_risk.sql"].decode()
+    assert "CREATE OR ALTER VIEW [sch].[at_risk] AS" in text
+    (create,) = _statements(text)
+    assert isinstance(create, sqlglot.exp.Create) and create.kind == "VIEW"
+    assert (create.this.catalog, create.this.db, create.this.name) == ("", "sch", "at_risk")
+    for schema in ("db.sch", "[db].sch"):
+        with pytest.raises(segc.SegcError) as e:
+            render_build(project, "view", "tsql", schema=schema, names=["at_risk"])
+        (d,) = e.value.diagnostics
+        assert d.code == "E826" and f"--schema `{schema}`" in d.message and "CREATE VIEW" in d.message
+        assert "--schema sch" in d.hints[0] and "`-t table`" in d.hints[0]
+    out = tmp_path / "views"
+    result = CliRunner().invoke(app, ["build", "-p", str(EXAMPLE), "--dialect", "tsql", "-t", "view", "--schema",
+                                      "db.sch", "--out", str(out), "at_risk"])
+    assert result.exit_code == 1 and "error[E826]" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    files, _m = render_build(project, "table", "tsql", schema="db.sch", names=["at_risk"])
+    drop, into = _statements(files["at_risk.sql"].decode())
+    (dropped,) = drop.args["tables"]
+    assert isinstance(drop, sqlglot.exp.Drop) and (dropped.catalog, dropped.db, dropped.name) == ("db", "sch", "at_risk")
+    target = into.args["into"].this
+    assert (target.catalog, target.db, target.name) == ("db", "sch", "at_risk")
+    # other dialects name a view with the database as before
+    files, _m = render_build(project, "view", "snowflake", schema="db.sch", names=["at_risk"])
+    assert 'CREATE OR REPLACE VIEW "db"."sch"."at_risk" AS' in files["at_risk.sql"].decode()
 
 
 def test_dbt_models_render_to_the_compiled_sql(project):

@@ -82,7 +82,7 @@ def render_build(project, template: str, dialect: str | None = None, schema: str
                                    hints=((f"did you mean `{close}`?",) if close else ())
                                    + ("dialects: " + ", ".join(DIALECTS),)))
     if schema is not None:
-        schema_parts(schema, dialect)  # E826 before any work
+        view_schema(template, schema_parts(schema, dialect), dialect)  # E826 before any work
     return _Builder(project, template, dialect, schema).run(names)
 
 
@@ -418,6 +418,27 @@ def schema_parts(schema: str, dialect: str) -> list[str]:
     raise SegcError(Diagnostic("E826", f"--schema `{shown}` {problem}",
                                hints=(f"{hint}, e.g. --schema analytics" + (" or --schema warehouse.analytics"
                                                                             if most > 1 else ""),)))
+
+
+# the parts of `--schema` a view's name may take where fewer than a table's: T-SQL's
+# `CREATE [OR ALTER] VIEW [schema_name .] view_name` names no database (the view is made in
+# the connection's), and must be the first statement of its batch (so no `USE db;` before
+# it: a `GO` between is a client's command, not SQL)
+VIEW_PARTS = {"tsql": 1}
+
+
+def view_schema(template: str, parts: list[str], dialect: str) -> None:
+    """E826 for `--schema db.schema` with `-t view` where the dialect's CREATE VIEW cannot
+    name a database (T-SQL): the warehouse would refuse the file."""
+    most = VIEW_PARTS.get(dialect)
+    if template != "view" or most is None or len(parts) <= most:
+        return
+    db, schema = one_line(".".join(parts[:-1])), one_line(parts[-1])
+    raise SegcError(Diagnostic(
+        "E826", f"--schema `{db}.{schema}` names a database for a view: {dialect}'s CREATE VIEW takes "
+        "`schema.view` only (the view is created in the database the file is run in)",
+        hints=(f"give the schema alone (--schema {schema}) and run the file connected to the database `{db}`; "
+               "`-t table` can name the database (SELECT ... INTO db.schema.table)",)))
 
 
 def _relation_table(name: str, schema: str | None, dialect: str):
