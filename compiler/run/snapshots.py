@@ -64,7 +64,7 @@ class Changes:
     rows: list[tuple]
     definitions: list[tuple[str, str | None]] = field(default_factory=list)  # every (definition, branch) compared
     warnings: tuple[Diagnostic, ...] = ()  # W770: a definition changed since the snapshot, or not in it
-    since_by: dict[str, str] = field(default_factory=dict)  # each definition's snapshot compared with (`last`: its own)
+    since_by: dict[str, str] = field(default_factory=dict)  # per name compared (`seg.b` for a branch alone): its snapshot
 
     def records(self) -> list[dict]:
         """One dict per row (pandas.DataFrame(changes.records()))."""
