@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from segc.apps.outputs import json_text
+from segc.apps.outputs import json_text, steady
 from segc.cli.printers import shown
 from segc.cli.printers.fit import print_table
 from segc.preview import OTHER
@@ -49,7 +49,7 @@ def print_sample(result, fmt: str, title: str = "") -> None:
     for c in result.columns:
         table.add_column(shown(c))
     for r in result.to_csv()[1:]:  # dates as ISO text, as in CSV and JSON
-        table.add_row(*["—" if v is None else f"{v:.2f}" if isinstance(v, float) else shown(v) for v in r])
+        table.add_row(*["—" if v is None else f"{steady(v):.2f}" if isinstance(v, float) else shown(v) for v in r])
     print_table(Console(), table)
 
 
@@ -83,7 +83,7 @@ def print_profile(result, fmt: str, min_group: int) -> None:
     from rich.table import Table
 
     def num(v, pct=False):
-        return "—" if v is None else (f"{v:.0%}" if pct else f"{v:,.2f}")
+        return "—" if v is None else (f"{v:.0%}" if pct else f"{steady(v):,.2f}")
 
     console = Console()
     table = Table(title=f"{shown(result.name)}: {result.size:,} of {result.population:,}", title_justify="left")
@@ -117,7 +117,7 @@ def _print_side_by_side(profiles, min_group: int) -> None:
     heads = [p.name.partition(".")[2] if whole else p.name for p in profiles]
 
     def num(v, pct=False):
-        return "—" if v is None else (f"{v:.0%}" if pct else f"{v:,.2f}")
+        return "—" if v is None else (f"{v:.0%}" if pct else f"{steady(v):,.2f}")
 
     # a feature shown for one segment may be masked (sensitive) for another: by name
     numeric = [{n.feature: n for n in p.numeric} for p in profiles]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segc.apps.outputs import check_marked_file, csv_text, json_text
+from segc.apps.outputs import check_marked_file, csv_text, json_text, steady
 from segc.front.errors import Diagnostic, SegcError
 from segc.front.files import write_atomic
 
@@ -44,7 +44,7 @@ def write_lift(r: dict, fmt: str, out: Path, project) -> None:
 
 
 def _num(v, spec: str) -> str:
-    return "–" if v is None else format(v, spec)
+    return "–" if v is None else format(steady(v), spec)
 
 
 def table_rows(r: dict) -> list[tuple[str, list[str]]]:
@@ -62,7 +62,7 @@ def table_rows(r: dict) -> list[tuple[str, list[str]]]:
         interval = "–" if m["ci_low"] is None else f"[{diff(m['ci_low'])}, {diff(m['ci_high'])}]"
         out.append((name, [m["kind"], str(m["n_target"]), str(m["n_control"]), value(m["target"]),
                            value(m["control"]), diff(m["difference"]), interval,
-                           "–" if m["relative"] is None else f"{100 * m['relative']:+.1f}%",
+                           "–" if m["relative"] is None else f"{steady(100 * m['relative']):+.1f}%",
                            _num(m["p_value"], ".3g")]))
     return out
 

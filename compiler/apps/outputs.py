@@ -35,6 +35,16 @@ def check_marked_file(project, out: Path, fmt: str, marks: dict[str, bytes], wha
                  others={f"a {other.upper()} {what}": has_mark(mark) for other, mark in marks.items() if other != fmt})
 
 
+def steady(v):
+    """A float without its digits past the 12th significant one, before a text output
+    rounds it (2 decimals): a float sum computed in another order (DuckDB's FSUM, PostgreSQL
+    in its plan's order) differs there, and a mean of exactly 71.785 printed 71.78 on DuckDB
+    and 71.79 on PostgreSQL (71.78500000000001). Anything else is returned as it is."""
+    if isinstance(v, float) and math.isfinite(v) and v != 0.0:
+        return float(f"{v:.12g}")
+    return v
+
+
 # a text cell a spreadsheet would run as a formula (`=HYPERLINK(...)` typed by a customer
 # as their city): its first character; a number such as -3.5 is left as it is
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

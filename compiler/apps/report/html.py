@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from segc.apps.outputs import steady
 from segc.apps.report.measure import ALL, POPULATION, Report, ReportRow, group_label
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "report"
@@ -34,7 +35,7 @@ def format_value(report: Report, metric: str, value) -> str:
         return f"{value:,}"
     if kind == "share":
         return f"{value:.1%}"
-    return f"{value:,.2f}"
+    return f"{steady(value):,.2f}"
 
 
 def format_change(report: Report, row: ReportRow, metric: str) -> tuple[str, int]:
@@ -83,7 +84,7 @@ def _bound(report: Report, metric: str, bound: float) -> str:
 
 def _signed(x, spec: str) -> tuple[str, int]:
     """`+1.25` / `-1.25`, and `0.00` without a sign when it rounds to nothing."""
-    digits = format(abs(x), spec)
+    digits = format(abs(steady(x)), spec)
     if not digits.strip("0.,%"):
         return digits, 0
     return ("+" if x > 0 else "-") + digits, 1 if x > 0 else -1
