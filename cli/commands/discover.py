@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from segc.cli.common import AsOfOpt, ParamOpt, ProjectOpt, check_format, fail, load_folder, progress
+from segc.cli.common import (AsOfOpt, DsnOpt, EngineOpt, MasterOpt, ParamOpt, ProjectOpt, check_format, fail,
+                             load_folder, progress, use_engine)
 from segc.front.errors import SegcError
 
 
@@ -24,6 +25,9 @@ def discover(
     as_of: AsOfOpt = None,
     param: ParamOpt = None,
     project: ProjectOpt = None,
+    engine: EngineOpt = "duckdb",
+    dsn: DsnOpt = None,
+    master: MasterOpt = None,
 ) -> None:
     """Find segments in the data: cluster the population on --features (k-means), then
     write the clusters as an editable segmentation of readable rules (a decision tree),
@@ -38,6 +42,8 @@ def discover(
       segc discover examples/retail --features purchases_365d,basket_avg,revenue_365d
 
       segc discover -p examples/retail --features purchases_365d,basket_avg --k 4 --out examples/retail/segments/discovered.seg
+
+      segc discover -p examples/retail --features purchases_365d,basket_avg --engine postgres --dsn ...
     """
     format = check_format(format, ("text", "json"))
     p = load_folder(path, project, "segc discover", param, as_of)
@@ -45,6 +51,7 @@ def discover(
     from segc.apps.discover import write
 
     names = [f.strip() for f in features.split(",") if f.strip()]
+    use_engine(p, engine, dsn, master)
     try:
         with progress(format == "text", "clustering"):
             result = discover_segments(p, names, k=k, as_of=as_of, seed=seed, name=name, depth=depth,

@@ -62,7 +62,8 @@ def _connect(schema: Schema, root: Path):
         if src.path is None:
             raise SegcError(Diagnostic("E701", f"source `{src.name}` has no `path:` to preview on DuckDB",
                                        schema.key_span("sources", src.name),
-                                       hints=("add `path: data/<file>.parquet` (csv, parquet or json)",)))
+                                       hints=("add `path: data/<file>.parquet` (csv, parquet or json)",
+                                              "or run where the tables are: `--engine postgres --dsn ...`",)))
         path, display = source_file(schema, root, src)
         suffix = path.suffix.lower()
         target = table(local_name(src))
