@@ -18,7 +18,10 @@ class PostgresEngine(Engine):
             raise SegcError(Diagnostic("E720", "the postgres engine needs psycopg",
                                        hints=("install segc's PostgreSQL extra: pip install \"segc[postgres]\" (it brings psycopg[binary])",))) from None
         try:
-            self.con = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+            # UTF8 whatever the database's encoding (LATIN1, SQL_ASCII) or PGCLIENTENCODING say:
+            # the compiled SQL holds the project's text (a value `Łódź`, a column `Ville_é`),
+            # which psycopg encodes in the client encoding; the server converts to its own
+            self.con = psycopg.connect(dsn, autocommit=True, connect_timeout=10, client_encoding="UTF8")
             # the session's time zone decides how a TIMESTAMPTZ compares with a timestamp or
             # date; the server's default or PGTZ would make counts depend on where they run
             self.con.execute("SET TimeZone = 'UTC'")
@@ -38,10 +41,17 @@ class PostgresEngine(Engine):
                 return [tuple(_plain(v) for v in row) for row in cur.fetchall()]
         except KeyboardInterrupt:  # psycopg has already asked the server to cancel the query
             raise Interrupted("interrupted: the query was cancelled") from None
+        except UnicodeError:  # a SQL_ASCII database passes its bytes through unconverted
+            raise SegcError(_not_utf8()) from None
         except psycopg.Error as e:
+            if getattr(e, "sqlstate", None) == "22021":  # invalid byte sequence: its bytes are a row's
+                raise SegcError(_not_utf8()) from None
             hint = engine_message(e)
             if getattr(e, "sqlstate", None) == "42P01":
                 hint = "a source table is missing: " + hint + " (check `table:` in segc.yml)"
+            elif getattr(e, "sqlstate", None) == "22P05":  # untranslatable character
+                hint = ("the database's encoding cannot hold a character of the query (a string or a name "
+                        "in a segment or segc.yml): write it as the database stores it, or use a UTF8 database")
             raise SegcError(Diagnostic("E722", "the query failed on PostgreSQL", hints=(hint,))) from None
 
     def execute_in_transaction(self, statements: list[str]) -> None:
@@ -55,11 +65,22 @@ class PostgresEngine(Engine):
                     cur.execute(sql)
         except KeyboardInterrupt:
             raise Interrupted("interrupted: the transaction was rolled back") from None
+        except UnicodeError:
+            raise SegcError(_not_utf8()) from None
         except psycopg.Error as e:
             raise SegcError(Diagnostic("E722", "the query failed on PostgreSQL", hints=(engine_message(e),))) from None
 
     def close(self) -> None:
         self.con.close()
+
+
+def _not_utf8() -> Diagnostic:
+    """A text read from a SQL_ASCII database that is not UTF-8 (its bytes, which would be a
+    row's value, are not shown)."""
+    return Diagnostic("E722", "the query failed on PostgreSQL: a text in the database is not valid in its "
+                      "encoding", hints=(
+        "a SQL_ASCII database keeps bytes as they were written, and segc reads text as UTF-8: convert the "
+        "table's text to UTF-8 (or create the database with ENCODING 'UTF8')",))
 
 
 def _plain(v):
