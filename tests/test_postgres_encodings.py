@@ -81,3 +81,18 @@ def test_sql_ascii_bytes_that_are_not_utf8_show_no_value(pg_dsn, project):
     result = _run(project, dsn, "sample", "not_zurich")
     assert result.exit_code == 1 and "E722" in result.output and "not valid in its encoding" in result.output
     assert "rich" not in result.output and "0xfc" not in result.output  # no byte of the value
+
+
+def test_floats_arrive_exact_whatever_extra_float_digits_says(pg_dsn, project):
+    """A database set to extra_float_digits = -3 sent floats rounded to 12 digits (s12C F7)."""
+    from segc.run.postgres_engine import PostgresEngine
+
+    dsn = _database(pg_dsn, "segc_float_digits", "UTF8", [])
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute("ALTER DATABASE segc_float_digits SET extra_float_digits = -3")
+    engine = PostgresEngine(dsn)
+    try:
+        assert engine.execute("SELECT CAST(0.1 AS DOUBLE PRECISION) * 3, CAST(1 AS DOUBLE PRECISION) / 3") \
+            == [(0.1 * 3, 1 / 3)]
+    finally:
+        engine.close()

@@ -25,6 +25,10 @@ class PostgresEngine(Engine):
             # the session's time zone decides how a TIMESTAMPTZ compares with a timestamp or
             # date; the server's default or PGTZ would make counts depend on where they run
             self.con.execute("SET TimeZone = 'UTC'")
+            # floats travel as text: a database or role set to extra_float_digits <= 0 would
+            # send them rounded (to 12 digits at -3), and every figure computed from them
+            # (profile, lift, score fit) would move; 3 (or PostgreSQL 12's default 1) is exact
+            self.con.execute("SET extra_float_digits = 3")
         except psycopg.Error as e:
             raise SegcError(Diagnostic("E721", "cannot connect to PostgreSQL" + _where(dsn),
                                        hints=(_pg_reason(e),))) from None
