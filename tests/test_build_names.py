@@ -77,3 +77,22 @@ def test_a_63_character_name_is_kept_on_postgres(long_names, pg_dsn):
         assert tables == [(name,)]
         (n,) = con.execute(f'SELECT count(*) FROM segs."{name}"').fetchone()
     assert n == next(s.count for s in project.count([name]).segments)
+
+
+@pytest.mark.parametrize("name", ["crm." + "t" * 64, "t" * 64 + ".snaps", "crm." + "t" * 70 + "_other"])
+def test_a_snapshot_table_name_longer_than_postgres_keeps_is_refused(name):
+    """`--table crm.<70 letters>` and `crm.<70 letters>_other` were one PostgreSQL table
+    (cut at 63 bytes): each snapshot and changes read the other's rows (s12C F8)."""
+    from segc.run.snapshots import TableStore
+
+    with pytest.raises(segc.SegcError) as e:
+        TableStore(segc.load_project(EXAMPLE), name)
+    (d,) = e.value.diagnostics
+    assert d.code == "E771" and "at most 63 bytes" in d.message
+
+
+def test_a_63_byte_snapshot_table_name_is_taken():
+    from segc.run.snapshots import TableStore
+
+    store = TableStore(segc.load_project(EXAMPLE), "c" * 63 + "." + "t" * 63)
+    assert store.name.endswith("t" * 63)

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from segc import ir
+from segc.backend.dialects import name_too_long
 from segc.backend.trees import alias, col, datatype, ident, literal, table
 from segc.backend.render import render
 from segc.check.policy import allowed_features
@@ -231,6 +232,13 @@ class TableStore:
         if not TABLE_NAME.match(name or ""):
             raise SegcError(Diagnostic("E771", f"--table `{name}` is not a table name",
                                        hints=("write schema.name (letters, digits and _), e.g. --table crm.segc_snapshots",)))
+        if any(name_too_long(part, "postgres") for part in name.split(".")):
+            # PostgreSQL would cut it at 63 bytes: `crm.<70 letters>` and `crm.<70 letters>_other`
+            # would be one table, each command reading the other's snapshots
+            raise SegcError(Diagnostic("E771", f"--table `{name}` has a part longer than PostgreSQL keeps "
+                                       "(at most 63 bytes)", hints=(
+                                           "PostgreSQL would cut it, and two names cut alike would be one table: "
+                                           "give a shorter name, e.g. --table crm.segc_snapshots",)))
         self.project, self.name, self.where = project, name, name
 
     def _run(self, query) -> list[tuple]:
