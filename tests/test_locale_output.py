@@ -103,3 +103,22 @@ def _on_terminal(project, encoding, *args) -> str:
     out = b"".join(chunks).decode("latin-1")
     assert proc.returncode == 0, out
     return out
+
+
+def test_a_project_in_a_folder_with_a_non_ascii_name(project, tmp_path):
+    """A locale that is not UTF-8 (here LC_ALL=C with PYTHONUTF8=0; a Latin-1 locale alike)
+    decodes the folder `josé` otherwise than DuckDB, which opens UTF-8: every preview failed
+    (E704 "No files found", or a surrogate conversion error), and the snapshot store with it
+    (s12C F9)."""
+    import shutil
+
+    root = tmp_path / "josé" / "projet"
+    shutil.copytree(project, root)
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "PYTHONIOENCODING")}
+    env.update(LC_ALL="C", PYTHONUTF8="0")
+    for args in (["count", "--format", "json"], ["snapshot", "lodz", "--format", "json"],
+                 ["changes", "lodz", "--since", "2024-07-01", "--as-of", "2024-07-02", "--format", "json"]):
+        done = subprocess.run([sys.executable, "-m", "segc.cli.main", *args, "-p", os.fsencode(str(root))],
+                              capture_output=True, env=env, timeout=120)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, (args, done.stderr)
+    assert json.loads(done.stdout.decode("utf-8"))  # changes read the partition snapshot wrote

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from segc.backend.trees import ident, table
 from segc.front.errors import Diagnostic, Interrupted, SegcError
-from segc.run.engine import Engine, engine_message, open_duckdb, source_file
+from segc.run.engine import Engine, duckdb_path, engine_message, open_duckdb, source_file
 from segc.schema.physical import normalised_table
 from segc.schema.segc_yml import Schema, SourceDef
 
@@ -73,13 +73,13 @@ def _connect(schema: Schema, root: Path):
             if str(path) not in attached:
                 attached[str(path)] = f"segc_db_{len(attached)}"
                 statements.append(exp.Attach(
-                    this=exp.alias_(exp.Literal.string(str(path)), ident(attached[str(path)])), exists=False,
+                    this=exp.alias_(exp.Literal.string(duckdb_path(path)), ident(attached[str(path)])), exists=False,
                     expressions=[exp.AttachOption(this=exp.var("READ_ONLY"))]))
             alias = attached[str(path)]
             scan = exp.select(exp.Star()).from_(table(f"{alias}.{src.table}"))
         elif suffix in _READERS:
             scan = exp.select(exp.Star()).from_(exp.Table(this=exp.Anonymous(
-                this=_READERS[suffix], expressions=[exp.Literal.string(str(path)), *_csv_options(src, suffix)])))
+                this=_READERS[suffix], expressions=[exp.Literal.string(duckdb_path(path)), *_csv_options(src, suffix)])))
         else:
             raise SegcError(Diagnostic("E703", f"cannot read `{display}`: use .parquet, .csv, .json or a "
                                        ".duckdb database", schema.key_span("sources", src.name, "path"),
@@ -106,7 +106,7 @@ def _connect(schema: Schema, root: Path):
                      if type_ in _DUCKDB_TYPES and read_as.get(column) == "VARCHAR"}
             if typed:
                 scan = exp.select(exp.Star()).from_(exp.Table(this=exp.Anonymous(
-                    this=_READERS[suffix], expressions=[exp.Literal.string(str(path)), *_csv_options(src, suffix),
+                    this=_READERS[suffix], expressions=[exp.Literal.string(duckdb_path(path)), *_csv_options(src, suffix),
                                                         _column_types(typed)])))
                 con.execute(exp.Create(this=target.copy(), kind="VIEW", expression=scan, replace=True).sql(dialect="duckdb"))
     return con, files

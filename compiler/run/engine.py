@@ -49,6 +49,21 @@ class Engine:
         pass
 
 
+def duckdb_path(path) -> str:
+    """A local path as DuckDB must be given it. DuckDB encodes the text in UTF-8 to open the
+    file, while Python decoded the file system's bytes in the locale's encoding: in a Latin-1
+    locale `/home/josé/` (UTF-8 bytes on disk) became `josÃ©` and was not found, and with
+    LC_ALL=C PYTHONUTF8=0 its surrogates failed to convert. The bytes, read as UTF-8, are the
+    name DuckDB opens; bytes that are no UTF-8 are left to DuckDB's own error."""
+    import os
+
+    raw = os.fsencode(str(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return str(path)
+
+
 def source_file(schema, root: Path, src) -> tuple[Path, str]:
     """The local file of a source, resolved in the project (and how messages name it);
     E702 when it does not exist."""

@@ -33,6 +33,7 @@ from segc.check.policy import allowed_features
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import fill_folder, one_writer, recover_folders
 from segc.run import membership
+from segc.run.engine import duckdb_path
 from segc.run.membership import COLUMNS, ENTERED, EXITED, Part
 
 STORE = Path(".segc") / "snapshots"
@@ -143,7 +144,7 @@ class LocalStore:
                                    "date): every command that reads the store stops at it",))) from None
 
     def _scan(self, d: dt.date | list[dt.date]) -> exp.Expression:
-        paths = [exp.Literal.string(str(self.partition(x) / "part.parquet")) for x in (d if isinstance(d, list) else [d])]
+        paths = [exp.Literal.string(duckdb_path(self.partition(x) / "part.parquet")) for x in (d if isinstance(d, list) else [d])]
         return exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[
             paths[0] if len(paths) == 1 else exp.Array(expressions=paths)]))
 
@@ -209,7 +210,7 @@ class LocalStore:
             sql = render(query, "duckdb", pretty=False, copy=False, quoting=self.project.schema.quoting)
 
             def fill(tmp: Path) -> None:
-                _duckdb(lambda: con.sql(sql).write_parquet(str(tmp / "part.parquet")))
+                _duckdb(lambda: con.sql(sql).write_parquet(duckdb_path(tmp / "part.parquet")))
 
             fill_folder(self.partition(d), fill)
         return warnings
