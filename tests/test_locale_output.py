@@ -122,3 +122,24 @@ def test_a_project_in_a_folder_with_a_non_ascii_name(project, tmp_path):
                               capture_output=True, env=env, timeout=120)
         assert done.returncode == 0 and b"Traceback" not in done.stderr, (args, done.stderr)
     assert json.loads(done.stdout.decode("utf-8"))  # changes read the partition snapshot wrote
+
+
+def test_build_and_docs_of_a_non_ascii_file_name(project, tmp_path):
+    """`segments/café.seg` under LC_ALL=C with PYTHONUTF8=0: build and docs ended in a
+    UnicodeEncodeError traceback (surrogates in the file name written into the SQL header
+    and the HTML), and a Latin-1 locale wrote `cafÃ©.seg` (s12C F10)."""
+    import shutil
+
+    root = tmp_path / "p"
+    shutil.copytree(project, root)
+    (root / "segments" / "main.seg").rename(root / "segments" / "café.seg")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "PYTHONIOENCODING")}
+    env.update(LC_ALL="C", PYTHONUTF8="0")
+    for args in (["build", "--out", str(tmp_path / "b")], ["docs", "--out", str(tmp_path / "d")]):
+        done = subprocess.run([sys.executable, "-m", "segc.cli.main", *args, "-p", str(root)],
+                              capture_output=True, env=env, timeout=120)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, (args, done.stderr)
+    assert "from segments/café.seg" in (tmp_path / "b" / "lodz.sql").read_text(encoding="utf-8")
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["segments"]["lodz"]["file"] == "segments/café.seg"
+    assert "segments/café.seg" in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "d").rglob("*.html"))

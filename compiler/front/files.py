@@ -100,10 +100,18 @@ def project_path(file: str | Path, root: Path) -> str:
     p = Path(os.path.abspath(file))
     for here, top in ((p, Path(os.path.abspath(root))), (p.resolve(), Path(root).resolve())):
         try:
-            return here.relative_to(top).as_posix()
+            return _as_written(here.relative_to(top).as_posix())
         except ValueError:
             continue
-    return p.as_posix()
+    return _as_written(p.as_posix())
+
+
+def _as_written(path: str) -> str:
+    """A file name as the user wrote it (UTF-8 on disk), whatever the locale decoded it as:
+    `café.seg` became `cafÃ©.seg` in a Latin-1 locale, and surrogates that no UTF-8 output
+    can hold (a build, a catalogue: a traceback) under LC_ALL=C with PYTHONUTF8=0. Bytes
+    that are no UTF-8 show as U+FFFD. For records and messages only, never to open a file."""
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 # ---- writing: the one rule and the one writer ------------------------------------------
