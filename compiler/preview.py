@@ -16,6 +16,7 @@ from segc.backend.trees import col, flag, ident
 from segc.check.policy import allowed_features
 from segc.check.targets import BRANCH, SEGMENTATION, WHOLE, Takes, Target
 from segc.front.errors import Diagnostic, SegcError
+from segc.backend.rewrites import binary_order
 
 if TYPE_CHECKING:
     from segc.project import Project
@@ -130,7 +131,7 @@ def feature_matrix(project: Project, features: list[str], as_of=None):
         return [col(KEY), *(exp.alias_(lw.value(values[f]), ident(f"segc_{i}"))
                             for i, f in enumerate(features))], None
 
-    rows = project.run(project.lowerer(as_of).query(project.checked.population, select).order_by(col(KEY)))
+    rows = project.run(project.lowerer(as_of).query(project.checked.population, select).order_by(binary_order(col(KEY))))
     keys = [r[0] for r in rows]
     present = [k for k in keys if k is not None]
     _refuse_bad_keys(project, len(present) - len(set(present)), len(keys) - len(present))  # no other query
@@ -159,7 +160,7 @@ def sample(project: Project, name: str, n: int = 20, as_of=None) -> Sample:
 
     require_unique_keys(project, as_of)
     q = project.lowerer(as_of).query(project.checked.population, select)
-    q = q.order_by(col(project.schema.key)).limit(n)
+    q = q.order_by(binary_order(col(project.schema.key))).limit(n)
     rows = project.run(q)
     masked = [f for f in shown if f not in values]
     return Sample(d.name, [project.schema.key, *values], rows, masked)

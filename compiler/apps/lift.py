@@ -21,6 +21,7 @@ from segc.backend.trees import alias, col, flag, ident, make_select
 from segc.check.experiments import PROPORTION
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.preview import require_unique_keys, too_few
+from segc.backend.rewrites import binary_order
 
 TARGET, CONTROL = "segc_target", "segc_control"
 
@@ -61,7 +62,7 @@ def lift_query(project, e, frozen: Arms | None = None) -> exp.Select:
     join = exp.Join(this=exp.Subquery(this=right, alias=exp.TableAlias(this=ident("m"))), side="LEFT",
                     on=exp.EQ(this=col(KEY, "a"), expression=col(KEY, "m")))
     q = make_select(cols, exp.Subquery(this=left, alias=exp.TableAlias(this=ident("a"))), None, joins=[join])
-    return q.order_by(col(KEY, "a"), copy=False)
+    return q.order_by(binary_order(col(KEY, "a")), copy=False)
 
 
 def arms_of(rows, metrics) -> tuple[dict, int, int, int]:

@@ -28,6 +28,7 @@ from segc.preview import too_few
 from segc.schema.segc_yml import ScoreDef
 from segc.check.scores import horizon_end, validation_as_of
 from segc.schema.score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, model_path, read_model
+from segc.backend.rewrites import binary_order
 
 MAX_ITER = 1000
 DECILES = 10
@@ -120,7 +121,7 @@ def score_query(project, name: str, as_of=None):
     def select(lw: Lowerer):
         return [exp.alias_(col(KEY), ident(key)), exp.alias_(lw.value(value), ident(name))], None
 
-    return project.lowerer(as_of).query(project.checked.population, select).order_by(col(key))
+    return project.lowerer(as_of).query(project.checked.population, select).order_by(binary_order(col(key)))
 
 
 def is_current(project, model: FittedScore) -> bool:

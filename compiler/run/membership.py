@@ -21,6 +21,7 @@ from segc.backend.trees import alias, col, datatype, flag, ident, literal, or_, 
 from segc.backend.render import render
 from segc.check.targets import BRANCH, SEGMENT, SEGMENTATION, WHOLE, Takes, Target
 from segc.run import change_masks
+from segc.backend.rewrites import binary_order
 
 # what members, snapshot and changes take: names (no expression); a segmentation whole
 MEMBERS = Takes("members, snapshots and changes", frozenset({SEGMENT, BRANCH, SEGMENTATION}), WHOLE)
@@ -146,7 +147,7 @@ def members_query(project, target: Target, as_of) -> exp.Select:
     ctes, scan = _scan(project, items, as_of)
     out = [col("key")] + ([col("branch")] if target.kind == SEGMENTATION else [])
     body = exp.Select(expressions=out, from_=exp.From(this=exp.Subquery(this=_rows(items), alias=exp.TableAlias(
-        this=ident("segc_rows"))))).order_by(*(c.copy() for c in out))
+        this=ident("segc_rows"))))).order_by(*(binary_order(c.copy()) for c in out))
     return _with(ctes, [(MEMBERS_CTE, scan)], body)
 
 
@@ -281,7 +282,7 @@ def changes_query(project, items: list[Part], as_of, snapshots: str,
     if joins:
         body.set("joins", joins)
     if ordered:  # not in a view (T-SQL refuses ORDER BY there)
-        body = body.order_by(col("definition", "c"), col("branch", "c"), col("change", "c"), col("key", "c"))
+        body = body.order_by(*(binary_order(col(c, "c")) for c in ("definition", "branch", "change", "key")))
     if portable:
         return _with(ctes, [(MEMBERS_CTE, scan), (NOW, _rows(items)), (THEN, then)], body)
     return _with(ctes, [(MEMBERS_CTE, scan), (PAIRS, _pairs_table(compared)), (THEN, _coded_then(then)),
