@@ -325,3 +325,62 @@ def test_a_segmentation_only_ever_stored_by_branch_is_w770_naming_it(tmp_path):
     last = project.changes(["quadrant"], since="last", as_of="2024-07-01")
     assert [w.code for w in last.warnings] == ["W770"] and "not stored whole" in last.warnings[0].message
     assert "segc snapshot quadrant" in last.warnings[0].hints[0]
+
+
+# ---- a store written before the whole mark (segc before it): its whole dates still count ----------
+
+def strip_marks(project, d, table=None):
+    """The snapshot of `d` as a segc without WHOLE_MARK wrote it: no NULL-key, NULL-branch row."""
+    mark = "key IS NULL AND branch IS NULL"
+    if table:
+        project.engine.execute_in_transaction([f"DELETE FROM {table} WHERE as_of = DATE '{d}' AND {mark}"])
+        return
+    part = project.root / ".segc" / "snapshots" / f"as_of={d}" / "part.parquet"
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE kept AS SELECT * FROM read_parquet('{part}') WHERE NOT ({mark})")
+    con.execute(f"COPY kept TO '{part}' (FORMAT parquet)")
+    con.close()
+
+
+def legacy_then_new(project, table=None):
+    """quadrant whole at 2024-04-01 (today's segc: marked), whole at 2024-05-01 by an older
+    segc (no mark), then quadrant.frequent_big alone at D: `last` of the whole is 2024-05-01
+    (its rows carry the whole's hash), not D (one branch) nor 2024-04-01 (the only mark)."""
+    store = {"table": table} if table else {}
+    project.snapshot(["quadrant", "loyal_big_basket"], as_of="2024-04-01", **store)
+    project.snapshot(["quadrant", "loyal_big_basket"], as_of="2024-05-01", **store)
+    strip_marks(project, "2024-05-01", table)
+    project.snapshot(["quadrant.frequent_big"], as_of=D, **store)
+    last = project.changes(["quadrant"], since="last", as_of="2024-07-01", **store)
+    assert last.since_by == {"quadrant": "2024-05-01"} and not last.warnings
+    assert got_changes(last) == got_changes(project.changes(["quadrant"], since="2024-05-01", as_of="2024-07-01",
+                                                            **store))
+    alone = project.changes(["quadrant.frequent_big"], since="last", as_of="2024-07-01", **store)
+    assert alone.since_by == {"quadrant.frequent_big": D} and not alone.warnings
+
+
+def test_a_store_written_before_the_whole_mark_keeps_its_whole_dates_locally(tmp_path):
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    legacy_then_new(project)
+    con = project.duckdb()  # build -t changes agrees
+    con.execute(f"CREATE OR REPLACE TABLE segc_snapshots AS SELECT * FROM read_parquet("
+                f"'{root}/.segc/snapshots/as_of=*/part.parquet', hive_partitioning = false)")
+    want = got_changes(project.changes(["quadrant", "loyal_big_basket"], since="last", as_of="2024-07-01"))
+    built = template_rows(project, "duckdb", None, lambda sql: con.execute(sql).fetchall())
+    assert {r for r in built if r[0] in ("quadrant", "loyal_big_basket")} == want
+
+
+def test_a_store_written_before_the_whole_mark_keeps_its_whole_dates_in_postgres(pg_dsn, tmp_path):
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    engine = PostgresEngine(postgres_copy(pg_dsn, f"segc_legacy_{os.getpid()}", project))
+    project.use_engine(engine)
+    try:
+        legacy_then_new(project, table="crm.segc_snapshots")
+        want = got_changes(project.changes(["quadrant", "loyal_big_basket"], since="last", as_of="2024-07-01",
+                                           table="crm.segc_snapshots"))
+        built = template_rows(project, "postgres", "crm", project.engine.execute)
+        assert {r for r in built if r[0] in ("quadrant", "loyal_big_basket")} == want
+    finally:
+        engine.close()

@@ -251,11 +251,12 @@ class _Builder:
         """Who entered and exited `name` since its latest snapshot in `snapshots` before the
         as-of that holds it (a segmentation: stored whole) (run/membership.py: the query of
         `segc changes --since last`)."""
-        from segc.run.membership import MEMBERS, changes_query, latest_before, parts
+        from segc.run.membership import MEMBERS, changes_query, latest_before, parts, whole_hashes
 
         as_of = self.project.as_of
         items = parts(self.project.targets([name], MEMBERS))
-        since = {p.name: latest_before(snapshots, as_of, p) for p in items}
+        wholes = whole_hashes(self.project, items)
+        since = {p.name: latest_before(snapshots, as_of, p, wholes) for p in items}
         return changes_query(self.project, items, as_of, snapshots, since, ordered=False, portable=True)
 
     def dbt_sql(self, tree) -> str:

@@ -179,26 +179,44 @@ def whole_mark() -> exp.Expression:
     return exp.and_(exp.Is(this=col("key"), expression=exp.Null()), exp.Is(this=col("branch"), expression=exp.Null()))
 
 
-def holds(p: Part) -> exp.Expression:
+def whole_hashes(project, items: list[Part]) -> dict[str, str]:
+    """{segmentation: its definition hash now as stored whole} for each part that is a
+    segmentation or one of its branches (holds(): a row with that hash was stored with the
+    whole, also by a segc that wrote no WHOLE_MARK)."""
+    out = {}
+    for p in items:
+        if p.definition not in out and (p.branch or p.target.kind == SEGMENTATION):
+            whole = p.target if not p.branch else project.targets([p.definition], MEMBERS)[0]
+            out[p.definition] = definition_hash(project, Part(p.definition, None, whole))
+    return out
+
+
+def holds(p: Part, wholes: dict[str, str]) -> exp.Expression:
     """A stored row that shows its as-of holds `p`: a segment's row; a whole segmentation's
-    WHOLE_MARK (a date with only some branches stored alone does not hold it); a branch's
-    own row (stored alone, or a member stored with the whole) or the WHOLE_MARK of its
-    segmentation (stored whole with that branch empty)."""
+    WHOLE_MARK (a date with only some branches stored alone does not hold it) or a row
+    stored with the whole (its hash is the whole's now, `wholes`: whole_hashes; a store
+    written before WHOLE_MARK has no mark); a branch's own row (stored alone, or a member
+    stored with the whole), the WHOLE_MARK of its segmentation or a row stored with the
+    whole (stored whole with that branch empty)."""
     of = exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition))
+    if not p.branch and p.target.kind != SEGMENTATION:
+        return of
+    with_whole = exp.EQ(this=col("definition_hash"), expression=exp.Literal.string(wholes[p.definition]))
     if p.branch:
         return exp.and_(of, exp.or_(exp.EQ(this=col("branch"), expression=exp.Literal.string(p.branch)),
-                                    exp.Is(this=col("branch"), expression=exp.Null())))
-    return exp.and_(of, whole_mark()) if p.target.kind == SEGMENTATION else of
+                                    exp.Is(this=col("branch"), expression=exp.Null()), with_whole))
+    return exp.and_(of, exp.or_(exp.Paren(this=whole_mark()), with_whole))
 
 
-def latest_columns(items: list[Part]) -> list[exp.Expression]:
+def latest_columns(items: list[Part], wholes: dict[str, str]) -> list[exp.Expression]:
     """Per part, over stored rows: the latest as_of that holds it (holds()); for a whole
     segmentation, then the latest as_of with any row of it (a store written before
-    segc wrote WHOLE_MARK: its dates then count, as they did). Two columns per part."""
+    segc wrote WHOLE_MARK, under another hash: its dates then count, as they did). Two
+    columns per part."""
     def latest(cond):
         return exp.Max(this=exp.Case(ifs=[exp.If(this=cond, true=col("as_of"))]))
 
-    return [c for p in items for c in (latest(holds(p)), latest(exp.EQ(
+    return [c for p in items for c in (latest(holds(p, wholes)), latest(exp.EQ(
         this=col("definition"), expression=exp.Literal.string(p.definition))))]
 
 
@@ -214,7 +232,7 @@ def latest_seen(items: list[Part], row, held: dict, any_row: dict, at=None) -> N
 
 def last_of(items: list[Part], held: dict, any_row: dict) -> dict:
     """{part name: its `last` as-of}: the latest date that holds it; a whole segmentation
-    never marked whole: its latest date with any row (as latest_before's COALESCE)."""
+    no date holds: its latest date with any row (as latest_before's COALESCE)."""
     out = {}
     for p in items:
         found = held.get(p.name)
@@ -225,12 +243,12 @@ def last_of(items: list[Part], held: dict, any_row: dict) -> dict:
     return out
 
 
-def latest_before(snapshots: str, as_of: dt.date | None, p: Part) -> exp.Expression:
+def latest_before(snapshots: str, as_of: dt.date | None, p: Part, wholes: dict[str, str]) -> exp.Expression:
     """The as-of of the latest snapshot in `snapshots` that holds the part `p` (holds())
     strictly before `as_of` (None: the current date), as a scalar subquery: `--since last`
     in SQL (`--template changes`), as the CLI's (snapshots.since_dates). Per part: a later
     snapshot of other definitions only (`segc snapshot a b`), or of one branch alone, is
-    not a whole segmentation's."""
+    not a whole segmentation's. `wholes`: whole_hashes."""
     bound = literal(as_of, "date") if as_of else exp.CurrentDate()
 
     def before(cond):  # the condition in WHERE: a warehouse filters on it (latest_columns' CASE, per row)
@@ -238,8 +256,8 @@ def latest_before(snapshots: str, as_of: dt.date | None, p: Part) -> exp.Express
             exp.and_(exp.LT(this=col("as_of"), expression=bound), cond)))
 
     if p.branch or p.target.kind != SEGMENTATION:
-        return before(holds(p))
-    return exp.Coalesce(this=before(holds(p)), expressions=[before(
+        return before(holds(p, wholes))
+    return exp.Coalesce(this=before(holds(p, wholes)), expressions=[before(
         exp.EQ(this=col("definition"), expression=exp.Literal.string(p.definition)))])
 
 

@@ -181,10 +181,11 @@ class LocalStore:
         part is found."""
         held: dict[str, dt.date] = {}
         any_row: dict[str, dt.date] = {}
+        wholes = membership.whole_hashes(self.project, items)
         for d in reversed([x for x in self.dates() if x < before]):
             if all(p.name in held for p in items):
                 break
-            q = exp.select(*membership.latest_columns(items)).from_(self._scan(self.checked(d)))
+            q = exp.select(*membership.latest_columns(items, wholes)).from_(self._scan(self.checked(d)))
             membership.latest_seen(items, self.project.run(q)[0], held, any_row, at=d)
         return membership.last_of(items, held, any_row)
 
@@ -283,7 +284,8 @@ class TableStore:
         stored: absent)."""
         if not self.exists():
             return {}
-        q = exp.select(*membership.latest_columns(items)).from_(table(self.name)).where(
+        q = exp.select(*membership.latest_columns(items, membership.whole_hashes(self.project, items))).from_(
+            table(self.name)).where(
             exp.LT(this=col("as_of"), expression=literal(before, "date")))
         held, any_row = {}, {}
         membership.latest_seen(items, self._run(q)[0], held, any_row)

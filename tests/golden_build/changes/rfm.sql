@@ -200,8 +200,12 @@ WITH "segc_src_orders" AS (
           WHERE
             "as_of" < CAST('2024-07-01' AS DATE)
             AND (
-              "definition" = 'rfm' AND (
-                "key" IS NULL AND "branch" IS NULL
+              "definition" = 'rfm'
+              AND (
+                (
+                  "key" IS NULL AND "branch" IS NULL
+                )
+                OR "definition_hash" = '6826758bea299a9b63493808d754841416caea191998f936a0389c589496f176'
               )
             )
         ),

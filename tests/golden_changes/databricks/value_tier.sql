@@ -65,8 +65,12 @@ WITH `segc_src_orders` AS (
           WHERE
             `as_of` < CAST('2024-07-01' AS DATE)
             AND (
-              `definition` = 'value_tier' AND (
-                `key` IS NULL AND `branch` IS NULL
+              `definition` = 'value_tier'
+              AND (
+                (
+                  `key` IS NULL AND `branch` IS NULL
+                )
+                OR `definition_hash` = '45c6e3fa651aa99464ea0a32071a4587dad8917222edb57b96371e996e33c683'
               )
             )
         ),

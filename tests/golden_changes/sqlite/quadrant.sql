@@ -67,8 +67,12 @@ WITH "segc_src_orders" AS (
           WHERE
             "as_of" < '2024-07-01'
             AND (
-              "definition" = 'quadrant' AND (
-                "key" IS NULL AND "branch" IS NULL
+              "definition" = 'quadrant'
+              AND (
+                (
+                  "key" IS NULL AND "branch" IS NULL
+                )
+                OR "definition_hash" = 'bc9d322a1bf0051e728b5084634448ece2435f09ed30bf1820dc36ba86de795e'
               )
             )
         ),
