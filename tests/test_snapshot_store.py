@@ -384,3 +384,20 @@ def test_a_store_written_before_the_whole_mark_keeps_its_whole_dates_in_postgres
         assert {r for r in built if r[0] in ("quadrant", "loyal_big_basket")} == want
     finally:
         engine.close()
+
+
+def test_w770_of_a_whole_segmentation_says_what_happened(tmp_path):
+    """Stored whole by a segc without the mark, then edited: W770 says it changed (not
+    'only branches stored alone'); with --since DATE, not 'nor in an earlier one'."""
+    root = small_copy(tmp_path / "shop")
+    project = segc.load_project(root)
+    project.snapshot(["quadrant"], as_of="2024-05-01")
+    strip_marks(project, "2024-05-01")
+    project.snapshot(["quadrant.frequent_big"], as_of=D)
+    seg = root / "segments" / "rfm.seg"
+    seg.write_text(seg.read_text().replace("frequent_small   = purchases_365d >= 5", "frequent_small   = purchases_365d >= 6"))
+    edited = segc.load_project(root).changes(["quadrant"], since="2024-05-01", as_of="2024-07-01")
+    assert [w.code for w in edited.warnings] == ["W770"] and "definition hash" in edited.warnings[0].message
+    one_branch = segc.load_project(root).changes(["quadrant"], since=D, as_of="2024-07-01")
+    assert [w.code for w in one_branch.warnings] == ["W770"], one_branch.warnings
+    assert "not stored whole" in one_branch.warnings[0].message and "earlier" not in one_branch.warnings[0].message

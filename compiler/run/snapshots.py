@@ -383,7 +383,7 @@ def changes(project, names=None, since="last", as_of=None, with_=(), table_name:
                                      {f: project.feature_values([f])[f] for f in features}, base_columns,
                                      order=tuple(n for n in dict.fromkeys(with_ or ()) if n in features or n in base_columns))
     rows = project.run(query)
-    warnings = _edited_since(project, relation, then, items)
+    warnings = _edited_since(project, relation, then, items, since)
     columns = [project.schema.key, "definition", "branch", "change", *dict.fromkeys(with_ or ())]
     return Changes(max(then.values()).isoformat(), d.isoformat(), columns, rows, membership.pairs(project, items),
                    warnings, {n: x.isoformat() for n, x in then.items()})
@@ -407,11 +407,14 @@ def since_dates(store, since, as_of: dt.date, items: list[Part]) -> dict[str, dt
     return {n: out[n.partition(".")[0]] if n.partition(".")[0] in whole else x for n, x in out.items()}
 
 
-def _edited_since(project, relation: str, then: dict[str, dt.date], items: list[Part]) -> tuple[Diagnostic, ...]:
+def _edited_since(project, relation: str, then: dict[str, dt.date], items: list[Part],
+                  since="last") -> tuple[Diagnostic, ...]:
     """W770 for each part whose stored hash differs from its hash now (its changes then
     include what the edit moved, not only what the data did), that the snapshot does not
     hold (every member counts as entered), or, for a segmentation never stored whole,
-    whose snapshot holds only branches stored alone (their siblings' members entered)."""
+    whose snapshot holds only branches stored alone (their siblings' members entered:
+    rows under a branch's hash now and no whole mark; rows under no hash known now, with
+    no mark, are a store from before the mark, stored whole then edited)."""
     q = (exp.select(col("definition"), col("as_of"), col("definition_hash"), alias(membership.whole_mark(), "whole"))
          .distinct().from_(table(relation))
          .where(exp.In(this=col("as_of"), expressions=[literal(x, "date") for x in sorted(set(then.values()))])))
@@ -428,9 +431,11 @@ def _edited_since(project, relation: str, then: dict[str, dt.date], items: list[
             out.append(Diagnostic("W770", f"`{p.name}` is not in the snapshot of {at}: all its members count as entered",
                                   severity="warning", hints=("snapshot it (`segc snapshot`) before comparing",)))
         elif not {membership.definition_hash(project, q) for q in stored_as(project, p)} & stored[(p.definition, at)]:
-            if not p.branch and p.target.kind == "segmentation" and (p.definition, at) not in marked:
+            if (not p.branch and p.target.kind == "segmentation" and (p.definition, at) not in marked
+                    and _branch_hashes(project, p) & stored[(p.definition, at)]):
+                earlier = ", nor in an earlier one" if since in (None, "last") else ""
                 out.append(Diagnostic("W770", f"`{p.name}` is not stored whole in the snapshot of {at} "
-                                      "(only branches of it stored alone), nor in an earlier one: the members of its "
+                                      f"(only branches of it stored alone){earlier}: the members of its "
                                       "other branches count as entered", severity="warning",
                                       hints=(f"snapshot it whole (`segc snapshot {p.name}`) before comparing",)))
                 continue
@@ -438,6 +443,12 @@ def _edited_since(project, relation: str, then: dict[str, dt.date], items: list[
                                   "differs): its changes include what the edit moved", severity="warning",
                                   hints=("compare with a snapshot taken after the edit to see only what the data moved",)))
     return tuple(out)
+
+
+def _branch_hashes(project, p: Part) -> set[str]:
+    """The definition hashes now of each branch of the segmentation `p` stored alone."""
+    names = [f"{p.definition}.{b}" for b, _pred in project.checked.segmentations[p.definition].branches]
+    return {membership.definition_hash(project, q) for q in membership.parts(project.targets(names, membership.MEMBERS))}
 
 
 def _day(value) -> dt.date:
