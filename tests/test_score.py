@@ -419,6 +419,31 @@ def test_changed_score_warns_until_refit(fitted, tmp_path):
     assert "W930" in _cli("check", root).stderr
 
 
+
+def test_a_model_fitted_before_ignore_warnings_left_the_hash_is_current(fitted, tmp_path):
+    """A model file written by a segc whose hash still read `ignore_warnings:` (a feature it
+    reads silenced a warning then as now): not stale (W930), `current` in score show."""
+    import re
+
+    from segc.schema.score_model import definition_hash
+
+    root = tmp_path / "legacy"
+    shutil.copytree(fitted, root)
+    config = yaml.safe_load((root / "segc.yml").read_text())
+    config["features"]["orders_30d"]["ignore_warnings"] = ["W742"]
+    (root / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    project = segc.load_project(root)
+    model = read_model(root / "models" / "buyer.yml", "buyer.yml")
+    old = definition_hash(project.schema, "buyer", model.training.as_of, model.validation.as_of, left_out=("description",))
+    assert old != model.definition
+    path = root / "models" / "buyer.yml"
+    path.write_text(re.sub(r"(?m)^definition: .*$", f"definition: {old}", path.read_text()))
+    assert "W930" not in _cli("check", root).stderr
+    assert json.loads(_cli("score", "show", "buyer", "-p", root, "--format", "json").stdout)["current"] is True
+    config["features"]["orders_30d"]["window"] = "60 days"  # a real change still counts
+    (root / "segc.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert "W930" in _cli("check", root).stderr
+
 def test_fit_as_of_override_is_recorded(fitted, tmp_path):
     root = tmp_path / "override"
     shutil.copytree(fitted, root)

@@ -27,7 +27,7 @@ from segc.backend.trees import col, flag, ident
 from segc.preview import too_few
 from segc.schema.segc_yml import ScoreDef
 from segc.check.scores import horizon_end, validation_as_of
-from segc.schema.score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, model_path, read_model
+from segc.schema.score_model import Decile, FittedScore, ModelFeature, Sample, definition_hash, fitted_on, model_path, read_model
 from segc.backend.rewrites import binary_order
 
 MAX_ITER = 1000
@@ -127,8 +127,7 @@ def score_query(project, name: str, as_of=None):
 def is_current(project, model: FittedScore) -> bool:
     """Whether the model was fitted on the score as segc.yml defines it now."""
     s = project.schema.scores[model.name]
-    configured = definition_hash(project.schema, model.name, s.train_as_of, validation_as_of(s))
-    return model.definition == configured
+    return fitted_on(model.definition, project.schema, model.name, s.train_as_of, validation_as_of(s))
 
 
 # ---- reading the rows -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from segc.check.policy import sensitive_reads
 from segc.check.reporter import Reported
 from segc.front.errors import suggest
 from segc.schema.segc_yml import ScoreDef
-from segc.schema.score_model import SCORE_INPUT_TYPES, definition_hash
+from segc.schema.score_model import SCORE_INPUT_TYPES, definition_hash, fitted_on
 
 
 def horizon_end(as_of: dt.date, score: ScoreDef) -> dt.date:
@@ -129,7 +129,8 @@ def _check_model(checker, s: ScoreDef, model) -> None:
     current = definition_hash(schema, s.name, model.training.as_of, model.validation.as_of)
     configured = definition_hash(schema, s.name, s.train_as_of, validation_as_of(s))
     # changed since the fit, or fitted on other dates than those of segc.yml (--as-of)
-    if model.definition != current or current != configured:
+    if not fitted_on(model.definition, schema, s.name, model.training.as_of, model.validation.as_of) \
+            or current != configured:
         checker.warn("W930", f"the score `{s.name}` changed in segc.yml since its model was fitted",
                       s.span, f"segments use the model in models/{s.name}.yml as it is; refit it: "
                       f"`segc score fit {s.name}`")

@@ -206,14 +206,15 @@ def _date(v) -> dt.date:
     return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
 
 
-def definition_hash(schema, name: str, train_as_of: dt.date, validate_as_of: dt.date) -> str:
+def definition_hash(schema, name: str, train_as_of: dt.date, validate_as_of: dt.date,
+                    left_out: tuple[str, ...] = ("description", "ignore_warnings")) -> str:
     """sha256 of everything the fit depends on in segc.yml: the score's entry (with the
     as-of dates actually used), the population, and the definitions of its input features
     and of the features its target names, descriptions and `ignore_warnings:` left out.
-    `segc check` warns (W930) when it no longer matches."""
+    `segc check` warns (W930) when it no longer matches (fitted_on)."""
     raw = schema.located.data if schema.located else {}
     def meaning(entry) -> dict:  # descriptions and silenced warnings change no number
-        return {k: v for k, v in (entry or {}).items() if k not in ("description", "ignore_warnings")}
+        return {k: v for k, v in (entry or {}).items() if k not in left_out}
 
     score = meaning(raw.get("scores", {}).get(name))
     score["train_as_of"], score["validate_as_of"] = train_as_of, validate_as_of
@@ -223,6 +224,14 @@ def definition_hash(schema, name: str, train_as_of: dt.date, validate_as_of: dt.
     body = {"score": score, "population": raw.get("population"), "features": features}
     text = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fitted_on(stored: str, schema, name: str, train_as_of: dt.date, validate_as_of: dt.date) -> bool:
+    """Whether a model file's definition hash is the score's as segc.yml defines it now:
+    definition_hash, or its form before `ignore_warnings:` was left out (a model fitted by
+    an older segc while a feature it reads silenced a warning is not stale)."""
+    return stored in (definition_hash(schema, name, train_as_of, validate_as_of),
+                      definition_hash(schema, name, train_as_of, validate_as_of, left_out=("description",)))
 
 
 def _mentions(text: str, word: str) -> bool:
