@@ -401,3 +401,15 @@ def test_w770_of_a_whole_segmentation_says_what_happened(tmp_path):
     one_branch = segc.load_project(root).changes(["quadrant"], since=D, as_of="2024-07-01")
     assert [w.code for w in one_branch.warnings] == ["W770"], one_branch.warnings
     assert "not stored whole" in one_branch.warnings[0].message and "earlier" not in one_branch.warnings[0].message
+
+
+def test_a_definition_named_twice_or_a_branch_beside_its_whole_is_stored_once(local):
+    project = segc.load_project(local)
+    d = "2024-03-15"
+    once = project.snapshot(["quadrant", "loyal_big_basket"], as_of=d)
+    twice = project.snapshot(["quadrant", "quadrant.frequent_big", "loyal_big_basket", "loyal_big_basket"], as_of=d)
+    assert twice.counts == once.counts  # each (definition, branch) once, its members counted once
+    part = local / ".segc" / "snapshots" / f"as_of={d}" / "part.parquet"
+    n, distinct = duckdb.execute(f"SELECT COUNT(*), COUNT(DISTINCT (key, definition, branch)) FROM "
+                                 f"read_parquet('{part}') WHERE key IS NOT NULL").fetchone()
+    assert n == distinct == sum(c for *_x, c in once.counts)

@@ -335,6 +335,10 @@ def _parts(project, names) -> list[Part]:
 def snapshot(project, names=None, as_of=None, table_name: str | None = None) -> Snapshot:
     store = open_store(project, table_name)
     items = _parts(project, names)
+    # each definition stored once: a name given twice, or a branch beside its whole
+    # segmentation, stored every member twice (the whole stores that branch's members)
+    whole = {p.definition for p in items if not p.branch}
+    items = list({p.name: p for p in items if not (p.branch and p.definition in whole)}.values())
     d = snapshot_as_of(project, as_of)
     query = membership.snapshot_query(project, items, d)
     warnings = store.write(query, d, written_rows(items))
