@@ -439,3 +439,17 @@ def test_snapshot_then_changes_in_a_pinned_project_is_told_the_day_before(tmp_pa
     assert "`segc snapshot --as-of 2024-06-30`" in result.stderr
     assert runner.invoke(app, ["snapshot", "-p", str(root), "--as-of", "2024-06-30"]).exit_code == 0
     assert runner.invoke(app, ["changes", "-p", str(root)]).exit_code == 0
+
+
+def test_the_changes_file_names_the_store_as_segc_snapshot_takes_it():
+    """`--table` takes schema.table (E771 for more): with a database in --schema the
+    comment names the table to write without it, and says where to connect."""
+    from segc.apps.build import render_build
+    from segc.run.snapshots import TABLE_NAME
+
+    for schema, store, connect in (("crm", "crm.segc_snapshots", False), ("shop.crm", "crm.segc_snapshots", True)):
+        files, _ = render_build(segc.load_project(EXAMPLE), "changes", "tsql", schema=schema, names=["rfm"])
+        comment = next(line for line in files["rfm.sql"].decode().splitlines() if "segc snapshot --table" in line)
+        written = comment.split("--table ")[1].split("`")[0]
+        assert written == store and TABLE_NAME.match(written), comment
+        assert ("connected to that database" in comment) == connect, comment

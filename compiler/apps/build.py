@@ -230,6 +230,8 @@ class _Builder:
             ctx["columns"] = [key, SEGMENT_COLUMN]
         elif self.template == "changes":
             ctx["snapshots"] = ".".join(p for p in (self.target_schema, SNAPSHOTS) if p)
+            # `--table` names schema.table (a database part: connect to that database)
+            ctx["store"] = ".".join(ctx["snapshots"].split(".")[-2:])
             ctx["sql"] = render(self.changes_tree(name, ctx["snapshots"]), self.dialect, quoting=self.quoting)
             ctx["columns"] = [key, "definition", "branch", "change"]
         elif self.template == "dbt":
