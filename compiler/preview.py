@@ -300,7 +300,7 @@ def _top_values(project, inner, top: int, min_group: int, by_segment: bool = Tru
     # counts: the top of its own would put its few members' values first
     order = [exp.Ordered(this=exp.Literal.number(3), desc=True)] if by_segment else []
     shown = grouped(lambda n, k: exp.GTE(this=n, expression=k)).order_by(
-        *order, exp.Ordered(this=exp.Literal.number(2), desc=True), col("segc_value")).limit(top)
+        *order, exp.Ordered(this=exp.Literal.number(2), desc=True), binary_order(col("segc_value"))).limit(top)
     return [tuple(r) for r in project.run(shown)]
 
 

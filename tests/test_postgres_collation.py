@@ -23,7 +23,9 @@ KEYS = ["a1", "B2", "a10", "_z", "Zed", "b3", "a-2", "A3", "é1", "E2"]
 CONFIG = {"name": "coll", "entity": "customer", "base": "customers", "key": "customer_id", "as_of": "2024-07-01",
           "sources": {"customers": {"table": "crm.customers", "path": "data/customers.csv",
                                     "columns": {"customer_id": "string"}}},
-          "features": {"n": {"type": "int"}}}
+          "min_group": 2,
+          "features": {"n": {"type": "int"}, "tag": {"type": "string"}}}
+TAGS = ["b", "B", "a", "A", "_x"]  # each held by 2 customers: the tie-break of profile's top values
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,8 @@ def setup(pg_dsn, tmp_path_factory):
     root = write_project(tmp_path_factory.mktemp("coll"), CONFIG,
                          "segment everyone = n >= 0\nsegmentation parity {\n  even = n % 2 = 0\n  odd = else\n}\n")
     (root / "data").mkdir()
-    rows = [(k, i) for i, k in enumerate(KEYS)]
-    (root / "data" / "customers.csv").write_text("customer_id,n\n" + "".join(f"{k},{n}\n" for k, n in rows),
+    rows = [(k, i, TAGS[i % 5]) for i, k in enumerate(KEYS)]
+    (root / "data" / "customers.csv").write_text("customer_id,n,tag\n" + "".join(f"{k},{n},{t}\n" for k, n, t in rows),
                                                  encoding="utf-8")
     with psycopg.connect(pg_dsn, autocommit=True) as con:
         con.execute("DROP DATABASE IF EXISTS segc_collation")
@@ -40,9 +42,9 @@ def setup(pg_dsn, tmp_path_factory):
                     "TEMPLATE template0 ENCODING 'UTF8'")
     dsn = make_conninfo(pg_dsn, dbname="segc_collation")
     with psycopg.connect(dsn, autocommit=True) as con:
-        con.execute("CREATE SCHEMA crm; CREATE TABLE crm.customers (customer_id text, n bigint)")
+        con.execute("CREATE SCHEMA crm; CREATE TABLE crm.customers (customer_id text, n bigint, tag text)")
         with con.cursor() as cur:
-            cur.executemany("INSERT INTO crm.customers VALUES (%s, %s)", rows)
+            cur.executemany("INSERT INTO crm.customers VALUES (%s, %s, %s)", rows)
         # the database really orders otherwise than the bytes
         ordered = [r[0] for r in con.execute("SELECT customer_id FROM crm.customers ORDER BY 1")]
         assert ordered != sorted(KEYS, key=lambda k: k.encode())
@@ -71,3 +73,14 @@ def test_members_and_feature_matrix_in_byte_order(setup):
         assert pg.feature_matrix(["n"])[0] == duck.feature_matrix(["n"])[0]
     finally:
         engine.close()
+
+
+def test_profile_top_values_tie_in_byte_order(setup):
+    root, dsn = setup
+    runner = CliRunner()
+    args = ["profile", "everyone", "-p", str(root), "--format", "json"]
+    duck = runner.invoke(app, args)
+    pg = runner.invoke(app, [*args, "--engine", "postgres", "--dsn", dsn])
+    assert duck.exit_code == pg.exit_code == 0, pg.output
+    assert json.loads(pg.stdout) == json.loads(duck.stdout)
+    assert "_x" in duck.stdout and duck.stdout.index('"A"') < duck.stdout.index('"a"')
