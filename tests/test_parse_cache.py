@@ -249,3 +249,30 @@ def test_a_file_name_that_is_not_utf8(cache, tmp_path, monkeypatch):
     assert loaded(project) == without  # a miss: written
     assert loaded(project) == without  # a hit
     assert len([p for p in entries(cache) if p.parent.name == "seg"]) == len(list((project / "segments").glob("*.seg")))
+
+
+@pytest.mark.parametrize("xdg", [None, "relative/cache"])
+def test_no_home_no_cache_folder_named_tilde(tmp_path, monkeypatch, xdg):
+    """No HOME and no entry in the password database (a container run with an arbitrary uid):
+    os.path.expanduser("~") stays "~", and the cache went to ./~/.cache/segc, a folder named
+    `~` in the project (s12C F12). A relative XDG_CACHE_HOME is ignored (XDG spec). No cache
+    then, and nothing written in the current folder."""
+    import pwd
+
+    def no_user(uid):
+        raise KeyError(uid)
+
+    monkeypatch.delenv("SEGC_NO_CACHE", raising=False)
+    monkeypatch.delenv("HOME", raising=False)
+    if xdg:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    else:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_user)
+    project = tmp_path / "p"
+    shutil.copytree(ROOT / "tests" / "golden" / "project", project)
+    monkeypatch.chdir(project)
+    before = sorted(p.name for p in project.iterdir())
+    assert parse_cache.cache_folder("seg") is None
+    segc.load_project(project)
+    assert sorted(p.name for p in project.iterdir()) == before

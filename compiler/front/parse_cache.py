@@ -37,9 +37,15 @@ T = TypeVar("T")
 _fingerprint: bytes | None = None
 
 
-def cache_root() -> Path:
-    """segc's folder in the user's cache directory (XDG_CACHE_HOME, else ~/.cache)."""
+def cache_root() -> Path | None:
+    """segc's folder in the user's cache directory (XDG_CACHE_HOME, else ~/.cache); None
+    when neither names an absolute folder. A user without HOME and without an entry in the
+    password database (a container run with an arbitrary uid, `docker run --user 1234`) has
+    no `~`: os.path.expanduser leaves it as it is, and the cache went to a folder named `~`
+    in the current folder, often the project (where `rm -rf ~` is the way to remove it)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # the XDG spec: a relative path is to be ignored
+        return None
     return Path(base) / "segc"
 
 
@@ -108,6 +114,8 @@ def cache_folder(kind: str) -> Path | None:
     if os.environ.get("SEGC_NO_CACHE"):
         return None
     root = cache_root()
+    if root is None:
+        return None
     folder = root / kind
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
