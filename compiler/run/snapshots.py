@@ -27,14 +27,14 @@ from sqlglot import exp
 
 from segc import ir
 from segc.backend.dialects import name_too_long
-from segc.backend.trees import alias, col, datatype, ident, literal, table
+from segc.backend.trees import alias, col, ident, literal, table
 from segc.backend.render import render
 from segc.check.policy import allowed_features
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import fill_folder, one_writer, recover_folders
 from segc.run import membership
 from segc.run.engine import duckdb_path
-from segc.run.membership import COLUMNS, ENTERED, EXITED, Part
+from segc.run.membership import COLUMNS, ENTERED, Part
 
 STORE = Path(".segc") / "snapshots"
 LOCK = Path(".segc") / "snapshots.lock"  # held by the writer of the local store (one at a time)
@@ -262,11 +262,18 @@ class TableStore:
 
     def write(self, query: exp.Select, d: dt.date, replaced: exp.Expression) -> tuple[Diagnostic, ...]:
         schema = self.name.rpartition(".")[0]
-        statements = [exp.Create(this=table(schema), kind="SCHEMA", exists=True)] if schema else []
-        empty = exp.select(exp.Star()).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(
-            this=ident("segc_rows")))).limit(0)
+        # CREATE ... IF NOT EXISTS needs the CREATE privilege even when the object exists: a
+        # role granted only SELECT, INSERT and DELETE on the table (least privilege, a CI job)
+        # could never write a snapshot. Made only when missing (under the lock below, a
+        # second writer's IF NOT EXISTS then does nothing)
+        statements = []
+        if not self.exists():
+            if schema and not self._schema_exists(schema):
+                statements.append(exp.Create(this=table(schema), kind="SCHEMA", exists=True))
+            empty = exp.select(exp.Star()).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(
+                this=ident("segc_rows")))).limit(0)
+            statements.append(exp.Create(this=table(self.name), kind="TABLE", exists=True, expression=empty))
         statements += [
-            exp.Create(this=table(self.name), kind="TABLE", exists=True, expression=empty),
             exp.Delete(this=table(self.name), where=exp.Where(this=exp.and_(
                 exp.EQ(this=col("as_of"), expression=literal(d, "date")), exp.Paren(this=replaced)))),
             exp.Insert(this=exp.Schema(this=table(self.name), expressions=[ident(c) for c in COLUMNS]),
@@ -278,6 +285,11 @@ class TableStore:
             exp.Literal.number(_lock_key(self.name))]))
         self.project.engine.execute_in_transaction([s.sql("postgres") for s in [lock, *statements]])
         return ()
+
+    def _schema_exists(self, schema: str) -> bool:
+        q = exp.select(exp.Count(this=exp.Star())).from_(table("pg_catalog.pg_namespace")).where(
+            exp.EQ(this=col("nspname"), expression=exp.Literal.string(schema)))
+        return bool(self._run(q)[0][0])
 
     def latest_of(self, items: list[Part], before: dt.date) -> dict[str, dt.date]:
         """Each part's `last` as-of before `before` (membership.latest_columns; a part never
@@ -474,7 +486,7 @@ def since_date(store, since, as_of: dt.date) -> dt.date:
     """The snapshot compared with: `last` = the latest strictly before the as-of; a date
     must have a snapshot. E770 when there is none."""
     dates = store.dates()
-    run = f"take one with `segc snapshot --as-of DATE`"
+    run = "take one with `segc snapshot --as-of DATE`"
     if since in (None, "last"):
         before = [x for x in dates if x < as_of]
         if not before:
