@@ -13,7 +13,7 @@ from segc.backend.render import render
 from segc.check.checker import Checker
 from segc.check.definitions import Checked
 from segc.check.targets import BRANCH, EXPRESSION, SEGMENT, SEGMENTATION, WHOLE, Takes, Target, resolve
-from segc.front import ast
+from segc.front import ast, files
 from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.front.files import display_path, find_root, read_source
 from segc.front.parse_cache import cached
@@ -73,11 +73,11 @@ def load_targets(words: list[str], project: Path | None = None, params: dict[str
     names, path_words = [], []
     for word in words:
         path = Path(word)
-        if path.is_dir() or (path.suffix == ".seg" and path.is_file()):
+        if files.is_dir(path) or (path.suffix == ".seg" and files.is_file(path)):
             path_words.append(word)
         else:
             names.append(word)
-    project = one_project_folder(project, [(w, Path(w) if Path(w).is_dir() else Path(w).parent) for w in path_words])
+    project = one_project_folder(project, [(w, Path(w) if files.is_dir(w) else Path(w).parent) for w in path_words])
     loaded = load_project(project or Path("."), params=params, as_of=as_of)
     for word in path_words:
         if word in loaded.checked.segments or word in loaded.checked.segmentations:
@@ -92,7 +92,7 @@ def load_for_name(name: str | None, project: Path | None, params: dict[str, str]
     """The project of a command taking one segment by name (`segc compile NAME`): a
     project folder given in the name's place is E212 with the command to write, not a
     project looked for in the current folder (`segc compile examples/retail`)."""
-    if project is None and name is not None and (Path(name) / "segc.yml").is_file():
+    if project is None and name is not None and files.is_file(Path(name) / "segc.yml"):
         names = sorted(load_project(name, params=params, as_of=as_of).checked.segments)
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         raise SegcError(Diagnostic("E212", f"`{name}` is a project folder, not a segment name", hints=(
@@ -106,7 +106,7 @@ def load_folder(path: Path | None, project: Path | None, what: str, params: dict
     """The project of a command that takes a project folder and no names (`segc check
     DIR`): with --project given too, a word that is not a folder would be ignored, so it
     is E011 instead (`segc check quadrant -p DIR` checks the whole project, not quadrant)."""
-    if path is not None and project is not None and not Path(path).is_dir():
+    if path is not None and project is not None and not files.is_dir(path):
         raise SegcError(Diagnostic("E011", f"{what} takes a project folder, and `{path}` is not one",
                                    hints=(f"{what} works on the whole project (--project {project}): "
                                           f"drop `{path}`",)))
@@ -138,10 +138,10 @@ def load_project(path: str | Path = ".", params: dict[str, str] | None = None,
     """Load and check a project; raises SegcError carrying every diagnostic. With
     `segments=False`, only segc.yml (what fitting a score needs: see Project)."""
     path = Path(path)
-    if path.is_file() and path.suffix == ".seg":
+    if files.is_file(path) and path.suffix == ".seg":
         root = find_root(path.parent)
-    elif path.is_dir() or not path.exists():
-        root = path if (path / "segc.yml").is_file() else (find_root(path) if path.exists() else None)
+    elif files.is_dir(path) or not files.exists(path):
+        root = path if files.is_file(path / "segc.yml") else (find_root(path) if files.exists(path) else None)
     else:
         root = find_root(path.parent)
     if root is None:

@@ -8,6 +8,7 @@ import typer
 
 from segc.cli.common import ProjectOpt, check_format, fail, load, progress
 from segc.front.errors import SegcError
+from segc.front.files import is_dir, is_file
 
 
 def test_command(
@@ -27,11 +28,11 @@ def test_command(
     files, folders, beside = [], [], None
     for t in targets or []:
         path = Path(t)
-        if path.is_dir():
+        if is_dir(path):
             folders.append((t, path))
         else:  # a test file; anything else is E806 from run_tests, with the other problems
             files.append(path)
-            if path.suffix in (".yml", ".yaml") and path.is_file():
+            if path.suffix in (".yml", ".yaml") and is_file(path):
                 beside = beside or path.parent  # the project, when nothing else names one
     p = load(project or (None if folders else beside), fmt=format, folders=folders)
     from segc.apps.segtest import run_tests

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from segc import ir
 from segc.front import ast
+from segc.front import files
 from segc.front.files import project_path
 from segc.front.errors import Diagnostic, SegcError
 
@@ -98,7 +99,7 @@ def diff_projects(old: str | Path, new: str | Path = ".", as_of=None, params: di
 
     new_project = load_project(new, params=params)
     old_path = Path(old)
-    if old_path.is_dir() or (old_path.exists() and old_path.suffix == ".seg"):
+    if files.is_dir(old_path) or (files.exists(old_path) and old_path.suffix == ".seg"):
         old_project = _load_side(old_path, params, f"{old}")
         return _compare(old_project, new_project, str(old), str(new), as_of, membership)
     with tempfile.TemporaryDirectory(prefix="segc-diff-") as tmp:

@@ -76,9 +76,33 @@ def find_root(start: Path) -> Path | None:
     """The nearest folder upward holding segc.yml (as git finds .git)."""
     start = Path(start).resolve()
     for folder in (start, *start.parents):
-        if (folder / "segc.yml").is_file():
+        if is_file(folder / "segc.yml"):
             return folder
     return None
+
+
+# Path.is_dir()/is_file()/exists() raise OSError for a name the system refuses (ENAMETOOLONG:
+# a 260-character segment name typed as a target, ENAMETOOLONG from `-p`): a word that names
+# no file is simply not one
+def is_dir(path) -> bool:
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def is_file(path) -> bool:
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(path) -> bool:
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def display_path(path: Path) -> str:

@@ -36,14 +36,14 @@ def files_to_format(paths: list[Path], project: Path | None) -> list[Path]:
     project found upward from `project` or the current folder, as every command does);
     E008 when there is none. Each file once, even when named twice."""
     from segc.front.errors import Diagnostic, SegcError
-    from segc.front.files import find_root
+    from segc.front.files import exists, find_root, is_dir
 
     files: list[Path] = []
     for path in paths:
-        files += seg_files(path) if path.is_dir() else [path]
+        files += seg_files(path) if is_dir(path) else [path]
     if not paths:
         where = project or Path(".")
-        root = find_root(where) if where.exists() else None
+        root = find_root(where) if exists(where) else None
         if root is None:
             raise SegcError(Diagnostic("E008", f"no segc.yml found in `{where}` or any folder above it",
                                        file=str(where), hints=("give the files or folders to format, "
