@@ -106,8 +106,11 @@ def _where(dsn: str) -> str:
 
 def _pg_reason(e: Exception) -> str:
     text = str(e).lower()
-    if "invalid" in text and ("connection option" in text or "uri" in text) or 'missing "="' in text:
+    if "invalid" in text and ("connection option" in text or "uri" in text) or 'missing "="' in text \
+            or "connection info string" in text or "percent-encoded" in text:
         return "the DSN is malformed: e.g. postgresql://user@host:5432/db"
+    if "invalid value for parameter" in text or "unrecognized configuration parameter" in text:
+        return "the server refused a setting the DSN gives (options=-c ...): check its name and value"
     if "password" in text and ("authentication" in text or "failed" in text):
         return "authentication failed: check the user and password"
     if "does not exist" in text and "database" in text:
