@@ -10,6 +10,7 @@ from psycopg.conninfo import make_conninfo
 
 import segc
 from segc.run.postgres_engine import PostgresEngine
+from tests.conftest import EXAMPLE
 
 SECRET = "S3CRETpw"
 
@@ -28,3 +29,15 @@ def test_a_refused_setting_says_so(pg_dsn):
         PostgresEngine(dsn)
     (d,) = e.value.diagnostics
     assert d.code == "E721" and "refused a setting" in " ".join(d.hints) and SECRET not in str(d)
+
+
+@pytest.mark.parametrize("word, close", [("Postgres", "postgres"), ("postgresql", "postgres"), ("DuckDB", "duckdb"),
+                                         ("oracle", None)])
+def test_an_unknown_engine_suggests_the_close_one(word, close):
+    from segc.run.connect import open_engine
+
+    project = segc.load_project(EXAMPLE)
+    with pytest.raises(segc.SegcError) as e:
+        open_engine(word, project.schema, project.root, dsn="x")
+    (d,) = e.value.diagnostics
+    assert d.code == "E724" and (f"did you mean `{close}`?" in d.hints if close else len(d.hints) == 1)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segc.front.errors import Diagnostic, SegcError
+from segc.front.errors import Diagnostic, SegcError, suggest
 from segc.run.engine import Engine
 from segc.schema.segc_yml import Schema
+
+ENGINES = ("duckdb", "postgres", "spark")
 
 
 def open_engine(kind: str, schema: Schema, root: Path, dsn: str | None = None,
@@ -25,4 +27,6 @@ def open_engine(kind: str, schema: Schema, root: Path, dsn: str | None = None,
         from segc.run.spark_engine import SparkEngine
 
         return SparkEngine(schema, root, master)
-    raise SegcError(Diagnostic("E724", f"unknown engine `{kind}`", hints=("engines: duckdb, postgres, spark",)))
+    close = suggest(kind, ENGINES)
+    raise SegcError(Diagnostic("E724", f"unknown engine `{kind}`", hints=(
+        *((f"did you mean `{close}`?",) if close else ()), "engines: " + ", ".join(ENGINES))))
