@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from segc.backend.trees import ident, table
 from segc.front.errors import Diagnostic, Interrupted, SegcError
-from segc.run.engine import Engine, duckdb_path, engine_message, open_duckdb, source_file
+from segc.run.engine import Engine, duckdb_path, engine_message, naive_utc, open_duckdb, source_file
 from segc.schema.physical import normalised_table
 from segc.schema.segc_yml import Schema, SourceDef
 
@@ -182,7 +182,12 @@ def run(con, sql: str, explain=None) -> list[tuple]:
 
     def work():
         try:
-            outcome["rows"] = con.execute(sql).fetchall()
+            cursor = con.execute(sql)
+            rows = cursor.fetchall()
+            zoned = [i for i, d in enumerate(cursor.description or ()) if str(d[1]) == "TIMESTAMP WITH TIME ZONE"]
+            if zoned:  # a TIMESTAMPTZ column (parquet written from aware times): its UTC wall time
+                rows = [tuple(naive_utc(v) if i in zoned else v for i, v in enumerate(r)) for r in rows]
+            outcome["rows"] = rows
         except BaseException as e:  # handed to the main thread
             outcome["error"] = e
 

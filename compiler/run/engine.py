@@ -49,6 +49,17 @@ class Engine:
         pass
 
 
+def naive_utc(v):
+    """A TIMESTAMPTZ value as segc's timestamps are: its UTC wall time, without a zone.
+    DuckDB and psycopg return an aware datetime, which printed `2023-10-20T16:02:06+00:00`
+    where the same data in a TIMESTAMP column printed `2023-10-20T16:02:06`."""
+    import datetime as dt
+
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return v
+
+
 def duckdb_path(path) -> str:
     """A local path as DuckDB must be given it. DuckDB encodes the text in UTF-8 to open the
     file, while Python decoded the file system's bytes in the locale's encoding: in a Latin-1

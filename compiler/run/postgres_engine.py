@@ -3,7 +3,7 @@ echoed."""
 from __future__ import annotations
 
 from segc.front.errors import Diagnostic, Interrupted, SegcError
-from segc.run.engine import Engine, engine_message
+from segc.run.engine import Engine, engine_message, naive_utc
 
 
 class PostgresEngine(Engine):
@@ -90,7 +90,7 @@ def _not_utf8() -> Diagnostic:
 def _plain(v):
     from decimal import Decimal
 
-    return float(v) if isinstance(v, Decimal) else v
+    return float(v) if isinstance(v, Decimal) else naive_utc(v)
 
 
 def _where(dsn: str) -> str:
