@@ -35,15 +35,14 @@ def discover(
 
     The rules are counted by segc itself, so the report's counts are `segc count`'s.
     Missing values are imputed with the median for clustering. --out refuses to replace a
-    file that segc discover did not write, unless --force.
+    file that segc discover did not write, unless --force. Where the data lives: --engine
+    postgres --dsn ... (or --engine spark), as segc count.
 
     Examples:
 
       segc discover examples/retail --features purchases_365d,basket_avg,revenue_365d
 
       segc discover -p examples/retail --features purchases_365d,basket_avg --k 4 --out examples/retail/segments/discovered.seg
-
-      segc discover -p examples/retail --features purchases_365d,basket_avg --engine postgres --dsn ...
     """
     format = check_format(format, ("text", "json"))
     p = load_folder(path, project, "segc discover", param, as_of)
